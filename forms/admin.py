@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    widgets,
+)
+from wtforms.validators import DataRequired, Email, Length, Regexp
+
+from forms.validators import iana_timezone, iso_state, new_password
+from mlat.models import Role
+
+ROLE_LABELS = {
+    Role.officer: _l("Officer: drafts requests"),
+    Role.reviewer: _l("Reviewer: approves or returns requests"),
+    Role.prosecutor: _l("Prosecutor: signs and downloads packets"),
+    Role.admin: _l("Administrator: manages users and units"),
+}
+
+
+class RolesField(SelectMultipleField):  # type: ignore[misc]
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def _role_choices() -> list[tuple[str, str]]:
+    return [(role.value, str(label)) for role, label in ROLE_LABELS.items()]
+
+
+class UserEditForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(
+        _l("Full name"), validators=[DataRequired(_l("Enter the user's name.")), Length(max=200)]
+    )
+    unit_id = SelectField(_l("Unit"), coerce=int)
+    roles = RolesField(_l("Roles"), choices=_role_choices)
+    active = BooleanField(_l("Active (may log in)"), default=True)
+
+
+class UserCreateForm(UserEditForm):
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[
+            DataRequired(_l("Enter the user's e-mail address.")),
+            Email(_l("Enter a valid e-mail address."), check_deliverability=False),
+            Length(max=254),
+        ],
+    )
+    password = PasswordField(
+        _l("Initial password"),
+        description=_l("At least 12 characters. Tell the user to change it."),
+        validators=[DataRequired(_l("Enter a password.")), new_password],
+    )
+
+
+class UnitForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(
+        _l("Name"),
+        description=_l("e.g. Cybercrime Unit, Doha"),
+        validators=[DataRequired(_l("Enter the unit's name.")), Length(max=200)],
+    )
+    code = StringField(
+        _l("Reference prefix"),
+        description=_l("2 to 8 capital letters, used in reference numbers such as DOH-2026-0007."),
+        validators=[
+            DataRequired(_l("Enter a reference prefix.")),
+            Regexp(r"^[A-Za-z]{2,8}$", message=_l("Use 2 to 8 letters.")),
+        ],
+    )
+    state = SelectField(
+        _l("State"),
+        validators=[DataRequired(_l("Choose the unit's state.")), iso_state],
+        validate_choice=False,
+    )
+    timezone = StringField(
+        _l("Time zone"),
+        description=_l("IANA name, e.g. Asia/Qatar"),
+        validators=[DataRequired(_l("Enter a time zone.")), iana_timezone],
+    )

@@ -1,0 +1,31 @@
+"""Validators shared by several forms."""
+
+from __future__ import annotations
+
+from typing import Any
+from zoneinfo import available_timezones
+
+from flask_babel import lazy_gettext as _l
+from wtforms import Field
+from wtforms.validators import ValidationError
+
+from mlat.countries import is_state
+from mlat.services.users import MAX_PASSWORD, MIN_PASSWORD
+
+
+def iso_state(_form: Any, field: Field) -> None:
+    if field.data and not is_state(str(field.data)):
+        raise ValidationError(_l("Choose a state from the list."))
+
+
+def iana_timezone(_form: Any, field: Field) -> None:
+    if field.data and field.data not in available_timezones():
+        raise ValidationError(_l("Enter a time zone name such as Asia/Qatar or Europe/London."))
+
+
+def new_password(_form: Any, field: Field) -> None:
+    value = field.data or ""
+    if len(value) < MIN_PASSWORD:
+        raise ValidationError(_l("Use at least %(n)d characters.", n=MIN_PASSWORD))
+    if len(value) > MAX_PASSWORD:
+        raise ValidationError(_l("Use at most %(n)d characters.", n=MAX_PASSWORD))

@@ -1,0 +1,64 @@
+"""mlat: draft, validate, review, sign and track requests for mutual legal assistance."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, redirect, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFProtect
+from werkzeug.wrappers import Response as BaseResponse
+
+from mlat.config import PROJECT_ROOT, Config, config_from_env
+
+csrf = CSRFProtect()
+
+# Endpoints anyone may reach without logging in.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health"})
+
+
+def create_app(config: Config | None = None) -> Flask:
+    from mlat import auth, cli, db, i18n, views
+
+    config = config or config_from_env()
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_path=str(config.instance_path),
+    )
+    app.config.from_mapping(config.flask_settings())
+    app.config["MLAT"] = config
+    app.extensions["mlat_engine"] = db.make_engine(config.database_url)
+
+    csrf.init_app(app)
+    auth.login_manager.init_app(app)
+    i18n.init_app(app)
+    views.register(app)
+    cli.register(app)
+    app.teardown_appcontext(db.close_session)
+
+    @app.before_request
+    def require_login() -> BaseResponse | None:
+        if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+            return None
+        if not current_user.is_authenticated:
+            return redirect(url_for("auth.login", next=request.full_path))
+        return None
+
+    @app.after_request
+    def security_headers(response: Response) -> Response:
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        )
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if current_user.is_authenticated and request.endpoint != "static":
+            response.headers["Cache-Control"] = "no-store"
+        if config.secure_cookies:
+            response.headers.setdefault(
+                "Strict-Transport-Security", "max-age=63072000; includeSubDomains"
+            )
+        return response
+
+    return app

@@ -1,0 +1,74 @@
+"""Log-in sessions (Flask-Login) and role checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import abort
+from flask_babel import lazy_gettext as _l
+from flask_login import LoginManager, UserMixin, current_user
+
+from mlat.db import get_session
+from mlat.models import Role, User
+
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = _l("Please log in to see this page.")
+login_manager.login_message_category = "info"
+login_manager.session_protection = "strong"
+
+
+class SessionUser(UserMixin):  # type: ignore[misc]
+    """The logged-in user as Flask-Login sees it.
+
+    The id carries the user's session epoch, so raising the epoch (password change,
+    deactivation) ends every session that was opened before.
+    """
+
+    def __init__(self, user: User) -> None:
+        self.user = user
+
+    def get_id(self) -> str:
+        return f"{self.user.id}:{self.user.session_epoch}"
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.user, name)
+
+
+@login_manager.user_loader  # type: ignore[untyped-decorator]
+def load_user(session_id: str) -> SessionUser | None:
+    try:
+        user_id, epoch = (int(part) for part in session_id.split(":"))
+    except ValueError:
+        return None
+    user = get_session().get(User, user_id)
+    if user is None or not user.active or user.session_epoch != epoch:
+        return None
+    return SessionUser(user)
+
+
+def the_user() -> User:
+    """The logged-in user's row (views only call this behind login_required)."""
+    return cast(SessionUser, current_user).user
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def role_required(*roles: Role) -> Callable[[F], F]:
+    """Refuse with 403 unless the logged-in user holds one of the roles."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not the_user().has_role(*roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return cast(F, wrapped)
+
+    return decorator

@@ -1,0 +1,105 @@
+"""Command-line interface: ``flask --app app <command>``."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+
+from mlat.db import get_session
+from mlat.models import Role
+from mlat.services import ServiceError
+from mlat.services.users import create_unit, create_user, get_unit, list_units
+
+
+def register(app: Flask) -> None:
+    app.cli.add_command(init_db)
+    app.cli.add_command(seed_demo_command)
+    app.cli.add_command(create_user_command)
+
+
+@click.command("init-db")
+def init_db() -> None:
+    """Apply every database migration (safe to run again)."""
+    from mlat.migrate import upgrade
+
+    upgrade(current_app.extensions["mlat_engine"])
+    click.echo("Database is up to date.")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load demo units, users and requests once; print the demo logins."""
+    from mlat.demo import seed_demo
+
+    session = get_session()
+    logins = seed_demo(session=session)
+    session.commit()
+    if not logins:
+        click.echo("Demo data is already loaded.")
+        return
+    instance = current_app.config["MLAT"].instance_path
+    lines = [f"{lo.email}  {lo.password}  ({', '.join(lo.roles)})" for lo in logins]
+    credentials = instance / "demo-credentials.txt"
+    credentials.touch(mode=0o600)
+    credentials.write_text("\n".join(lines) + "\n")
+    click.echo(f"Demo users (also saved in {credentials}):")
+    for line in lines:
+        click.echo("  " + line)
+
+
+@click.command("create-user")
+@click.option("--email", prompt=True)
+@click.option("--name", prompt=True)
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice([r.value for r in Role]),
+    default=[Role.admin.value],
+    show_default=True,
+)
+@click.option("--unit-code", prompt="Unit reference prefix (e.g. DOH)")
+@click.option("--unit-name", default=None, help="creates the unit when it does not exist")
+@click.option("--unit-state", default=None, help="ISO 3166 code of a new unit's state")
+@click.option("--unit-timezone", default="UTC", show_default=True)
+@click.password_option()
+def create_user_command(
+    email: str,
+    name: str,
+    roles: tuple[str, ...],
+    unit_code: str,
+    unit_name: str | None,
+    unit_state: str | None,
+    unit_timezone: str,
+    password: str,
+) -> None:
+    """Create a user (the first administrator, typically)."""
+    session = get_session()
+    unit = next((u for u in list_units(session=session) if u.code == unit_code.upper()), None)
+    try:
+        if unit is None:
+            if not (unit_name and unit_state):
+                raise click.UsageError(
+                    f"No unit {unit_code.upper()}: give --unit-name and --unit-state to create it."
+                )
+            unit = create_unit(
+                session=session,
+                name=unit_name,
+                code=unit_code,
+                state=unit_state,
+                timezone=unit_timezone,
+            )
+        assert unit.id is not None
+        user = create_user(
+            session=session,
+            email=email,
+            name=name,
+            password=password,
+            unit=get_unit(session=session, unit_id=unit.id),
+            roles=[Role(r) for r in roles],
+        )
+    except ServiceError as exc:
+        session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    session.commit()
+    click.echo(f"Created {user.email} ({', '.join(roles)}) in {unit.name}.")

@@ -1,0 +1,68 @@
+"""Typed, frozen configuration read from the environment."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str
+    secret_key: str
+    instance_path: Path
+    testing: bool = False
+    csrf_enabled: bool = True
+    secure_cookies: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def flask_settings(self) -> dict[str, Any]:
+        return {
+            "SECRET_KEY": self.secret_key,
+            "TESTING": self.testing,
+            "WTF_CSRF_ENABLED": self.csrf_enabled,
+            "WTF_CSRF_TIME_LIMIT": None,
+            "SESSION_COOKIE_HTTPONLY": True,
+            "SESSION_COOKIE_SAMESITE": "Lax",
+            "SESSION_COOKIE_SECURE": self.secure_cookies,
+            "REMEMBER_COOKIE_SECURE": self.secure_cookies,
+            "REMEMBER_COOKIE_HTTPONLY": True,
+            "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
+            "BABEL_DEFAULT_LOCALE": "en",
+            "BABEL_DEFAULT_TIMEZONE": "UTC",
+            **self.extra,
+        }
+
+
+def _secret_key(instance_path: Path) -> str:
+    """The key from MLAT_SECRET_KEY, or one generated once and kept in the instance folder."""
+    from_env = os.environ.get("MLAT_SECRET_KEY")
+    if from_env:
+        return from_env
+    key_file = instance_path / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.touch(mode=0o600)
+    key_file.write_text(key)
+    return key
+
+
+def config_from_env() -> Config:
+    instance_path = Path(os.environ.get("MLAT_INSTANCE_PATH", DEFAULT_INSTANCE))
+    database_url = os.environ.get(
+        "MLAT_DATABASE_URL", f"sqlite:///{instance_path / 'mlat.sqlite3'}"
+    )
+    return Config(
+        database_url=database_url,
+        secret_key=_secret_key(instance_path),
+        instance_path=instance_path,
+        secure_cookies=os.environ.get("MLAT_SECURE_COOKIES", "0") == "1",
+    )

@@ -1,0 +1,65 @@
+"""Demo data: units, one user per role, and a handful of sample requests."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlmodel import Session, select
+
+from mlat.models import Role, Unit
+from mlat.services.requests import create_request
+from mlat.services.users import create_unit, create_user
+
+DEMO_UNITS = [
+    ("Cybercrime Unit, Doha", "DOH", "QA", "Asia/Qatar"),
+    ("Economic Crime Unit, Lagos", "LOS", "NG", "Africa/Lagos"),
+]
+
+DEMO_USERS = [
+    ("officer@doha.example", "Mariam Al-Kuwari", "DOH", [Role.officer]),
+    ("reviewer@doha.example", "Khalid Al-Sulaiti", "DOH", [Role.reviewer]),
+    ("prosecutor@doha.example", "Noora Al-Thani", "DOH", [Role.prosecutor]),
+    ("admin@doha.example", "Yusuf Haddad", "DOH", [Role.admin]),
+    ("officer@lagos.example", "Adaeze Okafor", "LOS", [Role.officer]),
+]
+
+DEMO_REQUESTS = [
+    ("officer@doha.example", "US", "Business e-mail compromise of Qatari importer"),
+    ("officer@doha.example", "GB", "Ransomware attack on a Doha clinic"),
+    ("officer@doha.example", "SG", "Investment fraud website hosted abroad"),
+    ("officer@doha.example", "FR", "Sextortion of a minor through a social network"),
+    ("officer@lagos.example", "US", "Romance fraud proceeds laundered through crypto exchange"),
+]
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    email: str
+    password: str
+    roles: list[Role]
+
+
+def seed_demo(*, session: Session) -> list[DemoLogin]:
+    """Load the demo data unless it is there already. Returns the logins created."""
+    if session.exec(select(Unit).where(Unit.code == DEMO_UNITS[0][1])).first():
+        return []
+    units = {
+        code: create_unit(session=session, name=name, code=code, state=state, timezone=tz)
+        for name, code, state, tz in DEMO_UNITS
+    }
+    logins, users = [], {}
+    for email, name, unit_code, roles in DEMO_USERS:
+        password = secrets.token_urlsafe(12)
+        users[email] = create_user(
+            session=session,
+            email=email,
+            name=name,
+            password=password,
+            unit=units[unit_code],
+            roles=roles,
+        )
+        logins.append(DemoLogin(email=email, password=password, roles=roles))
+    for owner, state, title in DEMO_REQUESTS:
+        create_request(session=session, owner=users[owner], title=title, requested_state=state)
+    return logins

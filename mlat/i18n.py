@@ -1,0 +1,134 @@
+"""Flask-Babel: every user-facing string goes through gettext; dates in the user's locale."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask, request
+from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from mlat.countries import state_name
+
+SUPPORTED_LOCALES = ("en",)
+
+babel = Babel()
+
+
+def select_locale() -> str | None:
+    if current_user.is_authenticated and current_user.locale in SUPPORTED_LOCALES:
+        return str(current_user.locale)
+    return request.accept_languages.best_match(SUPPORTED_LOCALES) or "en"
+
+
+def select_timezone() -> str | None:
+    if current_user.is_authenticated:
+        return str(current_user.unit.timezone)
+    return None
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    install_template_helpers(app)
+
+
+STATUS_LABELS = {
+    "draft": _l("Draft"),
+    "in_review": _l("In review"),
+    "returned": _l("Returned"),
+    "approved": _l("Approved"),
+    "signed": _l("Signed"),
+    "transmitted": _l("Transmitted"),
+    "acknowledged": _l("Acknowledged"),
+    "partially_executed": _l("Partially executed"),
+    "executed": _l("Executed"),
+    "refused": _l("Refused"),
+    "withdrawn": _l("Withdrawn"),
+    "closed": _l("Closed"),
+}
+
+
+MEASURE_LABELS = {
+    "preservation": _l("Preservation of data"),
+    "subscriber_info": _l("Subscriber information"),
+    "traffic_data": _l("Traffic data"),
+    "stored_content": _l("Stored content"),
+    "realtime_traffic": _l("Real-time collection of traffic data"),
+    "interception": _l("Interception of content"),
+    "search_seizure": _l("Search and seizure"),
+    "witness_statement": _l("Witness statement"),
+    "video_hearing": _l("Hearing by video conference"),
+    "bank_records": _l("Bank records"),
+    "service_of_documents": _l("Service of documents"),
+    "asset_freezing": _l("Freezing of assets"),
+}
+
+CHANNEL_LABELS = {
+    "central_authority": _l("Central authority to central authority"),
+    "diplomatic": _l("Diplomatic channel"),
+    "interpol": _l("Interpol"),
+    "network_24_7": _l("24/7 network"),
+    "direct_provider": _l("Directly to the service provider"),
+    "online_portal": _l("Online portal"),
+}
+
+THRESHOLD_LABELS = {
+    "none": _l("No particular threshold"),
+    "relevance": _l("Relevance to the investigation"),
+    "reasonable_grounds": _l("Reasonable grounds"),
+    "specific_articulable_facts": _l("Specific and articulable facts"),
+    "probable_cause": _l("Probable cause"),
+}
+
+DUAL_CRIMINALITY_LABELS = {
+    "never": _l("Not required"),
+    "coercive_only": _l("Required for coercive measures only"),
+    "always": _l("Always required"),
+}
+
+PROVENANCE_LABELS = {
+    "verified": _l("Verified"),
+    "stale": _l("Verification older than 12 months"),
+    "unverified": _l("Unverified: not yet confirmed against a source"),
+}
+
+LABELS = {
+    "status": STATUS_LABELS,
+    "measure": MEASURE_LABELS,
+    "channel": CHANNEL_LABELS,
+    "threshold": THRESHOLD_LABELS,
+    "dual_criminality": DUAL_CRIMINALITY_LABELS,
+    "provenance": PROVENANCE_LABELS,
+}
+
+
+def label(kind: str, value: object) -> str:
+    """The translated label of an enumerated value, e.g. label('measure', 'stored_content')."""
+    key = str(getattr(value, "value", value))
+    return str(LABELS[kind].get(key, key))
+
+
+def status_label(status: str) -> str:
+    return label("status", status)
+
+
+def datetime_local(value: dt.datetime | None) -> str:
+    """A stored UTC time in the user's locale and unit time zone."""
+    return format_datetime(value, "medium") if value else ""
+
+
+def date_local(value: dt.date | None) -> str:
+    return format_date(value, "medium") if value else ""
+
+
+def install_template_helpers(app: Flask) -> None:
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.globals.update(
+        state_name=lambda code: state_name(code, str(get_locale() or "en")),
+        status_label=status_label,
+        label=label,
+        current_locale=lambda: str(get_locale() or "en"),
+    )
+    app.jinja_env.filters["datetime_local"] = datetime_local
+    app.jinja_env.filters["date_local"] = date_local

@@ -1,0 +1,70 @@
+"""Read and check the rule tables. Loaded once per process and cached."""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from mlat.rules.schema import InstrumentCatalogue, StateTable
+
+DATA_DIR = Path(__file__).parent / "data"
+STATES_DIR = DATA_DIR / "states"
+INSTRUMENTS_FILE = DATA_DIR / "instruments.toml"
+
+
+class RuleTableError(ValueError):
+    """A rule table that does not parse or does not match the schema."""
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    states: dict[str, StateTable]
+    instruments: InstrumentCatalogue
+
+    def state(self, code: str) -> StateTable | None:
+        return self.states.get(code.upper())
+
+
+def load_state_file(path: Path) -> StateTable:
+    try:
+        with path.open("rb") as fh:
+            table = StateTable.model_validate(tomllib.load(fh))
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise RuleTableError(f"{path.name}: {exc}") from exc
+    if path.stem.upper() != table.state:
+        raise RuleTableError(f"{path.name}: file name does not match state {table.state}")
+    return table
+
+
+def load_instruments(path: Path = INSTRUMENTS_FILE) -> InstrumentCatalogue:
+    try:
+        with path.open("rb") as fh:
+            return InstrumentCatalogue.model_validate(tomllib.load(fh))
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise RuleTableError(f"{path.name}: {exc}") from exc
+
+
+def load_rulebook(data_dir: Path = DATA_DIR) -> RuleBook:
+    states = {}
+    for path in sorted((data_dir / "states").glob("*.toml")):
+        table = load_state_file(path)
+        states[table.state] = table
+    return RuleBook(states=states, instruments=load_instruments(data_dir / "instruments.toml"))
+
+
+@cache
+def rulebook() -> RuleBook:
+    """The packaged rule tables, read once."""
+    return load_rulebook()
+
+
+if __name__ == "__main__":  # pragma: no cover - a quick check for data editors
+    for arg in sys.argv[1:]:
+        p = Path(arg)
+        loaded = load_instruments(p) if p.name == "instruments.toml" else load_state_file(p)
+        print(f"{p.name}: ok")

@@ -1,0 +1,36 @@
+"""Business operations: plain functions that take the session keyword-only and flush.
+
+They never import Flask, so the CLI, the views and the tests call them alike; the
+caller commits once. Messages are marked with ``N_`` for translation and translated
+by the caller (``ServiceError.translated``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction into the translation catalogue."""
+    return message
+
+
+class ServiceError(Exception):
+    """An operation refused for a reason the user can act on."""
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message % params if params else message)
+        self.message = message
+        self.params = params
+
+    def translated(self, gettext: Callable[..., str]) -> str:
+        return gettext(self.message, **self.params)
+
+
+class NotFound(ServiceError):
+    """The object does not exist, or the user may not see it."""
+
+
+class Conflict(ServiceError):
+    """The object changed since the user loaded it."""

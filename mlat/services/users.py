@@ -1,0 +1,141 @@
+"""Users, units, roles and passwords."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterable
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlmodel import Session, col, func, select
+
+from mlat.models import Role, Unit, User, UserRole
+from mlat.services import N_, NotFound, ServiceError
+
+_hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
+MIN_PASSWORD = 12
+MAX_PASSWORD = 128
+# Verified against when the e-mail is unknown, so timing does not reveal which accounts exist.
+_DUMMY_HASH = _hasher.hash("not-a-real-password-0000")
+
+
+def check_new_password(password: str) -> None:
+    """Refuse a new password that is too short or too long."""
+    if len(password) < MIN_PASSWORD:
+        raise ServiceError(N_("The password must have at least %(n)d characters."), n=MIN_PASSWORD)
+    if len(password) > MAX_PASSWORD:
+        raise ServiceError(N_("The password must have at most %(n)d characters."), n=MAX_PASSWORD)
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_unit(*, session: Session, name: str, code: str, state: str, timezone: str) -> Unit:
+    code = code.strip().upper()
+    if session.exec(select(Unit).where((Unit.code == code) | (Unit.name == name))).first():
+        raise ServiceError(N_("A unit with this name or code already exists."))
+    unit = Unit(name=name.strip(), code=code, state=state.upper(), timezone=timezone)
+    session.add(unit)
+    session.flush()
+    return unit
+
+
+def create_user(
+    *,
+    session: Session,
+    email: str,
+    name: str,
+    password: str,
+    unit: Unit,
+    roles: Iterable[Role],
+) -> User:
+    email = normalise_email(email)
+    if session.exec(select(User).where(User.email == email)).first():
+        raise ServiceError(N_("A user with this e-mail address already exists."))
+    check_new_password(password)
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password), unit=unit)
+    user.role_rows = [UserRole(role=r) for r in sorted(set(roles))]
+    session.add(user)
+    session.flush()
+    return user
+
+
+def authenticate(*, session: Session, email: str, password: str) -> User | None:
+    """The active user with these credentials, or None. Rehashes outdated hashes."""
+    user = session.exec(select(User).where(User.email == normalise_email(email))).first()
+    if user is None or not user.active:
+        with contextlib.suppress(VerificationError):
+            _hasher.verify(_DUMMY_HASH, password)
+        return None
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+        session.flush()
+    return user
+
+
+def update_user(
+    *,
+    session: Session,
+    user: User,
+    name: str,
+    unit: Unit,
+    roles: Iterable[Role],
+    active: bool,
+    acting_user: User,
+) -> User:
+    wanted = set(roles)
+    if user.id == acting_user.id and (not active or Role.admin not in wanted):
+        raise ServiceError(N_("You cannot remove your own admin role or deactivate yourself."))
+    if not active and user.active:
+        user.session_epoch += 1  # ends every open session of the user
+    user.name = name.strip()
+    user.unit = unit
+    user.active = active
+    current = {Role(r.role): r for r in user.role_rows}
+    user.role_rows = [current.get(r) or UserRole(role=r) for r in sorted(wanted)]
+    session.add(user)
+    session.flush()
+    return user
+
+
+def set_password(*, session: Session, user: User, password: str) -> None:
+    check_new_password(password)
+    user.password_hash = hash_password(password)
+    user.session_epoch += 1
+    session.add(user)
+    session.flush()
+
+
+def get_user(*, session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(N_("No such user."))
+    return user
+
+
+def get_unit(*, session: Session, unit_id: int) -> Unit:
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound(N_("No such unit."))
+    return unit
+
+
+def list_users(*, session: Session) -> list[User]:
+    return list(session.exec(select(User).order_by(col(User.name))))
+
+
+def list_units(*, session: Session) -> list[Unit]:
+    return list(session.exec(select(Unit).order_by(col(Unit.name))))
+
+
+def count_users(*, session: Session) -> int:
+    return session.exec(select(func.count()).select_from(User)).one()

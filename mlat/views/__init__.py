@@ -1,0 +1,40 @@
+"""Blueprints: thin views that parse a form, call a service, commit once and redirect."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_babel import gettext as _
+from werkzeug.exceptions import HTTPException
+
+from mlat.views import admin, auth, requests, rules
+
+
+def register(app: Flask) -> None:
+    for module in (auth, requests, admin, rules):
+        app.register_blueprint(module.bp)
+
+    @app.get("/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[str, int]:
+        messages = {
+            400: _("The request could not be understood. Go back and try again."),
+            403: _("You do not have permission to do this."),
+            404: _("There is nothing here, or you may not see it."),
+            405: _("This action is not available here."),
+            413: _("The upload is too large."),
+        }
+        code = exc.code or 500
+        message = messages.get(code, _("Something went wrong."))
+        return render_template("error.html", code=code, message=message), code
+
+    @app.errorhandler(Exception)
+    def server_error(exc: Exception) -> tuple[str, int]:
+        app.logger.exception("Unhandled error", exc_info=exc)
+        message = _(
+            "Something went wrong on our side. Nothing you entered was saved twice; "
+            "please try again, and tell your administrator if it happens again."
+        )
+        return render_template("error.html", code=500, message=message), 500

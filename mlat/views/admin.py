@@ -1,0 +1,115 @@
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from forms.admin import UnitForm, UserCreateForm, UserEditForm
+from mlat.auth import role_required, the_user
+from mlat.countries import state_choices
+from mlat.db import get_session
+from mlat.models import Role
+from mlat.services import NotFound, ServiceError
+from mlat.services import users as svc
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@role_required(Role.admin)
+def _admins_only() -> None:
+    """Every page of this blueprint is for administrators."""
+
+
+def _with_units(form: UserEditForm) -> UserEditForm:
+    form.unit_id.choices = [(u.id, u.name) for u in svc.list_units(session=get_session())]
+    return form
+
+
+@bp.get("/users")
+def users() -> str:
+    db = get_session()
+    return render_template(
+        "admin/users.html", users=svc.list_users(session=db), units=svc.list_units(session=db)
+    )
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user() -> str | Response:
+    form = _with_units(UserCreateForm())
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            user = svc.create_user(
+                session=db,
+                email=form.email.data,
+                name=form.name.data,
+                password=form.password.data,
+                unit=svc.get_unit(session=db, unit_id=form.unit_id.data),
+                roles=[Role(r) for r in form.roles.data],
+            )
+            if not form.active.data:
+                user.active = False
+        except ServiceError as exc:
+            db.rollback()
+            flash(exc.translated(_), "error")
+        else:
+            db.commit()
+            flash(_("User %(email)s created.", email=user.email), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=None)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id: int) -> str | Response:
+    db = get_session()
+    try:
+        user = svc.get_user(session=db, user_id=user_id)
+    except NotFound:
+        abort(404)
+    form = _with_units(UserEditForm(obj=user))
+    if not form.is_submitted():
+        form.roles.data = sorted(r.value for r in user.roles)
+    if form.validate_on_submit():
+        try:
+            svc.update_user(
+                session=db,
+                user=user,
+                name=form.name.data,
+                unit=svc.get_unit(session=db, unit_id=form.unit_id.data),
+                roles=[Role(r) for r in form.roles.data],
+                active=form.active.data,
+                acting_user=the_user(),
+            )
+        except ServiceError as exc:
+            db.rollback()
+            flash(exc.translated(_), "error")
+        else:
+            db.commit()
+            flash(_("User %(email)s saved.", email=user.email), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/user_form.html", form=form, user=user)
+
+
+@bp.route("/units/new", methods=["GET", "POST"])
+def new_unit() -> str | Response:
+    form = UnitForm()
+    form.state.choices = [("", _("Choose a state")), *state_choices()]
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            unit = svc.create_unit(
+                session=db,
+                name=form.name.data,
+                code=form.code.data,
+                state=form.state.data,
+                timezone=form.timezone.data,
+            )
+        except ServiceError as exc:
+            db.rollback()
+            flash(exc.translated(_), "error")
+        else:
+            db.commit()
+            flash(_("Unit %(name)s created.", name=unit.name), "success")
+            return redirect(url_for("admin.users"))
+    return render_template("admin/unit_form.html", form=form)

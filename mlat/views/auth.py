@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+from werkzeug.wrappers import Response
+
+from forms.auth import LoginForm
+from mlat.auth import SessionUser
+from mlat.db import get_session
+from mlat.services.users import authenticate
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths, so the login page cannot be used to redirect elsewhere."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("requests.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> str | Response:
+    form = LoginForm()
+    if form.validate_on_submit():
+        db = get_session()
+        user = authenticate(session=db, email=form.email.data, password=form.password.data)
+        if user is not None:
+            db.commit()
+            session.clear()  # a new session at log-in
+            login_user(SessionUser(user))
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors.append(_("The e-mail address or password is not right."))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.post("/logout")
+def logout() -> Response:
+    logout_user()
+    session.clear()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"))

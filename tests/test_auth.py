@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from mlat.models import Role, User
+from mlat.services.users import set_password
+from tests.conftest import PASSWORD, Client
+
+
+def test_login_then_logout(client: Client, make_user: Callable[..., User]) -> None:
+    user = make_user(Role.officer)
+    response = client.login(user.email)
+    assert response.status_code == 302
+    page = client.get("/")
+    assert user.name in page.text
+    assert "Log out" in page.text
+
+    client.submit("/logout", {}, form_url="/")
+    assert client.get("/").status_code == 302  # back to the login page
+
+
+def test_login_is_case_insensitive_on_email(client: Client, make_user: Callable[..., User]) -> None:
+    user = make_user(Role.officer)
+    assert client.login(user.email.upper()).status_code == 302
+
+
+def test_wrong_password_keeps_the_email_and_says_why(
+    client: Client, make_user: Callable[..., User]
+) -> None:
+    user = make_user(Role.officer)
+    response = client.login(user.email, "not the password at all")
+    assert response.status_code == 200
+    assert "The e-mail address or password is not right." in response.text
+    assert f'value="{user.email}"' in response.text
+    assert client.get("/").status_code == 302
+
+
+def test_unknown_user_gets_the_same_message(client: Client) -> None:
+    response = client.login("nobody@example.org")
+    assert "The e-mail address or password is not right." in response.text
+
+
+def test_empty_form_lists_what_is_missing(client: Client) -> None:
+    response = client.submit("/login", {"email": "", "password": ""})
+    assert "There is a problem" in response.text
+    assert "Enter your e-mail address." in response.text
+    assert "Enter your password." in response.text
+
+
+def test_deactivated_user_cannot_log_in(
+    client: Client, make_user: Callable[..., User], db: Any
+) -> None:
+    user = make_user(Role.officer)
+    user.active = False
+    db.add(user)
+    db.commit()
+    assert client.login(user.email).status_code == 200
+
+
+def test_post_without_csrf_token_is_refused(client: Client, make_user: Callable[..., User]) -> None:
+    user = make_user(Role.officer)
+    response = client.post("/login", data={"email": user.email, "password": PASSWORD})
+    assert response.status_code == 400
+    assert "could not be understood" in response.text
+    assert client.get("/").status_code == 302  # still logged out
+
+
+def test_logout_needs_csrf_token(client: Client, login_as: Callable[..., User]) -> None:
+    login_as(Role.officer)
+    assert client.post("/logout").status_code == 400
+    assert client.get("/").status_code == 200  # still logged in
+
+
+def test_pages_need_login(client: Client) -> None:
+    response = client.get("/requests/new")
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=")
+
+
+def test_login_returns_to_the_page_asked_for(
+    client: Client, make_user: Callable[..., User]
+) -> None:
+    user = make_user(Role.officer)
+    response = client.submit(
+        "/login?next=/requests/new", {"email": user.email, "password": PASSWORD}
+    )
+    assert response.location == "/requests/new"
+
+
+def test_login_does_not_redirect_off_site(client: Client, make_user: Callable[..., User]) -> None:
+    user = make_user(Role.officer)
+    response = client.submit(
+        "/login?next=//evil.example/", {"email": user.email, "password": PASSWORD}
+    )
+    assert response.location == "/"
+
+
+def test_password_change_ends_open_sessions(
+    client: Client, login_as: Callable[..., User], db: Any
+) -> None:
+    user = login_as(Role.officer)
+    assert client.get("/").status_code == 200
+    set_password(session=db, user=db.get(User, user.id), password="a brand new passphrase")
+    db.commit()
+    assert client.get("/").status_code == 302
+
+
+def test_security_headers(client: Client) -> None:
+    response = client.get("/login")
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_pages_with_case_data_are_not_cached(client: Client, login_as: Callable[..., User]) -> None:
+    login_as(Role.officer)
+    assert client.get("/").headers["Cache-Control"] == "no-store"
