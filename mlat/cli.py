@@ -7,6 +7,7 @@ from flask import Flask, current_app
 
 from mlat.db import get_session
 from mlat.models import Role
+from mlat.rules.cli import rules_group, validate_command
 from mlat.services import ServiceError
 from mlat.services.users import create_unit, create_user, get_unit, list_units
 
@@ -15,6 +16,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(validate_command)
+    app.cli.add_command(rules_group)
 
 
 @click.command("init-db")

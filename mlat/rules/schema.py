@@ -227,12 +227,22 @@ class Party(Strict):
     in_force: dt.date | None = Field(
         default=None, description="date the instrument entered into force for this party"
     )
+    in_force_year: int | None = Field(
+        default=None,
+        ge=1900,
+        description="year it entered into force, where the source gives no exact date",
+    )
     signed: dt.date | None = None
     cite: str | None = Field(
         default=None, description="source for this party, if not the instrument's"
     )
     verified_on: dt.date | None = None
     note: str = ""
+
+    def in_force_on(self, day: dt.date) -> bool:
+        if self.in_force is not None:
+            return self.in_force <= day
+        return self.in_force_year is not None and self.in_force_year < day.year
 
 
 class Instrument(Ruled):

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, render_template, request
+from flask_babel import gettext as _
 
+from forms.rules import RouteForm
+from mlat.countries import state_choices
+from mlat.i18n import label
 from mlat.rules.loader import rulebook
 from mlat.rules.provenance import Citation, citation, status_of
+from mlat.rules.routes import advise_routes
 from mlat.rules.schema import MeasureKind, StateTable
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
@@ -65,3 +70,23 @@ def measure(kind: str) -> str:
         cite = citation(table.sources, rule.cite, rule.verified_on, today) if rule else None
         rows.append((table, rule, cite))
     return render_template("rules/measure.html", kind=measure_kind, rows=rows)
+
+
+@bp.get("/routes")
+def routes() -> str:
+    """The route advisor: which ways lead to the evidence, fastest first."""
+    form = RouteForm(request.args)
+    choices = [("", _("Choose a state")), *state_choices()]
+    form.requesting.choices = form.requested.choices = choices
+    form.measure.choices = [(m.value, label("measure", m)) for m in MeasureKind]
+    found = None
+    if request.args and form.validate():
+        found = advise_routes(
+            rulebook(),
+            form.requesting.data,
+            form.requested.data,
+            [MeasureKind(m) for m in form.measure.data or []],
+            bool(form.urgent.data),
+            dt.date.today(),
+        )
+    return render_template("rules/routes.html", form=form, routes=found)

@@ -1,0 +1,174 @@
+"""The one JSON representation of a request: import, export, validation and the API.
+
+Documented in ``docs/request-format.md``; ``docs/request.schema.json`` is generated from
+these models (``python -m mlat.request_format``) and a test keeps the two in step.
+
+A draft may be incomplete, so most fields are optional here: whether a request is
+complete enough for the requested state is the validation engine's job, which reports
+what is missing as findings instead of refusing the document.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from mlat.rules.schema import Channel, MeasureKind
+
+StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+Text = Annotated[str, StringConstraints(max_length=20_000)]
+Line = Annotated[str, StringConstraints(max_length=500)]
+
+IdentifierKind = Literal[
+    "ip", "email", "phone", "account", "domain", "url", "crypto_wallet", "device"
+]
+PersonRole = Literal["suspect", "victim", "witness", "other"]
+ProceedingsType = Literal["investigation", "prosecution", "trial"]
+AssuranceKind = Literal["death_penalty", "speciality", "data_protection", "life_imprisonment"]
+AnnexKind = Literal["offence_text", "judicial_order", "translation", "evidence", "other"]
+
+
+class Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class RequestingAuthority(Part):
+    name: Line = ""
+    office: Line = ""
+    address: Line = ""
+    contact_person: Line = ""
+    phone: Line = ""
+    email: Line = ""
+    timezone: Line = Field(default="", description="IANA time zone name, e.g. Asia/Qatar")
+    office_hours: Line = ""
+
+
+class Proceedings(Part):
+    type: ProceedingsType | None = None
+    case_number: Line = ""
+    authority: Line = Field(default="", description="court or prosecutor in charge")
+
+
+class Offence(Part):
+    name: Line = ""
+    citation: Line = Field(
+        default="", description="statutory provision, e.g. Law No. 14 of 2014, art. 2"
+    )
+    max_penalty_years: float | None = Field(default=None, ge=0, le=100)
+    death_penalty_possible: bool = False
+    equivalent_offence: Line = Field(
+        default="",
+        description="the corresponding offence in the requested state, for dual criminality",
+    )
+
+
+class Person(Part):
+    role: PersonRole = "other"
+    name: Line = ""
+    date_of_birth: dt.date | None = None
+    nationality: StateCode | None = None
+
+
+class Identifier(Part):
+    kind: IdentifierKind
+    value: Line = ""
+    observed_at: dt.datetime | None = Field(
+        default=None,
+        description="ISO 8601 with offset, e.g. 2026-03-01T14:22:05+03:00; needed for IPs",
+    )
+    provider: Line = Field(default="", description="custodian or service provider holding data")
+
+
+class Measure(Part):
+    kind: MeasureKind
+    identifiers: list[Annotated[int, Field(ge=0)]] = Field(
+        default_factory=list, description="indexes into the request's identifiers"
+    )
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    details: Text = ""
+
+
+class Urgency(Part):
+    urgent: bool = False
+    reason: Text = ""
+    deadline: dt.date | None = None
+
+
+class Preservation(Part):
+    requested: bool = False
+    reference: Line = ""
+    requested_on: dt.date | None = None
+    expires_on: dt.date | None = None
+
+
+class Confidentiality(Part):
+    non_disclosure: bool = False
+    reason: Text = ""
+
+
+class Signatory(Part):
+    name: Line = ""
+    title: Line = ""
+
+
+class Annex(Part):
+    kind: AnnexKind = "other"
+    title: Line = ""
+    language: LanguageCode | None = None
+
+
+class RequestDocument(Part):
+    """A request for mutual legal assistance."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        str_strip_whitespace=True,
+        json_schema_extra={"$id": "https://mlat.example/request.schema.json"},
+    )
+
+    format_version: Literal[1] = 1
+    reference: Line = ""
+    status: Literal["new", "follow_up", "extension"] = "new"
+    requesting_state: StateCode | None = None
+    requested_state: StateCode | None = None
+    language: LanguageCode | None = Field(default=None, description="language of the request text")
+    translations: list[LanguageCode] = Field(
+        default_factory=list, description="languages the request has been translated into"
+    )
+    requesting_authority: RequestingAuthority = Field(default_factory=RequestingAuthority)
+    legal_basis: Line = Field(default="", description="instrument id from the catalogue")
+    channel: Channel | None = None
+    proceedings: Proceedings = Field(default_factory=Proceedings)
+    offences: list[Offence] = Field(default_factory=list, max_length=50)
+    facts: Text = ""
+    nexus: Text = ""
+    related_requests: list[Line] = Field(default_factory=list, max_length=50)
+    persons: list[Person] = Field(default_factory=list, max_length=200)
+    identifiers: list[Identifier] = Field(default_factory=list, max_length=500)
+    measures: list[Measure] = Field(default_factory=list, max_length=50)
+    urgency: Urgency = Field(default_factory=Urgency)
+    preservation: Preservation = Field(default_factory=Preservation)
+    confidentiality: Confidentiality = Field(default_factory=Confidentiality)
+    assurances: list[AssuranceKind] = Field(default_factory=list)
+    procedures: Text = Field(default="", description="formalities for admissibility")
+    annexes: list[Annex] = Field(default_factory=list, max_length=100)
+    signatory: Signatory = Field(default_factory=Signatory)
+
+
+def json_schema() -> dict[str, object]:
+    schema = RequestDocument.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    return schema
+
+
+def json_schema_text() -> str:
+    return json.dumps(json_schema(), indent=2, sort_keys=True) + "\n"
+
+
+if __name__ == "__main__":  # regenerate docs/request.schema.json
+    print(json_schema_text(), end="")

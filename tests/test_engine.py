@@ -1,0 +1,310 @@
+"""The validation engine: for each check, a request that triggers it and one that does not."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlat.request_format import RequestDocument
+from mlat.rules.engine import Finding, validate
+from mlat.rules.loader import RuleBook, rulebook
+from mlat.rules.schema import (
+    Assurance,
+    ChannelRule,
+    DeMinimis,
+    Formalities,
+    Languages,
+    Party,
+    StateTable,
+)
+
+TODAY = dt.date(2026, 11, 22)
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
+BASE = json.loads((EXAMPLES / "qa-to-us-stored-content.json").read_text())
+
+
+def us_table(**updates: Any) -> StateTable:
+    return rulebook().states["US"].model_copy(update=updates)
+
+
+def book_with(table: StateTable | None = None, instruments: Any = None) -> RuleBook:
+    book = rulebook()
+    states = dict(book.states)
+    if table is not None:
+        states[table.state] = table
+    return RuleBook(states=states, instruments=instruments or book.instruments)
+
+
+def run(
+    request: dict[str, Any], book: RuleBook | None = None, today: dt.date = TODAY
+) -> list[Finding]:
+    return validate(RequestDocument.model_validate(request), book or rulebook(), today)
+
+
+def codes(findings: list[Finding]) -> set[str]:
+    return {f.code for f in findings}
+
+
+def changed(**paths: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A copy of the base request with values replaced at dotted paths (``a.b``, ``a.0.b``)."""
+
+    def apply(base: dict[str, Any]) -> dict[str, Any]:
+        request = copy.deepcopy(base)
+        for dotted, value in paths.items():
+            *parents, last = dotted.split("__")
+            node: Any = request
+            for part in parents:
+                node = node[int(part)] if part.isdigit() else node[part]
+            if last.isdigit():
+                node[int(last)] = value
+            else:
+                node[last] = value
+        return request
+
+    return apply
+
+
+def test_the_complete_example_has_no_findings() -> None:
+    assert run(BASE) == []
+
+
+CASES: list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]], StateTable | None]] = [
+    ("requesting_state_missing", changed(requesting_state=None), None),
+    ("requested_state_missing", changed(requested_state=None), None),
+    ("no_rule_table", changed(requested_state="ZA"), None),
+    ("legal_basis_missing", changed(legal_basis=""), None),
+    ("legal_basis_unknown", changed(legal_basis="mlat-qa-zz"), None),
+    ("legal_basis_not_in_force", changed(legal_basis="budapest"), None),  # Qatar is no party
+    ("channel_missing", changed(channel=None), None),
+    ("channel_not_accepted", changed(channel="interpol"), None),
+    ("channel_urgent_only", changed(channel="network_24_7"), None),
+    ("language_missing", changed(language=None), None),
+    ("translation_missing", changed(language="ar"), None),
+    (
+        "translation_certification",
+        changed(language="ar", translations=["en"]),
+        us_table(
+            languages=Languages(
+                accepted=["en"], certified_translation_required=True, cite="doj-oia-faq"
+            )
+        ),
+    ),
+    ("facts_missing", changed(facts=""), None),
+    ("facts_thin", changed(facts="Fraud by e-mail."), None),
+    ("nexus_missing", changed(nexus=""), None),
+    ("nexus_thin", changed(nexus="The account was used."), None),
+    ("offences_missing", changed(offences=[]), None),
+    ("offence_name_missing", changed(offences__0__name=""), None),
+    ("offence_citation_missing", changed(offences__0__citation=""), None),
+    ("offence_penalty_missing", changed(offences__0__max_penalty_years=None), None),
+    ("identifier_value_missing", changed(identifiers__1__value=""), None),
+    ("identifier_malformed", changed(identifiers__1__value="198.51.100.999"), None),
+    ("identifier_malformed", changed(identifiers__0__value="finance.alwaha"), None),
+    ("ip_without_timestamp", changed(identifiers__1__observed_at=None), None),
+    ("ip_without_timezone", changed(identifiers__1__observed_at="2026-03-09T10:14:22"), None),
+    ("measures_missing", changed(measures=[]), None),
+    ("measure_identifier_unknown", changed(measures__0__identifiers=[7]), None),
+    ("date_range_reversed", changed(measures__0__date_to="2026-02-01"), None),
+    ("date_range_unbounded", changed(measures__0__date_to=None), None),
+    (
+        "date_range_too_long",
+        changed(measures__0__date_to="2026-09-30"),
+        us_table(
+            measures={
+                **us_table().measures,
+                "stored_content": us_table()
+                .measures["stored_content"]
+                .model_copy(update={"max_range_days": 90}),
+            }
+        ),
+    ),
+    (
+        "measure_no_rule",
+        changed(measures__0__kind="asset_freezing"),
+        us_table(measures={k: v for k, v in us_table().measures.items() if k != "asset_freezing"}),
+    ),
+    ("measure_not_possible", changed(measures__0__kind="interception"), None),
+    ("measure_field_missing", changed(identifiers__0__provider=""), None),
+    ("threshold_facts_thin", changed(nexus="It was used for the fraud against the company."), None),
+    (
+        "threshold_account_not_tied",
+        changed(identifiers__0__value="other.account@mailhost.example"),
+        None,
+    ),
+    ("dual_criminality_not_shown", changed(offences__0__equivalent_offence=""), None),
+    ("urgency_reason_missing", changed(urgency={"urgent": True, "deadline": "2026-12-01"}), None),
+    (
+        "urgency_deadline_missing",
+        changed(urgency={"urgent": True, "reason": "Data at risk."}),
+        None,
+    ),
+    (
+        "urgency_deadline_past",
+        changed(urgency={"urgent": True, "reason": "Data at risk.", "deadline": "2026-11-01"}),
+        None,
+    ),
+    ("preservation_not_requested", changed(preservation={"requested": False}), None),
+    ("preservation_reference_missing", changed(preservation__reference=""), None),
+    ("preservation_lapsed", changed(preservation__expires_on="2026-11-01"), None),
+    ("preservation_lapsing", changed(preservation__expires_on="2026-11-30"), None),
+    (
+        "assurance_missing",
+        changed(offences__0__death_penalty_possible=True),
+        us_table(
+            assurances=[
+                Assurance(
+                    kind="death_penalty",
+                    required_when="death_penalty_possible",
+                    text="The death penalty will not be sought.",
+                    cite="doj-oia",
+                )
+            ]
+        ),
+    ),
+    ("contact_missing", changed(requesting_authority__phone=""), None),
+    ("contact_malformed", changed(requesting_authority__email="prosecutor at pp.qa"), None),
+    ("contact_timezone_missing", changed(requesting_authority__timezone=""), None),
+    ("contact_timezone_unknown", changed(requesting_authority__timezone="Doha/Time"), None),
+    ("signatory_missing", changed(signatory={"name": "", "title": ""}), None),
+    ("proceedings_incomplete", changed(proceedings__case_number=""), None),
+    ("related_requests_missing", changed(status="follow_up"), None),
+    ("confidentiality_reason_missing", changed(confidentiality__reason=""), None),
+    (
+        "judicial_validation_missing",
+        changed(),
+        us_table(formalities=Formalities(judicial_validation_required=True, cite="doj-oia")),
+    ),
+    (
+        "procedures_missing",
+        changed(procedures=""),
+        us_table(
+            formalities=Formalities(certification="Business records certificate.", cite="doj-oia")
+        ),
+    ),
+    (
+        "de_minimis",
+        changed(),
+        us_table(de_minimis=DeMinimis(applies=True, min_penalty_years=5, cite="doj-oia")),
+    ),
+    ("de_minimis_policy", changed(), us_table(de_minimis=DeMinimis(applies=True, cite="doj-oia"))),
+]
+
+
+@pytest.mark.parametrize(("code", "mutate", "table"), CASES, ids=[c[0] for c in CASES])
+def test_check_triggers(
+    code: str, mutate: Callable[..., dict[str, Any]], table: StateTable | None
+) -> None:
+    assert code not in codes(run(BASE)), "the complete request must not trigger it"
+    found = [f for f in run(mutate(BASE), book_with(table)) if f.code == code]
+    assert found, f"{code} was not reported"
+    assert all(f.message and f.field for f in found)
+
+
+def test_findings_cite_the_rule_they_rest_on() -> None:
+    findings = run(changed(channel="interpol")(BASE))
+    (finding,) = [f for f in findings if f.code == "channel_not_accepted"]
+    assert finding.citation is not None
+    assert finding.citation.url.startswith("https://")
+    assert finding.citation.status in {"verified", "stale", "unverified"}
+
+
+def test_unverified_rule_is_flagged_as_such() -> None:
+    book = book_with(us_table(languages=Languages(accepted=["en"], cite="doj-oia-faq")))
+    (finding,) = [
+        f for f in run(changed(language="ar")(BASE), book) if f.code == "translation_missing"
+    ]
+    assert finding.citation is not None and finding.citation.status == "unverified"
+
+
+def test_stale_rule_is_flagged_as_such() -> None:
+    (finding,) = [
+        f
+        for f in run(changed(channel="interpol")(BASE), today=dt.date(2028, 1, 1))
+        if f.code == "channel_not_accepted"
+    ]
+    assert finding.citation is not None and finding.citation.status == "stale"
+
+
+def test_errors_come_first() -> None:
+    findings = run(changed(facts="Short.", channel=None)(BASE))
+    severities = [f.severity for f in findings]
+    assert severities == sorted(severities, key=["error", "warning", "info"].index)
+
+
+def test_english_accepted_when_urgent() -> None:
+    table = us_table(languages=Languages(accepted=["fr"], english_when_urgent=True, cite="doj-oia"))
+    urgent = changed(urgency={"urgent": True, "reason": "Deletion.", "deadline": "2026-12-01"})
+    assert "translation_missing" in codes(run(BASE, book_with(table)))
+    assert "translation_missing" not in codes(run(urgent(BASE), book_with(table)))
+
+
+def test_preservation_expiry_is_computed_from_the_state_period() -> None:
+    request = changed(
+        preservation={"requested": True, "reference": "P-1", "requested_on": "2026-08-30"}
+    )(BASE)
+    lapsing = [f for f in run(request) if f.code == "preservation_lapsing"]
+    assert lapsing and "2026-11-28" in lapsing[0].message  # United States: 90 days
+    late = dt.date(2026, 11, 29)
+    lapsed = [f for f in run(request, today=late) if f.code == "preservation_lapsed"]
+    assert lapsed and "2026-11-28" in lapsed[0].message
+
+
+def test_direct_disclosure_suggested_when_both_states_apply_the_protocol() -> None:
+    book = rulebook()
+    instruments = book.instruments.instruments
+    protocol = instruments["budapest-2ap"].model_copy(
+        update={
+            "parties": [
+                Party(state="QA", in_force=dt.date(2026, 1, 1)),
+                Party(state="US", in_force=dt.date(2026, 1, 1)),
+            ]
+        }
+    )
+    catalogue = book.instruments.model_copy(
+        update={"instruments": {**instruments, "budapest-2ap": protocol}}
+    )
+    request = changed(measures__0__kind="subscriber_info")(BASE)
+    assert "direct_disclosure_available" not in codes(run(request))
+    assert "direct_disclosure_available" in codes(run(request, book_with(instruments=catalogue)))
+
+
+def test_legal_basis_in_force_only_from_its_date() -> None:
+    request = changed(legal_basis="mlat-gb-us", requesting_state="GB")(BASE)
+    assert "legal_basis_not_in_force" not in codes(run(request))
+    assert "legal_basis_not_in_force" in codes(run(request, today=dt.date(1995, 1, 1)))
+
+
+def test_channel_for_urgent_requests_only_is_fine_when_urgent() -> None:
+    table = us_table(
+        channels=[
+            ChannelRule(kind="network_24_7", electronic=True, urgent_only=True, cite="doj-oia")
+        ]
+    )
+    urgent = changed(
+        channel="network_24_7",
+        urgency={"urgent": True, "reason": "Deletion.", "deadline": "2026-12-01"},
+    )
+    assert "channel_urgent_only" not in codes(run(urgent(BASE), book_with(table)))
+
+
+@pytest.mark.parametrize("example", sorted(EXAMPLES.glob("*.json")), ids=lambda p: p.name)
+def test_examples_are_valid_documents(example: Path) -> None:
+    RequestDocument.model_validate_json(example.read_text())
+
+
+def test_incomplete_example_reports_what_officers_miss() -> None:
+    request = json.loads((EXAMPLES / "ng-to-gb-subscriber-incomplete.json").read_text())
+    found = codes(run(request))
+    assert {
+        "nexus_missing",
+        "ip_without_timezone",
+        "date_range_unbounded",
+        "urgency_reason_missing",
+        "signatory_missing",
+    } <= found

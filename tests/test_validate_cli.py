@@ -1,0 +1,93 @@
+"""``flask validate`` and ``flask rules check`` as an officer or a data editor runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from mlat.request_format import json_schema_text
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "docs" / "examples"
+
+
+def test_complete_request_exits_0_with_no_errors(runner: Any) -> None:
+    result = runner.invoke(
+        args=["validate", str(EXAMPLES / "qa-to-us-stored-content.json"), "--today", "2026-11-22"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == {"findings": [], "errors": 0, "warnings": 0}
+
+
+def test_incomplete_request_exits_1_and_lists_findings(runner: Any) -> None:
+    result = runner.invoke(
+        args=[
+            "validate",
+            str(EXAMPLES / "ng-to-gb-subscriber-incomplete.json"),
+            "--today",
+            "2026-11-22",
+        ]
+    )
+    assert result.exit_code == 1
+    out = json.loads(result.output)
+    assert out["errors"] >= 5
+    assert out["warnings"] >= 1
+    ip = next(f for f in out["findings"] if f["code"] == "ip_without_timezone")
+    assert ip["field"] == "identifiers[0].observed_at"
+    assert ip["severity"] == "error"
+    assert "time zone" in ip["message"]
+    cited = [f for f in out["findings"] if f["citation"]]
+    assert cited and {"title", "url", "verified_on", "status"} <= set(cited[0]["citation"])
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        ("{not json", "not a valid request"),
+        ('{"requested_state": "usa"}', "requested_state"),
+        ('{"measures": [{"kind": "telepathy"}]}', "measures.0.kind"),
+        ('{"unexpected": 1}', "unexpected"),
+        ("[]", "not a valid request"),
+    ],
+)
+def test_invalid_file_exits_2_with_one_clear_line(
+    runner: Any, tmp_path: Path, content: str, says: str
+) -> None:
+    path = tmp_path / "request.json"
+    path.write_text(content)
+    result = runner.invoke(args=["validate", str(path)])
+    assert result.exit_code == 2
+    assert says in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_missing_file_exits_2(runner: Any, tmp_path: Path) -> None:
+    result = runner.invoke(args=["validate", str(tmp_path / "nope.json")])
+    assert result.exit_code == 2
+    assert "cannot read" in result.output
+
+
+def test_rules_check_summarises_every_state(runner: Any) -> None:
+    result = runner.invoke(args=["rules", "check"])
+    assert result.exit_code == 0, result.output
+    assert "US United States:" in result.output
+    assert "unverified:" in result.output
+    assert "15 state tables valid" in result.output or "state tables valid" in result.output
+
+
+def test_published_json_schema_is_in_step_with_the_code() -> None:
+    published = (ROOT / "docs" / "request.schema.json").read_text()
+    assert published == json_schema_text(), (
+        "regenerate it: python -m mlat.request_format > docs/request.schema.json"
+    )
+
+
+def test_format_doc_names_every_top_level_field() -> None:
+    doc = (ROOT / "docs" / "request-format.md").read_text()
+    schema = json.loads(json_schema_text())
+    missing = [name for name in schema["properties"] if f"`{name}`" not in doc]
+    assert missing == []
