@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import available_timezones
 
 from flask_babel import lazy_gettext as _l
 from wtforms import Field
 from wtforms.validators import ValidationError
 
-from mlat.countries import is_state
+from mlat.countries import is_state, is_timezone
 from mlat.services.users import MAX_PASSWORD, MIN_PASSWORD
 
 
@@ -19,7 +18,7 @@ def iso_state(_form: Any, field: Field) -> None:
 
 
 def iana_timezone(_form: Any, field: Field) -> None:
-    if field.data and field.data not in available_timezones():
+    if field.data and not is_timezone(field.data):
         raise ValidationError(_l("Enter a time zone name such as Asia/Qatar or Europe/London."))
 
 

@@ -1,8 +1,10 @@
-"""ISO 3166 alpha-2 state codes and their names in the user's locale (from Babel's CLDR data)."""
+"""ISO 3166 alpha-2 state codes with their names in the user's locale (from Babel's CLDR
+data), and IANA time zone names."""
 
 from __future__ import annotations
 
 from functools import cache
+from zoneinfo import available_timezones
 
 from babel import Locale
 
@@ -31,3 +33,12 @@ def state_name(code: str, locale: str = "en") -> str:
 def state_choices(locale: str = "en") -> list[tuple[str, str]]:
     names = state_names(locale)
     return sorted(names.items(), key=lambda item: item[1])
+
+
+@cache
+def _timezones() -> frozenset[str]:
+    return frozenset(available_timezones())  # reads the zone files: once per process
+
+
+def is_timezone(name: str) -> bool:
+    return name in _timezones()

@@ -7,8 +7,8 @@ import datetime as dt
 import ipaddress
 import re
 from collections.abc import Iterator
-from zoneinfo import available_timezones
 
+from mlat.countries import is_timezone
 from mlat.request_format import Identifier
 from mlat.rules.engine import Check, Context, Finding, Severity
 from mlat.rules.instruments import link
@@ -704,7 +704,7 @@ def check_contacts(ctx: Context) -> Iterator[Finding]:
             "requesting_authority.timezone",
             N_("Give your time zone, so that urgent calls reach you in office hours."),
         )
-    elif auth.timezone not in available_timezones():
+    elif not is_timezone(auth.timezone):
         yield finding(
             "contact_timezone_unknown",
             "error",
