@@ -36,15 +36,17 @@ def seed_demo_command() -> None:
 
     session = get_session()
     logins = seed_demo(session=session)
-    session.commit()
     if not logins:
         click.echo("Demo data is already loaded.")
         return
+    # Keep the generated passwords before committing, so that they cannot be lost.
     instance = current_app.config["MLAT"].instance_path
+    instance.mkdir(parents=True, exist_ok=True)
     lines = [f"{lo.email}  {lo.password}  ({', '.join(lo.roles)})" for lo in logins]
     credentials = instance / "demo-credentials.txt"
     credentials.touch(mode=0o600)
     credentials.write_text("\n".join(lines) + "\n")
+    session.commit()
     click.echo(f"Demo users (also saved in {credentials}):")
     for line in lines:
         click.echo("  " + line)

@@ -9,6 +9,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, func, select
 
+from mlat.countries import is_state, is_timezone
 from mlat.models import Role, Unit, User, UserRole
 from mlat.services import N_, NotFound, ServiceError
 
@@ -37,6 +38,10 @@ def normalise_email(email: str) -> str:
 
 def create_unit(*, session: Session, name: str, code: str, state: str, timezone: str) -> Unit:
     code = code.strip().upper()
+    if not is_state(state):
+        raise ServiceError(N_("'%(state)s' is not an ISO 3166 state code."), state=state)
+    if not is_timezone(timezone):
+        raise ServiceError(N_("'%(tz)s' is not a time zone name such as Asia/Qatar."), tz=timezone)
     if session.exec(select(Unit).where((Unit.code == code) | (Unit.name == name))).first():
         raise ServiceError(N_("A unit with this name or code already exists."))
     unit = Unit(name=name.strip(), code=code, state=state.upper(), timezone=timezone)

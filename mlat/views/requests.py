@@ -82,6 +82,9 @@ def show(request_id: int) -> str:
 @role_required(Role.officer)
 def edit(request_id: int) -> str | Response | tuple[str, int]:
     mla_request = _visible(request_id)
+    if mla_request.status not in svc.EDITABLE_STATES:
+        flash(_("This request can no longer be edited in its current state."), "error")
+        return redirect(url_for("requests.show", request_id=mla_request.id))
     form = _request_form()
     if request.method == "GET":
         form.title.data = mla_request.title
@@ -102,10 +105,17 @@ def edit(request_id: int) -> str | Response | tuple[str, int]:
                 title=form.title.data,
                 requested_state=form.requested_state.data,
             )
-        except (Conflict, ServiceError) as exc:
+        except Conflict as exc:
             db.rollback()
+            db.refresh(mla_request)
+            # The typed values stay in the form; saving them again applies them to the latest.
+            form.version.data = str(mla_request.version)
             flash(exc.translated(_), "error")
             return render_template("requests/edit.html", form=form, mla_request=mla_request), 409
+        except ServiceError as exc:
+            db.rollback()
+            flash(exc.translated(_), "error")
+            return render_template("requests/edit.html", form=form, mla_request=mla_request), 400
         db.commit()
         flash(_("Changes saved."), "success")
         return redirect(url_for("requests.show", request_id=mla_request.id))

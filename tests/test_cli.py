@@ -1,0 +1,222 @@
+"""The `flask --app app ...` commands an operator runs: init-db, seed-demo, create-user."""
+
+from __future__ import annotations
+
+import re
+import stat
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import Result
+from flask import Flask
+from flask.cli import FlaskGroup
+from sqlmodel import select
+
+from mlat.models import Role, Unit, User
+from tests.conftest import Client
+
+LOGIN_LINE = re.compile(r"^\s+(\S+@\S+)\s+(\S+)\s+\((.+)\)$", re.MULTILINE)
+
+
+def flask(runner: Any, *args: str) -> Result:
+    """Run a command as the `flask` executable does (it pushes an app context)."""
+    cli = FlaskGroup(load_dotenv=False, set_debug_flag=False)
+    result: Result = runner.invoke(cli, args=list(args))
+    return result
+
+
+@pytest.fixture
+def instance(app: Flask) -> Path:
+    """The instance folder, as `make run` leaves it (it holds the generated secret key)."""
+    path: Path = app.config["MLAT"].instance_path
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def test_init_db_can_run_twice(runner: Any) -> None:
+    for _ in range(2):
+        result = flask(runner, "init-db")
+        assert result.exit_code == 0, result.output
+        assert "Database is up to date." in result.output
+
+
+def test_seed_demo_prints_logins_once(runner: Any, instance: Path, client: Client, db: Any) -> None:
+    first = flask(runner, "seed-demo")
+    assert first.exit_code == 0, first.output
+    assert "Demo users (also saved in" in first.output
+    logins = LOGIN_LINE.findall(first.output)
+    emails = [email for email, _password, _roles in logins]
+    assert emails == [
+        "officer@doha.example",
+        "reviewer@doha.example",
+        "prosecutor@doha.example",
+        "admin@doha.example",
+        "officer@lagos.example",
+    ]
+    assert all(len(password) >= 12 for _email, password, _roles in logins)
+    assert ("admin@doha.example", logins[3][1], "admin") in logins
+
+    credentials = instance / "demo-credentials.txt"
+    assert credentials.exists()
+    saved = credentials.read_text()
+    for email, password, _roles in logins:
+        assert f"{email}  {password}" in saved
+    assert stat.S_IMODE(credentials.stat().st_mode) & 0o077 == 0  # not readable by others
+
+    second = flask(runner, "seed-demo")
+    assert second.exit_code == 0, second.output
+    assert "Demo data is already loaded." in second.output
+    assert "@doha.example" not in second.output
+    assert credentials.read_text() == saved  # the first logins are kept
+    assert len(db.exec(select(Unit)).all()) == 2  # nothing loaded twice
+
+    email, password, _roles = logins[0]
+    assert client.login(email, password).status_code == 302
+    home = client.get("/")
+    assert "Mariam Al-Kuwari" in home.text
+    assert "Business e-mail compromise of Qatari importer" in home.text
+    assert "Romance fraud" not in home.text  # the Lagos unit's request
+
+
+def test_seed_demo_without_an_instance_folder_still_gives_the_logins(
+    runner: Any, app: Flask
+) -> None:
+    assert not app.config["MLAT"].instance_path.exists()  # e.g. MLAT_SECRET_KEY + PostgreSQL
+    result = flask(runner, "seed-demo")
+    logins = LOGIN_LINE.findall(result.output) or LOGIN_LINE.findall(
+        flask(runner, "seed-demo").output
+    )
+    assert len(logins) == 5
+
+
+def test_create_user_creates_the_first_admin_and_their_unit(
+    runner: Any, client: Client, db: Any
+) -> None:
+    result = flask(
+        runner,
+        "create-user",
+        "--email",
+        "First.Admin@Example.org",
+        "--name",
+        "First Admin",
+        "--unit-code",
+        "doh",
+        "--unit-name",
+        "Cybercrime Unit, Doha",
+        "--unit-state",
+        "qa",
+        "--unit-timezone",
+        "Asia/Qatar",
+        "--password",
+        "a long admin passphrase",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Created first.admin@example.org (admin) in Cybercrime Unit, Doha." in result.output
+
+    unit = db.exec(select(Unit).where(Unit.code == "DOH")).one()
+    assert (unit.state, unit.timezone) == ("QA", "Asia/Qatar")
+    user = db.exec(select(User).where(User.email == "first.admin@example.org")).one()
+    assert user.roles == {Role.admin}
+
+    assert client.login("first.admin@example.org", "a long admin passphrase").status_code == 302
+    assert client.get("/admin/users").status_code == 200
+
+
+def test_create_user_in_an_existing_unit_with_several_roles(
+    runner: Any, db: Any, unit: Unit
+) -> None:
+    result = flask(
+        runner,
+        "create-user",
+        "--email=officer@example.org",
+        "--name=Officer",
+        "--unit-code=DOH",
+        "--role=officer",
+        "--role=reviewer",
+        "--password=a long officer passphrase",
+    )
+    assert result.exit_code == 0, result.output
+    user = db.exec(select(User).where(User.email == "officer@example.org")).one()
+    assert user.roles == {Role.officer, Role.reviewer}
+    assert user.unit_id == unit.id
+
+
+def test_create_user_refuses_a_short_password(runner: Any, db: Any) -> None:
+    args = [
+        "create-user",
+        "--email=admin@example.org",
+        "--name=Admin",
+        "--unit-code=DOH",
+        "--unit-name=Cybercrime Unit, Doha",
+        "--unit-state=QA",
+    ]
+    result = flask(runner, *args, "--password=short")
+    assert result.exit_code != 0
+    assert "The password must have at least 12 characters." in result.output
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    db.expire_all()
+    assert db.exec(select(User)).all() == []
+    assert db.exec(select(Unit)).all() == []  # the unit is not half-created
+
+    retry = flask(runner, *args, "--password=a long enough passphrase")
+    assert retry.exit_code == 0, retry.output
+
+
+def test_create_user_without_unit_details_says_what_is_missing(runner: Any) -> None:
+    result = flask(
+        runner,
+        "create-user",
+        "--email=admin@example.org",
+        "--name=Admin",
+        "--unit-code=NEW",
+        "--password=a long enough passphrase",
+    )
+    assert result.exit_code != 0
+    assert "No unit NEW: give --unit-name and --unit-state to create it." in result.output
+    assert "Traceback" not in result.output
+
+
+def test_create_user_refuses_a_duplicate_email(runner: Any, make_user: Any) -> None:
+    existing = make_user(Role.officer)
+    result = flask(
+        runner,
+        "create-user",
+        f"--email={existing.email}",
+        "--name=Someone Else",
+        "--unit-code=DOH",
+        "--password=a long enough passphrase",
+    )
+    assert result.exit_code != 0
+    assert "A user with this e-mail address already exists." in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("option", "word"),
+    [("--unit-timezone=Asia/Doha", "time zone"), ("--unit-state=XX", "state")],
+)
+def test_create_user_refuses_an_unknown_time_zone_or_state(
+    runner: Any, db: Any, option: str, word: str
+) -> None:
+    args = {
+        "--unit-timezone": "--unit-timezone=Asia/Qatar",
+        "--unit-state": "--unit-state=QA",
+    }
+    args[option.split("=")[0]] = option
+    result = flask(
+        runner,
+        "create-user",
+        "--email=admin@example.org",
+        "--name=Admin",
+        "--unit-code=DOH",
+        "--unit-name=Cybercrime Unit, Doha",
+        *args.values(),
+        "--password=a long enough passphrase",
+    )
+    assert result.exit_code != 0
+    assert word in result.output.lower()
+    assert "Traceback" not in result.output
+    db.expire_all()
+    assert db.exec(select(Unit)).all() == []

@@ -1,0 +1,117 @@
+"""Language and time: pages say they are English; times are in the unit's time zone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from mlat.models import MlaRequest, Role, Unit, User
+from tests.conftest import Client
+
+NOON_UTC = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
+
+
+def shown_time(page: str, time: str) -> bool:
+    """Whether the page shows the time; CLDR puts a narrow no-break space before AM/PM."""
+    hour_minute, period = time.split(" ")
+    return re.search(rf"\b{re.escape(hour_minute)}(:00)?\s{period}\b", page) is not None
+
+
+def set_updated_at(db: Any, request: MlaRequest, when: dt.datetime) -> None:
+    request.updated_at = when
+    db.add(request)
+    db.commit()
+
+
+@pytest.mark.parametrize(
+    ("timezone", "expected"),
+    [
+        ("Asia/Qatar", "3:00 PM"),
+        ("UTC", "12:00 PM"),
+        ("America/New_York", "8:00 AM"),  # daylight saving time already began on 8 March
+    ],
+)
+def test_request_list_shows_times_in_the_units_time_zone(
+    client: Client,
+    make_unit: Callable[..., Unit],
+    login_as: Callable[..., User],
+    make_request: Callable[..., MlaRequest],
+    db: Any,
+    timezone: str,
+    expected: str,
+) -> None:
+    unit = make_unit(timezone=timezone)
+    officer = login_as(Role.officer, unit_=unit)
+    set_updated_at(db, make_request(officer), NOON_UTC)
+
+    listing = client.get("/").text
+    assert "Mar 10, 2026" in listing
+    assert shown_time(listing, expected), expected
+
+
+def test_qatar_unit_sees_3_pm_for_noon_utc_on_list_and_detail(
+    client: Client,
+    login_as: Callable[..., User],
+    make_request: Callable[..., MlaRequest],
+    db: Any,
+    unit: Unit,
+) -> None:
+    assert unit.timezone == "Asia/Qatar"
+    officer = login_as(Role.officer)
+    request = make_request(officer)
+    set_updated_at(db, request, NOON_UTC)
+
+    assert shown_time(client.get("/").text, "3:00 PM")
+    assert not shown_time(client.get("/").text, "12:00 PM")
+    assert shown_time(client.get(f"/requests/{request.id}").text, "3:00 PM")
+
+
+def test_late_evening_utc_is_the_next_day_in_doha(
+    client: Client,
+    login_as: Callable[..., User],
+    make_request: Callable[..., MlaRequest],
+    db: Any,
+) -> None:
+    officer = login_as(Role.officer)
+    set_updated_at(db, make_request(officer), dt.datetime(2026, 12, 31, 22, 30, tzinfo=dt.UTC))
+    listing = client.get("/").text
+    assert "Jan 1, 2027" in listing
+    assert shown_time(listing, "1:30 AM")
+
+
+def test_two_units_see_the_same_moment_in_their_own_time(
+    client: Client,
+    make_unit: Callable[..., Unit],
+    make_user: Callable[..., User],
+    make_request: Callable[..., MlaRequest],
+    db: Any,
+) -> None:
+    doha_officer = make_user(Role.officer)
+    london = make_unit(name="London liaison", code="LON", state="GB", timezone="Europe/London")
+    london_officer = make_user(Role.officer, unit_=london)
+    set_updated_at(db, make_request(doha_officer), NOON_UTC)
+    set_updated_at(db, make_request(london_officer), NOON_UTC)
+
+    client.login(doha_officer.email)
+    assert shown_time(client.get("/").text, "3:00 PM")
+    client.login(london_officer.email)
+    assert shown_time(client.get("/").text, "12:00 PM")  # GMT in March before the 29th
+
+
+@pytest.mark.parametrize("accept_language", [None, "en-GB", "fr-FR,fr;q=0.9", "ar"])
+def test_login_page_is_marked_english(client: Client, accept_language: str | None) -> None:
+    headers = {"Accept-Language": accept_language} if accept_language else {}
+    page = client.get("/login", headers=headers).text
+    assert '<html lang="en" dir="ltr">' in page
+
+
+def test_pages_after_login_are_marked_english(
+    client: Client, login_as: Callable[..., User]
+) -> None:
+    login_as(Role.officer)
+    for url in ("/", "/requests/new", "/rules/"):
+        assert '<html lang="en"' in client.get(url).text, url

@@ -1,0 +1,111 @@
+"""The Alembic migrations are the only way the schema changes: they must build exactly
+the tables the models describe, on both database engines, and undo cleanly."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect
+from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
+
+import mlat.models  # noqa: F401  (registers the tables)
+from mlat.db import make_engine
+from mlat.migrate import alembic_config, downgrade, upgrade
+from tests.conftest import BACKENDS, POSTGRES, _admin_dsn
+
+TABLES = {"unit", "user", "user_role", "mla_request", "reference_counter"}
+
+
+@pytest.fixture(params=BACKENDS)
+def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An engine on a brand-new, empty database of each backend."""
+    if request.param == "sqlite":
+        engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+        yield engine
+        engine.dispose()
+        return
+    assert POSTGRES
+    name = f"mlat_migrate_{secrets.token_hex(4)}"
+    with psycopg.connect(_admin_dsn(POSTGRES), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    engine = make_engine(
+        make_url(POSTGRES).set(database=name).render_as_string(hide_password=False)
+    )
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+        with psycopg.connect(_admin_dsn(POSTGRES), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def schema_differences(engine: Engine) -> list[object]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, SQLModel.metadata))
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision(engine: Engine) -> str | None:
+    return ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
+
+
+def test_migrations_build_the_models_schema_on_an_empty_database(empty_engine: Engine) -> None:
+    assert inspect(empty_engine).get_table_names() == []
+    upgrade(empty_engine)
+    assert set(inspect(empty_engine).get_table_names()) >= TABLES
+    assert current_revision(empty_engine) == head_revision(empty_engine)
+    assert schema_differences(empty_engine) == []
+
+
+def test_upgrade_twice_is_harmless(empty_engine: Engine) -> None:
+    upgrade(empty_engine)
+    upgrade(empty_engine)
+    assert schema_differences(empty_engine) == []
+
+
+def test_downgrade_to_base_and_upgrade_again(empty_engine: Engine) -> None:
+    upgrade(empty_engine)
+    downgrade(empty_engine, "base")
+    assert set(inspect(empty_engine).get_table_names()) <= {"alembic_version"}
+    assert current_revision(empty_engine) is None
+
+    upgrade(empty_engine)
+    assert current_revision(empty_engine) == head_revision(empty_engine)
+    assert schema_differences(empty_engine) == []
+
+
+def test_each_revision_applies_and_reverts_one_at_a_time(empty_engine: Engine) -> None:
+    script = ScriptDirectory.from_config(alembic_config(empty_engine))
+    revisions = [rev.revision for rev in script.walk_revisions()][::-1]  # oldest first
+    for revision in revisions:
+        upgrade(empty_engine, revision)
+        assert current_revision(empty_engine) == revision
+    for revision in reversed(revisions):
+        assert current_revision(empty_engine) == revision
+        downgrade(empty_engine, "-1")
+    assert current_revision(empty_engine) is None
+    upgrade(empty_engine)
+    assert schema_differences(empty_engine) == []
+
+
+def test_the_test_database_is_migrated_to_head(database_url: str) -> None:
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine)  # nothing to do, and no error
+        assert current_revision(engine) == head_revision(engine)
+        assert schema_differences(engine) == []
+    finally:
+        engine.dispose()

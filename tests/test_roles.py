@@ -1,0 +1,111 @@
+"""Who may open which page: officers draft, administrators manage users and units."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from mlat.models import Role, User
+from tests.conftest import Client
+
+
+@pytest.mark.parametrize("role", [Role.reviewer, Role.prosecutor, Role.admin])
+def test_only_officers_may_start_a_request(
+    client: Client, login_as: Callable[..., User], role: Role
+) -> None:
+    login_as(role)
+    response = client.get("/requests/new")
+    assert response.status_code == 403
+    assert "You do not have permission to do this." in response.text
+    assert "New request" not in client.get("/").text  # no button leading to the refusal
+
+
+def test_officer_cannot_open_user_administration(
+    client: Client, login_as: Callable[..., User]
+) -> None:
+    login_as(Role.officer)
+    response = client.get("/admin/users")
+    assert response.status_code == 403
+    assert "You do not have permission to do this." in response.text
+    assert "Users and units" not in client.get("/").text  # not offered in the menu
+
+
+def test_officer_cannot_create_a_user_by_posting_directly(
+    client: Client, login_as: Callable[..., User], make_user: Callable[..., User]
+) -> None:
+    officer = login_as(Role.officer)
+    response = client.submit(
+        "/admin/users/new",
+        {
+            "email": "intruder@example.org",
+            "name": "Intruder",
+            "unit_id": str(officer.unit_id),
+            "roles": ["admin"],
+            "active": "y",
+            "password": "a long enough password",
+        },
+        form_url="/",
+    )
+    assert response.status_code == 403
+    assert client.login("intruder@example.org", "a long enough password").status_code == 200
+
+
+def test_admin_pages_open_for_administrators(client: Client, login_as: Callable[..., User]) -> None:
+    admin = login_as(Role.admin)
+    page = client.get("/admin/users")
+    assert page.status_code == 200
+    assert admin.email in page.text
+    assert "Users and units" in client.get("/").text  # the menu offers it
+    for url in ("/admin/users/new", "/admin/units/new", f"/admin/users/{admin.id}"):
+        assert client.get(url).status_code == 200, url
+
+
+def test_a_user_with_several_roles_gets_every_roles_pages(
+    client: Client, login_as: Callable[..., User]
+) -> None:
+    login_as(Role.officer, Role.admin)
+    assert client.get("/requests/new").status_code == 200
+    assert client.get("/admin/users").status_code == 200
+
+
+def test_unknown_user_in_admin_is_not_found(client: Client, login_as: Callable[..., User]) -> None:
+    login_as(Role.admin)
+    assert client.get("/admin/users/999999").status_code == 404
+
+
+ROLE_TABLE = [
+    ("/", Role.officer, 200),
+    ("/", Role.admin, 200),
+    ("/rules/", Role.officer, 200),
+    ("/rules/", Role.admin, 200),
+    ("/requests/new", Role.officer, 200),
+    ("/requests/new", Role.reviewer, 403),
+    ("/requests/new", Role.prosecutor, 403),
+    ("/requests/new", Role.admin, 403),
+    ("/admin/users", Role.officer, 403),
+    ("/admin/users", Role.reviewer, 403),
+    ("/admin/users", Role.prosecutor, 403),
+    ("/admin/users", Role.admin, 200),
+    ("/admin/users/new", Role.officer, 403),
+    ("/admin/users/new", Role.reviewer, 403),
+    ("/admin/users/new", Role.admin, 200),
+    ("/admin/units/new", Role.officer, 403),
+    ("/admin/units/new", Role.prosecutor, 403),
+    ("/admin/units/new", Role.admin, 200),
+]
+
+
+@pytest.mark.parametrize(("url", "role", "expected"), ROLE_TABLE)
+def test_role_table(
+    client: Client, login_as: Callable[..., User], url: str, role: Role, expected: int
+) -> None:
+    login_as(role)
+    assert client.get(url).status_code == expected
+
+
+@pytest.mark.parametrize("url", ["/", "/requests/new", "/admin/users", "/admin/units/new"])
+def test_logged_out_visitors_are_sent_to_log_in(client: Client, url: str) -> None:
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response.location.startswith("/login?next=")
