@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from mlat.config import PROJECT_ROOT
 from mlat.models import Role, Unit
 from mlat.services.requests import create_request
 from mlat.services.users import create_unit, create_user
@@ -25,12 +27,23 @@ DEMO_USERS = [
 ]
 
 DEMO_REQUESTS = [
-    ("officer@doha.example", "US", "Business e-mail compromise of Qatari importer"),
-    ("officer@doha.example", "GB", "Ransomware attack on a Doha clinic"),
-    ("officer@doha.example", "SG", "Investment fraud website hosted abroad"),
-    ("officer@doha.example", "FR", "Sextortion of a minor through a social network"),
-    ("officer@lagos.example", "US", "Romance fraud proceeds laundered through crypto exchange"),
+    (
+        "officer@doha.example",
+        "US",
+        "Business e-mail compromise of Qatari importer",
+        "qa-to-us-stored-content.json",
+    ),
+    ("officer@doha.example", "GB", "Ransomware attack on a Doha clinic", None),
+    ("officer@doha.example", "SG", "Investment fraud website hosted abroad", None),
+    ("officer@doha.example", "FR", "Sextortion of a minor through a social network", None),
+    (
+        "officer@lagos.example",
+        "GB",
+        "Romance fraud network using a UK-hosted account",
+        "ng-to-gb-subscriber-incomplete.json",
+    ),
 ]
+EXAMPLES = PROJECT_ROOT / "docs" / "examples"
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,11 @@ def seed_demo(*, session: Session) -> list[DemoLogin]:
             roles=roles,
         )
         logins.append(DemoLogin(email=email, password=password, roles=roles))
-    for owner, state, title in DEMO_REQUESTS:
-        create_request(session=session, owner=users[owner], title=title, requested_state=state)
+    for owner, state, title, example in DEMO_REQUESTS:
+        content = json.loads((EXAMPLES / example).read_text()) if example else {}
+        for known in ("reference", "requesting_state", "requested_state"):
+            content.pop(known, None)  # the request row holds these
+        create_request(
+            session=session, owner=users[owner], title=title, requested_state=state, content=content
+        )
     return logins

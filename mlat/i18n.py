@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from flask import Flask, request
-from flask_babel import Babel, format_date, format_datetime, get_locale
+from flask_babel import Babel, format_date, format_datetime, get_locale, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -87,6 +87,12 @@ DUAL_CRIMINALITY_LABELS = {
     "always": _l("Always required"),
 }
 
+SEVERITY_LABELS = {
+    "error": _l("Must be fixed"),
+    "warning": _l("Advice"),
+    "info": _l("Note"),
+}
+
 PROVENANCE_LABELS = {
     "verified": _l("Verified"),
     "stale": _l("Verification older than 12 months"),
@@ -100,6 +106,7 @@ LABELS = {
     "threshold": THRESHOLD_LABELS,
     "dual_criminality": DUAL_CRIMINALITY_LABELS,
     "provenance": PROVENANCE_LABELS,
+    "severity": SEVERITY_LABELS,
 }
 
 
@@ -128,6 +135,8 @@ def install_template_helpers(app: Flask) -> None:
         state_name=lambda code: state_name(code, str(get_locale() or "en")),
         status_label=status_label,
         label=label,
+        severity_label=lambda value: label("severity", value),
+        finding_message=lambda finding: finding.translated(gettext),
         current_locale=lambda: str(get_locale() or "en"),
     )
     app.jinja_env.filters["datetime_local"] = datetime_local

@@ -296,3 +296,34 @@ def test_returned_request_can_be_edited_again(
     )
     assert response.status_code == 302
     assert "Reworked" in client.get("/").text
+
+
+def test_request_page_shows_the_findings_with_their_sources(
+    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+) -> None:
+    import json
+    from pathlib import Path
+
+    example = Path(__file__).resolve().parent.parent / "docs/examples/qa-to-us-stored-content.json"
+    content = json.loads(example.read_text())
+    content["identifiers"][1]["observed_at"] = "2026-03-09T10:14:22"  # no offset
+    content["nexus"] = ""
+    officer = login_as(Role.officer)
+    created = make_request(officer, requested_state="US", content=content)
+    page = client.get(f"/requests/{created.id}")
+    assert page.status_code == 200
+    assert "Check against the rules of United States" in page.text
+    assert "Give the time zone offset of this timestamp" in page.text
+    assert "identifiers[1].observed_at" in page.text
+    assert "Explain why the evidence sought is relevant" in page.text
+    assert "problems must be fixed before the request can be submitted" in page.text
+
+
+def test_request_with_content_that_is_not_a_request_is_still_shown(
+    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+) -> None:
+    officer = login_as(Role.officer)
+    created = make_request(officer, content={"measures": "everything"})
+    page = client.get(f"/requests/{created.id}")
+    assert page.status_code == 200
+    assert "not in the request format" in page.text

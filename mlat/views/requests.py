@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -11,6 +13,7 @@ from mlat.db import get_session
 from mlat.models import MlaRequest, Role
 from mlat.services import Conflict, NotFound, ServiceError
 from mlat.services import requests as svc
+from mlat.services.validation import validate_request
 
 bp = Blueprint("requests", __name__)
 
@@ -75,7 +78,15 @@ def _visible(request_id: int) -> MlaRequest:
 
 @bp.get("/requests/<int:request_id>")
 def show(request_id: int) -> str:
-    return render_template("requests/show.html", mla_request=_visible(request_id))
+    mla_request = _visible(request_id)
+    try:
+        findings = validate_request(
+            request=mla_request, unit=the_user().unit, today=dt.date.today()
+        )
+    except ServiceError as exc:
+        findings = []
+        flash(exc.translated(_), "error")
+    return render_template("requests/show.html", mla_request=mla_request, findings=findings)
 
 
 @bp.route("/requests/<int:request_id>/edit", methods=["GET", "POST"])
