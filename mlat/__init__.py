@@ -40,7 +40,8 @@ def create_app(config: Config | None = None) -> Flask:
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
         if not current_user.is_authenticated:
-            return redirect(url_for("auth.login", next=request.full_path))
+            wanted = request.full_path.rstrip("?")
+            return redirect(url_for("auth.login", next=wanted))
         return None
 
     @app.after_request
