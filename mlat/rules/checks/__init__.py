@@ -1,0 +1,43 @@
+"""The checks the engine runs: one small function per reason requests come back
+(DOMAIN.md section 6). Each yields findings; none has side effects."""
+
+from __future__ import annotations
+
+from mlat.rules.checks.basis import (
+    check_channel,
+    check_faster_routes,
+    check_language,
+    check_legal_basis,
+    check_state,
+)
+from mlat.rules.checks.content import (
+    check_assurances,
+    check_contacts,
+    check_de_minimis,
+    check_facts_and_nexus,
+    check_formalities,
+    check_identifiers,
+    check_offences,
+)
+from mlat.rules.checks.measures import check_dual_criminality, check_measures
+from mlat.rules.checks.timing import check_preservation, check_urgency
+from mlat.rules.engine import Check
+
+ALL_CHECKS: list[Check] = [
+    check_state,
+    check_legal_basis,
+    check_channel,
+    check_language,
+    check_facts_and_nexus,
+    check_offences,
+    check_identifiers,
+    check_measures,
+    check_dual_criminality,
+    check_urgency,
+    check_preservation,
+    check_assurances,
+    check_contacts,
+    check_formalities,
+    check_de_minimis,
+    check_faster_routes,
+]

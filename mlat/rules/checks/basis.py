@@ -1,0 +1,206 @@
+"""Checks of the route: states, legal basis, channel and language."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mlat.rules.checks.common import (
+    finding,
+)
+from mlat.rules.engine import Context, Finding
+from mlat.rules.instruments import link
+from mlat.rules.schema import MeasureKind
+from mlat.services import N_
+
+
+def check_state(ctx: Context) -> Iterator[Finding]:
+    req = ctx.request
+    if not req.requesting_state:
+        yield finding(
+            "requesting_state_missing",
+            "error",
+            "requesting_state",
+            N_("Give the requesting state."),
+        )
+    if not req.requested_state:
+        yield finding(
+            "requested_state_missing", "error", "requested_state", N_("Give the requested state.")
+        )
+    elif ctx.table is None:
+        yield finding(
+            "no_rule_table",
+            "warning",
+            "requested_state",
+            N_(
+                "There is no rule table for %(state)s yet: only general checks were made. "
+                "Check the state's requirements with its central authority."
+            ),
+            state=req.requested_state,
+        )
+
+
+def check_legal_basis(ctx: Context) -> Iterator[Finding]:
+    req = ctx.request
+    if not req.legal_basis:
+        yield finding(
+            "legal_basis_missing",
+            "error",
+            "legal_basis",
+            N_("Choose the legal basis the request relies on (a treaty, or reciprocity)."),
+        )
+        return
+    if not (req.requesting_state and req.requested_state):
+        return
+    lk = link(
+        ctx.book.instruments, req.legal_basis, req.requesting_state, req.requested_state, ctx.today
+    )
+    if lk is None:
+        yield finding(
+            "legal_basis_unknown",
+            "error",
+            "legal_basis",
+            N_("'%(basis)s' is not a known instrument. Choose one from the list."),
+            basis=req.legal_basis,
+        )
+    elif not lk.linked:
+        yield Finding(
+            "legal_basis_not_in_force",
+            "error",
+            "legal_basis",
+            N_(
+                "This legal basis does not link the two states: %(reason)s Choose another "
+                "instrument; the route advisor lists those in force."
+            ),
+            {"reason": lk.reason % lk.reason_params},
+            lk.citation,
+        )
+    elif not lk.verified:
+        yield Finding(
+            "legal_basis_unverified",
+            "warning",
+            "legal_basis",
+            N_(
+                "%(name)s links the two states according to data that has not been "
+                "verified against a source. Confirm it before sending."
+            ),
+            {"name": lk.instrument.name},
+            lk.citation,
+        )
+    elif req.channel and lk.instrument.channels and req.channel not in lk.instrument.channels:
+        yield Finding(
+            "channel_not_for_instrument",
+            "warning",
+            "channel",
+            N_("%(name)s does not provide for this channel."),
+            {"name": lk.instrument.name},
+            lk.citation,
+        )
+
+
+def check_channel(ctx: Context) -> Iterator[Finding]:
+    req, table = ctx.request, ctx.table
+    if req.channel is None:
+        yield finding(
+            "channel_missing",
+            "error",
+            "channel",
+            N_("Choose the channel the request will be sent through."),
+        )
+        return
+    if table is None:
+        return
+    accepted = {c.kind: c for c in table.channels}
+    rule = accepted.get(req.channel)
+    if rule is None:
+        yield finding(
+            "channel_not_accepted",
+            "error",
+            "channel",
+            N_("%(state)s does not accept requests through this channel. Accepted: %(accepted)s."),
+            ctx,
+            table.channels[0],
+            state=table.name,
+            accepted=", ".join(c.value for c in accepted),
+        )
+    elif rule.urgent_only and not req.urgency.urgent:
+        yield finding(
+            "channel_urgent_only",
+            "error",
+            "channel",
+            N_("%(state)s accepts this channel only for urgent requests."),
+            ctx,
+            rule,
+            state=table.name,
+        )
+
+
+def check_language(ctx: Context) -> Iterator[Finding]:
+    req, table = ctx.request, ctx.table
+    if not req.language:
+        yield finding(
+            "language_missing",
+            "error",
+            "language",
+            N_("Give the language the request is written in."),
+        )
+        return
+    if table is None:
+        return
+    rule = table.languages
+    accepted = set(rule.accepted)
+    if req.language in accepted:
+        return
+    if accepted & set(req.translations):
+        if rule.certified_translation_required:
+            yield finding(
+                "translation_certification",
+                "info",
+                "translations",
+                N_("%(state)s requires the translation to be certified."),
+                ctx,
+                rule,
+                state=table.name,
+            )
+        return
+    if rule.english_when_urgent and req.urgency.urgent and req.language == "en":
+        return
+    yield finding(
+        "translation_missing",
+        "error",
+        "translations",
+        N_(
+            "%(state)s accepts requests in %(accepted)s only. Attach a translation into "
+            "one of these languages."
+        ),
+        ctx,
+        rule,
+        state=table.name,
+        accepted=", ".join(sorted(accepted)),
+    )
+
+
+def check_faster_routes(ctx: Context) -> Iterator[Finding]:
+    req = ctx.request
+    if not (req.requesting_state and req.requested_state):
+        return
+    if any(m.kind == MeasureKind.subscriber_info for m in req.measures):
+        lk = link(
+            ctx.book.instruments,
+            "budapest-2ap",
+            req.requesting_state,
+            req.requested_state,
+            ctx.today,
+        )
+        if lk is not None and lk.linked:
+            yield Finding(
+                "direct_disclosure_available",
+                "info",
+                "measures",
+                N_(
+                    "Both states apply the Second Additional Protocol to the Budapest Convention: "
+                    "subscriber information can be asked of the provider directly (Article 7), "
+                    "which is usually faster."
+                ),
+                {},
+                lk.citation,
+            )
