@@ -308,3 +308,37 @@ def test_incomplete_example_reports_what_officers_miss() -> None:
         "urgency_reason_missing",
         "signatory_missing",
     } <= found
+
+
+def _catalogue_with_untoc(**updates: Any) -> Any:
+    book = rulebook()
+    instruments = book.instruments.instruments
+    untoc = instruments["untoc"].model_copy(update=updates)
+    return book.instruments.model_copy(update={"instruments": {**instruments, "untoc": untoc}})
+
+
+def test_legal_basis_resting_on_unverified_party_data_is_flagged() -> None:
+    unverified = _catalogue_with_untoc(
+        parties=[
+            Party(state="QA", in_force=dt.date(2009, 1, 1), cite="untc-xviii-12"),
+            Party(
+                state="US",
+                in_force=dt.date(2005, 12, 3),
+                cite="untc-xviii-12",
+                verified_on=dt.date(2026, 11, 22),
+            ),
+        ]
+    )
+    assert "legal_basis_unverified" not in codes(run(BASE))
+    (finding,) = [
+        f
+        for f in run(BASE, book_with(instruments=unverified))
+        if f.code == "legal_basis_unverified"
+    ]
+    assert finding.severity == "warning"
+
+
+def test_channel_the_instrument_does_not_provide_for_is_flagged() -> None:
+    only_diplomatic = _catalogue_with_untoc(channels=["diplomatic"])
+    assert "channel_not_for_instrument" not in codes(run(BASE))
+    assert "channel_not_for_instrument" in codes(run(BASE, book_with(instruments=only_diplomatic)))
