@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from mlat.request_format import RequestDocument
 from mlat.rules.engine import summary, validate
 from mlat.rules.loader import RuleTableError, load_rulebook, rulebook
-from mlat.rules.provenance import status_of
+from mlat.rules.provenance import rule_statuses
 
 
 def parse_request(raw: str | bytes) -> RequestDocument:
@@ -68,7 +68,7 @@ def rules_check() -> None:
     today = dt.date.today()
     total_unverified = 0
     for code, table in sorted(book.states.items()):
-        statuses = {path: status_of(rule.verified_on, today) for path, rule in table.rules()}
+        statuses = rule_statuses(table, today)
         stale = [p for p, s in statuses.items() if s == "stale"]
         unverified = [p for p, s in statuses.items() if s == "unverified"]
         total_unverified += len(unverified)

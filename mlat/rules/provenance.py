@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from mlat.rules.schema import Source
+from mlat.rules.schema import Source, StateTable
 
 STALE_AFTER = dt.timedelta(days=365)
 
@@ -47,3 +47,8 @@ def citation(
         verified_on=verified_on,
         status=status_of(verified_on, today),
     )
+
+
+def rule_statuses(table: StateTable, today: dt.date) -> dict[str, Status]:
+    """Every rule of the table with whether it is verified, stale or unverified."""
+    return {path: status_of(rule.verified_on, today) for path, rule in table.rules()}

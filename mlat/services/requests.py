@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from mlat.models import MlaRequest, ReferenceCounter, RequestStatus, Role, Unit, User, utcnow
 from mlat.services import N_, Conflict, NotFound, ServiceError
@@ -121,7 +121,3 @@ def get_visible_request(*, session: Session, user: User, request_id: int) -> Mla
     if request is None or request.unit_id != user.unit_id:
         raise NotFound(N_("No such request."))
     return request
-
-
-def count_requests(*, session: Session) -> int:
-    return session.exec(select(func.count()).select_from(MlaRequest)).one()

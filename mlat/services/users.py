@@ -7,7 +7,7 @@ from collections.abc import Iterable
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, select
 
 from mlat.countries import is_state, is_timezone
 from mlat.models import Role, Unit, User, UserRole
@@ -140,7 +140,3 @@ def list_users(*, session: Session) -> list[User]:
 
 def list_units(*, session: Session) -> list[Unit]:
     return list(session.exec(select(Unit).order_by(col(Unit.name))))
-
-
-def count_users(*, session: Session) -> int:
-    return session.exec(select(func.count()).select_from(User)).one()

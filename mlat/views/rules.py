@@ -11,7 +11,7 @@ from forms.rules import RouteForm
 from mlat.countries import state_choices
 from mlat.i18n import label
 from mlat.rules.loader import rulebook
-from mlat.rules.provenance import Citation, citation, status_of
+from mlat.rules.provenance import Citation, citation, rule_statuses
 from mlat.rules.routes import advise_routes
 from mlat.rules.schema import MeasureKind, StateTable
 
@@ -32,7 +32,7 @@ def index() -> str:
     book = rulebook()
     summaries = []
     for table in sorted(book.states.values(), key=lambda t: t.name):
-        statuses = [status_of(rule.verified_on, today) for _path, rule in table.rules()]
+        statuses = list(rule_statuses(table, today).values())
         summaries.append(
             {
                 "table": table,
