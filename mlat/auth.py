@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import abort
+from flask import abort, request
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user
 
@@ -72,3 +72,29 @@ def role_required(*roles: Role) -> Callable[[F], F]:
         return cast(F, wrapped)
 
     return decorator
+
+
+def audit(
+    action: str,
+    *,
+    object_type: str = "",
+    object_id: str | int | None = "",
+    outcome: str = "success",
+    reason: str = "",
+    user: User | None = None,
+) -> None:
+    """Write an audit entry for the current HTTP request; the view commits it."""
+    from mlat.services.audit import record
+
+    if user is None and current_user.is_authenticated:
+        user = the_user()
+    record(
+        get_session(),
+        action=action,
+        user=user,
+        object_type=object_type,
+        object_id=object_id,
+        outcome=outcome,
+        reason=reason,
+        client_addr=request.remote_addr or "",
+    )

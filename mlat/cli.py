@@ -18,6 +18,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(validate_command)
     app.cli.add_command(rules_group)
+    app.cli.add_command(audit_group)
+    app.cli.add_command(notify_group)
 
 
 @click.command("init-db")
@@ -108,3 +110,52 @@ def create_user_command(
         raise click.ClickException(str(exc)) from exc
     session.commit()
     click.echo(f"Created {user.email} ({', '.join(roles)}) in {unit.name}.")
+
+
+@click.group("audit")
+def audit_group() -> None:
+    """Check the audit trail."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Walk the hash chain; exit 0 when intact, 1 at the first broken entry."""
+    from mlat.services.audit import verify
+
+    result = verify(get_session())
+    if result.intact:
+        click.echo(f"Audit trail intact: {result.checked} entries.")
+        return
+    click.echo(
+        f"Audit trail broken at entry {result.broken_at}: {result.problem} "
+        f"({result.checked} entries before it are intact).",
+        err=True,
+    )
+    raise SystemExit(1)
+
+
+@audit_group.command("head")
+def audit_head() -> None:
+    """Print the newest entry's number and hash, to be recorded outside the database."""
+    from mlat.services.audit import head
+
+    seq, digest = head(get_session())
+    click.echo(f"{seq} {digest}")
+
+
+@click.group("notify")
+def notify_group() -> None:
+    """Send notifications that do not come from a user's action."""
+
+
+@notify_group.command("deadlines")
+def notify_deadlines() -> None:
+    """Warn owners of preservations lapsing within 14 and 7 days (run daily)."""
+    import datetime as dt
+
+    from mlat.services.notifications import preservation_warnings
+
+    session = get_session()
+    count = preservation_warnings(session=session, today=dt.date.today())
+    session.commit()
+    click.echo(f"{count} notifications written.")

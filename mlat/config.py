@@ -13,6 +13,18 @@ DEFAULT_INSTANCE = PROJECT_ROOT / "instance"
 
 
 @dataclass(frozen=True)
+class SmtpSettings:
+    """Where notification e-mails go; no e-mail is sent when the host is not set."""
+
+    host: str
+    port: int = 25
+    sender: str = "mlat@localhost"
+    username: str = ""
+    password: str = ""
+    starttls: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     database_url: str
     secret_key: str
@@ -20,6 +32,8 @@ class Config:
     testing: bool = False
     csrf_enabled: bool = True
     secure_cookies: bool = False
+    smtp: SmtpSettings | None = None
+    base_url: str = "http://127.0.0.1:5000"
     extra: dict[str, Any] = field(default_factory=dict)
 
     def flask_settings(self) -> dict[str, Any]:
@@ -65,4 +79,20 @@ def config_from_env() -> Config:
         secret_key=_secret_key(instance_path),
         instance_path=instance_path,
         secure_cookies=os.environ.get("MLAT_SECURE_COOKIES", "0") == "1",
+        smtp=_smtp_settings(),
+        base_url=os.environ.get("MLAT_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+    )
+
+
+def _smtp_settings() -> SmtpSettings | None:
+    host = os.environ.get("MLAT_SMTP_HOST", "")
+    if not host:
+        return None
+    return SmtpSettings(
+        host=host,
+        port=int(os.environ.get("MLAT_SMTP_PORT", "25")),
+        sender=os.environ.get("MLAT_SMTP_SENDER", "mlat@localhost"),
+        username=os.environ.get("MLAT_SMTP_USERNAME", ""),
+        password=os.environ.get("MLAT_SMTP_PASSWORD", ""),
+        starttls=os.environ.get("MLAT_SMTP_STARTTLS", "0") == "1",
     )

@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from sqlmodel import Session, select
 
 from mlat.config import PROJECT_ROOT
-from mlat.models import Role, Unit
+from mlat.models import MlaRequest, Role, Unit, User
+from mlat.services import ServiceError
 from mlat.services.requests import create_request
 from mlat.services.users import create_unit, create_user
+from mlat.services.workflow import Inputs, transition
 
 DEMO_UNITS = [
     ("Cybercrime Unit, Doha", "DOH", "QA", "Asia/Qatar"),
@@ -73,11 +75,36 @@ def seed_demo(*, session: Session) -> list[DemoLogin]:
             roles=roles,
         )
         logins.append(DemoLogin(email=email, password=password, roles=roles))
+    created = []
     for owner, state, title, example in DEMO_REQUESTS:
         content = json.loads((EXAMPLES / example).read_text()) if example else {}
         for known in ("reference", "requesting_state", "requested_state"):
             content.pop(known, None)  # the request row holds these
-        create_request(
-            session=session, owner=users[owner], title=title, requested_state=state, content=content
+        created.append(
+            create_request(
+                session=session,
+                owner=users[owner],
+                title=title,
+                requested_state=state,
+                content=content,
+            )
         )
+    _advance(session, created[0], users["officer@doha.example"], users["reviewer@doha.example"])
     return logins
+
+
+def _advance(session: Session, request: MlaRequest, officer: User, reviewer: User) -> None:
+    """Take the complete demo request through review, so a prosecutor has one to sign."""
+    try:
+        transition(session=session, request=request, actor=officer, action="submit",
+                   expected_version=request.version)  # fmt: skip
+        transition(
+            session=session,
+            request=request,
+            actor=reviewer,
+            action="approve",
+            expected_version=request.version,
+            inputs=Inputs(seen_digest=request.content_digest),
+        )
+    except ServiceError:
+        pass  # the example no longer passes the rule check on this date; it stays a draft

@@ -4,7 +4,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, String, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 
@@ -108,5 +108,173 @@ class MlaRequest(SQLModel, table=True):
         description="the request in the documented request format (docs/request-format.md)",
     )
     version: int = Field(default=1, description="raised on every save; stale saves are refused")
+    content_digest: str = Field(default="", max_length=64, description="SHA-256 of the content")
+    approved_digest: str | None = Field(
+        default=None, max_length=64, description="digest of the content the reviewer approved"
+    )
+    # Copied out of the content on every save, so that lists, search and clocks are
+    # indexed queries rather than scans of JSON.
+    case_number: str = Field(default="", max_length=500, index=True)
+    deadline: dt.date | None = Field(default=None)
+    preservation_expires_on: dt.date | None = Field(default=None, index=True)
+    # Set by the workflow as the request moves on.
+    submitted_at: dt.datetime | None = Field(default=None)
+    approved_at: dt.datetime | None = Field(default=None)
+    signed_at: dt.datetime | None = Field(default=None)
+    transmitted_on: dt.date | None = Field(default=None, index=True)
+    transmission_channel: str = Field(default="", max_length=32)
+    foreign_reference: str = Field(default="", max_length=100)
+    executed_on: dt.date | None = Field(default=None)
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class RequestEditor(SQLModel, table=True):
+    """Everyone who drafted or changed a request: the four-eyes rule reads this."""
+
+    __tablename__ = "request_editor"
+
+    request_id: int = Field(foreign_key="mla_request.id", primary_key=True, ondelete="CASCADE")
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+
+
+class RequestTerm(SQLModel, table=True):
+    """Searchable values of a request (identifiers, person names, measures), normalised
+    and rewritten on every save, so that search and related requests use an index."""
+
+    __tablename__ = "request_term"
+    __table_args__ = (Index("ix_request_term_kind_value", "kind", "value"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="mla_request.id", index=True, ondelete="CASCADE")
+    kind: str = Field(max_length=16, description="identifier, person or measure")
+    value: str = Field(max_length=500)
+
+
+class RequestEvent(SQLModel, table=True):
+    """The history of a request: one row per workflow step, in order."""
+
+    __tablename__ = "request_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="mla_request.id", index=True, ondelete="CASCADE")
+    at: dt.datetime = Field(default_factory=utcnow)
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    action: str = Field(max_length=32)
+    from_status: str = Field(max_length=24)
+    to_status: str = Field(max_length=24)
+    comment: str = Field(default="", sa_type=Text)
+    details: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    content_digest: str = Field(default="", max_length=64)
+    snapshot: dict[str, Any] | None = Field(
+        default=None,
+        sa_column=Column(JSON, nullable=True),
+        description="the content as reviewed, kept on review events to show what changed",
+    )
+
+
+class ReviewComment(SQLModel, table=True):
+    """A reviewer's comment on one part of a returned request."""
+
+    __tablename__ = "review_comment"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="mla_request.id", index=True, ondelete="CASCADE")
+    event_id: int = Field(foreign_key="request_event.id", ondelete="CASCADE")
+    author_id: int = Field(foreign_key="user.id")
+    field: str = Field(max_length=100, description="section or field path, e.g. facts")
+    body: str = Field(sa_type=Text)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Notification(SQLModel, table=True):
+    __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
+    request_id: int | None = Field(default=None, foreign_key="mla_request.id", ondelete="CASCADE")
+    kind: str = Field(max_length=32)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    read_at: dt.datetime | None = Field(default=None)
+    emailed_at: dt.datetime | None = Field(default=None)
+
+
+class StoredFile(SQLModel, table=True):
+    """Bytes kept by the app (uploads, signed packets), addressed by a server-made id.
+
+    Kept in the database so that every instance sees the same files and a database
+    backup holds them.
+    """
+
+    __tablename__ = "stored_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, index=True)
+    size: int
+    media_type: str = Field(max_length=100)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class FileContent(SQLModel, table=True):
+    """The bytes of a stored file, in a table of their own so that lists never load them."""
+
+    __tablename__ = "file_content"
+
+    file_id: int = Field(foreign_key="stored_file.id", primary_key=True, ondelete="CASCADE")
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class RequestAnnex(SQLModel, table=True):
+    __tablename__ = "request_annex"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="mla_request.id", index=True, ondelete="CASCADE")
+    file_id: int = Field(foreign_key="stored_file.id")
+    kind: str = Field(default="other", max_length=16)
+    title: str = Field(max_length=500)
+    language: str | None = Field(default=None, max_length=2)
+    filename: str = Field(max_length=255, description="the name it was uploaded under")
+    uploaded_by: int = Field(foreign_key="user.id")
+    uploaded_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class Packet(SQLModel, table=True):
+    """The signed request packet, rendered once and served unchanged ever after."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="mla_request.id", unique=True, ondelete="CASCADE")
+    file_id: int = Field(foreign_key="stored_file.id")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class AuditHead(SQLModel, table=True):
+    """The newest link of the audit chain; its row lock orders concurrent appends."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    seq: int = Field(default=0)
+    hash: str = Field(default="0" * 64, max_length=64)
+
+
+class AuditEntry(SQLModel, table=True):
+    """An append-only, hash-chained record of who did what (see ``mlat.services.audit``)."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (
+        Index("ix_audit_entry_at", "at"),
+        Index("ix_audit_entry_object", "object_type", "object_id"),
+    )
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    at: dt.datetime
+    user_id: int | None = Field(default=None, index=True)
+    unit_id: int | None = Field(default=None)
+    action: str = Field(max_length=48)
+    object_type: str = Field(default="", max_length=32)
+    object_id: str = Field(default="", max_length=64)
+    outcome: str = Field(default="success", max_length=16)
+    reason: str = Field(default="", max_length=500)
+    client_addr: str = Field(default="", max_length=64)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)

@@ -34,3 +34,15 @@ class NotFound(ServiceError):
 
 class Conflict(ServiceError):
     """The object changed since the user loaded it."""
+
+
+class Forbidden(ServiceError):
+    """The user's roles do not allow the operation."""
+
+
+class InvalidContent(ServiceError):
+    """The request content does not fit the request format."""
+
+    def __init__(self, message: str, errors: list[tuple[str, str]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or []

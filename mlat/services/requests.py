@@ -5,14 +5,39 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import update
+from pydantic import ValidationError
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from mlat.models import MlaRequest, ReferenceCounter, RequestStatus, Role, Unit, User, utcnow
-from mlat.services import N_, Conflict, NotFound, ServiceError
+from mlat.content import digest, stored_content, terms
+from mlat.models import (
+    MlaRequest,
+    ReferenceCounter,
+    RequestEditor,
+    RequestEvent,
+    RequestStatus,
+    RequestTerm,
+    Role,
+    Unit,
+    User,
+    utcnow,
+)
+from mlat.request_format import RequestDocument
+from mlat.services import (
+    N_,
+    Conflict,
+    Forbidden,
+    InvalidContent,
+    NotFound,
+    ServiceError,
+    audit,
+    notifications,
+)
+from mlat.workflow import EDITABLE
 
-EDITABLE_STATES = frozenset({RequestStatus.draft, RequestStatus.returned})
+EDITABLE_STATES = EDITABLE
+NOT_A_REQUEST = N_("The request content is not in the request format.")
 
 
 def next_reference(*, session: Session, unit: Unit, year: int) -> str:
@@ -50,7 +75,8 @@ def create_request(
     today: dt.date | None = None,
 ) -> MlaRequest:
     if not owner.has_role(Role.officer):
-        raise ServiceError(N_("Only officers draft requests."))
+        raise Forbidden(N_("Only officers draft requests."))
+    document = parse_content(content or {})
     year = (today or dt.date.today()).year
     assert owner.id is not None and owner.unit_id is not None
     request = MlaRequest(
@@ -59,11 +85,121 @@ def create_request(
         owner_id=owner.id,
         requested_state=requested_state.upper(),
         title=title.strip(),
-        content=content or {},
+        content=stored_content(document),
     )
+    _copy_out(request, document)
     session.add(request)
     session.flush()
+    assert request.id is not None
+    session.add(RequestEditor(request_id=request.id, user_id=owner.id))
+    _write_terms(session, request.id, document)
+    audit.record(session, action="request.create", user=owner, object_type="request",
+                 object_id=request.id)  # fmt: skip
+    session.flush()
     return request
+
+
+def parse_content(content: dict[str, Any]) -> RequestDocument:
+    """The content as a request document, or InvalidContent listing what does not fit."""
+    try:
+        return RequestDocument.model_validate(content)
+    except ValidationError as exc:
+        errors = [
+            (".".join(str(part) for part in error["loc"]), error["msg"]) for error in exc.errors()
+        ]
+        raise InvalidContent(NOT_A_REQUEST, errors) from exc
+    except (TypeError, ValueError) as exc:
+        raise InvalidContent(NOT_A_REQUEST) from exc
+
+
+def _copy_out(request: MlaRequest, document: RequestDocument) -> None:
+    """Copy what lists, search and clocks query into indexed columns."""
+    request.case_number = document.proceedings.case_number
+    request.deadline = document.urgency.deadline
+    request.preservation_expires_on = (
+        document.preservation.expires_on if document.preservation.requested else None
+    )
+    request.content_digest = digest(
+        title=request.title, requested_state=request.requested_state, content=request.content
+    )
+
+
+def _write_terms(session: Session, request_id: int, document: RequestDocument) -> None:
+    session.execute(delete(RequestTerm).where(col(RequestTerm.request_id) == request_id))
+    for kind, value in sorted(terms(document)):
+        session.add(RequestTerm(request_id=request_id, kind=kind, value=value))
+
+
+def save_content(
+    *,
+    session: Session,
+    request: MlaRequest,
+    editor: User,
+    expected_version: int,
+    content: dict[str, Any] | None = None,
+    title: str | None = None,
+    requested_state: str | None = None,
+    client_addr: str = "",
+) -> MlaRequest:
+    """Save an edit, refusing it when someone else saved the request since it was loaded.
+
+    A change to an approved request sends it back to review: the approval covered the
+    exact content that was approved, not what it became.
+    """
+    if request.status not in EDITABLE:
+        raise ServiceError(N_("This request can no longer be edited in its current state."))
+    if not editor.has_role(Role.officer):
+        raise Forbidden(N_("Only officers edit requests."))
+    document = parse_content(request.content if content is None else content)
+    new_title = request.title if title is None else title.strip()
+    new_state = request.requested_state if requested_state is None else requested_state.upper()
+    new_content = stored_content(document)
+    new_digest = digest(title=new_title, requested_state=new_state, content=new_content)
+    if expected_version != request.version:
+        raise _stale()
+    if new_digest == request.content_digest:
+        return request  # nothing changed: no new version, no second review
+    was = RequestStatus(request.status)
+    status = RequestStatus.in_review if was is RequestStatus.approved else was
+    saved = session.execute(
+        update(MlaRequest)
+        .where(col(MlaRequest.id) == request.id, col(MlaRequest.version) == expected_version)
+        .values(version=expected_version + 1, updated_at=utcnow(), status=status)
+    )
+    if saved.rowcount != 1:  # type: ignore[attr-defined]
+        raise _stale()
+    session.refresh(request)
+    request.title, request.requested_state, request.content = new_title, new_state, new_content
+    assert request.id is not None and editor.id is not None
+    if was is RequestStatus.approved:
+        request.approved_digest = None
+        session.add(
+            RequestEvent(
+                request_id=request.id, actor_id=editor.id, action="edit_after_approval",
+                from_status=was, to_status=status, content_digest=new_digest,
+            )
+        )  # fmt: skip
+    _copy_out(request, document)
+    if was is RequestStatus.approved:
+        notifications.after_transition(
+            session=session, request=request, action="edit_after_approval", actor=editor
+        )
+    if session.get(RequestEditor, (request.id, editor.id)) is None:
+        session.add(RequestEditor(request_id=request.id, user_id=editor.id))
+    _write_terms(session, request.id, document)
+    audit.record(session, action="request.edit", user=editor, object_type="request",
+                 object_id=request.id, client_addr=client_addr)  # fmt: skip
+    session.flush()
+    return request
+
+
+def _stale() -> Conflict:
+    return Conflict(
+        N_(
+            "Someone else saved this request after you opened it. Your changes were not "
+            "saved; they are shown below so you can apply them again."
+        )
+    )
 
 
 def update_request(
@@ -75,30 +211,15 @@ def update_request(
     title: str,
     requested_state: str,
 ) -> MlaRequest:
-    """Save an edit, refusing it when someone else saved the request since it was loaded."""
-    if request.status not in EDITABLE_STATES:
-        raise ServiceError(N_("This request can no longer be edited in its current state."))
-    if not editor.has_role(Role.officer):
-        raise ServiceError(N_("Only officers edit requests."))
-    saved = session.execute(
-        update(MlaRequest)
-        .where(col(MlaRequest.id) == request.id, col(MlaRequest.version) == expected_version)
-        .values(
-            title=title.strip(),
-            requested_state=requested_state.upper(),
-            version=expected_version + 1,
-            updated_at=utcnow(),
-        )
+    """Change the title and requested state, keeping the content."""
+    return save_content(
+        session=session,
+        request=request,
+        editor=editor,
+        expected_version=expected_version,
+        title=title,
+        requested_state=requested_state,
     )
-    if saved.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(
-            N_(
-                "Someone else saved this request after you opened it. Your changes were not "
-                "saved; they are shown below so you can apply them again."
-            )
-        )
-    session.refresh(request)
-    return request
 
 
 def visible_requests(

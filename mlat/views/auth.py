@@ -8,7 +8,7 @@ from flask_login import login_user, logout_user
 from werkzeug.wrappers import Response
 
 from forms.auth import LoginForm
-from mlat.auth import SessionUser
+from mlat.auth import SessionUser, audit
 from mlat.db import get_session
 from mlat.services.users import authenticate
 
@@ -31,16 +31,21 @@ def login() -> str | Response:
         db = get_session()
         user = authenticate(session=db, email=form.email.data, password=form.password.data)
         if user is not None:
+            audit("login", user=user, object_type="user", object_id=user.id)
             db.commit()
             session.clear()  # a new session at log-in
             login_user(SessionUser(user))
             return redirect(_safe_next(request.args.get("next")))
+        audit("login", object_type="email", object_id=form.email.data[:64], outcome="failure")
+        db.commit()
         form.password.errors.append(_("The e-mail address or password is not right."))
     return render_template("auth/login.html", form=form)
 
 
 @bp.post("/logout")
 def logout() -> Response:
+    audit("logout")
+    get_session().commit()
     logout_user()
     session.clear()
     flash(_("You have logged out."), "info")

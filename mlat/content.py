@@ -1,0 +1,98 @@
+"""Pure functions over request content: its digest, its searchable terms and the
+differences between two versions of it."""
+
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from mlat.request_format import RequestDocument
+
+# Kept in database columns, not in the stored content.
+DATABASE_FIELDS = frozenset({"reference", "requesting_state", "requested_state"})
+
+
+def stored_content(document: RequestDocument) -> dict[str, Any]:
+    """The content as stored: the document in JSON form, minus what the database holds."""
+    return document.model_dump(mode="json", exclude=set(DATABASE_FIELDS))
+
+
+def digest(*, title: str, requested_state: str, content: dict[str, Any]) -> str:
+    """SHA-256 over everything a reviewer approves: title, requested state and content."""
+    canonical = json.dumps(
+        {"title": title, "requested_state": requested_state, "content": content},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def normalise_identifier(kind: str, value: str) -> str:
+    """One spelling per identifier, so that the same account is found whatever its case."""
+    value = value.strip()
+    if kind == "ip":
+        try:
+            return ipaddress.ip_address(value).compressed
+        except ValueError:
+            return value.lower()
+    if kind == "phone":
+        digits = re.sub(r"[^\d+]", "", value)
+        return digits or value
+    return value.casefold()
+
+
+def normalise_name(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+def terms(document: RequestDocument) -> set[tuple[str, str]]:
+    """The (kind, value) pairs search and related requests look up."""
+    found: set[tuple[str, str]] = set()
+    for identifier in document.identifiers:
+        if identifier.value:
+            found.add(("identifier", normalise_identifier(identifier.kind, identifier.value)))
+    for person in document.persons:
+        if person.name:
+            found.add(("person", normalise_name(person.name)))
+    for measure in document.measures:
+        found.add(("measure", str(measure.kind)))
+    return {(kind, value[:500]) for kind, value in found}
+
+
+def flatten(value: Any, path: str = "") -> dict[str, Any]:
+    """``{"offences[0].name": "Fraud", ...}``: every leaf of a JSON value by its path."""
+    if isinstance(value, dict):
+        out: dict[str, Any] = {}
+        for key, item in value.items():
+            out.update(flatten(item, f"{path}.{key}" if path else str(key)))
+        return out
+    if isinstance(value, list) and value and isinstance(value[0], dict | list):
+        out = {}
+        for index, item in enumerate(value):
+            out.update(flatten(item, f"{path}[{index}]"))
+        return out
+    return {path: value}
+
+
+@dataclass(frozen=True)
+class Change:
+    path: str
+    before: Any
+    after: Any
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
+    """What differs between two versions of a request, leaf by leaf, in path order."""
+    old, new = flatten(before), flatten(after)
+    empty: tuple[Any, ...] = (None, "", [], False)
+    return [
+        Change(path, old.get(path), new.get(path))
+        for path in sorted(old.keys() | new.keys())
+        if old.get(path) != new.get(path)
+        and not (old.get(path) in empty and new.get(path) in empty)
+    ]

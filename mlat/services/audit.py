@@ -1,0 +1,226 @@
+"""The audit trail: an append-only, hash-chained log of who did what.
+
+Each entry stores the hash of the entry before it and the SHA-256 of its own canonical
+content (which includes that previous hash), so editing, deleting or inserting an entry
+breaks the chain at that point. ``verify`` walks the chain; ``head`` gives the newest
+hash, to be written down somewhere the database's administrators cannot reach.
+
+Appends are ordered by the single ``audit_head`` row: raising its counter takes the
+row's write lock, so concurrent transactions append one after the other, and an entry
+is part of the chain only if the transaction that wrote it commits.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from mlat.models import AuditEntry, AuditHead, User, utcnow
+
+GENESIS = "0" * 64
+VERIFY_BATCH = 1000
+
+
+class Outcome:
+    success = "success"
+    failure = "failure"
+    denied = "denied"
+
+
+def canonical(entry: AuditEntry) -> bytes:
+    """The bytes an entry's hash covers: every field but the hash itself."""
+    at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=dt.UTC)
+    fields = {
+        "seq": entry.seq,
+        "at": at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "user_id": entry.user_id,
+        "unit_id": entry.unit_id,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "outcome": entry.outcome,
+        "reason": entry.reason,
+        "client_addr": entry.client_addr,
+        "prev_hash": entry.prev_hash,
+    }
+    return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
+
+
+def entry_hash(entry: AuditEntry) -> str:
+    return hashlib.sha256(canonical(entry)).hexdigest()
+
+
+def _raise_head(session: Session) -> tuple[int, str]:
+    """Take the next sequence number, holding the head row's lock until commit."""
+    for _attempt in range(3):
+        row = session.execute(
+            update(AuditHead)
+            .where(col(AuditHead.id) == 1)
+            .values(seq=col(AuditHead.seq) + 1)
+            .returning(col(AuditHead.seq), col(AuditHead.hash))
+        ).one_or_none()
+        if row is not None:
+            return int(row[0]), str(row[1])
+        try:
+            with session.begin_nested():
+                session.add(AuditHead(id=1, seq=1, hash=GENESIS))
+            return 1, GENESIS
+        except IntegrityError:
+            continue  # another transaction created the head first
+    raise RuntimeError("could not take the audit chain head")
+
+
+def record(
+    session: Session,
+    *,
+    action: str,
+    user: User | None = None,
+    unit_id: int | None = None,
+    object_type: str = "",
+    object_id: str | int | None = "",
+    outcome: str = Outcome.success,
+    reason: str = "",
+    client_addr: str = "",
+    at: dt.datetime | None = None,
+) -> AuditEntry:
+    """Append an entry; it becomes part of the chain when the caller commits."""
+    seq, prev_hash = _raise_head(session)
+    entry = AuditEntry(
+        seq=seq,
+        at=(at or utcnow()).astimezone(dt.UTC),
+        user_id=user.id if user is not None else None,
+        unit_id=unit_id if unit_id is not None else (user.unit_id if user is not None else None),
+        action=action[:48],
+        object_type=object_type[:32],
+        object_id="" if object_id is None else str(object_id)[:64],
+        outcome=outcome[:16],
+        reason=reason[:500],
+        client_addr=client_addr[:64],
+        prev_hash=prev_hash,
+        hash="",
+    )
+    entry.hash = entry_hash(entry)
+    session.add(entry)
+    session.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(hash=entry.hash))
+    session.flush()
+    return entry
+
+
+def head(session: Session) -> tuple[int, str]:
+    """The sequence number and hash of the newest entry."""
+    row = session.get(AuditHead, 1)
+    return (row.seq, row.hash) if row is not None else (0, GENESIS)
+
+
+@dataclass(frozen=True)
+class Verification:
+    intact: bool
+    checked: int
+    broken_at: int | None = None
+    problem: str = ""
+
+
+def _entries(session: Session) -> Iterator[AuditEntry]:
+    after = 0
+    while True:
+        batch = list(
+            session.exec(
+                select(AuditEntry)
+                .where(col(AuditEntry.seq) > after)
+                .order_by(col(AuditEntry.seq))
+                .limit(VERIFY_BATCH)
+            )
+        )
+        if not batch:
+            return
+        yield from batch
+        after = batch[-1].seq
+        session.expunge_all()
+
+
+def verify(session: Session) -> Verification:
+    """Walk the whole chain and report the first entry that does not fit."""
+    expected_seq, prev = 1, GENESIS
+    checked = 0
+    for entry in _entries(session):
+        if entry.seq != expected_seq:
+            return Verification(False, checked, expected_seq, "missing entry")
+        if entry.prev_hash != prev:
+            return Verification(False, checked, entry.seq, "does not follow the entry before")
+        if entry_hash(entry) != entry.hash:
+            return Verification(False, checked, entry.seq, "content changed after it was written")
+        prev, expected_seq = entry.hash, expected_seq + 1
+        checked += 1
+    last_seq, last_hash = head(session)
+    if last_seq != checked or last_hash != prev:
+        return Verification(False, checked, checked + 1, "entries missing at the end of the chain")
+    return Verification(True, checked)
+
+
+def search(
+    session: Session,
+    *,
+    user_id: int | None = None,
+    action: str = "",
+    object_type: str = "",
+    object_id: str = "",
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    limit: int = 100,
+    before_seq: int | None = None,
+) -> list[AuditEntry]:
+    """Entries matching the filters, newest first."""
+    query = select(AuditEntry)
+    if user_id is not None:
+        query = query.where(AuditEntry.user_id == user_id)
+    if action:
+        query = query.where(col(AuditEntry.action).startswith(action))
+    if object_type:
+        query = query.where(AuditEntry.object_type == object_type)
+    if object_id:
+        query = query.where(AuditEntry.object_id == object_id)
+    if since is not None:
+        query = query.where(col(AuditEntry.at) >= since)
+    if until is not None:
+        query = query.where(col(AuditEntry.at) < until)
+    if before_seq is not None:
+        query = query.where(col(AuditEntry.seq) < before_seq)
+    return list(session.exec(query.order_by(col(AuditEntry.seq).desc()).limit(limit)))
+
+
+CSV_FIELDS = (
+    "seq",
+    "at",
+    "user_id",
+    "unit_id",
+    "action",
+    "object_type",
+    "object_id",
+    "outcome",
+    "reason",
+    "client_addr",
+    "prev_hash",
+    "hash",
+)
+
+
+def to_csv(entries: list[AuditEntry]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_FIELDS)
+    for entry in entries:
+        row = [getattr(entry, name) for name in CSV_FIELDS]
+        # A cell starting with = + - @ would be run as a formula by spreadsheets.
+        writer.writerow(
+            "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row
+        )
+    return out.getvalue()

@@ -1,0 +1,176 @@
+"""Telling the user who must act next: in-app notifications, and e-mail when an SMTP
+server is configured.
+
+Notifications are written in the same transaction as the step that causes them. E-mail
+is sent after commit (``send_pending``), so a rolled-back step never sends a message,
+and a message that could not be sent stays pending for the next attempt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import smtplib
+from collections.abc import Callable, Iterable
+from email.message import EmailMessage
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from mlat.config import SmtpSettings
+from mlat.models import MlaRequest, Notification, RequestEditor, Role, User, UserRole, utcnow
+from mlat.services import N_
+
+# What each kind of notification says; %(reference)s is the request's reference.
+MESSAGES: dict[str, str] = {
+    "review_needed": N_("%(reference)s is waiting for your review."),
+    "returned": N_("%(reference)s was returned to you with comments."),
+    "approved": N_("%(reference)s was approved and is waiting for signature."),
+    "signed": N_("%(reference)s was signed and can be transmitted."),
+    "preservation_lapsing": N_("The preservation for %(reference)s lapses within 14 days."),
+    "preservation_urgent": N_("The preservation for %(reference)s lapses within 7 days."),
+}
+PRESERVATION_LEVELS = (("preservation_urgent", 7), ("preservation_lapsing", 14))
+SEND_BATCH = 200
+
+
+def _unit_members(session: Session, request: MlaRequest, role: Role) -> list[User]:
+    return list(
+        session.exec(
+            select(User)
+            .join(UserRole, col(UserRole.user_id) == col(User.id))
+            .where(User.unit_id == request.unit_id, User.active, UserRole.role == role)
+        )
+    )
+
+
+def _reviewers(session: Session, request: MlaRequest) -> list[User]:
+    """The unit's reviewers who may approve it: not those who drafted or changed it."""
+    editors = set(
+        session.exec(select(RequestEditor.user_id).where(RequestEditor.request_id == request.id))
+    ) | {request.owner_id}
+    return [u for u in _unit_members(session, request, Role.reviewer) if u.id not in editors]
+
+
+def notify(session: Session, *, users: Iterable[User], request: MlaRequest, kind: str) -> int:
+    count = 0
+    for user in {u.id: u for u in users}.values():
+        assert user.id is not None
+        session.add(Notification(user_id=user.id, request_id=request.id, kind=kind))
+        count += 1
+    return count
+
+
+def after_transition(*, session: Session, request: MlaRequest, action: str, actor: User) -> None:
+    """Notify whoever must act after ``action``; never the person who just acted."""
+    owner = session.get(User, request.owner_id)
+    recipients: dict[str, list[User]] = {
+        "submit": _reviewers(session, request),
+        "edit_after_approval": _reviewers(session, request),
+        "return": [owner] if owner else [],
+        "approve": _unit_members(session, request, Role.prosecutor),
+        "sign": [owner] if owner else [],
+    }
+    kinds = {
+        "submit": "review_needed",
+        "edit_after_approval": "review_needed",
+        "return": "returned",
+        "approve": "approved",
+        "sign": "signed",
+    }
+    if action in kinds:
+        users = [u for u in recipients[action] if u.id != actor.id and u.active]
+        notify(session, users=users, request=request, kind=kinds[action])
+
+
+def preservation_warnings(*, session: Session, today: dt.date) -> int:
+    """Tell owners whose preservation lapses within 14 and again within 7 days, once each."""
+    sent = 0
+    for kind, days in PRESERVATION_LEVELS:
+        lapsing = session.exec(
+            select(MlaRequest).where(
+                col(MlaRequest.preservation_expires_on) >= today,
+                col(MlaRequest.preservation_expires_on) <= today + dt.timedelta(days=days),
+                col(MlaRequest.status).not_in(("executed", "refused", "withdrawn", "closed")),
+            )
+        )
+        for request in lapsing:
+            already = session.exec(
+                select(Notification.id).where(
+                    Notification.request_id == request.id, Notification.kind == kind
+                )
+            ).first()
+            owner = session.get(User, request.owner_id)
+            if already is None and owner is not None and owner.active:
+                sent += notify(session, users=[owner], request=request, kind=kind)
+        session.flush()
+    return sent
+
+
+def unread(session: Session, user: User, limit: int = 50) -> list[tuple[Notification, str]]:
+    """The user's unread notifications, newest first, with the request's reference."""
+    rows = session.exec(
+        select(Notification, MlaRequest.reference)
+        .join(MlaRequest, col(MlaRequest.id) == col(Notification.request_id))
+        .where(Notification.user_id == user.id, col(Notification.read_at).is_(None))
+        .order_by(col(Notification.id).desc())
+        .limit(limit)
+    )
+    return [(n, ref) for n, ref in rows]
+
+
+def unread_count(session: Session, user: User) -> int:
+    from sqlalchemy import func
+
+    return session.exec(
+        select(func.count())
+        .select_from(Notification)
+        .where(Notification.user_id == user.id, col(Notification.read_at).is_(None))
+    ).one()
+
+
+def mark_read(session: Session, user: User, notification_ids: Iterable[int] | None = None) -> None:
+    query = update(Notification).where(
+        col(Notification.user_id) == user.id, col(Notification.read_at).is_(None)
+    )
+    if notification_ids is not None:
+        query = query.where(col(Notification.id).in_(list(notification_ids)))
+    session.execute(query.values(read_at=utcnow()))
+
+
+def send_pending(
+    *,
+    session: Session,
+    smtp: SmtpSettings,
+    base_url: str,
+    gettext: Callable[..., str],
+) -> int:
+    """E-mail the notifications not yet e-mailed; commit after each batch."""
+    rows = list(
+        session.exec(
+            select(Notification, User.email, MlaRequest.reference, MlaRequest.id)
+            .join(User, col(User.id) == col(Notification.user_id))
+            .join(MlaRequest, col(MlaRequest.id) == col(Notification.request_id))
+            .where(col(Notification.emailed_at).is_(None))
+            .order_by(col(Notification.id))
+            .limit(SEND_BATCH)
+        )
+    )
+    if not rows:
+        return 0
+    with smtplib.SMTP(smtp.host, smtp.port, timeout=10) as server:
+        if smtp.starttls:
+            server.starttls()
+        if smtp.username:
+            server.login(smtp.username, smtp.password)
+        for notification, email, reference, request_id in rows:
+            message = EmailMessage()
+            text = gettext(MESSAGES.get(notification.kind, "%(reference)s"), reference=reference)
+            message["Subject"] = text
+            message["From"] = smtp.sender
+            message["To"] = email
+            message.set_content(f"{text}\n\n{base_url}/requests/{request_id}\n")
+            server.send_message(message)
+            notification.emailed_at = utcnow()
+            session.add(notification)
+    session.commit()
+    return len(rows)
