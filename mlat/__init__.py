@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, redirect, request, url_for
+from flask import Flask, Response, flash, redirect, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response as BaseResponse
@@ -39,6 +40,9 @@ def create_app(config: Config | None = None) -> Flask:
     def require_login() -> BaseResponse | None:
         if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
             return None
+        expired = current_user.is_authenticated and auth.session_expired()
+        if expired:
+            flash(_("Your session has ended. Please log in again."), "info")
         if not current_user.is_authenticated:
             wanted = request.full_path.rstrip("?")
             return redirect(url_for("auth.login", next=wanted))

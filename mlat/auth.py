@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import abort, request
+from flask import abort, request, session
 from flask_babel import lazy_gettext as _l
-from flask_login import LoginManager, UserMixin, current_user
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 
 from mlat.db import get_session
-from mlat.models import Role, User
+from mlat.models import Role, User, utcnow
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -47,6 +48,35 @@ def load_user(session_id: str) -> SessionUser | None:
     if user is None or not user.active or user.session_epoch != epoch:
         return None
     return SessionUser(user)
+
+
+IDLE_TIMEOUT = dt.timedelta(minutes=30)
+ABSOLUTE_TIMEOUT = dt.timedelta(hours=12)
+
+
+def start_session(user: User) -> None:
+    """A new session at log-in, so that a session id planted before it is worthless."""
+    session.clear()
+    login_user(SessionUser(user))
+    now = utcnow().timestamp()
+    session["login_at"] = now
+    session["seen_at"] = now
+
+
+def session_expired() -> bool:
+    """True, after ending it, when the session was idle too long or is too old."""
+    now = utcnow().timestamp()
+    login_at = float(session.get("login_at", 0))
+    seen_at = float(session.get("seen_at", 0))
+    if (
+        now - seen_at > IDLE_TIMEOUT.total_seconds()
+        or now - login_at > ABSOLUTE_TIMEOUT.total_seconds()
+    ):
+        logout_user()
+        session.clear()
+        return True
+    session["seen_at"] = now
+    return False
 
 
 def the_user() -> User:

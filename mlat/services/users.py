@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import string
 from collections.abc import Iterable
+from functools import cache
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -21,11 +23,41 @@ _DUMMY_HASH = _hasher.hash("not-a-real-password-0000")
 
 
 def check_new_password(password: str) -> None:
-    """Refuse a new password that is too short or too long."""
+    """Refuse a new password that is too short, too long or commonly used.
+
+    No composition rules (NIST SP 800-63B, OWASP ASVS 2.1): length, and a check
+    against the 30,000 most common passwords of zxcvbn's lists.
+    """
     if len(password) < MIN_PASSWORD:
         raise ServiceError(N_("The password must have at least %(n)d characters."), n=MIN_PASSWORD)
     if len(password) > MAX_PASSWORD:
         raise ServiceError(N_("The password must have at most %(n)d characters."), n=MAX_PASSWORD)
+    if is_common_password(password):
+        raise ServiceError(
+            N_("This password is one of the most commonly used. Choose another one.")
+        )
+
+
+@cache
+def _common_passwords() -> frozenset[str]:
+    from zxcvbn.frequency_lists import FREQUENCY_LISTS
+
+    return frozenset(FREQUENCY_LISTS["passwords"])
+
+
+def is_common_password(password: str) -> bool:
+    """A common password, also when only repeated or padded with digits and symbols."""
+    lowered = password.lower()
+    common = _common_passwords()
+    if lowered in common or len(set(lowered)) <= 2:
+        return True
+    core = lowered.strip(string.digits + string.punctuation + " ")
+    if len(core) >= 4 and core in common:
+        return True
+    for size in range(4, len(lowered) // 2 + 1):
+        if len(lowered) % size == 0 and lowered == lowered[:size] * (len(lowered) // size):
+            return lowered[:size] in common
+    return False
 
 
 def hash_password(password: str) -> str:

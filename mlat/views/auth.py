@@ -4,13 +4,15 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import logout_user
 from werkzeug.wrappers import Response
 
 from forms.auth import LoginForm
-from mlat.auth import SessionUser, audit
+from mlat.auth import audit, start_session
 from mlat.db import get_session
-from mlat.services.users import authenticate
+from mlat.models import utcnow
+from mlat.services.throttle import login_refused
+from mlat.services.users import authenticate, normalise_email
 
 bp = Blueprint("auth", __name__)
 
@@ -25,18 +27,26 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int]:
     form = LoginForm()
     if form.validate_on_submit():
         db = get_session()
-        user = authenticate(session=db, email=form.email.data, password=form.password.data)
+        email = normalise_email(form.email.data)
+        address = request.remote_addr or ""
+        if login_refused(session=db, email=email, client_addr=address, now=utcnow()):
+            audit("login", object_type="email", object_id=email[:64], outcome="denied")
+            db.commit()
+            form.password.errors.append(
+                _("Too many failed attempts. Wait 15 minutes and try again.")
+            )
+            return render_template("auth/login.html", form=form), 429
+        user = authenticate(session=db, email=email, password=form.password.data)
         if user is not None:
             audit("login", user=user, object_type="user", object_id=user.id)
             db.commit()
-            session.clear()  # a new session at log-in
-            login_user(SessionUser(user))
+            start_session(user)
             return redirect(_safe_next(request.args.get("next")))
-        audit("login", object_type="email", object_id=form.email.data[:64], outcome="failure")
+        audit("login", object_type="email", object_id=email[:64], outcome="failure")
         db.commit()
         form.password.errors.append(_("The e-mail address or password is not right."))
     return render_template("auth/login.html", form=form)

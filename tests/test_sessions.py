@@ -1,0 +1,125 @@
+"""Sessions end when idle or old; logins are throttled per account and per address;
+common passwords are refused."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlmodel import select
+
+import mlat.auth
+import mlat.services.audit
+import mlat.views.auth
+from mlat.models import AuditEntry, Role, User
+from mlat.services import ServiceError
+from mlat.services.users import check_new_password
+from tests.conftest import PASSWORD, Client
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = dt.datetime.now(dt.UTC)
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += dt.timedelta(**delta)
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(mlat.auth, "utcnow", clock)
+    monkeypatch.setattr(mlat.views.auth, "utcnow", clock)
+    monkeypatch.setattr(mlat.services.audit, "utcnow", clock)
+    return clock
+
+
+def test_session_ends_after_30_idle_minutes(
+    client: Client, login_as: Callable[..., User], clock: Clock
+) -> None:
+    login_as(Role.officer)
+    clock.advance(minutes=29)
+    assert client.get("/rules/").status_code == 200
+    clock.advance(minutes=29)  # active 58 minutes, never idle for 30
+    assert client.get("/rules/").status_code == 200
+    clock.advance(minutes=31)
+    response = client.get("/rules/")
+    assert response.status_code == 302
+    assert response.location.startswith("/login")
+    assert "Your session has ended" in client.get(response.location).text
+    assert client.get("/rules/").status_code == 302  # stays logged out
+
+
+def test_session_ends_after_12_hours_however_active(
+    client: Client, login_as: Callable[..., User], clock: Clock
+) -> None:
+    login_as(Role.officer)
+    for _ in range(24):  # a request every 29 minutes: 11 h 36 min
+        clock.advance(minutes=29)
+        assert client.get("/rules/").status_code == 200
+    clock.advance(minutes=25)  # 12 h 1 min after logging in
+    assert client.get("/rules/").status_code == 302
+
+
+def _fail(client: Client, email: str) -> Any:
+    return client.submit("/login", {"email": email, "password": "not the password at all"})
+
+
+def test_sixth_failed_login_is_refused_even_with_the_right_password(
+    client: Client, make_user: Callable[..., User], clock: Clock
+) -> None:
+    user = make_user(Role.officer)
+    for _ in range(5):
+        assert _fail(client, user.email).status_code == 200
+    refused = client.login(user.email)
+    assert refused.status_code == 429
+    assert "Too many failed attempts" in refused.text
+    clock.advance(minutes=10)
+    assert client.login(user.email).status_code == 429  # still refused ten minutes on
+    clock.advance(minutes=6)
+    assert client.login(user.email).status_code == 302  # the lock has passed
+
+
+def test_one_address_cannot_lock_every_account(
+    client: Client, app: Any, make_user: Callable[..., User], clock: Clock
+) -> None:
+    victims = [make_user(Role.officer) for _ in range(3)]
+    for n in range(5):
+        _fail(client, victims[n % 3].email)
+    # The attacking address is now refused, whichever account it tries ...
+    assert _fail(client, victims[0].email).status_code == 429
+    # ... but no single account has five failures, so the owners log in from elsewhere.
+    elsewhere = app.test_client()
+    elsewhere.environ_base["REMOTE_ADDR"] = "192.0.2.7"
+    for victim in victims:
+        assert elsewhere.login(victim.email).status_code == 302
+
+
+def test_failed_and_refused_logins_are_audited(
+    client: Client, make_user: Callable[..., User], db: Any, clock: Clock
+) -> None:
+    user = make_user(Role.officer)
+    for _ in range(6):
+        _fail(client, user.email)
+    logins = db.exec(select(AuditEntry).where(AuditEntry.action == "login").order_by("seq"))
+    outcomes = [e.outcome for e in logins]
+    assert outcomes == ["failure"] * 5 + ["denied"]
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["password1234", "qwerty123456!", "passwordpassword", "iloveyou2024!!", "aaaaaaaaaaaaaa"],
+)
+def test_common_passwords_are_refused(password: str) -> None:
+    with pytest.raises(ServiceError, match="most commonly used"):
+        check_new_password(password)
+
+
+@pytest.mark.parametrize("password", [PASSWORD, "Granite-otter-1987-lighthouse", "زرافة تمشي في الصحراء"])
+def test_uncommon_passwords_of_any_composition_are_accepted(password: str) -> None:
+    check_new_password(password)
