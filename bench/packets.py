@@ -1,0 +1,146 @@
+"""Packet speed: rendering a typical 10-page packet, against a plain WeasyPrint render of
+the same HTML, and serving a stored packet from the database.
+
+The typical packet is the QA-to-US example request (cover letter, request, signature,
+annex index) with a 3-page PDF annex appended and a text annex attached. The baseline is
+WeasyPrint on the same HTML with neither the stylesheet nor PDF/A nor annex placement.
+Peak memory is what tracemalloc sees (Python allocations, not Pango's own).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import secrets
+import statistics
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader
+from sqlmodel import Session
+from weasyprint import HTML  # type: ignore[import-untyped]
+
+from mlat.db import make_engine
+from mlat.migrate import upgrade
+from mlat.models import RequestStatus, Role, utcnow
+from mlat.packets.annexes import annex_page_counts
+from mlat.packets.build import AnnexInput, Issuer, Record, packet_values
+from mlat.packets.render import html_to_pdf, packet_html, render_packet
+from mlat.packets.values import AnnexFile, PacketValues
+from mlat.request_format import RequestDocument
+from mlat.rules.loader import rulebook
+from mlat.services import packets as packet_service
+from mlat.services.requests import create_request
+from mlat.services.users import create_unit, create_user
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
+EXAMPLE = EXAMPLES / "qa-to-us-stored-content.json"
+NOW = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
+
+
+def annex_pdf(pages: int) -> bytes:
+    body = "".join(
+        f'<h1 style="break-before: page">Annex page {n}</h1>' + "<p>Text of the law.</p>" * 30
+        for n in range(1, pages + 1)
+    )
+    pdf, _pages = html_to_pdf(f"<html><body>{body}</body></html>")
+    return pdf
+
+
+def typical_values() -> PacketValues:
+    document = RequestDocument.model_validate_json(EXAMPLE.read_text())
+    law = AnnexFile("law-14-2014.pdf", "application/pdf", annex_pdf(3), NOW)
+    headers = AnnexFile("headers.txt", "text/plain", b"Received: from mailhost.example\n" * 40, NOW)
+    annexes = [
+        AnnexInput("offence_text", document.annexes[0].title, "en", law),
+        AnnexInput("evidence", document.annexes[1].title, "en", headers),
+    ]
+    return packet_values(
+        document,
+        record=Record("DOH-2026-0001", "Business e-mail compromise", "signed", NOW, NOW),
+        issuer=Issuer("Cybercrime Unit, Doha", "QA", "Asia/Qatar"),
+        book=rulebook(),
+        annexes=annexes,
+        now=NOW,
+    )
+
+
+def timed(action: Callable[[], object], rounds: int) -> dict[str, float]:
+    """Wall-clock median and maximum, and the median CPU time of this process (which other
+    work on a shared machine disturbs less)."""
+    wall, cpu = [], []
+    for _ in range(rounds):
+        start, start_cpu = time.perf_counter(), time.process_time()
+        action()
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return {
+        "median_ms": round(statistics.median(wall) * 1000, 1),
+        "max_ms": round(max(wall) * 1000, 1),
+        "cpu_median_ms": round(statistics.median(cpu) * 1000, 1),
+    }
+
+
+def peak_memory_mb(action: Callable[[], object]) -> float:
+    tracemalloc.start()
+    try:
+        action()
+        return round(tracemalloc.get_traced_memory()[1] / 2**20, 1)
+    finally:
+        tracemalloc.stop()
+
+
+def stored_packet_serving(rounds: int) -> dict[str, float]:
+    """Reading a stored packet's bytes from a fresh SQLite database, one session per read."""
+    with tempfile.TemporaryDirectory() as folder:
+        engine = make_engine(f"sqlite:///{folder}/bench.sqlite3")
+        upgrade(engine)
+        with Session(engine, expire_on_commit=False) as session:
+            unit = create_unit(session=session, name="Cybercrime Unit, Doha", code="DOH",
+                               state="QA", timezone="Asia/Qatar")  # fmt: skip
+            officer = create_user(session=session, email="bench@example.org", name="Bench",
+                                  password=secrets.token_urlsafe(16), unit=unit,
+                                  roles=[Role.officer])  # fmt: skip
+            request = create_request(session=session, owner=officer, title="Bench",
+                                     requested_state="US",
+                                     content=json.loads(EXAMPLE.read_text()))  # fmt: skip
+            request.status, request.signed_at = RequestStatus.signed, utcnow()
+            packet_service.store_signed_packet(session=session, request=request)
+            session.commit()
+
+        def serve() -> bytes:
+            with Session(engine) as fresh:
+                return packet_service.packet_bytes(session=fresh, request=request)
+
+        result = timed(serve, rounds)
+        engine.dispose()
+        return result
+
+
+def run(rounds: int = 7) -> dict[str, Any]:
+    values = typical_values()
+    html = packet_html(values, internal=False, annex_pages=annex_page_counts(values.annexes))
+    pdf = render_packet(values, internal=False)  # warm up: fonts, stylesheet, templates
+    HTML(string=html).write_pdf()
+    return {
+        "pages": len(PdfReader(io.BytesIO(pdf)).pages),
+        "bytes": len(pdf),
+        "packet": {
+            **timed(lambda: render_packet(values, internal=False), rounds),
+            "peak_mb": peak_memory_mb(lambda: render_packet(values, internal=False)),
+        },
+        "baseline_plain_html": {
+            **timed(lambda: HTML(string=html).write_pdf(), rounds),
+            "peak_mb": peak_memory_mb(lambda: HTML(string=html).write_pdf()),
+        },
+        "stored_packet_read": stored_packet_serving(rounds * 5),
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))

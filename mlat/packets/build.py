@@ -1,0 +1,250 @@
+"""Build a packet's plain values from a request, its rule table and its uploaded annexes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from mlat import request_format as rf
+from mlat.packets import values as v
+from mlat.packets.labels import label_language
+from mlat.request_format import RequestDocument
+from mlat.rules.engine import Finding
+from mlat.rules.loader import RuleBook
+from mlat.rules.schema import StateTable
+
+# Workflow states in which the packet is final: no DRAFT watermark.
+FINAL_STATES = frozenset(
+    {"approved", "signed", "transmitted", "acknowledged", "partially_executed", "executed"}
+)
+# States a request reaches from anywhere: final only if it was approved on the way.
+TERMINAL_STATES = frozenset({"refused", "withdrawn", "closed"})
+
+
+@dataclass(frozen=True)
+class Issuer:
+    """The requesting unit."""
+
+    name: str
+    state: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class Record:
+    """What the database knows about a request beyond its content."""
+
+    reference: str
+    subject: str
+    status: str
+    approved_at: dt.datetime | None
+    signed_at: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class AnnexInput:
+    """An annex as the request lists it, with its uploaded file when there is one."""
+
+    kind: str
+    title: str
+    language: str
+    file: v.AnnexFile | None = None
+
+
+def is_draft(record: Record) -> bool:
+    if record.status in FINAL_STATES:
+        return False
+    if record.status in TERMINAL_STATES:
+        return record.approved_at is None and record.signed_at is None
+    return True
+
+
+def local_date(moment: dt.datetime, timezone: str) -> dt.date:
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone = ZoneInfo("UTC")
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(zone).date()
+
+
+def packet_values(
+    document: RequestDocument,
+    *,
+    record: Record,
+    issuer: Issuer,
+    book: RuleBook,
+    annexes: Sequence[AnnexInput] | None = None,
+    findings: Sequence[Finding] = (),
+    now: dt.datetime,
+) -> v.PacketValues:
+    """The packet of a request. ``annexes`` are the request's annexes matched with their
+    uploaded files (the content's descriptions alone when None); ``findings`` are given
+    for the internal copy only."""
+    table = book.state(record_state(document))
+    accepted = tuple(table.languages.accepted) if table else ()
+    issued_at = record.signed_at or now
+    text_language = document.language or ""
+    return v.PacketValues(
+        reference=record.reference,
+        subject=record.subject,
+        label_language=label_language(accepted),
+        text_language=text_language,
+        accepted_languages=accepted,
+        needs_translation=bool(text_language and accepted and text_language not in accepted),
+        draft=is_draft(record),
+        issued_on=local_date(issued_at, issuer.timezone),
+        issued_at=issued_at,
+        paper_size=table.formalities.paper_size if table else "A4",
+        request_status=document.status,
+        related_requests=tuple(document.related_requests),
+        requesting=requesting_authority(document, issuer),
+        receiving=receiving_authority(record_state(document), table),
+        channel=document.channel.value if document.channel else "",
+        legal_basis=legal_basis(document.legal_basis, book),
+        proceedings=v.Proceedings(
+            type=document.proceedings.type or "",
+            case_number=document.proceedings.case_number,
+            authority=document.proceedings.authority,
+        ),
+        offences=tuple(offence(o) for o in document.offences),
+        facts=document.facts,
+        nexus=document.nexus,
+        persons=tuple(person(p) for p in document.persons),
+        identifiers=identifiers(document),
+        measures=tuple(measure(m) for m in document.measures),
+        procedures=document.procedures,
+        urgency=v.Urgency(
+            urgent=document.urgency.urgent,
+            reason=document.urgency.reason,
+            deadline=document.urgency.deadline,
+        ),
+        preservation=v.Preservation(
+            requested=document.preservation.requested,
+            reference=document.preservation.reference,
+            requested_on=document.preservation.requested_on,
+            expires_on=document.preservation.expires_on,
+        ),
+        confidentiality=v.Confidentiality(
+            non_disclosure=document.confidentiality.non_disclosure,
+            reason=document.confidentiality.reason,
+        ),
+        assurances=assurances(document, table),
+        annexes=numbered(described(document) if annexes is None else annexes),
+        signature=v.Signature(
+            name=document.signatory.name,
+            title=document.signatory.title,
+            signed_on=local_date(record.signed_at, issuer.timezone) if record.signed_at else None,
+        ),
+        findings=tuple(finding(f) for f in findings),
+        checked_on=local_date(now, issuer.timezone),
+    )
+
+
+def record_state(document: RequestDocument) -> str:
+    return document.requested_state or ""
+
+
+def requesting_authority(document: RequestDocument, issuer: Issuer) -> v.RequestingAuthority:
+    authority = document.requesting_authority
+    return v.RequestingAuthority(
+        name=authority.name or issuer.name,
+        office=authority.office,
+        address=authority.address,
+        contact_person=authority.contact_person,
+        phone=authority.phone,
+        email=authority.email,
+        timezone=authority.timezone or issuer.timezone,
+        office_hours=authority.office_hours,
+        state=document.requesting_state or issuer.state,
+    )
+
+
+def receiving_authority(state: str, table: StateTable | None) -> v.ReceivingAuthority:
+    if table is None:
+        return v.ReceivingAuthority(state, "", "", "", "", "", "", "")
+    authority = table.central_authority
+    return v.ReceivingAuthority(
+        state=state,
+        name=authority.name,
+        address=authority.address,
+        email=authority.email,
+        phone=authority.phone,
+        url=authority.url,
+        timezone=authority.timezone,
+        office_hours=authority.office_hours,
+    )
+
+
+def legal_basis(slug: str, book: RuleBook) -> str:
+    instrument = book.instruments.instruments.get(slug)
+    return instrument.name if instrument else slug
+
+
+def offence(o: rf.Offence) -> v.Offence:
+    return v.Offence(
+        name=o.name,
+        citation=o.citation,
+        max_penalty_years=o.max_penalty_years,
+        death_penalty_possible=o.death_penalty_possible,
+        equivalent_offence=o.equivalent_offence,
+    )
+
+
+def person(p: rf.Person) -> v.Person:
+    return v.Person(
+        role=p.role, name=p.name, date_of_birth=p.date_of_birth, nationality=p.nationality or ""
+    )
+
+
+def identifiers(document: RequestDocument) -> tuple[v.Identifier, ...]:
+    return tuple(
+        v.Identifier(
+            number=index,
+            kind=i.kind,
+            value=i.value,
+            observed_at=i.observed_at,
+            provider=i.provider,
+        )
+        for index, i in enumerate(document.identifiers, start=1)
+    )
+
+
+def measure(m: rf.Measure) -> v.Measure:
+    return v.Measure(
+        kind=m.kind.value,
+        identifiers=tuple(index + 1 for index in m.identifiers),
+        date_from=m.date_from,
+        date_to=m.date_to,
+        details=m.details,
+    )
+
+
+def assurances(document: RequestDocument, table: StateTable | None) -> tuple[v.Assurance, ...]:
+    wording = {a.kind: a.text for a in table.assurances} if table else {}
+    return tuple(v.Assurance(kind=kind, text=wording.get(kind, "")) for kind in document.assurances)
+
+
+def described(document: RequestDocument) -> list[AnnexInput]:
+    return [AnnexInput(a.kind, a.title, a.language or "") for a in document.annexes]
+
+
+def numbered(annexes: Sequence[AnnexInput]) -> tuple[v.Annex, ...]:
+    return tuple(
+        v.Annex(number=n, kind=a.kind, title=a.title, language=a.language, file=a.file)
+        for n, a in enumerate(annexes, start=1)
+    )
+
+
+def finding(f: Finding) -> v.Finding:
+    cited = f.citation
+    return v.Finding(
+        severity=f.severity,
+        field=f.field,
+        message=f.message,
+        citation=v.Citation(cited.title, cited.url, cited.verified_on, cited.status)
+        if cited
+        else None,
+    )

@@ -1,0 +1,115 @@
+"""The packet's fixed labels and headings, one gettext catalogue per language.
+
+Catalogues live in ``labels/<language>/LC_MESSAGES/packet.po`` and are read with Babel
+at first use, so no compile step is needed. Plain labels use the English text as their
+id; enumerated values (measure kinds, person roles, ...) use the stored value as id with
+the enumeration as message context, and the English catalogue gives their wording.
+A missing translation falls back to English, then to the id itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from babel import Locale
+from babel.dates import format_date
+from babel.messages.pofile import read_po
+
+LABELS_DIR = Path(__file__).parent / "labels"
+DOMAIN = "packet"
+FALLBACK = "en"
+RIGHT_TO_LEFT = frozenset({"ar"})
+
+Messages = dict[tuple[str | None, str], str]
+
+
+def catalogue_path(language: str) -> Path:
+    return LABELS_DIR / language / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+@cache
+def label_languages() -> tuple[str, ...]:
+    """The languages that have a label set."""
+    return tuple(sorted(p.name for p in LABELS_DIR.iterdir() if catalogue_path(p.name).exists()))
+
+
+@cache
+def messages(language: str) -> Messages:
+    """The translated messages of one catalogue, keyed by (context, id)."""
+    with catalogue_path(language).open("rb") as fh:
+        catalogue = read_po(fh, locale=language, domain=DOMAIN)
+    return {
+        (m.context, m.id): m.string
+        for m in catalogue
+        if m.id and isinstance(m.id, str) and isinstance(m.string, str) and m.string
+    }
+
+
+def label_language(accepted: Iterable[str]) -> str:
+    """The first accepted language that has a label set, else English."""
+    available = label_languages()
+    return next((code for code in accepted if code in available), FALLBACK)
+
+
+@dataclass(frozen=True)
+class Labels:
+    """Label lookups and formatting in one language, as the templates call them."""
+
+    language: str
+
+    @property
+    def direction(self) -> str:
+        return "rtl" if self.language in RIGHT_TO_LEFT else "ltr"
+
+    @staticmethod
+    def direction_of(text: str) -> str:
+        """The direction of a piece of free text, from its first strong character."""
+        for char in text:
+            kind = unicodedata.bidirectional(char)
+            if kind in ("R", "AL"):
+                return "rtl"
+            if kind == "L":
+                return "ltr"
+        return "ltr"
+
+    def lookup(self, message: str, context: str | None = None) -> str:
+        key = (context, message)
+        return messages(self.language).get(key) or messages(FALLBACK).get(key) or message
+
+    def __call__(self, message: str, **params: object) -> str:
+        text = self.lookup(message)
+        return text % params if params else text
+
+    def enum(self, context: str, value: str) -> str:
+        return self.lookup(value, context)
+
+    def yes_no(self, value: bool) -> str:
+        return self("Yes") if value else self("No")
+
+    def date(self, value: dt.date | None) -> str:
+        return format_date(value, "long", locale=self.language) if value else ""
+
+    def timestamp(self, value: dt.datetime | None) -> str:
+        """A moment exactly as given, with its UTC offset (as identifiers need)."""
+        if value is None:
+            return ""
+        offset = value.strftime("%z")
+        zone = f"UTC{offset[:3]}:{offset[3:]}" if offset else self("time zone not given")
+        return f"{value:%Y-%m-%d %H:%M:%S} ({zone})"
+
+    def language_name(self, code: str) -> str:
+        return str(Locale.parse(self.language).languages.get(code, code))
+
+    def language_names(self, codes: Iterable[str]) -> str:
+        return ", ".join(self.language_name(code) for code in codes)
+
+    def state_name(self, code: str) -> str:
+        return str(Locale.parse(self.language).territories.get(code.upper(), code.upper()))
+
+    def number(self, value: float) -> str:
+        return f"{value:g}"

@@ -1,0 +1,145 @@
+"""Request packets: draft renders on demand, and the signed packet stored once, unchanged.
+
+A request's signed packet is rendered once (at signing, or at the first download after
+it), stored with its SHA-256 digest as a ``StoredFile`` linked by a ``Packet`` row, and
+every later download serves exactly those bytes. Drafts and internal copies are rendered
+fresh each time and never stored.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from mlat.models import FileContent, MlaRequest, Packet, RequestAnnex, StoredFile, Unit, utcnow
+from mlat.packets.build import AnnexInput, Issuer, Record, local_date, packet_values
+from mlat.packets.render import render_packet
+from mlat.packets.values import AnnexFile, PacketValues
+from mlat.rules.engine import validate
+from mlat.rules.loader import rulebook
+from mlat.services import N_, Conflict, ServiceError
+from mlat.services.annexes import annex_rows
+from mlat.services.validation import request_document
+
+MEDIA_TYPE = "application/pdf"
+
+
+def _unit(session: Session, request: MlaRequest) -> Unit:
+    unit = session.get(Unit, request.unit_id)
+    assert unit is not None
+    return unit
+
+
+def annex_inputs(*, session: Session, request: MlaRequest) -> list[AnnexInput]:
+    """The request's annexes as its content lists them, each with its uploaded bytes."""
+    inputs: list[AnnexInput] = []
+    for row in annex_rows(session=session, request=request):
+        annex_file = None
+        if row.annex is not None and row.file is not None:
+            content = session.get(FileContent, row.file.id)
+            if content is not None:
+                annex_file = _annex_file(row.annex, row.file, content.data)
+        inputs.append(AnnexInput(row.kind, row.title, row.language or "", annex_file))
+    return inputs
+
+
+def _annex_file(annex: RequestAnnex, stored: StoredFile, data: bytes) -> AnnexFile:
+    return AnnexFile(
+        filename=annex.filename,
+        media_type=stored.media_type,
+        data=data,
+        uploaded_at=annex.uploaded_at,
+    )
+
+
+def packet_values_for(
+    *, session: Session, request: MlaRequest, internal: bool, now: dt.datetime | None = None
+) -> PacketValues:
+    """The plain values a packet of the request is rendered from."""
+    unit = _unit(session, request)
+    now = now or utcnow()
+    document = request_document(request=request, unit=unit)
+    book = rulebook()
+    findings = validate(document, book, local_date(now, unit.timezone)) if internal else []
+    return packet_values(
+        document,
+        record=Record(
+            reference=request.reference,
+            subject=request.title,
+            status=str(request.status),
+            approved_at=request.approved_at,
+            signed_at=request.signed_at,
+        ),
+        issuer=Issuer(name=unit.name, state=unit.state, timezone=unit.timezone),
+        book=book,
+        annexes=annex_inputs(session=session, request=request),
+        findings=findings,
+        now=now,
+    )
+
+
+def render_draft(*, session: Session, request: MlaRequest, internal: bool = False) -> bytes:
+    """A fresh render of the packet as the request stands now; never stored."""
+    values = packet_values_for(session=session, request=request, internal=internal)
+    return render_packet(values, internal=internal)
+
+
+def stored_packet(*, session: Session, request: MlaRequest) -> tuple[Packet, StoredFile] | None:
+    row = session.exec(
+        select(Packet, StoredFile)
+        .join(StoredFile, col(StoredFile.id) == Packet.file_id)
+        .where(Packet.request_id == request.id)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def store_signed_packet(*, session: Session, request: MlaRequest) -> Packet:
+    """Render the signed request's packet once and keep its bytes; refuse a second time."""
+    if request.signed_at is None:
+        raise ServiceError(N_("Only a signed request's packet is stored."))
+    if stored_packet(session=session, request=request) is not None:
+        raise Conflict(N_("The packet of this request is already stored."))
+    pdf = render_packet(
+        packet_values_for(session=session, request=request, internal=False), internal=False
+    )
+    assert request.id is not None
+    try:
+        with session.begin_nested():
+            stored = StoredFile(
+                sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf), media_type=MEDIA_TYPE
+            )
+            session.add(stored)
+            session.flush()
+            assert stored.id is not None
+            session.add(FileContent(file_id=stored.id, data=pdf))
+            packet = Packet(request_id=request.id, file_id=stored.id)
+            session.add(packet)
+            session.flush()
+    except IntegrityError as exc:
+        raise Conflict(N_("The packet of this request is already stored.")) from exc
+    return packet
+
+
+def stored_bytes(*, session: Session, packet: Packet) -> bytes:
+    content = session.get(FileContent, packet.file_id)
+    assert content is not None
+    return content.data
+
+
+def packet_bytes(*, session: Session, request: MlaRequest, internal: bool = False) -> bytes:
+    """What a download serves: the stored bytes of a signed request (stored now if the
+    packet was not yet kept), else a fresh draft render. The internal copy is always fresh."""
+    if internal:
+        return render_draft(session=session, request=request, internal=True)
+    found = stored_packet(session=session, request=request)
+    if found is None and request.signed_at is not None:
+        with contextlib.suppress(Conflict):  # a concurrent download stored it meanwhile
+            store_signed_packet(session=session, request=request)
+        found = stored_packet(session=session, request=request)
+    if found is None:
+        return render_draft(session=session, request=request)
+    return stored_bytes(session=session, packet=found[0])

@@ -1,0 +1,295 @@
+"""The packet PDF as a reader sees it: sections in order, page labels, watermark, paper,
+labels in the requested state's language, Arabic shaping, annexes and PDF/A metadata."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+
+from mlat.packets.build import AnnexInput, Issuer, Record, packet_values
+from mlat.packets.render import (
+    html_to_pdf,
+    packet_html,
+    render_packet,
+)
+from mlat.packets.values import AnnexFile, PacketValues
+from mlat.request_format import RequestDocument
+from mlat.rules.loader import rulebook
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
+SAMPLE = EXAMPLES / "qa-to-us-stored-content.json"
+NOW = dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC)
+SIGNED = dt.datetime(2026, 11, 22, 21, 30, tzinfo=dt.UTC)  # 23 November in Doha
+
+
+def sample(**changes: Any) -> RequestDocument:
+    document = RequestDocument.model_validate_json(SAMPLE.read_text())
+    return document.model_copy(update=changes)
+
+
+def values(
+    document: RequestDocument | None = None,
+    *,
+    status: str = "draft",
+    signed_at: dt.datetime | None = None,
+    annexes: list[AnnexInput] | None = None,
+) -> PacketValues:
+    return packet_values(
+        document or sample(),
+        record=Record("DOH-2026-0001", "Phishing of a bank's customers", status, None, signed_at),
+        issuer=Issuer("Cybercrime Unit, Doha", "QA", "Asia/Qatar"),
+        book=rulebook(),
+        annexes=annexes,
+        now=NOW,
+    )
+
+
+def pages_text(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def squeezed(text: str) -> str:
+    """Text without any white space, so that line and cell wrapping do not matter."""
+    return re.sub(r"\s+", "", text)
+
+
+def assert_in_order(text: str, expected: list[str]) -> None:
+    haystack, position = squeezed(text), 0
+    for item in expected:
+        found = haystack.find(squeezed(item), position)
+        assert found >= 0, f"{item!r} missing or out of order"
+        position = found + len(squeezed(item))
+
+
+def one_page_pdf(marker: str, pages: int = 1) -> bytes:
+    html = "".join(
+        f'<p style="break-after: page">{marker} page {n}</p>' for n in range(1, pages + 1)
+    )
+    pdf, _pages = html_to_pdf(f"<html><body>{html}</body></html>")
+    return pdf
+
+
+@pytest.fixture(scope="module")
+def signed_pdf() -> bytes:
+    return render_packet(values(status="signed", signed_at=SIGNED), internal=False)
+
+
+@pytest.fixture(scope="module")
+def draft_pdf() -> bytes:
+    return render_packet(values(), internal=False)
+
+
+def test_every_section_and_value_of_the_sample_appears_in_order(signed_pdf: bytes) -> None:
+    d = sample()
+    a = d.requesting_authority
+    expected = [
+        a.name, a.office, a.address, a.phone, a.email,
+        "Our reference", "DOH-2026-0001", "CYB/2026/0412", "November 23, 2026",
+        "Office of International Affairs, Criminal Division, U.S. Department of Justice",
+        "United States",
+        "Subject:", "Request for mutual legal assistance in criminal matters",
+        "Phishing of a bank's customers",
+        "United Nations Convention against Transnational Organized Crime",
+        a.contact_person, a.office_hours, "Yours faithfully,", "Noora Al-Thani",
+        "1. Reference and status", "DOH-2026-0001", "New request",
+        "2. Requesting authority", a.name, a.office, a.address, a.contact_person, a.phone,
+        a.email, "Asia/Qatar", a.office_hours, "Qatar",
+        "3. Requested authority and channel", "United States",
+        "Office of International Affairs", "https://www.justice.gov/criminal-oia",
+        "America/New_York", "Central authority to central authority",
+        "4. Legal basis", "United Nations Convention against Transnational Organized Crime",
+        "5. Proceedings", "Investigation", "CYB/2026/0412", d.proceedings.authority,
+        "6. Offences", "Offence 1", d.offences[0].name, d.offences[0].citation,
+        "3 years of imprisonment", "No", d.offences[0].equivalent_offence,
+        "7. Summary of facts", d.facts,
+        "8. Link between the evidence sought and the offence", d.nexus,
+        "9. Persons and identifiers", "Victim", "Al Waha Trading W.L.L.", "Qatar",
+        "Suspect", d.persons[1].name,
+        "E-mail address", "finance.alwaha@mailhost.example", "Mailhost Inc.",
+        "IP address", "198.51.100.23", "2026-03-09 10:14:22 (UTC+03:00)", "Mailhost Inc.",
+        "10. Measures requested", "Measure 1: Stored content data", "No. 1",
+        "From March 1, 2026 to March 15, 2026", d.measures[0].details,
+        "Measure 2: Traffic data", "No. 1, 2", d.measures[1].details,
+        "11. Procedures to be followed", d.procedures,
+        "12. Urgency and preservation", "US-PRES-2026-1182", "October 20, 2026",
+        "January 18, 2027",
+        "13. Confidentiality", "Yes", d.confidentiality.reason,
+        "14. Assurances", "None.",
+        "Signature and certification", "Noora Al-Thani", d.signatory.title,
+        "Date of signature", "November 23, 2026",
+        "Index of annexes", d.annexes[0].title, "Text of the offence",
+        d.annexes[1].title, "Evidence", "Not included in this packet",
+    ]  # fmt: skip
+    assert_in_order("\n".join(pages_text(signed_pdf)), expected)
+
+
+def test_every_page_carries_the_reference_and_page_x_of_y(signed_pdf: bytes) -> None:
+    texts = pages_text(signed_pdf)
+    assert len(texts) >= 5
+    for number, text in enumerate(texts, start=1):
+        assert "Reference: DOH-2026-0001" in text
+        assert f"Page {number} of {len(texts)}" in text
+
+
+def test_a_draft_carries_a_watermark_on_every_page(draft_pdf: bytes) -> None:
+    assert all("DRAFT" in text for text in pages_text(draft_pdf))
+
+
+@pytest.mark.parametrize("status", ["approved", "signed", "transmitted"])
+def test_approved_and_later_packets_carry_no_watermark(status: str) -> None:
+    pdf = render_packet(values(status=status), internal=False)
+    assert not any("DRAFT" in text for text in pages_text(pdf))
+
+
+@pytest.mark.parametrize(
+    ("state", "size"), [("US", (612, 792)), ("GB", (595, 842)), ("CA", (612, 792))]
+)
+def test_paper_size_follows_the_rule_table(state: str, size: tuple[int, int]) -> None:
+    pdf = render_packet(values(sample(requested_state=state)), internal=False)
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        assert (round(float(page.mediabox.width)), round(float(page.mediabox.height))) == size
+
+
+def test_the_external_copy_has_no_compliance_page_and_the_internal_copy_has(
+    signed_pdf: bytes,
+) -> None:
+    internal = render_packet(values(status="signed", signed_at=SIGNED), internal=True)
+    assert "Compliance check" not in "".join(pages_text(signed_pdf))
+    last = pages_text(internal)[-1]
+    assert "Compliance check (internal copy)" in last
+    assert "Internal copy \N{EN DASH} not for transmission" in pages_text(internal)[0]
+
+
+def test_the_compliance_page_lists_findings_with_their_sources() -> None:
+    from mlat.rules.engine import validate
+
+    document = sample(nexus="", identifiers=[])
+    findings = validate(document, rulebook(), NOW.date())
+    assert any(f.citation for f in findings)
+    with_findings = packet_values(
+        document,
+        record=Record("DOH-2026-0002", "Test", "draft", None, None),
+        issuer=Issuer("Unit", "QA", "Asia/Qatar"),
+        book=rulebook(),
+        findings=findings,
+        now=NOW,
+    )
+    text = "".join(pages_text(render_packet(with_findings, internal=True)))
+    text = text[text.index("Compliance check (internal copy)") :]
+    cited = next(f for f in findings if f.citation)
+    assert cited.citation is not None
+    assert squeezed(cited.citation.url) in squeezed(text)
+    assert squeezed(cited.citation.title) in squeezed(text)
+    assert "Mustbefixed" in squeezed(text)
+    assert "Unverified" in text or "Verifiedon" in squeezed(text)
+
+
+def test_french_labels_and_a_translation_notice_for_english_text() -> None:
+    french = values(sample(requested_state="FR"))
+    text = "\n".join(pages_text(render_packet(french, internal=False)))
+    assert "Demande d'entraide judiciaire en matière pénale" in text
+    assert "Exposé des faits" in text
+    assert "Texte original en anglais" in text
+    assert "Page 1 sur" in text
+    assert sample().facts[:60] in text  # free text stays as written
+
+
+def test_no_translation_notice_when_the_text_is_in_an_accepted_language(
+    signed_pdf: bytes,
+) -> None:
+    assert "Translation required" not in "".join(pages_text(signed_pdf))
+
+
+def arabic_font_glyph_use(pdf: bytes) -> tuple[bool, Counter[str]]:
+    """Whether a Noto Naskh Arabic font is embedded, and how many glyphs map to each
+    character in its ToUnicode table."""
+    reader = PdfReader(io.BytesIO(pdf))
+    embedded, uses = False, Counter[str]()
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            if "Naskh" not in str(font["/BaseFont"]):
+                continue
+            descriptor = font["/DescendantFonts"][0].get_object()["/FontDescriptor"]
+            embedded = embedded or "/FontFile2" in descriptor.get_object()
+            cmap = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+            for hexes in re.findall(r"<([0-9A-Fa-f]{4})>\s*<([0-9A-Fa-f]{4,})>", cmap):
+                uses[bytes.fromhex(hexes[1]).decode("utf-16-be")] += 1
+    return embedded, uses
+
+
+def test_arabic_labels_are_shaped_with_an_embedded_arabic_font() -> None:
+    ae = values(sample(requested_state="AE"))
+    html = packet_html(ae, internal=False, annex_pages={})
+    assert '<html lang="ar" dir="rtl">' in html
+    pdf = render_packet(ae, internal=False)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.trailer["/Root"]["/Lang"] == "ar"
+    assert "طلب مساعدة قانونية متبادلة في المسائل الجنائية" in reader.pages[1].extract_text()
+    embedded, uses = arabic_font_glyph_use(pdf)
+    assert embedded
+    # Shaping draws a letter with different glyphs at the start, middle and end of words.
+    assert any(count > 1 and "\u0621" <= char <= "\u064a" for char, count in uses.items())
+
+
+def annex_file(name: str, media_type: str, data: bytes) -> AnnexFile:
+    return AnnexFile(name, media_type, data, NOW)
+
+
+def test_an_uploaded_pdf_is_appended_as_pages_with_the_packet_margins() -> None:
+    d = sample()
+    bare = render_packet(values(status="approved"), internal=False)
+    law = annex_file("law.pdf", "application/pdf", one_page_pdf("LAW-TEXT", pages=2))
+    annexes = [
+        AnnexInput(d.annexes[0].kind, d.annexes[0].title, "en", law),
+        AnnexInput(d.annexes[1].kind, d.annexes[1].title, "en"),
+    ]
+    pdf = render_packet(values(status="approved", annexes=annexes), internal=False)
+    texts, bare_count = pages_text(pdf), len(pages_text(bare))
+    assert len(texts) == bare_count + 2
+    assert "LAW-TEXT page 1" in texts[-2] and "LAW-TEXT page 2" in texts[-1]
+    assert "Annex 1:" in texts[-1]
+    assert f"Page {len(texts)} of {len(texts)}" in texts[-1]
+    assert squeezed("Appended pages: 2") in squeezed("".join(texts))
+
+
+def test_a_file_that_is_not_a_pdf_is_embedded_as_an_attachment() -> None:
+    headers = annex_file("headers.txt", "text/plain", b"Received: from mailhost.example")
+    annexes = [AnnexInput("evidence", "Headers", "en", headers)]
+    pdf = render_packet(values(annexes=annexes), internal=False)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.attachments == {"headers.txt": [b"Received: from mailhost.example"]}
+    (listed,) = reader.trailer["/Root"]["/AF"]
+    assert listed.get_object()["/AFRelationship"] == "/Supplement"
+    assert squeezed("Attached file: headers.txt") in squeezed("".join(pages_text(pdf)))
+
+
+def test_the_packet_is_pdf_a_3b_with_metadata_and_embedded_fonts(signed_pdf: bytes) -> None:
+    reader = PdfReader(io.BytesIO(signed_pdf))
+    xmp = reader.xmp_metadata
+    assert xmp is not None
+    description = xmp.rdf_root.toxml()
+    assert 'pdfaid:part="3"' in description and 'pdfaid:conformance="B"' in description
+    root = reader.trailer["/Root"]
+    assert root["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
+    assert root["/Lang"] == "en"
+    meta = reader.metadata
+    assert meta is not None
+    assert meta.title and "DOH-2026-0001" in meta.title
+    assert meta.author == "Public Prosecution of the State of Qatar"
+    assert meta.subject == "Phishing of a bank's customers"
+    for page in reader.pages:
+        for font in page["/Resources"]["/Font"].values():
+            descendant = font.get_object()["/DescendantFonts"][0].get_object()
+            assert "/FontFile2" in descendant["/FontDescriptor"].get_object()
+
+
+def test_rendering_the_same_values_twice_gives_the_same_bytes(signed_pdf: bytes) -> None:
+    assert render_packet(values(status="signed", signed_at=SIGNED), internal=False) == signed_pdf

@@ -1,0 +1,137 @@
+"""Packet services: draft renders, the signed packet stored once and served unchanged,
+and uploaded annexes read from the database."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+from sqlmodel import select
+
+from mlat.models import (
+    FileContent,
+    MlaRequest,
+    Packet,
+    RequestAnnex,
+    RequestStatus,
+    Role,
+    StoredFile,
+    User,
+    utcnow,
+)
+from mlat.packets.render import html_to_pdf
+from mlat.services import Conflict, ServiceError
+from mlat.services import packets as svc
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
+SAMPLE = EXAMPLES / "qa-to-us-stored-content.json"
+
+
+def sample_content() -> dict[str, Any]:
+    content: dict[str, Any] = json.loads(SAMPLE.read_text())
+    return content
+
+
+@pytest.fixture
+def officer(make_user: Callable[..., User]) -> User:
+    return make_user(Role.officer)
+
+
+@pytest.fixture
+def drafted(officer: User, make_request: Callable[..., MlaRequest]) -> MlaRequest:
+    return make_request(officer, content=sample_content())
+
+
+def sign(db: Any, request: MlaRequest) -> MlaRequest:
+    request.status = RequestStatus.signed
+    request.signed_at = utcnow()
+    db.add(request)
+    db.commit()
+    return request
+
+
+def upload(db: Any, request: MlaRequest, owner: User, *, title: str, kind: str,
+           filename: str, media_type: str, data: bytes) -> None:  # fmt: skip
+    stored = StoredFile(sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+                        media_type=media_type)  # fmt: skip
+    db.add(stored)
+    db.flush()
+    db.add(FileContent(file_id=stored.id, data=data))
+    assert request.id is not None and owner.id is not None and stored.id is not None
+    db.add(RequestAnnex(request_id=request.id, file_id=stored.id, kind=kind, title=title,
+                        language="en", filename=filename, uploaded_by=owner.id))  # fmt: skip
+    db.commit()
+
+
+def pages(pdf: bytes) -> list[str]:
+    return [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def test_a_draft_is_rendered_on_demand_and_never_stored(db: Any, drafted: MlaRequest) -> None:
+    pdf = svc.packet_bytes(session=db, request=drafted)
+    assert pdf.startswith(b"%PDF-")
+    assert "DRAFT" in pages(pdf)[0]
+    assert svc.stored_packet(session=db, request=drafted) is None
+
+
+def test_the_internal_copy_carries_the_rule_check(db: Any, drafted: MlaRequest) -> None:
+    values = svc.packet_values_for(session=db, request=drafted, internal=True)
+    assert values.checked_on is not None
+    external = svc.packet_values_for(session=db, request=drafted, internal=False)
+    assert external.findings == ()
+    text = "".join(pages(svc.render_draft(session=db, request=drafted, internal=True)))
+    assert "Compliance check (internal copy)" in text
+
+
+def test_the_unsigned_packet_is_not_stored(db: Any, drafted: MlaRequest) -> None:
+    with pytest.raises(ServiceError):
+        svc.store_signed_packet(session=db, request=drafted)
+
+
+def test_the_signed_packet_is_stored_once_with_its_digest(db: Any, drafted: MlaRequest) -> None:
+    sign(db, drafted)
+    packet = svc.store_signed_packet(session=db, request=drafted)
+    db.commit()
+    found = svc.stored_packet(session=db, request=drafted)
+    assert found is not None
+    stored_packet, stored = found
+    assert stored_packet.id == packet.id
+    data = svc.packet_bytes(session=db, request=drafted)
+    assert hashlib.sha256(data).hexdigest() == stored.sha256
+    assert stored.size == len(data) and stored.media_type == "application/pdf"
+    assert "DRAFT" not in "".join(pages(data))
+    with pytest.raises(Conflict):
+        svc.store_signed_packet(session=db, request=drafted)
+    assert svc.packet_bytes(session=db, request=drafted) == data
+
+
+def test_a_signed_request_downloaded_first_is_stored_then(db: Any, drafted: MlaRequest) -> None:
+    sign(db, drafted)
+    first = svc.packet_bytes(session=db, request=drafted)
+    db.commit()
+    assert len(list(db.exec(select(Packet).where(Packet.request_id == drafted.id)))) == 1
+    assert svc.packet_bytes(session=db, request=drafted) == first
+
+
+def test_uploaded_annexes_are_appended_and_attached(
+    db: Any, drafted: MlaRequest, officer: User
+) -> None:
+    before = len(pages(svc.render_draft(session=db, request=drafted)))
+    law, _pages = html_to_pdf('<p style="break-after: page">LAW-TEXT one</p><p>LAW-TEXT two</p>')
+    title = sample_content()["annexes"][0]["title"]
+    upload(db, drafted, officer, title=title, kind="offence_text", filename="law.pdf",
+           media_type="application/pdf", data=law)  # fmt: skip
+    upload(db, drafted, officer, title="Raw headers", kind="evidence", filename="headers.txt",
+           media_type="text/plain", data=b"Received: from mailhost.example")  # fmt: skip
+    pdf = svc.render_draft(session=db, request=drafted)
+    texts = pages(pdf)
+    assert len(texts) == before + 2
+    assert "LAW-TEXT one" in texts[-2] and "LAW-TEXT two" in texts[-1]
+    reader = PdfReader(io.BytesIO(pdf))
+    assert reader.attachments["headers.txt"] == [b"Received: from mailhost.example"]
