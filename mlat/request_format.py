@@ -120,6 +120,10 @@ class Annex(Part):
     kind: AnnexKind = "other"
     title: Line = ""
     language: LanguageCode | None = None
+    sha256: Annotated[str, StringConstraints(pattern=r"^[0-9a-f]{64}$")] | None = Field(
+        default=None,
+        description="SHA-256 of the uploaded file, so that approving the request covers it",
+    )
 
 
 class RequestDocument(Part):

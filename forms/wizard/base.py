@@ -1,0 +1,244 @@
+"""What every wizard step form shares: the step protocol (load from the request content,
+write back into it), field types with plain messages, and repeatable rows that are added
+and removed on the server so that the wizard works without JavaScript."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from babel import Locale
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from werkzeug.datastructures import MultiDict
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    FieldList,
+    FloatField,
+    FormField,
+    HiddenField,
+    SelectMultipleField,
+    widgets,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Length, ValidationError
+
+from mlat.models import MlaRequest
+from mlat.request_format import RequestDocument
+from mlat.rules.schema import StateTable
+
+LINE = 500  # request_format.Line
+TEXT = 20_000  # request_format.Text
+
+
+def at_most(n: int) -> Length:
+    return Length(max=n, message=_l("Use at most %(max)d characters."))
+
+
+class DateInput(DateField):  # type: ignore[misc]
+    """A date as year-month-day; an empty box is no date rather than an error."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("description", _l("For example 2026-03-31."))
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not "".join(valuelist).strip():
+            self.data = None
+            return
+        try:
+            super().process_formdata([v.strip() for v in valuelist])
+        except ValueError as exc:
+            raise ValueError(_l("Enter a real date, for example 2026-03-31.")) from exc
+
+
+class DateTimeInput(DateTimeLocalField):  # type: ignore[misc]
+    """A local date and time; its time zone is asked for in a field of its own."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("format", ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"])
+        kwargs.setdefault("render_kw", {"step": "1"})
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not "".join(valuelist).strip():
+            self.data = None
+            return
+        try:
+            super().process_formdata([v.strip() for v in valuelist])
+        except ValueError as exc:
+            raise ValueError(
+                _l("Enter a real date and time, for example 2026-03-09T10:14:22.")
+            ) from exc
+
+
+class NumberInput(FloatField):  # type: ignore[misc]
+    def process_formdata(self, valuelist: list[str]) -> None:
+        if not valuelist or not "".join(valuelist).strip():
+            self.data = None
+            return
+        try:
+            super().process_formdata([v.strip().replace(",", ".") for v in valuelist])
+        except ValueError as exc:
+            raise ValueError(_l("Enter a number, for example 3 or 0.5.")) from exc
+
+
+class CheckboxesField(SelectMultipleField):  # type: ignore[misc]
+    """Checkboxes; unknown values are refused with a plain message."""
+
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("validate_choice", False)
+        super().__init__(*args, **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        self.data = list(valuelist)
+
+    def pre_validate(self, form: Any) -> None:
+        known = choice_values(self.choices)
+        if any(str(value) not in known for value in self.data or []):
+            raise ValidationError(_l("Choose from the options shown."))
+
+
+def options(pairs: Iterable[tuple[str, Any]]) -> list[SelectChoice]:
+    """Choices in the form WTForms 3.3 asks for."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def choice_values(choices: Any) -> set[str]:
+    return {str(c.value if isinstance(c, SelectChoice) else c[0]) for c in choices or []}
+
+
+def choice_in(choices: Iterable[tuple[str, Any]], message: Any) -> Any:
+    """A validator: the value is empty or one of the choices."""
+
+    def check(_form: Any, f: Any) -> None:
+        if f.data and str(f.data) not in {str(value) for value, _label in choices}:
+            raise ValidationError(message)
+
+    return check
+
+
+def language_choices(locale: str = "en") -> list[tuple[str, str]]:
+    names = Locale.parse(locale).languages
+    pairs = [(code, name) for code, name in names.items() if len(code) == 2 and code.isalpha()]
+    return sorted(pairs, key=lambda pair: pair[1])
+
+
+def typed(f: Any) -> bool:
+    """Whether anything was typed into the field (or it holds a value when not posted)."""
+    if f.raw_data is not None:
+        return any(str(v).strip() for v in f.raw_data)
+    return f.data not in (None, "", [], False)
+
+
+def iso(value: dt.date | dt.datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@dataclass(frozen=True)
+class StepContext:
+    """What a step form needs besides its own input: the request, the unit's state and
+    time zone, the requested state's rule table and the day."""
+
+    request: MlaRequest
+    unit_state: str
+    unit_timezone: str
+    document: RequestDocument
+    table: StateTable | None
+    today: dt.date
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class StepForm(FlaskForm):  # type: ignore[misc]
+    """A wizard step: ``initial`` fills it from the saved request, ``apply`` writes its part
+    into a copy of the content. ``repeatable`` names its lists of rows."""
+
+    version = HiddenField()
+    repeatable: ClassVar[tuple[str, ...]] = ()
+
+    @classmethod
+    def initial(cls, ctx: StepContext) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def prepare(self, ctx: StepContext) -> None:
+        """Set the choices that depend on the request or the rule tables."""
+
+    def apply(self, content: dict[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def columns(self) -> dict[str, str]:
+        """Title and requested state, for the step that edits them."""
+        return {}
+
+
+# ------------------------------------------------------------------ repeatable rows
+
+_ROW_KEY = re.compile(r"^(?P<name>[a-z_]+)-(?P<index>\d+)-(?P<rest>.+)$")
+
+
+def without_row(formdata: Mapping[str, Any], name: str, index: int) -> MultiDict[str, str]:
+    """The posted data with row ``index`` of list ``name`` taken out and the rows after it
+    renumbered, so that the form re-shows every other row as it was typed."""
+    out: MultiDict[str, str] = MultiDict()
+    items = formdata.items(multi=True) if isinstance(formdata, MultiDict) else formdata.items()
+    for key, value in items:
+        match = _ROW_KEY.match(key)
+        if match is None or match["name"] != name:
+            out.add(key, value)
+            continue
+        row = int(match["index"])
+        if row == index:
+            continue
+        out.add(f"{name}-{row - 1 if row > index else row}-{match['rest']}", value)
+    return out
+
+
+def parse_row_action(value: str, allowed: tuple[str, ...]) -> tuple[str, str, int] | None:
+    """``add:offences`` or ``remove:offences:2`` from a row button, if it is one."""
+    parts = value.split(":")
+    if len(parts) == 2 and parts[0] == "add" and parts[1] in allowed:
+        return "add", parts[1], -1
+    if len(parts) == 3 and parts[0] == "remove" and parts[1] in allowed and parts[2].isdigit():
+        return "remove", parts[1], int(parts[2])
+    return None
+
+
+def flat_errors(form: Any) -> list[tuple[str, str]]:
+    """Every error of a form with nested rows, as (field id, message), in page order."""
+    found: list[tuple[str, str]] = []
+    for f in form:
+        if isinstance(f, FieldList):
+            for entry in f.entries:
+                if isinstance(entry, FormField):
+                    found += flat_errors(entry.form)
+                else:
+                    found += [(entry.id, str(e)) for e in entry.errors]
+        elif isinstance(f, FormField):
+            found += flat_errors(f.form)
+        else:
+            found += [(f.id, str(e)) for e in f.errors]
+    return found
+
+
+def add_error(form: Any, field_id: str, message: str) -> bool:
+    """Attach a message to the field with this id; False when there is none."""
+    for f in form:
+        if isinstance(f, FieldList):
+            for entry in f.entries:
+                target = entry.form if isinstance(entry, FormField) else None
+                if target is not None and add_error(target, field_id, message):
+                    return True
+        elif isinstance(f, FormField):
+            if add_error(f.form, field_id, message):
+                return True
+        elif f.id == field_id:
+            f.errors = [*f.errors, message]
+            return True
+    return False

@@ -1,0 +1,252 @@
+"""Step 4: persons and identifiers, repeatable rows; every value is checked for form."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import ipaddress
+import re
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import lazy_gettext as _l
+from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField
+from wtforms.validators import ValidationError
+
+from forms.validators import iso_state
+from forms.wizard.base import (
+    LINE,
+    DateInput,
+    DateTimeInput,
+    StepContext,
+    StepForm,
+    at_most,
+    choice_in,
+    options,
+    typed,
+)
+from mlat.countries import is_timezone, state_choices
+from mlat.rules.checks.common import DOMAIN_NAME
+
+ROLES = [
+    ("suspect", _l("Suspect")),
+    ("victim", _l("Victim")),
+    ("witness", _l("Witness")),
+    ("other", _l("Other")),
+]
+IDENTIFIER_KINDS = [
+    ("ip", _l("IP address")),
+    ("email", _l("E-mail address")),
+    ("phone", _l("Phone number")),
+    ("account", _l("Account or user name")),
+    ("domain", _l("Domain name")),
+    ("url", _l("Web address (URL)")),
+    ("crypto_wallet", _l("Crypto-wallet address")),
+    ("device", _l("Device (IMEI, serial number)")),
+]
+_OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.I)
+_PHONE = re.compile(r"^\+?[\d\s().-]+$")
+
+
+def parse_zone(text: str) -> dt.tzinfo | None:
+    """An IANA time zone name or a UTC offset such as +03:00; None when it is neither."""
+    text = text.strip()
+    if text.upper() in ("Z", "UTC", "GMT"):
+        return dt.UTC
+    if is_timezone(text):
+        return ZoneInfo(text)
+    match = _OFFSET.match(text)
+    if match is None:
+        return None
+    sign, hours, minutes = match[1], int(match[2]), int(match[3] or 0)
+    if hours > 14 or minutes > 59:
+        return None
+    delta = dt.timedelta(hours=hours, minutes=minutes)
+    return dt.timezone(-delta if sign == "-" else delta)
+
+
+def offset_text(value: dt.datetime) -> str:
+    raw = value.strftime("%z")  # +0300
+    return f"{raw[:3]}:{raw[3:5]}" if raw else ""
+
+
+class PersonRow(Form):  # type: ignore[misc]
+    role = SelectField(
+        _l("Role"),
+        choices=options(ROLES),
+        validate_choice=False,
+        validators=[choice_in(ROLES, _l("Choose a role from the list."))],
+    )
+    name = StringField(_l("Full name or company name"), validators=[at_most(LINE)])
+    date_of_birth = DateInput(_l("Date of birth"))
+    nationality = SelectField(_l("Nationality"), validators=[iso_state], validate_choice=False)
+
+    def is_blank(self) -> bool:
+        return not any(typed(f) for f in (self.name, self.date_of_birth, self.nationality))
+
+    def validate_name(self, field: Any) -> None:
+        if not (field.data or "").strip() and not self.is_blank():
+            raise ValidationError(_l("Give the person's name, or remove this row."))
+
+    def validate_date_of_birth(self, field: Any) -> None:
+        if field.data and field.data > dt.date.today():
+            raise ValidationError(_l("The date of birth is in the future."))
+
+
+class IdentifierRow(Form):  # type: ignore[misc]
+    origin = HiddenField()  # the row's index when the page was loaded, to keep measure links
+    kind = SelectField(
+        _l("Kind"),
+        choices=options(IDENTIFIER_KINDS),
+        validate_choice=False,
+        validators=[choice_in(IDENTIFIER_KINDS, _l("Choose a kind from the list."))],
+    )
+    value = StringField(_l("Exact value"), validators=[at_most(LINE)])
+    observed_at = DateTimeInput(
+        _l("Date and time it was used"),
+        description=_l("Needed for IP addresses: the exact time, e.g. 2026-03-09T10:14:22."),
+    )
+    observed_tz = StringField(
+        _l("Time zone of that time"),
+        description=_l("An IANA name such as Asia/Qatar, or an offset such as +03:00."),
+        validators=[at_most(64)],
+    )
+    provider = StringField(_l("Service provider holding the data"), validators=[at_most(LINE)])
+
+    def is_blank(self) -> bool:
+        fields = (self.value, self.observed_at, self.observed_tz, self.provider)
+        return not any(typed(f) for f in fields)
+
+    def validate_value(self, field: Any) -> None:
+        value = (field.data or "").strip()
+        if not value:
+            if not self.is_blank():
+                raise ValidationError(_l("Enter the identifier's exact value, or remove this row."))
+            return
+        kind = self.kind.data
+        if kind == "ip":
+            try:
+                ipaddress.ip_address(value)
+            except ValueError:
+                raise ValidationError(
+                    _l("Enter an IP address such as 198.51.100.23 or 2001:db8::1.")
+                ) from None
+        elif kind == "email":
+            try:
+                validate_email(value, check_deliverability=False)
+            except EmailNotValidError:
+                raise ValidationError(
+                    _l("Enter an e-mail address such as name@example.org.")
+                ) from None
+        elif kind == "domain" and not DOMAIN_NAME.match(value):
+            raise ValidationError(_l("Enter a domain name such as example.com."))
+        elif kind == "url":
+            parts = urlsplit(value)
+            if parts.scheme not in ("http", "https") or not parts.netloc:
+                raise ValidationError(_l("Enter a full web address starting with https://."))
+        elif kind == "phone" and (not _PHONE.match(value) or sum(c.isdigit() for c in value) < 5):
+            raise ValidationError(
+                _l("Enter a phone number with its country code, e.g. +974 4000 0000.")
+            )
+
+    def validate_observed_at(self, field: Any) -> None:
+        given = (self.value.data or "").strip()
+        if self.kind.data == "ip" and given and field.data is None and not field.process_errors:
+            raise ValidationError(
+                _l(
+                    "Give the date and time the IP address was used: without it the "
+                    "provider cannot tell who used it."
+                )
+            )
+
+    def validate_observed_tz(self, field: Any) -> None:
+        text = (field.data or "").strip()
+        if text and parse_zone(text) is None:
+            raise ValidationError(
+                _l("Enter a time zone name such as Asia/Qatar or an offset such as +03:00.")
+            )
+        if not text and self.observed_at.data is not None:
+            raise ValidationError(_l("Give the time zone of this time, e.g. Asia/Qatar or +03:00."))
+
+    def observed_at_iso(self) -> str | None:
+        zone = parse_zone(self.observed_tz.data or "")
+        if self.observed_at.data is None or zone is None:
+            return None
+        return str(self.observed_at.data.replace(tzinfo=zone).isoformat())
+
+
+class PersonsForm(StepForm):
+    persons = FieldList(FormField(PersonRow), min_entries=1, max_entries=200)
+    identifiers = FieldList(FormField(IdentifierRow), min_entries=1, max_entries=500)
+    repeatable = ("persons", "identifiers")
+
+    @classmethod
+    def initial(cls, ctx: StepContext) -> dict[str, Any]:
+        identifiers = []
+        for index, ident in enumerate(ctx.document.identifiers):
+            seen = ident.observed_at
+            identifiers.append(
+                {
+                    "origin": str(index),
+                    "kind": ident.kind,
+                    "value": ident.value,
+                    "observed_at": seen.replace(tzinfo=None) if seen else None,
+                    "observed_tz": offset_text(seen) if seen else "",
+                    "provider": ident.provider,
+                }
+            )
+        persons = [
+            {**p.model_dump(), "nationality": p.nationality or ""} for p in ctx.document.persons
+        ]
+        return {"persons": persons, "identifiers": identifiers}
+
+    def prepare(self, ctx: StepContext) -> None:
+        states = [("", _l("Not known")), *state_choices()]
+        for row in self.persons:
+            row.form.nationality.choices = states
+
+    def apply(self, content: dict[str, Any]) -> dict[str, Any]:
+        out = copy.deepcopy(content)
+        out["persons"] = [
+            {
+                "role": row.form.role.data,
+                "name": (row.form.name.data or "").strip(),
+                "date_of_birth": row.form.date_of_birth.data.isoformat()
+                if row.form.date_of_birth.data
+                else None,
+                "nationality": (row.form.nationality.data or "").upper() or None,
+            }
+            for row in self.persons
+            if not row.form.is_blank()
+        ]
+        kept = [row.form for row in self.identifiers if not row.form.is_blank()]
+        out["identifiers"] = [
+            {
+                "kind": row.kind.data,
+                "value": (row.value.data or "").strip(),
+                "observed_at": row.observed_at_iso(),
+                "provider": (row.provider.data or "").strip(),
+            }
+            for row in kept
+        ]
+        out["measures"] = _relink(content, kept)
+        return out
+
+
+def _relink(content: dict[str, Any], kept: list[IdentifierRow]) -> list[Any]:
+    """The measures with their links to identifiers renumbered after rows were removed or
+    reordered; links to removed identifiers are dropped."""
+    old_count = len(content.get("identifiers") or [])
+    moved: dict[int, int] = {}
+    for new_index, row in enumerate(kept):
+        origin = (row.origin.data or "").strip()
+        if origin.isdigit() and int(origin) < old_count and int(origin) not in moved:
+            moved[int(origin)] = new_index
+    measures = copy.deepcopy(content.get("measures") or [])
+    for measure in measures:
+        if isinstance(measure, dict) and isinstance(measure.get("identifiers"), list):
+            refs = [r for r in measure["identifiers"] if isinstance(r, int)]
+            measure["identifiers"] = [moved[r] for r in refs if r in moved]
+    return list(measures)

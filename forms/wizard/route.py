@@ -1,0 +1,226 @@
+"""Step 1: the route (requested state, legal basis, channel, language) and who asks."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import EmailField, Form, FormField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+
+from forms.validators import iana_timezone, iso_state
+from forms.wizard.base import (
+    LINE,
+    StepContext,
+    StepForm,
+    at_most,
+    choice_in,
+    language_choices,
+    options,
+)
+from mlat.i18n import label
+from mlat.rules.loader import rulebook
+from mlat.rules.routes import advise_routes
+from mlat.rules.schema import Channel, MeasureKind
+
+PROCEEDINGS = [
+    ("", _l("Choose the stage")),
+    ("investigation", _l("Investigation")),
+    ("prosecution", _l("Prosecution")),
+    ("trial", _l("Trial")),
+]
+STATUSES = [
+    ("new", _l("A new request")),
+    ("follow_up", _l("A follow-up to an earlier request")),
+    ("extension", _l("An extension of an earlier request")),
+]
+MAX_RELATED = 50
+
+
+class AuthorityForm(Form):  # type: ignore[misc]
+    name = StringField(_l("Requesting authority"), validators=[at_most(LINE)])
+    office = StringField(_l("Office"), validators=[at_most(LINE)])
+    address = StringField(_l("Postal address"), validators=[at_most(LINE)])
+    contact_person = StringField(_l("Contact person"), validators=[at_most(LINE)])
+    phone = StringField(_l("Phone"), validators=[at_most(LINE)])
+    email = EmailField(
+        _l("E-mail address"),
+        validators=[
+            Optional(),
+            Email(
+                _l("Enter an e-mail address such as name@example.org."), check_deliverability=False
+            ),
+            at_most(LINE),
+        ],
+    )
+    timezone = StringField(
+        _l("Time zone"),
+        description=_l("IANA name such as Asia/Qatar, so that calls come in your office hours."),
+        validators=[Length(max=64), iana_timezone],
+    )
+    office_hours = StringField(
+        _l("Office hours"),
+        description=_l("e.g. 07:00-14:00 Sunday-Thursday"),
+        validators=[at_most(LINE)],
+    )
+
+
+class ProceedingsForm(Form):  # type: ignore[misc]
+    type = SelectField(
+        _l("Stage of the proceedings"),
+        choices=options(PROCEEDINGS),
+        validators=[choice_in(PROCEEDINGS, _l("Choose a stage from the list."))],
+        validate_choice=False,
+    )
+    case_number = StringField(_l("Case number"), validators=[at_most(LINE)])
+    authority = StringField(_l("Court or prosecutor in charge"), validators=[at_most(LINE)])
+
+
+def _instrument_choices() -> list[tuple[str, str]]:
+    return [(slug, inst.name) for slug, inst in rulebook().instruments.instruments.items()]
+
+
+CHANNELS = [(c.value, label("channel", c)) for c in Channel]
+
+
+class RouteForm(StepForm):
+    title = StringField(
+        _l("Title"),
+        description=_l("A short name for the case, e.g. 'Ransomware attack on Doha hospital'."),
+        validators=[
+            DataRequired(_l("Enter a title.")),
+            Length(max=200, message=_l("Use at most %(max)d characters.")),
+        ],
+    )
+    requested_state = SelectField(
+        _l("Requested state"),
+        description=_l("The state that holds the evidence."),
+        validators=[DataRequired(_l("Choose the requested state.")), iso_state],
+        validate_choice=False,
+    )
+    status = SelectField(_l("This is"), choices=options(STATUSES), validate_choice=False)
+    related_requests = TextAreaField(
+        _l("Earlier related requests"),
+        description=_l("One per line: reference and date of each earlier request."),
+    )
+    legal_basis = SelectField(_l("Legal basis"), validate_choice=False)
+    channel = SelectField(_l("Channel"), validate_choice=False)
+    language = SelectField(_l("Language of the request"), validate_choice=False)
+    translations = StringField(
+        _l("Translations attached"),
+        description=_l("Language codes separated by commas, e.g. en, fr."),
+        validators=[Length(max=200, message=_l("Use at most %(max)d characters."))],
+    )
+    requesting_authority = FormField(AuthorityForm, label=_l("Requesting authority"))
+    proceedings = FormField(ProceedingsForm, label=_l("Proceedings"))
+
+    @classmethod
+    def initial(cls, ctx: StepContext) -> dict[str, Any]:
+        doc = ctx.document
+        authority = doc.requesting_authority.model_dump()
+        if not authority["timezone"]:
+            authority["timezone"] = ctx.unit_timezone
+        return {
+            "title": ctx.request.title,
+            "requested_state": ctx.request.requested_state,
+            "status": doc.status,
+            "related_requests": "\n".join(doc.related_requests),
+            "legal_basis": doc.legal_basis,
+            "channel": doc.channel.value if doc.channel else "",
+            "language": doc.language or "",
+            "translations": ", ".join(doc.translations),
+            "requesting_authority": authority,
+            "proceedings": {**doc.proceedings.model_dump(), "type": doc.proceedings.type or ""},
+        }
+
+    def prepare(self, ctx: StepContext) -> None:
+        from mlat.countries import state_choices
+
+        self.requested_state.choices = [("", _l("Choose a state")), *state_choices()]
+        routes = advise_routes(
+            rulebook(),
+            ctx.unit_state,
+            ctx.request.requested_state,
+            [MeasureKind(m.kind) for m in ctx.document.measures],
+            ctx.document.urgency.urgent,
+            ctx.today,
+        )
+        advised = list(dict.fromkeys(r.legal_basis for r in routes))
+        names = dict(_instrument_choices())
+        linked, other = str(_l("In force between the two states")), str(_l("Other instruments"))
+        self.legal_basis.choices = [
+            SelectChoice("", _l("Choose the legal basis")),
+            *(SelectChoice(s, names[s], optgroup=linked) for s in advised),
+            *(SelectChoice(s, n, optgroup=other) for s, n in names.items() if s not in advised),
+        ]
+        self.channel.choices = [("", _l("Choose the channel")), *CHANNELS]
+        self.language.choices = [("", _l("Choose a language")), *language_choices()]
+        ctx.extra["routes"] = routes
+
+    def validate_legal_basis(self, field: Any) -> None:
+        if field.data and field.data not in dict(_instrument_choices()):
+            raise ValidationError(_l("Choose a legal basis from the list."))
+
+    def validate_channel(self, field: Any) -> None:
+        if field.data and field.data not in {c.value for c in Channel}:
+            raise ValidationError(_l("Choose a channel from the list."))
+
+    def validate_language(self, field: Any) -> None:
+        if field.data and field.data not in dict(language_choices()):
+            raise ValidationError(_l("Choose a language from the list."))
+
+    def validate_translations(self, field: Any) -> None:
+        known = dict(language_choices())
+        unknown = [code for code in self.translation_codes() if code not in known]
+        if unknown:
+            codes = ", ".join(unknown)
+            raise ValidationError(
+                _l("Not a language code: %(codes)s. Use two letters, e.g. en.", codes=codes)
+            )
+
+    def validate_status(self, field: Any) -> None:
+        if field.data not in dict(STATUSES):
+            raise ValidationError(_l("Choose one of the options."))
+
+    def validate_related_requests(self, field: Any) -> None:
+        lines = self.related_lines()
+        if len(lines) > MAX_RELATED:
+            raise ValidationError(_l("List at most %(n)d earlier requests.", n=MAX_RELATED))
+        if any(len(line) > LINE for line in lines):
+            raise ValidationError(_l("Keep each line to %(n)d characters.", n=LINE))
+
+    def translation_codes(self) -> list[str]:
+        raw = (self.translations.data or "").replace(";", ",").replace(" ", ",")
+        return list(dict.fromkeys(c.strip().lower() for c in raw.split(",") if c.strip()))
+
+    def related_lines(self) -> list[str]:
+        lines = (self.related_requests.data or "").splitlines()
+        return [line.strip() for line in lines if line.strip()]
+
+    def apply(self, content: dict[str, Any]) -> dict[str, Any]:
+        out = copy.deepcopy(content)
+        authority = {k: (v or "").strip() for k, v in self.requesting_authority.data.items()}
+        proceedings = dict(self.proceedings.data)
+        out.update(
+            status=self.status.data,
+            related_requests=self.related_lines(),
+            legal_basis=self.legal_basis.data or "",
+            channel=self.channel.data or None,
+            language=self.language.data or None,
+            translations=self.translation_codes(),
+            requesting_authority=authority,
+            proceedings={
+                "type": proceedings["type"] or None,
+                "case_number": (proceedings["case_number"] or "").strip(),
+                "authority": (proceedings["authority"] or "").strip(),
+            },
+        )
+        return out
+
+    def columns(self) -> dict[str, str]:
+        return {
+            "title": (self.title.data or "").strip(),
+            "requested_state": (self.requested_state.data or "").upper(),
+        }

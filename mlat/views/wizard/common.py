@@ -1,0 +1,143 @@
+"""What the wizard's views share: the blueprint, loading a request the officer may edit,
+the step context (document, rule table, findings, review comments) and page rendering."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from pydantic import ValidationError
+from werkzeug.wrappers import Response
+
+from forms.wizard.base import StepContext
+from mlat.auth import the_user
+from mlat.db import get_session
+from mlat.models import MlaRequest, ReviewComment
+from mlat.request_format import RequestDocument
+from mlat.rules.engine import Finding, validate
+from mlat.rules.loader import rulebook
+from mlat.rules.provenance import Citation, citation
+from mlat.rules.schema import Ruled, StateTable
+from mlat.services import requests as svc
+from mlat.services.workflow import open_comments
+from mlat.views.common import visible_request
+from mlat.wizard import (
+    STEPS,
+    anchor,
+    by_path,
+    by_step,
+    content_path,
+    step_for,
+)
+
+bp = Blueprint("wizard", __name__)
+visible = visible_request
+
+
+def editable(request_id: int) -> MlaRequest | Response:
+    """The request, or a redirect to its page when it can no longer be edited."""
+    mla_request = visible(request_id)
+    if mla_request.status not in svc.EDITABLE_STATES:
+        flash(_("This request can no longer be edited in its current state."), "error")
+        return redirect(url_for("requests.show", request_id=mla_request.id))
+    return mla_request
+
+
+def document_of(mla_request: MlaRequest, requested_state: str | None = None) -> RequestDocument:
+    """The saved content as a document with the states filled in; an empty document
+    (and a message) when the stored content does not fit the request format."""
+    return document_from(mla_request.content, requested_state or mla_request.requested_state)
+
+
+def document_from(content: dict[str, Any], requested_state: str) -> RequestDocument:
+    try:
+        return RequestDocument.model_validate(
+            {
+                **content,
+                "requesting_state": the_user().unit.state,
+                "requested_state": requested_state.upper() or None,
+            }
+        )
+    except (ValidationError, ValueError):
+        flash(_("The stored request content is not in the request format."), "error")
+        return RequestDocument(requesting_state=the_user().unit.state)
+
+
+def step_context(mla_request: MlaRequest) -> StepContext:
+    unit = the_user().unit
+    document = document_of(mla_request)
+    return StepContext(
+        request=mla_request,
+        unit_state=unit.state,
+        unit_timezone=unit.timezone,
+        document=document,
+        table=rulebook().state(mla_request.requested_state),
+        today=dt.date.today(),
+    )
+
+
+def findings_of(document: RequestDocument, today: dt.date) -> list[Finding]:
+    return validate(document, rulebook(), today)
+
+
+def comments_of(mla_request: MlaRequest) -> list[ReviewComment]:
+    """The comments the reviewer attached when last returning the request."""
+    return open_comments(get_session(), mla_request)
+
+
+def citer(table: StateTable | None, today: dt.date) -> Any:
+    """A template helper: the citation of a rule of the requested state's table."""
+
+    def cite(rule: Ruled) -> Citation | None:
+        if table is None:
+            return None
+        return citation(table.sources, rule.cite, rule.verified_on, today)
+
+    return cite
+
+
+def expected_version(raw: str | None) -> int:
+    try:
+        return int(raw or 0)
+    except ValueError:
+        return 0
+
+
+def client_addr() -> str:
+    return request.remote_addr or ""
+
+
+def render_page(
+    template: str,
+    ctx: StepContext,
+    *,
+    slug: str,
+    findings: list[Finding],
+    comments: list[ReviewComment],
+    status: int = 200,
+    **values: Any,
+) -> tuple[str, int]:
+    """A wizard page with the step's findings and the reviewer's comments, each also by
+    the path of the field it concerns."""
+    step_findings = by_step(findings, lambda f: f.field)[slug]
+    step_comments = by_step(comments, lambda c: c.field)[slug]
+    page = render_template(
+        template,
+        mla_request=ctx.request,
+        ctx=ctx,
+        table=ctx.table,
+        cite=citer(ctx.table, ctx.today),
+        step=next(s for s in STEPS if s.slug == slug),
+        steps=STEPS,
+        step_findings=step_findings,
+        findings_at=by_path(step_findings, lambda f: f.field),
+        step_comments=step_comments,
+        comments_at=by_path(step_comments, lambda c: c.field),
+        anchor=anchor,
+        content_path=content_path,
+        step_for=step_for,
+        **values,
+    )
+    return page, status

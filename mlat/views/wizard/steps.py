@@ -1,0 +1,253 @@
+"""The task list, the form steps (save, add and remove rows, live check) and the final
+check page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from forms.wizard import STEP_FORMS, StepContext, StepForm
+from forms.wizard.base import add_error, flat_errors, parse_row_action, without_row
+from mlat.auth import role_required, the_user
+from mlat.db import get_session
+from mlat.models import Role
+from mlat.rules.loader import rulebook
+from mlat.services import Conflict, InvalidContent, ServiceError
+from mlat.services.annexes import annex_rows
+from mlat.services.requests import save_content
+from mlat.views.wizard.common import (
+    bp,
+    client_addr,
+    comments_of,
+    document_from,
+    editable,
+    expected_version,
+    findings_of,
+    render_page,
+    step_context,
+)
+from mlat.wizard import (
+    BY_SLUG,
+    STATE_LABELS,
+    STEPS,
+    anchor,
+    by_step,
+    errors_in,
+    next_step,
+    step_number,
+    step_states,
+)
+
+
+@bp.get("/requests/<int:request_id>/wizard")
+@role_required(Role.officer)
+def tasks(request_id: int) -> str | Response:
+    mla_request = editable(request_id)
+    if isinstance(mla_request, Response):
+        return mla_request
+    ctx = step_context(mla_request)
+    findings = findings_of(ctx.document, ctx.today)
+    comments = comments_of(mla_request)
+    return render_template(
+        "wizard/tasks.html",
+        mla_request=mla_request,
+        steps=STEPS,
+        states=step_states(ctx.document, findings),
+        findings_by_step=by_step(findings, lambda f: f.field),
+        comments_by_step=by_step(comments, lambda c: c.field),
+        errors_in=errors_in,
+        state_labels=STATE_LABELS,
+    )
+
+
+def _form_class(step: str) -> type[StepForm]:
+    form_class = STEP_FORMS.get(step)
+    if form_class is None:
+        abort(404)
+    return form_class
+
+
+def _render(
+    ctx: StepContext, form: StepForm, slug: str, status: int = 200, **values: Any
+) -> tuple[str, int]:
+    return render_page(
+        f"wizard/{slug}.html",
+        ctx,
+        slug=slug,
+        findings=findings_of(ctx.document, ctx.today),
+        comments=comments_of(ctx.request),
+        status=status,
+        form=form,
+        errors=flat_errors(form),
+        number=step_number(slug),
+        total=len(STEPS),
+        **values,
+    )
+
+
+@bp.route("/requests/<int:request_id>/wizard/<step>", methods=["GET", "POST"])
+@role_required(Role.officer)
+def step(request_id: int, step: str) -> str | Response | tuple[str, int]:
+    if step == "check":
+        return review(request_id)
+    if step == "annexes":
+        from mlat.views.wizard.annexes import annexes
+
+        return annexes(request_id)
+    form_class = _form_class(step)
+    mla_request = editable(request_id)
+    if isinstance(mla_request, Response):
+        return mla_request
+    ctx = step_context(mla_request)
+    if request.method == "GET":
+        form = form_class(data=form_class.initial(ctx))
+        form.version.data = str(mla_request.version)
+        form.prepare(ctx)
+        return _render(ctx, form, step)
+    action = parse_row_action(request.form.get("rows", ""), form_class.repeatable)
+    if action is not None:
+        return _edit_rows(ctx, form_class, step, action)
+    form = form_class()
+    form.prepare(ctx)
+    if not form.validate():
+        return _render(ctx, form, step)
+    return _save(ctx, form, step)
+
+
+def _edit_rows(
+    ctx: StepContext, form_class: type[StepForm], slug: str, action: tuple[str, str, int]
+) -> tuple[str, int]:
+    """Add or remove a row and show the form again with everything else as typed.
+    Nothing is saved until the officer saves the step."""
+    verb, name, index = action
+    formdata = without_row(request.form, name, index) if verb == "remove" else request.form
+    form = form_class(formdata=formdata)
+    rows = getattr(form, name)
+    focus = None
+    if verb == "add":
+        if rows.max_entries is not None and len(rows) >= rows.max_entries:
+            flash(_("No more rows can be added here."), "error")
+        else:
+            rows.append_entry()
+            focus = next(f.id for f in rows[-1].form if f.type != "HiddenField")
+    form.prepare(ctx)
+    notice = _("Not saved yet: press Save and continue to keep your changes.")
+    return _render(ctx, form, slug, focus_id=focus, notice=notice)
+
+
+def _save(ctx: StepContext, form: StepForm, slug: str) -> Response | tuple[str, int]:
+    db, mla_request = get_session(), ctx.request
+    columns = form.columns()
+    state_before = mla_request.requested_state
+    try:
+        save_content(
+            session=db,
+            request=mla_request,
+            editor=the_user(),
+            expected_version=expected_version(form.version.data),
+            content=form.apply(mla_request.content),
+            title=columns.get("title"),
+            requested_state=columns.get("requested_state"),
+            client_addr=client_addr(),
+        )
+    except Conflict as exc:
+        db.rollback()
+        db.refresh(mla_request)
+        form.version.data = str(mla_request.version)  # saving again applies the input
+        flash(exc.translated(_), "error")
+        return _render(step_context(mla_request), form, slug, status=409)
+    except InvalidContent as exc:
+        db.rollback()
+        for path, message in exc.errors:
+            field_id = path.replace(".", "-")
+            if not add_error(form, field_id, message):
+                flash(f"{path}: {message}", "error")
+        flash(exc.translated(_), "error")
+        return _render(ctx, form, slug, status=400)
+    except ServiceError as exc:
+        db.rollback()
+        flash(exc.translated(_), "error")
+        return _render(ctx, form, slug, status=400)
+    db.commit()
+    flash(_("Saved."), "success")
+    if slug == "route" and mla_request.requested_state != state_before:
+        flash(_("The requested state changed: check the legal basis and channel."), "info")
+        return redirect(url_for("wizard.step", request_id=mla_request.id, step="route"))
+    if request.form.get("then") == "tasks":
+        return redirect(url_for("wizard.tasks", request_id=mla_request.id))
+    following = next_step(slug).slug
+    return redirect(url_for("wizard.step", request_id=mla_request.id, step=following))
+
+
+@bp.post("/requests/<int:request_id>/wizard/<step>/check")
+@role_required(Role.officer)
+def check(request_id: int, step: str) -> str | Response:
+    """The step's findings with the posted input applied in memory: nothing is saved."""
+    form_class = _form_class(step)
+    mla_request = editable(request_id)
+    if isinstance(mla_request, Response):
+        abort(409)
+    ctx = step_context(mla_request)
+    form = form_class()
+    form.prepare(ctx)
+    step_findings = []
+    if form.validate():
+        columns = form.columns()
+        state = columns.get("requested_state") or mla_request.requested_state
+        document = document_from(form.apply(mla_request.content), state)
+        step_findings = by_step(findings_of(document, ctx.today), lambda f: f.field)[step]
+    return render_template(
+        "wizard/_findings.html",
+        step_findings=step_findings,
+        form_errors=flat_errors(form),
+        anchor=anchor,
+    )
+
+
+def _value_labels() -> dict[str, dict[str, Any]]:
+    """Labels of the coded values the check page shows."""
+    from forms.wizard.base import language_choices
+    from forms.wizard.persons import IDENTIFIER_KINDS, ROLES
+    from forms.wizard.route import PROCEEDINGS
+    from forms.wizard.safeguards import ASSURANCES
+
+    return {
+        "role": dict(ROLES),
+        "identifier": dict(IDENTIFIER_KINDS),
+        "assurance": dict(ASSURANCES),
+        "proceedings": dict(PROCEEDINGS),
+        "language": dict(language_choices()),
+    }
+
+
+def review(request_id: int) -> str | Response | tuple[str, int]:
+    """Step 8: the whole request on one page with every finding beside its part."""
+    mla_request = editable(request_id)
+    if isinstance(mla_request, Response):
+        return mla_request
+    ctx = step_context(mla_request)
+    findings = findings_of(ctx.document, ctx.today)
+    comments = comments_of(mla_request)
+    submittable = mla_request.status in ("draft", "returned") and not errors_in(findings)
+    return render_page(
+        "wizard/check.html",
+        ctx,
+        slug="check",
+        findings=findings,
+        comments=comments,
+        findings_by_step=by_step(findings, lambda f: f.field),
+        comments_by_step=by_step(comments, lambda c: c.field),
+        states=step_states(ctx.document, findings),
+        annexes=annex_rows(session=get_session(), request=mla_request),
+        doc=ctx.document,
+        errors=errors_in(findings),
+        submittable=submittable,
+        submit_url=url_for("workflow.act", request_id=mla_request.id, action="submit"),
+        by_slug=BY_SLUG,
+        names=_value_labels(),
+        instrument_names={s: i.name for s, i in rulebook().instruments.instruments.items()},
+        state_labels=STATE_LABELS,
+    )

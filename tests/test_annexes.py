@@ -1,0 +1,245 @@
+"""Annexes: uploads checked by their content and size, listed with size and digest,
+downloadable as attachments, removable while the request is editable, all audited."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlmodel import select
+
+from mlat.models import (
+    AuditEntry,
+    FileContent,
+    MlaRequest,
+    RequestStatus,
+    Role,
+    StoredFile,
+    Unit,
+    User,
+)
+from mlat.services.annexes import sniff
+from tests.conftest import Client
+from tests.wizard_helpers import HEADERS_TXT, PDF, PNG
+
+JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + bytes(range(256))
+
+
+@pytest.mark.parametrize(
+    ("data", "media_type"),
+    [(PDF, "application/pdf"), (PNG, "image/png"), (JPEG, "image/jpeg"),
+     (HEADERS_TXT, "text/plain"), (b"\xef\xbb\xbfWith a BOM\r\n", "text/plain"),
+     (EXE, None), (b"text with a \x00 byte", None), (b"\xff\xfe not utf-8", None),
+     (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "text/plain")],
+    ids=["pdf", "png", "jpeg", "text", "bom", "exe", "nul", "latin1", "svg-is-text"],
+)  # fmt: skip
+def test_file_type_is_read_from_the_bytes(data: bytes, media_type: str | None) -> None:
+    assert sniff(data) == media_type
+
+
+def _annexes(request_id: int) -> str:
+    return f"/requests/{request_id}/wizard/annexes"
+
+
+def _upload(
+    client: Client,
+    request: MlaRequest,
+    data: bytes,
+    name: str,
+    version: int | None = None,
+    form_url: str | None = None,
+    **extra: str,
+) -> Any:
+    fields = {
+        "kind": "evidence",
+        "title": "Headers of the fraudulent e-mails",
+        "language": "en",
+        "version": str(version or request.version),
+        **extra,
+    }
+    files = {"file": (io.BytesIO(data), name), **fields}
+    return client.submit(_annexes(request.id), files, form_url=form_url)
+
+
+def _actions(db: Any, action: str) -> list[AuditEntry]:
+    return list(db.exec(select(AuditEntry).where(AuditEntry.action == action)))
+
+
+@pytest.fixture
+def draft(login_as: Callable[..., User], make_request: Callable[..., MlaRequest]) -> MlaRequest:
+    return make_request(login_as(Role.officer))
+
+
+def test_uploaded_annex_is_listed_with_size_and_digest_and_downloads_as_attachment(
+    client: Client, draft: MlaRequest, db: Any
+) -> None:
+    response = _upload(client, draft, HEADERS_TXT, "headers.txt")
+    assert response.status_code == 302
+    page = client.get(_annexes(draft.id)).text
+    assert "Annex uploaded." in page
+    assert "Headers of the fraudulent e-mails" in page
+    assert hashlib.sha256(HEADERS_TXT).hexdigest() in page
+    assert f"{len(HEADERS_TXT)} Bytes" in page
+    db.expire_all()
+    saved = db.get(MlaRequest, draft.id)
+    assert saved.version == 2
+    assert saved.content["annexes"] == [
+        {
+            "kind": "evidence",
+            "title": "Headers of the fraudulent e-mails",
+            "language": "en",
+            "sha256": hashlib.sha256(HEADERS_TXT).hexdigest(),  # so approval covers the file
+        }
+    ]
+    assert len(_actions(db, "annex.upload")) == 1
+
+    link = re.search(r'href="(/requests/\d+/annexes/\d+)"', page)
+    assert link is not None
+    with client.get(link.group(1)) as download:
+        assert download.status_code == 200
+        assert download.data == HEADERS_TXT
+        assert download.headers["Content-Type"].startswith("text/plain")
+        assert download.headers["Content-Disposition"] == "attachment; filename=headers.txt"
+        assert download.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_a_reviewer_of_the_unit_can_download_but_another_unit_cannot(
+    client: Client,
+    draft: MlaRequest,
+    login_as: Callable[..., User],
+    make_unit: Callable[..., Unit],
+    db: Any,
+) -> None:
+    _upload(client, draft, PDF, "order.pdf")
+    found = re.search(r'href="(/requests/\d+/annexes/\d+)"', client.get(_annexes(draft.id)).text)
+    assert found is not None
+    annex_url = found.group(1)
+    client.post("/logout")
+    login_as(Role.reviewer)
+    with client.get(annex_url) as download:
+        assert download.status_code == 200
+        assert download.headers["Content-Type"] == "application/pdf"
+    client.post("/logout")
+    login_as(Role.officer, unit_=make_unit())
+    assert client.get(annex_url).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("data", "name", "message"),
+    [
+        (
+            PNG,
+            "warrant.pdf",
+            "The file&#39;s name says a PDF document, but its content is a PNG image.",
+        ),
+        (EXE, "warrant.pdf", "This file is not a PDF, PNG or JPEG image, or plain UTF-8 text."),
+        (EXE, "setup.exe", "This file is not a PDF, PNG or JPEG image, or plain UTF-8 text."),
+        (b"", "empty.txt", "The file is empty."),
+    ],
+    ids=["png-named-pdf", "exe-named-pdf", "exe", "empty"],
+)
+def test_disguised_or_unknown_files_are_refused_at_the_field(
+    client: Client, draft: MlaRequest, db: Any, data: bytes, name: str, message: str
+) -> None:
+    response = _upload(client, draft, data, name)
+    assert response.status_code == 400
+    assert "There is a problem" in response.text
+    assert message in response.text.split('id="file-error">')[1].split("</p>")[0]
+    assert 'value="Headers of the fraudulent e-mails"' in response.text  # the title stays
+    assert db.exec(select(StoredFile)).all() == []
+    db.expire_all()
+    assert db.get(MlaRequest, draft.id).version == 1
+
+
+def test_a_png_without_extension_is_recognised_by_its_content(
+    client: Client, draft: MlaRequest, db: Any
+) -> None:
+    assert _upload(client, draft, PNG, "screenshot").status_code == 302
+    stored = db.exec(select(StoredFile)).one()
+    assert stored.media_type == "image/png"
+
+
+def test_a_file_over_the_size_limit_is_refused(
+    client: Client, app: Flask, draft: MlaRequest, db: Any
+) -> None:
+    assert "up to 10 MB" in client.get(_annexes(draft.id)).text  # the default limit
+    app.config["ANNEX_MAX_BYTES"] = 100 * 1024
+    big = b"%PDF-1.7\n" + b"0" * (100 * 1024)
+    response = _upload(client, draft, big, "big.pdf")
+    assert response.status_code == 400
+    assert "The file is larger than 100 KB." in response.text
+    assert "up to 100 KB" in response.text
+    assert db.exec(select(StoredFile)).all() == []
+
+
+def test_an_upload_from_a_stale_page_is_refused(client: Client, draft: MlaRequest, db: Any) -> None:
+    assert _upload(client, draft, PDF, "one.pdf").status_code == 302
+    stale = _upload(client, draft, PDF, "two.pdf", version=1, title="Second annex")
+    assert stale.status_code == 409
+    assert "Someone else saved this request after you opened it." in stale.text
+    assert 'value="Second annex"' in stale.text
+    assert len(db.exec(select(StoredFile)).all()) == 1
+
+
+def test_removing_an_annex_deletes_its_file_and_is_audited(
+    client: Client, draft: MlaRequest, db: Any
+) -> None:
+    _upload(client, draft, PDF, "order.pdf")
+    page = client.get(_annexes(draft.id)).text
+    assert "Remove Headers of the fraudulent e-mails" in page
+    response = client.submit(
+        f"/requests/{draft.id}/wizard/annexes/remove",
+        {"position": "0", "version": "2"},
+        form_url=_annexes(draft.id),
+    )
+    assert response.status_code == 302
+    assert "No annexes yet." in client.get(_annexes(draft.id)).text
+    assert db.exec(select(StoredFile)).all() == []
+    assert db.exec(select(FileContent)).all() == []
+    db.expire_all()
+    assert db.get(MlaRequest, draft.id).content["annexes"] == []
+    assert len(_actions(db, "annex.remove")) == 1
+
+
+def test_an_imported_description_without_a_file_is_shown_and_removable(
+    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+) -> None:
+    content = {
+        "annexes": [{"kind": "judicial_order", "title": "Warrant of 3 March", "language": "en"}]
+    }
+    request = make_request(login_as(Role.officer), content=content)
+    page = client.get(_annexes(request.id)).text
+    assert "Warrant of 3 March" in page and "No file attached" in page
+    client.submit(
+        f"/requests/{request.id}/wizard/annexes/remove",
+        {"position": "0", "version": "1"},
+        form_url=_annexes(request.id),
+    )
+    db.expire_all()
+    assert db.get(MlaRequest, request.id).content["annexes"] == []
+
+
+def test_annexes_cannot_change_once_the_request_is_signed(
+    client: Client, draft: MlaRequest, db: Any
+) -> None:
+    _upload(client, draft, PDF, "order.pdf")
+    draft = db.get(MlaRequest, draft.id)
+    draft.status = RequestStatus.signed
+    db.add(draft)
+    db.commit()
+    response = _upload(client, draft, PDF, "late.pdf", version=2, form_url=f"/requests/{draft.id}")
+    assert response.status_code == 302
+    assert response.location == f"/requests/{draft.id}"
+    removed = client.submit(
+        f"/requests/{draft.id}/wizard/annexes/remove",
+        {"position": "0", "version": "2"},
+        form_url=f"/requests/{draft.id}",
+    )
+    assert removed.status_code == 302
+    assert len(db.exec(select(StoredFile)).all()) == 1

@@ -1,0 +1,330 @@
+"""Each wizard step's form: valid input is saved, each kind of bad input is shown at its
+field with an error summary, what was typed stays, and nothing is saved."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from forms.wizard.persons import parse_zone
+from mlat.models import MlaRequest, Role, User
+from tests.conftest import Client
+from tests.wizard_helpers import example_content, step_data
+
+CHOICES = {"requested_state", "legal_basis", "channel", "language", "kind", "nationality"}
+LONG_LINE = "x" * 501
+LONG_TEXT = "word " * 4001  # 20,005 characters
+
+
+def _post(client: Client, request: MlaRequest, step: str, changes: dict[str, Any]) -> Any:
+    data = {**step_data(step), **changes, "version": str(request.version)}
+    return client.submit(f"/requests/{request.id}/wizard/{step}", data)
+
+
+@pytest.fixture
+def draft(login_as: Callable[..., User], make_request: Callable[..., MlaRequest]) -> MlaRequest:
+    return make_request(login_as(Role.officer), content=example_content())
+
+
+@pytest.mark.parametrize(
+    "step", ["route", "offences", "facts", "persons", "measures", "safeguards"]
+)
+def test_valid_input_is_saved_and_leads_to_the_next_step(
+    client: Client, draft: MlaRequest, db: Any, step: str
+) -> None:
+    response = _post(client, draft, step, {})
+    assert response.status_code == 302
+    assert "/wizard/" in response.location
+    db.expire_all()
+    assert db.get(MlaRequest, draft.id).content == example_content()  # same input, same content
+
+
+@pytest.mark.parametrize(
+    ("step", "changes", "field_id", "message"),
+    [
+        ("route", {"requested_state": "XX"}, "requested_state", "Choose a state from the list."),
+        ("route", {"requested_state": ""}, "requested_state", "Choose the requested state."),
+        ("route", {"title": "T" * 201}, "title", "Use at most 200 characters."),
+        (
+            "route",
+            {"legal_basis": "made-up-treaty"},
+            "legal_basis",
+            "Choose a legal basis from the list.",
+        ),
+        ("route", {"channel": "pigeon"}, "channel", "Choose a channel from the list."),
+        ("route", {"language": "xx"}, "language", "Choose a language from the list."),
+        ("route", {"translations": "english"}, "translations", "Not a language code: english."),
+        (
+            "route",
+            {"requesting_authority-email": "prosecution at pp.qa"},
+            "requesting_authority-email",
+            "Enter an e-mail address such as name@example.org.",
+        ),
+        (
+            "route",
+            {"requesting_authority-timezone": "Doha time"},
+            "requesting_authority-timezone",
+            "Enter a time zone name such as Asia/Qatar",
+        ),
+        (
+            "route",
+            {"requesting_authority-name": LONG_LINE},
+            "requesting_authority-name",
+            "Use at most 500 characters.",
+        ),
+        (
+            "offences",
+            {"offences-0-name": ""},
+            "offences-0-name",
+            "Name the offence, or remove this row.",
+        ),
+        (
+            "offences",
+            {"offences-0-max_penalty_years": "three"},
+            "offences-0-max_penalty_years",
+            "Enter a number, for example 3 or 0.5.",
+        ),
+        (
+            "offences",
+            {"offences-0-max_penalty_years": "150"},
+            "offences-0-max_penalty_years",
+            "Enter a number of years from 0 to 100.",
+        ),
+        (
+            "offences",
+            {"offences-0-citation": LONG_LINE},
+            "offences-0-citation",
+            "Use at most 500 characters.",
+        ),
+        ("facts", {"facts": LONG_TEXT}, "facts", "Use at most 20000 characters."),
+        (
+            "persons",
+            {"identifiers-1-value": "198.51.100.300"},
+            "identifiers-1-value",
+            "Enter an IP address such as 198.51.100.23",
+        ),
+        (
+            "persons",
+            {"identifiers-0-value": "finance.alwaha at mailhost"},
+            "identifiers-0-value",
+            "Enter an e-mail address such as name@example.org.",
+        ),
+        (
+            "persons",
+            {"identifiers-1-observed_at": ""},
+            "identifiers-1-observed_at",
+            "Give the date and time the IP address was used",
+        ),
+        (
+            "persons",
+            {"identifiers-1-observed_at": "2026-02-30T10:00"},
+            "identifiers-1-observed_at",
+            "Enter a real date and time",
+        ),
+        (
+            "persons",
+            {"identifiers-1-observed_tz": ""},
+            "identifiers-1-observed_tz",
+            "Give the time zone of this time",
+        ),
+        (
+            "persons",
+            {"identifiers-1-observed_tz": "Qatar/Doha"},
+            "identifiers-1-observed_tz",
+            "Enter a time zone name such as Asia/Qatar or an offset",
+        ),
+        (
+            "persons",
+            {"identifiers-1-observed_tz": "+25:00"},
+            "identifiers-1-observed_tz",
+            "Enter a time zone name such as Asia/Qatar or an offset",
+        ),
+        (
+            "persons",
+            {"persons-0-date_of_birth": "1990-02-30"},
+            "persons-0-date_of_birth",
+            "Enter a real date, for example 2026-03-31.",
+        ),
+        (
+            "persons",
+            {"persons-0-date_of_birth": "2999-01-01"},
+            "persons-0-date_of_birth",
+            "The date of birth is in the future.",
+        ),
+        (
+            "persons",
+            {"persons-0-nationality": "XX"},
+            "persons-0-nationality",
+            "Choose a state from the list.",
+        ),
+        (
+            "measures",
+            {"measures-0-date_to": "2026-02-01"},
+            "measures-0-date_to",
+            "The end date is before the start date.",
+        ),
+        (
+            "measures",
+            {"measures-0-date_from": "2026-13-01"},
+            "measures-0-date_from",
+            "Enter a real date, for example 2026-03-31.",
+        ),
+        (
+            "measures",
+            {"measures-0-kind": ""},
+            "measures-0-kind",
+            "Choose the kind of measure, or remove this row.",
+        ),
+        (
+            "measures",
+            {"measures-0-kind": "telepathy"},
+            "measures-0-kind",
+            "Choose a kind of measure from the list.",
+        ),
+        (
+            "measures",
+            {"measures-0-identifiers": ["7"]},
+            "measures-0-identifiers",
+            "Choose from the options shown.",
+        ),
+        (
+            "safeguards",
+            {"preservation-expires_on": "2020-01-01"},
+            "preservation-expires_on",
+            "The preservation cannot expire before it was requested.",
+        ),
+        ("safeguards", {"urgency-deadline": "tomorrow"}, "urgency-deadline", "Enter a real date"),
+        ("safeguards", {"assurances": ["amnesty"]}, "assurances", "Choose from the options shown."),
+        (
+            "safeguards",
+            {"signatory-name": LONG_LINE},
+            "signatory-name",
+            "Use at most 500 characters.",
+        ),
+    ],
+)
+def test_bad_input_is_shown_at_its_field_and_nothing_is_saved(
+    client: Client,
+    draft: MlaRequest,
+    db: Any,
+    step: str,
+    changes: dict[str, Any],
+    field_id: str,
+    message: str,
+) -> None:
+    response = _post(client, draft, step, changes)
+    assert response.status_code == 200
+    page = response.text
+    assert "There is a problem" in page
+    assert f'<a href="#{field_id}">{html.escape(message, quote=False)}' in page  # in the summary
+    error = page.split(f'id="{field_id}-error">')[1].split("</p>")[0]  # and at the field
+    assert html.escape(message, quote=False) in error
+    for name, value in changes.items():
+        if isinstance(value, str) and value and name.rsplit("-", 1)[-1] not in CHOICES:
+            assert html.escape(value, quote=False)[:200] in page  # what was typed is still there
+    db.expire_all()
+    saved = db.get(MlaRequest, draft.id)
+    assert saved.version == 1
+    assert saved.content == example_content()
+
+
+def test_blank_rows_are_left_out_and_a_half_filled_row_is_not(
+    client: Client, draft: MlaRequest, db: Any
+) -> None:
+    data = {"offences-1-name": "", "offences-1-citation": "", "offences-1-max_penalty_years": ""}
+    assert _post(client, draft, "offences", data).status_code == 302
+    db.expire_all()
+    assert len(db.get(MlaRequest, draft.id).content["offences"]) == 1
+
+    half = _post(client, draft, "offences", {"offences-1-citation": "Penal Code, art. 5"})
+    assert "Name the offence, or remove this row." in half.text
+
+
+def test_ip_time_is_stored_with_the_offset_of_its_time_zone(
+    client: Client, draft: MlaRequest, db: Any
+) -> None:
+    changes = {
+        "identifiers-1-observed_at": "2026-07-01T09:30:00",
+        "identifiers-1-observed_tz": "Europe/London",  # summer time: +01:00
+    }
+    assert _post(client, draft, "persons", changes).status_code == 302
+    db.expire_all()
+    stored = db.get(MlaRequest, draft.id).content["identifiers"][1]["observed_at"]
+    assert stored == "2026-07-01T09:30:00+01:00"
+    page = client.get(f"/requests/{draft.id}/wizard/persons").text
+    assert 'value="2026-07-01T09:30:00"' in page
+    assert 'value="+01:00"' in page
+
+
+@pytest.mark.parametrize(
+    ("text", "offset"),
+    [("Asia/Qatar", "+03:00"), ("+03:00", "+03:00"), ("-0530", "-05:30"), ("UTC", "+00:00"),
+     ("GMT+4", "+04:00"), ("Z", "+00:00")],
+)  # fmt: skip
+def test_time_zones_are_names_or_offsets(text: str, offset: str) -> None:
+    import datetime as dt
+
+    zone = parse_zone(text)
+    assert zone is not None
+    when = dt.datetime(2026, 1, 15, 12, 0, tzinfo=zone)
+    assert when.isoformat().endswith(offset)
+
+
+@pytest.mark.parametrize("text", ["", "Doha", "Asia/Doha", "+15:00", "+03:75", "3 hours"])
+def test_other_time_zones_are_refused(text: str) -> None:
+    assert parse_zone(text) is None
+
+
+def test_measure_page_shows_the_requested_states_rule_beside_each_measure(
+    client: Client, draft: MlaRequest
+) -> None:
+    page = client.get(f"/requests/{draft.id}/wizard/measures").text
+    first = page.split('id="measures-0"')[1].split('id="measures-1"')[0]
+    assert "Probable cause" in first  # US stored content
+    assert "A U.S. judge must find probable cause." in first
+    assert "Verified" in first  # with the rule's source and verification date
+    second = page.split('id="measures-1"')[1]
+    assert "Specific and articulable facts" in second
+
+
+def test_facts_page_explains_the_threshold_of_the_chosen_measures(
+    client: Client, draft: MlaRequest
+) -> None:
+    page = client.get(f"/requests/{draft.id}/wizard/facts").text
+    aside = page.split('<aside class="wizard-aside"')[1]
+    assert "Probable cause" in aside and "Specific and articulable facts" in aside
+    assert "State specific, recent facts" in aside
+    assert 'class="source"' in aside
+
+
+def test_safeguards_page_shows_the_preservation_period_and_required_assurances(
+    client: Client, draft: MlaRequest
+) -> None:
+    page = client.get(f"/requests/{draft.id}/wizard/safeguards").text
+    assert "Data is preserved for 90 days." in page
+    assert "It can be extended by 90 days." in page
+
+
+def test_route_page_lists_the_advised_routes_and_receiving_authority(
+    client: Client, draft: MlaRequest
+) -> None:
+    page = client.get(f"/requests/{draft.id}/wizard/route").text
+    assert "Office of International Affairs, Criminal Division" in page
+    assert '<optgroup label="In force between the two states">' in page
+    assert "United Nations Convention against Transnational Organized Crime" in page
+
+
+def test_every_step_labels_every_input(client: Client, draft: MlaRequest) -> None:
+    import re
+
+    for step in ["route", "offences", "facts", "persons", "measures", "safeguards", "annexes"]:
+        page = client.get(f"/requests/{draft.id}/wizard/{step}").text
+        inputs = re.findall(r'<(?:input|select|textarea)[^>]*\sid="([^"]+)"[^>]*>', page)
+        hidden = set(re.findall(r'<input[^>]*type="hidden"[^>]*>', page))
+        for field_id in inputs:
+            if any(f'id="{field_id}"' in h for h in hidden):
+                continue
+            assert f'for="{field_id}"' in page, (step, field_id)
