@@ -3,6 +3,7 @@ differences between two versions of it."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import ipaddress
 import json
@@ -96,3 +97,14 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:
         if old.get(path) != new.get(path)
         and not (old.get(path) in empty and new.get(path) in empty)
     ]
+
+
+def preservation_expiry(
+    *, requested_on: dt.date | None, expires_on: dt.date | None, initial_days: int | None
+) -> dt.date | None:
+    """When preservation lapses: the date entered, else the start plus the state's period."""
+    if expires_on is not None:
+        return expires_on
+    if requested_on is not None and initial_days:
+        return requested_on + dt.timedelta(days=initial_days)
+    return None

@@ -93,6 +93,24 @@ class MlaRequest(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("reference", name="uq_mla_request_reference"),
         Index("ix_mla_request_unit_status_updated", "unit_id", "status", "updated_at"),
+        # The request list, dashboard and statistics (migration 0003).
+        Index("ix_mla_request_unit_updated", "unit_id", "updated_at", "id"),
+        Index("ix_mla_request_unit_created", "unit_id", "created_at", "id"),
+        Index("ix_mla_request_unit_state", "unit_id", "requested_state", "id"),
+        Index(
+            "ix_mla_request_unit_state_approval",
+            "unit_id",
+            "requested_state",
+            "approved_at",
+            "created_at",
+        ),
+        Index(
+            "ix_mla_request_unit_state_execution",
+            "unit_id",
+            "requested_state",
+            "executed_on",
+            "transmitted_on",
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -1,0 +1,179 @@
+"""The request list: filters, sort orders, keyset paging, and bad parameters."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from html import unescape
+from typing import Any
+
+from sqlmodel import select
+
+from bench.seed import seed
+from mlat.models import MlaRequest, RequestStatus, Role, Unit, User
+from tests.conftest import PASSWORD, Client
+
+REFERENCE = re.compile(r">([A-Z0-9]+-\d{4}-\d{4,})</a>")
+NOW = dt.datetime.now(dt.UTC)
+
+
+def listed(client: Client, url: str) -> list[str]:
+    response = client.get(url)
+    assert response.status_code == 200, response.text
+    return REFERENCE.findall(response.text)
+
+
+def content(*measures: str) -> dict[str, Any]:
+    return {"measures": [{"kind": m} for m in measures]}
+
+
+def test_filters_by_status_state_owner_and_measure(
+    client: Client,
+    login_as: Callable[..., User],
+    make_user: Callable[..., User],
+    make_request: Callable[..., MlaRequest],
+    db: Any,
+) -> None:
+    me = login_as(Role.officer)
+    colleague = make_user(Role.officer)
+    draft_us = make_request(me, requested_state="US", content=content("stored_content"))
+    review_gb = make_request(me, requested_state="GB", content=content("subscriber_info"))
+    theirs_us = make_request(colleague, requested_state="US", content=content("traffic_data"))
+    review_gb.status = RequestStatus.in_review
+    db.commit()
+
+    assert set(listed(client, "/")) == {r.reference for r in (draft_us, review_gb, theirs_us)}
+    assert listed(client, "/?status=in_review") == [review_gb.reference]
+    assert set(listed(client, "/?state=US")) == {draft_us.reference, theirs_us.reference}
+    assert set(listed(client, f"/?owner={me.id}")) == {draft_us.reference, review_gb.reference}
+    assert listed(client, f"/?owner={me.id}&state=US") == [draft_us.reference]
+    assert listed(client, "/?measure=traffic_data") == [theirs_us.reference]
+    page = client.get("/?measure=interception")
+    assert "No request matches these filters." in page.text
+
+
+def test_date_range_is_whole_days_in_the_units_time_zone(
+    client: Client,
+    login_as: Callable[..., User],
+    make_request: Callable[..., MlaRequest],
+    db: Any,
+) -> None:
+    me = login_as(Role.officer)  # the unit is in Asia/Qatar, UTC+3
+    early, inside, late = (make_request(me, title=t) for t in ("early", "inside", "late"))
+    early.created_at = dt.datetime(2026, 2, 28, 20, 59, tzinfo=dt.UTC)  # 28 Feb 23:59 Doha
+    inside.created_at = dt.datetime(2026, 2, 28, 21, 0, tzinfo=dt.UTC)  # 1 Mar 00:00 Doha
+    late.created_at = dt.datetime(2026, 3, 31, 21, 0, tzinfo=dt.UTC)  # 1 Apr 00:00 Doha
+    db.commit()
+    url = "/?date_field=created&date_from=2026-03-01&date_to=2026-03-31"
+    assert listed(client, url) == [inside.reference]
+    assert set(listed(client, "/?date_field=created&date_from=2026-03-01")) == {
+        inside.reference,
+        late.reference,
+    }
+
+
+def test_sort_orders(
+    client: Client,
+    login_as: Callable[..., User],
+    make_request: Callable[..., MlaRequest],
+    db: Any,
+) -> None:
+    me = login_as(Role.officer)
+    first = make_request(me, requested_state="US")
+    second = make_request(me, requested_state="FR")
+    third = make_request(me, requested_state="GB")
+    for hours, request in ((3, first), (1, second), (2, third)):
+        request.updated_at = NOW - dt.timedelta(hours=hours)
+        request.created_at = NOW - dt.timedelta(days=10 - hours)
+    db.commit()
+    refs = [first.reference, second.reference, third.reference]
+    assert listed(client, "/") == [refs[1], refs[2], refs[0]]  # last changed first
+    assert listed(client, "/?sort=updated&order=asc") == [refs[0], refs[2], refs[1]]
+    assert listed(client, "/?sort=created") == [refs[0], refs[2], refs[1]]
+    assert listed(client, "/?sort=reference&order=asc") == refs
+    assert listed(client, "/?sort=reference") == refs[::-1]
+    assert listed(client, "/?sort=state&order=asc") == [refs[1], refs[2], refs[0]]  # FR GB US
+
+
+def test_pages_of_fifty_walk_forward_and_back_without_gaps(
+    app: Any, client: Client, db: Any, unit: Unit
+) -> None:
+    seed(app.extensions["mlat_engine"], count=140, password=PASSWORD)
+    client.login("all-roles@doh.bench.example")
+    expected = list(
+        db.exec(
+            select(MlaRequest.reference)
+            .where(MlaRequest.unit_id == unit.id)
+            .order_by(MlaRequest.reference)
+        )
+    )
+    assert len(expected) > 100
+    seen: list[str] = []
+    pages: list[str] = []
+    url: str | None = "/?sort=reference&order=asc"
+    while url:
+        pages.append(url)
+        page = client.get(url)
+        refs = REFERENCE.findall(page.text)
+        assert len(refs) <= 50
+        seen += refs
+        after = re.search(r'href="([^"]+)" rel="next"', page.text)
+        url = unescape(after.group(1)) if after else None
+    assert seen == expected  # every request once, in order, none from the other unit
+    assert len(pages) == (len(expected) + 49) // 50
+    last = client.get(pages[-1])
+    before = re.search(r'href="([^"]+)" rel="prev"', last.text)
+    assert before is not None
+    second_to_last = expected[(len(pages) - 2) * 50 : (len(pages) - 1) * 50]
+    assert listed(client, unescape(before.group(1))) == second_to_last
+    assert "More than 50 requests match." in client.get(pages[0]).text
+
+
+def test_bad_parameters_are_reported_and_ignored(
+    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+) -> None:
+    me = login_as(Role.officer)
+    request = make_request(me)
+    url = (
+        "/?status=sleeping&state=XX&owner=99999&measure=telepathy&due=yesterday"
+        "&date_field=moon&date_from=31-02-2026&date_to=tomorrow&sort=evil&order=sideways"
+        "&cursor=not-a-cursor&page=-4"
+    )
+    response = client.get(url)
+    assert response.status_code == 200
+    assert "Some filters were ignored" in response.text
+    assert "Status: Choose one of the listed options. This filter was ignored." in response.text
+    assert "Enter the date as YYYY-MM-DD" in response.text
+    assert "The page link is not valid" in response.text
+    assert request.reference in response.text
+    backwards = client.get("/?date_from=2026-03-10&date_to=2026-03-01")
+    assert "The end date is before the start date." in backwards.text
+
+
+def test_only_the_users_unit_is_listed(
+    client: Client,
+    login_as: Callable[..., User],
+    make_user: Callable[..., User],
+    make_unit: Callable[..., Unit],
+    make_request: Callable[..., MlaRequest],
+) -> None:
+    stranger = make_user(Role.officer, unit_=make_unit())
+    theirs = make_request(stranger)
+    me = login_as(Role.officer)
+    mine = make_request(me)
+    assert listed(client, "/") == [mine.reference]
+    assert listed(client, f"/?owner={stranger.id}") == [mine.reference]  # unknown owner ignored
+    assert theirs.reference not in client.get("/?status=draft").text
+
+
+def test_seeded_requests_are_valid_documents_with_terms(app: Any, db: Any) -> None:
+    from mlat.models import RequestTerm
+    from mlat.request_format import RequestDocument
+
+    summary = seed(app.extensions["mlat_engine"], count=30, password=PASSWORD)
+    assert summary.requests == 30
+    for request in db.exec(select(MlaRequest)):
+        RequestDocument.model_validate(request.content)
+    kinds = set(db.exec(select(RequestTerm.kind)))
+    assert kinds == {"identifier", "person", "measure"}

@@ -1,0 +1,134 @@
+"""Search by reference, case number, person name and identifier; related requests."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from mlat.models import MlaRequest, Role, Unit, User
+from mlat.services.search import identifier_candidates, related_requests, search
+from tests.conftest import Client
+
+CONTENT: dict[str, Any] = {
+    "proceedings": {"case_number": "CYB/2026/0412"},
+    "persons": [{"role": "suspect", "name": "Mariam  Al-Kuwari"}],
+    "identifiers": [
+        {"kind": "email", "value": "Finance.AlWaha@Mailhost.example"},
+        {"kind": "ip", "value": "2001:DB8:0:0::23"},
+        {"kind": "phone", "value": "+974 5555-0101"},
+    ],
+}
+
+
+@pytest.fixture
+def found(make_user: Callable[..., User], make_request: Callable[..., MlaRequest]) -> MlaRequest:
+    return make_request(make_user(Role.officer), content=CONTENT)
+
+
+@pytest.mark.parametrize(
+    ("query", "kind"),
+    [
+        ("CYB/2026/0412", "case_number"),
+        ("cyb/2026/04", "case_number"),  # beginning, in another case
+        ("mariam al-kuwari", "person"),  # exact, spaces and case normalised
+        ("MARIAM AL", "person"),  # beginning of a name
+        ("finance.alwaha@MAILHOST.example", "identifier"),
+        ("2001:db8::23", "identifier"),  # the same IPv6 address, compressed
+        ("+974 5555 0101", "identifier"),  # the same phone number, other punctuation
+    ],
+)
+def test_search_finds_by_each_kind(
+    db: Any, found: MlaRequest, make_user: Callable[..., User], query: str, kind: str
+) -> None:
+    user = make_user(Role.reviewer)
+    result = search(session=db, user=user, query=query)
+    assert [hit.request.id for hit in result.hits] == [found.id]
+    assert kind in {k for k, _value in result.hits[0].matched}
+
+
+def test_search_by_reference_exact_and_beginning(
+    db: Any, found: MlaRequest, make_user: Callable[..., User]
+) -> None:
+    user = make_user(Role.reviewer)
+    exact = search(session=db, user=user, query=found.reference.lower())
+    assert exact.hits[0].request.id == found.id
+    assert ("reference", found.reference) in exact.hits[0].matched
+    beginning = search(session=db, user=user, query=found.reference[:-2])
+    assert found.id in [hit.request.id for hit in beginning.hits]
+
+
+def test_search_never_shows_another_units_requests(
+    db: Any, found: MlaRequest, make_user: Callable[..., User], make_unit: Callable[..., Unit]
+) -> None:
+    outsider = make_user(Role.officer, unit_=make_unit())
+    for query in ("CYB/2026/0412", "mariam al", "finance.alwaha@mailhost.example", "DOH-"):
+        assert search(session=db, user=outsider, query=query).hits == []
+
+
+def test_unrelated_or_empty_queries_find_nothing(
+    db: Any, found: MlaRequest, make_user: Callable[..., User]
+) -> None:
+    user = make_user(Role.reviewer)
+    assert search(session=db, user=user, query="   ").hits == []
+    assert search(session=db, user=user, query="someone else").hits == []
+    assert search(session=db, user=user, query="ma").hits == []  # too short for a beginning
+
+
+def test_identifier_candidates_normalise_each_plausible_kind() -> None:
+    assert identifier_candidates("2001:DB8::0023") >= {"2001:db8::23"}
+    assert identifier_candidates("+974 (5555) 0101") >= {"+97455550101"}
+    assert identifier_candidates("User@Example.ORG") == {"user@example.org"}
+
+
+def test_related_requests_share_identifiers_within_the_unit(
+    db: Any,
+    make_user: Callable[..., User],
+    make_unit: Callable[..., Unit],
+    make_request: Callable[..., MlaRequest],
+) -> None:
+    officer = make_user(Role.officer)
+    original = make_request(officer, content=CONTENT)
+    same_email = make_request(officer, content={"identifiers": [
+        {"kind": "email", "value": "finance.alwaha@mailhost.example"},
+        {"kind": "phone", "value": "+97455550101"},
+    ]})  # fmt: skip
+    unrelated = make_request(officer, content={"identifiers": [
+        {"kind": "email", "value": "someone@else.example"}]})  # fmt: skip
+    elsewhere = make_request(make_user(Role.officer, unit_=make_unit()), content=CONTENT)
+    related = related_requests(session=db, request=original)
+    assert [r.request.id for r in related] == [same_email.id]
+    assert related[0].shared == ("+97455550101", "finance.alwaha@mailhost.example")
+    ids = {r.request.id for r in related_requests(session=db, request=same_email)}
+    assert ids == {original.id}
+    assert unrelated.id not in ids and elsewhere.id not in ids
+    assert related_requests(session=db, request=elsewhere) == []
+
+
+def test_search_page_shows_what_matched(
+    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+) -> None:
+    request = make_request(login_as(Role.officer), content=CONTENT)
+    page = client.get("/search?q=Finance.AlWaha%40mailhost.example")
+    assert page.status_code == 200
+    assert request.reference in page.text
+    assert "Identifier: <code>finance.alwaha@mailhost.example</code>" in page.text
+    assert "No request of your unit matches." in client.get("/search?q=nobody").text
+    too_long = client.get("/search?q=" + "x" * 501)
+    assert too_long.status_code == 200 and "at most 500 characters" in too_long.text
+
+
+def test_related_partial_lists_the_shared_values(
+    app: Any, db: Any, make_user: Callable[..., User], make_request: Callable[..., MlaRequest]
+) -> None:
+    officer = make_user(Role.officer)
+    original = make_request(officer, content=CONTENT)
+    other = make_request(officer, title="Earlier request", content=CONTENT)
+    related = related_requests(session=db, request=original)
+    with app.test_request_context():
+        from flask import render_template_string
+
+        html = render_template_string('{% include "dashboard/_related.html" %}', related=related)
+    assert other.reference in html and "Earlier request" in html
+    assert "<code>finance.alwaha@mailhost.example</code>" in html

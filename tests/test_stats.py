@@ -1,0 +1,96 @@
+"""Statistics: counts per status and requested state, medians, and the SVG charts."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from mlat.charts import Bar, bar_chart
+from mlat.models import MlaRequest, RequestStatus, Role, Unit, User
+from mlat.services.stats import Median, statistics
+from tests.conftest import Client
+
+START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
+
+
+def arranged(
+    db: Any, make_request: Callable[..., MlaRequest], owner: User, state: str, **columns: Any
+) -> MlaRequest:
+    request = make_request(owner, requested_state=state)
+    request.created_at = START
+    for name, value in columns.items():
+        setattr(request, name, value)
+    db.commit()
+    return request
+
+
+def test_counts_and_medians_per_requested_state(
+    db: Any,
+    make_user: Callable[..., User],
+    make_unit: Callable[..., Unit],
+    make_request: Callable[..., MlaRequest],
+) -> None:
+    officer = make_user(Role.officer)
+    for days in (2, 4, 10):  # US, odd count: the middle value
+        arranged(db, make_request, officer, "US", status=RequestStatus.approved,
+                 approved_at=START + dt.timedelta(days=days))  # fmt: skip
+    for days in (1, 3.6):  # GB, even count: the mean of the two middle values
+        arranged(db, make_request, officer, "GB", status=RequestStatus.approved,
+                 approved_at=START + dt.timedelta(days=days))  # fmt: skip
+    arranged(db, make_request, officer, "GB")  # a draft: no approval yet
+    on = dt.date(2026, 2, 1)
+    for days in (100, 300):
+        arranged(db, make_request, officer, "US", status=RequestStatus.executed,
+                 transmitted_on=on, executed_on=on + dt.timedelta(days=days))  # fmt: skip
+    stranger = make_user(Role.officer, unit_=make_unit())
+    arranged(db, make_request, stranger, "US", status=RequestStatus.approved,
+             approved_at=START + dt.timedelta(days=90))  # fmt: skip
+
+    stats = statistics(session=db, user=officer)
+    assert stats.total == 8
+    counts = dict(stats.by_status)
+    assert counts["approved"] == 5 and counts["executed"] == 2 and counts["draft"] == 1
+    assert counts["closed"] == 0 and list(counts) == [s.value for s in RequestStatus]
+    assert stats.by_state == [("US", 5), ("GB", 3)]
+    assert stats.draft_to_approval == [Median("GB", 2.3, 2), Median("US", 4.0, 3)]
+    assert stats.transmission_to_execution == [Median("US", 200.0, 2)]
+
+
+def test_bar_chart_has_a_bar_and_a_title_per_value_and_escapes_labels() -> None:
+    svg = bar_chart(
+        chart_id="c1",
+        title="Requests per <state>",
+        bars=[Bar("United States", 30, "30"), Bar('<script>"x"</script>', 10, "10")],
+        description="Counts & more",
+    )
+    assert svg.startswith("<svg") and 'role="img"' in svg
+    assert 'aria-labelledby="c1-title c1-desc"' in svg
+    assert '<title id="c1-title">Requests per &lt;state&gt;</title>' in svg
+    assert '<desc id="c1-desc">Counts &amp; more</desc>' in svg
+    assert svg.count('<rect class="chart-bar"') == 2
+    assert "<title>United States: 30</title>" in svg
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    assert "style=" not in svg
+    widths = [float(w) for w in re.findall(r'class="chart-bar"[^>]*width="([\d.]+)"', svg)]
+    assert widths[0] == pytest.approx(3 * widths[1], abs=0.2)  # scaled to the largest value
+    assert bar_chart(chart_id="c2", title="empty", bars=[]) == ""
+
+
+def test_statistics_page_shows_charts_and_the_numbers(
+    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+) -> None:
+    officer = login_as(Role.officer)
+    arranged(db, make_request, officer, "US", status=RequestStatus.approved,
+             approved_at=START + dt.timedelta(days=3))  # fmt: skip
+    page = client.get("/statistics")
+    assert page.status_code == 200
+    assert page.text.count("<svg") == 3  # status, state, approval; nothing executed yet
+    assert "<title>United States: 1</title>" in page.text
+    assert "<title>Approved: 1</title>" in page.text
+    assert '<th scope="row">United States</th><td class="num">3.0</td>' in page.text
+    assert "No request has been executed yet." in page.text
+    assert "style=" not in page.text
