@@ -8,7 +8,7 @@ import os
 import platform
 from pathlib import Path
 
-from bench import validation
+from bench import packets, pages, validation
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -20,7 +20,7 @@ def machine() -> str:
 
 def main() -> None:
     RESULTS.mkdir(exist_ok=True)
-    figures = {"validation": validation.run()}
+    figures = {"validation": validation.run(), "packets": packets.run(), "pages": pages.run()}
     stamp = {"date": dt.date.today().isoformat(), "machine": machine()}
     for name, data in figures.items():
         (RESULTS / f"{name}.json").write_text(

@@ -7,6 +7,7 @@ from flask import Flask, current_app
 
 from mlat.db import get_session
 from mlat.models import Role
+from mlat.packets.cli import packet_command
 from mlat.rules.cli import rules_group, validate_command
 from mlat.services import ServiceError
 from mlat.services.users import create_unit, create_user, get_unit, list_units
@@ -18,8 +19,10 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(validate_command)
     app.cli.add_command(rules_group)
+    app.cli.add_command(packet_command)
     app.cli.add_command(audit_group)
     app.cli.add_command(notify_group)
+    app.cli.add_command(backup_command)
 
 
 @click.command("init-db")
@@ -154,8 +157,23 @@ def notify_deadlines() -> None:
     import datetime as dt
 
     from mlat.services.notifications import preservation_warnings
+    from mlat.views.workflow import send_notification_emails
 
     session = get_session()
     count = preservation_warnings(session=session, today=dt.date.today())
     session.commit()
     click.echo(f"{count} notifications written.")
+    send_notification_emails()
+
+
+@click.command("backup")
+@click.argument("target", type=click.Path(dir_okay=False, writable=True))
+def backup_command(target: str) -> None:
+    """Write a consistent copy of the SQLite database while the app keeps running."""
+    from mlat.backup import BackupError, backup_sqlite
+
+    try:
+        pages = backup_sqlite(current_app.extensions["mlat_engine"], target)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backed up {pages} pages to {target}.")

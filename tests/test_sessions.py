@@ -120,6 +120,8 @@ def test_common_passwords_are_refused(password: str) -> None:
         check_new_password(password)
 
 
-@pytest.mark.parametrize("password", [PASSWORD, "Granite-otter-1987-lighthouse", "زرافة تمشي في الصحراء"])
+@pytest.mark.parametrize(
+    "password", [PASSWORD, "Granite-otter-1987-lighthouse", "زرافة تمشي في الصحراء"]
+)
 def test_uncommon_passwords_of_any_composition_are_accepted(password: str) -> None:
     check_new_password(password)

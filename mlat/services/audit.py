@@ -116,9 +116,12 @@ def record(
 
 
 def head(session: Session) -> tuple[int, str]:
-    """The sequence number and hash of the newest entry."""
-    row = session.get(AuditHead, 1)
-    return (row.seq, row.hash) if row is not None else (0, GENESIS)
+    """The sequence number and hash of the newest entry (read from the database, not from
+    the session's identity map, which may hold an older head)."""
+    row = session.execute(
+        select(AuditHead.seq, AuditHead.hash).where(col(AuditHead.id) == 1)
+    ).one_or_none()
+    return (int(row[0]), str(row[1])) if row is not None else (0, GENESIS)
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,13 @@ def _entries(session: Session) -> Iterator[AuditEntry]:
 
 
 def verify(session: Session) -> Verification:
-    """Walk the whole chain and report the first entry that does not fit."""
+    """Walk the whole chain and report the first entry that does not fit.
+
+    The head is read before the walk: every entry up to it was committed with it, so it
+    must be there and end with the head's hash. Entries appended while the walk goes on
+    are fine, but none may lie beyond the head as it is after the walk.
+    """
+    head_seq, head_hash = head(session)
     expected_seq, prev = 1, GENESIS
     checked = 0
     for entry in _entries(session):
@@ -158,11 +167,17 @@ def verify(session: Session) -> Verification:
             return Verification(False, checked, entry.seq, "does not follow the entry before")
         if entry_hash(entry) != entry.hash:
             return Verification(False, checked, entry.seq, "content changed after it was written")
+        if entry.seq == head_seq and entry.hash != head_hash:
+            return Verification(False, checked, entry.seq, "does not match the chain head")
         prev, expected_seq = entry.hash, expected_seq + 1
         checked += 1
-    last_seq, last_hash = head(session)
-    if last_seq != checked or last_hash != prev:
+    if checked < head_seq:
         return Verification(False, checked, checked + 1, "entries missing at the end of the chain")
+    last_seq, last_hash = head(session)
+    if checked > last_seq:
+        return Verification(False, last_seq, last_seq + 1, "not in the chain head: inserted")
+    if checked == last_seq and prev != last_hash:
+        return Verification(False, checked - 1, checked, "does not match the chain head")
     return Verification(True, checked)
 
 
@@ -219,8 +234,10 @@ def to_csv(entries: list[AuditEntry]) -> str:
     writer.writerow(CSV_FIELDS)
     for entry in entries:
         row = [getattr(entry, name) for name in CSV_FIELDS]
-        # A cell starting with = + - @ would be run as a formula by spreadsheets.
+        # A cell starting with = + - @ (or a tab or carriage return before one) would be run
+        # as a formula by spreadsheets.
         writer.writerow(
-            "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@") else v for v in row
+            "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v
+            for v in row
         )
     return out.getvalue()

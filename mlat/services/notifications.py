@@ -85,7 +85,9 @@ def after_transition(*, session: Session, request: MlaRequest, action: str, acto
 def preservation_warnings(*, session: Session, today: dt.date) -> int:
     """Tell owners whose preservation lapses within 14 and again within 7 days, once each."""
     sent = 0
-    for kind, days in PRESERVATION_LEVELS:
+    for level, (kind, days) in enumerate(PRESERVATION_LEVELS):
+        # A warning at this level, or a more urgent one already given, is enough.
+        given = [k for k, _days in PRESERVATION_LEVELS[: level + 1]]
         lapsing = session.exec(
             select(MlaRequest).where(
                 col(MlaRequest.preservation_expires_on) >= today,
@@ -96,7 +98,7 @@ def preservation_warnings(*, session: Session, today: dt.date) -> int:
         for request in lapsing:
             already = session.exec(
                 select(Notification.id).where(
-                    Notification.request_id == request.id, Notification.kind == kind
+                    Notification.request_id == request.id, col(Notification.kind).in_(given)
                 )
             ).first()
             owner = session.get(User, request.owner_id)
@@ -169,7 +171,10 @@ def send_pending(
             message["From"] = smtp.sender
             message["To"] = email
             message.set_content(f"{text}\n\n{base_url}/requests/{request_id}\n")
-            server.send_message(message)
+            try:
+                server.send_message(message)
+            except smtplib.SMTPRecipientsRefused:
+                continue  # stays pending; it must not hold up the messages after it
             notification.emailed_at = utcnow()
             session.add(notification)
     session.commit()

@@ -10,7 +10,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from mlat.content import digest, stored_content, terms
+from mlat.content import digest, preservation_expiry, stored_content, terms
 from mlat.models import (
     MlaRequest,
     ReferenceCounter,
@@ -24,6 +24,7 @@ from mlat.models import (
     utcnow,
 )
 from mlat.request_format import RequestDocument
+from mlat.rules.loader import rulebook
 from mlat.services import (
     N_,
     Conflict,
@@ -73,6 +74,7 @@ def create_request(
     requested_state: str,
     content: dict[str, Any] | None = None,
     today: dt.date | None = None,
+    client_addr: str = "",
 ) -> MlaRequest:
     if not owner.has_role(Role.officer):
         raise Forbidden(N_("Only officers draft requests."))
@@ -94,7 +96,7 @@ def create_request(
     session.add(RequestEditor(request_id=request.id, user_id=owner.id))
     _write_terms(session, request.id, document)
     audit.record(session, action="request.create", user=owner, object_type="request",
-                 object_id=request.id)  # fmt: skip
+                 object_id=request.id, client_addr=client_addr)  # fmt: skip
     session.flush()
     return request
 
@@ -116,8 +118,16 @@ def _copy_out(request: MlaRequest, document: RequestDocument) -> None:
     """Copy what lists, search and clocks query into indexed columns."""
     request.case_number = document.proceedings.case_number
     request.deadline = document.urgency.deadline
+    preservation = document.preservation
+    table = rulebook().states.get(request.requested_state)
     request.preservation_expires_on = (
-        document.preservation.expires_on if document.preservation.requested else None
+        preservation_expiry(
+            requested_on=preservation.requested_on,
+            expires_on=preservation.expires_on,
+            initial_days=table.preservation.initial_days if table else None,
+        )
+        if preservation.requested
+        else None
     )
     request.content_digest = digest(
         title=request.title, requested_state=request.requested_state, content=request.content
@@ -210,6 +220,7 @@ def update_request(
     expected_version: int,
     title: str,
     requested_state: str,
+    client_addr: str = "",
 ) -> MlaRequest:
     """Change the title and requested state, keeping the content."""
     return save_content(
@@ -219,6 +230,7 @@ def update_request(
         expected_version=expected_version,
         title=title,
         requested_state=requested_state,
+        client_addr=client_addr,
     )
 
 

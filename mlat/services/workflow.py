@@ -29,12 +29,25 @@ from mlat.models import (
     utcnow,
 )
 from mlat.rules.schema import Channel
-from mlat.services import N_, Conflict, Forbidden, NotFound, ServiceError, audit, notifications
+from mlat.services import (
+    N_,
+    Conflict,
+    Forbidden,
+    NotFound,
+    ServiceError,
+    audit,
+    notifications,
+    packets,
+)
 from mlat.services.validation import validate_request
 from mlat.workflow import BY_ACTION, Transition
 
 REVIEW_ACTIONS = ("approve", "return")
 MAX_COMMENT = 5000
+CHANGED_MEANWHILE = N_(
+    "The request was changed (perhaps by an earlier click, or by someone else) "
+    "before this could be done. Its current state is shown."
+)
 
 
 @dataclass(frozen=True)
@@ -72,9 +85,12 @@ def _check(
     step: Transition,
     inputs: Inputs,
     today: dt.date,
+    expected_version: int,
 ) -> None:
     if request.unit_id != actor.unit_id:
         raise NotFound(N_("No such request."))
+    if request.version != expected_version:  # a second click, or someone else was quicker
+        raise Conflict(CHANGED_MEANWHILE)
     if not actor.has_role(*step.roles):
         raise Forbidden(N_("Your roles do not allow you to do this."))
     if RequestStatus(request.status) not in step.sources:
@@ -145,7 +161,7 @@ def transition(
     step = BY_ACTION.get(action)
     if step is None:
         raise ServiceError(N_("There is no such action."))
-    _check(session, request, actor, step, inputs, today)
+    _check(session, request, actor, step, inputs, today, expected_version)
     if step.action == "submit":
         unit = session.get(Unit, request.unit_id)
         assert unit is not None
@@ -166,13 +182,11 @@ def transition(
         .values(version=expected_version + 1, **_state_columns(step, request, inputs))
     )
     if moved.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(
-            N_(
-                "The request was changed (perhaps by an earlier click, or by someone else) "
-                "before this could be done. Its current state is shown."
-            )
-        )
+        raise Conflict(CHANGED_MEANWHILE)
     session.refresh(request)
+    if step.action == "sign":
+        # The signed packet is rendered once, now, and served unchanged ever after.
+        packets.store_signed_packet(session=session, request=request)
     event = _write_history(session, request, actor, step, from_status, inputs)
     notifications.after_transition(session=session, request=request, action=step.action,
                                    actor=actor)  # fmt: skip

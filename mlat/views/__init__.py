@@ -6,11 +6,21 @@ from flask import Flask, render_template
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from mlat.views import admin, auth, requests, rules
+from mlat.views import (
+    admin,
+    audit_log,
+    auth,
+    dashboard,
+    packets,
+    requests,
+    rules,
+    wizard,
+    workflow,
+)
 
 
 def register(app: Flask) -> None:
-    for module in (auth, requests, admin, rules):
+    for module in (auth, requests, admin, audit_log, rules, workflow, dashboard, packets, wizard):
         app.register_blueprint(module.bp)
 
     @app.get("/health")

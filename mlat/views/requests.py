@@ -2,22 +2,25 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from forms.filters import RequestFilterForm, choices
 from forms.requests import RequestForm
-from mlat.auth import role_required, the_user
+from mlat.auth import audit, role_required, the_user
 from mlat.countries import state_choices
 from mlat.db import get_session
-from mlat.models import MlaRequest, Role
-from mlat.services import Conflict, NotFound, ServiceError
+from mlat.models import Role
+from mlat.services import Conflict, ServiceError, listing
 from mlat.services import requests as svc
+from mlat.services.deadlines import local_today, request_clocks
+from mlat.services.search import related_requests
 from mlat.services.validation import validate_request
+from mlat.views.common import visible_request
+from mlat.views.workflow import workflow_context
 
 bp = Blueprint("requests", __name__)
-
-PAGE_SIZE = 50
 
 
 def _request_form() -> RequestForm:
@@ -28,19 +31,37 @@ def _request_form() -> RequestForm:
 
 @bp.get("/")
 def index() -> str:
-    page = request.args.get("page", 1, type=int) or 1
-    page = max(page, 1)
-    rows = svc.visible_requests(
-        session=get_session(),
-        user=the_user(),
-        limit=PAGE_SIZE + 1,
-        offset=(page - 1) * PAGE_SIZE,
+    """The unit's requests, filtered, sorted and paged by the GET parameters."""
+    user, db = the_user(), get_session()
+    form = RequestFilterForm(request.args)
+    form.state.choices = choices(("", _("Any state")), *state_choices())
+    owners = listing.unit_users(session=db, user=user)
+    form.owner.choices = choices(("", _("Anyone")), *((str(id_), name) for id_, name in owners))
+    form.validate()
+    problems = [
+        _("%(field)s: %(problem)s This filter was ignored.", field=field, problem=problem)
+        for field, problem in form.problems()
+    ]
+    cursor = None
+    if token := request.args.get("cursor"):
+        try:
+            cursor = listing.Cursor.decode(token)
+        except listing.InvalidCursor as exc:
+            problems.append(exc.translated(_))
+    page = listing.list_requests(
+        session=db,
+        user=user,
+        filters=form.list_filters(timezone=user.unit.timezone),
+        cursor=cursor,
+        today=local_today(user.unit.timezone),
     )
     return render_template(
         "requests/index.html",
-        requests=rows[:PAGE_SIZE],
+        form=form,
         page=page,
-        has_next=len(rows) > PAGE_SIZE,
+        problems=problems,
+        owners=dict(owners),
+        query_args=form.query_args(),
     )
 
 
@@ -56,6 +77,7 @@ def new() -> str | Response:
                 owner=the_user(),
                 title=form.title.data,
                 requested_state=form.requested_state.data,
+                client_addr=request.remote_addr or "",
             )
         except ServiceError as exc:
             db.rollback()
@@ -63,22 +85,13 @@ def new() -> str | Response:
         else:
             db.commit()
             flash(_("Request %(ref)s created.", ref=created.reference), "success")
-            return redirect(url_for("requests.show", request_id=created.id))
+            return redirect(url_for("wizard.step", request_id=created.id, step="route"))
     return render_template("requests/edit.html", form=form, mla_request=None)
-
-
-def _visible(request_id: int) -> MlaRequest:
-    try:
-        return svc.get_visible_request(
-            session=get_session(), user=the_user(), request_id=request_id
-        )
-    except NotFound:
-        abort(404)
 
 
 @bp.get("/requests/<int:request_id>")
 def show(request_id: int) -> str:
-    mla_request = _visible(request_id)
+    mla_request = visible_request(request_id)
     try:
         findings = validate_request(
             request=mla_request, unit=the_user().unit, today=dt.date.today()
@@ -86,13 +99,23 @@ def show(request_id: int) -> str:
     except ServiceError as exc:
         findings = []
         flash(exc.translated(_), "error")
-    return render_template("requests/show.html", mla_request=mla_request, findings=findings)
+    page = render_template(
+        "requests/show.html",
+        mla_request=mla_request,
+        findings=findings,
+        clocks=request_clocks(mla_request, today=local_today(the_user().unit.timezone)),
+        related=related_requests(session=get_session(), request=mla_request),
+        **workflow_context(mla_request),
+    )
+    audit("request.view", object_type="request", object_id=mla_request.id)
+    get_session().commit()
+    return page
 
 
 @bp.route("/requests/<int:request_id>/edit", methods=["GET", "POST"])
 @role_required(Role.officer)
 def edit(request_id: int) -> str | Response | tuple[str, int]:
-    mla_request = _visible(request_id)
+    mla_request = visible_request(request_id)
     if mla_request.status not in svc.EDITABLE_STATES:
         flash(_("This request can no longer be edited in its current state."), "error")
         return redirect(url_for("requests.show", request_id=mla_request.id))
@@ -115,6 +138,7 @@ def edit(request_id: int) -> str | Response | tuple[str, int]:
                 expected_version=expected,
                 title=form.title.data,
                 requested_state=form.requested_state.data,
+                client_addr=request.remote_addr or "",
             )
         except Conflict as exc:
             db.rollback()

@@ -1,0 +1,100 @@
+"""The audit trail for administrators: filter it, page through it newest first, and
+export it as CSV (an export is itself a disclosure, so it writes an audit entry)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask import Blueprint, Response, render_template, request
+from flask_babel import gettext as _
+from sqlmodel import col, select
+
+from forms.audit import AuditFilterForm
+from mlat.auth import audit, role_required, the_user
+from mlat.db import get_session
+from mlat.models import AuditEntry, Role, User
+from mlat.services import audit as audit_svc
+from mlat.services.listing import day_bounds
+from mlat.services.users import normalise_email
+
+bp = Blueprint("audit_log", __name__, url_prefix="/admin")
+
+PAGE_SIZE = 100
+EXPORT_LIMIT = 100_000
+
+
+@bp.before_request
+@role_required(Role.admin)
+def _admins_only() -> None:
+    """Every page of this blueprint is for administrators."""
+
+
+def _filters(form: AuditFilterForm) -> dict[str, Any] | None:
+    """The search filters of a valid form; None when the user filter matches nobody."""
+    filters: dict[str, Any] = {}
+    if form.user.data:
+        email = normalise_email(form.user.data)
+        user_id = get_session().exec(select(User.id).where(User.email == email)).first()
+        if user_id is None:
+            form.user.errors.append(_("No user has this e-mail address."))
+            return None
+        filters["user_id"] = user_id
+    since, until = day_bounds(form.date_from.data, form.date_to.data, the_user().unit.timezone)
+    return filters | {
+        "action": (form.action.data or "").strip(),
+        "object_type": (form.object_type.data or "").strip(),
+        "object_id": (form.object_id.data or "").strip(),
+        "since": since,
+        "until": until,
+    }
+
+
+def _names(entries: list[AuditEntry]) -> dict[int, str]:
+    ids = {e.user_id for e in entries if e.user_id is not None}
+    users = get_session().exec(select(User).where(col(User.id).in_(ids)))
+    return {u.id: f"{u.name} <{u.email}>" for u in users if u.id is not None}
+
+
+@bp.get("/audit")
+def index() -> tuple[str, int] | str:
+    form = AuditFilterForm(request.args)
+    valid = form.validate()
+    filters = _filters(form) if valid else None
+    entries: list[AuditEntry] = []
+    if filters is not None:
+        entries = audit_svc.search(
+            get_session(), **filters, limit=PAGE_SIZE + 1, before_seq=form.before_seq.data
+        )
+    page = render_template(
+        "admin/audit.html",
+        form=form,
+        entries=entries[:PAGE_SIZE],
+        next_before=entries[PAGE_SIZE - 1].seq if len(entries) > PAGE_SIZE else None,
+        names=_names(entries[:PAGE_SIZE]),
+        query_args=form.query_args(),
+        head=audit_svc.head(get_session()),
+    )
+    return (page, 400) if filters is None and form.errors else page
+
+
+@bp.get("/audit.csv")
+def export() -> Response | tuple[str, int] | str:
+    form = AuditFilterForm(request.args)
+    filters = _filters(form) if form.validate() else None
+    if filters is None:
+        return index()
+    entries = audit_svc.search(get_session(), **filters, limit=EXPORT_LIMIT)
+    described = "; ".join(f"{k}={v}" for k, v in sorted(form.query_args().items()))
+    audit(
+        "audit.export",
+        object_type="audit",
+        reason=f"{len(entries)} entries; {described or 'no filter'}",
+    )
+    get_session().commit()
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    return Response(
+        audit_svc.to_csv(entries),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="audit-{stamp}.csv"'},
+    )
