@@ -13,7 +13,7 @@ from mlat.config import PROJECT_ROOT, Config, config_from_env
 csrf = CSRFProtect()
 
 # Endpoints anyone may reach without logging in.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "static", "health"})
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.code", "auth.enrol", "static", "health"})
 
 
 def create_app(config: Config | None = None) -> Flask:

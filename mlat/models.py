@@ -65,6 +65,12 @@ class User(SQLModel, table=True):
     session_epoch: int = Field(
         default=0, description="raised to end every session of the user (password change)"
     )
+    totp_secret: str | None = Field(
+        default=None, max_length=64, description="base32 TOTP secret once two-factor is set up"
+    )
+    totp_last_step: int | None = Field(
+        default=None, description="time step of the last accepted code: each code works once"
+    )
     created_at: dt.datetime = Field(default_factory=utcnow)
 
     unit: Unit = Relationship(back_populates="users")

@@ -28,6 +28,7 @@ from mlat.migrate import upgrade
 from mlat.models import MlaRequest, Role, Unit, User
 from mlat.services.requests import create_request
 from mlat.services.users import create_unit, create_user
+from tests.totp import Authenticator
 
 DEFAULT_POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 PASSWORD = "correct horse battery staple"
@@ -149,7 +150,20 @@ class Client(FlaskClient):
         return self.post(url, data={"csrf_token": token, **data}, **kwargs)
 
     def login(self, email: str, password: str = PASSWORD) -> TestResponse:
-        return self.submit("/login", {"email": email, "password": password})
+        """Log in as a person would, with a code from their authenticator when their
+        role asks for one (set up on their first log-in)."""
+        response = self.submit("/login", {"email": email, "password": password})
+        if response.status_code != 302 or not response.location.startswith("/login/"):
+            return response
+        phone: Authenticator = self.application.extensions.setdefault(
+            "test_authenticator", Authenticator()
+        )
+        if response.location.startswith("/login/enrol"):
+            page = self.get("/login/enrol").text
+            match = re.search(r'id="totp-secret">([A-Z2-7]+)<', page)
+            assert match, page
+            phone.secrets[email] = match.group(1)
+        return self.submit(response.location, {"code": phone.code(email)})
 
 
 @pytest.fixture

@@ -5,11 +5,11 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from forms.admin import UnitForm, UserCreateForm, UserEditForm
-from mlat.auth import role_required, the_user
+from mlat.auth import audit, role_required, the_user
 from mlat.countries import state_choices
 from mlat.db import get_session
-from mlat.models import Role
-from mlat.services import NotFound, ServiceError
+from mlat.models import Role, User
+from mlat.services import NotFound, ServiceError, twofactor
 from mlat.services import users as svc
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -54,6 +54,7 @@ def new_user() -> str | Response:
             db.rollback()
             flash(exc.translated(_), "error")
         else:
+            audit("user.create", object_type="user", object_id=user.id, reason=_roles(user))
             db.commit()
             flash(_("User %(email)s created.", email=user.email), "success")
             return redirect(url_for("admin.users"))
@@ -85,10 +86,35 @@ def edit_user(user_id: int) -> str | Response:
             db.rollback()
             flash(exc.translated(_), "error")
         else:
+            audit("user.update", object_type="user", object_id=user.id, reason=_roles(user))
             db.commit()
             flash(_("User %(email)s saved.", email=user.email), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=user)
+
+
+def _roles(user: User) -> str:
+    state = "active" if user.active else "inactive"
+    return f"roles: {', '.join(sorted(user.roles))}; unit {user.unit_id}; {state}"
+
+
+@bp.post("/users/<int:user_id>/reset-two-factor")
+def reset_two_factor(user_id: int) -> Response:
+    """Forget a user's authenticator (lost phone): they set up a new one at next log-in."""
+    db = get_session()
+    try:
+        user = svc.get_user(session=db, user_id=user_id)
+    except NotFound:
+        abort(404)
+    twofactor.reset(session=db, user=user)
+    audit("user.two_factor_reset", object_type="user", object_id=user.id)
+    db.commit()
+    flash(
+        _("Two-factor authentication of %(email)s was reset; they set it up again at their "
+          "next log-in.", email=user.email),
+        "success",
+    )  # fmt: skip
+    return redirect(url_for("admin.edit_user", user_id=user.id), 303)
 
 
 @bp.route("/units/new", methods=["GET", "POST"])
@@ -109,6 +135,7 @@ def new_unit() -> str | Response:
             db.rollback()
             flash(exc.translated(_), "error")
         else:
+            audit("unit.create", object_type="unit", object_id=unit.id, reason=unit.code)
             db.commit()
             flash(_("Unit %(name)s created.", name=unit.name), "success")
             return redirect(url_for("admin.users"))

@@ -7,10 +7,11 @@ from flask_babel import gettext as _
 from flask_login import logout_user
 from werkzeug.wrappers import Response
 
-from forms.auth import LoginForm
-from mlat.auth import audit, start_session
+from forms.auth import CodeForm, LoginForm
+from mlat.auth import audit, start_session, the_user
 from mlat.db import get_session
-from mlat.models import utcnow
+from mlat.models import User, utcnow
+from mlat.services import ServiceError, twofactor
 from mlat.services.throttle import login_refused
 from mlat.services.users import authenticate, normalise_email
 
@@ -41,6 +42,9 @@ def login() -> str | Response | tuple[str, int]:
             )
             return render_template("auth/login.html", form=form), 429
         user = authenticate(session=db, email=email, password=form.password.data)
+        if user is not None and (user.totp_secret or twofactor.required(user)):
+            db.commit()  # a rehashed password
+            return _begin_second_step(user)
         if user is not None:
             audit("login", user=user, object_type="user", object_id=user.id)
             db.commit()
@@ -50,6 +54,126 @@ def login() -> str | Response | tuple[str, int]:
         db.commit()
         form.password.errors.append(_("The e-mail address or password is not right."))
     return render_template("auth/login.html", form=form)
+
+
+PENDING_SECONDS = 300
+
+
+def _begin_second_step(user: User) -> Response:
+    """Password accepted: remember who is half-way through logging in, for 5 minutes."""
+    session.clear()
+    session["pending"] = {
+        "user": user.id,
+        "epoch": user.session_epoch,
+        "at": utcnow().timestamp(),
+        "next": _safe_next(request.args.get("next")),
+    }
+    if user.totp_secret:
+        return redirect(url_for("auth.code"))
+    session["enrol_secret"] = twofactor.new_secret()
+    return redirect(url_for("auth.enrol"))
+
+
+def _pending_user() -> User | None:
+    pending = session.get("pending")
+    if not isinstance(pending, dict):
+        return None
+    if utcnow().timestamp() - float(pending.get("at", 0)) > PENDING_SECONDS:
+        session.clear()
+        return None
+    user = get_session().get(User, int(pending.get("user", 0)))
+    if user is None or not user.active or user.session_epoch != pending.get("epoch"):
+        return None
+    return user
+
+
+def _finish_login(user: User) -> Response:
+    target = str(session.get("pending", {}).get("next") or url_for("requests.index"))
+    audit("login", user=user, object_type="user", object_id=user.id)
+    get_session().commit()
+    start_session(user)
+    return redirect(_safe_next(target))
+
+
+@bp.route("/login/code", methods=["GET", "POST"])
+def code() -> str | Response | tuple[str, int]:
+    user = _pending_user()
+    if user is None or not user.totp_secret:
+        flash(_("Log in again."), "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        db = get_session()
+        now = utcnow()
+        if login_refused(
+            session=db, email=user.email, client_addr=request.remote_addr or "", now=now
+        ):
+            audit("login", object_type="email", object_id=user.email[:64], outcome="denied")
+            db.commit()
+            form.code.errors.append(_("Too many failed attempts. Wait 15 minutes and try again."))
+            return render_template("auth/code.html", form=form), 429
+        if twofactor.check_code(session=db, user=user, code=form.code.data, now=now):
+            return _finish_login(user)
+        audit("login", object_type="email", object_id=user.email[:64], outcome="failure",
+              reason="two-factor code")  # fmt: skip
+        db.commit()
+        form.code.errors.append(
+            _("That code is not right, or it has been used already. Enter the next code.")
+        )
+    return render_template("auth/code.html", form=form)
+
+
+@bp.route("/login/enrol", methods=["GET", "POST"])
+def enrol() -> str | Response:
+    user = _pending_user()
+    secret = session.get("enrol_secret")
+    if user is None or not secret:
+        flash(_("Log in again."), "info")
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            twofactor.enable(session=db, user=user, secret=secret, code=form.code.data,
+                             now=utcnow())  # fmt: skip
+        except ServiceError as exc:
+            form.code.errors.append(exc.translated(_))
+        else:
+            audit("user.two_factor_enabled", user=user, object_type="user", object_id=user.id)
+            return _finish_login(user)
+    uri = twofactor.provisioning_uri(secret, user.email)
+    return render_template(
+        "auth/enrol.html", form=form, secret=secret, qr=twofactor.qr_data_uri(uri)
+    )
+
+
+@bp.route("/account/two-factor", methods=["GET", "POST"])
+def account_two_factor() -> str | Response:
+    """Officers may turn two-factor authentication on for themselves."""
+    user = the_user()
+    if user.totp_secret:
+        flash(_("Two-factor authentication is already on for your account."), "info")
+        return redirect(url_for("requests.index"))
+    secret = session.get("enrol_secret") or twofactor.new_secret()
+    session["enrol_secret"] = secret
+    form = CodeForm()
+    if form.validate_on_submit():
+        db = get_session()
+        try:
+            twofactor.enable(session=db, user=user, secret=secret, code=form.code.data,
+                             now=utcnow())  # fmt: skip
+        except ServiceError as exc:
+            form.code.errors.append(exc.translated(_))
+        else:
+            audit("user.two_factor_enabled", object_type="user", object_id=user.id)
+            db.commit()
+            session.pop("enrol_secret", None)
+            flash(_("Two-factor authentication is on."), "success")
+            return redirect(url_for("requests.index"))
+    uri = twofactor.provisioning_uri(secret, user.email)
+    return render_template(
+        "auth/enrol.html", form=form, secret=secret, qr=twofactor.qr_data_uri(uri), optional=True
+    )
 
 
 @bp.post("/logout")

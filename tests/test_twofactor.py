@@ -1,0 +1,156 @@
+"""Two-factor authentication: required for reviewers, prosecutors and admins, optional
+for officers; a code works once; admins reset it for a lost phone."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pyotp
+import pytest
+from sqlmodel import select
+
+import mlat.views.auth
+from mlat.models import AuditEntry, Role, User
+from tests.conftest import Client
+
+
+def _secret_from(page: str) -> str:
+    match = re.search(r'id="totp-secret">([A-Z2-7]+)<', page)
+    assert match, page
+    return match.group(1)
+
+
+def _password_step(client: Client, user: User) -> Any:
+    return client.submit(
+        "/login", {"email": user.email, "password": "correct horse battery staple"}
+    )
+
+
+@pytest.mark.parametrize("role", [Role.reviewer, Role.prosecutor, Role.admin])
+def test_first_login_of_a_reviewer_prosecutor_or_admin_sets_up_an_authenticator(
+    client: Client, make_user: Callable[..., User], db: Any, role: Role
+) -> None:
+    user = make_user(role)
+    response = _password_step(client, user)
+    assert response.location == "/login/enrol"
+    page = client.get("/login/enrol")
+    assert "Set up two-factor authentication" in page.text
+    assert 'src="data:image/svg+xml;base64,' in page.text  # QR code, allowed by the CSP
+    assert client.get("/").status_code == 302  # not logged in yet
+
+    wrong = client.submit("/login/enrol", {"code": "000000"})
+    assert "That code is not right" in wrong.text
+    assert client.get("/").status_code == 302
+
+    secret = _secret_from(page.text)
+    done = client.submit("/login/enrol", {"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 302
+    assert client.get("/dashboard").status_code == 200
+    db.expire_all()
+    assert db.get(User, user.id).totp_secret == secret
+
+
+def test_officers_log_in_with_a_password_alone(
+    client: Client, make_user: Callable[..., User]
+) -> None:
+    officer = make_user(Role.officer)
+    assert _password_step(client, officer).location == "/"
+
+
+def _enrolled(client: Client, make_user: Callable[..., User], *roles: Role) -> tuple[User, str]:
+    user = make_user(*roles)
+    _password_step(client, user)
+    secret = _secret_from(client.get("/login/enrol").text)
+    step = int(time.time()) // 30
+    client.submit("/login/enrol", {"code": pyotp.TOTP(secret).at((step - 1) * 30)})
+    client.submit("/logout", {}, form_url="/dashboard")
+    return user, secret
+
+
+def test_a_code_is_accepted_once_only(client: Client, make_user: Callable[..., User]) -> None:
+    user, secret = _enrolled(client, make_user, Role.reviewer)
+    code = pyotp.TOTP(secret).now()
+    assert _password_step(client, user).location == "/login/code"
+    assert client.submit("/login/code", {"code": code}).status_code == 302
+    assert client.get("/dashboard").status_code == 200
+    client.submit("/logout", {}, form_url="/dashboard")
+
+    assert _password_step(client, user).location == "/login/code"
+    replay = client.submit("/login/code", {"code": code})
+    assert "has been used already" in replay.text
+    assert client.get("/dashboard").status_code == 302
+
+
+def test_the_second_step_does_not_wait_forever(
+    client: Client, make_user: Callable[..., User], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user, secret = _enrolled(client, make_user, Role.prosecutor)
+    _password_step(client, user)
+    form = client.get("/login/code").text
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form)
+    assert token
+    later = time.time() + 301  # five minutes and a second after the password
+    monkeypatch.setattr(mlat.views.auth, "utcnow", lambda: _at(later))
+    response = client.post(
+        "/login/code", data={"csrf_token": token.group(1), "code": pyotp.TOTP(secret).now()}
+    )
+    assert response.location == "/login"
+    assert client.get("/dashboard").status_code == 302
+
+
+def _at(timestamp: float) -> Any:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC)
+
+
+def test_wrong_codes_are_throttled_like_passwords(
+    client: Client, make_user: Callable[..., User], db: Any
+) -> None:
+    user, secret = _enrolled(client, make_user, Role.reviewer)
+    _password_step(client, user)
+    for _ in range(5):
+        assert "That code is not right" in client.submit("/login/code", {"code": "123456"}).text
+    refused = client.submit("/login/code", {"code": pyotp.TOTP(secret).now()})
+    assert refused.status_code == 429
+    outcomes = [
+        e.outcome
+        for e in db.exec(select(AuditEntry).where(AuditEntry.action == "login").order_by("seq"))
+    ]
+    assert outcomes[-6:] == ["failure"] * 5 + ["denied"]
+
+
+def test_an_officer_may_turn_it_on(client: Client, login_as: Callable[..., User], db: Any) -> None:
+    officer = login_as(Role.officer)
+    page = client.get("/account/two-factor")
+    assert "Turn on" in page.text
+    secret = _secret_from(page.text)
+    client.submit("/account/two-factor", {"code": pyotp.TOTP(secret).now()}, form_url=None)
+    db.expire_all()
+    assert db.get(User, officer.id).totp_secret == secret
+    client.submit("/logout", {}, form_url="/dashboard")
+    assert _password_step(client, officer).location == "/login/code"
+
+
+def test_admin_resets_a_lost_authenticator(
+    client: Client, app: Any, make_user: Callable[..., User], db: Any
+) -> None:
+    lost, _secret = _enrolled(client, make_user, Role.reviewer)
+    admin = make_user(Role.admin)
+    assert client.login(admin.email).status_code == 302
+    page = client.get(f"/admin/users/{lost.id}")
+    assert "Reset two-factor authentication" in page.text
+    reset = client.submit(
+        f"/admin/users/{lost.id}/reset-two-factor", {}, form_url=f"/admin/users/{lost.id}"
+    )
+    assert reset.status_code == 303
+    db.expire_all()
+    assert db.get(User, lost.id).totp_secret is None
+    actions = db.exec(select(AuditEntry.action).where(AuditEntry.object_id == str(lost.id)))
+    assert "user.two_factor_reset" in list(actions)
+
+    other = app.test_client()
+    assert _password_step(other, lost).location == "/login/enrol"  # sets up a new one
