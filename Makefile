@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 export FLASK_APP := app
 
-.PHONY: setup run test lint typecheck unit bench lock clean
+.PHONY: setup system-packages run test lint typecheck unit bench lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,12 @@ $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-setup: $(STAMP)
+setup: system-packages $(STAMP)
+
+# Debian packages for the PDF packets (fonts, HarfBuzz's subsetter) and the browser tests
+# (Chromium, pdftoppm); apt-get runs only when one of them is missing.
+system-packages:
+	@bash scripts/install-system-packages.sh
 
 run: setup
 	$(BIN)/flask init-db

@@ -1,0 +1,75 @@
+"""A tour of the pages that exist, in a real browser, with and without JavaScript: each
+page screenshotted and checked for accessibility (`Visit.check`)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.support import OFFICER, Visit
+
+pytestmark = pytest.mark.browser
+
+DEMO_TITLE = "Business e-mail compromise of Qatari importer"
+
+
+def test_a_signed_out_user_is_sent_to_the_login_page(either_visit: Visit) -> None:
+    page = either_visit.page
+    either_visit.goto("/rules/")
+    expect(page).to_have_url(re.compile(r"/login\?next=/rules/"))
+    expect(page.get_by_role("heading", name="Log in", level=1)).to_be_visible()
+    either_visit.check("login page")
+    assert either_visit.check_focus_visible()[0] == "Skip to main content"
+
+
+def test_a_wrong_password_is_refused_with_a_message_beside_the_field(either_visit: Visit) -> None:
+    page = either_visit.page
+    either_visit.goto("/login")
+    page.get_by_label("E-mail address").fill(OFFICER)
+    page.get_by_label("Password").fill("not the password")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("alert")).to_contain_text("There is a problem")
+    expect(page.locator(".error-message")).to_contain_text("not right")
+    either_visit.check("login refused")
+
+
+def test_an_officer_tours_the_requests_and_the_rules(either_visit: Visit) -> None:
+    page = either_visit.page
+    either_visit.login(OFFICER)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Requests of Cybercrime Unit, Doha")
+    expect(page.get_by_role("row", name=re.compile(DEMO_TITLE))).to_be_visible()
+    either_visit.check("requests")
+    either_visit.check_focus_visible()
+
+    page.get_by_role("row", name=re.compile(DEMO_TITLE)).get_by_role("link").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(DEMO_TITLE)
+    expect(page.locator(".summary")).to_contain_text("United States")
+    either_visit.check("demo request")
+    either_visit.check_focus_visible()
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Country rules").click()
+    expect(page).to_have_url(re.compile(r"/rules/$"))
+    either_visit.check("rules")
+
+    page.get_by_role("link", name="United States", exact=True).first.click()
+    expect(page).to_have_url(re.compile(r"/rules/US$"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("United States")
+    either_visit.check("rules of the united states")
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Route advisor").click()
+    expect(page.get_by_role("heading", name="Route advisor", level=1)).to_be_visible()
+    either_visit.check("route advisor")
+    page.get_by_label("Requesting state").select_option(label="Qatar")
+    page.get_by_label("Requested state").select_option(label="United States")
+    page.get_by_role("group", name="Measures").get_by_role("checkbox").first.check()
+    page.get_by_role("button", name="Show routes").click()
+    expect(page.get_by_role("heading", name="Routes from Qatar to United States")).to_be_visible()
+    either_visit.check("routes from qatar to the united states")
+
+    either_visit.logout()
+    expect(page.get_by_role("status")).to_contain_text("You have logged out.")
+    either_visit.check("logged out")
+    either_visit.goto("/")
+    expect(page).to_have_url(re.compile(r"/login"))
