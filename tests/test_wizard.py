@@ -10,8 +10,18 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
-from mlat.models import MlaRequest, RequestEvent, RequestStatus, ReviewComment, Role, Unit, User
+from mlat.models import (
+    AuditEntry,
+    MlaRequest,
+    RequestEvent,
+    RequestStatus,
+    ReviewComment,
+    Role,
+    Unit,
+    User,
+)
 from mlat.services.requests import save_content
 from tests.conftest import Client
 from tests.wizard_helpers import (
@@ -379,3 +389,21 @@ def test_changing_the_requested_state_shows_the_route_again(
     assert "The requested state changed: check the legal basis and channel." in response.text
     assert "What United Kingdom requires" in response.text
     assert "UK Central Authority" in response.text
+
+
+def test_opening_a_step_or_the_check_page_is_audited_as_a_consultation(
+    client: Client,
+    login_as: Callable[..., User],
+    make_request: Callable[..., MlaRequest],
+    db: Any,
+) -> None:
+    officer = login_as(Role.officer)
+    draft = make_request(officer)
+    client.get(_url(draft.id, "facts"))
+    client.get(_url(draft.id, "check"))
+    views = db.exec(
+        select(AuditEntry.reason).where(
+            AuditEntry.action == "request.view", AuditEntry.object_id == str(draft.id)
+        )
+    ).all()
+    assert views == ["wizard: facts", "wizard: check"]

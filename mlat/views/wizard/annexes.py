@@ -149,5 +149,7 @@ def download_annex(request_id: int, annex_id: int) -> Response:
         download_name=annex.filename,
         max_age=0,
     )
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; sandbox; frame-ancestors 'none'"
+    )
     return response

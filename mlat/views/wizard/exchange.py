@@ -24,7 +24,7 @@ def export(request_id: int) -> Response | BaseResponse:
     except ServiceError as exc:
         flash(exc.translated(_), "error")
         return redirect(url_for("requests.show", request_id=request_id))
-    audit("request.export", object_type="request", object_id=request_id)
+    audit("request.export", object_type="request", object_id=request_id, reason="JSON export")
     get_session().commit()
     response = Response(body, mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="{mla_request.reference}.json"'

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from forms.wizard import STEP_FORMS, StepContext, StepForm
 from forms.wizard.base import add_error, flat_errors, parse_row_action, without_row
-from mlat.auth import role_required, the_user
+from mlat.auth import audit, role_required, the_user
 from mlat.db import get_session
 from mlat.models import Role
 from mlat.rules.loader import rulebook
@@ -106,7 +106,9 @@ def step(request_id: int, step: str) -> str | Response | tuple[str, int]:
         form = form_class(data=form_class.initial(ctx))
         form.version.data = str(mla_request.version)
         form.prepare(ctx)
-        return _render(ctx, form, step)
+        page = _render(ctx, form, step)
+        _audit_view(mla_request.id, step)
+        return page
     action = parse_row_action(request.form.get("rows", ""), form_class.repeatable)
     if action is not None:
         return _edit_rows(ctx, form_class, step, action)
@@ -223,11 +225,19 @@ def _value_labels() -> dict[str, dict[str, Any]]:
     }
 
 
+def _audit_view(request_id: int | None, step: str) -> None:
+    """Showing a request's content is a consultation: audit it like the request page."""
+    audit("request.view", object_type="request", object_id=request_id, reason=f"wizard: {step}")
+    get_session().commit()
+
+
 def review(request_id: int) -> str | Response | tuple[str, int]:
     """Step 8: the whole request on one page with every finding beside its part."""
     mla_request = editable(request_id)
     if isinstance(mla_request, Response):
         return mla_request
+    if request.method == "GET":
+        _audit_view(mla_request.id, "check")
     ctx = step_context(mla_request)
     findings = findings_of(ctx.document, ctx.today)
     comments = comments_of(mla_request)
