@@ -32,7 +32,7 @@ class AuditFilterForm(FlaskForm):  # type: ignore[misc]
     object_id = StringField(_l("Object"), validators=[Optional(), Length(max=64)])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
-    before_seq = IntegerField(validators=[Optional(), NumberRange(min=1)])
+    before_seq = IntegerField(validators=[Optional(), NumberRange(min=1, max=2**63 - 1)])
 
     def validate_date_to(self, field: Field) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:

@@ -3,6 +3,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from mlat.models import Role, User
 from mlat.services.users import set_password
 from tests.conftest import PASSWORD, Client
@@ -88,11 +90,16 @@ def test_login_returns_to_the_page_asked_for(
     assert response.location == "/requests/new"
 
 
-def test_login_does_not_redirect_off_site(client: Client, make_user: Callable[..., User]) -> None:
+@pytest.mark.parametrize(
+    "target",
+    ["//evil.example/", "/%5Cevil.example/", "/%09/evil.example/", "https://evil.example/"],
+    ids=["scheme-relative", "backslash", "tab", "absolute"],
+)
+def test_login_does_not_redirect_off_site(
+    client: Client, make_user: Callable[..., User], target: str
+) -> None:
     user = make_user(Role.officer)
-    response = client.submit(
-        "/login?next=//evil.example/", {"email": user.email, "password": PASSWORD}
-    )
+    response = client.submit(f"/login?next={target}", {"email": user.email, "password": PASSWORD})
     assert response.location == "/"
 
 

@@ -205,7 +205,7 @@ def parse_row_action(value: str, allowed: tuple[str, ...]) -> tuple[str, str, in
     parts = value.split(":")
     if len(parts) == 2 and parts[0] == "add" and parts[1] in allowed:
         return "add", parts[1], -1
-    if len(parts) == 3 and parts[0] == "remove" and parts[1] in allowed and parts[2].isdigit():
+    if len(parts) == 3 and parts[0] == "remove" and parts[1] in allowed and parts[2].isdecimal():
         return "remove", parts[1], int(parts[2])
     return None
 

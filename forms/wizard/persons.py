@@ -242,7 +242,7 @@ def _relink(content: dict[str, Any], kept: list[IdentifierRow]) -> list[Any]:
     moved: dict[int, int] = {}
     for new_index, row in enumerate(kept):
         origin = (row.origin.data or "").strip()
-        if origin.isdigit() and int(origin) < old_count and int(origin) not in moved:
+        if origin.isdecimal() and int(origin) < old_count and int(origin) not in moved:
             moved[int(origin)] = new_index
     measures = copy.deepcopy(content.get("measures") or [])
     for measure in measures:

@@ -43,9 +43,28 @@ def read_document(data: bytes) -> dict[str, Any]:
             N_("The file is not valid JSON."),
             [("", f"line {exc.lineno}, column {exc.colno}: {exc.msg}")],
         ) from None
+    except RecursionError:
+        raise InvalidContent(N_("The file's JSON is nested too deeply to be a request.")) from None
     if not isinstance(value, dict):
         raise InvalidContent(N_("The file holds JSON, but not a request (an object)."))
+    if _holds_nul(value):
+        raise InvalidContent(N_("The file holds a NUL character, which no request can contain."))
     return value
+
+
+def _holds_nul(value: Any) -> bool:
+    """Whether a NUL character is anywhere in the JSON value: PostgreSQL cannot store it.
+    (A loop, not recursion: the value may be nested as deeply as the parser allowed.)"""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str) and "\x00" in item:
+            return True
+        if isinstance(item, dict):
+            pending += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            pending += item
+    return False
 
 
 def import_request(

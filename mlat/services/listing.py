@@ -117,12 +117,17 @@ def day_bounds(
     except (KeyError, ValueError):
         zone = dt.UTC
 
-    def start(day: dt.date) -> dt.datetime:
-        return dt.datetime.combine(day, dt.time(), zone).astimezone(dt.UTC)
+    def start(day: dt.date, later: int = 0) -> dt.datetime | None:
+        """The day's first instant, ``later`` days on; None (no bound) past the calendar."""
+        try:
+            moved = day + dt.timedelta(days=later)
+            return dt.datetime.combine(moved, dt.time(), zone).astimezone(dt.UTC)
+        except OverflowError:
+            return None
 
     return (
         start(date_from) if date_from else None,
-        start(date_to + dt.timedelta(days=1)) if date_to else None,
+        start(date_to, later=1) if date_to else None,
     )
 
 
@@ -186,12 +191,13 @@ class Cursor:
         try:
             padded = token + "=" * (-len(token) % 4)
             sort, descending, key, id_, backwards = json.loads(base64.urlsafe_b64decode(padded))
-            if sort not in SORT_COLUMNS or not isinstance(id_, int) or not isinstance(key, str):
+            valid_id = isinstance(id_, int) and 0 <= id_ < 2**63  # what the database holds
+            if sort not in SORT_COLUMNS or not valid_id or not isinstance(key, str):
                 raise ValueError(sort)
             if sort in DATETIME_SORTS:
                 dt.datetime.fromisoformat(key)
             return cls(sort, bool(descending), key, id_, bool(backwards))
-        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        except (ValueError, TypeError, binascii.Error, UnicodeDecodeError, RecursionError):
             raise InvalidCursor(N_("The page link is not valid; showing the first page.")) from None
 
     def key_value(self) -> Any:

@@ -19,8 +19,16 @@ bp = Blueprint("auth", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so the login page cannot be used to redirect elsewhere."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    """Only same-site paths, so the login page cannot be used to redirect elsewhere.
+    Browsers read a backslash as a slash and drop tabs and line breaks, so "/\\evil" and
+    "/\\t/evil" lead off the site; control characters cannot go in a header at all."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+    ):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target

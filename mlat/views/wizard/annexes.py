@@ -118,8 +118,8 @@ def remove_annex(request_id: int) -> Response:
             request=mla_request,
             editor=the_user(),
             expected_version=expected_version(form.version.data),
-            position=int(position) if position.isdigit() else None,
-            annex_id=int(annex_id) if annex_id.isdigit() else None,
+            position=int(position) if position.isdecimal() else None,
+            annex_id=int(annex_id) if annex_id.isdecimal() else None,
             client_addr=client_addr(),
         )
     except ServiceError as exc:
