@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 export FLASK_APP := app
 
-.PHONY: setup system-packages run test lint typecheck unit bench lock clean
+.PHONY: setup system-packages run serve test lint typecheck unit bench bench-tools lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,12 @@ run: setup
 	$(BIN)/flask seed-demo
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
+# Production-style: gunicorn with gunicorn.conf.py on 127.0.0.1:8000 (MLAT_BIND, MLAT_WORKERS,
+# ...; docs/deploy.md). Without MLAT_REDIS_URL, packet jobs run in threads of each worker.
+serve: setup
+	$(BIN)/flask init-db
+	$(BIN)/gunicorn --config gunicorn.conf.py
+
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -38,8 +44,14 @@ unit: setup
 
 test: lint typecheck unit
 
-bench: setup
+# The full run takes about 20 minutes; BENCH_QUICK=1 make bench, or `python -m bench --help`.
+bench: setup bench-tools
 	$(BIN)/python -m bench
+
+# wrk, the HTTP load generator the page benchmarks use (Debian's package), when missing.
+bench-tools:
+	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get update -qq && apt-get install -y -qq wrk; } \
+		|| echo "wrk is missing (apt-get install wrk): the page benchmarks use a slower client" >&2
 
 # Re-pin every dependency after changing pyproject.toml.
 lock:

@@ -1,10 +1,12 @@
 """Packet speed: rendering a typical 10-page packet, against a plain WeasyPrint render of
-the same HTML, and serving a stored packet from the database.
+the same HTML and against headless Chromium printing it (``bench.chromium``); a render
+as a job in the sandbox (fork server, limits); serving a stored packet from the database.
 
 The typical packet is the QA-to-US example request (cover letter, request, signature,
 annex index) with a 3-page PDF annex appended and a text annex attached. The baseline is
 WeasyPrint on the same HTML with neither the stylesheet nor PDF/A nor annex placement.
-Peak memory is what tracemalloc sees (Python allocations, not Pango's own).
+Peak memory: what tracemalloc sees (Python allocations only), and the peak resident size
+of a fresh process that renders one packet (everything, Pango and fonts included).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import multiprocessing
+import resource
 import secrets
 import statistics
 import tempfile
@@ -25,12 +29,14 @@ from pypdf import PdfReader
 from sqlmodel import Session
 from weasyprint import HTML  # type: ignore[import-untyped]
 
+from bench import chromium
 from mlat.db import make_engine
+from mlat.jobs.sandbox import Limits, render_isolated
 from mlat.migrate import upgrade
 from mlat.models import RequestStatus, Role, utcnow
 from mlat.packets.annexes import annex_page_counts
 from mlat.packets.build import AnnexInput, Issuer, Record, packet_values
-from mlat.packets.render import html_to_pdf, packet_html, render_packet
+from mlat.packets.render import STYLESHEET, html_to_pdf, packet_html, render_packet
 from mlat.packets.values import AnnexFile, PacketValues
 from mlat.request_format import RequestDocument
 from mlat.rules.loader import rulebook
@@ -122,22 +128,50 @@ def stored_packet_serving(rounds: int) -> dict[str, float]:
         return result
 
 
+def _render_once_and_report(queue: Any) -> None:
+    loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # Python, WeasyPrint, mlat
+    render_packet(typical_values(), internal=False)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    queue.put((loaded / 1024, after / 1024))
+
+
+def process_peak_rss_mb() -> dict[str, float]:
+    """Peak resident size of a fresh (spawned) process once its modules are loaded, and
+    after it made the typical packet's values (their annex is a WeasyPrint render too) and
+    rendered the packet."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_render_once_and_report, args=(queue,))
+    child.start()
+    before, after = queue.get(timeout=300)
+    child.join()
+    queue.close()
+    return {"process_peak_rss_mb": round(after, 1), "loaded_rss_mb": round(before, 1)}
+
+
 def run(rounds: int = 7) -> dict[str, Any]:
     values = typical_values()
     html = packet_html(values, internal=False, annex_pages=annex_page_counts(values.annexes))
     pdf = render_packet(values, internal=False)  # warm up: fonts, stylesheet, templates
     HTML(string=html).write_pdf()
+    limits = Limits(seconds=120, memory_mb=1024)
+    render_isolated(values, internal=False, limits=limits)  # starts the fork server
     return {
         "pages": len(PdfReader(io.BytesIO(pdf)).pages),
         "bytes": len(pdf),
         "packet": {
             **timed(lambda: render_packet(values, internal=False), rounds),
             "peak_mb": peak_memory_mb(lambda: render_packet(values, internal=False)),
+            **process_peak_rss_mb(),
         },
+        "packet_in_job_sandbox": timed(
+            lambda: render_isolated(values, internal=False, limits=limits), rounds
+        ),
         "baseline_plain_html": {
             **timed(lambda: HTML(string=html).write_pdf(), rounds),
             "peak_mb": peak_memory_mb(lambda: HTML(string=html).write_pdf()),
         },
+        "chromium": chromium.run(html, STYLESHEET.read_text(), lambda f: timed(f, rounds)),
         "stored_packet_read": stored_packet_serving(rounds * 5),
     }
 

@@ -6,6 +6,7 @@ from flask import Flask, Response, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response as BaseResponse
 
 from mlat.config import PROJECT_ROOT, Config, config_from_env
@@ -18,6 +19,7 @@ PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.code", "auth.enrol", "static",
 
 def create_app(config: Config | None = None) -> Flask:
     from mlat import auth, cli, db, i18n, views
+    from mlat.jobs import queues
 
     config = config or config_from_env()
     app = Flask(
@@ -28,6 +30,12 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_mapping(config.flask_settings())
     app.config["MLAT"] = config
     app.extensions["mlat_engine"] = db.make_engine(config.database_url)
+    queues.init_app(app)
+    if config.proxy_fix:  # behind that many reverse proxies (docs/deploy.md)
+        hops = config.proxy_fix
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops
+        )
 
     csrf.init_app(app)
     auth.login_manager.init_app(app)

@@ -6,6 +6,7 @@ import click
 from flask import Flask, current_app
 
 from mlat.db import get_session
+from mlat.jobs.cli import worker_command
 from mlat.models import Role
 from mlat.packets.cli import packet_command
 from mlat.rules.cli import rules_group, validate_command
@@ -23,6 +24,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(audit_group)
     app.cli.add_command(notify_group)
     app.cli.add_command(backup_command)
+    app.cli.add_command(worker_command)
 
 
 @click.command("init-db")

@@ -25,6 +25,21 @@ class SmtpSettings:
 
 
 @dataclass(frozen=True)
+class JobSettings:
+    """How packet renders run off the request path (``mlat.jobs``)."""
+
+    queue_name: str = "mlat-packets"
+    """the RQ queue, when ``Config.redis_url`` is set"""
+    threads: int = 1
+    """local worker threads in each app process without Redis; 0 (and any app with
+    ``Config.testing``) leaves jobs queued until run by hand"""
+    timeout_seconds: float = 60.0
+    """a render taking longer is stopped and the job fails with a message"""
+    memory_mb: int = 1024
+    """address space a render may use; past it the render fails with a message"""
+
+
+@dataclass(frozen=True)
 class Config:
     database_url: str
     secret_key: str
@@ -34,6 +49,11 @@ class Config:
     secure_cookies: bool = False
     smtp: SmtpSettings | None = None
     base_url: str = "http://127.0.0.1:5000"
+    redis_url: str = ""
+    """RQ on this Redis runs packet jobs (``flask worker``); empty: a local worker thread"""
+    jobs: JobSettings = field(default_factory=JobSettings)
+    proxy_fix: int = 0
+    """trust X-Forwarded-For/-Proto/-Host/-Prefix from this many reverse proxies"""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def flask_settings(self) -> dict[str, Any]:
@@ -81,6 +101,19 @@ def config_from_env() -> Config:
         secure_cookies=os.environ.get("MLAT_SECURE_COOKIES", "0") == "1",
         smtp=_smtp_settings(),
         base_url=os.environ.get("MLAT_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        redis_url=os.environ.get("MLAT_REDIS_URL", ""),
+        jobs=_job_settings(),
+        proxy_fix=int(os.environ.get("MLAT_PROXY_FIX", "0")),
+    )
+
+
+def _job_settings() -> JobSettings:
+    default = JobSettings()
+    return JobSettings(
+        queue_name=os.environ.get("MLAT_JOB_QUEUE", default.queue_name),
+        threads=int(os.environ.get("MLAT_JOB_THREADS", str(default.threads))),
+        timeout_seconds=float(os.environ.get("MLAT_RENDER_TIMEOUT", str(default.timeout_seconds))),
+        memory_mb=int(os.environ.get("MLAT_RENDER_MEMORY_MB", str(default.memory_mb))),
     )
 
 

@@ -302,3 +302,41 @@ class AuditEntry(SQLModel, table=True):
     client_addr: str = Field(default="", max_length=64)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
+
+
+class PacketJobStatus(StrEnum):
+    pending = "pending"
+    running = "running"
+    done = "done"
+    failed = "failed"
+
+
+class PacketJob(SQLModel, table=True):
+    """A packet render off the request path (``mlat.jobs``): one row per request and kind
+    (the signed packet, a draft, the internal copy), reused for each new render.
+
+    The row is the arbiter between workers and app instances: a worker starts a render
+    only by moving the row from pending to running with a fresh ``token``, and keeps the
+    result only while the row still carries that token.
+    """
+
+    __tablename__ = "packet_job"
+    __table_args__ = (UniqueConstraint("request_id", "kind", name="uq_packet_job_request_kind"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="mla_request.id", ondelete="CASCADE")
+    kind: str = Field(max_length=16, description="signed, draft or internal")
+    basis: str = Field(
+        default="", max_length=64, description="what is rendered: request version (and day)"
+    )
+    status: PacketJobStatus = Field(default=PacketJobStatus.pending, sa_type=String(16))
+    token: str = Field(default="", max_length=32, description="the current attempt's token")
+    attempts: int = Field(default=0)
+    error: str = Field(default="", max_length=500, description="why the last attempt failed")
+    file_id: int | None = Field(
+        default=None, foreign_key="stored_file.id", description="a draft's or copy's bytes"
+    )
+    requested_by: int | None = Field(default=None, foreign_key="user.id")
+    queued_at: dt.datetime = Field(default_factory=utcnow)
+    started_at: dt.datetime | None = Field(default=None)
+    finished_at: dt.datetime | None = Field(default=None)

@@ -1,10 +1,11 @@
-"""Downloading packets: who may, what they get, the audit trail, the request page partial
-and the ``packet`` command."""
+"""The packet on the request page: asking for a render, its progress, downloading the
+result; who may, the audit trail, and the ``packet`` command."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,18 @@ import pytest
 from flask import Flask, render_template
 from sqlmodel import select
 
-from mlat.models import AuditEntry, MlaRequest, RequestStatus, Role, Unit, User, utcnow
+from mlat.jobs.queues import ManualQueue
+from mlat.models import AuditEntry, MlaRequest, PacketJob, RequestStatus, Role, Unit, User, utcnow
 from mlat.services import packets as svc
+from tests.packet_jobs import manual_queue, sign
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 SAMPLE = EXAMPLES / "qa-to-us-stored-content.json"
+
+
+@pytest.fixture
+def jobs(app: Flask) -> ManualQueue:
+    return manual_queue(app)
 
 
 @pytest.fixture
@@ -35,54 +43,134 @@ def url(request: MlaRequest, **query: str) -> str:
     return f"/requests/{request.id}/packet.pdf{suffix}"
 
 
-def downloads(db: Any, request: MlaRequest) -> list[AuditEntry]:
+def page(client: Any, request: MlaRequest) -> str:
+    response = client.get(f"/requests/{request.id}")
+    assert response.status_code == 200
+    text: str = response.text
+    return text
+
+
+def packet_box(client: Any, request: MlaRequest) -> str:
+    match = re.search(r'<section class="packet-download".*?</section>', page(client, request), re.S)
+    assert match, "the request page has no packet box"
+    return match.group(0)
+
+
+def prepare(client: Any, request: MlaRequest, kind: str) -> Any:
+    return client.submit(
+        f"/requests/{request.id}/packet/prepare", {"kind": kind}, form_url=f"/requests/{request.id}"
+    )
+
+
+def downloads(db: Any, request: MlaRequest, action: str = "packet.download") -> list[AuditEntry]:
     db.expire_all()
     return list(
         db.exec(
             select(AuditEntry).where(
-                AuditEntry.action == "packet.download", AuditEntry.object_id == str(request.id)
+                AuditEntry.action == action, AuditEntry.object_id == str(request.id)
             )
         )
     )
 
 
-def sign(db: Any, request: MlaRequest) -> None:
-    request.status = RequestStatus.signed
-    request.signed_at = utcnow()
-    db.add(request)
-    db.commit()
-
-
-def test_the_owner_downloads_a_draft_as_an_attachment(
-    client: Any, db: Any, owner: User, mla_request: MlaRequest
+def test_a_draft_is_prepared_off_the_request_path_then_downloaded(
+    client: Any, db: Any, jobs: ManualQueue, owner: User, mla_request: MlaRequest
 ) -> None:
     client.login(owner.email)
+    assert "Prepare a draft of the packet (PDF)" in packet_box(client, mla_request)
+    response = prepare(client, mla_request, "draft")
+    assert response.status_code == 303
+    assert response.location.endswith(f"/requests/{mla_request.id}#packet-heading")
+    assert len(jobs.queued) == 1  # queued, not rendered: nothing waited for WeasyPrint
+    box = packet_box(client, mla_request)
+    assert "A draft of the packet is being prepared." in box and ">Refresh</a>" in box
+    assert "data-pending" in box and "/static/packet.js" in page(client, mla_request)
+    assert jobs.run_all() == ["done"]
+    box = packet_box(client, mla_request)
+    assert "Download the draft of the packet (PDF)" in box and "data-pending" not in box
     response = client.get(url(mla_request))
-    assert response.status_code == 200
-    assert response.mimetype == "application/pdf"
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF-")
     disposition = response.headers["Content-Disposition"]
     assert disposition.startswith("attachment") and f"{mla_request.reference}.pdf" in disposition
     (entry,) = downloads(db, mla_request)
     assert entry.user_id == owner.id and entry.outcome == "success"
-    assert "draft render" in entry.reason
+    assert entry.reason == f"draft render, sha256 {hashlib.sha256(response.data).hexdigest()}"
+
+
+def test_asking_twice_queues_one_render(
+    client: Any, jobs: ManualQueue, owner: User, mla_request: MlaRequest
+) -> None:
+    client.login(owner.email)
+    prepare(client, mla_request, "draft")
+    prepare(client, mla_request, "draft")
+    assert len(jobs.queued) == 1
+    assert jobs.run_all() == ["done"]
+    prepare(client, mla_request, "draft")  # ready, and the request is unchanged
+    assert jobs.queued == []
+
+
+def test_a_draft_of_an_older_version_is_not_served(
+    client: Any, db: Any, jobs: ManualQueue, owner: User, mla_request: MlaRequest
+) -> None:
+    client.login(owner.email)
+    prepare(client, mla_request, "draft")
+    jobs.run_all()
+    mla_request.version += 1  # as any save does
+    db.add(mla_request)
+    db.commit()
+    assert "Prepare a draft of the packet (PDF)" in packet_box(client, mla_request)
+    response = client.get(url(mla_request))
+    assert response.status_code == 303 and response.location.endswith("#packet-heading")
+    assert "This copy of the packet is not ready." in page(client, mla_request)
+    assert downloads(db, mla_request) == []
+
+
+def test_the_status_box_is_served_alone_for_the_script(
+    client: Any, jobs: ManualQueue, owner: User, mla_request: MlaRequest
+) -> None:
+    client.login(owner.email)
+    prepare(client, mla_request, "internal")
+    response = client.get(f"/requests/{mla_request.id}/packet")
+    assert response.status_code == 200
+    assert response.text.lstrip().startswith("<section") and "<html" not in response.text
+    assert "The internal copy is being prepared." in response.text
+    jobs.run_all()
+    assert (
+        "Download the internal copy with the rule check (PDF)"
+        in client.get(f"/requests/{mla_request.id}/packet").text
+    )
 
 
 @pytest.mark.parametrize("role", [Role.reviewer, Role.prosecutor])
-def test_reviewers_and_prosecutors_of_the_unit_may_download(
-    client: Any, login_as: Callable[..., User], mla_request: MlaRequest, role: Role
+def test_reviewers_and_prosecutors_of_the_unit_may_prepare_and_download(
+    client: Any,
+    jobs: ManualQueue,
+    login_as: Callable[..., User],
+    mla_request: MlaRequest,
+    role: Role,
 ) -> None:
     login_as(role)
+    assert prepare(client, mla_request, "draft").status_code == 303
+    jobs.run_all()
     assert client.get(url(mla_request)).status_code == 200
 
 
 def test_another_officer_of_the_unit_is_refused_and_it_is_recorded(
-    client: Any, db: Any, login_as: Callable[..., User], mla_request: MlaRequest
+    client: Any,
+    db: Any,
+    jobs: ManualQueue,
+    login_as: Callable[..., User],
+    mla_request: MlaRequest,
 ) -> None:
     other = login_as(Role.officer)
     assert client.get(url(mla_request)).status_code == 403
+    assert client.get(f"/requests/{mla_request.id}/packet").status_code == 403
+    assert prepare(client, mla_request, "draft").status_code == 403
+    assert jobs.queued == []
     (entry,) = downloads(db, mla_request)
     assert entry.user_id == other.id and entry.outcome == "denied"
+    assert len(downloads(db, mla_request, "packet.prepare")) == 1
 
 
 def test_another_unit_does_not_see_the_request(
@@ -93,52 +181,62 @@ def test_another_unit_does_not_see_the_request(
 ) -> None:
     login_as(Role.prosecutor, unit_=make_unit(name="Lagos unit", code="LOS", state="NG"))
     assert client.get(url(mla_request)).status_code == 404
+    assert client.get(f"/requests/{mla_request.id}/packet").status_code == 404
+    assert prepare(client, mla_request, "draft").status_code == 404
 
 
-def test_a_signed_packet_is_served_unchanged_and_matches_its_digest(
-    client: Any, db: Any, login_as: Callable[..., User], mla_request: MlaRequest
+def test_an_unknown_kind_is_refused_with_a_message(
+    client: Any, jobs: ManualQueue, owner: User, mla_request: MlaRequest
 ) -> None:
-    sign(db, mla_request)
-    login_as(Role.prosecutor)
-    first = client.get(url(mla_request)).data
-    second = client.get(url(mla_request)).data
-    assert first == second
+    client.login(owner.email)
+    prepare(client, mla_request, "everything")
+    assert "There is no such copy of the packet." in page(client, mla_request)
+    assert jobs.queued == []
+
+
+def test_signing_shows_the_packet_pending_then_the_stored_packet(
+    client: Any,
+    db: Any,
+    jobs: ManualQueue,
+    make_user: Callable[..., User],
+    mla_request: MlaRequest,
+) -> None:
+    prosecutor = make_user(Role.prosecutor)
+    client.login(prosecutor.email)
+    sign(db, mla_request, prosecutor)
+    box = packet_box(client, mla_request)
+    assert "The signed packet is being prepared." in box and "SHA-256" not in box
+    assert client.get(url(mla_request)).status_code == 303
+    assert jobs.run_all() == ["done"]
+    box = packet_box(client, mla_request)
     found = svc.stored_packet(session=db, request=mla_request)
     assert found is not None
-    assert hashlib.sha256(first).hexdigest() == found[1].sha256
+    assert "Download the signed packet (PDF)" in box and found[1].sha256 in box
+    assert f'href="/requests/{mla_request.id}/packet.pdf"' in box
+    first, second = client.get(url(mla_request)).data, client.get(url(mla_request)).data
+    assert first == second and hashlib.sha256(first).hexdigest() == found[1].sha256
     entries = downloads(db, mla_request)
     assert [e.reason for e in entries] == [f"stored packet, sha256 {found[1].sha256}"] * 2
 
 
-def test_the_internal_copy_is_a_fresh_render_with_the_rule_check(
-    client: Any, login_as: Callable[..., User], mla_request: MlaRequest
+def test_a_failed_render_says_why_and_offers_to_try_again(
+    client: Any, db: Any, app: Flask, owner: User, mla_request: MlaRequest
 ) -> None:
-    login_as(Role.reviewer)
-    response = client.get(url(mla_request, copy="internal"))
-    assert response.status_code == 200
-    assert f"{mla_request.reference}-internal.pdf" in response.headers["Content-Disposition"]
-    assert b"%PDF-" in response.data[:8]
+    from mlat.jobs.sandbox import Limits
 
-
-def test_the_request_page_partial_shows_the_stored_digest(
-    app: Flask, client: Any, db: Any, login_as: Callable[..., User], mla_request: MlaRequest
-) -> None:
-    login_as(Role.prosecutor)
-    with client:
-        client.get("/")
-        before = render_template("packet/_download.html", mla_request=mla_request)
-        assert "Download a draft of the packet (PDF)" in before
-        assert "SHA-256" not in before
-    sign(db, mla_request)
-    client.get(url(mla_request))
-    digest = svc.stored_packet(session=db, request=mla_request)
-    assert digest is not None
-    with client:
-        client.get("/")
-        after = render_template("packet/_download.html", mla_request=mla_request)
-    assert "Download the signed packet (PDF)" in after
-    assert digest[1].sha256 in after
-    assert f'href="/requests/{mla_request.id}/packet.pdf"' in after
+    slow = manual_queue(app, Limits(seconds=0.001, memory_mb=1024))
+    client.login(owner.email)
+    prepare(client, mla_request, "draft")
+    assert slow.run_all() == ["failed"]
+    box = packet_box(client, mla_request)
+    assert "Rendering the packet took longer than the time limit." in box
+    assert ">Try again</button>" in box
+    jobs = manual_queue(app)
+    prepare(client, mla_request, "draft")
+    assert jobs.run_all() == ["done"]
+    assert "Download the draft of the packet (PDF)" in packet_box(client, mla_request)
+    (job,) = db.exec(select(PacketJob)).all()
+    assert job.attempts == 2
 
 
 def test_the_partial_offers_nothing_to_who_may_not_download(
@@ -158,7 +256,9 @@ def test_the_packet_command_writes_the_packet(
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF-")
     assert "draft render" in result.output
-    sign(db, mla_request)
+    mla_request.status, mla_request.signed_at = RequestStatus.signed, utcnow()
+    db.add(mla_request)
+    db.commit()
     result = runner.invoke(args=["packet", mla_request.reference, "--out", str(out)])
     assert result.exit_code == 0, result.output
     found = svc.stored_packet(session=db, request=mla_request)

@@ -1,9 +1,9 @@
-"""Request packets: draft renders on demand, and the signed packet stored once, unchanged.
+"""Request packets: their values, the signed packet kept once and served unchanged.
 
-A request's signed packet is rendered once (at signing, or at the first download after
-it), stored with its SHA-256 digest as a ``StoredFile`` linked by a ``Packet`` row, and
-every later download serves exactly those bytes. Drafts and internal copies are rendered
-fresh each time and never stored.
+The signed packet is stored once, as a ``StoredFile`` with its SHA-256 linked by a
+``Packet`` row, and served unchanged ever after. Web requests never render: they ask
+for renders through ``mlat.services.packet_jobs``, done by a worker (``mlat.jobs``).
+``packet_bytes`` renders in the caller's process, for the command line only.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from mlat.services.validation import request_document
 MEDIA_TYPE = "application/pdf"
 
 
-def _unit(session: Session, request: MlaRequest) -> Unit:
+def unit_of(session: Session, request: MlaRequest) -> Unit:
     unit = session.get(Unit, request.unit_id)
     assert unit is not None
     return unit
@@ -60,7 +60,7 @@ def packet_values_for(
     *, session: Session, request: MlaRequest, internal: bool, now: dt.datetime | None = None
 ) -> PacketValues:
     """The plain values a packet of the request is rendered from."""
-    unit = _unit(session, request)
+    unit = unit_of(session, request)
     now = now or utcnow()
     document = request_document(request=request, unit=unit)
     book = rulebook()
@@ -97,25 +97,34 @@ def stored_packet(*, session: Session, request: MlaRequest) -> tuple[Packet, Sto
     return (row[0], row[1]) if row else None
 
 
-def store_signed_packet(*, session: Session, request: MlaRequest) -> Packet:
-    """Render the signed request's packet once and keep its bytes; refuse a second time."""
+def store_file(session: Session, pdf: bytes) -> StoredFile:
+    """Keep PDF bytes as a stored file (flushed, not committed)."""
+    stored = StoredFile(sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf),
+                        media_type=MEDIA_TYPE)  # fmt: skip
+    session.add(stored)
+    session.flush()
+    assert stored.id is not None
+    session.add(FileContent(file_id=stored.id, data=pdf))
+    return stored
+
+
+def store_signed_packet(
+    *, session: Session, request: MlaRequest, pdf: bytes | None = None
+) -> Packet:
+    """Keep the signed request's packet (``pdf``, rendered by a job; rendered here when
+    not given, for the command line) once; refuse a second time."""
     if request.signed_at is None:
         raise ServiceError(N_("Only a signed request's packet is stored."))
     if stored_packet(session=session, request=request) is not None:
         raise Conflict(N_("The packet of this request is already stored."))
-    pdf = render_packet(
-        packet_values_for(session=session, request=request, internal=False), internal=False
-    )
+    if pdf is None:
+        values = packet_values_for(session=session, request=request, internal=False)
+        pdf = render_packet(values, internal=False)
     assert request.id is not None
     try:
         with session.begin_nested():
-            stored = StoredFile(
-                sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf), media_type=MEDIA_TYPE
-            )
-            session.add(stored)
-            session.flush()
+            stored = store_file(session, pdf)
             assert stored.id is not None
-            session.add(FileContent(file_id=stored.id, data=pdf))
             packet = Packet(request_id=request.id, file_id=stored.id)
             session.add(packet)
             session.flush()
@@ -131,8 +140,9 @@ def stored_bytes(*, session: Session, packet: Packet) -> bytes:
 
 
 def packet_bytes(*, session: Session, request: MlaRequest, internal: bool = False) -> bytes:
-    """What a download serves: the stored bytes of a signed request (stored now if the
-    packet was not yet kept), else a fresh draft render. The internal copy is always fresh."""
+    """For the command line, which may wait: the stored bytes of a signed request (stored
+    now if not yet kept), else a fresh draft render; the internal copy is always fresh.
+    Web requests use ``request_render`` and ``ready_bytes`` instead."""
     if internal:
         return render_draft(session=session, request=request, internal=True)
     found = stored_packet(session=session, request=request)

@@ -37,7 +37,7 @@ from mlat.services import (
     ServiceError,
     audit,
     notifications,
-    packets,
+    packet_jobs,
 )
 from mlat.services.validation import validate_request
 from mlat.workflow import BY_ACTION, Transition
@@ -185,8 +185,10 @@ def transition(
         raise Conflict(CHANGED_MEANWHILE)
     session.refresh(request)
     if step.action == "sign":
-        # The signed packet is rendered once, now, and served unchanged ever after.
-        packets.store_signed_packet(session=session, request=request)
+        # The signed packet is rendered once, by a job queued when this commits, and
+        # served unchanged ever after.
+        packet_jobs.request_render(session=session, request=request,
+                                   kind=packet_jobs.SIGNED, user=actor)  # fmt: skip
     event = _write_history(session, request, actor, step, from_status, inputs)
     notifications.after_transition(session=session, request=request, action=step.action,
                                    actor=actor)  # fmt: skip

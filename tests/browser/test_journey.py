@@ -296,8 +296,15 @@ def prosecutor_signs_and_downloads(visit: Visit, request_path: str) -> Path:
     assert visit.status() == "Signed"
     packet = page.get_by_role("region", name="Request packet")
     visit.check("signed")
+    ready = packet.get_by_role("link", name="Download the signed packet (PDF)")
+    for _ in range(60):  # rendered by a job: packet.js swaps the link in; without
+        if ready.count():  # JavaScript, the box's Refresh link reloads the page
+            break
+        if not visit.javascript:
+            packet.get_by_role("link", name="Refresh").click()
+        page.wait_for_timeout(500)
     with page.expect_download() as download_info:
-        packet.get_by_role("link", name="Download the signed packet (PDF)").click()
+        ready.click()
     download = download_info.value
     assert download.failure() is None, download.failure()
     assert download.suggested_filename.endswith(".pdf"), download.suggested_filename

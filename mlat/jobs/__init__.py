@@ -1,0 +1,10 @@
+"""Packet renders off the request path.
+
+A render is asked for by a service (``mlat.services.packets.request_render``), which
+records it as a ``PacketJob`` row in the caller's transaction and has it queued once that
+transaction commits (``dispatch``). A queue (``queues``) hands the job's id to a worker:
+RQ on Redis when ``MLAT_REDIS_URL`` is set (``flask --app app worker``), else threads in
+the app process. The worker (``runner``) claims the row, renders in a child process
+limited in time and memory (``sandbox``), and keeps the result only while its claim
+holds, so that a job queued twice, or by two instances, is rendered once.
+"""

@@ -1,0 +1,158 @@
+"""Where queued packet jobs go: RQ on Redis, or worker threads in the app process.
+
+``init_app`` picks one from the configuration and registers it for the app's engine
+(``dispatch``). The local queue suits one app process or one machine: a job waits in
+the memory of the process that queued it (and in its database row, which a restarted
+worker finds again). Several machines share one Redis and run ``flask worker``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine
+
+from mlat.config import Config, config_from_env
+from mlat.db import make_engine
+from mlat.jobs import dispatch
+from mlat.jobs.runner import run_packet_job
+from mlat.jobs.sandbox import Limits
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from redis import Redis
+    from rq import Queue
+
+log = logging.getLogger(__name__)
+
+RQ_TASK = "mlat.jobs.queues.render_job"
+RQ_MARGIN_SECONDS = 60
+"""RQ stops a job this long after the render's own limit: loading and storing included"""
+
+
+def limits_of(config: Config) -> Limits:
+    return Limits(seconds=config.jobs.timeout_seconds, memory_mb=config.jobs.memory_mb)
+
+
+def stuck_after(config: Config) -> dt.timedelta:
+    """How long a job may stay queued or running before it counts as lost."""
+    return max(dt.timedelta(minutes=10), dt.timedelta(seconds=3 * config.jobs.timeout_seconds))
+
+
+class LocalQueue:
+    """Worker threads in this process; each render runs in the sandbox's child process."""
+
+    def __init__(self, engine: Engine, limits: Limits, threads: int) -> None:
+        self.engine, self.limits = engine, limits
+        self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mlat-job")
+
+    def enqueue(self, job_id: int) -> None:
+        self.executor.submit(self._run, job_id)
+
+    def _run(self, job_id: int) -> str:
+        try:
+            return run_packet_job(self.engine, job_id, self.limits)
+        except Exception:
+            log.exception("Packet job %s stopped with an error", job_id)
+            return "error"
+
+    def shutdown(self) -> None:
+        self.executor.shutdown(wait=True)
+
+
+@dataclass
+class ManualQueue:
+    """Keeps the ids until ``run_all`` (``MLAT_JOB_THREADS=0``, tests)."""
+
+    engine: Engine
+    limits: Limits
+    queued: list[int] = field(default_factory=list)
+
+    def enqueue(self, job_id: int) -> None:
+        self.queued.append(job_id)
+
+    def run_all(self) -> list[str]:
+        ids, self.queued = self.queued, []
+        return [run_packet_job(self.engine, job_id, self.limits) for job_id in ids]
+
+
+class RedisQueue:
+    """RQ on Redis: ``flask --app app worker`` runs the jobs, on any machine."""
+
+    def __init__(self, redis_url: str, name: str, limits: Limits) -> None:
+        from redis import Redis
+        from rq import Queue
+
+        self.connection: Redis = Redis.from_url(redis_url)
+        self.queue: Queue = Queue(name, connection=self.connection)
+        self.limits = limits
+
+    def enqueue(self, job_id: int) -> None:
+        self.queue.enqueue_call(
+            RQ_TASK,
+            args=(job_id,),
+            timeout=int(self.limits.seconds) + RQ_MARGIN_SECONDS,
+            result_ttl=3600,
+            failure_ttl=7 * 86400,
+            description=f"render packet job {job_id}",
+        )
+
+
+def make_queue(config: Config, engine: Engine) -> dispatch.JobQueue:
+    limits = limits_of(config)
+    if config.redis_url:
+        return RedisQueue(config.redis_url, config.jobs.queue_name, limits)
+    if config.jobs.threads <= 0 or config.testing:
+        # Tests run the jobs when they choose, so none outlives the test that queued it.
+        return ManualQueue(engine, limits)
+    return LocalQueue(engine, limits, config.jobs.threads)
+
+
+def init_app(app: Flask) -> None:
+    config: Config = app.config["MLAT"]
+    engine: Engine = app.extensions["mlat_engine"]
+    queue = make_queue(config, engine)
+    app.extensions["mlat_jobs"] = queue
+    dispatch.register(engine, queue)
+
+
+# The RQ side: what ``flask worker`` sets up, and the task it runs.
+
+_worker_lock = threading.Lock()
+_worker: tuple[Engine, Limits, int] | None = None
+
+
+def configure_worker(engine: Engine, limits: Limits) -> None:
+    """The engine and limits that ``render_job`` uses in this process."""
+    global _worker
+    with _worker_lock:
+        _worker = (engine, limits, os.getpid())
+
+
+def render_job(job_id: int) -> str:
+    """The RQ task: run one packet job with this worker's engine and limits (from the
+    environment when ``configure_worker`` was not called)."""
+    global _worker
+    with _worker_lock:
+        if _worker is None:
+            config = config_from_env()
+            _worker = (make_engine(config.database_url), limits_of(config), os.getpid())
+        engine, limits, pid = _worker
+        if pid != os.getpid():  # a forked process must not share the parent's connections
+            engine.dispose(close=False)
+            _worker = (engine, limits, os.getpid())
+    return run_packet_job(engine, job_id, limits)
+
+
+def rq_queue(config: Config) -> tuple[Redis, Queue]:
+    from redis import Redis
+    from rq import Queue
+
+    connection = Redis.from_url(config.redis_url)
+    return connection, Queue(config.jobs.queue_name, connection=connection)

@@ -1,0 +1,306 @@
+"""Packet renders off the request path: asking for one, a worker's claim on it, the
+result kept while the claim holds, and what the request page shows of it.
+
+Signing, or a user asking for a draft or the internal copy, records a ``PacketJob`` (one
+per request and kind) and has it queued once the caller commits (``mlat.jobs``). A
+worker claims the job, renders, and keeps the result only while its claim holds: the
+signed packet once (``packets.store_signed_packet``), a draft or internal copy as the
+job's file, replaced by the next render.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import delete, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from mlat.jobs.dispatch import enqueue_after_commit
+from mlat.models import (
+    FileContent,
+    MlaRequest,
+    Packet,
+    PacketJob,
+    PacketJobStatus,
+    StoredFile,
+    User,
+    utcnow,
+)
+from mlat.packets.build import local_date
+from mlat.packets.values import PacketValues
+from mlat.services import N_, Conflict, ServiceError
+from mlat.services.packets import (
+    packet_values_for,
+    store_file,
+    store_signed_packet,
+    stored_packet,
+    unit_of,
+)
+
+SIGNED, DRAFT, INTERNAL = "signed", "draft", "internal"
+KINDS = (SIGNED, DRAFT, INTERNAL)
+RENDER_FAILED = N_("The packet could not be rendered.")
+
+
+def external_kind(request: MlaRequest) -> str:
+    """What the request's external copy is now: the signed packet, or a draft."""
+    return SIGNED if request.signed_at is not None else DRAFT
+
+
+def render_basis(*, session: Session, request: MlaRequest, kind: str, now: dt.datetime) -> str:
+    """What a render of this kind is of: the request's version (every change of content,
+    annexes or state raises it), and for the internal copy the day of its rule check."""
+    if kind == SIGNED:
+        return SIGNED
+    if kind == INTERNAL:
+        return f"v{request.version} {local_date(now, unit_of(session, request).timezone)}"
+    return f"v{request.version}"
+
+
+def packet_job(*, session: Session, request: MlaRequest, kind: str) -> PacketJob | None:
+    return session.exec(
+        select(PacketJob).where(PacketJob.request_id == request.id, PacketJob.kind == kind)
+    ).first()
+
+
+def is_stuck(job: PacketJob, *, now: dt.datetime, after: dt.timedelta) -> bool:
+    """Queued or running for longer than any render takes: its worker died or the queue
+    lost it, and asking again starts it afresh."""
+    since = job.started_at if job.status == PacketJobStatus.running else job.queued_at
+    return job.status in (PacketJobStatus.pending, PacketJobStatus.running) and (
+        since is None or now - _aware(since) > after
+    )
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def request_render(
+    *,
+    session: Session,
+    request: MlaRequest,
+    kind: str,
+    user: User | None = None,
+    now: dt.datetime | None = None,
+    stuck_after: dt.timedelta = dt.timedelta(minutes=10),
+) -> PacketJob | None:
+    """Ask for a render of the request's packet; it is queued when the caller commits.
+
+    Idempotent: a render of the same thing already queued, running or done is not asked
+    for again (None for a signed packet already stored). Two callers at once queue one
+    render: the unique row, and the conditional update that resets it, decide."""
+    if kind not in KINDS:
+        raise ServiceError(N_("There is no such copy of the packet."))
+    if kind == SIGNED and request.signed_at is None:
+        raise ServiceError(N_("Only a signed request's packet is stored."))
+    if kind == DRAFT and request.signed_at is not None:
+        raise ServiceError(N_("The request is signed: its packet is the signed one."))
+    if kind == SIGNED and stored_packet(session=session, request=request) is not None:
+        return None
+    now = now or utcnow()
+    basis = render_basis(session=session, request=request, kind=kind, now=now)
+    job = packet_job(session=session, request=request, kind=kind)
+    if job is None:
+        return _new_job(session, request, kind, basis, user, now)
+    current = job.basis == basis and job.status != PacketJobStatus.failed
+    if current and not is_stuck(job, now=now, after=stuck_after):
+        return job
+    return _reset_job(session, job, basis, user, now)
+
+
+def _new_job(
+    session: Session, request: MlaRequest, kind: str, basis: str, user: User | None,
+    now: dt.datetime,
+) -> PacketJob:  # fmt: skip
+    """Insert the job's row, unless another instance inserted it first (theirs stands)."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    inserted = session.execute(
+        insert(PacketJob)
+        .values(
+            request_id=request.id,
+            kind=kind,
+            basis=basis,
+            status=PacketJobStatus.pending,
+            token="",
+            attempts=0,
+            error="",
+            queued_at=now,
+            requested_by=user.id if user else None,
+        )
+        .on_conflict_do_nothing(index_elements=["request_id", "kind"])
+        .returning(col(PacketJob.id))
+    ).scalar()
+    job = packet_job(session=session, request=request, kind=kind)
+    assert job is not None and job.id is not None
+    if inserted is not None:
+        enqueue_after_commit(session, job.id)
+    return job
+
+
+def _reset_job(
+    session: Session, job: PacketJob, basis: str, user: User | None, now: dt.datetime
+) -> PacketJob:
+    """Queue a new render in the job's row, unless someone else changed the row first."""
+    old_file = job.file_id
+    moved = session.execute(
+        update(PacketJob)
+        .where(
+            col(PacketJob.id) == job.id,
+            col(PacketJob.status) == job.status,
+            col(PacketJob.token) == job.token,
+            col(PacketJob.basis) == job.basis,
+        )
+        .values(
+            status=PacketJobStatus.pending,
+            basis=basis,
+            token="",
+            error="",
+            file_id=None,
+            queued_at=now,
+            started_at=None,
+            finished_at=None,
+            requested_by=user.id if user else None,
+        )
+    )
+    session.refresh(job)
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return job
+    if old_file is not None:
+        session.execute(delete(StoredFile).where(col(StoredFile.id) == old_file))
+    assert job.id is not None
+    enqueue_after_commit(session, job.id)
+    return job
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A worker's hold on one render; its result counts only while the row has ``token``."""
+
+    job_id: int
+    request_id: int
+    kind: str
+    token: str
+
+
+def claim_job(*, session: Session, job_id: int, now: dt.datetime | None = None) -> Claim | None:
+    """Move a pending job to running for this worker; None when it is not pending (done,
+    running elsewhere, failed, or gone), so a job queued twice is rendered once."""
+    token = secrets.token_hex(16)
+    moved = session.execute(
+        update(PacketJob)
+        .where(col(PacketJob.id) == job_id, col(PacketJob.status) == PacketJobStatus.pending)
+        .values(
+            status=PacketJobStatus.running,
+            token=token,
+            started_at=now or utcnow(),
+            attempts=col(PacketJob.attempts) + 1,
+            error="",
+        )
+    )
+    if moved.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    job = session.get(PacketJob, job_id)
+    assert job is not None
+    session.refresh(job)
+    return Claim(job_id=job_id, request_id=job.request_id, kind=job.kind, token=token)
+
+
+def claimed_values(*, session: Session, claim: Claim) -> tuple[PacketValues, str]:
+    """The values to render for a claim, and the basis they are of."""
+    request = session.get(MlaRequest, claim.request_id)
+    if request is None:
+        raise ServiceError(N_("No such request."))
+    now = utcnow()
+    values = packet_values_for(session=session, request=request,
+                               internal=claim.kind == INTERNAL, now=now)  # fmt: skip
+    return values, render_basis(session=session, request=request, kind=claim.kind, now=now)
+
+
+def _close_claim(session: Session, claim: Claim, **values: object) -> bool:
+    moved = session.execute(
+        update(PacketJob)
+        .where(
+            col(PacketJob.id) == claim.job_id,
+            col(PacketJob.token) == claim.token,
+            col(PacketJob.status) == PacketJobStatus.running,
+        )
+        .values(finished_at=utcnow(), **values)
+    )
+    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def finish_job(*, session: Session, claim: Claim, pdf: bytes, basis: str) -> bool:
+    """Keep the rendered bytes; False (nothing kept) when the claim no longer holds."""
+    if not _close_claim(session, claim, status=PacketJobStatus.done, basis=basis):
+        return False
+    request = session.get(MlaRequest, claim.request_id)
+    assert request is not None
+    if claim.kind == SIGNED:
+        with contextlib.suppress(Conflict):  # kept already (the command line): unchanged
+            store_signed_packet(session=session, request=request, pdf=pdf)
+        return True
+    stored = store_file(session, pdf)
+    session.execute(
+        update(PacketJob).where(col(PacketJob.id) == claim.job_id).values(file_id=stored.id)
+    )
+    return True
+
+
+def fail_job(*, session: Session, claim: Claim, message: str) -> bool:
+    """Record why the render failed (a message id, translated where it is shown)."""
+    return _close_claim(session, claim, status=PacketJobStatus.failed, error=message[:500])
+
+
+@dataclass(frozen=True)
+class PacketState:
+    """What the request page says of one copy of the packet."""
+
+    kind: str
+    status: str
+    """ready, pending, failed, or none (not asked for, or the request changed since)"""
+    error: str = ""
+    stuck: bool = False
+    sha256: str | None = None
+
+
+def packet_state(
+    *, session: Session, request: MlaRequest, kind: str, now: dt.datetime | None = None,
+    stuck_after: dt.timedelta = dt.timedelta(minutes=10),
+) -> PacketState:  # fmt: skip
+    now = now or utcnow()
+    if kind == SIGNED:
+        found = stored_packet(session=session, request=request)
+        if found is not None:
+            return PacketState(kind, "ready", sha256=found[1].sha256)
+    job = packet_job(session=session, request=request, kind=kind)
+    if job is None or job.basis != render_basis(
+        session=session, request=request, kind=kind, now=now
+    ):
+        return PacketState(kind, "none")
+    if job.status == PacketJobStatus.done:
+        return PacketState(kind, "ready" if job.file_id else "none")
+    if job.status == PacketJobStatus.failed:
+        return PacketState(kind, "failed", error=job.error or RENDER_FAILED)
+    return PacketState(kind, "pending", stuck=is_stuck(job, now=now, after=stuck_after))
+
+
+def ready_bytes(*, session: Session, request: MlaRequest, kind: str) -> bytes | None:
+    """The bytes of the copy when rendered and still current; None otherwise."""
+    if kind == SIGNED:  # one query: a download of the stored packet is the common case
+        data: bytes | None = session.exec(
+            select(FileContent.data)
+            .join(Packet, col(Packet.file_id) == FileContent.file_id)
+            .where(Packet.request_id == request.id)
+        ).first()
+        return data
+    if packet_state(session=session, request=request, kind=kind).status != "ready":
+        return None
+    job = packet_job(session=session, request=request, kind=kind)
+    assert job is not None and job.file_id is not None
+    content = session.get(FileContent, job.file_id)
+    return content.data if content else None

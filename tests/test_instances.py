@@ -1,0 +1,461 @@
+"""Two app instances side by side, as a deployment behind a load balancer runs them: two
+gunicorn servers on their own ports, one PostgreSQL database and one Redis. What one
+instance does, the other sees; they race as two machines would; packet jobs from either
+are rendered once, by an RQ worker.
+
+Nothing here is skipped: CI has PostgreSQL and Redis on 127.0.0.1, and a missing one
+fails with a message saying so.
+"""
+
+from __future__ import annotations
+
+import html
+import http.cookiejar
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pyotp
+import pytest
+from redis import Redis
+from redis.exceptions import RedisError
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlmodel import Session, select
+
+from mlat.config import Config, JobSettings
+from mlat.db import make_engine
+from mlat.jobs.queues import RedisQueue, configure_worker, rq_queue
+from mlat.migrate import upgrade
+from mlat.models import MlaRequest, Packet, PacketJob, RequestEvent, RequestStatus, Role, User
+from mlat.services.requests import create_request
+from mlat.services.users import create_unit, create_user
+from tests.conftest import DEFAULT_POSTGRES, PASSWORD, _admin_dsn
+from tests.packet_jobs import LIMITS
+from tests.test_jobs import REDIS_URL
+from tests.totp import Authenticator
+
+PROJECT = Path(__file__).resolve().parent.parent
+STARTUP_SECONDS = 60
+
+
+def _postgres_server() -> str:
+    url = os.environ.get("MLAT_TEST_POSTGRES_URL") or DEFAULT_POSTGRES
+    try:
+        psycopg.connect(_admin_dsn(url), connect_timeout=3).close()
+    except psycopg.Error as exc:
+        pytest.fail(
+            f"PostgreSQL does not answer at {url} ({exc}): the instance tests need "
+            "it (set MLAT_TEST_POSTGRES_URL, or start the server)",
+            pytrace=False,
+        )
+    return url
+
+
+@pytest.fixture(scope="module")
+def shared_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for both instances, migrated, dropped afterwards."""
+    server = _postgres_server()
+    name = f"mlat_instances_{secrets.token_hex(4)}"
+    with psycopg.connect(_admin_dsn(server), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = make_url(server).set(database=name).render_as_string(hide_password=False)
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    with psycopg.connect(_admin_dsn(server), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def redis_queue() -> Iterator[str]:
+    connection = Redis.from_url(REDIS_URL)
+    try:
+        connection.ping()
+    except RedisError as exc:
+        pytest.fail(
+            f"Redis does not answer at {REDIS_URL} ({exc}): the instance tests need "
+            "it (start redis-server on 127.0.0.1:6379)",
+            pytrace=False,
+        )
+    name = f"mlat-instances-{secrets.token_hex(4)}"
+    yield name
+    for key in connection.scan_iter(f"rq:*{name}*"):
+        connection.delete(key)
+    connection.close()
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@dataclass
+class Instance:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+
+def start_instance(env: dict[str, str], folder: Path) -> Instance:
+    port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    log = folder / "gunicorn.log"
+    with log.open("wb") as out:  # the server writes to its own copy of the descriptor
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--config", str(PROJECT / "gunicorn.conf.py")],
+            cwd=PROJECT,
+            env={**env, "MLAT_BIND": f"127.0.0.1:{port}", "MLAT_INSTANCE_PATH": str(folder)},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"gunicorn stopped at start:\n{log.read_text()[-3000:]}", pytrace=False)
+        try:
+            with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+                if response.status == 200:
+                    return Instance(url, process, log)
+        except OSError:
+            time.sleep(0.2)
+    process.terminate()
+    pytest.fail(f"gunicorn did not answer on {url}:\n{log.read_text()[-3000:]}", pytrace=False)
+
+
+def stop(instance: Instance) -> None:
+    instance.process.terminate()
+    try:
+        instance.process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        instance.process.kill()
+        instance.process.wait()
+
+
+@pytest.fixture(scope="module")
+def instances(
+    shared_database: str, redis_queue: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Instance, Instance]]:
+    """Two gunicorn servers, each with two workers, sharing the secret key, the database
+    and the Redis queue; stopped when the module's tests are done."""
+    env = {
+        **os.environ,
+        "MLAT_DATABASE_URL": shared_database,
+        "MLAT_SECRET_KEY": "instances-" + secrets.token_hex(16),
+        "MLAT_REDIS_URL": REDIS_URL,
+        "MLAT_JOB_QUEUE": redis_queue,
+        "MLAT_WORKERS": "2",
+        "MLAT_ACCESS_LOG": "",
+    }
+    folder = tmp_path_factory.mktemp("instances")
+    started: list[Instance] = []
+    try:
+        started.append(start_instance(env, folder / "one"))
+        started.append(start_instance(env, folder / "two"))
+        yield started[0], started[1]
+    finally:
+        for instance in started:
+            stop(instance)
+
+
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+@dataclass
+class Browser:
+    """A user's browser against one instance: cookies, forms with their CSRF token."""
+
+    base: str
+    jar: http.cookiejar.CookieJar = field(default_factory=http.cookiejar.CookieJar)
+
+    def __post_init__(self) -> None:
+        self.opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(self.jar), NoRedirect()
+        )
+
+    def request(self, path: str, data: dict[str, str] | None = None) -> tuple[int, str, str]:
+        body = urllib.parse.urlencode(data).encode() if data is not None else None
+        try:
+            with self.opener.open(self.base + path, data=body, timeout=60) as response:
+                return response.status, response.read().decode(errors="replace"), ""
+        except urllib.error.HTTPError as exc:  # redirects and errors alike
+            return exc.code, exc.read().decode(errors="replace"), exc.headers.get("Location", "")
+
+    def get(self, path: str) -> str:
+        status, text, location = self.request(path)
+        assert status == 200, (path, status, location, text[:500])
+        return text
+
+    def form(
+        self, path: str, fields: dict[str, str], *, page: str | None = None
+    ) -> tuple[int, str, str]:
+        return self.request(path, {**hidden_fields(self.get(page or path)), **fields})
+
+    def login(self, email: str, phone: Authenticator) -> None:
+        status, _text, location = self.form("/login", {"email": email, "password": PASSWORD})
+        assert status == 302 and location.endswith("/login/code"), (status, location)
+        status, _text, location = self.form("/login/code", {"code": phone.code(email)})
+        assert status == 302, (status, location)
+
+
+def hidden_fields(page: str) -> dict[str, str]:
+    """The hidden inputs of the page's first form that has a CSRF token."""
+    found = {}
+    for name, value in re.findall(
+        r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page
+    ):
+        found.setdefault(name, html.unescape(value))
+    for name, value in re.findall(
+        r'<input[^>]*name="([^"]+)"[^>]*type="hidden"[^>]*value="([^"]*)"', page
+    ):
+        found.setdefault(name, html.unescape(value))
+    return found
+
+
+@dataclass
+class Office:
+    """The people of one unit, with their authenticators."""
+
+    engine: Engine
+    phone: Authenticator
+    officer: User
+    reviewers: list[User]
+    prosecutor: User
+
+    def new_request(self, title: str, status: RequestStatus = RequestStatus.draft) -> int:
+        with Session(self.engine, expire_on_commit=False) as session:
+            owner = session.get(User, self.officer.id)
+            assert owner is not None
+            request = create_request(
+                session=session, owner=owner, title=title, requested_state="US"
+            )
+            request.status = status
+            if status == RequestStatus.approved:
+                request.approved_digest = request.content_digest
+            session.add(request)
+            session.commit()
+            assert request.id is not None
+            return request.id
+
+
+@pytest.fixture(scope="module")
+def office(shared_database: str) -> Iterator[Office]:
+    engine = make_engine(shared_database)
+    phone = Authenticator()
+
+    def person(session: Session, unit: Any, n: str, *roles: Role) -> User:
+        user = create_user(
+            session=session,
+            email=f"{n}@instances.example",
+            name=n.title(),
+            password=PASSWORD,
+            unit=unit,
+            roles=roles,
+        )
+        user.totp_secret = phone.secrets[user.email] = pyotp.random_base32()
+        session.add(user)
+        return user
+
+    with Session(engine, expire_on_commit=False) as session:
+        unit = create_unit(
+            session=session,
+            name="Cybercrime Unit, Doha",
+            code="DOH",
+            state="QA",
+            timezone="Asia/Qatar",
+        )
+        officer = person(session, unit, "officer", Role.officer)
+        reviewers = [person(session, unit, f"reviewer{n}", Role.reviewer) for n in (1, 2)]
+        prosecutor = person(session, unit, "prosecutor", Role.prosecutor)
+        session.commit()
+    yield Office(engine, phone, officer, reviewers, prosecutor)
+    engine.dispose()
+
+
+def at_once(*actions: Callable[[], tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+    """Run the actions in threads released together, as two users clicking at once."""
+    barrier = threading.Barrier(len(actions))
+    results: list[tuple[int, str, str] | None] = [None] * len(actions)
+
+    def run(index: int) -> None:
+        barrier.wait()
+        results[index] = actions[index]()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(actions))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert all(r is not None for r in results)
+    return [r for r in results if r is not None]
+
+
+def test_an_edit_through_one_instance_is_seen_through_the_other(
+    instances: tuple[Instance, Instance], office: Office
+) -> None:
+    one, two = Browser(instances[0].url), Browser(instances[1].url)
+    request_id = office.new_request("Phishing of a bank's customers")
+    one.login(office.officer.email, office.phone)
+    two.login(office.officer.email, office.phone)
+    status, _text, _location = one.form(
+        f"/requests/{request_id}/edit",
+        {"title": "Ransomware attack on a hospital", "requested_state": "GB"},
+    )
+    assert status in (302, 303)
+    page = two.get(f"/requests/{request_id}")
+    assert "Ransomware attack on a hospital" in page
+
+
+def test_a_session_started_on_one_instance_is_valid_on_the_other(
+    instances: tuple[Instance, Instance], office: Office
+) -> None:
+    one = Browser(instances[0].url)
+    one.login(office.officer.email, office.phone)
+    other = Browser(instances[1].url, jar=one.jar)  # the same cookies, the other machine
+    other.opener = urllib.request.build_opener(
+        urllib.request.HTTPCookieProcessor(one.jar), NoRedirect()
+    )
+    # The cookie is for 127.0.0.1 whatever the port, as a load balancer's single host.
+    assert "Log out" in other.get("/")
+
+
+def test_two_reviewers_approving_at_once_through_two_instances_make_one_approval(
+    instances: tuple[Instance, Instance], office: Office
+) -> None:
+    request_id = office.new_request("Investment fraud targeting a school", RequestStatus.in_review)
+    first, second = Browser(instances[0].url), Browser(instances[1].url)
+    first.login(office.reviewers[0].email, office.phone)
+    second.login(office.reviewers[1].email, office.phone)
+    review = f"/requests/{request_id}/review"
+    forms = [hidden_fields(b.get(review)) for b in (first, second)]
+    approve = f"/requests/{request_id}/do/approve"
+    results = at_once(
+        lambda: first.request(approve, forms[0]), lambda: second.request(approve, forms[1])
+    )
+    assert all(status in (303, 409) for status, _text, _location in results), results
+    # Each reviewer's next page says what became of their click: one was done, the other
+    # was refused because the request had changed meanwhile.
+    said = [
+        b.get(f"/requests/{request_id}") if status == 303 else text
+        for b, (status, text, _location) in zip((first, second), results, strict=True)
+    ]
+    assert sum("Done: Approve." in page for page in said) == 1, said
+    assert sum("was changed" in page for page in said) == 1
+    with Session(office.engine) as session:
+        approvals = session.exec(
+            select(RequestEvent).where(
+                RequestEvent.request_id == request_id, RequestEvent.action == "approve"
+            )
+        ).all()
+        request = session.get(MlaRequest, request_id)
+        assert request is not None
+        assert len(approvals) == 1 and request.status == RequestStatus.approved
+
+
+def test_packet_jobs_from_both_instances_are_rendered_once_each(
+    instances: tuple[Instance, Instance], office: Office, redis_queue: str
+) -> None:
+    signed = [office.new_request(f"Account takeover {n}", RequestStatus.approved) for n in (1, 2)]
+    draft = office.new_request("Sextortion of a retailer")
+    browsers = [Browser(instance.url) for instance in instances]
+    for browser in browsers:
+        browser.login(office.prosecutor.email, office.phone)
+    for browser, request_id in zip(browsers, signed, strict=True):  # one signs on each
+        status, _text, _location = browser.form(
+            f"/requests/{request_id}/do/sign", {}, page=f"/requests/{request_id}"
+        )
+        assert status == 303
+    # Both instances ask for the same draft at the same moment.
+    forms = [hidden_fields(b.get(f"/requests/{draft}")) for b in browsers]
+    prepare = f"/requests/{draft}/packet/prepare"
+    results = at_once(
+        *(
+            lambda b=b, f=f: b.request(prepare, {**f, "kind": "draft"})
+            for b, f in zip(browsers, forms, strict=True)
+        )
+    )
+    assert [status for status, _text, _location in results] == [303, 303]
+    assert "The signed packet is being prepared." in browsers[1].get(f"/requests/{signed[0]}")
+
+    config = Config(
+        database_url=str(office.engine.url.render_as_string(hide_password=False)),
+        secret_key="worker",
+        instance_path=Path("unused"),
+        redis_url=REDIS_URL,
+        jobs=JobSettings(queue_name=redis_queue),
+    )
+    connection, queue = rq_queue(config)
+    assert queue.count == 3  # two signed packets and one draft: the second ask queued none
+    with Session(office.engine) as session:  # and a job delivered twice is harmless
+        ids = session.exec(select(PacketJob.id)).all()
+    RedisQueue(REDIS_URL, redis_queue, LIMITS).enqueue(int(ids[0] or 0))
+    from rq import SimpleWorker
+
+    configure_worker(office.engine, LIMITS)
+    SimpleWorker([queue], connection=connection).work(burst=True)
+
+    with Session(office.engine) as session:
+        jobs = session.exec(select(PacketJob)).all()
+        assert sorted((j.request_id, j.kind, j.status, j.attempts) for j in jobs) == sorted(
+            [
+                (signed[0], "signed", "done", 1),
+                (signed[1], "signed", "done", 1),
+                (draft, "draft", "done", 1),
+            ]
+        )
+        kept = session.exec(select(Packet.request_id)).all()
+        assert sorted(kept) == sorted(signed)
+    for browser, request_id in zip(reversed(browsers), signed, strict=True):
+        page = browser.get(f"/requests/{request_id}")
+        assert "Download the signed packet (PDF)" in page
+        status, _text, _location = browser.request(f"/requests/{request_id}/packet.pdf")
+        assert status == 200
+
+
+def test_behind_a_proxy_the_clients_address_and_scheme_come_from_its_headers(
+    database_url: str, tmp_path: Path
+) -> None:
+    from flask import Response, request
+
+    from mlat import create_app
+
+    def seen(proxy_fix: int) -> tuple[str | None, str]:
+        config = Config(database_url=database_url, secret_key="k", testing=True,
+                        instance_path=tmp_path / "instance", proxy_fix=proxy_fix)  # fmt: skip
+        app = create_app(config)
+        found: list[tuple[str | None, str]] = []
+
+        @app.after_request
+        def note(response: Response) -> Response:
+            found.append((request.remote_addr, request.scheme))
+            return response
+
+        app.test_client().get(
+            "/health",
+            headers={"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"},
+            environ_base={"REMOTE_ADDR": "10.0.0.2"},
+        )
+        app.extensions["mlat_engine"].dispose()
+        return found[0]
+
+    assert seen(0) == ("10.0.0.2", "http")  # no proxy configured: the headers are ignored
+    assert seen(1) == ("203.0.113.9", "https")
