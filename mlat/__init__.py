@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, flash, redirect, request, url_for
+from typing import Any
+
+from flask import Flask, Response, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
+from werkzeug.routing import IntegerConverter, Map
 from werkzeug.wrappers import Response as BaseResponse
 
 from mlat.config import PROJECT_ROOT, Config, config_from_env
@@ -15,6 +18,15 @@ csrf = CSRFProtect()
 
 # Endpoints anyone may reach without logging in.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.code", "auth.enrol", "static", "health"})
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:...>`` in URLs: an id larger than the database holds matches no route (404)
+    instead of reaching the database, which refuses it with an error."""
+
+    def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config: Config | None = None) -> Flask:
@@ -36,6 +48,18 @@ def create_app(config: Config | None = None) -> Flask:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_prefix=hops
         )
+    app.url_map.converters["int"] = DatabaseId
+
+    @app.before_request
+    def refuse_unusable_input() -> None:
+        """400 for what no browser form sends and the app cannot take: a multipart part
+        without a name, which the CSRF check (registered next, so run after this) cannot
+        read, and the NUL character, which PostgreSQL cannot store in text."""
+        fields = [*request.args.items(multi=True), *request.form.items(multi=True)]
+        if None in request.files or any(
+            name is None or "\x00" in name or "\x00" in value for name, value in fields
+        ):
+            abort(400)
 
     csrf.init_app(app)
     auth.login_manager.init_app(app)

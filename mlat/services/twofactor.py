@@ -46,7 +46,8 @@ def qr_data_uri(uri: str) -> str:
 def matching_step(secret: str, code: str, now: dt.datetime) -> int | None:
     """The time step whose code this is, within the allowed drift, or None."""
     code = code.strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == 6):
+    # isdigit() also holds for "²" and "٣", which compare_digest refuses with an error
+    if not (code.isascii() and code.isdigit() and len(code) == 6):
         return None
     totp = pyotp.TOTP(secret)
     current = int(now.timestamp()) // STEP_SECONDS

@@ -6,6 +6,7 @@ from flask import Flask, render_template
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from mlat.db import get_session
 from mlat.views import (
     admin,
     audit_log,
@@ -43,6 +44,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def server_error(exc: Exception) -> tuple[str, int]:
         app.logger.exception("Unhandled error", exc_info=exc)
+        get_session().rollback()  # a failed flush would otherwise fail the page too
         message = _(
             "Something went wrong on our side. Nothing you entered was saved twice; "
             "please try again, and tell your administrator if it happens again."

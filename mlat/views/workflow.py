@@ -200,7 +200,7 @@ def notifications_page() -> str:
 
 @bp.post("/notifications/read")
 def notifications_read() -> Response:
-    ids = [int(v) for v in request.form.getlist("id") if v.isdigit()]
+    ids = [int(v) for v in request.form.getlist("id") if v.isdecimal() and len(v) < 19]
     notifications.mark_read(get_session(), the_user(), ids or None)
     get_session().commit()
     return redirect(url_for("workflow.notifications_page"), 303)
