@@ -85,11 +85,14 @@ def _targets(
         )
     if packets:
         p = packets["results"]
-        packet, chrome = p["packet"], p.get("chromium", {})
+        # The app renders every packet as a job in the render sandbox: that is the figure
+        # an officer waits for (the in-process render is in the packets table below).
+        packet = p.get("packet_in_job_sandbox") or p["packet"]
+        chrome = p.get("chromium", {})
         rows.append(
-            f"| 10-page packet < 0.5 s ({p['pages']} pages) | {packet['median_ms']} ms "
-            f"(CPU {packet['cpu_median_ms']} ms) | "
-            f"{_met(packet['median_ms'] < 500)} |"
+            f"| 10-page packet < 0.5 s ({p['pages']} pages, as a job) | "
+            f"{packet['median_ms']} ms (CPU of the in-process render "
+            f"{p['packet']['cpu_median_ms']} ms) | {_met(packet['median_ms'] < 500)} |"
         )
         if "median_ms" in chrome:
             rows.append(

@@ -3,13 +3,16 @@
 The child is forked from a ``multiprocessing`` fork server that has WeasyPrint, the
 packet templates, the stylesheet and the fonts loaded already (``mlat.jobs.preload``),
 so a render starts warm without forking the (threaded) app or worker process itself.
-The child lowers its own address-space limit (``RLIMIT_AS``) before rendering; the
-parent waits at most the time limit, then kills it. Either way the caller gets a
+The child lowers its own address-space limit (``RLIMIT_AS``) before rendering and turns
+off Python's cycle collector: it exits after one render, so the collector would only
+walk WeasyPrint's many short-lived objects again and again (a third of the render's
+time, measured in bench/packets.py), and the limit bounds what it keeps. The parent waits at most the time limit, then kills it. Either way the caller gets a
 ``RenderFailed`` with a message for the user, and the worker goes on.
 """
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import resource
 import sys
@@ -67,6 +70,7 @@ def _main_hidden() -> Iterator[None]:
 def _child(conn: Connection, values: PacketValues, internal: bool, memory_mb: int) -> None:
     limit = memory_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    gc.disable()  # the process ends after this render (see the module's docstring)
     from mlat.packets.render import render_packet
 
     try:
