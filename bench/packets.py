@@ -12,6 +12,7 @@ of a fresh process that renders one packet (everything, Pango and fonts included
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 import json
 import multiprocessing
@@ -78,13 +79,22 @@ def typical_values() -> PacketValues:
 
 def timed(action: Callable[[], object], rounds: int) -> dict[str, float]:
     """Wall-clock median and maximum, and the median CPU time of this process (which other
-    work on a shared machine disturbs less)."""
+    work on a shared machine disturbs less).
+
+    Each round runs with the cycle collector off and collects afterwards, untimed, as a
+    render job does (``mlat.jobs.sandbox``): otherwise the figures of in-process renders
+    would depend on how much else this process happens to hold."""
     wall, cpu = [], []
     for _ in range(rounds):
-        start, start_cpu = time.perf_counter(), time.process_time()
-        action()
-        wall.append(time.perf_counter() - start)
-        cpu.append(time.process_time() - start_cpu)
+        gc.disable()
+        try:
+            start, start_cpu = time.perf_counter(), time.process_time()
+            action()
+            wall.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+        finally:
+            gc.enable()
+            gc.collect()
     return {
         "median_ms": round(statistics.median(wall) * 1000, 1),
         "max_ms": round(max(wall) * 1000, 1),
