@@ -6,7 +6,8 @@ so a render starts warm without forking the (threaded) app or worker process its
 The child lowers its own address-space limit (``RLIMIT_AS``) before rendering and turns
 off Python's cycle collector: it exits after one render, so the collector would only
 walk WeasyPrint's many short-lived objects again and again (a third of the render's
-time, measured in bench/packets.py), and the limit bounds what it keeps. The parent waits at most the time limit, then kills it. Either way the caller gets a
+time, measured in bench/packets.py), and the limit bounds what it keeps. The parent
+waits at most the time limit, then kills it. Either way the caller gets a
 ``RenderFailed`` with a message for the user, and the worker goes on.
 """
 
