@@ -53,7 +53,9 @@ class UserCreateForm(UserEditForm):
     )
     password = PasswordField(
         _l("Initial password"),
-        description=_l("At least 12 characters. Tell the user to change it."),
+        description=_l(
+            "At least 12 characters. The user must choose their own when they first log in."
+        ),
         validators=[DataRequired(_l("Enter a password.")), new_password],
     )
 
@@ -81,4 +83,19 @@ class UnitForm(FlaskForm):  # type: ignore[misc]
         _l("Time zone"),
         description=_l("IANA name, e.g. Asia/Qatar"),
         validators=[DataRequired(_l("Enter a time zone.")), iana_timezone],
+    )
+
+
+class PasswordSetForm(FlaskForm):  # type: ignore[misc]
+    """An administrator's new password for a user (forgotten password): the user must
+    choose their own at their next log-in."""
+
+    password = PasswordField(
+        _l("New password"),
+        description=_l(
+            "At least 12 characters. Give it to the user by a separate channel; they must "
+            "choose their own when they next log in."
+        ),
+        validators=[DataRequired(_l("Enter a password.")), new_password],
+        render_kw={"autocomplete": "new-password"},
     )

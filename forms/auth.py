@@ -3,7 +3,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from forms.validators import new_password
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
@@ -22,4 +24,29 @@ class CodeForm(FlaskForm):  # type: ignore[misc]
         description=_l("The 6-digit code your app shows now."),
         validators=[DataRequired(_l("Enter the code.")), Length(max=10)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
+class PasswordChangeForm(FlaskForm):  # type: ignore[misc]
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(_l("Enter your current password.")), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new = PasswordField(
+        _l("New password"),
+        description=_l(
+            "At least 12 characters; a few unrelated words make a strong one. "
+            "Commonly used passwords are refused."
+        ),
+        validators=[DataRequired(_l("Enter a new password.")), new_password],
+        render_kw={"autocomplete": "new-password"},
+    )
+    repeat = PasswordField(
+        _l("New password again"),
+        validators=[
+            DataRequired(_l("Enter the new password again.")),
+            EqualTo("new", _l("The two new passwords differ. Enter the same one twice.")),
+        ],
+        render_kw={"autocomplete": "new-password"},
     )

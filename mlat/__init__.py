@@ -18,6 +18,8 @@ csrf = CSRFProtect()
 
 # Endpoints anyone may reach without logging in.
 PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.code", "auth.enrol", "static", "health"})
+# All a user whose password an administrator set may do until they choose their own.
+MAY_CHANGE_PASSWORD = frozenset({"auth.account_password", "auth.logout"})
 
 
 class DatabaseId(IntegerConverter):
@@ -78,6 +80,9 @@ def create_app(config: Config | None = None) -> Flask:
         if not current_user.is_authenticated:
             wanted = request.full_path.rstrip("?")
             return redirect(url_for("auth.login", next=wanted))
+        if current_user.password_must_change and request.endpoint not in MAY_CHANGE_PASSWORD:
+            flash(_("Choose your own password before you go on."), "info")
+            return redirect(url_for("auth.account_password"))
         return None
 
     @app.after_request

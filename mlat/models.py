@@ -65,6 +65,9 @@ class User(SQLModel, table=True):
     session_epoch: int = Field(
         default=0, description="raised to end every session of the user (password change)"
     )
+    password_must_change: bool = Field(
+        default=False, description="set by an administrator's password: the user chooses their own"
+    )
     totp_secret: str | None = Field(
         default=None, max_length=64, description="base32 TOTP secret once two-factor is set up"
     )

@@ -58,6 +58,7 @@ ACCESS: dict[str, Access] = {
     "auth.enrol": PUBLIC,  # likewise
     "auth.logout": Access(ANYONE),
     "auth.account_two_factor": Access(ANYONE),
+    "auth.account_password": Access(ANYONE),
     "requests.index": Access(ANYONE),
     "requests.new": Access(OFFICERS),
     "requests.show": Access(ANYONE),
@@ -91,6 +92,7 @@ ACCESS: dict[str, Access] = {
     "admin.new_user": Access(ADMINS),
     "admin.edit_user": Access(ADMINS),
     "admin.reset_two_factor": Access(ADMINS),
+    "admin.set_password": Access(ADMINS),
     "admin.new_unit": Access(ADMINS),
     "audit_log.index": Access(ADMINS),
     "audit_log.export": Access(ADMINS),

@@ -74,6 +74,9 @@ def test_admin_creates_a_unit_then_a_user_who_can_log_in(
 
     browser = other_client(app)
     assert browser.login("adaeze@lagos.example", NEW_PASSWORD).status_code == 302
+    assert browser.get("/").location == "/account/password"  # the admin chose it
+    own = {"current": NEW_PASSWORD, "new": "her own choice 2026", "repeat": "her own choice 2026"}
+    assert browser.submit("/account/password", own).status_code == 302
     home = browser.get("/")
     assert "Requests of Economic Crime Unit, Lagos" in home.text
     assert browser.get("/requests/new").status_code == 200  # officer

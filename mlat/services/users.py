@@ -22,6 +22,10 @@ MAX_PASSWORD = 128
 _DUMMY_HASH = _hasher.hash("not-a-real-password-0000")
 
 
+class WrongPassword(ServiceError):
+    """The current password given to change it is not the user's."""
+
+
 def check_new_password(password: str) -> None:
     """Refuse a new password that is too short, too long or commonly used.
 
@@ -90,12 +94,15 @@ def create_user(
     password: str,
     unit: Unit,
     roles: Iterable[Role],
+    must_change: bool = False,
 ) -> User:
+    """A new user; ``must_change`` when an administrator chose the password for them."""
     email = normalise_email(email)
     if session.exec(select(User).where(User.email == email)).first():
         raise ServiceError(N_("A user with this e-mail address already exists."))
     check_new_password(password)
-    user = User(email=email, name=name.strip(), password_hash=hash_password(password), unit=unit)
+    user = User(email=email, name=name.strip(), password_hash=hash_password(password), unit=unit,
+                password_must_change=must_change)  # fmt: skip
     user.role_rows = [UserRole(role=r) for r in sorted(set(roles))]
     session.add(user)
     session.flush()
@@ -144,12 +151,26 @@ def update_user(
     return user
 
 
-def set_password(*, session: Session, user: User, password: str) -> None:
+def set_password(*, session: Session, user: User, password: str, must_change: bool = False) -> None:
+    """A new password, which ends every open session of the user. ``must_change`` when an
+    administrator sets it: the user then chooses their own before anything else."""
     check_new_password(password)
     user.password_hash = hash_password(password)
+    user.password_must_change = must_change
     user.session_epoch += 1
     session.add(user)
     session.flush()
+
+
+def change_password(*, session: Session, user: User, current: str, new: str) -> None:
+    """The user's own change: the current password first, and a new one that differs."""
+    try:
+        _hasher.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise WrongPassword(N_("Your current password is not right.")) from None
+    if new == current:
+        raise ServiceError(N_("Choose a new password that differs from the current one."))
+    set_password(session=session, user=user, password=new)
 
 
 def get_user(*, session: Session, user_id: int) -> User:

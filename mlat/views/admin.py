@@ -4,7 +4,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from forms.admin import UnitForm, UserCreateForm, UserEditForm
+from forms.admin import PasswordSetForm, UnitForm, UserCreateForm, UserEditForm
 from mlat.auth import audit, role_required, the_user
 from mlat.countries import state_choices
 from mlat.db import get_session
@@ -47,6 +47,7 @@ def new_user() -> str | Response:
                 password=form.password.data,
                 unit=svc.get_unit(session=db, unit_id=form.unit_id.data),
                 roles=[Role(r) for r in form.roles.data],
+                must_change=True,
             )
             if not form.active.data:
                 user.active = False
@@ -90,7 +91,12 @@ def edit_user(user_id: int) -> str | Response:
             db.commit()
             flash(_("User %(email)s saved.", email=user.email), "success")
             return redirect(url_for("admin.users"))
-    return render_template("admin/user_form.html", form=form, user=user)
+    return _user_page(form, user)
+
+
+def _user_page(form: UserEditForm, user: User, password_form: PasswordSetForm | None = None) -> str:
+    return render_template("admin/user_form.html", form=form, user=user,
+                           password_form=password_form or PasswordSetForm())  # fmt: skip
 
 
 def _roles(user: User) -> str:
@@ -115,6 +121,37 @@ def reset_two_factor(user_id: int) -> Response:
         "success",
     )  # fmt: skip
     return redirect(url_for("admin.edit_user", user_id=user.id), 303)
+
+
+@bp.post("/users/<int:user_id>/password")
+def set_password(user_id: int) -> str | Response | tuple[str, int]:
+    """A new password for a user who forgot theirs; it ends their sessions, and they must
+    choose their own at the next log-in."""
+    db = get_session()
+    try:
+        user = svc.get_user(session=db, user_id=user_id)
+    except NotFound:
+        abort(404)
+    password_form = PasswordSetForm()
+    if password_form.validate_on_submit():
+        try:
+            svc.set_password(session=db, user=user, password=password_form.password.data,
+                             must_change=True)  # fmt: skip
+        except ServiceError as exc:
+            db.rollback()
+            password_form.password.errors.append(exc.translated(_))
+        else:
+            audit("user.password_reset", object_type="user", object_id=user.id)
+            db.commit()
+            flash(
+                _("A new password for %(email)s is set; they must choose their own when they "
+                  "next log in.", email=user.email),
+                "success",
+            )  # fmt: skip
+            return redirect(url_for("admin.edit_user", user_id=user.id), 303)
+    form = _with_units(UserEditForm(formdata=None, obj=user))
+    form.roles.data = sorted(r.value for r in user.roles)
+    return _user_page(form, user, password_form), 400
 
 
 @bp.route("/units/new", methods=["GET", "POST"])

@@ -7,13 +7,13 @@ from flask_babel import gettext as _
 from flask_login import logout_user
 from werkzeug.wrappers import Response
 
-from forms.auth import CodeForm, LoginForm
+from forms.auth import CodeForm, LoginForm, PasswordChangeForm
 from mlat.auth import audit, start_session, the_user
 from mlat.db import get_session
 from mlat.models import User, utcnow
 from mlat.services import ServiceError, twofactor
 from mlat.services.throttle import login_refused
-from mlat.services.users import authenticate, normalise_email
+from mlat.services.users import WrongPassword, authenticate, change_password, normalise_email
 
 bp = Blueprint("auth", __name__)
 
@@ -182,6 +182,48 @@ def account_two_factor() -> str | Response:
     return render_template(
         "auth/enrol.html", form=form, secret=secret, qr=twofactor.qr_data_uri(uri), optional=True
     )
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+def account_password() -> str | Response | tuple[str, int]:
+    """Change one's own password. Every other session of the user ends; this one goes on."""
+    user = the_user()
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        db = get_session()
+        if login_refused(
+            session=db, email=user.email, client_addr=request.remote_addr or "", now=utcnow()
+        ):
+            audit("user.password_change", object_type="user", object_id=user.id,
+                  outcome="denied")  # fmt: skip
+            db.commit()
+            form.current.errors.append(
+                _("Too many failed attempts. Wait 15 minutes and try again.")
+            )
+            return render_template("auth/password.html", form=form), 429
+        try:
+            change_password(session=db, user=user, current=form.current.data,
+                            new=form.new.data)  # fmt: skip
+        except WrongPassword as exc:
+            db.rollback()
+            # Counted with failed logins: guessing here is guessing the password.
+            audit("login", object_type="email", object_id=user.email[:64], outcome="failure",
+                  reason="current password, to change it")  # fmt: skip
+            db.commit()
+            form.current.errors.append(exc.translated(_))
+        except ServiceError as exc:
+            db.rollback()
+            form.new.errors.append(exc.translated(_))
+        else:
+            audit("user.password_change", object_type="user", object_id=user.id)
+            db.commit()
+            start_session(user)
+            flash(
+                _("Your password is changed. Any other sessions of yours have ended."),
+                "success",
+            )
+            return redirect(url_for("requests.index"))
+    return render_template("auth/password.html", form=form)
 
 
 @bp.post("/logout")
