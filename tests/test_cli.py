@@ -8,22 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import Result
 from flask import Flask
-from flask.cli import FlaskGroup
 from sqlmodel import select
 
 from mlat.models import Role, Unit, User
 from tests.conftest import Client
+from tests.flask_cli import flask
 
 LOGIN_LINE = re.compile(r"^\s+(\S+@\S+)\s+(\S+)\s+\((.+)\)$", re.MULTILINE)
-
-
-def flask(runner: Any, *args: str) -> Result:
-    """Run a command as the `flask` executable does (it pushes an app context)."""
-    cli = FlaskGroup(load_dotenv=False, set_debug_flag=False)
-    result: Result = runner.invoke(cli, args=list(args))
-    return result
 
 
 @pytest.fixture

@@ -1,0 +1,158 @@
+"""E-mail when an SMTP server is configured: each person told gets one, an address the
+server refuses holds up nobody else, and a server that is down holds up no step."""
+
+from __future__ import annotations
+
+import email
+import email.message
+import email.policy
+import smtplib
+import socket
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from sqlmodel import select
+
+from mlat.config import SmtpSettings
+from mlat.models import MlaRequest, Notification, RequestStatus, Role, User
+from tests.conftest import Client
+from tests.notifications.inbox import BASE_URL, inbox
+
+# E-mail ------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+class Mailbox:
+    """An SMTP server's handler that keeps what it receives and refuses some addresses."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.refused: set[str] = set()
+        self.port = 0
+
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
+                          rcpt_options: list[str]) -> str:  # fmt: skip
+        if address in self.refused:
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        self.messages.append(message)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str) -> list[email.message.EmailMessage]:
+        return [m for m in self.messages if m["To"] == address]
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.port = controller.port
+    yield box
+    controller.stop()
+
+
+def submit_in_browser(client: Client, officer: User, request: MlaRequest) -> Any:
+    assert client.login(officer.email).status_code == 302
+    return client.submit(f"/requests/{request.id}/do/submit", {"version": str(request.version)},
+                         form_url=f"/requests/{request.id}")  # fmt: skip
+
+
+class TestWithAnSmtpServer:
+    @pytest.fixture
+    def smtp(self, mailbox: Mailbox) -> SmtpSettings:
+        return SmtpSettings(host="127.0.0.1", port=mailbox.port, sender="mlat@pp.example.qa")
+
+    def test_submit_emails_each_reviewer_with_the_reference_and_a_link(
+        self,
+        db: Any,
+        client: Client,
+        mailbox: Mailbox,
+        draft: MlaRequest,
+        officer: User,
+        make_user: Callable[..., User],
+    ) -> None:
+        reviewers = [make_user(Role.reviewer), make_user(Role.reviewer)]
+        make_user(Role.prosecutor)
+        response = submit_in_browser(client, officer, draft)
+        assert response.status_code == 303
+
+        assert sorted(m["To"] for m in mailbox.messages) == sorted(r.email for r in reviewers)
+        for message in mailbox.messages:
+            assert message["Subject"] == f"{draft.reference} is waiting for your review."
+            assert message["From"] == "mlat@pp.example.qa"
+            assert f"{BASE_URL}/requests/{draft.id}" in message.get_content()
+        db.expire_all()
+        assert all(n.emailed_at is not None for n in db.exec(select(Notification)))
+
+    def test_an_address_the_server_refuses_does_not_hold_up_the_others(
+        self,
+        db: Any,
+        client: Client,
+        mailbox: Mailbox,
+        draft: MlaRequest,
+        officer: User,
+        make_user: Callable[..., User],
+    ) -> None:
+        gone, present = make_user(Role.reviewer), make_user(Role.reviewer)
+        mailbox.refused.add(gone.email)
+        response = submit_in_browser(client, officer, draft)
+        assert response.status_code == 303
+        assert [m["To"] for m in mailbox.messages] == [present.email]
+        db.expire_all()
+        pending = [n.user_id for n in db.exec(select(Notification)) if n.emailed_at is None]
+        assert pending == [gone.id]  # kept for a later attempt, and still shown in the app
+
+
+class TestWithoutSmtp:
+    def test_no_email_is_attempted(
+        self,
+        db: Any,
+        client: Client,
+        draft: MlaRequest,
+        officer: User,
+        make_user: Callable[..., User],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        reviewer = make_user(Role.reviewer)
+        attempts: list[Any] = []
+        monkeypatch.setattr(smtplib, "SMTP", lambda *a, **k: attempts.append(a))
+        assert submit_in_browser(client, officer, draft).status_code == 303
+        assert attempts == []
+        assert inbox(db) == {reviewer.id: ["review_needed"]}
+
+
+class TestWithAnSmtpServerThatIsDown:
+    @pytest.fixture
+    def smtp(self) -> SmtpSettings:
+        return SmtpSettings(host="127.0.0.1", port=free_port())  # nothing listens there
+
+    def test_the_step_is_taken_and_the_email_waits(
+        self,
+        db: Any,
+        client: Client,
+        draft: MlaRequest,
+        officer: User,
+        make_user: Callable[..., User],
+    ) -> None:
+        reviewer = make_user(Role.reviewer)
+        response = submit_in_browser(client, officer, draft)
+        assert response.status_code == 303
+        shown = client.get(response.location)
+        assert "Done: Submit for review." in shown.text
+        db.expire_all()
+        assert db.get(MlaRequest, draft.id).status == RequestStatus.in_review
+        [pending] = db.exec(select(Notification)).all()
+        assert (pending.user_id, pending.emailed_at) == (reviewer.id, None)

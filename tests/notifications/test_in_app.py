@@ -1,0 +1,123 @@
+"""In-app notifications: who is told after each step, and the page that lists them and
+marks them read."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from mlat.models import MlaRequest, RequestStatus, Role, Unit, User
+from mlat.services.requests import save_content
+from tests.conftest import Client
+from tests.notifications.inbox import clear, inbox
+from tests.workflow_helpers import put_in_state, step, submittable_content, today
+
+# Who hears about a step --------------------------------------------------------------------
+
+
+def test_each_step_notifies_whoever_must_act_next(
+    db: Any,
+    draft: MlaRequest,
+    officer: User,
+    make_user: Callable[..., User],
+    make_unit: Callable[..., Unit],
+) -> None:
+    reviewer = make_user(Role.reviewer)
+    editing_reviewer = make_user(Role.officer, Role.reviewer)
+    away = make_user(Role.reviewer)
+    away.active = False
+    db.add(away)
+    prosecutor = make_user(Role.prosecutor)
+    reviewer_and_prosecutor = make_user(Role.reviewer, Role.prosecutor)
+    elsewhere = make_unit(name="Economic Crime Unit, Lagos")
+    make_user(Role.reviewer, unit_=elsewhere)
+    make_user(Role.prosecutor, unit_=elsewhere)
+    save_content(session=db, request=draft, editor=editing_reviewer,
+                 expected_version=draft.version, title="Business e-mail compromise")  # fmt: skip
+    db.commit()
+
+    step(db, draft, officer, "submit")
+    assert inbox(db) == {
+        reviewer.id: ["review_needed"],
+        reviewer_and_prosecutor.id: ["review_needed"],
+    }  # not the drafter, not a reviewer who edited it, not the absent, not another unit
+    clear(db)
+
+    step(db, draft, reviewer, "return", comment="Add the IP address of the login.")
+    assert inbox(db) == {officer.id: ["returned"]}
+    clear(db)
+
+    step(db, draft, editing_reviewer, "submit")  # a colleague resubmits: the owner is told
+    clear(db)
+
+    step(db, draft, reviewer_and_prosecutor, "approve", seen_digest=draft.content_digest)
+    assert inbox(db) == {prosecutor.id: ["approved"]}  # the approver is not told
+    clear(db)
+
+    step(db, draft, prosecutor, "sign")
+    assert inbox(db) == {officer.id: ["signed"]}
+
+
+def test_nobody_is_told_about_their_own_step(
+    db: Any, make_user: Callable[..., User], make_request: Callable[..., MlaRequest]
+) -> None:
+    officer_and_prosecutor = make_user(Role.officer, Role.prosecutor)
+    request = make_request(officer_and_prosecutor, content=submittable_content(today()))
+    put_in_state(db, request, RequestStatus.approved)
+    step(db, request, officer_and_prosecutor, "sign")
+    assert inbox(db) == {}
+
+
+def test_steps_after_transmission_notify_nobody(
+    db: Any, draft: MlaRequest, officer: User, make_user: Callable[..., User]
+) -> None:
+    make_user(Role.reviewer)
+    make_user(Role.prosecutor)
+    put_in_state(db, draft, RequestStatus.transmitted)
+    step(db, draft, officer, "acknowledge", on=today())
+    assert inbox(db) == {}
+
+
+# The notifications page --------------------------------------------------------------------
+
+
+def test_notifications_are_listed_and_can_be_marked_read(
+    db: Any,
+    client: Client,
+    draft: MlaRequest,
+    officer: User,
+    make_user: Callable[..., User],
+) -> None:
+    reviewer, colleague = make_user(Role.reviewer), make_user(Role.reviewer)
+    step(db, draft, officer, "submit")
+    assert client.login(reviewer.email).status_code == 302
+
+    page = client.get("/notifications")
+    assert f"{draft.reference} is waiting for your review." in page.text
+    assert f'href="/requests/{draft.id}"' in page.text
+    done = client.submit("/notifications/read", {}, form_url="/notifications")
+    assert done.status_code == 303
+    page = client.get(done.location)
+    assert "Nothing needs your attention." in page.text
+    assert draft.reference not in page.text
+    assert inbox(db) == {colleague.id: ["review_needed"]}  # a colleague's stay unread
+
+
+def test_marking_read_only_touches_the_ones_shown(
+    db: Any,
+    client: Client,
+    draft: MlaRequest,
+    officer: User,
+    make_user: Callable[..., User],
+) -> None:
+    reviewer = make_user(Role.reviewer)
+    step(db, draft, officer, "submit")
+    assert client.login(reviewer.email).status_code == 302
+    page = client.get("/notifications")
+    step(db, draft, reviewer, "return", comment="Please add the dates.")
+    step(db, draft, officer, "submit")  # a new one arrives after the page was shown
+    shown = re.findall(r'name="id" value="(\d+)"', page.text)
+    assert len(shown) == 1
+    client.submit("/notifications/read", {"id": shown}, form_url="/notifications")
+    assert inbox(db) == {reviewer.id: ["review_needed"], officer.id: ["returned"]}

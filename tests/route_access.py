@@ -1,0 +1,198 @@
+"""Who may reach which route, read from the views: the table ``ACCESS`` of the app's
+endpoints, and every call of every route (each method, each value of its converters,
+on a request of one's own unit, of another unit and on a missing id) to check it with."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from flask import Flask
+from werkzeug.routing import Rule
+from werkzeug.test import TestResponse
+
+from forms.wizard import STEP_FORMS
+from mlat.models import MlaRequest, Role, Unit, User
+from mlat.rules.loader import rulebook
+from mlat.rules.schema import MeasureKind
+from mlat.wizard import STEPS
+from mlat.workflow import BY_ACTION
+from tests.conftest import Client
+
+ANYONE = frozenset(Role)
+OFFICERS = frozenset({Role.officer})
+REVIEWERS = frozenset({Role.reviewer})
+ADMINS = frozenset({Role.admin})
+PACKET_ROLES = frozenset({Role.prosecutor, Role.reviewer})  # and the request's owner
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may use an endpoint. ``roles`` None: anyone, logged in or not. ``owner``: the
+    request's owner may too, whatever their roles. Every URL that names a request is
+    also limited to the request's unit (another unit gets 404): that needs no entry."""
+
+    roles: frozenset[Role] | None
+    owner: bool = False
+
+
+PUBLIC = Access(None)
+
+# Read from the views: ``role_required`` and the blueprints' ``before_request``.
+ACCESS: dict[str, Access] = {
+    "static": PUBLIC,
+    "health": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.code": PUBLIC,  # only with a password accepted in this session; else to /login
+    "auth.enrol": PUBLIC,  # likewise
+    "auth.logout": Access(ANYONE),
+    "auth.account_two_factor": Access(ANYONE),
+    "auth.account_password": Access(ANYONE),
+    "requests.index": Access(ANYONE),
+    "requests.new": Access(OFFICERS),
+    "requests.show": Access(ANYONE),
+    "requests.edit": Access(OFFICERS),
+    "wizard.import_json": Access(OFFICERS),
+    "wizard.tasks": Access(OFFICERS),
+    "wizard.step": Access(OFFICERS),
+    "wizard.check": Access(OFFICERS),
+    "wizard.remove_annex": Access(OFFICERS),
+    "wizard.download_annex": Access(ANYONE),
+    "wizard.export": Access(ANYONE),
+    # Any role reaches the action; transition() refuses what the workflow table does not
+    # give the user's roles (see test_a_workflow_action_needs_one_of_its_roles).
+    "workflow.act": Access(ANYONE),
+    "workflow.review": Access(REVIEWERS),
+    "workflow.notifications_page": Access(ANYONE),
+    "workflow.notifications_read": Access(ANYONE),
+    "packets.download": Access(PACKET_ROLES, owner=True),
+    "packets.prepare": Access(PACKET_ROLES, owner=True),
+    "packets.status": Access(PACKET_ROLES, owner=True),
+    "dashboard.index": Access(ANYONE),
+    "dashboard.search_page": Access(ANYONE),
+    "dashboard.statistics_page": Access(ANYONE),
+    "dashboard.extension": Access(OFFICERS),
+    "rules.index": Access(ANYONE),
+    "rules.state": Access(ANYONE),
+    "rules.measure": Access(ANYONE),
+    "rules.routes": Access(ANYONE),
+    # Administrators manage the users and units of every unit: not limited to their own.
+    "admin.users": Access(ADMINS),
+    "admin.new_user": Access(ADMINS),
+    "admin.edit_user": Access(ADMINS),
+    "admin.reset_two_factor": Access(ADMINS),
+    "admin.set_password": Access(ADMINS),
+    "admin.new_unit": Access(ADMINS),
+    "audit_log.index": Access(ADMINS),
+    "audit_log.export": Access(ADMINS),
+}
+
+# Valid values of the URLs' string converters, per argument (or per endpoint and argument).
+VALUES: dict[str, list[str]] = {
+    "step": [s.slug for s in STEPS],
+    "action": list(BY_ACTION),
+    "code": sorted(rulebook().states),
+    "kind": [m.value for m in MeasureKind],
+    "filename": ["app.css"],
+}
+ENDPOINT_VALUES: dict[tuple[str, str], list[str]] = {
+    ("wizard.check", "step"): list(STEP_FORMS),  # the live check is for the form steps
+}
+MISSING = 987_654
+METHODS = {"GET", "POST"}
+
+
+@dataclass(frozen=True)
+class World:
+    unit: Unit
+    other_unit: Unit
+    owner: User  # an officer of the unit who drafted the requests
+    colleague: User  # a user of the unit, for the administrators' user pages
+    own: MlaRequest
+    own_annex: int
+    other: MlaRequest
+    other_annex: int
+
+
+@dataclass(frozen=True)
+class Case:
+    endpoint: str
+    method: str
+    url: str
+    whose: str  # "none" (no object), "own" unit, "other" unit, "missing" id
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.url} ({self.endpoint}, {self.whose})"
+
+
+def _ids(world: World, whose: str) -> dict[str, int]:
+    if whose == "own":
+        return {"request_id": world.own.id, "annex_id": world.own_annex,
+                "user_id": world.colleague.id}  # fmt: skip
+    if whose == "other":
+        return {"request_id": world.other.id, "annex_id": world.other_annex}
+    if whose == "crossed":  # the own request with another unit's annex
+        return {"request_id": world.own.id, "annex_id": world.other_annex}
+    return {"request_id": MISSING, "annex_id": MISSING, "user_id": MISSING}
+
+
+def _int_args(rule: Rule) -> set[str]:
+    return set(re.findall(r"<int:(\w+)>", rule.rule))
+
+
+def cases(app: Flask, world: World) -> Iterator[Case]:
+    """Every rule, with every method, on every value of its converters."""
+    adapter = app.url_map.bind("localhost")
+    rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint == "auth.logout", r.rule))
+    for rule in rules:
+        ints = _int_args(rule)
+        strings = sorted(rule.arguments - ints)
+        choices: list[dict[str, str]] = [{}]
+        for name in strings:
+            values = ENDPOINT_VALUES.get((rule.endpoint, name), VALUES.get(name))
+            assert values, f"no test values for <{name}> of {rule.rule}: add them to VALUES"
+            choices = [{**c, name: v} for c in choices for v in values]
+        if not ints:
+            variants = ["none"]
+        elif "request_id" in ints:
+            variants = ["own", "other", "missing"] + (["crossed"] if "annex_id" in ints else [])
+        else:
+            variants = ["own", "missing"]
+        for whose in variants:
+            ids = _ids(world, whose)
+            assert ints <= set(ids), f"no {whose} test id for {rule.rule}: add one to _ids"
+            for values in choices:
+                url = adapter.build(rule.endpoint, {**values, **{k: ids[k] for k in ints}})
+                for method in sorted(rule.methods & METHODS):
+                    yield Case(rule.endpoint, method, url, "other" if whose == "crossed" else whose)
+
+
+def token_of(page: str) -> str:
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert match, page
+    return match.group(1)
+
+
+def call(client: Client, case: Case, token: str) -> TestResponse:
+    if case.method == "POST":
+        response = client.post(case.url, data={"csrf_token": token})
+    else:
+        response = client.get(case.url)
+    response.get_data()  # read it all, so that a file being sent is closed
+    response.close()
+    return response
+
+
+def header_problems(response: TestResponse, *, case_data: bool) -> list[str]:
+    problems = []
+    csp = response.headers.get("Content-Security-Policy", "")
+    if "frame-ancestors 'none'" not in csp:
+        problems.append(f"CSP without frame-ancestors 'none': {csp!r}")
+    if "'unsafe-inline'" in csp or "'unsafe-eval'" in csp:
+        problems.append(f"CSP allows inline or eval: {csp!r}")
+    if response.headers.get("X-Content-Type-Options") != "nosniff":
+        problems.append("no X-Content-Type-Options: nosniff")
+    if case_data and response.headers.get("Cache-Control") != "no-store":
+        problems.append(f"Cache-Control {response.headers.get('Cache-Control')!r}")
+    return problems

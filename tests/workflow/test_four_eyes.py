@@ -1,0 +1,133 @@
+"""Four eyes and approval pinned to the content approved: nobody approves what they
+drafted or edited, and an approval holds only for the content the reviewer read."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import delete
+from sqlmodel import select
+
+from mlat.models import MlaRequest, Notification, Role, User
+from mlat.services import Conflict, Forbidden, ServiceError
+from mlat.services import workflow as workflow_svc
+from mlat.services.requests import save_content
+from mlat.workflow import BY_ACTION
+from tests.workflow.steps import TODAY, S, events, take
+from tests.workflow_helpers import submittable_content
+
+# Four eyes --------------------------------------------------------------------------------
+
+
+def test_the_officer_who_drafted_it_cannot_approve_even_as_reviewer(
+    db: Any, make_user: Callable[..., User], make_request: Callable[..., MlaRequest]
+) -> None:
+    drafter = make_user(Role.officer, Role.reviewer)
+    request = make_request(drafter, content=submittable_content(TODAY), today=TODAY)
+    take(db, request, drafter, "submit")
+    with pytest.raises(Forbidden, match="someone else must approve it"):
+        take(db, request, drafter, "approve", seen_digest=request.content_digest)
+    db.rollback()
+    db.refresh(request)
+    assert request.status == S.in_review
+    assert not workflow_svc.may_take(db, request, drafter, BY_ACTION["approve"])
+
+
+def test_an_officer_who_edited_it_cannot_approve_but_another_reviewer_can(
+    db: Any, ready: MlaRequest, officer: User, make_user: Callable[..., User]
+) -> None:
+    editor = make_user(Role.officer, Role.reviewer)
+    save_content(
+        session=db,
+        request=ready,
+        editor=editor,
+        expected_version=ready.version,
+        title="Business e-mail compromise of Al Waha Trading",
+    )
+    db.commit()
+    take(db, ready, officer, "submit")
+    assert workflow_svc.editors(db, ready) == {officer.id, editor.id}
+
+    with pytest.raises(Forbidden, match="someone else must approve it"):
+        take(db, ready, editor, "approve", seen_digest=ready.content_digest)
+    db.rollback()
+    db.refresh(ready)
+
+    colleague = make_user(Role.reviewer)
+    take(db, ready, colleague, "approve", seen_digest=ready.content_digest)
+    db.refresh(ready)
+    assert ready.status == S.approved
+    assert ready.approved_digest == ready.content_digest
+
+
+# Approval pinned to the content approved ---------------------------------------------------
+
+
+def test_approval_of_content_that_changed_since_it_was_read_is_refused(
+    db: Any, ready: MlaRequest, officer: User, make_user: Callable[..., User]
+) -> None:
+    reviewer = make_user(Role.reviewer)
+    take(db, ready, officer, "submit")
+    seen = ready.content_digest
+    save_content(
+        session=db,
+        request=ready,
+        editor=officer,
+        expected_version=ready.version,
+        content={**ready.content, "facts": ready.content["facts"] + " A sixth e-mail followed."},
+    )
+    db.commit()
+    with pytest.raises(Conflict, match="changed while you were reviewing it"):
+        take(db, ready, reviewer, "approve", seen_digest=seen)
+    db.rollback()
+    db.refresh(ready)
+    assert (ready.status, ready.approved_digest) == (S.in_review, None)
+
+    take(db, ready, reviewer, "approve", seen_digest=ready.content_digest)
+    assert ready.status == S.approved
+
+
+def test_editing_an_approved_request_sends_it_back_to_review(
+    db: Any, ready: MlaRequest, officer: User, make_user: Callable[..., User]
+) -> None:
+    reviewer, other_reviewer = make_user(Role.reviewer), make_user(Role.reviewer)
+    take(db, ready, officer, "submit")
+    take(db, ready, reviewer, "approve", seen_digest=ready.content_digest)
+    assert ready.approved_digest == ready.content_digest
+    db.execute(delete(Notification))
+    db.commit()
+
+    save_content(
+        session=db,
+        request=ready,
+        editor=officer,
+        expected_version=ready.version,
+        content={**ready.content, "nexus": "The account holder's identity is unknown."},
+    )
+    db.commit()
+    db.refresh(ready)
+    assert ready.status == S.in_review
+    assert ready.approved_digest is None
+    assert events(db, ready)[-1].action == "edit_after_approval"
+    notified = select(Notification.user_id).where(Notification.kind == "review_needed")
+    assert set(db.exec(notified)) == {reviewer.id, other_reviewer.id}  # not the officer
+    [change] = workflow_svc.changes_since_review(db, ready) or []
+    assert change.path == "nexus"
+    assert change.after == "The account holder's identity is unknown."
+
+    with pytest.raises(ServiceError):  # the old approval does not let it be signed
+        take(db, ready, make_user(Role.prosecutor), "sign")
+    db.rollback()
+
+
+def test_saving_an_approved_request_unchanged_keeps_the_approval(
+    db: Any, ready: MlaRequest, officer: User, make_user: Callable[..., User]
+) -> None:
+    take(db, ready, officer, "submit")
+    take(db, ready, make_user(Role.reviewer), "approve", seen_digest=ready.content_digest)
+    save_content(session=db, request=ready, editor=officer, expected_version=ready.version)
+    db.commit()
+    db.refresh(ready)
+    assert (ready.status, ready.approved_digest) == (S.approved, ready.content_digest)

@@ -1,0 +1,125 @@
+"""Posts to the action buttons that must not take a step twice or at all: double clicks,
+another unit, unknown actions, tampered versions, no CSRF token, and a failure half-way."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from mlat.models import MlaRequest, Role, Unit, User
+from mlat.services import audit as audit_svc
+from tests.conftest import Client
+from tests.workflow_views.pages import CHANGED, S, escaped, hidden, history, reload, review_form
+
+# Double clicks, strangers, forged posts ----------------------------------------------------
+
+
+def test_submitting_twice_submits_once(
+    db: Any, draft: MlaRequest, officer: User, browser: Callable[[User], Client]
+) -> None:
+    own = browser(officer)
+    page = own.get(f"/requests/{draft.id}")
+    form = {"csrf_token": hidden(page.text, "csrf_token"), "version": "1"}
+    first = own.post(f"/requests/{draft.id}/do/submit", data=form)
+    second = own.post(f"/requests/{draft.id}/do/submit", data=form, follow_redirects=True)
+    assert first.status_code == 303
+    assert second.status_code == 200
+    assert escaped(CHANGED) in second.text
+    assert "In review" in second.text
+    assert history(db, draft) == ["submit"]
+    assert reload(db, draft).version == 2
+
+
+def test_approving_twice_approves_once(
+    db: Any, in_review: MlaRequest, reviewer: User, browser: Callable[[User], Client]
+) -> None:
+    colleague = browser(reviewer)
+    page = colleague.get(f"/requests/{in_review.id}/review")
+    form = {"csrf_token": hidden(page.text, "csrf_token"), **review_form(page.text)}
+    first = colleague.post(f"/requests/{in_review.id}/do/approve", data=form)
+    second = colleague.post(f"/requests/{in_review.id}/do/approve", data=form)
+    assert first.status_code == 303
+    assert second.status_code == 303
+    shown = colleague.get(second.location)
+    assert escaped(CHANGED) in shown.text
+    assert "Approved" in shown.text
+    assert history(db, in_review) == ["submit", "approve"]
+
+
+def test_unknown_action_is_not_found(
+    db: Any, draft: MlaRequest, officer: User, browser: Callable[[User], Client]
+) -> None:
+    own = browser(officer)
+    response = own.submit(f"/requests/{draft.id}/do/publish", {"version": "1"},
+                          form_url=f"/requests/{draft.id}")  # fmt: skip
+    assert response.status_code == 404
+    assert reload(db, draft).status == S.draft
+
+
+def test_another_unit_cannot_act_on_a_request(
+    db: Any,
+    draft: MlaRequest,
+    make_unit: Callable[..., Unit],
+    make_user: Callable[..., User],
+    browser: Callable[[User], Client],
+) -> None:
+    stranger = browser(make_user(Role.officer, unit_=make_unit(name="Economic Crime, Lagos")))
+    response = stranger.submit(f"/requests/{draft.id}/do/withdraw",
+                               {"version": "1", "comment": "Mine now"}, form_url="/")  # fmt: skip
+    assert response.status_code == 404
+    assert draft.title not in response.text
+    assert reload(db, draft).status == S.draft
+    assert history(db, draft) == []
+
+
+@pytest.mark.parametrize("version", ["abc", "²", "1.0", "-1", "99999999999999999999"])
+def test_a_tampered_version_is_a_stale_page_not_a_crash(
+    db: Any, draft: MlaRequest, officer: User, browser: Callable[[User], Client], version: str
+) -> None:
+    own = browser(officer)
+    shown = own.submit(f"/requests/{draft.id}/do/submit", {"version": version},
+                       form_url=f"/requests/{draft.id}", follow_redirects=True)  # fmt: skip
+    assert shown.status_code == 200
+    assert escaped(CHANGED) in shown.text
+    assert reload(db, draft).status == S.draft
+
+
+def test_a_post_without_csrf_token_is_refused(
+    db: Any, draft: MlaRequest, officer: User, browser: Callable[[User], Client]
+) -> None:
+    response = browser(officer).post(f"/requests/{draft.id}/do/submit", data={"version": "1"})
+    assert response.status_code == 400
+    assert "The request could not be understood." in response.text
+    assert reload(db, draft).status == S.draft
+
+
+def test_a_failure_in_the_middle_of_a_step_changes_nothing(
+    db: Any,
+    draft: MlaRequest,
+    officer: User,
+    reviewer: User,
+    browser: Callable[[User], Client],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    own = browser(officer)
+    page = own.get(f"/requests/{draft.id}")
+    head = audit_svc.head(db)
+
+    def fail(*_args: Any, **_kwargs: Any) -> None:
+        raise RuntimeError("the disk is full")
+
+    monkeypatch.setattr(audit_svc, "record", fail)  # as the service calls it
+    form = {"csrf_token": hidden(page.text, "csrf_token"), "version": "1"}
+    response = own.post(f"/requests/{draft.id}/do/submit", data=form)
+    monkeypatch.undo()
+
+    assert response.status_code == 500
+    assert "Something went wrong on our side." in response.text
+    request = reload(db, draft)
+    assert (request.status, request.version, request.submitted_at) == (S.draft, 1, None)
+    assert history(db, draft) == []
+    assert audit_svc.head(db) == head
+    assert "Nothing needs your attention." in browser(reviewer).get("/notifications").text
+    assert "Submit for review" in own.get(f"/requests/{draft.id}").text  # try again
