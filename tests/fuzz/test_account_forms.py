@@ -162,6 +162,37 @@ def test_admin_two_factor_reset(client: Client, admin: User, user_id: int, csrf:
     no_error(post(client, url, [], csrf, token_of(client)))
 
 
+@fuzz(30)
+@given(data=st.data())
+def test_password_forms(
+    client: Client, db: Any, admin: User, target: User, data: st.DataObject
+) -> None:
+    """The admin's new password for another user, and the admin's change of their own."""
+    page, url = data.draw(
+        st.sampled_from(
+            [
+                (f"/admin/users/{target.id}", f"/admin/users/{target.id}/password"),
+                ("/account/password", "/account/password"),
+            ]
+        )
+    )
+    who = target if url.startswith("/admin") else admin
+    new = "Quartz-heron-2031-meadow"
+    defaults = [("password", new), ("current", PASSWORD), ("new", new), ("repeat", new)]
+    form = with_defaults(page_form(client, page, url), defaults)
+    before = _password_of(db, who)
+    response = post(client, url, fields_for(data, form), data.draw(CSRF), token_of(client, page))
+    no_error(response, url.replace(str(target.id), "<id>"))
+    if not saved(response):
+        assert _password_of(db, who) == before
+
+
+def _password_of(db: Any, user: User) -> tuple[str, int, bool]:
+    db.expire_all()
+    found = db.get(User, user.id)
+    return (found.password_hash, found.session_epoch, found.password_must_change)
+
+
 # ------------------------------------------------------------------ found before
 
 
