@@ -115,10 +115,20 @@ LABELS = {
 }
 
 
+@lru_cache(maxsize=64)
+def _translated_labels(kind: str, locale: Locale) -> dict[str, str]:
+    """The labels of one kind translated into ``locale`` (the current request's, in which
+    they are translated), once rather than for each of a page's rows."""
+    return {key: str(text) for key, text in LABELS[kind].items()}
+
+
 def label(kind: str, value: object) -> str:
     """The translated label of an enumerated value, e.g. label('measure', 'stored_content')."""
     key = str(getattr(value, "value", value))
-    return str(LABELS[kind].get(key, key))
+    locale = get_locale()
+    if locale is None:  # outside a request: gettext has no locale to cache by
+        return str(LABELS[kind].get(key, key))
+    return _translated_labels(kind, locale).get(key, key)
 
 
 def status_label(status: str) -> str:
