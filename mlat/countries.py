@@ -30,9 +30,11 @@ def state_name(code: str, locale: str = "en") -> str:
     return state_names(locale).get(code.upper(), code.upper())
 
 
-def state_choices(locale: str = "en") -> list[tuple[str, str]]:
+@cache
+def state_choices(locale: str = "en") -> tuple[tuple[str, str], ...]:
+    """(code, name) of every state, by name."""
     names = state_names(locale)
-    return sorted(names.items(), key=lambda item: item[1])
+    return tuple(sorted(names.items(), key=lambda item: item[1]))
 
 
 @cache

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
+from functools import lru_cache
+from typing import Literal
 
+from babel import Locale
+from babel.dates import get_date_format, get_datetime_format, get_time_format
 from flask import Flask, request
-from flask_babel import Babel, format_date, format_datetime, get_locale, gettext
+from flask_babel import Babel, get_locale, get_timezone, gettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -110,23 +115,77 @@ LABELS = {
 }
 
 
+@lru_cache(maxsize=64)
+def _translated_labels(kind: str, locale: Locale) -> dict[str, str]:
+    """The labels of one kind translated into ``locale`` (the current request's, in which
+    they are translated), once rather than for each of a page's rows."""
+    return {key: str(text) for key, text in LABELS[kind].items()}
+
+
 def label(kind: str, value: object) -> str:
     """The translated label of an enumerated value, e.g. label('measure', 'stored_content')."""
     key = str(getattr(value, "value", value))
-    return str(LABELS[kind].get(key, key))
+    locale = get_locale()
+    if locale is None:  # outside a request: gettext has no locale to cache by
+        return str(LABELS[kind].get(key, key))
+    return _translated_labels(kind, locale).get(key, key)
 
 
 def status_label(status: str) -> str:
     return label("status", status)
 
 
+Width = Literal["full", "long", "medium", "short"]
+
+
+def _in_zone(value: dt.datetime, zone: dt.tzinfo) -> dt.datetime:
+    """The time in ``zone`` as Babel and Flask-Babel compute it; a naive time is UTC."""
+    local = (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(zone)
+    normalize = getattr(zone, "normalize", None)  # pytz zones, as Flask-Babel gives them
+    return normalize(local) if normalize is not None else local
+
+
+@lru_cache(maxsize=64)
+def datetime_formatter(
+    locale: Locale, zone: dt.tzinfo, width: Width
+) -> Callable[[dt.datetime], str]:
+    """Formats a time as ``flask_babel.format_datetime(value, width)`` does in that locale
+    and time zone, with Babel's patterns looked up once rather than on every call."""
+    # Babel types this as a pattern; it is the plain "{1}, {0}" string.
+    joined = str(get_datetime_format(width, locale=locale)).replace("'", "")
+    time_pattern = get_time_format(width, locale=locale)
+
+    def format_datetime(value: dt.datetime) -> str:
+        local = _in_zone(value, zone)
+        time = str(time_pattern.apply(local.timetz(), locale, reference_date=local.date()))
+        return joined.replace("{0}", time).replace("{1}", format_day(locale, width, local.date()))
+
+    return format_datetime
+
+
+@lru_cache(maxsize=4096)
+def format_day(locale: Locale, width: Width, day: dt.date) -> str:
+    """A calendar day as ``babel.dates.format_date`` gives it; pages show the same few days
+    many times."""
+    return str(get_date_format(width, locale=locale).apply(day, locale))
+
+
+def _locale() -> Locale:
+    return get_locale() or Locale.parse("en")
+
+
 def datetime_local(value: dt.datetime | None) -> str:
     """A stored UTC time in the user's locale and unit time zone."""
-    return format_datetime(value, "medium") if value else ""
+    return datetime_formatter(_locale(), get_timezone(), "medium")(value) if value else ""
 
 
 def date_local(value: dt.date | None) -> str:
-    return format_date(value, "medium") if value else ""
+    """A day in the user's locale; a time is first moved to the unit's time zone."""
+    if not value:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = _in_zone(value, get_timezone()).date()
+    return format_day(_locale(), "medium", value)
 
 
 def install_template_helpers(app: Flask) -> None:

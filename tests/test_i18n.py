@@ -115,3 +115,46 @@ def test_pages_after_login_are_marked_english(
     login_as(Role.officer)
     for url in ("/", "/requests/new", "/rules/"):
         assert '<html lang="en"' in client.get(url).text, url
+
+
+@pytest.mark.parametrize(
+    ("timezone", "expected_day", "expected_time"),
+    [
+        ("Asia/Qatar", "Jan 1, 2027", "1:30 AM"),
+        ("America/New_York", "Dec 31, 2026", "5:30 PM"),
+    ],
+)
+def test_dashboard_shows_times_in_the_units_time_zone(
+    client: Client,
+    make_unit: Callable[..., Unit],
+    login_as: Callable[..., User],
+    make_request: Callable[..., MlaRequest],
+    db: Any,
+    timezone: str,
+    expected_day: str,
+    expected_time: str,
+) -> None:
+    officer = login_as(Role.officer, unit_=make_unit(timezone=timezone))
+    draft = make_request(officer)
+    set_updated_at(db, draft, dt.datetime(2026, 12, 31, 22, 30, tzinfo=dt.UTC))
+
+    board = client.get("/dashboard").text
+    assert draft.reference in board
+    assert expected_day in board and shown_time(board, expected_time)
+
+
+def test_a_preservation_date_on_the_dashboard_is_the_calendar_day(
+    client: Client,
+    login_as: Callable[..., User],
+    make_request: Callable[..., MlaRequest],
+    db: Any,
+) -> None:
+    officer = login_as(Role.officer)
+    request = make_request(officer)
+    lapses = dt.date.today() + dt.timedelta(days=3)
+    request.preservation_expires_on = lapses
+    db.add(request)
+    db.commit()
+
+    board = client.get("/dashboard").text
+    assert f"{lapses:%b} {lapses.day}, {lapses.year}" in board

@@ -177,3 +177,54 @@ def test_seeded_requests_are_valid_documents_with_terms(app: Any, db: Any) -> No
         RequestDocument.model_validate(request.content)
     kinds = set(db.exec(select(RequestTerm.kind)))
     assert kinds == {"identifier", "person", "measure"}
+
+
+def chosen_options(page: str, name: str) -> list[tuple[str, str]]:
+    """(value, text) of the options marked selected in the select called ``name``."""
+    select = re.search(rf'<select [^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
+    assert select, name
+    return [
+        (value, unescape(text))
+        for value, text in re.findall(r'<option value="([^"]*)" selected>([^<]*)<', select[1])
+    ]
+
+
+def test_filters_show_the_chosen_values_even_when_another_was_ignored(
+    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+) -> None:
+    me = login_as(Role.officer)
+    make_request(me, requested_state="GB")
+    page = client.get(
+        f"/?state=GB&status=draft&owner={me.id}&measure=stored_content&sort=state&order=asc"
+        "&date_from=not-a-date"
+    ).text
+    assert "Enter the date as YYYY-MM-DD" in page
+    assert chosen_options(page, "state") == [("GB", "United Kingdom")]
+    assert chosen_options(page, "status") == [("draft", "Draft")]
+    assert chosen_options(page, "owner") == [(str(me.id), me.name)]
+    assert chosen_options(page, "measure") == [("stored_content", "Stored content")]
+    assert chosen_options(page, "sort") == [("state", "Requested state")]
+    assert chosen_options(page, "order") == [("asc", "Ascending: oldest first, A to Z")]
+
+    # The next page, with another state, marks that one alone.
+    other = client.get("/?state=US").text
+    assert chosen_options(other, "state") == [("US", "United States")]
+    assert chosen_options(other, "status") == [("", "Any status")]
+    assert chosen_options(other, "sort") == [("updated", "Last changed")]
+
+
+def test_state_filter_lists_every_state_by_name_and_selects_nothing_unknown(
+    client: Client, login_as: Callable[..., User]
+) -> None:
+    login_as(Role.officer)
+    page = client.get('/?state="><b>x').text
+    assert "Requested state: Choose one of the listed options." in page
+    assert "<b>x" not in page
+    assert chosen_options(page, "state") == []
+    select = re.search(r'<select [^>]*name="state"[^>]*>(.*?)</select>', page, re.S)
+    assert select
+    options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)<', select[1])
+    assert options[0] == ("", "Any state")
+    names = [unescape(text) for _value, text in options[1:]]
+    assert len(names) > 240 and names == sorted(names)
+    assert ("QA", "Qatar") in options

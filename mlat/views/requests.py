@@ -34,7 +34,7 @@ def index() -> str:
     """The unit's requests, filtered, sorted and paged by the GET parameters."""
     user, db = the_user(), get_session()
     form = RequestFilterForm(request.args)
-    form.state.choices = choices(("", _("Any state")), *state_choices())
+    form.set_states(_("Any state"))
     owners = listing.unit_users(session=db, user=user)
     form.owner.choices = choices(("", _("Anyone")), *((str(id_), name) for id_, name in owners))
     form.validate()
