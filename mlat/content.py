@@ -1,5 +1,5 @@
-"""Pure functions over request content: its digest, its searchable terms and the
-differences between two versions of it."""
+"""Pure functions over request content: its digest, its searchable terms, fingerprints
+of its identifiers and the differences between two versions of it."""
 
 from __future__ import annotations
 
@@ -45,6 +45,67 @@ def normalise_identifier(kind: str, value: str) -> str:
         digits = re.sub(r"[^\d+]", "", value)
         return digits or value
     return value.casefold()
+
+
+# Fingerprints of identifiers: hex digits, short enough for a form, long enough never to
+# collide within one request.
+IDENTIFIER_KEY_LENGTH = 16
+IDENTIFIER_KEY = re.compile(rf"[0-9a-f]{{{IDENTIFIER_KEY_LENGTH}}}")
+
+
+def identifier_key(kind: str, value: str, observed_at: dt.datetime | str | None) -> str:
+    """A short fingerprint of what an identifier is: its kind, its exact value and the
+    instant it was used. The wizard names identifiers by it rather than by their position,
+    so that a link to one still means that identifier after the list was reordered, and
+    means nothing once it was changed or removed."""
+    canonical = json.dumps(
+        [kind, value.strip(), _instant(observed_at)], separators=(",", ":"), ensure_ascii=False
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()[:IDENTIFIER_KEY_LENGTH]
+
+
+def _instant(observed_at: dt.datetime | str | None) -> str | None:
+    """The time of use in one spelling: the same instant in UTC whatever its offset."""
+    if isinstance(observed_at, str):
+        text = observed_at.strip()
+        try:
+            observed_at = dt.datetime.fromisoformat(text)
+        except ValueError:
+            return text or None
+    if observed_at is None:
+        return None
+    if observed_at.tzinfo is not None:
+        observed_at = observed_at.astimezone(dt.UTC)
+    return observed_at.isoformat()
+
+
+def identifier_keys(identifiers: Any) -> list[str | None]:
+    """The fingerprint of each identifier of stored content, by position (None for an
+    entry that is not an identifier)."""
+    keys: list[str | None] = []
+    for ident in identifiers if isinstance(identifiers, list) else []:
+        if isinstance(ident, dict):
+            when = ident.get("observed_at")
+            keys.append(
+                identifier_key(
+                    str(ident.get("kind") or ""),
+                    str(ident.get("value") or ""),
+                    when if isinstance(when, str | dt.datetime) else None,
+                )
+            )
+        else:
+            keys.append(None)
+    return keys
+
+
+def identifier_positions(identifiers: Any) -> dict[str, int]:
+    """Each fingerprint of the identifiers of stored content with the position of the
+    first identifier that has it (identical identifiers share one fingerprint)."""
+    positions: dict[str, int] = {}
+    for position, key in enumerate(identifier_keys(identifiers)):
+        if key is not None:
+            positions.setdefault(key, position)
+    return positions
 
 
 def normalise_name(name: str) -> str:

@@ -192,7 +192,9 @@ def test_removing_an_identifier_keeps_each_measure_linked_to_the_same_identifier
 ) -> None:
     request = make_request(login_as(Role.officer), content=example_content())
     data = {**step_data("persons"), "version": "1"}
-    data |= {"identifiers-0-origin": "0", "identifiers-1-origin": "1"}
+    page = client.get(_url(request.id, "persons")).text
+    for row in ("identifiers-0-origin", "identifiers-1-origin"):  # as the page sends them
+        assert f'id="{row}" name="{row}" type="hidden" value="{data[row]}"' in page
     shown = client.submit(_url(request.id, "persons"), {**data, "rows": "remove:identifiers:0"})
     assert 'value="198.51.100.23"' in shown.text
     assert 'value="finance.alwaha@mailhost.example"' not in shown.text.split('id="identifiers"')[1]

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from mlat.content import stored_content
+from mlat.content import identifier_key, stored_content
 from mlat.request_format import RequestDocument
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs/examples/qa-to-us-stored-content.json"
@@ -70,8 +70,8 @@ def step_data(step: str) -> dict[str, Any]:
             "persons-0-nationality": "QA",
             "persons-1-role": "suspect",
             "persons-1-name": doc["persons"][1]["name"],
-            "identifiers-0-origin": "0",  # as the page sends them once identifiers are saved
-            "identifiers-1-origin": "1",
+            "identifiers-0-origin": key_of(email),  # as the page sends them once saved
+            "identifiers-1-origin": key_of(ip),
             "identifiers-0-kind": "email",
             "identifiers-0-value": email["value"],
             "identifiers-0-provider": email["provider"],
@@ -86,7 +86,9 @@ def step_data(step: str) -> dict[str, Any]:
         for i, measure in enumerate(doc["measures"]):
             data |= {
                 f"measures-{i}-kind": measure["kind"],
-                f"measures-{i}-identifiers": [str(r) for r in measure["identifiers"]],
+                f"measures-{i}-identifiers": [
+                    key_of(doc["identifiers"][r]) for r in measure["identifiers"]
+                ],
                 f"measures-{i}-date_from": measure["date_from"],
                 f"measures-{i}-date_to": measure["date_to"],
                 f"measures-{i}-details": measure["details"],
@@ -106,6 +108,11 @@ def step_data(step: str) -> dict[str, Any]:
             "signatory-title": sign["title"],
         }
     raise ValueError(step)
+
+
+def key_of(identifier: dict[str, Any]) -> str:
+    """How the wizard's pages name an identifier: by the fingerprint of its content."""
+    return identifier_key(identifier["kind"], identifier["value"], identifier.get("observed_at"))
 
 
 def hidden_version(page: str) -> str:

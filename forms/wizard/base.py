@@ -177,6 +177,12 @@ class StepForm(FlaskForm):  # type: ignore[misc]
         """Title and requested state, for the step that edits them."""
         return {}
 
+    def conflict_notes(self, content: dict[str, Any]) -> list[str]:
+        """When someone else saved the request meanwhile: what saving this input over
+        their ``content`` would do beyond the input itself, for the officer to check
+        before saving."""
+        return []
+
 
 # ------------------------------------------------------------------ repeatable rows
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import FieldList, Form, FormField, SelectField, TextAreaField
 from wtforms.validators import ValidationError
@@ -16,10 +17,12 @@ from forms.wizard.base import (
     StepContext,
     StepForm,
     at_most,
+    choice_values,
     iso,
     typed,
 )
 from forms.wizard.persons import IDENTIFIER_KINDS
+from mlat.content import IDENTIFIER_KEY, identifier_key, identifier_positions
 from mlat.i18n import label
 from mlat.rules.checks.common import DATA_MEASURES
 from mlat.rules.schema import MeasureKind
@@ -48,9 +51,30 @@ DETAILS_HINTS: dict[str, Any] = {
 }
 
 
+STALE_TICK = _l(
+    "Someone else changed or removed an identifier ticked here after you opened this "
+    "page, so it is no longer linked to this measure. Check the identifiers ticked and "
+    "save again."
+)
+
+
+class IdentifierCheckboxes(CheckboxesField):
+    """The identifiers a measure concerns, each named by its fingerprint
+    (mlat.content.identifier_key) rather than its position, so that a tick still means
+    the same identifier when someone else reordered them meanwhile."""
+
+    def pre_validate(self, form: Any) -> None:
+        known = choice_values(self.choices)
+        unknown = [str(value) for value in self.data or [] if str(value) not in known]
+        if any(IDENTIFIER_KEY.fullmatch(value) for value in unknown):
+            raise ValidationError(STALE_TICK)
+        if unknown:
+            raise ValidationError(_l("Choose from the options shown."))
+
+
 class MeasureRow(Form):  # type: ignore[misc]
     kind = SelectField(_l("Kind of measure"), validate_choice=False)
-    identifiers = CheckboxesField(_l("Identifiers concerned"))
+    identifiers = IdentifierCheckboxes(_l("Identifiers concerned"))
     date_from = DateInput(_l("From"))
     date_to = DateInput(_l("To"))
     details = TextAreaField(
@@ -87,11 +111,12 @@ class MeasuresForm(StepForm):
 
     @classmethod
     def initial(cls, ctx: StepContext) -> dict[str, Any]:
+        keys = [identifier_key(i.kind, i.value, i.observed_at) for i in ctx.document.identifiers]
         return {
             "measures": [
                 {
                     "kind": m.kind.value,
-                    "identifiers": [str(i) for i in m.identifiers],
+                    "identifiers": [keys[i] for i in m.identifiers if i < len(keys)],
                     "date_from": m.date_from,
                     "date_to": m.date_to,
                     "details": m.details,
@@ -102,20 +127,26 @@ class MeasuresForm(StepForm):
 
     def prepare(self, ctx: StepContext) -> None:
         kinds = dict(IDENTIFIER_KINDS)
-        identifiers = [
-            (str(i), f"{ident.value or '?'} ({kinds.get(ident.kind, ident.kind)})")
-            for i, ident in enumerate(ctx.document.identifiers)
-        ]
+        shown: dict[str, str] = {}
+        for ident in ctx.document.identifiers:  # identical ones once, as the first of them
+            key = identifier_key(ident.kind, ident.value, ident.observed_at)
+            shown.setdefault(key, f"{ident.value or '?'} ({kinds.get(ident.kind, ident.kind)})")
+        identifiers = list(shown.items())
         for row in self.measures:
             row.form.kind.choices = [("", _l("Choose a measure")), *KINDS]
             row.form.identifiers.choices = identifiers
 
     def apply(self, content: dict[str, Any]) -> dict[str, Any]:
         out = copy.deepcopy(content)
+        # The ticks name identifiers by fingerprint; the content links them by position.
+        # A tick that names none of them now was refused when the form was validated.
+        positions = identifier_positions(content.get("identifiers"))
         out["measures"] = [
             {
                 "kind": row.form.kind.data,
-                "identifiers": sorted({int(v) for v in row.form.identifiers.data or []}),
+                "identifiers": sorted(
+                    {positions[v] for v in row.form.identifiers.data or [] if v in positions}
+                ),
                 "date_from": iso(row.form.date_from.data),
                 "date_to": iso(row.form.date_to.data),
                 "details": (row.form.details.data or "").strip(),
@@ -124,3 +155,18 @@ class MeasuresForm(StepForm):
             if not row.form.is_blank()
         ]
         return out
+
+    def conflict_notes(self, content: dict[str, Any]) -> list[str]:
+        """Ticks of identifiers that someone else changed or removed meanwhile: they are
+        no longer offered, so saving the input would leave them out."""
+        positions = identifier_positions(content.get("identifiers"))
+        return [
+            _(
+                "Measure %(n)d: someone else changed or removed an identifier ticked there "
+                "after you opened this page, so it is no longer linked. Check the identifiers "
+                "ticked before you save.",
+                n=number,
+            )
+            for number, row in enumerate(self.measures, start=1)
+            if any(v not in positions for v in row.form.identifiers.data or [])
+        ]

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField
 from wtforms.validators import ValidationError
@@ -27,6 +28,7 @@ from forms.wizard.base import (
     options,
     typed,
 )
+from mlat.content import identifier_key, identifier_keys, identifier_positions
 from mlat.countries import is_timezone, state_choices
 from mlat.rules.checks.common import DOMAIN_NAME
 
@@ -96,7 +98,9 @@ class PersonRow(Form):  # type: ignore[misc]
 
 
 class IdentifierRow(Form):  # type: ignore[misc]
-    origin = HiddenField()  # the row's index when the page was loaded, to keep measure links
+    # The fingerprint of the identifier the row was loaded from (mlat.content.identifier_key),
+    # to keep the measures' links to it; empty for a row added on the page.
+    origin = HiddenField()
     kind = SelectField(
         _l("Kind"),
         choices=options(IDENTIFIER_KINDS),
@@ -185,11 +189,11 @@ class PersonsForm(StepForm):
     @classmethod
     def initial(cls, ctx: StepContext) -> dict[str, Any]:
         identifiers = []
-        for index, ident in enumerate(ctx.document.identifiers):
+        for ident in ctx.document.identifiers:
             seen = ident.observed_at
             identifiers.append(
                 {
-                    "origin": str(index),
+                    "origin": identifier_key(ident.kind, ident.value, seen),
                     "kind": ident.kind,
                     "value": ident.value,
                     "observed_at": seen.replace(tzinfo=None) if seen else None,
@@ -234,19 +238,61 @@ class PersonsForm(StepForm):
         out["measures"] = _relink(content, kept)
         return out
 
+    def conflict_notes(self, content: dict[str, Any]) -> list[str]:
+        """What saving the rows over someone else's newer content does to the
+        measures' links: rows whose identifier was changed or removed meanwhile lose
+        their links, and saved identifiers missing from the rows go with theirs."""
+        current = identifier_positions(content.get("identifiers"))
+        notes, origins = [], set()
+        for row in (row.form for row in self.identifiers if not row.form.is_blank()):
+            origin = (row.origin.data or "").strip()
+            origins.add(origin)
+            if origin and origin not in current:
+                notes.append(
+                    _(
+                        "Someone else changed or removed the identifier %(value)s after you "
+                        "opened this page. If you save your input, no measure will be linked "
+                        "to it: check the measures in step 5.",
+                        value=(row.value.data or "").strip() or "?",
+                    )
+                )
+        saved = content.get("identifiers")
+        saved = saved if isinstance(saved, list) else []
+        missing = [
+            str(ident.get("value") or "?")
+            for ident, key in zip(saved, identifier_keys(saved), strict=True)
+            if isinstance(ident, dict) and key not in origins
+        ]
+        if missing:
+            notes.append(
+                _(
+                    "Saving your input removes these identifiers, which are not in it, and "
+                    "their links to measures: %(values)s.",
+                    values=", ".join(dict.fromkeys(missing)),
+                )
+            )
+        return notes
+
 
 def _relink(content: dict[str, Any], kept: list[IdentifierRow]) -> list[Any]:
     """The measures with their links to identifiers renumbered after rows were removed or
-    reordered; links to removed identifiers are dropped."""
-    old_count = len(content.get("identifiers") or [])
-    moved: dict[int, int] = {}
+    reordered. Each row names the identifier it was loaded from by its fingerprint, so
+    the links follow the identifiers themselves, also when someone else reordered them
+    meanwhile. Links to identifiers no row was loaded from are dropped: rows removed, and
+    identifiers someone else changed or removed after the page was loaded."""
+    row_of: dict[str, int] = {}
     for new_index, row in enumerate(kept):
         origin = (row.origin.data or "").strip()
-        if origin.isdecimal() and int(origin) < old_count and int(origin) not in moved:
-            moved[int(origin)] = new_index
+        if origin:
+            row_of.setdefault(origin, new_index)  # identical identifiers: the first row
+    moved = {
+        position: row_of[key]
+        for position, key in enumerate(identifier_keys(content.get("identifiers")))
+        if key is not None and key in row_of
+    }
     measures = copy.deepcopy(content.get("measures") or [])
     for measure in measures:
         if isinstance(measure, dict) and isinstance(measure.get("identifiers"), list):
             refs = [r for r in measure["identifiers"] if isinstance(r, int)]
-            measure["identifiers"] = [moved[r] for r in refs if r in moved]
+            measure["identifiers"] = list(dict.fromkeys(moved[r] for r in refs if r in moved))
     return list(measures)

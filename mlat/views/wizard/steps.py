@@ -136,6 +136,9 @@ def _edit_rows(
             rows.append_entry()
             focus = next(f.id for f in rows[-1].form if f.type != "HiddenField")
     form.prepare(ctx)
+    if expected_version(form.version.data) != ctx.request.version:  # someone saved meanwhile
+        for note in form.conflict_notes(ctx.request.content):
+            flash(note, "error")
     notice = _("Not saved yet: press Save and continue to keep your changes.")
     return _render(ctx, form, slug, focus_id=focus, notice=notice)
 
@@ -159,8 +162,12 @@ def _save(ctx: StepContext, form: StepForm, slug: str) -> Response | tuple[str, 
         db.rollback()
         db.refresh(mla_request)
         form.version.data = str(mla_request.version)  # saving again applies the input
+        fresh = step_context(mla_request)
+        form.prepare(fresh)  # choices, such as the identifiers, as they are now
         flash(exc.translated(_), "error")
-        return _render(step_context(mla_request), form, slug, status=409)
+        for note in form.conflict_notes(mla_request.content):
+            flash(note, "error")
+        return _render(fresh, form, slug, status=409)
     except InvalidContent as exc:
         db.rollback()
         for path, message in exc.errors:
