@@ -142,7 +142,7 @@ class Browser:
 
 def hidden_fields(page: str) -> dict[str, str]:
     """The hidden inputs of the page's first form that has a CSRF token."""
-    found = {}
+    found: dict[str, str] = {}
     for name, value in re.findall(
         r'<input[^>]*type="hidden"[^>]*name="([^"]+)"[^>]*value="([^"]*)"', page
     ):

@@ -127,13 +127,14 @@ class Case:
 
 
 def _ids(world: World, whose: str) -> dict[str, int]:
+    own, other, colleague = world.own.id, world.other.id, world.colleague.id
+    assert own is not None and other is not None and colleague is not None  # all saved
     if whose == "own":
-        return {"request_id": world.own.id, "annex_id": world.own_annex,
-                "user_id": world.colleague.id}  # fmt: skip
+        return {"request_id": own, "annex_id": world.own_annex, "user_id": colleague}
     if whose == "other":
-        return {"request_id": world.other.id, "annex_id": world.other_annex}
+        return {"request_id": other, "annex_id": world.other_annex}
     if whose == "crossed":  # the own request with another unit's annex
-        return {"request_id": world.own.id, "annex_id": world.other_annex}
+        return {"request_id": own, "annex_id": world.other_annex}
     return {"request_id": MISSING, "annex_id": MISSING, "user_id": MISSING}
 
 
@@ -146,13 +147,14 @@ def cases(app: Flask, world: World) -> Iterator[Case]:
     adapter = app.url_map.bind("localhost")
     rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint == "auth.logout", r.rule))
     for rule in rules:
+        assert rule.methods is not None  # Flask gives every rule its methods
         ints = _int_args(rule)
         strings = sorted(rule.arguments - ints)
         choices: list[dict[str, str]] = [{}]
         for name in strings:
-            values = ENDPOINT_VALUES.get((rule.endpoint, name), VALUES.get(name))
-            assert values, f"no test values for <{name}> of {rule.rule}: add them to VALUES"
-            choices = [{**c, name: v} for c in choices for v in values]
+            options = ENDPOINT_VALUES.get((rule.endpoint, name), VALUES.get(name))
+            assert options, f"no test values for <{name}> of {rule.rule}: add them to VALUES"
+            choices = [{**c, name: v} for c in choices for v in options]
         if not ints:
             variants = ["none"]
         elif "request_id" in ints:

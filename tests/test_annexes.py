@@ -43,8 +43,9 @@ def test_file_type_is_read_from_the_bytes(data: bytes, media_type: str | None) -
     assert sniff(data) == media_type
 
 
-def _annexes(request_id: int) -> str:
-    return f"/requests/{request_id}/wizard/annexes"
+def _annexes(request: MlaRequest) -> str:
+    assert request.id is not None
+    return f"/requests/{request.id}/wizard/annexes"
 
 
 def _upload(
@@ -64,7 +65,7 @@ def _upload(
         **extra,
     }
     files = {"file": (io.BytesIO(data), name), **fields}
-    return client.submit(_annexes(request.id), files, form_url=form_url)
+    return client.submit(_annexes(request), files, form_url=form_url)
 
 
 def _actions(db: Any, action: str) -> list[AuditEntry]:
@@ -81,7 +82,7 @@ def test_uploaded_annex_is_listed_with_size_and_digest_and_downloads_as_attachme
 ) -> None:
     response = _upload(client, draft, HEADERS_TXT, "headers.txt")
     assert response.status_code == 302
-    page = client.get(_annexes(draft.id)).text
+    page = client.get(_annexes(draft)).text
     assert "Annex uploaded." in page
     assert "Headers of the fraudulent e-mails" in page
     assert hashlib.sha256(HEADERS_TXT).hexdigest() in page
@@ -117,7 +118,7 @@ def test_a_reviewer_of_the_unit_can_download_but_another_unit_cannot(
     db: Any,
 ) -> None:
     _upload(client, draft, PDF, "order.pdf")
-    found = re.search(r'href="(/requests/\d+/annexes/\d+)"', client.get(_annexes(draft.id)).text)
+    found = re.search(r'href="(/requests/\d+/annexes/\d+)"', client.get(_annexes(draft)).text)
     assert found is not None
     annex_url = found.group(1)
     client.post("/logout")
@@ -168,7 +169,7 @@ def test_a_png_without_extension_is_recognised_by_its_content(
 def test_a_file_over_the_size_limit_is_refused(
     client: Client, app: Flask, draft: MlaRequest, db: Any
 ) -> None:
-    assert "up to 10 MB" in client.get(_annexes(draft.id)).text  # the default limit
+    assert "up to 10 MB" in client.get(_annexes(draft)).text  # the default limit
     app.config["ANNEX_MAX_BYTES"] = 100 * 1024
     big = b"%PDF-1.7\n" + b"0" * (100 * 1024)
     response = _upload(client, draft, big, "big.pdf")
@@ -191,15 +192,15 @@ def test_removing_an_annex_deletes_its_file_and_is_audited(
     client: Client, draft: MlaRequest, db: Any
 ) -> None:
     _upload(client, draft, PDF, "order.pdf")
-    page = client.get(_annexes(draft.id)).text
+    page = client.get(_annexes(draft)).text
     assert "Remove Headers of the fraudulent e-mails" in page
     response = client.submit(
         f"/requests/{draft.id}/wizard/annexes/remove",
         {"position": "0", "version": "2"},
-        form_url=_annexes(draft.id),
+        form_url=_annexes(draft),
     )
     assert response.status_code == 302
-    assert "No annexes yet." in client.get(_annexes(draft.id)).text
+    assert "No annexes yet." in client.get(_annexes(draft)).text
     assert db.exec(select(StoredFile)).all() == []
     assert db.exec(select(FileContent)).all() == []
     db.expire_all()
@@ -214,12 +215,12 @@ def test_an_imported_description_without_a_file_is_shown_and_removable(
         "annexes": [{"kind": "judicial_order", "title": "Warrant of 3 March", "language": "en"}]
     }
     request = make_request(login_as(Role.officer), content=content)
-    page = client.get(_annexes(request.id)).text
+    page = client.get(_annexes(request)).text
     assert "Warrant of 3 March" in page and "No file attached" in page
     client.submit(
         f"/requests/{request.id}/wizard/annexes/remove",
         {"position": "0", "version": "1"},
-        form_url=_annexes(request.id),
+        form_url=_annexes(request),
     )
     db.expire_all()
     assert db.get(MlaRequest, request.id).content["annexes"] == []

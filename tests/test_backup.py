@@ -16,7 +16,7 @@ from mlat.db import make_engine
 from mlat.models import MlaRequest, Role, User
 from mlat.services.audit import verify
 from tests.conftest import Client
-from tests.test_cli import flask
+from tests.flask_cli import flask
 
 
 def test_backup_restores_with_requests_and_an_intact_audit_chain(

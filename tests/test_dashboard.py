@@ -54,6 +54,7 @@ def test_reviewer_never_sees_what_they_drafted_or_edited(
     both = make_user(Role.officer, Role.reviewer)
     waiting = arrange(db, make_request(officer), status=S.in_review)
     edited = arrange(db, make_request(officer), status=S.in_review)
+    assert edited.id is not None and reviewer.id is not None
     db.add(RequestEditor(request_id=edited.id, user_id=reviewer.id))
     own = arrange(db, make_request(both), status=S.in_review)
     arrange(db, make_request(officer), status=S.draft)
@@ -133,6 +134,7 @@ def test_dashboard_page_per_role_with_unread_notifications(
 ) -> None:
     me = login_as(Role.officer, Role.reviewer)
     request = make_request(me, title="Ransomware attack on a clinic")
+    assert me.id is not None
     db.add(Notification(user_id=me.id, request_id=request.id, kind="returned"))
     db.commit()
     page = client.get("/dashboard")

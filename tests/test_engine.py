@@ -20,6 +20,7 @@ from mlat.rules.schema import (
     DeMinimis,
     Formalities,
     Languages,
+    MeasureKind,
     Party,
     StateTable,
 )
@@ -118,8 +119,8 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]], StateTable | 
         us_table(
             measures={
                 **us_table().measures,
-                "stored_content": us_table()
-                .measures["stored_content"]
+                MeasureKind.stored_content: us_table()
+                .measures[MeasureKind.stored_content]
                 .model_copy(update={"max_range_days": 90}),
             }
         ),

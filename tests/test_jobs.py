@@ -111,6 +111,7 @@ def test_two_instances_asking_for_the_same_render_queue_one_job(
         svc.request_render(session=second, request=two, kind="draft")
         second.commit()
     (job,) = packet_jobs(db)
+    assert job.id is not None
     assert jobs.queued == [job.id]
     engine_ = db.get_bind()
     assert sorted(run_packet_job(engine_, job.id, LIMITS) for _ in range(2)) == ["done", "skipped"]

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pypdf import PdfReader
+from pypdf import PageObject, PdfReader
+from pypdf.generic import ArrayObject, DictionaryObject, PdfObject
 
 from mlat.packets.build import AnnexInput, Issuer, Record, packet_values
 from mlat.packets.render import (
@@ -53,6 +54,28 @@ def values(
 
 def pages_text(pdf: bytes) -> list[str]:
     return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def pdf_dict(obj: PdfObject) -> DictionaryObject:
+    """A value of a PDF dictionary that is a dictionary (pypdf types each as a PdfObject)."""
+    assert isinstance(obj, DictionaryObject), obj
+    return obj
+
+
+def pdf_array(obj: PdfObject) -> ArrayObject:
+    """A value of a PDF dictionary that is an array."""
+    assert isinstance(obj, ArrayObject), obj
+    return obj
+
+
+def pdf_text(obj: PdfObject) -> str:
+    """A value of a PDF dictionary that is a string."""
+    assert isinstance(obj, str), obj
+    return obj
+
+
+def fonts(page: PageObject) -> DictionaryObject:
+    return pdf_dict(pdf_dict(page["/Resources"])["/Font"])
 
 
 def squeezed(text: str) -> str:
@@ -213,7 +236,7 @@ def arabic_font_glyph_use(pdf: bytes) -> tuple[bool, Counter[str]]:
     reader = PdfReader(io.BytesIO(pdf))
     embedded, uses = False, Counter[str]()
     for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
+        for font in fonts(page).values():
             font = font.get_object()
             if "Naskh" not in str(font["/BaseFont"]):
                 continue
@@ -231,7 +254,7 @@ def test_arabic_labels_are_shaped_with_an_embedded_arabic_font() -> None:
     assert '<html lang="ar" dir="rtl">' in html
     pdf = render_packet(ae, internal=False)
     reader = PdfReader(io.BytesIO(pdf))
-    assert reader.trailer["/Root"]["/Lang"] == "ar"
+    assert pdf_text(pdf_dict(reader.trailer["/Root"])["/Lang"]) == "ar"
     assert "طلب مساعدة قانونية متبادلة في المسائل الجنائية" in reader.pages[1].extract_text()
     embedded, uses = arabic_font_glyph_use(pdf)
     assert embedded
@@ -266,7 +289,7 @@ def test_a_file_that_is_not_a_pdf_is_embedded_as_an_attachment() -> None:
     pdf = render_packet(values(annexes=annexes), internal=False)
     reader = PdfReader(io.BytesIO(pdf))
     assert reader.attachments == {"headers.txt": [b"Received: from mailhost.example"]}
-    (listed,) = reader.trailer["/Root"]["/AF"]
+    (listed,) = pdf_array(pdf_dict(reader.trailer["/Root"])["/AF"])
     assert listed.get_object()["/AFRelationship"] == "/Supplement"
     assert squeezed("Attached file: headers.txt") in squeezed("".join(pages_text(pdf)))
 
@@ -277,16 +300,16 @@ def test_the_packet_is_pdf_a_3b_with_metadata_and_embedded_fonts(signed_pdf: byt
     assert xmp is not None
     description = xmp.rdf_root.toxml()
     assert 'pdfaid:part="3"' in description and 'pdfaid:conformance="B"' in description
-    root = reader.trailer["/Root"]
-    assert root["/OutputIntents"][0].get_object()["/S"] == "/GTS_PDFA1"
-    assert root["/Lang"] == "en"
+    root = pdf_dict(reader.trailer["/Root"])
+    assert pdf_array(root["/OutputIntents"])[0].get_object()["/S"] == "/GTS_PDFA1"
+    assert pdf_text(root["/Lang"]) == "en"
     meta = reader.metadata
     assert meta is not None
     assert meta.title and "DOH-2026-0001" in meta.title
     assert meta.author == "Public Prosecution of the State of Qatar"
     assert meta.subject == "Phishing of a bank's customers"
     for page in reader.pages:
-        for font in page["/Resources"]["/Font"].values():
+        for font in fonts(page).values():
             descendant = font.get_object()["/DescendantFonts"][0].get_object()
             assert "/FontFile2" in descendant["/FontDescriptor"].get_object()
 

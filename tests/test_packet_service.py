@@ -62,8 +62,8 @@ def upload(db: Any, request: MlaRequest, owner: User, *, title: str, kind: str,
                         media_type=media_type)  # fmt: skip
     db.add(stored)
     db.flush()
-    db.add(FileContent(file_id=stored.id, data=data))
     assert request.id is not None and owner.id is not None and stored.id is not None
+    db.add(FileContent(file_id=stored.id, data=data))
     db.add(RequestAnnex(request_id=request.id, file_id=stored.id, kind=kind, title=title,
                         language="en", filename=filename, uploaded_by=owner.id))  # fmt: skip
     db.commit()

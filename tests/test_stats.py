@@ -35,6 +35,7 @@ def test_counts_and_medians_per_requested_state(
     make_request: Callable[..., MlaRequest],
 ) -> None:
     officer = make_user(Role.officer)
+    days: float
     for days in (2, 4, 10):  # US, odd count: the middle value
         arranged(db, make_request, officer, "US", status=RequestStatus.approved,
                  approved_at=START + dt.timedelta(days=days))  # fmt: skip

@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import FilePayload, Page, expect
 from pypdf import PdfReader
 
 from tests.browser.support import OFFICER, PROSECUTOR, REVIEWER, Visit
@@ -178,11 +178,11 @@ def officer_drafts(visit: Visit) -> tuple[str, str]:
     visit.check("step 7 annexes")
     page.get_by_label("File").set_input_files(
         files=[
-            {
-                "name": "headers.txt",
-                "mimeType": "text/plain",
-                "buffer": b"Received: from [198.51.100.23] by mailhost.example\n",
-            }
+            FilePayload(
+                name="headers.txt",
+                mimeType="text/plain",
+                buffer=b"Received: from [198.51.100.23] by mailhost.example\n",
+            )
         ]
     )
     page.get_by_label("Kind of annex").select_option(value="evidence")

@@ -185,7 +185,7 @@ def saved(response: TestResponse) -> bool:
 
 def current(db: Any, request: MlaRequest) -> MlaRequest:
     db.expire_all()
-    found = db.get(MlaRequest, request.id)
+    found: MlaRequest | None = db.get(MlaRequest, request.id)
     assert found is not None
     return found
 
