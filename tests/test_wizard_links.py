@@ -19,20 +19,17 @@ from mlat.content import identifier_key, identifier_positions
 from mlat.models import MlaRequest, Role, User
 from mlat.services.requests import save_content
 from tests.conftest import Client
-from tests.wizard_helpers import example_content, hidden_version, key_of, step_data
+from tests.wizard_helpers import (
+    example_content,
+    hidden_version,
+    key_of,
+    saved_request,
+    step_data,
+    wizard_url,
+)
 
 CONFLICT_MESSAGE = "Someone else saved this request after you opened it."
 EMAIL, IP, ACCOUNT = "finance.alwaha@mailhost.example", "198.51.100.23", "alwaha.finance"
-
-
-def _url(request_id: int, step: str) -> str:
-    return f"/requests/{request_id}/wizard/{step}"
-
-
-def _saved(db: Any, request_id: int) -> MlaRequest:
-    db.expire_all()
-    request: MlaRequest = db.get(MlaRequest, request_id)
-    return request
 
 
 def _three_identifiers() -> dict[str, Any]:
@@ -94,20 +91,22 @@ def test_step_4_saved_again_after_a_colleague_removed_and_reordered_identifiers(
     content = _three_identifiers()
     email, ip, account = content["identifiers"]
     request = make_request(login_as(Role.officer), content=content)
-    page = client.get(_url(request.id, "persons")).text  # the officer opens step 4
+    page = client.get(wizard_url(request.id, "persons")).text  # the officer opens step 4
     assert hidden_version(page) == "1"
     assert f'value="{key_of(account)}"' in page  # rows are named by their content
 
     colleague = _colleague(app, make_user)  # removes the e-mail address, puts the account first
     assert (
-        colleague.submit(_url(request.id, "persons"), _persons_form([account, ip], "1")).status_code
+        colleague.submit(
+            wizard_url(request.id, "persons"), _persons_form([account, ip], "1")
+        ).status_code
         == 302
     )
-    assert _links(_saved(db, request.id).content) == [{ACCOUNT}, {IP, ACCOUNT}]
+    assert _links(saved_request(db, request.id).content) == [{ACCOUNT}, {IP, ACCOUNT}]
 
     mine = _persons_form([email, ip, account], "1")
     mine["identifiers-1-provider"] = "Mailhost Inc., Abuse Desk"  # the officer's change
-    refused = client.submit(_url(request.id, "persons"), mine)
+    refused = client.submit(wizard_url(request.id, "persons"), mine)
     assert refused.status_code == 409
     assert CONFLICT_MESSAGE in refused.text
     assert 'value="Mailhost Inc., Abuse Desk"' in refused.text  # the input is kept
@@ -117,9 +116,9 @@ def test_step_4_saved_again_after_a_colleague_removed_and_reordered_identifiers(
         "page. If you save your input, no measure will be linked to it"
     ) in html.unescape(refused.text)
 
-    again = client.submit(_url(request.id, "persons"), {**mine, "version": "2"})
+    again = client.submit(wizard_url(request.id, "persons"), {**mine, "version": "2"})
     assert again.status_code == 302
-    saved = _saved(db, request.id).content
+    saved = saved_request(db, request.id).content
     assert [i["value"] for i in saved["identifiers"]] == [EMAIL, IP, ACCOUNT]
     assert saved["identifiers"][1]["provider"] == "Mailhost Inc., Abuse Desk"
     # As before, less the colleague's removed e-mail address, which the officer was told of.
@@ -136,26 +135,29 @@ def test_step_4_saved_again_after_a_colleague_changed_an_identifier(
     content = _three_identifiers()
     email, ip, account = content["identifiers"]
     request = make_request(login_as(Role.officer), content=content)
-    client.get(_url(request.id, "persons"))
+    client.get(wizard_url(request.id, "persons"))
 
     theirs = _three_identifiers()  # the colleague corrects the account and reorders
     theirs["identifiers"] = [dict(account, value="alwaha.finance.2"), email, ip]
     theirs["measures"][0]["identifiers"] = [1, 0]
     theirs["measures"][1]["identifiers"] = [2, 0]
-    save_content(session=db, request=_saved(db, request.id), editor=make_user(Role.officer),
+    save_content(session=db, request=saved_request(db, request.id), editor=make_user(Role.officer),
                  expected_version=1, content=theirs)  # fmt: skip
     db.commit()
 
     mine = _persons_form([email, ip, account], "1")
-    refused = client.submit(_url(request.id, "persons"), mine)
+    refused = client.submit(wizard_url(request.id, "persons"), mine)
     assert refused.status_code == 409
     text = html.unescape(refused.text)
     assert f"Someone else changed or removed the identifier {ACCOUNT}" in text
     assert "Saving your input removes these identifiers, which are not in it, " in text
     assert "alwaha.finance.2" in text
 
-    assert client.submit(_url(request.id, "persons"), {**mine, "version": "2"}).status_code == 302
-    saved = _saved(db, request.id).content
+    assert (
+        client.submit(wizard_url(request.id, "persons"), {**mine, "version": "2"}).status_code
+        == 302
+    )
+    saved = saved_request(db, request.id).content
     assert [i["value"] for i in saved["identifiers"]] == [EMAIL, IP, ACCOUNT]
     # The links to the changed account are not moved to anything else: they are dropped.
     assert _links(saved) == [{EMAIL}, {IP}]
@@ -185,32 +187,37 @@ def test_step_5_saved_again_after_a_colleague_reordered_identifiers(
     content = example_content()
     email, ip = content["identifiers"]
     request = make_request(login_as(Role.officer), content=content)
-    assert hidden_version(client.get(_url(request.id, "measures")).text) == "1"
+    assert hidden_version(client.get(wizard_url(request.id, "measures")).text) == "1"
 
     colleague = _colleague(app, make_user)  # puts the IP address first
     assert (
-        colleague.submit(_url(request.id, "persons"), _persons_form([ip, email], "1")).status_code
+        colleague.submit(
+            wizard_url(request.id, "persons"), _persons_form([ip, email], "1")
+        ).status_code
         == 302
     )
-    assert [i["value"] for i in _saved(db, request.id).content["identifiers"]] == [IP, EMAIL]
+    assert [i["value"] for i in saved_request(db, request.id).content["identifiers"]] == [IP, EMAIL]
 
     mine = {**step_data("measures"), "version": "1"}
     mine["measures-0-identifiers"] = [key_of(ip)]  # the officer ticks the IP address instead
-    refused = client.submit(_url(request.id, "measures"), mine)
+    refused = client.submit(wizard_url(request.id, "measures"), mine)
     assert refused.status_code == 409
     assert CONFLICT_MESSAGE in refused.text
     assert _tick(refused.text, 0, key_of(ip)) and not _tick(refused.text, 0, key_of(email))
     assert _tick(refused.text, 1, key_of(ip)) and _tick(refused.text, 1, key_of(email))
 
-    assert client.submit(_url(request.id, "measures"), {**mine, "version": "2"}).status_code == 302
-    saved = _saved(db, request.id).content
+    assert (
+        client.submit(wizard_url(request.id, "measures"), {**mine, "version": "2"}).status_code
+        == 302
+    )
+    saved = saved_request(db, request.id).content
     assert [i["value"] for i in saved["identifiers"]] == [IP, EMAIL]  # the colleague's order
     assert _links(saved) == [{IP}, {IP, EMAIL}]
     assert saved["measures"][0]["identifiers"] == [0]  # stored as positions, as ever
 
 
 def _colleague_removes_the_email(
-    db: Any, request_id: int, colleague: User
+    db: Any, request_id: int | None, colleague: User
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """A colleague saves the example request without its e-mail address, which the first
     measure was linked to; returns the e-mail and IP identifiers and what they saved."""
@@ -219,7 +226,7 @@ def _colleague_removes_the_email(
     theirs["identifiers"] = [ip]
     theirs["measures"][0]["identifiers"] = []
     theirs["measures"][1]["identifiers"] = [0]
-    save_content(session=db, request=_saved(db, request_id), editor=colleague,
+    save_content(session=db, request=saved_request(db, request_id), editor=colleague,
                  expected_version=1, content=theirs)  # fmt: skip
     db.commit()
     return email, ip, theirs
@@ -233,23 +240,23 @@ def test_step_5_refuses_a_tick_of_an_identifier_a_colleague_removed(
     db: Any,
 ) -> None:
     request = make_request(login_as(Role.officer), content=example_content())
-    client.get(_url(request.id, "measures"))  # the officer opens step 5
+    client.get(wizard_url(request.id, "measures"))  # the officer opens step 5
     email, ip, theirs = _colleague_removes_the_email(db, request.id, make_user(Role.officer))
 
     mine = {**step_data("measures"), "version": "1"}  # the e-mail address still ticked
-    shown = client.submit(_url(request.id, "measures"), mine)
+    shown = client.submit(wizard_url(request.id, "measures"), mine)
     assert shown.status_code == 200
     error = _error(shown.text, "measures-0-identifiers")
     assert "Someone else changed or removed an identifier ticked here" in error
     assert f'value="{key_of(email)}"' not in shown.text  # no longer offered
-    assert _saved(db, request.id).content == theirs  # nothing saved
+    assert saved_request(db, request.id).content == theirs  # nothing saved
 
     without = {**mine, "measures-0-identifiers": [], "measures-1-identifiers": [key_of(ip)]}
-    refused = client.submit(_url(request.id, "measures"), without)
+    refused = client.submit(wizard_url(request.id, "measures"), without)
     assert refused.status_code == 409  # the page was still older than the colleague's save
-    again = client.submit(_url(request.id, "measures"), {**without, "version": "2"})
+    again = client.submit(wizard_url(request.id, "measures"), {**without, "version": "2"})
     assert again.status_code == 302
-    assert _links(_saved(db, request.id).content) == [set(), {IP}]
+    assert _links(saved_request(db, request.id).content) == [set(), {IP}]
 
 
 def test_adding_a_measure_row_names_a_tick_a_colleague_removed_meanwhile(
@@ -260,11 +267,11 @@ def test_adding_a_measure_row_names_a_tick_a_colleague_removed_meanwhile(
     db: Any,
 ) -> None:
     request = make_request(login_as(Role.officer), content=example_content())
-    client.get(_url(request.id, "measures"))  # the officer opens step 5
+    client.get(wizard_url(request.id, "measures"))  # the officer opens step 5
     email, _ip, _theirs = _colleague_removes_the_email(db, request.id, make_user(Role.officer))
 
     mine = {**step_data("measures"), "version": "1", "rows": "add:measures"}
-    shown = client.submit(_url(request.id, "measures"), mine)
+    shown = client.submit(wizard_url(request.id, "measures"), mine)
     assert shown.status_code == 200
     assert 'id="measures-2-kind"' in shown.text  # the new row
     assert f'value="{key_of(email)}"' not in shown.text  # no longer offered ...
@@ -273,7 +280,7 @@ def test_adding_a_measure_row_names_a_tick_a_colleague_removed_meanwhile(
     assert "Measure 2: someone else changed or removed an identifier ticked there" in text
 
     mine["version"] = "2"  # a page opened after the colleague's save: nothing to tell
-    assert "someone else" not in client.submit(_url(request.id, "measures"), mine).text
+    assert "someone else" not in client.submit(wizard_url(request.id, "measures"), mine).text
 
 
 @pytest.mark.parametrize(
@@ -295,11 +302,11 @@ def test_step_5_refuses_ticks_of_unknown_identifiers(
 ) -> None:
     request = make_request(login_as(Role.officer), content=example_content())
     data = {**step_data("measures"), "measures-1-identifiers": ticked, "version": "1"}
-    response = client.submit(_url(request.id, "measures"), data)
+    response = client.submit(wizard_url(request.id, "measures"), data)
     assert response.status_code == 200
     assert "There is a problem" in response.text
     assert message in _error(response.text, "measures-1-identifiers")
-    assert _saved(db, request.id).version == 1
+    assert saved_request(db, request.id).version == 1
 
 
 def test_step_4_rows_with_unknown_origins_are_saved_without_links(
@@ -308,8 +315,8 @@ def test_step_4_rows_with_unknown_origins_are_saved_without_links(
     request = make_request(login_as(Role.officer), content=example_content())
     data = {**step_data("persons"), "version": "1"}
     data |= {"identifiers-0-origin": "0", "identifiers-1-origin": "not a fingerprint"}
-    assert client.submit(_url(request.id, "persons"), data).status_code == 302
-    saved = _saved(db, request.id).content
+    assert client.submit(wizard_url(request.id, "persons"), data).status_code == 302
+    saved = saved_request(db, request.id).content
     assert [i["value"] for i in saved["identifiers"]] == [EMAIL, IP]
     assert _links(saved) == [set(), set()]
 
@@ -321,8 +328,8 @@ def test_reordering_identifiers_keeps_each_measure_linked_to_the_same_ones(
     email, ip, account = content["identifiers"]
     request = make_request(login_as(Role.officer), content=content)
     form = _persons_form([account, email, ip], "1")
-    assert client.submit(_url(request.id, "persons"), form).status_code == 302
-    saved = _saved(db, request.id).content
+    assert client.submit(wizard_url(request.id, "persons"), form).status_code == 302
+    saved = saved_request(db, request.id).content
     assert [i["value"] for i in saved["identifiers"]] == [ACCOUNT, EMAIL, IP]
     assert _links(saved) == [{EMAIL, ACCOUNT}, {IP, ACCOUNT}]
 
@@ -336,23 +343,26 @@ def test_identical_identifiers_are_one_choice_and_links_go_to_the_first(
     content["measures"][0]["identifiers"] = [2]
     content["measures"][1]["identifiers"] = [1, 2]
     request = make_request(login_as(Role.officer), content=content)
-    page = client.get(_url(request.id, "measures")).text
+    page = client.get(wizard_url(request.id, "measures")).text
     measure = page.split('id="measures-0"')[1].split('id="measures-1"')[0]
     assert measure.count(f'value="{key_of(email)}"') == 1
     assert _tick(page, 0, key_of(email)) and not _tick(page, 0, key_of(ip))
 
     assert (
         client.submit(
-            _url(request.id, "persons"), _persons_form([ip, email, email], "1")
+            wizard_url(request.id, "persons"), _persons_form([ip, email, email], "1")
         ).status_code
         == 302
     )
-    saved = _saved(db, request.id).content
+    saved = saved_request(db, request.id).content
     assert [m["identifiers"] for m in saved["measures"]] == [[1], [0, 1]]
 
     data = {**step_data("measures"), "version": "2"}
-    assert client.submit(_url(request.id, "measures"), data).status_code == 302
-    assert [m["identifiers"] for m in _saved(db, request.id).content["measures"]] == [[1], [0, 1]]
+    assert client.submit(wizard_url(request.id, "measures"), data).status_code == 302
+    assert [m["identifiers"] for m in saved_request(db, request.id).content["measures"]] == [
+        [1],
+        [0, 1],
+    ]
 
 
 def test_a_tick_lost_between_checking_and_saving_is_named_on_the_conflict_page(

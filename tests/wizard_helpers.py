@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from mlat.content import identifier_key, stored_content
+from mlat.models import MlaRequest
 from mlat.request_format import RequestDocument
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs/examples/qa-to-us-stored-content.json"
@@ -22,9 +23,23 @@ HEADERS_TXT = (
 )  # Arabic
 
 
+def wizard_url(request_id: int | None, step: str = "") -> str:
+    """The wizard's task list of the request, or one of its steps."""
+    assert request_id is not None
+    return f"/requests/{request_id}/wizard" + (f"/{step}" if step else "")
+
+
+def saved_request(db: Any, request_id: int | None) -> MlaRequest:
+    """The request as stored now (not as this session last saw it)."""
+    db.expire_all()
+    request: MlaRequest | None = db.get(MlaRequest, request_id)
+    assert request is not None
+    return request
+
+
 def example() -> dict[str, Any]:
     """The example request, with its preservation dates moved to around today."""
-    document = json.loads(EXAMPLE.read_text())
+    document: dict[str, Any] = json.loads(EXAMPLE.read_text())
     document["preservation"]["requested_on"] = PRESERVED_ON.isoformat()
     document["preservation"]["expires_on"] = PRESERVED_UNTIL.isoformat()
     return document
