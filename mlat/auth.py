@@ -39,19 +39,19 @@ class SessionUser(UserMixin):  # type: ignore[misc]
         return getattr(self.user, name)
 
 
+# One query for the user, their unit (its time zone dates every page) and their roles,
+# where loading each when first used took three; the options are built once, not on
+# every request.
+USER_LOAD_OPTIONS = (joinedload(User.unit), joinedload(User.role_rows))  # type: ignore[arg-type]
+
+
 @login_manager.user_loader  # type: ignore[untyped-decorator]
 def load_user(session_id: str) -> SessionUser | None:
     try:
         user_id, epoch = (int(part) for part in session_id.split(":"))
     except ValueError:
         return None
-    # One query for the user, their unit (its time zone dates every page) and their roles,
-    # where loading each when first used took three.
-    user = get_session().get(
-        User,
-        user_id,
-        options=[joinedload(User.unit), joinedload(User.role_rows)],  # type: ignore[arg-type]
-    )
+    user = get_session().get(User, user_id, options=USER_LOAD_OPTIONS)
     if user is None or not user.active or user.session_epoch != epoch:
         return None
     return SessionUser(user)

@@ -158,3 +158,27 @@ def test_a_preservation_date_on_the_dashboard_is_the_calendar_day(
 
     board = client.get("/dashboard").text
     assert f"{lapses:%b} {lapses.day}, {lapses.year}" in board
+
+
+@pytest.mark.parametrize(
+    "zone",
+    ["UTC", "Asia/Qatar", "Europe/London", "America/New_York", "Australia/Lord_Howe",
+     "Asia/Kolkata", "America/St_Johns", "Pacific/Chatham"],
+)  # fmt: skip
+def test_times_and_days_read_as_flask_babel_gives_them(zone: str) -> None:
+    """The page helpers skip some of Babel's work; what they show must not change, also
+    around the daylight saving changes of 2026 and for naive (UTC) and aware times."""
+    from flask import Flask
+    from flask_babel import Babel, format_date, format_datetime
+
+    from mlat.i18n import date_local, datetime_local
+
+    app = Flask(__name__)
+    Babel(app, timezone_selector=lambda: zone)
+    start = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+    moments = [start + dt.timedelta(hours=h, minutes=17 * h % 60) for h in range(0, 8760, 7)]
+    with app.test_request_context():
+        for moment in moments:
+            for value in (moment, moment.replace(tzinfo=None)):
+                assert datetime_local(value) == format_datetime(value, "medium")
+                assert date_local(value) == format_date(value, "medium")

@@ -38,7 +38,9 @@ def search_page() -> str:
     found = None
     if form.q.data and form.validate():
         found = search(session=get_session(), user=the_user(), query=form.q.data)
-    return render_template("dashboard/search.html", form=form, found=found, labels=MATCH_LABELS)
+    # Translated once here, not once per match.
+    labels = {kind: _(text) for kind, text in MATCH_LABELS.items()}
+    return render_template("dashboard/search.html", form=form, found=found, labels=labels)
 
 
 def state_name(code: str) -> str:
