@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import secrets
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
@@ -10,10 +12,12 @@ from typing import Any, TypeVar, cast
 from flask import abort, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import joinedload
+from sqlmodel import col
 
 from mlat.db import get_session
-from mlat.models import Role, User, utcnow
+from mlat.models import LoginSession, Role, User, utcnow
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -26,14 +30,16 @@ class SessionUser(UserMixin):  # type: ignore[misc]
     """The logged-in user as Flask-Login sees it.
 
     The id carries the user's session epoch, so raising the epoch (password change,
-    deactivation) ends every session that was opened before.
+    deactivation) ends every session that was opened before; and the session's token,
+    whose record on the server (``LoginSession``) logging out removes.
     """
 
-    def __init__(self, user: User) -> None:
+    def __init__(self, user: User, token: str) -> None:
         self.user = user
+        self.token = token
 
     def get_id(self) -> str:
-        return f"{self.user.id}:{self.user.session_epoch}"
+        return f"{self.user.id}:{self.user.session_epoch}:{self.token}"
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.user, name)
@@ -45,16 +51,32 @@ class SessionUser(UserMixin):  # type: ignore[misc]
 USER_LOAD_OPTIONS = (joinedload(User.unit), joinedload(User.role_rows))  # type: ignore[arg-type]
 
 
+def token_key(token: str) -> str:
+    """What the server keeps of a session's token: its SHA-256, so that reading the
+    database does not give anyone a session."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
 @login_manager.user_loader  # type: ignore[untyped-decorator]
 def load_user(session_id: str) -> SessionUser | None:
-    try:
-        user_id, epoch = (int(part) for part in session_id.split(":"))
-    except ValueError:
+    parts = session_id.split(":")
+    if len(parts) != 3 or not all(p.isdecimal() and len(p) < 19 for p in parts[:2]):
         return None
-    user = get_session().get(User, user_id, options=USER_LOAD_OPTIONS)
+    user_id, epoch, token = int(parts[0]), int(parts[1]), parts[2]
+    still_open = exists().where(
+        col(LoginSession.id) == token_key(token), col(LoginSession.user_id) == col(User.id)
+    )
+    user = (
+        get_session()
+        .execute(
+            select(User).options(*USER_LOAD_OPTIONS).where(col(User.id) == user_id, still_open)
+        )
+        .unique()
+        .scalar_one_or_none()
+    )
     if user is None or not user.active or user.session_epoch != epoch:
         return None
-    return SessionUser(user)
+    return SessionUser(user, token)
 
 
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
@@ -62,12 +84,31 @@ ABSOLUTE_TIMEOUT = dt.timedelta(hours=12)
 
 
 def start_session(user: User) -> None:
-    """A new session at log-in, so that a session id planted before it is worthless."""
+    """A new session at log-in, so that a session id planted before it is worthless,
+    recorded on the server (the caller commits). Records of sessions past their
+    absolute lifetime are removed on the way."""
+    db = get_session()
+    now = utcnow()
+    db.execute(delete(LoginSession).where(col(LoginSession.started_at) < now - ABSOLUTE_TIMEOUT))
+    token = secrets.token_urlsafe(32)
+    assert user.id is not None
+    db.add(LoginSession(id=token_key(token), user_id=user.id, started_at=now))
+    db.flush()
     session.clear()
-    login_user(SessionUser(user))
-    now = utcnow().timestamp()
-    session["login_at"] = now
-    session["seen_at"] = now
+    login_user(SessionUser(user, token))
+    session["login_at"] = now.timestamp()
+    session["seen_at"] = now.timestamp()
+
+
+def end_session() -> None:
+    """Log out this browser: its session's record goes (the caller commits), so a copy of
+    its cookie no longer works either."""
+    if current_user.is_authenticated:
+        get_session().execute(
+            delete(LoginSession).where(col(LoginSession.id) == token_key(current_user.token))
+        )
+    logout_user()
+    session.clear()
 
 
 def session_expired() -> bool:
@@ -79,8 +120,8 @@ def session_expired() -> bool:
         now - seen_at > IDLE_TIMEOUT.total_seconds()
         or now - login_at > ABSOLUTE_TIMEOUT.total_seconds()
     ):
-        logout_user()
-        session.clear()
+        end_session()
+        get_session().commit()
         return True
     session["seen_at"] = now
     return False

@@ -274,6 +274,18 @@ class Packet(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
+class LoginSession(SQLModel, table=True):
+    """An open log-in session. The browser's signed cookie carries a random token; this
+    row holds only its SHA-256, and a session whose row is gone (logout, expiry) no
+    longer loads its user, whoever presents a copy of the cookie."""
+
+    __tablename__ = "login_session"
+
+    id: str = Field(primary_key=True, max_length=64, description="SHA-256 of the token")
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    started_at: dt.datetime = Field(default_factory=utcnow, index=True)
+
+
 class AuditHead(SQLModel, table=True):
     """The newest link of the audit chain; its row lock orders concurrent appends."""
 

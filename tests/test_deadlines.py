@@ -199,7 +199,7 @@ def test_the_clocks_partial_shows_the_warning_and_the_extension_button(
 
         from mlat.auth import SessionUser
 
-        login_user(SessionUser(officer))
+        login_user(SessionUser(officer, "unsaved-token"))
         html = render_template_string('{% include "dashboard/_clocks.html" %}', clocks=clocks)
     assert "5 days left" in html
     assert "Urgent:" in html

@@ -4,6 +4,7 @@ common passwords are refused."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -13,7 +14,7 @@ from sqlmodel import select
 import mlat.auth
 import mlat.services.audit
 import mlat.views.auth
-from mlat.models import AuditEntry, Role, User
+from mlat.models import AuditEntry, LoginSession, Role, User
 from mlat.services import ServiceError
 from mlat.services.users import check_new_password
 from tests.conftest import PASSWORD, Client
@@ -125,3 +126,63 @@ def test_common_passwords_are_refused(password: str) -> None:
 )
 def test_uncommon_passwords_of_any_composition_are_accepted(password: str) -> None:
     check_new_password(password)
+
+
+def _cookie(client: Client) -> str:
+    cookie = client.get_cookie("session")
+    assert cookie is not None
+    return cookie.value
+
+
+def test_a_copy_of_the_session_cookie_stops_working_at_logout(
+    app: Any, client: Client, login_as: Callable[..., User]
+) -> None:
+    login_as(Role.officer)
+    copied = _cookie(client)  # taken by someone, before the user logs out
+    thief: Client = app.test_client()
+    thief.set_cookie("session", copied)
+    assert thief.get("/rules/").status_code == 200  # it works while the session is open
+
+    client.submit("/logout", {}, form_url="/rules/")
+
+    refused = thief.get("/rules/")
+    assert refused.status_code == 302
+    assert refused.location.startswith("/login")
+
+
+def test_logging_out_in_one_browser_leaves_the_others_open(
+    app: Any, client: Client, make_user: Callable[..., User]
+) -> None:
+    user = make_user(Role.officer)
+    laptop: Client = app.test_client()
+    assert client.login(user.email).status_code == 302
+    assert laptop.login(user.email).status_code == 302
+
+    laptop.submit("/logout", {}, form_url="/rules/")
+
+    assert laptop.get("/rules/").status_code == 302
+    assert client.get("/rules/").status_code == 200
+
+
+def test_the_server_keeps_only_a_digest_of_each_session_token(
+    client: Client, login_as: Callable[..., User], db: Any
+) -> None:
+    user = login_as(Role.officer)
+    kept = db.exec(select(LoginSession).where(LoginSession.user_id == user.id)).all()
+    assert len(kept) == 1
+    with client.session_transaction() as session:
+        token = session["_user_id"].split(":")[2]
+    assert kept[0].id == hashlib.sha256(token.encode()).hexdigest() != token
+
+
+def test_records_of_sessions_past_their_lifetime_go_at_the_next_login(
+    app: Any, client: Client, make_user: Callable[..., User], db: Any, clock: Clock
+) -> None:
+    first, second = make_user(Role.officer), make_user(Role.officer)
+    assert client.login(first.email).status_code == 302
+    clock.advance(hours=12, minutes=1)
+    other: Client = app.test_client()
+    assert other.login(second.email).status_code == 302
+    db.expire_all()
+    kept = db.exec(select(LoginSession.user_id)).all()
+    assert kept == [second.id]  # the first user's session was past its lifetime

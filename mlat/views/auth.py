@@ -4,11 +4,10 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import logout_user
 from werkzeug.wrappers import Response
 
 from forms.auth import CodeForm, LoginForm, PasswordChangeForm
-from mlat.auth import audit, start_session, the_user
+from mlat.auth import audit, end_session, start_session, the_user
 from mlat.db import get_session
 from mlat.models import User, utcnow
 from mlat.services import ServiceError, twofactor
@@ -55,8 +54,8 @@ def login() -> str | Response | tuple[str, int]:
             return _begin_second_step(user)
         if user is not None:
             audit("login", user=user, object_type="user", object_id=user.id)
-            db.commit()
             start_session(user)
+            db.commit()
             return redirect(_safe_next(request.args.get("next")))
         audit("login", object_type="email", object_id=email[:64], outcome="failure")
         db.commit()
@@ -98,8 +97,8 @@ def _pending_user() -> User | None:
 def _finish_login(user: User) -> Response:
     target = str(session.get("pending", {}).get("next") or url_for("requests.index"))
     audit("login", user=user, object_type="user", object_id=user.id)
-    get_session().commit()
     start_session(user)
+    get_session().commit()
     return redirect(_safe_next(target))
 
 
@@ -216,8 +215,8 @@ def account_password() -> str | Response | tuple[str, int]:
             form.new.errors.append(exc.translated(_))
         else:
             audit("user.password_change", object_type="user", object_id=user.id)
-            db.commit()
             start_session(user)
+            db.commit()
             flash(
                 _("Your password is changed. Any other sessions of yours have ended."),
                 "success",
@@ -229,8 +228,7 @@ def account_password() -> str | Response | tuple[str, int]:
 @bp.post("/logout")
 def logout() -> Response:
     audit("logout")
+    end_session()
     get_session().commit()
-    logout_user()
-    session.clear()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
