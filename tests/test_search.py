@@ -6,8 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
-from mlat.models import MlaRequest, Role, Unit, User
+from mlat.models import AuditEntry, MlaRequest, Role, Unit, User
 from mlat.services.search import identifier_candidates, related_requests, search
 from tests.conftest import Client
 
@@ -117,6 +118,24 @@ def test_search_page_shows_what_matched(
     assert "No request of your unit matches." in client.get("/search?q=nobody").text
     too_long = client.get("/search?q=" + "x" * 501)
     assert too_long.status_code == 200 and "at most 500 characters" in too_long.text
+
+
+def test_each_search_is_audited_with_who_searched_for_what_and_what_it_showed(
+    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest],
+    db: Any,
+) -> None:  # fmt: skip
+    officer = login_as(Role.officer)
+    request = make_request(officer, content=CONTENT)
+    client.get("/search?q=mariam++al-kuwari")
+    client.get("/search?q=nobody")
+    client.get("/search")  # the empty form: no search, nothing recorded
+    entries = db.exec(
+        select(AuditEntry).where(AuditEntry.action == "request.search").order_by("seq")
+    ).all()
+    assert [(e.user_id, e.reason) for e in entries] == [
+        (officer.id, f"'mariam al-kuwari'; requests shown: {request.id}"),
+        (officer.id, "'nobody'; requests shown: none"),
+    ]
 
 
 def test_related_partial_lists_the_shared_values(

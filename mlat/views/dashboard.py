@@ -9,7 +9,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from forms.filters import SearchForm
-from mlat.auth import role_required, the_user
+from mlat.auth import audit, role_required, the_user
 from mlat.charts import Bar, bar_chart
 from mlat.countries import state_name as _state_name
 from mlat.db import get_session
@@ -37,7 +37,15 @@ def search_page() -> str:
     form = SearchForm(request.args)
     found = None
     if form.q.data and form.validate():
-        found = search(session=get_session(), user=the_user(), query=form.q.data)
+        db = get_session()
+        found = search(session=db, user=the_user(), query=form.q.data)
+        # A search for a name or an identifier consults personal data across requests:
+        # who searched for what is recorded, with the requests it showed.
+        query = " ".join(form.q.data.split())[:200]
+        shown = " ".join(str(hit.request.id) for hit in found.hits)
+        audit("request.search", object_type="search",
+              reason=f"{query!r}; requests shown: {shown or 'none'}")  # fmt: skip
+        db.commit()
     # Translated once here, not once per match.
     labels = {kind: _(text) for kind, text in MATCH_LABELS.items()}
     return render_template("dashboard/search.html", form=form, found=found, labels=labels)
