@@ -12,7 +12,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 from sqlmodel import SQLModel
 
@@ -109,3 +109,40 @@ def test_the_test_database_is_migrated_to_head(database_url: str) -> None:
         assert schema_differences(engine) == []
     finally:
         engine.dispose()
+
+
+def test_a_database_in_use_upgrades_with_its_data(empty_engine: Engine) -> None:
+    """Upgrading from the schema of the first release with people in it: migrations that
+    copy a table in SQLite would fail on the rows that refer to it."""
+    upgrade(empty_engine, "0004")
+    with empty_engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO unit (id, name, code, state, timezone, created_at) "
+                "VALUES (1, 'Cybercrime Unit, Doha', 'DOH', 'QA', 'Asia/Qatar', :now)"
+            ),
+            {"now": "2026-01-05 09:00:00"},
+        )
+        conn.execute(
+            text(
+                'INSERT INTO "user" (id, email, name, password_hash, unit_id, active, locale, '
+                "session_epoch, created_at) VALUES (1, 'officer@example.org', 'Officer', "
+                "'hash', 1, true, 'en', 0, :now)"
+            ),
+            {"now": "2026-01-05 09:00:00"},
+        )
+        conn.execute(text("INSERT INTO user_role (user_id, role) VALUES (1, 'officer')"))
+
+    upgrade(empty_engine)
+
+    assert (
+        current_revision(empty_engine)
+        == ScriptDirectory.from_config(alembic_config(empty_engine)).get_current_head()
+    )
+    with empty_engine.connect() as conn:
+        user = conn.execute(
+            text('SELECT email, password_must_change FROM "user" WHERE id = 1')
+        ).one()
+        roles = conn.execute(text("SELECT role FROM user_role WHERE user_id = 1")).all()
+    assert (user[0], bool(user[1])) == ("officer@example.org", False)
+    assert [r[0] for r in roles] == ["officer"]

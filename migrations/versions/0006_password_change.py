@@ -20,7 +20,9 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table('user', schema=None) as batch_op:
         batch_op.add_column(
-            sa.Column('password_must_change', sa.Boolean(), nullable=False, server_default=sa.false())
+            # A literal default: SQLite adds the column in place. An SQL expression would make
+            # Alembic copy the user table, which the rows referring to users forbid.
+            sa.Column('password_must_change', sa.Boolean(), nullable=False, server_default='0')
         )
 
 
