@@ -12,7 +12,7 @@ from typing import Any, TypeVar, cast
 from flask import abort, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
-from sqlalchemy import delete, exists, select
+from sqlalchemy import bindparam, delete, exists, select
 from sqlalchemy.orm import joinedload
 from sqlmodel import col
 
@@ -57,23 +57,29 @@ def token_key(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+# The user of an open session, built once: the user's id and the digest of the session's
+# token are its parameters.
+LOAD_USER = (
+    select(User)
+    .options(*USER_LOAD_OPTIONS)
+    .where(
+        col(User.id) == bindparam("user_id"),
+        exists().where(
+            col(LoginSession.id) == bindparam("token_key"),
+            col(LoginSession.user_id) == col(User.id),
+        ),
+    )
+)
+
+
 @login_manager.user_loader  # type: ignore[untyped-decorator]
 def load_user(session_id: str) -> SessionUser | None:
     parts = session_id.split(":")
     if len(parts) != 3 or not all(p.isdecimal() and len(p) < 19 for p in parts[:2]):
         return None
     user_id, epoch, token = int(parts[0]), int(parts[1]), parts[2]
-    still_open = exists().where(
-        col(LoginSession.id) == token_key(token), col(LoginSession.user_id) == col(User.id)
-    )
-    user = (
-        get_session()
-        .execute(
-            select(User).options(*USER_LOAD_OPTIONS).where(col(User.id) == user_id, still_open)
-        )
-        .unique()
-        .scalar_one_or_none()
-    )
+    found = get_session().execute(LOAD_USER, {"user_id": user_id, "token_key": token_key(token)})
+    user = found.unique().scalar_one_or_none()
     if user is None or not user.active or user.session_epoch != epoch:
         return None
     return SessionUser(user, token)
