@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
+from wtforms import Field
 
 from forms.auth import CodeForm, LoginForm, PasswordChangeForm
 from mlat.auth import audit, end_session, start_session, the_user
@@ -34,19 +35,27 @@ def _safe_next(target: str | None) -> str:
     return url_for("requests.index")
 
 
+def _throttled(email: str, field: Field) -> bool:
+    """Whether the throttle refuses this attempt at the account's password or code (see
+    ``mlat.services.throttle``); a refusal is audited and said on the form's field."""
+    db = get_session()
+    if not login_refused(
+        session=db, email=email, client_addr=request.remote_addr or "", now=utcnow()
+    ):
+        return False
+    audit("login", object_type="email", object_id=email[:64], outcome="denied")
+    db.commit()
+    field.errors.append(_("Too many failed attempts. Wait 15 minutes and try again."))
+    return True
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> str | Response | tuple[str, int]:
     form = LoginForm()
     if form.validate_on_submit():
         db = get_session()
         email = normalise_email(form.email.data)
-        address = request.remote_addr or ""
-        if login_refused(session=db, email=email, client_addr=address, now=utcnow()):
-            audit("login", object_type="email", object_id=email[:64], outcome="denied")
-            db.commit()
-            form.password.errors.append(
-                _("Too many failed attempts. Wait 15 minutes and try again.")
-            )
+        if _throttled(email, form.password):
             return render_template("auth/login.html", form=form), 429
         user = authenticate(session=db, email=email, password=form.password.data)
         if user is not None and (user.totp_secret or twofactor.required(user)):
@@ -110,15 +119,10 @@ def code() -> str | Response | tuple[str, int]:
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
+        if _throttled(user.email, form.code):
+            return render_template("auth/code.html", form=form), 429
         db = get_session()
         now = utcnow()
-        if login_refused(
-            session=db, email=user.email, client_addr=request.remote_addr or "", now=now
-        ):
-            audit("login", object_type="email", object_id=user.email[:64], outcome="denied")
-            db.commit()
-            form.code.errors.append(_("Too many failed attempts. Wait 15 minutes and try again."))
-            return render_template("auth/code.html", form=form), 429
         if twofactor.check_code(session=db, user=user, code=form.code.data, now=now):
             return _finish_login(user)
         audit("login", object_type="email", object_id=user.email[:64], outcome="failure",
@@ -189,17 +193,9 @@ def account_password() -> str | Response | tuple[str, int]:
     user = the_user()
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        db = get_session()
-        if login_refused(
-            session=db, email=user.email, client_addr=request.remote_addr or "", now=utcnow()
-        ):
-            audit("user.password_change", object_type="user", object_id=user.id,
-                  outcome="denied")  # fmt: skip
-            db.commit()
-            form.current.errors.append(
-                _("Too many failed attempts. Wait 15 minutes and try again.")
-            )
+        if _throttled(user.email, form.current):
             return render_template("auth/password.html", form=form), 429
+        db = get_session()
         try:
             change_password(session=db, user=user, current=form.current.data,
                             new=form.new.data)  # fmt: skip
