@@ -1,5 +1,5 @@
 """The request wizard end to end: drafting a complete request step by step, the task
-list, rows added and removed, concurrent edits, live checks and review comments."""
+list, rows added and removed, and concurrent edits."""
 
 from __future__ import annotations
 
@@ -9,15 +9,9 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-from sqlmodel import select
-
 from mlat.models import (
-    AuditEntry,
     MlaRequest,
-    RequestEvent,
     RequestStatus,
-    ReviewComment,
     Role,
     Unit,
     User,
@@ -27,10 +21,8 @@ from tests.conftest import Client
 from tests.wizard_helpers import (
     HEADERS_TXT,
     PDF,
-    example,
     example_content,
     hidden_version,
-    notes_of,
     saved_request,
     step_data,
     wizard_url,
@@ -236,175 +228,3 @@ def test_a_second_save_from_a_stale_page_is_refused_and_keeps_the_input(
     again = client.submit(wizard_url(request.id, "facts"), {**mine, "version": "2"})
     assert again.status_code == 302
     assert saved_request(db, request.id).content["facts"] == "My careful summary of the facts."
-
-
-def test_live_check_returns_the_steps_findings_without_saving(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
-) -> None:
-    request = make_request(login_as(Role.officer), content=example_content())
-    fragment = client.submit(
-        wizard_url(request.id, "facts") + "/check",
-        {"facts": "Fraud.", "nexus": example()["nexus"], "version": "1"},
-        form_url=wizard_url(request.id, "facts"),
-    )
-    assert fragment.status_code == 200
-    assert "<html" not in fragment.text
-    assert "The summary of facts is very short (1 words)" in fragment.text
-    assert "Signature" not in fragment.text  # only this step's findings
-    saved = saved_request(db, request.id)
-    assert saved.version == 1
-    assert saved.content["facts"] == example()["facts"]
-
-    bad_ip = {**step_data("persons"), "identifiers-1-value": "198.51.100.300", "version": "1"}
-    fragment = client.submit(
-        wizard_url(request.id, "persons") + "/check",
-        bad_ip,
-        form_url=wizard_url(request.id, "persons"),
-    )
-    assert "Enter an IP address such as 198.51.100.23" in fragment.text
-    assert 'href="#identifiers-1-value"' in fragment.text
-    assert saved_request(db, request.id).version == 1
-
-
-def test_step_page_has_a_live_region_and_loads_the_script(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
-) -> None:
-    request = make_request(login_as(Role.officer))
-    page = client.get(wizard_url(request.id, "facts"))
-    assert 'id="step-findings" class="wizard-findings" aria-live="polite"' in page.text
-    assert f'data-live-check="{wizard_url(request.id, "facts")}/check"' in page.text
-    assert '<script src="/static/wizard.js" defer></script>' in page.text
-    assert " onclick=" not in page.text and " style=" not in page.text
-    script = client.get("/static/wizard.js")
-    assert script.status_code == 200
-    assert "step-findings" in script.text  # served by the app itself, no CDN
-    script.close()
-
-
-def _return_with_comments(db: Any, request: MlaRequest, reviewer: User) -> None:
-    assert request.id is not None and reviewer.id is not None
-    event = RequestEvent(
-        request_id=request.id,
-        actor_id=reviewer.id,
-        action="return",
-        from_status="in_review",
-        to_status="returned",
-    )
-    db.add(event)
-    db.flush()
-    assert event.id is not None
-    for field, body in (
-        ("facts", "Say when the account was created."),
-        ("identifiers", "Give the provider of the IP address."),
-        ("", "Please use the new template."),
-    ):
-        db.add(
-            ReviewComment(
-                request_id=request.id,
-                event_id=event.id,
-                author_id=reviewer.id,
-                field=field,
-                body=body,
-            )
-        )
-    request.status = RequestStatus.returned
-    db.add(request)
-    db.commit()
-
-
-def test_reviewers_comments_appear_beside_the_parts_they_concern(
-    client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
-) -> None:
-    request = make_request(login_as(Role.officer), content=example_content())
-    _return_with_comments(db, request, make_user(Role.reviewer))
-
-    facts = client.get(wizard_url(request.id, "facts"))
-    assert "Say when the account was created." in notes_of(facts.text, "facts")
-    assert "Give the provider" not in facts.text
-    persons = client.get(wizard_url(request.id, "persons"))
-    assert "Give the provider of the IP address." in notes_of(persons.text, "identifiers")
-
-    tasks = client.get(wizard_url(request.id))
-    assert "Please use the new template." in tasks.text
-    facts_task = tasks.text.split("Facts and nexus")[1].split("</li>")[0]
-    assert "1 comment from the reviewer" in facts_task
-
-
-@pytest.mark.parametrize("status", [RequestStatus.signed, RequestStatus.transmitted])
-def test_a_request_past_signing_is_not_opened_in_the_wizard(
-    client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
-    status: RequestStatus,
-) -> None:
-    request = make_request(login_as(Role.officer))
-    request.status = status
-    db.add(request)
-    db.commit()
-    for url in (wizard_url(request.id), wizard_url(request.id, "facts")):
-        response = client.get(url, follow_redirects=True)
-        assert "This request can no longer be edited in its current state." in response.text
-    posted = client.submit(
-        wizard_url(request.id, "facts"),
-        {"facts": "Late change", "version": "1"},
-        form_url=f"/requests/{request.id}",
-    )
-    assert posted.status_code == 302
-    assert saved_request(db, request.id).content["facts"] == ""
-
-
-def test_other_units_and_other_roles_cannot_use_the_wizard(
-    client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    make_request: Callable[..., MlaRequest],
-) -> None:
-    request = make_request(make_user(Role.officer), title="Confidential Doha case")
-    login_as(Role.officer, unit_=make_unit())
-    assert client.get(wizard_url(request.id)).status_code == 404
-    assert client.get(wizard_url(request.id, "facts")).status_code == 404
-    client.post("/logout")
-    login_as(Role.reviewer)
-    assert client.get(wizard_url(request.id, "facts")).status_code == 403
-
-
-def test_unknown_step_is_not_found(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
-) -> None:
-    request = make_request(login_as(Role.officer))
-    assert client.get(wizard_url(request.id, "nonsense")).status_code == 404
-
-
-def test_changing_the_requested_state_shows_the_route_again(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
-) -> None:
-    request = make_request(login_as(Role.officer), content=example_content())
-    data = {**step_data("route"), "requested_state": "GB", "version": "1"}
-    response = client.submit(wizard_url(request.id, "route"), data, follow_redirects=True)
-    assert "The requested state changed: check the legal basis and channel." in response.text
-    assert "What United Kingdom requires" in response.text
-    assert "UK Central Authority" in response.text
-
-
-def test_opening_a_step_or_the_check_page_is_audited_as_a_consultation(
-    client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
-) -> None:
-    officer = login_as(Role.officer)
-    draft = make_request(officer)
-    client.get(wizard_url(draft.id, "facts"))
-    client.get(wizard_url(draft.id, "check"))
-    views = db.exec(
-        select(AuditEntry.reason).where(
-            AuditEntry.action == "request.view", AuditEntry.object_id == str(draft.id)
-        )
-    ).all()
-    assert views == ["wizard: facts", "wizard: check"]
