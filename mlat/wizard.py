@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeVar
 
 from mlat.request_format import RequestDocument
-from mlat.rules.engine import Finding
+from mlat.rules.findings import Finding
 from mlat.rules.schema import StateTable
 from mlat.services import N_
 

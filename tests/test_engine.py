@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from mlat.request_format import RequestDocument
-from mlat.rules.engine import Finding, validate
+from mlat.rules.engine import validate
+from mlat.rules.findings import Finding
 from mlat.rules.loader import RuleBook, rulebook
 from mlat.rules.schema import (
     Assurance,

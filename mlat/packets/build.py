@@ -11,7 +11,7 @@ from mlat import request_format as rf
 from mlat.packets import values as v
 from mlat.packets.labels import label_language
 from mlat.request_format import RequestDocument
-from mlat.rules.engine import Finding
+from mlat.rules.findings import Finding
 from mlat.rules.loader import RuleBook
 from mlat.rules.schema import StateTable
 

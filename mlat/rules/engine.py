@@ -8,80 +8,18 @@ pages translate them while the CLI prints them as they are.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from dataclasses import field as dataclass_field
-from typing import Any, Literal
+from typing import Any
 
 from mlat.request_format import RequestDocument
+from mlat.rules.checks import ALL_CHECKS
+from mlat.rules.findings import SEVERITY_ORDER, Check, Context, Finding
 from mlat.rules.loader import RuleBook
-from mlat.rules.provenance import Citation, citation
-from mlat.rules.schema import MeasureRule, Ruled, StateTable
-
-Severity = Literal["error", "warning", "info"]
-SEVERITY_ORDER: dict[Severity, int] = {"error": 0, "warning": 1, "info": 2}
-
-
-@dataclass(frozen=True)
-class Finding:
-    code: str
-    severity: Severity
-    field: str  # path in the request format, e.g. identifiers[2].observed_at
-    template: str  # N_-marked message with %(name)s parameters
-    params: dict[str, Any] = dataclass_field(default_factory=dict)
-    citation: Citation | None = None
-
-    @property
-    def message(self) -> str:
-        return self.template % self.params if self.params else self.template
-
-    def translated(self, gettext: Callable[..., str]) -> str:
-        return gettext(self.template, **self.params)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            "severity": self.severity,
-            "field": self.field,
-            "message": self.message,
-            "citation": self.citation.as_dict() if self.citation else None,
-        }
-
-
-@dataclass(frozen=True)
-class Context:
-    """What every check sees: the request, the rule book and the day of the check."""
-
-    request: RequestDocument
-    book: RuleBook
-    today: dt.date
-
-    @property
-    def table(self) -> StateTable | None:
-        code = self.request.requested_state
-        return self.book.state(code) if code else None
-
-    def cite(self, rule: Ruled) -> Citation | None:
-        table = self.table
-        if table is None:
-            return None
-        return citation(table.sources, rule.cite, rule.verified_on, self.today)
-
-    def measure_rules(self) -> Iterator[tuple[int, MeasureRule | None]]:
-        table = self.table
-        for index, measure in enumerate(self.request.measures):
-            yield index, table.measures.get(measure.kind) if table else None
-
-
-Check = Callable[[Context], Iterator[Finding]]
 
 
 def validate(
     request: RequestDocument, book: RuleBook, today: dt.date, checks: list[Check] | None = None
 ) -> list[Finding]:
     """Every finding for the request, errors first, then in the order of the request."""
-    from mlat.rules.checks import ALL_CHECKS
-
     context = Context(request=request, book=book, today=today)
     findings = [f for check in (checks or ALL_CHECKS) for f in check(context)]
     return sorted(findings, key=lambda f: SEVERITY_ORDER[f.severity])

@@ -8,7 +8,8 @@ from pydantic import ValidationError
 
 from mlat.models import MlaRequest, Unit
 from mlat.request_format import RequestDocument
-from mlat.rules.engine import Finding, validate
+from mlat.rules.engine import validate
+from mlat.rules.findings import Finding
 from mlat.rules.loader import rulebook
 from mlat.services import N_, ServiceError
 

@@ -21,7 +21,7 @@ from mlat.rules.checks.content import (
 )
 from mlat.rules.checks.measures import check_dual_criminality, check_measures
 from mlat.rules.checks.timing import check_preservation, check_urgency
-from mlat.rules.engine import Check
+from mlat.rules.findings import Check
 
 ALL_CHECKS: list[Check] = [
     check_state,

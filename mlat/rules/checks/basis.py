@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from mlat.rules.checks.common import (
     finding,
 )
-from mlat.rules.engine import Context, Finding
+from mlat.rules.findings import Context, Finding
 from mlat.rules.instruments import link
 from mlat.rules.schema import MeasureKind
 from mlat.services import N_

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from mlat.rules.engine import Context, Finding, Severity
+from mlat.rules.findings import Context, Finding, Severity
 from mlat.rules.schema import MeasureKind, Ruled
 
 # Measures that obtain stored or live data: they need a bounded date range, and

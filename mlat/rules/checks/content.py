@@ -15,7 +15,7 @@ from mlat.rules.checks.common import (
     finding,
     words,
 )
-from mlat.rules.engine import Context, Finding
+from mlat.rules.findings import Context, Finding
 from mlat.services import N_
 
 

@@ -12,7 +12,7 @@ from mlat.rules.checks.common import (
     finding,
     words,
 )
-from mlat.rules.engine import Context, Finding
+from mlat.rules.findings import Context, Finding
 from mlat.rules.schema import THRESHOLD_ORDER, MeasureRule, Threshold
 from mlat.services import N_
 

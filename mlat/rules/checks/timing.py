@@ -10,7 +10,7 @@ from mlat.rules.checks.common import (
     STORED_DATA,
     finding,
 )
-from mlat.rules.engine import Context, Finding
+from mlat.rules.findings import Context, Finding
 from mlat.services import N_
 
 

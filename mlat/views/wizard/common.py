@@ -16,7 +16,8 @@ from mlat.auth import the_user
 from mlat.db import get_session
 from mlat.models import MlaRequest, ReviewComment
 from mlat.request_format import RequestDocument
-from mlat.rules.engine import Finding, validate
+from mlat.rules.engine import validate
+from mlat.rules.findings import Finding
 from mlat.rules.loader import rulebook
 from mlat.rules.provenance import Citation, citation
 from mlat.rules.schema import Ruled, StateTable
