@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
+from mlat.messages import N_
 from mlat.request_format import RequestDocument
 from mlat.rules.findings import Finding
 from mlat.rules.schema import StateTable
-from mlat.services import N_
 
 StepState = Literal["completed", "incomplete", "problems", "ready"]
 STATE_LABELS: dict[str, str] = {

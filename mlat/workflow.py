@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mlat.messages import N_
 from mlat.models import RequestStatus as S
 from mlat.models import Role
-from mlat.services import N_
 
 UNIT_STAFF = frozenset({Role.officer, Role.reviewer, Role.prosecutor})
 AFTER_TRANSMISSION = frozenset({S.transmitted, S.acknowledged, S.partially_executed})

@@ -15,8 +15,9 @@ from sqlmodel import Session, col, select
 
 from mlat.jobs.dispatch import JobQueue
 from mlat.jobs.sandbox import Limits, RenderFailed, render_isolated
+from mlat.messages import N_
 from mlat.models import PacketJob, PacketJobStatus, utcnow
-from mlat.services import N_, ServiceError
+from mlat.services import ServiceError
 from mlat.services import packet_jobs as svc
 
 log = logging.getLogger(__name__)

@@ -26,8 +26,9 @@ from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext
 from typing import Any
 
+from mlat.messages import N_
 from mlat.packets.values import PacketValues
-from mlat.services import N_, ServiceError
+from mlat.services import ServiceError
 
 _context_lock = threading.Lock()
 _context: ForkServerContext | None = None

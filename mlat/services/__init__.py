@@ -1,19 +1,14 @@
 """Business operations: plain functions that take the session keyword-only and flush.
 
 They never import Flask, so the CLI, the views and the tests call them alike; the
-caller commits once. Messages are marked with ``N_`` for translation and translated
-by the caller (``ServiceError.translated``).
+caller commits once. Messages are marked with ``N_`` (``mlat.messages``) for translation
+and translated by the caller (``ServiceError.translated``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-
-
-def N_(message: str) -> str:
-    """Mark a message for extraction into the translation catalogue."""
-    return message
 
 
 class ServiceError(Exception):

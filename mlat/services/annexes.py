@@ -20,8 +20,9 @@ from pathlib import PurePosixPath
 
 from sqlmodel import Session, col, select
 
+from mlat.messages import N_
 from mlat.models import FileContent, MlaRequest, Packet, RequestAnnex, StoredFile, User
-from mlat.services import N_, NotFound, ServiceError, audit
+from mlat.services import NotFound, ServiceError, audit
 from mlat.services.requests import save_content
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024

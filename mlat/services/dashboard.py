@@ -10,8 +10,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Integer, Select, bindparam, exists, select
 from sqlmodel import Session, col
 
+from mlat.messages import N_
 from mlat.models import MlaRequest, RequestEditor, RequestStatus, Role, User
-from mlat.services import N_, notifications
+from mlat.services import notifications
 from mlat.services.listing import (
     ROW_COLUMNS,
     RequestRow,

@@ -16,9 +16,10 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from mlat.content import preservation_expiry
+from mlat.messages import N_
 from mlat.models import MlaRequest, RequestStatus, User
 from mlat.rules.loader import RuleBook, rulebook
-from mlat.services import N_, ServiceError
+from mlat.services import ServiceError
 from mlat.services.requests import create_request
 
 WARNING_DAYS = 14

@@ -10,8 +10,9 @@ from sqlmodel import Session
 
 from mlat.content import stored_content
 from mlat.countries import is_state
+from mlat.messages import N_
 from mlat.models import MlaRequest, Unit, User
-from mlat.services import N_, InvalidContent, ServiceError, audit
+from mlat.services import InvalidContent, ServiceError, audit
 from mlat.services.requests import create_request, parse_content
 from mlat.services.validation import request_document
 

@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, exists, literal, or_, select, tuple_
 from sqlmodel import Session, col
 
+from mlat.messages import N_
 from mlat.models import MlaRequest, RequestStatus, RequestTerm, User
 from mlat.rules.loader import RuleBook, rulebook
-from mlat.services import N_, ServiceError
+from mlat.services import ServiceError
 from mlat.services.deadlines import AWAITING_EXECUTION, FINISHED, WARNING_DAYS
 
 PAGE_SIZE = 50

@@ -17,8 +17,8 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from mlat.config import SmtpSettings
+from mlat.messages import N_
 from mlat.models import MlaRequest, Notification, RequestEditor, Role, User, UserRole, utcnow
-from mlat.services import N_
 
 # What each kind of notification says; %(reference)s is the request's reference.
 MESSAGES: dict[str, str] = {

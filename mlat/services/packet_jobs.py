@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from mlat.jobs.dispatch import enqueue_after_commit
+from mlat.messages import N_
 from mlat.models import (
     FileContent,
     MlaRequest,
@@ -32,7 +33,7 @@ from mlat.models import (
 )
 from mlat.packets.build import local_date
 from mlat.packets.values import PacketValues
-from mlat.services import N_, Conflict, ServiceError
+from mlat.services import Conflict, ServiceError
 from mlat.services.packets import (
     packet_values_for,
     store_file,

@@ -15,13 +15,14 @@ import hashlib
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from mlat.messages import N_
 from mlat.models import FileContent, MlaRequest, Packet, RequestAnnex, StoredFile, Unit, utcnow
 from mlat.packets.build import AnnexInput, Issuer, Record, local_date, packet_values
 from mlat.packets.render import render_packet
 from mlat.packets.values import AnnexFile, PacketValues
 from mlat.rules.engine import validate
 from mlat.rules.loader import rulebook
-from mlat.services import N_, Conflict, ServiceError
+from mlat.services import Conflict, ServiceError
 from mlat.services.annexes import annex_rows
 from mlat.services.validation import request_document
 

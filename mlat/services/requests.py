@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mlat.content import digest, preservation_expiry, stored_content, terms
+from mlat.messages import N_
 from mlat.models import (
     MlaRequest,
     ReferenceCounter,
@@ -26,7 +27,6 @@ from mlat.models import (
 from mlat.request_format import RequestDocument
 from mlat.rules.loader import rulebook
 from mlat.services import (
-    N_,
     Conflict,
     Forbidden,
     InvalidContent,

@@ -13,8 +13,8 @@ from sqlalchemy import ColumnElement, and_, or_, select
 from sqlmodel import Session, col
 
 from mlat.content import normalise_identifier, normalise_name
+from mlat.messages import N_
 from mlat.models import MlaRequest, RequestTerm, User
-from mlat.services import N_
 from mlat.services.listing import ROW_COLUMNS, RequestRow, rows_of
 
 MAX_QUERY = 500

@@ -16,8 +16,9 @@ import segno
 from sqlalchemy import or_, update
 from sqlmodel import Session, col
 
+from mlat.messages import N_
 from mlat.models import Role, User
-from mlat.services import N_, ServiceError
+from mlat.services import ServiceError
 
 REQUIRED_FOR = frozenset({Role.reviewer, Role.prosecutor, Role.admin})
 ISSUER = "mlat"

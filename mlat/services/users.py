@@ -12,8 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
 from mlat.countries import is_state, is_timezone
+from mlat.messages import N_
 from mlat.models import Role, Unit, User, UserRole
-from mlat.services import N_, NotFound, ServiceError
+from mlat.services import NotFound, ServiceError
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 MIN_PASSWORD = 12

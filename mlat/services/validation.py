@@ -6,12 +6,13 @@ import datetime as dt
 
 from pydantic import ValidationError
 
+from mlat.messages import N_
 from mlat.models import MlaRequest, Unit
 from mlat.request_format import RequestDocument
 from mlat.rules.engine import validate
 from mlat.rules.findings import Finding
 from mlat.rules.loader import rulebook
-from mlat.services import N_, ServiceError
+from mlat.services import ServiceError
 
 
 def request_document(*, request: MlaRequest, unit: Unit) -> RequestDocument:

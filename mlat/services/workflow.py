@@ -18,6 +18,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from mlat.content import Change, changes
+from mlat.messages import N_
 from mlat.models import (
     MlaRequest,
     RequestEditor,
@@ -30,7 +31,6 @@ from mlat.models import (
 )
 from mlat.rules.schema import Channel
 from mlat.services import (
-    N_,
     Conflict,
     Forbidden,
     NotFound,

@@ -6,6 +6,7 @@ import ipaddress
 from collections.abc import Iterator
 
 from mlat.countries import is_timezone
+from mlat.messages import N_
 from mlat.request_format import Identifier
 from mlat.rules.checks.common import (
     DOMAIN_NAME,
@@ -16,7 +17,6 @@ from mlat.rules.checks.common import (
     words,
 )
 from mlat.rules.findings import Context, Finding
-from mlat.services import N_
 
 
 def check_facts_and_nexus(ctx: Context) -> Iterator[Finding]:

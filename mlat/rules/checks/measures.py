@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mlat.messages import N_
 from mlat.request_format import Identifier
 from mlat.rules.checks.common import (
     DATA_MEASURES,
@@ -14,7 +15,6 @@ from mlat.rules.checks.common import (
 )
 from mlat.rules.findings import Context, Finding
 from mlat.rules.schema import THRESHOLD_ORDER, MeasureRule, Threshold
-from mlat.services import N_
 
 
 def check_measures(ctx: Context) -> Iterator[Finding]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
+from mlat.messages import N_
 from mlat.rules.checks.common import (
     PRESERVATION_WARNING_DAYS,
     STORED_DATA,
     finding,
 )
 from mlat.rules.findings import Context, Finding
-from mlat.services import N_
 
 
 def check_urgency(ctx: Context) -> Iterator[Finding]:
