@@ -1,15 +1,18 @@
-"""Command-line interface: ``flask --app app <command>``."""
+"""Command-line interface: ``flask --app app <command>``.
+
+The commands of the whole app are here; `packet`, `rules`, `validate` and `worker` have
+modules of their own beside this one."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
 
+from mlat.cli.packet import packet_command
+from mlat.cli.rules import rules_group, validate_command
+from mlat.cli.worker import worker_command
 from mlat.db import get_session
-from mlat.jobs.cli import worker_command
 from mlat.models import Role
-from mlat.packets.cli import packet_command
-from mlat.rules.cli import rules_group, validate_command
 from mlat.services import ServiceError
 from mlat.services.users import create_unit, create_user, get_unit, list_units
 
