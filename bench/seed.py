@@ -35,8 +35,8 @@ from mlat.models import (
     User,
     UserRole,
 )
+from mlat.request_format import MeasureKind
 from mlat.rules.loader import rulebook
-from mlat.rules.schema import MeasureKind
 from mlat.services.users import hash_password
 
 UNITS = [  # code, name, state, time zone, share of the requests

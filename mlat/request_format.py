@@ -12,11 +12,36 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from mlat.rules.schema import Channel, MeasureKind
+
+# What a request asks for and how it travels; the rule tables (mlat.rules.schema) use them too.
+class MeasureKind(StrEnum):
+    preservation = "preservation"
+    subscriber_info = "subscriber_info"
+    traffic_data = "traffic_data"
+    stored_content = "stored_content"
+    realtime_traffic = "realtime_traffic"
+    interception = "interception"
+    search_seizure = "search_seizure"
+    witness_statement = "witness_statement"
+    video_hearing = "video_hearing"
+    bank_records = "bank_records"
+    service_of_documents = "service_of_documents"
+    asset_freezing = "asset_freezing"
+
+
+class Channel(StrEnum):
+    central_authority = "central_authority"
+    diplomatic = "diplomatic"
+    interpol = "interpol"
+    network_24_7 = "network_24_7"
+    direct_provider = "direct_provider"
+    online_portal = "online_portal"
+
 
 StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]

@@ -14,8 +14,8 @@ from werkzeug.test import TestResponse
 
 from forms.wizard import STEP_FORMS
 from mlat.models import MlaRequest, Role, Unit, User
+from mlat.request_format import MeasureKind
 from mlat.rules.loader import rulebook
-from mlat.rules.schema import MeasureKind
 from mlat.wizard import STEPS
 from mlat.workflow import BY_ACTION
 from tests.conftest import Client

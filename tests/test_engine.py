@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from mlat.request_format import RequestDocument
+from mlat.request_format import MeasureKind, RequestDocument
 from mlat.rules.engine import validate
 from mlat.rules.findings import Finding
 from mlat.rules.loader import RuleBook, rulebook
@@ -21,7 +21,6 @@ from mlat.rules.schema import (
     DeMinimis,
     Formalities,
     Languages,
-    MeasureKind,
     Party,
     StateTable,
 )

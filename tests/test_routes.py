@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from mlat.request_format import MeasureKind
 from mlat.rules.loader import rulebook
 from mlat.rules.routes import advise_routes
-from mlat.rules.schema import MeasureKind
 
 TODAY = dt.date(2026, 11, 22)
 

@@ -24,8 +24,8 @@ from forms.wizard.base import (
 from forms.wizard.persons import IDENTIFIER_KINDS
 from mlat.content import IDENTIFIER_KEY, identifier_key, identifier_positions
 from mlat.i18n import label
+from mlat.request_format import MeasureKind
 from mlat.rules.checks.common import DATA_MEASURES
-from mlat.rules.schema import MeasureKind
 
 KINDS = [(k.value, label("measure", k)) for k in MeasureKind]
 # Measures with a date range: the data measures, and preservation of data of a period.

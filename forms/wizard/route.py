@@ -21,9 +21,9 @@ from forms.wizard.base import (
     options,
 )
 from mlat.i18n import label
+from mlat.request_format import Channel, MeasureKind
 from mlat.rules.loader import rulebook
 from mlat.rules.routes import advise_routes
-from mlat.rules.schema import Channel, MeasureKind
 
 PROCEEDINGS = [
     ("", _l("Choose the stage")),

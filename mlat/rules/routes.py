@@ -7,10 +7,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mlat.messages import N_
+from mlat.request_format import Channel, MeasureKind
 from mlat.rules.instruments import Link, link, linking_instruments
 from mlat.rules.loader import RuleBook
 from mlat.rules.provenance import Citation
-from mlat.rules.schema import Authority, Channel, MeasureKind
+from mlat.rules.schema import Authority
 
 STORED_DATA = {MeasureKind.subscriber_info, MeasureKind.traffic_data, MeasureKind.stored_content}
 

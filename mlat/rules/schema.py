@@ -14,6 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
+from mlat.request_format import Channel, MeasureKind
+
 ISO_STATE = r"^[A-Z]{2}$"
 ISO_LANGUAGE = r"^[a-z]{2}$"
 
@@ -35,30 +37,6 @@ class Ruled(Strict):
         default=None, description="date the rule was checked against its source; none = unverified"
     )
     note: str = ""
-
-
-class MeasureKind(StrEnum):
-    preservation = "preservation"
-    subscriber_info = "subscriber_info"
-    traffic_data = "traffic_data"
-    stored_content = "stored_content"
-    realtime_traffic = "realtime_traffic"
-    interception = "interception"
-    search_seizure = "search_seizure"
-    witness_statement = "witness_statement"
-    video_hearing = "video_hearing"
-    bank_records = "bank_records"
-    service_of_documents = "service_of_documents"
-    asset_freezing = "asset_freezing"
-
-
-class Channel(StrEnum):
-    central_authority = "central_authority"
-    diplomatic = "diplomatic"
-    interpol = "interpol"
-    network_24_7 = "network_24_7"
-    direct_provider = "direct_provider"
-    online_portal = "online_portal"
 
 
 class Threshold(StrEnum):

@@ -29,7 +29,7 @@ from mlat.models import (
     User,
     utcnow,
 )
-from mlat.rules.schema import Channel
+from mlat.request_format import Channel
 from mlat.services import (
     Conflict,
     Forbidden,

@@ -10,10 +10,11 @@ from flask_babel import gettext as _
 from forms.rules import RouteForm
 from mlat.countries import state_choices
 from mlat.i18n import label
+from mlat.request_format import MeasureKind
 from mlat.rules.loader import rulebook
 from mlat.rules.provenance import Citation, citation, rule_statuses
 from mlat.rules.routes import advise_routes
-from mlat.rules.schema import MeasureKind, StateTable
+from mlat.rules.schema import StateTable
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
 

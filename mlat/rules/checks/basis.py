@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mlat.messages import N_
+from mlat.request_format import MeasureKind
 from mlat.rules.checks.common import (
     finding,
 )
 from mlat.rules.findings import Context, Finding
 from mlat.rules.instruments import link
-from mlat.rules.schema import MeasureKind
 
 
 def check_state(ctx: Context) -> Iterator[Finding]:

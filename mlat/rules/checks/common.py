@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 
+from mlat.request_format import MeasureKind
 from mlat.rules.findings import Context, Finding, Severity
-from mlat.rules.schema import MeasureKind, Ruled
+from mlat.rules.schema import Ruled
 
 # Measures that obtain stored or live data: they need a bounded date range, and
 # the data may be deleted before the request is executed.
