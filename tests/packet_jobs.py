@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Flask
 
-from mlat.jobs import dispatch
+from mlat import dispatch
 from mlat.jobs.queues import ManualQueue
 from mlat.jobs.sandbox import Limits
 from mlat.models import MlaRequest, RequestStatus, User

@@ -18,9 +18,8 @@ from redis import Redis
 from redis.exceptions import RedisError
 from sqlmodel import Session, select
 
-from mlat import create_app
+from mlat import create_app, dispatch
 from mlat.config import Config, JobSettings
-from mlat.jobs import dispatch
 from mlat.jobs.queues import LocalQueue, ManualQueue, configure_worker, rq_queue
 from mlat.jobs.runner import TOO_BIG, requeue_lost, run_packet_job
 from mlat.jobs.sandbox import Limits

@@ -2,9 +2,10 @@
 
 A render is asked for by a service (``mlat.services.packets.request_render``), which
 records it as a ``PacketJob`` row in the caller's transaction and has it queued once that
-transaction commits (``dispatch``). A queue (``queues``) hands the job's id to a worker:
-RQ on Redis when ``MLAT_REDIS_URL`` is set (``flask --app app worker``), else threads in
-the app process. The worker (``runner``) claims the row, renders in a child process
-limited in time and memory (``sandbox``), and keeps the result only while its claim
-holds, so that a job queued twice, or by two instances, is rendered once.
+transaction commits (``mlat.dispatch``, kept below the services that call it, while this
+package runs them). A queue (``queues``) hands the job's id to a worker: RQ on Redis when
+``MLAT_REDIS_URL`` is set (``flask --app app worker``), else threads in the app process.
+The worker (``runner``) claims the row, renders in a child process limited in time and
+memory (``sandbox``), and keeps the result only while its claim holds, so that a job
+queued twice, or by two instances, is rendered once.
 """

@@ -1,7 +1,7 @@
 """Where queued packet jobs go: RQ on Redis, or worker threads in the app process.
 
 ``init_app`` picks one from the configuration and registers it for the app's engine
-(``dispatch``). The local queue suits one app process or one machine: a job waits in
+(``mlat.dispatch``). The local queue suits one app process or one machine: a job waits in
 the memory of the process that queued it (and in its database row, which a restarted
 worker finds again). Several machines share one Redis and run ``flask worker``.
 """
@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
+from mlat import dispatch
 from mlat.config import Config, config_from_env
 from mlat.db import make_engine
-from mlat.jobs import dispatch
 from mlat.jobs.runner import run_packet_job
 from mlat.jobs.sandbox import Limits
 

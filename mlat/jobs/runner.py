@@ -13,7 +13,7 @@ import logging
 from sqlalchemy import Engine
 from sqlmodel import Session, col, select
 
-from mlat.jobs.dispatch import JobQueue
+from mlat.dispatch import JobQueue
 from mlat.jobs.sandbox import Limits, RenderFailed, render_isolated
 from mlat.messages import N_
 from mlat.models import PacketJob, PacketJobStatus, utcnow

@@ -19,7 +19,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from mlat.jobs.dispatch import enqueue_after_commit
+from mlat.dispatch import enqueue_after_commit
 from mlat.messages import N_
 from mlat.models import (
     FileContent,
