@@ -9,12 +9,14 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import abort, request, session
+from flask import Flask, abort, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from sqlalchemy import bindparam, delete, exists, select
 from sqlalchemy.orm import joinedload
 from sqlmodel import col
+from werkzeug.wrappers import Response as BaseResponse
 
 from mlat.db import get_session
 from mlat.models import LoginSession, Role, User, utcnow
@@ -24,6 +26,32 @@ login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please log in to see this page.")
 login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
+
+# Endpoints anyone may reach without logging in.
+PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.code", "auth.enrol", "static", "health"})
+# All a user whose password an administrator set may do until they choose their own.
+MAY_CHANGE_PASSWORD = frozenset({"auth.account_password", "auth.logout"})
+
+
+def init_app(app: Flask) -> None:
+    login_manager.init_app(app)
+    app.before_request(require_login)
+
+
+def require_login() -> BaseResponse | None:
+    """The login gate, in front of every page but the public ones."""
+    if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
+        return None
+    expired = current_user.is_authenticated and session_expired()
+    if expired:
+        flash(_("Your session has ended. Please log in again."), "info")
+    if not current_user.is_authenticated:
+        wanted = request.full_path.rstrip("?")
+        return redirect(url_for("auth.login", next=wanted))
+    if current_user.password_must_change and request.endpoint not in MAY_CHANGE_PASSWORD:
+        flash(_("Choose your own password before you go on."), "info")
+        return redirect(url_for("auth.account_password"))
+    return None
 
 
 class SessionUser(UserMixin):  # type: ignore[misc]

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g
+from flask import Flask, current_app, g
 from sqlalchemy import Engine, event
 from sqlmodel import Session, create_engine
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["mlat_engine"] = make_engine(app.config["MLAT"].database_url)
+    app.teardown_appcontext(close_session)
 
 
 def make_engine(url: str) -> Engine:

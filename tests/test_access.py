@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from werkzeug.test import TestResponse
 
-from mlat import PUBLIC_ENDPOINTS
+from mlat.auth import PUBLIC_ENDPOINTS
 from mlat.models import MlaRequest, RequestStatus, Role, Unit, User
 from mlat.services.annexes import add_annex
 from mlat.workflow import TRANSITIONS

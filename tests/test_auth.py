@@ -120,6 +120,15 @@ def test_security_headers(client: Client) -> None:
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_every_request_passes_the_input_guard_then_the_csrf_check_then_the_login_gate(
+    client: Client,
+) -> None:
+    hooks = [hook.__name__ for hook in client.application.before_request_funcs[None]]
+    assert hooks == ["refuse_unusable_input", "csrf_protect", "require_login"]
+    # Logged out, a field with a NUL character is refused before the login gate redirects.
+    assert client.post("/logout", data={"name": "a\x00b"}).status_code == 400
+
+
 def test_pages_with_case_data_are_not_cached(client: Client, login_as: Callable[..., User]) -> None:
     login_as(Role.officer)
     assert client.get("/").headers["Cache-Control"] == "no-store"
