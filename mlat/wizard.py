@@ -208,11 +208,6 @@ def errors_in(findings: Iterable[Finding]) -> int:
     return sum(f.severity == "error" for f in findings)
 
 
-def measure_kinds(document: RequestDocument) -> list[str]:
-    """The kinds of measure the request asks for, each once, in the order asked."""
-    return list(dict.fromkeys(str(m.kind) for m in document.measures))
-
-
 def preservation_lapses_on(document: RequestDocument, table: StateTable | None) -> dt.date | None:
     """The day the preservation lapses: as given, or by the requested state's period."""
     pres = document.preservation

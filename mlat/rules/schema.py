@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, mod
 from mlat.request_format import Channel, MeasureKind
 
 ISO_STATE = r"^[A-Z]{2}$"
-ISO_LANGUAGE = r"^[a-z]{2}$"
 
 
 class Strict(BaseModel):

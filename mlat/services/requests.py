@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, col, select
+from sqlmodel import Session, col
 
 from mlat.content import digest, preservation_expiry, stored_content, terms
 from mlat.messages import N_
@@ -232,20 +232,6 @@ def update_request(
         requested_state=requested_state,
         client_addr=client_addr,
     )
-
-
-def visible_requests(
-    *, session: Session, user: User, limit: int = 50, offset: int = 0
-) -> list[MlaRequest]:
-    """The requests of the user's unit, most recently changed first."""
-    query = (
-        select(MlaRequest)
-        .where(MlaRequest.unit_id == user.unit_id)
-        .order_by(col(MlaRequest.updated_at).desc(), col(MlaRequest.id).desc())
-        .limit(limit)
-        .offset(offset)
-    )
-    return list(session.exec(query))
 
 
 def get_visible_request(*, session: Session, user: User, request_id: int) -> MlaRequest:
