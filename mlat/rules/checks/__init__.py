@@ -1,5 +1,6 @@
-"""The checks the engine runs: one small function per reason requests come back
-(DOMAIN.md section 6). Each yields findings; none has side effects."""
+"""The checks the engine runs: one small function per reason requests come back from
+the requested state (docs/rules.md lists them). Each yields findings; none has side
+effects."""
 
 from __future__ import annotations
 
