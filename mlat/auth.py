@@ -201,7 +201,7 @@ def audit(
     if user is None and current_user.is_authenticated:
         user = the_user()
     record(
-        get_session(),
+        session=get_session(),
         action=action,
         user=user,
         object_type=object_type,

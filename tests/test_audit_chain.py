@@ -39,7 +39,7 @@ def fresh(app: Flask) -> Iterator[Callable[[], Session]]:
 
 
 def verify(fresh: Callable[[], Session]) -> audit.Verification:
-    return audit.verify(fresh())
+    return audit.verify(session=fresh())
 
 
 def test_a_working_session_is_recorded_in_order(
@@ -94,7 +94,9 @@ def five_entries(db: Any, make_user: Callable[..., User]) -> list[AuditEntry]:
     db.execute(text("DELETE FROM audit_entry"))
     db.execute(text("UPDATE audit_head SET seq = 0, hash = :genesis"), {"genesis": audit.GENESIS})
     entries = [
-        audit.record(db, action="request.view", user=user, object_type="request", object_id=n)
+        audit.record(
+            session=db, action="request.view", user=user, object_type="request", object_id=n
+        )
         for n in range(1, ENTRIES + 1)
     ]
     db.commit()
@@ -192,7 +194,7 @@ def test_head_command_prints_the_newest_number_and_hash(
     assert command.exit_code == 0
     assert command.output.strip() == f"{ENTRIES} {five_entries[-1].hash}"
 
-    newest = audit.record(db, action="logout")
+    newest = audit.record(session=db, action="logout")
     db.commit()
     assert flask(runner, "audit", "head").output.strip() == f"{ENTRIES + 1} {newest.hash}"
 
@@ -219,7 +221,7 @@ def test_concurrent_appends_keep_one_chain(db: Any, fresh: Callable[[], Session]
         try:
             start.wait(timeout=10)
             for n in range(per_worker):
-                audit.record(session, action="request.view", object_type=name, object_id=n)
+                audit.record(session=session, action="request.view", object_type=name, object_id=n)
                 session.commit()
         except BaseException as exc:  # reported below, in the test's thread
             failures.append(exc)
@@ -249,10 +251,10 @@ def test_verify_while_others_keep_appending_is_not_a_false_alarm(
     def walk_then_someone_appends(session: Session) -> Iterator[AuditEntry]:
         yield from walk(session)
         other = fresh()
-        audit.record(other, action="login")
+        audit.record(session=other, action="login")
         other.commit()
 
     monkeypatch.setattr(audit, "_entries", walk_then_someone_appends)
-    assert audit.verify(fresh()).intact
+    assert audit.verify(session=fresh()).intact
     monkeypatch.undo()
     assert verify(fresh) == audit.Verification(True, ENTRIES + 1)

@@ -43,7 +43,7 @@ def test_admin_filters_the_log(
     officer = make_user(Role.officer)
     request = make_request(officer, title="Ransomware at a clinic")
     other = make_request(officer, title="Investment fraud")
-    audit.record(db, action="request.view", user=officer, object_type="request",
+    audit.record(session=db, action="request.view", user=officer, object_type="request",
                  object_id=other.id, at=dt.datetime(2026, 1, 10, 12, 0, tzinfo=dt.UTC))  # fmt: skip
     db.commit()
     client.login(officer.email, "a wrong password, twice")
@@ -101,7 +101,7 @@ def test_filters_that_do_not_fit_are_explained(
 def test_log_pages_newest_first(client: Client, login_as: Callable[..., User], db: Any) -> None:
     login_as(Role.admin)
     for n in range(120):
-        audit.record(db, action="request.view", object_type="request", object_id=1000 + n)
+        audit.record(session=db, action="request.view", object_type="request", object_id=1000 + n)
     db.commit()
     first = client.get("/admin/audit", query_string={"action": "request.view"})
     assert "request 1119" in first.text and "request 1020" in first.text

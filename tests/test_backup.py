@@ -48,11 +48,11 @@ def test_backup_restores_with_requests_and_an_intact_audit_chain(
         with Session(engine) as session:
             titles = session.exec(select(MlaRequest.title)).all()
             assert titles == ["Kept in the backup"]
-            check = verify(session)
+            check = verify(session=session)
             assert check.intact and check.checked >= 3  # login, create, view
             session.execute(text("UPDATE audit_entry SET reason = 'edited' WHERE seq = 2"))
             session.commit()
-            assert verify(session).broken_at == 2
+            assert verify(session=session).broken_at == 2
     finally:
         engine.dispose()
 

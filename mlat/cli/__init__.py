@@ -130,7 +130,7 @@ def audit_verify() -> None:
     """Walk the hash chain; exit 0 when intact, 1 at the first broken entry."""
     from mlat.services.audit import verify
 
-    result = verify(get_session())
+    result = verify(session=get_session())
     if result.intact:
         click.echo(f"Audit trail intact: {result.checked} entries.")
         return
@@ -147,7 +147,7 @@ def audit_head() -> None:
     """Print the newest entry's number and hash, to be recorded outside the database."""
     from mlat.services.audit import head
 
-    seq, digest = head(get_session())
+    seq, digest = head(session=get_session())
     click.echo(f"{seq} {digest}")
 
 

@@ -39,8 +39,9 @@ def packet_command(reference: str, out: Path, internal: bool) -> None:
     stored = not internal and stored_packet(session=session, request=request) is not None
     digest = hashlib.sha256(data).hexdigest()
     kind = "internal copy" if internal else ("stored packet" if stored else "draft render")
-    record(session, action="packet.download", unit_id=request.unit_id, object_type="request",
-           object_id=request.id, reason=f"{kind} (command line), sha256 {digest}")  # fmt: skip
+    record(session=session, action="packet.download", unit_id=request.unit_id,
+           object_type="request", object_id=request.id,
+           reason=f"{kind} (command line), sha256 {digest}")  # fmt: skip
     out.write_bytes(data)
     session.commit()
     click.echo(f"Wrote the {kind} of {request.reference} to {out} (SHA-256 {digest}).")

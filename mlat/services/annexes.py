@@ -201,7 +201,7 @@ def add_annex(
     session.add(annex)
     session.flush()
     audit.record(
-        session,
+        session=session,
         action="annex.upload",
         user=editor,
         object_type="request",
@@ -257,7 +257,7 @@ def remove_annex(
     if row.annex is not None:
         _delete_upload(session, row.annex)
     audit.record(
-        session,
+        session=session,
         action="annex.remove",
         user=editor,
         object_type="request",

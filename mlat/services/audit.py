@@ -80,8 +80,8 @@ def _raise_head(session: Session) -> tuple[int, str]:
 
 
 def record(
-    session: Session,
     *,
+    session: Session,
     action: str,
     user: User | None = None,
     unit_id: int | None = None,
@@ -115,7 +115,7 @@ def record(
     return entry
 
 
-def head(session: Session) -> tuple[int, str]:
+def head(*, session: Session) -> tuple[int, str]:
     """The sequence number and hash of the newest entry (read from the database, not from
     the session's identity map, which may hold an older head)."""
     row = session.execute(
@@ -150,14 +150,14 @@ def _entries(session: Session) -> Iterator[AuditEntry]:
         session.expunge_all()
 
 
-def verify(session: Session) -> Verification:
+def verify(*, session: Session) -> Verification:
     """Walk the whole chain and report the first entry that does not fit.
 
     The head is read before the walk: every entry up to it was committed with it, so it
     must be there and end with the head's hash. Entries appended while the walk goes on
     are fine, but none may lie beyond the head as it is after the walk.
     """
-    head_seq, head_hash = head(session)
+    head_seq, head_hash = head(session=session)
     expected_seq, prev = 1, GENESIS
     checked = 0
     for entry in _entries(session):
@@ -173,7 +173,7 @@ def verify(session: Session) -> Verification:
         checked += 1
     if checked < head_seq:
         return Verification(False, checked, checked + 1, "entries missing at the end of the chain")
-    last_seq, last_hash = head(session)
+    last_seq, last_hash = head(session=session)
     if checked > last_seq:
         return Verification(False, last_seq, last_seq + 1, "not in the chain head: inserted")
     if checked == last_seq and prev != last_hash:
@@ -182,8 +182,8 @@ def verify(session: Session) -> Verification:
 
 
 def search(
-    session: Session,
     *,
+    session: Session,
     user_id: int | None = None,
     action: str = "",
     object_type: str = "",

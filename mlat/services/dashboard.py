@@ -147,4 +147,4 @@ def dashboard(
                 list_args(spec.key, user),
             )
         )
-    return Dashboard(panels, notifications.unread_count(session, user), today)
+    return Dashboard(panels, notifications.unread_count(session=session, user=user), today)

@@ -99,7 +99,7 @@ def import_request(
         content=stored_content(document),
     )
     audit.record(
-        session,
+        session=session,
         action="request.import",
         user=owner,
         object_type="request",

@@ -51,7 +51,7 @@ def _reviewers(session: Session, request: MlaRequest) -> list[User]:
     return [u for u in _unit_members(session, request, Role.reviewer) if u.id not in editors]
 
 
-def notify(session: Session, *, users: Iterable[User], request: MlaRequest, kind: str) -> int:
+def notify(*, session: Session, users: Iterable[User], request: MlaRequest, kind: str) -> int:
     count = 0
     for user in {u.id: u for u in users}.values():
         assert user.id is not None
@@ -79,7 +79,7 @@ def after_transition(*, session: Session, request: MlaRequest, action: str, acto
     }
     if action in kinds:
         users = [u for u in recipients[action] if u.id != actor.id and u.active]
-        notify(session, users=users, request=request, kind=kinds[action])
+        notify(session=session, users=users, request=request, kind=kinds[action])
 
 
 def preservation_warnings(*, session: Session, today: dt.date) -> int:
@@ -103,12 +103,12 @@ def preservation_warnings(*, session: Session, today: dt.date) -> int:
             ).first()
             owner = session.get(User, request.owner_id)
             if already is None and owner is not None and owner.active:
-                sent += notify(session, users=[owner], request=request, kind=kind)
+                sent += notify(session=session, users=[owner], request=request, kind=kind)
         session.flush()
     return sent
 
 
-def unread(session: Session, user: User, limit: int = 50) -> list[tuple[Notification, str]]:
+def unread(*, session: Session, user: User, limit: int = 50) -> list[tuple[Notification, str]]:
     """The user's unread notifications, newest first, with the request's reference."""
     rows = session.exec(
         select(Notification, MlaRequest.reference)
@@ -120,7 +120,7 @@ def unread(session: Session, user: User, limit: int = 50) -> list[tuple[Notifica
     return [(n, ref) for n, ref in rows]
 
 
-def unread_count(session: Session, user: User) -> int:
+def unread_count(*, session: Session, user: User) -> int:
     from sqlalchemy import func
 
     return session.exec(
@@ -130,7 +130,9 @@ def unread_count(session: Session, user: User) -> int:
     ).one()
 
 
-def mark_read(session: Session, user: User, notification_ids: Iterable[int] | None = None) -> None:
+def mark_read(
+    *, session: Session, user: User, notification_ids: Iterable[int] | None = None
+) -> None:
     query = update(Notification).where(
         col(Notification.user_id) == user.id, col(Notification.read_at).is_(None)
     )

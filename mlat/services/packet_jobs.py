@@ -58,7 +58,8 @@ def render_basis(*, session: Session, request: MlaRequest, kind: str, now: dt.da
     if kind == SIGNED:
         return SIGNED
     if kind == INTERNAL:
-        return f"v{request.version} {local_date(now, unit_of(session, request).timezone)}"
+        timezone = unit_of(session=session, request=request).timezone
+        return f"v{request.version} {local_date(now, timezone)}"
     return f"v{request.version}"
 
 
@@ -245,7 +246,7 @@ def finish_job(*, session: Session, claim: Claim, pdf: bytes, basis: str) -> boo
         with contextlib.suppress(Conflict):  # kept already (the command line): unchanged
             store_signed_packet(session=session, request=request, pdf=pdf)
         return True
-    stored = store_file(session, pdf)
+    stored = store_file(session=session, pdf=pdf)
     session.execute(
         update(PacketJob).where(col(PacketJob.id) == claim.job_id).values(file_id=stored.id)
     )

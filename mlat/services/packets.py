@@ -29,7 +29,7 @@ from mlat.services.validation import request_document
 MEDIA_TYPE = "application/pdf"
 
 
-def unit_of(session: Session, request: MlaRequest) -> Unit:
+def unit_of(*, session: Session, request: MlaRequest) -> Unit:
     unit = session.get(Unit, request.unit_id)
     assert unit is not None
     return unit
@@ -61,7 +61,7 @@ def packet_values_for(
     *, session: Session, request: MlaRequest, internal: bool, now: dt.datetime | None = None
 ) -> PacketValues:
     """The plain values a packet of the request is rendered from."""
-    unit = unit_of(session, request)
+    unit = unit_of(session=session, request=request)
     now = now or utcnow()
     document = request_document(request=request, unit=unit)
     book = rulebook()
@@ -98,7 +98,7 @@ def stored_packet(*, session: Session, request: MlaRequest) -> tuple[Packet, Sto
     return (row[0], row[1]) if row else None
 
 
-def store_file(session: Session, pdf: bytes) -> StoredFile:
+def store_file(*, session: Session, pdf: bytes) -> StoredFile:
     """Keep PDF bytes as a stored file (flushed, not committed)."""
     stored = StoredFile(sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf),
                         media_type=MEDIA_TYPE)  # fmt: skip
@@ -124,7 +124,7 @@ def store_signed_packet(
     assert request.id is not None
     try:
         with session.begin_nested():
-            stored = store_file(session, pdf)
+            stored = store_file(session=session, pdf=pdf)
             assert stored.id is not None
             packet = Packet(request_id=request.id, file_id=stored.id)
             session.add(packet)

@@ -95,7 +95,7 @@ def create_request(
     assert request.id is not None
     session.add(RequestEditor(request_id=request.id, user_id=owner.id))
     _write_terms(session, request.id, document)
-    audit.record(session, action="request.create", user=owner, object_type="request",
+    audit.record(session=session, action="request.create", user=owner, object_type="request",
                  object_id=request.id, client_addr=client_addr)  # fmt: skip
     session.flush()
     return request
@@ -197,7 +197,7 @@ def save_content(
     if session.get(RequestEditor, (request.id, editor.id)) is None:
         session.add(RequestEditor(request_id=request.id, user_id=editor.id))
     _write_terms(session, request.id, document)
-    audit.record(session, action="request.edit", user=editor, object_type="request",
+    audit.record(session=session, action="request.edit", user=editor, object_type="request",
                  object_id=request.id, client_addr=client_addr)  # fmt: skip
     session.flush()
     return request

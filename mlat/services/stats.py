@@ -45,8 +45,8 @@ def _days_between(session: Session, start: Any, end: Any, *, dates: bool) -> Col
 
 
 def medians(
-    session: Session,
     *,
+    session: Session,
     unit_id: int | None,
     start: Any,
     end: Any,
@@ -105,14 +105,14 @@ def statistics(*, session: Session, user: User) -> Statistics:
         by_status=by_status,
         by_state=by_state,
         draft_to_approval=medians(
-            session,
+            session=session,
             unit_id=unit_id,
             start=col(MlaRequest.created_at),
             end=col(MlaRequest.approved_at),
             dates=False,
         ),
         transmission_to_execution=medians(
-            session,
+            session=session,
             unit_id=unit_id,
             start=col(MlaRequest.transmitted_on),
             end=col(MlaRequest.executed_on),

@@ -63,19 +63,19 @@ class Inputs:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-def editors(session: Session, request: MlaRequest) -> set[int]:
+def editors(*, session: Session, request: MlaRequest) -> set[int]:
     """Everyone who drafted or changed the request."""
     rows = session.exec(select(RequestEditor.user_id).where(RequestEditor.request_id == request.id))
     return set(rows) | {request.owner_id}
 
 
-def may_take(session: Session, request: MlaRequest, user: User, step: Transition) -> bool:
+def may_take(*, session: Session, request: MlaRequest, user: User, step: Transition) -> bool:
     """Whether the table, the user's roles and the four-eyes rule allow the action now."""
     if request.unit_id != user.unit_id or not user.has_role(*step.roles):
         return False
     if RequestStatus(request.status) not in step.sources:
         return False
-    return not (step.action == "approve" and user.id in editors(session, request))
+    return not (step.action == "approve" and user.id in editors(session=session, request=request))
 
 
 def _check(
@@ -98,7 +98,7 @@ def _check(
             N_("This cannot be done to a request in the state “%(status)s”."),
             status=request.status,
         )
-    if step.action == "approve" and actor.id in editors(session, request):
+    if step.action == "approve" and actor.id in editors(session=session, request=request):
         raise Forbidden(N_("You drafted or changed this request, so someone else must approve it."))
     if step.action == "approve" and inputs.seen_digest != request.content_digest:
         raise Conflict(
@@ -192,8 +192,8 @@ def transition(
     event = _write_history(session, request, actor, step, from_status, inputs)
     notifications.after_transition(session=session, request=request, action=step.action,
                                    actor=actor)  # fmt: skip
-    audit.record(session, action=f"request.{step.action}", user=actor, object_type="request",
-                 object_id=request.id, client_addr=client_addr)  # fmt: skip
+    audit.record(session=session, action=f"request.{step.action}", user=actor,
+                 object_type="request", object_id=request.id, client_addr=client_addr)  # fmt: skip
     session.flush()
     return event
 
@@ -241,7 +241,7 @@ def _write_history(
     return event
 
 
-def history(session: Session, request: MlaRequest) -> list[RequestEvent]:
+def history(*, session: Session, request: MlaRequest) -> list[RequestEvent]:
     return list(
         session.exec(
             select(RequestEvent)
@@ -251,7 +251,7 @@ def history(session: Session, request: MlaRequest) -> list[RequestEvent]:
     )
 
 
-def last_review(session: Session, request: MlaRequest) -> RequestEvent | None:
+def last_review(*, session: Session, request: MlaRequest) -> RequestEvent | None:
     return session.exec(
         select(RequestEvent)
         .where(
@@ -263,15 +263,15 @@ def last_review(session: Session, request: MlaRequest) -> RequestEvent | None:
     ).first()
 
 
-def changes_since_review(session: Session, request: MlaRequest) -> list[Change] | None:
+def changes_since_review(*, session: Session, request: MlaRequest) -> list[Change] | None:
     """What changed since the last approval or return; None when never reviewed."""
-    event = last_review(session, request)
+    event = last_review(session=session, request=request)
     if event is None or event.snapshot is None:
         return None
     return changes(event.snapshot, reviewable(request))
 
 
-def open_comments(session: Session, request: MlaRequest) -> list[ReviewComment]:
+def open_comments(*, session: Session, request: MlaRequest) -> list[ReviewComment]:
     """The comments of the latest return, which the officer is working through."""
     event = session.exec(
         select(RequestEvent)
@@ -290,7 +290,7 @@ def open_comments(session: Session, request: MlaRequest) -> list[ReviewComment]:
     )
 
 
-def people(session: Session, request: MlaRequest, events: list[RequestEvent]) -> dict[int, str]:
+def people(*, session: Session, request: MlaRequest, events: list[RequestEvent]) -> dict[int, str]:
     """Names of the owner and of the users who appear in the request's history."""
     ids = {e.actor_id for e in events if e.actor_id} | {request.owner_id}
     return {u.id: u.name for u in session.exec(select(User).where(col(User.id).in_(ids))) if u.id}

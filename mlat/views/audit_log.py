@@ -64,7 +64,7 @@ def index() -> tuple[str, int] | str:
     entries: list[AuditEntry] = []
     if filters is not None:
         entries = audit_svc.search(
-            get_session(), **filters, limit=PAGE_SIZE + 1, before_seq=form.before_seq.data
+            session=get_session(), **filters, limit=PAGE_SIZE + 1, before_seq=form.before_seq.data
         )
     page = render_template(
         "admin/audit.html",
@@ -73,7 +73,7 @@ def index() -> tuple[str, int] | str:
         next_before=entries[PAGE_SIZE - 1].seq if len(entries) > PAGE_SIZE else None,
         names=_names(entries[:PAGE_SIZE]),
         query_args=form.query_args(),
-        head=audit_svc.head(get_session()),
+        head=audit_svc.head(session=get_session()),
     )
     return (page, 400) if filters is None and form.errors else page
 
@@ -84,7 +84,7 @@ def export() -> Response | tuple[str, int] | str:
     filters = _filters(form) if form.validate() else None
     if filters is None:
         return index()
-    entries = audit_svc.search(get_session(), **filters, limit=EXPORT_LIMIT)
+    entries = audit_svc.search(session=get_session(), **filters, limit=EXPORT_LIMIT)
     described = "; ".join(f"{k}={v}" for k, v in sorted(form.query_args().items()))
     audit(
         "audit.export",

@@ -144,12 +144,14 @@ def review_page(mla_request: MlaRequest, form: TransitionForm | None = None) -> 
         mla_request=mla_request,
         form=form,
         findings=findings,
-        changes=svc.changes_since_review(db, mla_request),
+        changes=svc.changes_since_review(session=db, request=mla_request),
         comment_targets=COMMENT_TARGETS,
         comment_field_name=comment_field_name,
         submitted=request.form,
-        may_approve=svc.may_take(db, mla_request, the_user(), BY_ACTION["approve"]),
-        editors=svc.editors(db, mla_request),
+        may_approve=svc.may_take(
+            session=db, request=mla_request, user=the_user(), step=BY_ACTION["approve"]
+        ),
+        editors=svc.editors(session=db, request=mla_request),
     )
 
 
@@ -161,22 +163,23 @@ def workflow_context(mla_request: MlaRequest) -> dict[str, object]:
     actions = [
         step
         for step in available(mla_request.status)
-        if step.action not in REVIEW_ACTIONS and svc.may_take(db, mla_request, user, step)
+        if step.action not in REVIEW_ACTIONS
+        and svc.may_take(session=db, request=mla_request, user=user, step=step)
     ]
     form = transition_form()
     form.version.data = str(mla_request.version)
     form.on.data = dt.date.today()
-    events = svc.history(db, mla_request)
+    events = svc.history(session=db, request=mla_request)
     return {
         "actions": actions,
         "action_form": form,
         "history": events,
-        "open_comments": svc.open_comments(db, mla_request)
+        "open_comments": svc.open_comments(session=db, request=mla_request)
         if mla_request.status in ("returned", "draft")
         else [],
         "can_review": mla_request.status == "in_review" and user.has_role(Role.reviewer),
         "comment_labels": dict(COMMENT_TARGETS),
-        "people": svc.people(db, mla_request, events),
+        "people": svc.people(session=db, request=mla_request, events=events),
     }
 
 
@@ -192,7 +195,7 @@ def review(request_id: int) -> str:
 
 @bp.get("/notifications")
 def notifications_page() -> str:
-    rows = notifications.unread(get_session(), the_user())
+    rows = notifications.unread(session=get_session(), user=the_user())
     return render_template(
         "workflow/notifications.html", rows=rows, messages=notifications.MESSAGES
     )
@@ -201,6 +204,6 @@ def notifications_page() -> str:
 @bp.post("/notifications/read")
 def notifications_read() -> Response:
     ids = [int(v) for v in request.form.getlist("id") if v.isdecimal() and len(v) < 19]
-    notifications.mark_read(get_session(), the_user(), ids or None)
+    notifications.mark_read(session=get_session(), user=the_user(), notification_ids=ids or None)
     get_session().commit()
     return redirect(url_for("workflow.notifications_page"), 303)

@@ -32,7 +32,9 @@ def test_the_officer_who_drafted_it_cannot_approve_even_as_reviewer(
     db.rollback()
     db.refresh(request)
     assert request.status == S.in_review
-    assert not workflow_svc.may_take(db, request, drafter, BY_ACTION["approve"])
+    assert not workflow_svc.may_take(
+        session=db, request=request, user=drafter, step=BY_ACTION["approve"]
+    )
 
 
 def test_an_officer_who_edited_it_cannot_approve_but_another_reviewer_can(
@@ -48,7 +50,7 @@ def test_an_officer_who_edited_it_cannot_approve_but_another_reviewer_can(
     )
     db.commit()
     take(db, ready, officer, "submit")
-    assert workflow_svc.editors(db, ready) == {officer.id, editor.id}
+    assert workflow_svc.editors(session=db, request=ready) == {officer.id, editor.id}
 
     with pytest.raises(Forbidden, match="someone else must approve it"):
         take(db, ready, editor, "approve", seen_digest=ready.content_digest)
@@ -113,7 +115,7 @@ def test_editing_an_approved_request_sends_it_back_to_review(
     assert events(db, ready)[-1].action == "edit_after_approval"
     notified = select(Notification.user_id).where(Notification.kind == "review_needed")
     assert set(db.exec(notified)) == {reviewer.id, other_reviewer.id}  # not the officer
-    [change] = workflow_svc.changes_since_review(db, ready) or []
+    [change] = workflow_svc.changes_since_review(session=db, request=ready) or []
     assert change.path == "nexus"
     assert change.after == "The account holder's identity is unknown."
 

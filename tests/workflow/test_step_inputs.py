@@ -98,7 +98,7 @@ def test_return_needs_a_comment_and_keeps_the_comments_by_section(
                         ("identifiers", "Add the IP address of the login.")],
     )  # fmt: skip
     assert ready.status == S.returned
-    comments = workflow_svc.open_comments(db, ready)
+    comments = workflow_svc.open_comments(session=db, request=ready)
     assert [(c.field, c.body) for c in comments] == [
         ("facts", "Say when the account was opened."),
         ("identifiers", "Add the IP address of the login."),

@@ -73,7 +73,7 @@ def test_a_failure_after_the_state_changed_leaves_nothing_half_done(
     if "seen_digest" in inputs:
         inputs = {**inputs, "seen_digest": request.content_digest}
     actor = make_user(role)
-    before = (request.status, request.version, audit_svc.head(db))
+    before = (request.status, request.version, audit_svc.head(session=db))
     seen_mid_step: list[str] = []
 
     def fail_after_the_update(session: Any, **_kwargs: Any) -> None:
@@ -88,7 +88,7 @@ def test_a_failure_after_the_state_changed_leaves_nothing_half_done(
 
     assert seen_mid_step == [ALLOWED[(state, action)][0]]  # it did fail half-way
     db.refresh(request)
-    assert (request.status, request.version, audit_svc.head(db)) == before
+    assert (request.status, request.version, audit_svc.head(session=db)) == before
     assert events(db, request) == []
     assert count(db, Notification) == 0
     assert count(db, ReviewComment) == 0

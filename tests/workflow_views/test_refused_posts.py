@@ -105,7 +105,7 @@ def test_a_failure_in_the_middle_of_a_step_changes_nothing(
 ) -> None:
     own = browser(officer)
     page = own.get(f"/requests/{draft.id}")
-    head = audit_svc.head(db)
+    head = audit_svc.head(session=db)
 
     def fail(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("the disk is full")
@@ -120,6 +120,6 @@ def test_a_failure_in_the_middle_of_a_step_changes_nothing(
     request = reload(db, draft)
     assert (request.status, request.version, request.submitted_at) == (S.draft, 1, None)
     assert history(db, draft) == []
-    assert audit_svc.head(db) == head
+    assert audit_svc.head(session=db) == head
     assert "Nothing needs your attention." in browser(reviewer).get("/notifications").text
     assert "Submit for review" in own.get(f"/requests/{draft.id}").text  # try again

@@ -85,7 +85,7 @@ def findings_of(document: RequestDocument, today: dt.date) -> list[Finding]:
 
 def comments_of(mla_request: MlaRequest) -> list[ReviewComment]:
     """The comments the reviewer attached when last returning the request."""
-    return open_comments(get_session(), mla_request)
+    return open_comments(session=get_session(), request=mla_request)
 
 
 def citer(table: StateTable | None, today: dt.date) -> Any:
