@@ -37,7 +37,6 @@ from mlat.services import (
 )
 from mlat.workflow import EDITABLE
 
-EDITABLE_STATES = EDITABLE
 NOT_A_REQUEST = N_("The request content is not in the request format.")
 
 

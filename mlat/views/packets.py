@@ -31,10 +31,10 @@ from mlat.config import Config
 from mlat.db import get_session
 from mlat.jobs.queues import stuck_after
 from mlat.models import MlaRequest, Role, User
-from mlat.services import ServiceError
 from mlat.services import packet_jobs as svc
 from mlat.services.packets import MEDIA_TYPE
 from mlat.views.common import visible_request
+from mlat.views.transaction import attempt, commit
 
 bp = Blueprint("packets", __name__)
 
@@ -83,7 +83,7 @@ def _allowed_request(request_id: int, action: str) -> MlaRequest:
             outcome="denied",
             reason="not a prosecutor, reviewer or the owner",
         )
-        get_session().commit()
+        commit()  # the refusal is recorded, although the page is an error
         abort(403)
     return mla_request
 
@@ -96,21 +96,15 @@ def _request_page(mla_request: MlaRequest) -> Response:
 @bp.post("/requests/<int:request_id>/packet/prepare")
 def prepare(request_id: int) -> Response:
     mla_request = _allowed_request(request_id, "packet.prepare")
-    db = get_session()
     config: Config = current_app.config["MLAT"]
-    try:
+    with attempt():
         svc.request_render(
-            session=db,
+            session=get_session(),
             request=mla_request,
             kind=request.form.get("kind", ""),
             user=the_user(),
             stuck_after=stuck_after(config),
         )
-    except ServiceError as exc:
-        db.rollback()
-        flash(exc.translated(_), "error")
-        return _request_page(mla_request)
-    db.commit()
     return _request_page(mla_request)
 
 
@@ -139,7 +133,7 @@ def download(request_id: int) -> Response:
         return _request_page(mla_request)
     reason = f"{KIND_NAMES[kind]}, sha256 {hashlib.sha256(data).hexdigest()}"
     audit("packet.download", object_type="request", object_id=request_id, reason=reason)
-    db.commit()
+    commit()
     suffix = "-internal" if internal else ""
     return send_file(
         io.BytesIO(data),

@@ -4,12 +4,10 @@ reviewer's page and the user's notifications."""
 from __future__ import annotations
 
 import datetime as dt
-import smtplib
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -21,14 +19,14 @@ from werkzeug.wrappers import Response
 
 from forms.workflow import COMMENT_TARGETS, TransitionForm, comment_field_name
 from mlat.auth import audit, role_required, the_user
-from mlat.config import Config
 from mlat.db import get_session
 from mlat.i18n import CHANNEL_LABELS
 from mlat.models import MlaRequest, Role
-from mlat.services import Conflict, ServiceError, notifications
+from mlat.services import Conflict, notifications
 from mlat.services import workflow as svc
 from mlat.services.validation import validate_request
 from mlat.views.common import visible_request
+from mlat.views.transaction import attempt, commit
 from mlat.workflow import BY_ACTION, available
 
 bp = Blueprint("workflow", __name__)
@@ -40,21 +38,6 @@ def transition_form() -> TransitionForm:
     form = TransitionForm()
     form.channel.choices = [("", _("Choose a channel")), *CHANNEL_LABELS.items()]
     return form
-
-
-def send_notification_emails() -> None:
-    """E-mail pending notifications when an SMTP server is configured; a failure to
-    send leaves them pending and never fails the user's action, which is committed."""
-    config: Config = current_app.config["MLAT"]
-    if config.smtp is None:
-        return
-    try:
-        notifications.send_pending(
-            session=get_session(), smtp=config.smtp, base_url=config.base_url, gettext=_
-        )
-    except (OSError, smtplib.SMTPException):
-        get_session().rollback()
-        current_app.logger.warning("Could not send notification e-mails", exc_info=True)
 
 
 def _inputs(form: TransitionForm) -> svc.Inputs:
@@ -96,10 +79,9 @@ def act(request_id: int, action: str) -> Response | tuple[str, int]:
             for error in errors:
                 flash(error, "error")
         return redirect(back)
-    db = get_session()
-    try:
+    with attempt(refresh=mla_request) as done:
         svc.transition(
-            session=db,
+            session=get_session(),
             request=mla_request,
             actor=the_user(),
             action=action,
@@ -107,10 +89,7 @@ def act(request_id: int, action: str) -> Response | tuple[str, int]:
             inputs=_inputs(form),
             client_addr=request.remote_addr or "",
         )
-    except Conflict as exc:
-        db.rollback()
-        db.refresh(mla_request)
-        flash(exc.translated(_), "error")
+    if isinstance(done.error, Conflict):
         if action in REVIEW_ACTIONS and mla_request.status == "in_review":
             # Show the request as it is now, keeping the reviewer's comments; the form is
             # pinned to what is now shown, so approving again approves that.
@@ -118,16 +97,10 @@ def act(request_id: int, action: str) -> Response | tuple[str, int]:
             form.seen_digest.data = mla_request.content_digest
             return review_page(mla_request, form), 409
         return redirect(back, 303)
-    except ServiceError as exc:
-        db.rollback()
-        db.refresh(mla_request)
+    if done.error is not None:
         if action in REVIEW_ACTIONS:
-            flash(exc.translated(_), "error")
             return review_page(mla_request, form), 400
-        flash(exc.translated(_), "error")
         return redirect(back, 303)
-    db.commit()
-    send_notification_emails()
     flash(_("Done: %(action)s.", action=_(step.label)), "success")
     return redirect(back, 303)
 
@@ -186,7 +159,7 @@ def review(request_id: int) -> str:
     mla_request = visible_request(request_id)
     page = review_page(mla_request)
     audit("request.view", object_type="request", object_id=mla_request.id)
-    get_session().commit()
+    commit()
     return page
 
 
@@ -202,5 +175,5 @@ def notifications_page() -> str:
 def notifications_read() -> Response:
     ids = [int(v) for v in request.form.getlist("id") if v.isdecimal() and len(v) < 19]
     notifications.mark_read(get_session(), the_user(), ids or None)
-    get_session().commit()
+    commit()
     return redirect(url_for("workflow.notifications_page"), 303)

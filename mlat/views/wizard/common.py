@@ -6,10 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from pydantic import ValidationError
-from werkzeug.wrappers import Response
 
 from forms.wizard.base import StepContext
 from mlat.auth import the_user
@@ -20,7 +19,6 @@ from mlat.rules.engine import Finding, validate
 from mlat.rules.loader import rulebook
 from mlat.rules.provenance import Citation, citation
 from mlat.rules.schema import Ruled, StateTable
-from mlat.services import requests as svc
 from mlat.services.workflow import open_comments
 from mlat.views.common import visible_request
 from mlat.wizard import (
@@ -31,17 +29,18 @@ from mlat.wizard import (
     content_path,
     step_for,
 )
+from mlat.workflow import EDITABLE
 
 bp = Blueprint("wizard", __name__)
-visible = visible_request
 
 
-def editable(request_id: int) -> MlaRequest | Response:
-    """The request, or a redirect to its page when it can no longer be edited."""
-    mla_request = visible(request_id)
-    if mla_request.status not in svc.EDITABLE_STATES:
+def editable(request_id: int, *, refused_with: int | None = None) -> MlaRequest:
+    """The request; when it can no longer be edited, the view ends here, with a redirect
+    to the request's page or, for what the page fetches, the status ``refused_with``."""
+    mla_request = visible_request(request_id)
+    if mla_request.status not in EDITABLE:
         flash(_("This request can no longer be edited in its current state."), "error")
-        return redirect(url_for("requests.show", request_id=mla_request.id))
+        abort(refused_with or redirect(url_for("requests.show", request_id=mla_request.id)))
     return mla_request
 
 
