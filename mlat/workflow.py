@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mlat.models import RequestStatus as S
-from mlat.models import Role
+from mlat.models import Role, User
 from mlat.services import N_
 
 UNIT_STAFF = frozenset({Role.officer, Role.reviewer, Role.prosecutor})
@@ -78,6 +78,10 @@ TRANSITIONS: tuple[Transition, ...] = (
 
 BY_ACTION: dict[str, Transition] = {t.action: t for t in TRANSITIONS}
 
+# The reviewer's actions: taken on the review page, each keeping a snapshot of what the
+# reviewer saw.
+REVIEW_ACTIONS = ("approve", "return")
+
 # Content can change only before signing; a change after approval sends the request
 # back to review (``mlat.services.requests.save_content``).
 EDITABLE = frozenset({S.draft, S.returned, S.in_review, S.approved})
@@ -86,3 +90,16 @@ EDITABLE = frozenset({S.draft, S.returned, S.in_review, S.approved})
 def available(status: S | str) -> list[Transition]:
     """The actions the table allows from a state, whoever asks."""
     return [t for t in TRANSITIONS if S(status) in t.sources]
+
+
+def submittable(status: S | str, *, errors: int) -> bool:
+    """Whether a request can be submitted for review: the table allows it from its state,
+    and the rule check found no errors."""
+    return S(status) in BY_ACTION["submit"].sources and errors == 0
+
+
+def may_review(status: S | str, user: User) -> bool:
+    """Whether the user's roles let them approve or return a request in this state (the
+    four-eyes rule aside, which the review page says)."""
+    steps = [BY_ACTION[action] for action in REVIEW_ACTIONS]
+    return any(S(status) in step.sources and user.has_role(*step.roles) for step in steps)

@@ -40,9 +40,8 @@ from mlat.services import (
     packet_jobs,
 )
 from mlat.services.validation import validate_request
-from mlat.workflow import BY_ACTION, Transition
+from mlat.workflow import BY_ACTION, REVIEW_ACTIONS, Transition
 
-REVIEW_ACTIONS = ("approve", "return")
 MAX_COMMENT = 5000
 CHANGED_MEANWHILE = N_(
     "The request was changed (perhaps by an earlier click, or by someone else) "
@@ -69,42 +68,33 @@ def editors(session: Session, request: MlaRequest) -> set[int]:
     return set(rows) | {request.owner_id}
 
 
-def may_take(session: Session, request: MlaRequest, user: User, step: Transition) -> bool:
-    """Whether the table, the user's roles and the four-eyes rule allow the action now."""
-    if request.unit_id != user.unit_id or not user.has_role(*step.roles):
-        return False
-    if RequestStatus(request.status) not in step.sources:
-        return False
-    return not (step.action == "approve" and user.id in editors(session, request))
-
-
-def _check(
+def refusal(
+    *,
     session: Session,
     request: MlaRequest,
-    actor: User,
+    user: User,
     step: Transition,
-    inputs: Inputs,
-    today: dt.date,
-    expected_version: int,
-) -> None:
-    if request.unit_id != actor.unit_id:
-        raise NotFound(N_("No such request."))
-    if request.version != expected_version:  # a second click, or someone else was quicker
-        raise Conflict(CHANGED_MEANWHILE)
-    if not actor.has_role(*step.roles):
-        raise Forbidden(N_("Your roles do not allow you to do this."))
+    expected_version: int | None = None,
+) -> ServiceError | None:
+    """Why the action cannot be taken now, or None when it can: the user's unit, the
+    version the user saw (when given), the table, the user's roles and the four-eyes rule.
+    The order matters: a second click finds the version moved before the state."""
+    if request.unit_id != user.unit_id:
+        return NotFound(N_("No such request."))
+    if expected_version is not None and request.version != expected_version:
+        return Conflict(CHANGED_MEANWHILE)  # a second click, or someone else was quicker
+    if not user.has_role(*step.roles):
+        return Forbidden(N_("Your roles do not allow you to do this."))
     if RequestStatus(request.status) not in step.sources:
-        raise ServiceError(
+        return ServiceError(
             N_("This cannot be done to a request in the state “%(status)s”."),
             status=request.status,
         )
-    if step.action == "approve" and actor.id in editors(session, request):
-        raise Forbidden(N_("You drafted or changed this request, so someone else must approve it."))
-    if step.action == "approve" and inputs.seen_digest != request.content_digest:
-        raise Conflict(
-            N_("The request changed while you were reviewing it. Review the changes shown.")
+    if step.action == "approve" and user.id in editors(session, request):
+        return Forbidden(
+            N_("You drafted or changed this request, so someone else must approve it.")
         )
-    _check_inputs(step, inputs, today)
+    return None
 
 
 def _check_inputs(step: Transition, inputs: Inputs, today: dt.date) -> None:
@@ -161,7 +151,15 @@ def transition(
     step = BY_ACTION.get(action)
     if step is None:
         raise ServiceError(N_("There is no such action."))
-    _check(session, request, actor, step, inputs, today, expected_version)
+    refused = refusal(session=session, request=request, user=actor, step=step,
+                      expected_version=expected_version)  # fmt: skip
+    if refused is not None:
+        raise refused
+    if step.action == "approve" and inputs.seen_digest != request.content_digest:
+        raise Conflict(
+            N_("The request changed while you were reviewing it. Review the changes shown.")
+        )
+    _check_inputs(step, inputs, today)
     if step.action == "submit":
         unit = session.get(Unit, request.unit_id)
         assert unit is not None

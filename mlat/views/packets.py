@@ -30,26 +30,20 @@ from mlat.auth import audit, the_user
 from mlat.config import Config
 from mlat.db import get_session
 from mlat.jobs.queues import stuck_after
-from mlat.models import MlaRequest, Role, User
+from mlat.models import MlaRequest
 from mlat.services import packet_jobs as svc
-from mlat.services.packets import MEDIA_TYPE
+from mlat.services.packets import MEDIA_TYPE, may_download
 from mlat.views.common import visible_request
 from mlat.views.transaction import attempt, commit
 
 bp = Blueprint("packets", __name__)
 
-DOWNLOADERS = (Role.prosecutor, Role.reviewer)
 KIND_NAMES = {svc.SIGNED: "stored packet", svc.DRAFT: "draft render", svc.INTERNAL: "internal copy"}
-
-
-def may_download(user: User, mla_request: MlaRequest) -> bool:
-    """The unit's prosecutors and reviewers, and the request's owner."""
-    return user.has_role(*DOWNLOADERS) or mla_request.owner_id == user.id
 
 
 @bp.app_template_global("may_download_packet")
 def may_download_packet(mla_request: MlaRequest) -> bool:
-    return may_download(the_user(), mla_request)
+    return may_download(user=the_user(), request=mla_request)
 
 
 @bp.app_template_global("packet_states")
@@ -75,7 +69,7 @@ def packet_refresh_url(mla_request: MlaRequest) -> str:
 def _allowed_request(request_id: int, action: str) -> MlaRequest:
     """The request, or 404 (not visible) or 403 (recorded in the audit trail)."""
     mla_request = visible_request(request_id)
-    if not may_download(the_user(), mla_request):
+    if not may_download(user=the_user(), request=mla_request):
         audit(
             action,
             object_type="request",

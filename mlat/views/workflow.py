@@ -27,11 +27,16 @@ from mlat.services import workflow as svc
 from mlat.services.validation import validate_request
 from mlat.views.common import visible_request
 from mlat.views.transaction import attempt, commit
-from mlat.workflow import BY_ACTION, available
+from mlat.workflow import (
+    BY_ACTION,
+    EDITABLE,
+    REVIEW_ACTIONS,
+    Transition,
+    available,
+    may_review,
+)
 
 bp = Blueprint("workflow", __name__)
-
-REVIEW_ACTIONS = frozenset({"approve", "return"})
 
 
 def transition_form() -> TransitionForm:
@@ -121,9 +126,14 @@ def review_page(mla_request: MlaRequest, form: TransitionForm | None = None) -> 
         comment_targets=COMMENT_TARGETS,
         comment_field_name=comment_field_name,
         submitted=request.form,
-        may_approve=svc.may_take(db, mla_request, the_user(), BY_ACTION["approve"]),
+        may_approve=_may_take(mla_request, BY_ACTION["approve"]),
         editors=svc.editors(db, mla_request),
     )
+
+
+def _may_take(mla_request: MlaRequest, step: Transition) -> bool:
+    refused = svc.refusal(session=get_session(), request=mla_request, user=the_user(), step=step)
+    return refused is None
 
 
 def workflow_context(mla_request: MlaRequest) -> dict[str, object]:
@@ -134,7 +144,7 @@ def workflow_context(mla_request: MlaRequest) -> dict[str, object]:
     actions = [
         step
         for step in available(mla_request.status)
-        if step.action not in REVIEW_ACTIONS and svc.may_take(db, mla_request, user, step)
+        if step.action not in REVIEW_ACTIONS and _may_take(mla_request, step)
     ]
     form = transition_form()
     form.version.data = str(mla_request.version)
@@ -147,7 +157,8 @@ def workflow_context(mla_request: MlaRequest) -> dict[str, object]:
         "open_comments": svc.open_comments(db, mla_request)
         if mla_request.status in ("returned", "draft")
         else [],
-        "can_review": mla_request.status == "in_review" and user.has_role(Role.reviewer),
+        "can_review": may_review(mla_request.status, user),
+        "editable": mla_request.status in EDITABLE,
         "comment_labels": dict(COMMENT_TARGETS),
         "people": svc.people(db, mla_request, events),
     }

@@ -32,7 +32,10 @@ def test_the_officer_who_drafted_it_cannot_approve_even_as_reviewer(
     db.rollback()
     db.refresh(request)
     assert request.status == S.in_review
-    assert not workflow_svc.may_take(db, request, drafter, BY_ACTION["approve"])
+    refused = workflow_svc.refusal(
+        session=db, request=request, user=drafter, step=BY_ACTION["approve"]
+    )
+    assert isinstance(refused, Forbidden)  # so the review page offers no approval
 
 
 def test_an_officer_who_edited_it_cannot_approve_but_another_reviewer_can(

@@ -23,7 +23,7 @@ from mlat.views.wizard.common import (
     bp,
     client_addr,
     comments_of,
-    document_from,
+    document_of,
     editable,
     expected_version,
     findings_of,
@@ -41,6 +41,7 @@ from mlat.wizard import (
     step_number,
     step_states,
 )
+from mlat.workflow import submittable
 
 
 @bp.get("/requests/<int:request_id>/wizard")
@@ -194,7 +195,7 @@ def check(request_id: int, step: str) -> str | Response:
     if form.validate():
         columns = form.columns()
         state = columns.get("requested_state") or mla_request.requested_state
-        document = document_from(form.apply(mla_request.content), state)
+        document = document_of(mla_request, form.apply(mla_request.content), state)
         step_findings = by_step(findings_of(document, ctx.today), lambda f: f.field)[step]
     return render_template(
         "wizard/_findings.html",
@@ -234,7 +235,6 @@ def review(request_id: int) -> str | Response | tuple[str, int]:
     ctx = step_context(mla_request)
     findings = findings_of(ctx.document, ctx.today)
     comments = comments_of(mla_request)
-    submittable = mla_request.status in ("draft", "returned") and not errors_in(findings)
     return render_page(
         "wizard/check.html",
         ctx,
@@ -247,7 +247,7 @@ def review(request_id: int) -> str | Response | tuple[str, int]:
         annexes=annex_rows(session=get_session(), request=mla_request),
         doc=ctx.document,
         errors=errors_in(findings),
-        submittable=submittable,
+        submittable=submittable(mla_request.status, errors=errors_in(findings)),
         submit_url=url_for("workflow.act", request_id=mla_request.id, action="submit"),
         by_slug=BY_SLUG,
         names=_value_labels(),
