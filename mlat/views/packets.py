@@ -41,29 +41,25 @@ bp = Blueprint("packets", __name__)
 KIND_NAMES = {svc.SIGNED: "stored packet", svc.DRAFT: "draft render", svc.INTERNAL: "internal copy"}
 
 
-@bp.app_template_global("may_download_packet")
-def may_download_packet(mla_request: MlaRequest) -> bool:
-    return may_download(user=the_user(), request=mla_request)
-
-
-@bp.app_template_global("packet_states")
-def packet_states(mla_request: MlaRequest) -> list[svc.PacketState]:
-    """The external copy (signed or draft) and the internal copy, for the request page."""
+def packet_context(mla_request: MlaRequest) -> dict[str, object]:
+    """What the packet box shows: whether this user may prepare and download the packet
+    and, if so, the state of the external copy (signed or draft) and the internal copy,
+    and a link that reloads the page at the box."""
+    if not may_download(user=the_user(), request=mla_request):
+        return {"may_download_packet": False, "packet_copies": [], "packet_refresh_url": ""}
     config: Config = current_app.config["MLAT"]
-    return [
+    copies = [
         svc.packet_state(
             session=get_session(), request=mla_request, kind=kind, stuck_after=stuck_after(config)
         )
         for kind in (svc.external_kind(mla_request), svc.INTERNAL)
     ]
-
-
-@bp.app_template_global("packet_refresh_url")
-def packet_refresh_url(mla_request: MlaRequest) -> str:
-    """The request page, at the packet box, under a URL other than the current one: a link
-    to the same URL with a fragment only scrolls, and the user wants the page reloaded."""
-    return url_for("requests.show", request_id=mla_request.id, refresh=secrets.token_hex(4),
-                   _anchor="packet-heading")  # fmt: skip
+    # The link's URL differs from the current one: a link to the same URL with a fragment
+    # only scrolls, and the user wants the page reloaded.
+    refresh_url = url_for("requests.show", request_id=mla_request.id,
+                          refresh=secrets.token_hex(4), _anchor="packet-heading")  # fmt: skip
+    return {"may_download_packet": True, "packet_copies": copies,
+            "packet_refresh_url": refresh_url}  # fmt: skip
 
 
 def _allowed_request(request_id: int, action: str) -> MlaRequest:
@@ -106,7 +102,9 @@ def prepare(request_id: int) -> Response:
 def status(request_id: int) -> str:
     """The packet box alone, as the request page shows it."""
     mla_request = _allowed_request(request_id, "packet.status")
-    return render_template("packet/_download.html", mla_request=mla_request)
+    return render_template(
+        "packet/_download.html", mla_request=mla_request, **packet_context(mla_request)
+    )
 
 
 @bp.get("/requests/<int:request_id>/packet.pdf")

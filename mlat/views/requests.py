@@ -18,6 +18,7 @@ from mlat.services.deadlines import local_today, request_clocks
 from mlat.services.search import related_requests
 from mlat.services.validation import validate_request
 from mlat.views.common import visible_request
+from mlat.views.packets import packet_context
 from mlat.views.transaction import attempt, commit
 from mlat.views.workflow import workflow_context
 from mlat.workflow import EDITABLE
@@ -103,6 +104,7 @@ def show(request_id: int) -> str:
         clocks=request_clocks(mla_request, today=local_today(the_user().unit.timezone)),
         related=related_requests(session=get_session(), request=mla_request),
         **workflow_context(mla_request),
+        **packet_context(mla_request),
     )
     audit("request.view", object_type="request", object_id=mla_request.id)
     commit()
