@@ -73,7 +73,7 @@ def _version(form: TransitionForm) -> int:
 def act(request_id: int, action: str) -> Response | tuple[str, int]:
     mla_request = visible_request(request_id)
     step = BY_ACTION.get(action)
-    if step is None:
+    if step is None or step.by_editing:
         abort(404)
     form = transition_form()
     back = url_for("requests.show", request_id=mla_request.id)
