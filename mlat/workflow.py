@@ -1,6 +1,8 @@
 """The request workflow as one table: which action leads from which states to which,
-who may take it, and what it asks for. ``mlat.services.workflow.transition`` is the only
-code that changes a request's state, and it allows nothing that is not in this table."""
+who may take it, and what it asks for. Every change of a request's state is a step of
+this table, taken by ``mlat.services.steps.take``: the actions users choose through
+``mlat.services.workflow.transition``, and the one step a saved change takes by itself
+(``edit_after_approval``) through ``mlat.services.requests.save_content``."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from dataclasses import dataclass
 
 from mlat.messages import N_
 from mlat.models import RequestStatus as S
-from mlat.models import Role
+from mlat.models import Role, User
 
 UNIT_STAFF = frozenset({Role.officer, Role.reviewer, Role.prosecutor})
 AFTER_TRANSMISSION = frozenset({S.transmitted, S.acknowledged, S.partially_executed})
@@ -24,6 +26,8 @@ class Transition:
     needs: frozenset[str] = frozenset()
     """What the action asks for: ``comment`` (a reason or comments), ``transmission``
     (date, channel and foreign reference), ``date`` (when it happened)."""
+    by_editing: bool = False
+    """Taken by saving a change of content, never chosen as an action of its own."""
 
 
 TRANSITIONS: tuple[Transition, ...] = (
@@ -74,15 +78,38 @@ TRANSITIONS: tuple[Transition, ...] = (
         "close", frozenset({S.executed, S.refused, S.withdrawn}), S.closed, UNIT_STAFF,
         N_("Close"),
     ),
+    # The approval covered the content that was approved, not what it became.
+    Transition(
+        "edit_after_approval", frozenset({S.approved}), S.in_review, frozenset({Role.officer}),
+        N_("Change after approval"), by_editing=True,
+    ),
 )  # fmt: skip
 
 BY_ACTION: dict[str, Transition] = {t.action: t for t in TRANSITIONS}
 
+# The reviewer's actions: taken on the review page, each keeping a snapshot of what the
+# reviewer saw.
+REVIEW_ACTIONS = ("approve", "return")
+
 # Content can change only before signing; a change after approval sends the request
-# back to review (``mlat.services.requests.save_content``).
+# back to review (the ``edit_after_approval`` step).
 EDITABLE = frozenset({S.draft, S.returned, S.in_review, S.approved})
 
 
 def available(status: S | str) -> list[Transition]:
-    """The actions the table allows from a state, whoever asks."""
-    return [t for t in TRANSITIONS if S(status) in t.sources]
+    """The actions the table allows from a state, whoever asks (not the step a saved
+    change takes by itself)."""
+    return [t for t in TRANSITIONS if S(status) in t.sources and not t.by_editing]
+
+
+def submittable(status: S | str, *, errors: int) -> bool:
+    """Whether a request can be submitted for review: the table allows it from its state,
+    and the rule check found no errors."""
+    return S(status) in BY_ACTION["submit"].sources and errors == 0
+
+
+def may_review(status: S | str, user: User) -> bool:
+    """Whether the user's roles let them approve or return a request in this state (the
+    four-eyes rule aside, which the review page says)."""
+    steps = [BY_ACTION[action] for action in REVIEW_ACTIONS]
+    return any(S(status) in step.sources and user.has_role(*step.roles) for step in steps)

@@ -91,7 +91,7 @@ ACCESS: dict[str, Access] = {
 # Valid values of the URLs' string converters, per argument (or per endpoint and argument).
 VALUES: dict[str, list[str]] = {
     "step": [s.slug for s in STEPS],
-    "action": list(BY_ACTION),
+    "action": [a for a, t in BY_ACTION.items() if not t.by_editing],  # chosen by users
     "code": sorted(rulebook().states),
     "kind": [m.value for m in MeasureKind],
     "filename": ["app.css"],

@@ -17,6 +17,7 @@ from sqlmodel import select
 from mlat.jobs.queues import ManualQueue
 from mlat.models import AuditEntry, MlaRequest, PacketJob, RequestStatus, Role, Unit, User, utcnow
 from mlat.services import packets as svc
+from mlat.views.packets import packet_context
 from tests.packet_jobs import manual_queue, sign
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
@@ -245,7 +246,13 @@ def test_the_partial_offers_nothing_to_who_may_not_download(
     login_as(Role.officer)
     with client:
         client.get("/")
-        assert render_template("packet/_download.html", mla_request=mla_request).strip() == ""
+        context = packet_context(mla_request)
+        assert context["may_download_packet"] is False
+        box = render_template("packet/_download.html", mla_request=mla_request, **context)
+        assert box.strip() == ""
+    shown = client.get(f"/requests/{mla_request.id}")
+    assert shown.status_code == 200
+    assert 'id="packet-heading"' not in shown.text
 
 
 def test_the_packet_command_writes_the_packet(

@@ -161,14 +161,17 @@ def notify_deadlines() -> None:
     """Warn owners of preservations lapsing within 14 and 7 days (run daily)."""
     import datetime as dt
 
-    from mlat.services.notifications import preservation_warnings
-    from mlat.views.workflow import send_notification_emails
+    from flask_babel import gettext
+
+    from mlat.services.notifications import preservation_warnings, send_notification_emails
 
     session = get_session()
     count = preservation_warnings(session=session, today=dt.date.today())
     session.commit()
     click.echo(f"{count} notifications written.")
-    send_notification_emails()
+    config = current_app.config["MLAT"]
+    send_notification_emails(session=session, smtp=config.smtp, base_url=config.base_url,
+                             gettext=gettext, logger=current_app.logger)  # fmt: skip
 
 
 @click.command("backup")

@@ -9,6 +9,7 @@ and a message that could not be sent stays pending for the next attempt.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import smtplib
 from collections.abc import Callable, Iterable
 from email.message import EmailMessage
@@ -31,6 +32,8 @@ MESSAGES: dict[str, str] = {
 }
 PRESERVATION_LEVELS = (("preservation_urgent", 7), ("preservation_lapsing", 14))
 SEND_BATCH = 200
+WRITTEN = "notifications_written"
+"""The key of ``Session.info`` that says the transaction wrote notifications to e-mail."""
 
 
 def _unit_members(session: Session, request: MlaRequest, role: Role) -> list[User]:
@@ -57,6 +60,8 @@ def notify(*, session: Session, users: Iterable[User], request: MlaRequest, kind
         assert user.id is not None
         session.add(Notification(user_id=user.id, request_id=request.id, kind=kind))
         count += 1
+    if count:
+        session.info[WRITTEN] = True
     return count
 
 
@@ -181,3 +186,24 @@ def send_pending(
             session.add(notification)
     session.commit()
     return len(rows)
+
+
+def send_notification_emails(
+    *,
+    session: Session,
+    smtp: SmtpSettings | None,
+    base_url: str,
+    gettext: Callable[..., str],
+    logger: logging.Logger,
+) -> None:
+    """E-mail pending notifications when an SMTP server is configured. Called after the
+    action that wrote them is committed: a failure to send leaves them pending and never
+    undoes the action."""
+    session.info.pop(WRITTEN, None)
+    if smtp is None:
+        return
+    try:
+        send_pending(session=session, smtp=smtp, base_url=base_url, gettext=gettext)
+    except (OSError, smtplib.SMTPException):
+        session.rollback()
+        logger.warning("Could not send notification e-mails", exc_info=True)

@@ -16,7 +16,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from mlat.messages import N_
-from mlat.models import FileContent, MlaRequest, Packet, RequestAnnex, StoredFile, Unit, utcnow
+from mlat.models import (
+    FileContent,
+    MlaRequest,
+    Packet,
+    RequestAnnex,
+    Role,
+    StoredFile,
+    Unit,
+    User,
+    utcnow,
+)
 from mlat.packets.build import AnnexInput, Issuer, Record, local_date, packet_values
 from mlat.packets.render import render_packet
 from mlat.packets.values import AnnexFile, PacketValues
@@ -27,6 +37,13 @@ from mlat.services.annexes import annex_rows
 from mlat.services.validation import request_document
 
 MEDIA_TYPE = "application/pdf"
+DOWNLOADERS = (Role.prosecutor, Role.reviewer)
+
+
+def may_download(*, user: User, request: MlaRequest) -> bool:
+    """Who may prepare and download a request's packet: the unit's prosecutors and
+    reviewers, and the request's owner."""
+    return user.has_role(*DOWNLOADERS) or request.owner_id == user.id
 
 
 def unit_of(*, session: Session, request: MlaRequest) -> Unit:

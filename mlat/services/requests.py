@@ -16,7 +16,6 @@ from mlat.models import (
     MlaRequest,
     ReferenceCounter,
     RequestEditor,
-    RequestEvent,
     RequestStatus,
     RequestTerm,
     Role,
@@ -33,11 +32,10 @@ from mlat.services import (
     NotFound,
     ServiceError,
     audit,
-    notifications,
+    steps,
 )
-from mlat.workflow import EDITABLE
+from mlat.workflow import BY_ACTION, EDITABLE
 
-EDITABLE_STATES = EDITABLE
 NOT_A_REQUEST = N_("The request content is not in the request format.")
 
 
@@ -153,8 +151,9 @@ def save_content(
 ) -> MlaRequest:
     """Save an edit, refusing it when someone else saved the request since it was loaded.
 
-    A change to an approved request sends it back to review: the approval covered the
-    exact content that was approved, not what it became.
+    A change to an approved request sends it back to review, by the workflow table's
+    ``edit_after_approval`` step: the approval covered the exact content that was
+    approved, not what it became.
     """
     if request.status not in EDITABLE:
         raise ServiceError(N_("This request can no longer be edited in its current state."))
@@ -169,31 +168,28 @@ def save_content(
         raise _stale()
     if new_digest == request.content_digest:
         return request  # nothing changed: no new version, no second review
-    was = RequestStatus(request.status)
-    status = RequestStatus.in_review if was is RequestStatus.approved else was
-    saved = session.execute(
-        update(MlaRequest)
-        .where(col(MlaRequest.id) == request.id, col(MlaRequest.version) == expected_version)
-        .values(version=expected_version + 1, updated_at=utcnow(), status=status)
-    )
-    if saved.rowcount != 1:  # type: ignore[attr-defined]
-        raise _stale()
-    session.refresh(request)
+    reopen = BY_ACTION["edit_after_approval"]
+    reopens = RequestStatus(request.status) in reopen.sources
+    if not reopens:
+        saved = session.execute(
+            update(MlaRequest)
+            .where(col(MlaRequest.id) == request.id, col(MlaRequest.version) == expected_version)
+            .values(version=expected_version + 1, updated_at=utcnow())
+        )
+        if saved.rowcount != 1:  # type: ignore[attr-defined]
+            raise _stale()
+        session.refresh(request)
     request.title, request.requested_state, request.content = new_title, new_state, new_content
     assert request.id is not None and editor.id is not None
-    if was is RequestStatus.approved:
-        request.approved_digest = None
-        session.add(
-            RequestEvent(
-                request_id=request.id, actor_id=editor.id, action="edit_after_approval",
-                from_status=was, to_status=status, content_digest=new_digest,
-            )
-        )  # fmt: skip
     _copy_out(request, document)
-    if was is RequestStatus.approved:
-        notifications.after_transition(
-            session=session, request=request, action="edit_after_approval", actor=editor
-        )
+    if reopens:
+        session.flush()  # the new content, which the step's history entry records
+        try:
+            steps.take(session=session, request=request, actor=editor, step=reopen,
+                       expected_version=expected_version, client_addr=client_addr,
+                       values={"updated_at": utcnow(), "approved_digest": None})  # fmt: skip
+        except Conflict as exc:
+            raise _stale() from exc
     if session.get(RequestEditor, (request.id, editor.id)) is None:
         session.add(RequestEditor(request_id=request.id, user_id=editor.id))
     _write_terms(session, request.id, document)

@@ -1,10 +1,11 @@
 """Moving a request through the workflow (``mlat.workflow.TRANSITIONS``).
 
-``transition`` is the one function that changes a request's state. In one transaction
-it checks the table, the user's roles and unit, the four-eyes rule and the approved
-digest; changes the state with a version check (so a double click or two reviewers at
-once make one transition, not two); and writes the history, the review comments, the
-notifications and the audit entry. The caller commits once, or rolls everything back.
+``transition`` takes the actions users choose. In one transaction it checks the table,
+the user's roles and unit, the four-eyes rule and the approved digest (``refusal``);
+then ``mlat.services.steps.take`` changes the state with a version check (so a double
+click or two reviewers at once make one transition, not two) and writes the history,
+the review comments, the notifications and the audit entry. The caller commits once,
+or rolls everything back.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from mlat.content import Change, changes
@@ -35,19 +35,14 @@ from mlat.services import (
     Forbidden,
     NotFound,
     ServiceError,
-    audit,
-    notifications,
     packet_jobs,
+    steps,
 )
+from mlat.services.steps import CHANGED_MEANWHILE, reviewable
 from mlat.services.validation import validate_request
-from mlat.workflow import BY_ACTION, Transition
+from mlat.workflow import BY_ACTION, REVIEW_ACTIONS, Transition
 
-REVIEW_ACTIONS = ("approve", "return")
 MAX_COMMENT = 5000
-CHANGED_MEANWHILE = N_(
-    "The request was changed (perhaps by an earlier click, or by someone else) "
-    "before this could be done. Its current state is shown."
-)
 
 
 @dataclass(frozen=True)
@@ -69,42 +64,33 @@ def editors(*, session: Session, request: MlaRequest) -> set[int]:
     return set(rows) | {request.owner_id}
 
 
-def may_take(*, session: Session, request: MlaRequest, user: User, step: Transition) -> bool:
-    """Whether the table, the user's roles and the four-eyes rule allow the action now."""
-    if request.unit_id != user.unit_id or not user.has_role(*step.roles):
-        return False
-    if RequestStatus(request.status) not in step.sources:
-        return False
-    return not (step.action == "approve" and user.id in editors(session=session, request=request))
-
-
-def _check(
+def refusal(
+    *,
     session: Session,
     request: MlaRequest,
-    actor: User,
+    user: User,
     step: Transition,
-    inputs: Inputs,
-    today: dt.date,
-    expected_version: int,
-) -> None:
-    if request.unit_id != actor.unit_id:
-        raise NotFound(N_("No such request."))
-    if request.version != expected_version:  # a second click, or someone else was quicker
-        raise Conflict(CHANGED_MEANWHILE)
-    if not actor.has_role(*step.roles):
-        raise Forbidden(N_("Your roles do not allow you to do this."))
+    expected_version: int | None = None,
+) -> ServiceError | None:
+    """Why the action cannot be taken now, or None when it can: the user's unit, the
+    version the user saw (when given), the table, the user's roles and the four-eyes rule.
+    The order matters: a second click finds the version moved before the state."""
+    if request.unit_id != user.unit_id:
+        return NotFound(N_("No such request."))
+    if expected_version is not None and request.version != expected_version:
+        return Conflict(CHANGED_MEANWHILE)  # a second click, or someone else was quicker
+    if not user.has_role(*step.roles):
+        return Forbidden(N_("Your roles do not allow you to do this."))
     if RequestStatus(request.status) not in step.sources:
-        raise ServiceError(
+        return ServiceError(
             N_("This cannot be done to a request in the state “%(status)s”."),
             status=request.status,
         )
-    if step.action == "approve" and actor.id in editors(session=session, request=request):
-        raise Forbidden(N_("You drafted or changed this request, so someone else must approve it."))
-    if step.action == "approve" and inputs.seen_digest != request.content_digest:
-        raise Conflict(
-            N_("The request changed while you were reviewing it. Review the changes shown.")
+    if step.action == "approve" and user.id in editors(session=session, request=request):
+        return Forbidden(
+            N_("You drafted or changed this request, so someone else must approve it.")
         )
-    _check_inputs(step, inputs, today)
+    return None
 
 
 def _check_inputs(step: Transition, inputs: Inputs, today: dt.date) -> None:
@@ -124,7 +110,7 @@ def _check_inputs(step: Transition, inputs: Inputs, today: dt.date) -> None:
 
 def _state_columns(step: Transition, request: MlaRequest, inputs: Inputs) -> dict[str, Any]:
     now = utcnow()
-    values: dict[str, Any] = {"status": step.target, "updated_at": now}
+    values: dict[str, Any] = {"updated_at": now}
     if step.action == "submit":
         values["submitted_at"] = now
     elif step.action == "approve":
@@ -159,9 +145,17 @@ def transition(
     inputs = inputs or Inputs()
     today = today or dt.date.today()
     step = BY_ACTION.get(action)
-    if step is None:
+    if step is None or step.by_editing:
         raise ServiceError(N_("There is no such action."))
-    _check(session, request, actor, step, inputs, today, expected_version)
+    refused = refusal(session=session, request=request, user=actor, step=step,
+                      expected_version=expected_version)  # fmt: skip
+    if refused is not None:
+        raise refused
+    if step.action == "approve" and inputs.seen_digest != request.content_digest:
+        raise Conflict(
+            N_("The request changed while you were reviewing it. Review the changes shown.")
+        )
+    _check_inputs(step, inputs, today)
     if step.action == "submit":
         unit = session.get(Unit, request.unit_id)
         assert unit is not None
@@ -171,73 +165,29 @@ def transition(
             raise ServiceError(
                 N_("Fix the %(num)d problems shown before submitting."), num=len(errors)
             )
-    from_status = RequestStatus(request.status)
-    moved = session.execute(
-        update(MlaRequest)
-        .where(
-            col(MlaRequest.id) == request.id,
-            col(MlaRequest.version) == expected_version,
-            col(MlaRequest.status) == from_status,
-        )
-        .values(version=expected_version + 1, **_state_columns(step, request, inputs))
-    )
-    if moved.rowcount != 1:  # type: ignore[attr-defined]
-        raise Conflict(CHANGED_MEANWHILE)
-    session.refresh(request)
-    if step.action == "sign":
-        # The signed packet is rendered once, by a job queued when this commits, and
-        # served unchanged ever after.
-        packet_jobs.request_render(session=session, request=request,
-                                   kind=packet_jobs.SIGNED, user=actor)  # fmt: skip
-    event = _write_history(session, request, actor, step, from_status, inputs)
-    notifications.after_transition(session=session, request=request, action=step.action,
-                                   actor=actor)  # fmt: skip
-    audit.record(session=session, action=f"request.{step.action}", user=actor,
-                 object_type="request", object_id=request.id, client_addr=client_addr)  # fmt: skip
-    session.flush()
-    return event
-
-
-def reviewable(request: MlaRequest) -> dict[str, Any]:
-    """What a reviewer looks at: the title, the requested state and the content."""
-    return {"title": request.title, "requested_state": request.requested_state,
-            **request.content}  # fmt: skip
-
-
-def _write_history(
-    session: Session,
-    request: MlaRequest,
-    actor: User,
-    step: Transition,
-    from_status: RequestStatus,
-    inputs: Inputs,
-) -> RequestEvent:
-    assert request.id is not None
     details: dict[str, Any] = dict(inputs.details)
     if inputs.on is not None:
         details["on"] = inputs.on.isoformat()
     if step.action == "transmit":
         details |= {"channel": inputs.channel, "foreign_reference": inputs.foreign_reference}
-    event = RequestEvent(
-        request_id=request.id,
-        actor_id=actor.id,
-        action=step.action,
-        from_status=from_status,
-        to_status=step.target,
-        comment=inputs.comment.strip(),
+    event = steps.take(
+        session=session,
+        request=request,
+        actor=actor,
+        step=step,
+        expected_version=expected_version,
+        values=_state_columns(step, request, inputs),
+        comment=inputs.comment,
+        field_comments=inputs.field_comments,
         details=details,
-        content_digest=request.content_digest,
-        snapshot=reviewable(request) if step.action in REVIEW_ACTIONS else None,
+        client_addr=client_addr,
     )
-    session.add(event)
-    session.flush()
-    assert event.id is not None and actor.id is not None and request.id is not None
-    for path, body in inputs.field_comments:
-        if body.strip():
-            session.add(
-                ReviewComment(request_id=request.id, event_id=event.id, author_id=actor.id,
-                              field=path[:100], body=body.strip())
-            )  # fmt: skip
+    if step.action == "sign":
+        # The signed packet is rendered once, by a job queued when this commits, and
+        # served unchanged ever after.
+        packet_jobs.request_render(session=session, request=request,
+                                   kind=packet_jobs.SIGNED, user=actor)  # fmt: skip
+        session.flush()
     return event
 
 

@@ -9,8 +9,9 @@ from mlat.auth import audit, role_required, the_user
 from mlat.countries import state_choices
 from mlat.db import get_session
 from mlat.models import Role, User
-from mlat.services import NotFound, ServiceError, twofactor
+from mlat.services import NotFound, twofactor
 from mlat.services import users as svc
+from mlat.views.transaction import attempt, commit
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -39,7 +40,7 @@ def new_user() -> str | Response:
     form = _with_units(UserCreateForm())
     if form.validate_on_submit():
         db = get_session()
-        try:
+        with attempt() as done:
             user = svc.create_user(
                 session=db,
                 email=form.email.data,
@@ -51,12 +52,8 @@ def new_user() -> str | Response:
             )
             if not form.active.data:
                 user.active = False
-        except ServiceError as exc:
-            db.rollback()
-            flash(exc.translated(_), "error")
-        else:
             audit("user.create", object_type="user", object_id=user.id, reason=_roles(user))
-            db.commit()
+        if done:
             flash(_("User %(email)s created.", email=user.email), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/user_form.html", form=form, user=None)
@@ -73,7 +70,7 @@ def edit_user(user_id: int) -> str | Response:
     if not form.is_submitted():
         form.roles.data = sorted(r.value for r in user.roles)
     if form.validate_on_submit():
-        try:
+        with attempt() as done:
             svc.update_user(
                 session=db,
                 user=user,
@@ -83,12 +80,8 @@ def edit_user(user_id: int) -> str | Response:
                 active=form.active.data,
                 acting_user=the_user(),
             )
-        except ServiceError as exc:
-            db.rollback()
-            flash(exc.translated(_), "error")
-        else:
             audit("user.update", object_type="user", object_id=user.id, reason=_roles(user))
-            db.commit()
+        if done:
             flash(_("User %(email)s saved.", email=user.email), "success")
             return redirect(url_for("admin.users"))
     return _user_page(form, user)
@@ -114,7 +107,7 @@ def reset_two_factor(user_id: int) -> Response:
         abort(404)
     twofactor.reset(session=db, user=user)
     audit("user.two_factor_reset", object_type="user", object_id=user.id)
-    db.commit()
+    commit()
     flash(
         _("Two-factor authentication of %(email)s was reset; they set it up again at their "
           "next log-in.", email=user.email),
@@ -134,15 +127,13 @@ def set_password(user_id: int) -> str | Response | tuple[str, int]:
         abort(404)
     password_form = PasswordSetForm()
     if password_form.validate_on_submit():
-        try:
+        with attempt(flash_error=False) as done:
             svc.set_password(session=db, user=user, password=password_form.password.data,
                              must_change=True)  # fmt: skip
-        except ServiceError as exc:
-            db.rollback()
-            password_form.password.errors.append(exc.translated(_))
-        else:
             audit("user.password_reset", object_type="user", object_id=user.id)
-            db.commit()
+        if done.error is not None:
+            password_form.password.errors.append(done.error.translated(_))
+        else:
             flash(
                 _("A new password for %(email)s is set; they must choose their own when they "
                   "next log in.", email=user.email),
@@ -159,21 +150,16 @@ def new_unit() -> str | Response:
     form = UnitForm()
     form.state.choices = [("", _("Choose a state")), *state_choices()]
     if form.validate_on_submit():
-        db = get_session()
-        try:
+        with attempt() as done:
             unit = svc.create_unit(
-                session=db,
+                session=get_session(),
                 name=form.name.data,
                 code=form.code.data,
                 state=form.state.data,
                 timezone=form.timezone.data,
             )
-        except ServiceError as exc:
-            db.rollback()
-            flash(exc.translated(_), "error")
-        else:
             audit("unit.create", object_type="unit", object_id=unit.id, reason=unit.code)
-            db.commit()
+        if done:
             flash(_("Unit %(name)s created.", name=unit.name), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/unit_form.html", form=form)

@@ -17,6 +17,7 @@ from mlat.models import AuditEntry, Role, User
 from mlat.services import audit as audit_svc
 from mlat.services.listing import day_bounds
 from mlat.services.users import normalise_email
+from mlat.views.transaction import commit
 
 bp = Blueprint("audit_log", __name__, url_prefix="/admin")
 
@@ -91,7 +92,7 @@ def export() -> Response | tuple[str, int] | str:
         object_type="audit",
         reason=f"{len(entries)} entries; {described or 'no filter'}",
     )
-    get_session().commit()
+    commit()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
     return Response(
         audit_svc.to_csv(entries),

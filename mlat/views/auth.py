@@ -11,9 +11,10 @@ from forms.auth import CodeForm, LoginForm, PasswordChangeForm
 from mlat.auth import audit, end_session, start_session, the_user
 from mlat.db import get_session
 from mlat.models import User, utcnow
-from mlat.services import ServiceError, twofactor
+from mlat.services import twofactor
 from mlat.services.throttle import login_refused
 from mlat.services.users import WrongPassword, authenticate, change_password, normalise_email
+from mlat.views.transaction import attempt, commit
 
 bp = Blueprint("auth", __name__)
 
@@ -44,7 +45,7 @@ def _throttled(email: str, field: Field) -> bool:
     ):
         return False
     audit("login", object_type="email", object_id=email[:64], outcome="denied")
-    db.commit()
+    commit()
     field.errors.append(_("Too many failed attempts. Wait 15 minutes and try again."))
     return True
 
@@ -59,15 +60,15 @@ def login() -> str | Response | tuple[str, int]:
             return render_template("auth/login.html", form=form), 429
         user = authenticate(session=db, email=email, password=form.password.data)
         if user is not None and (user.totp_secret or twofactor.required(user)):
-            db.commit()  # a rehashed password
+            commit()  # a rehashed password
             return _begin_second_step(user)
         if user is not None:
             audit("login", user=user, object_type="user", object_id=user.id)
             start_session(user)
-            db.commit()
+            commit()
             return redirect(_safe_next(request.args.get("next")))
         audit("login", object_type="email", object_id=email[:64], outcome="failure")
-        db.commit()
+        commit()
         form.password.errors.append(_("The e-mail address or password is not right."))
     return render_template("auth/login.html", form=form)
 
@@ -107,7 +108,7 @@ def _finish_login(user: User) -> Response:
     target = str(session.get("pending", {}).get("next") or url_for("requests.index"))
     audit("login", user=user, object_type="user", object_id=user.id)
     start_session(user)
-    get_session().commit()
+    commit()
     return redirect(_safe_next(target))
 
 
@@ -127,7 +128,7 @@ def code() -> str | Response | tuple[str, int]:
             return _finish_login(user)
         audit("login", object_type="email", object_id=user.email[:64], outcome="failure",
               reason="two-factor code")  # fmt: skip
-        db.commit()
+        commit()
         form.code.errors.append(
             _("That code is not right, or it has been used already. Enter the next code.")
         )
@@ -143,15 +144,13 @@ def enrol() -> str | Response:
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
-        db = get_session()
-        try:
-            twofactor.enable(session=db, user=user, secret=secret, code=form.code.data,
-                             now=utcnow())  # fmt: skip
-        except ServiceError as exc:
-            form.code.errors.append(exc.translated(_))
-        else:
+        with attempt(flash_error=False) as done:
+            twofactor.enable(session=get_session(), user=user, secret=secret,
+                             code=form.code.data, now=utcnow())  # fmt: skip
             audit("user.two_factor_enabled", user=user, object_type="user", object_id=user.id)
+        if done.error is None:
             return _finish_login(user)
+        form.code.errors.append(done.error.translated(_))
     uri = twofactor.provisioning_uri(secret, user.email)
     return render_template(
         "auth/enrol.html", form=form, secret=secret, qr=twofactor.qr_data_uri(uri)
@@ -169,15 +168,13 @@ def account_two_factor() -> str | Response:
     session["enrol_secret"] = secret
     form = CodeForm()
     if form.validate_on_submit():
-        db = get_session()
-        try:
-            twofactor.enable(session=db, user=user, secret=secret, code=form.code.data,
-                             now=utcnow())  # fmt: skip
-        except ServiceError as exc:
-            form.code.errors.append(exc.translated(_))
-        else:
+        with attempt(flash_error=False) as done:
+            twofactor.enable(session=get_session(), user=user, secret=secret,
+                             code=form.code.data, now=utcnow())  # fmt: skip
             audit("user.two_factor_enabled", object_type="user", object_id=user.id)
-            db.commit()
+        if done.error is not None:
+            form.code.errors.append(done.error.translated(_))
+        else:
             session.pop("enrol_secret", None)
             flash(_("Two-factor authentication is on."), "success")
             return redirect(url_for("requests.index"))
@@ -195,24 +192,20 @@ def account_password() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         if _throttled(user.email, form.current):
             return render_template("auth/password.html", form=form), 429
-        db = get_session()
-        try:
-            change_password(session=db, user=user, current=form.current.data,
+        with attempt(flash_error=False) as done:
+            change_password(session=get_session(), user=user, current=form.current.data,
                             new=form.new.data)  # fmt: skip
-        except WrongPassword as exc:
-            db.rollback()
+            audit("user.password_change", object_type="user", object_id=user.id)
+            start_session(user)
+        if isinstance(done.error, WrongPassword):
             # Counted with failed logins: guessing here is guessing the password.
             audit("login", object_type="email", object_id=user.email[:64], outcome="failure",
                   reason="current password, to change it")  # fmt: skip
-            db.commit()
-            form.current.errors.append(exc.translated(_))
-        except ServiceError as exc:
-            db.rollback()
-            form.new.errors.append(exc.translated(_))
+            commit()
+            form.current.errors.append(done.error.translated(_))
+        elif done.error is not None:
+            form.new.errors.append(done.error.translated(_))
         else:
-            audit("user.password_change", object_type="user", object_id=user.id)
-            start_session(user)
-            db.commit()
             flash(
                 _("Your password is changed. Any other sessions of yours have ended."),
                 "success",
@@ -225,6 +218,6 @@ def account_password() -> str | Response | tuple[str, int]:
 def logout() -> Response:
     audit("logout")
     end_session()
-    get_session().commit()
+    commit()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))

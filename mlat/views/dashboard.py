@@ -15,12 +15,12 @@ from mlat.countries import state_name as _state_name
 from mlat.db import get_session
 from mlat.i18n import status_label
 from mlat.models import Role
-from mlat.services import ServiceError
 from mlat.services.dashboard import dashboard
 from mlat.services.deadlines import draft_extension, local_today
 from mlat.services.search import MATCH_LABELS, search
 from mlat.services.stats import Median, statistics
 from mlat.views.common import visible_request
+from mlat.views.transaction import attempt, commit
 
 bp = Blueprint("dashboard", __name__)
 
@@ -45,7 +45,7 @@ def search_page() -> str:
         shown = " ".join(str(hit.request.id) for hit in found.hits)
         audit("request.search", object_type="search",
               reason=f"{query!r}; requests shown: {shown or 'none'}")  # fmt: skip
-        db.commit()
+        commit()
     # Translated once here, not once per match.
     labels = {kind: _(text) for kind, text in MATCH_LABELS.items()}
     return render_template("dashboard/search.html", form=form, found=found, labels=labels)
@@ -99,21 +99,18 @@ def statistics_page() -> str:
 @role_required(Role.officer)
 def extension(request_id: int) -> Response:
     """Draft a request to extend the preservation obtained by this one."""
-    db, user = get_session(), the_user()
+    user = the_user()
     original = visible_request(request_id)
-    try:
+    with attempt() as done:
         draft = draft_extension(
-            session=db,
+            session=get_session(),
             original=original,
             owner=user,
             title=_("Extension of preservation: %(title)s", title=original.title),
             today=local_today(user.unit.timezone),
         )
-    except ServiceError as exc:
-        db.rollback()
-        flash(exc.translated(_), "error")
+    if not done:
         return redirect(url_for("requests.show", request_id=request_id), 303)
-    db.commit()
     flash(
         _("Extension request %(ref)s drafted from %(original)s. Check it and submit it.",
           ref=draft.reference, original=original.reference),

@@ -30,52 +30,42 @@ from mlat.auth import audit, the_user
 from mlat.config import Config
 from mlat.db import get_session
 from mlat.jobs.queues import stuck_after
-from mlat.models import MlaRequest, Role, User
-from mlat.services import ServiceError
+from mlat.models import MlaRequest
 from mlat.services import packet_jobs as svc
-from mlat.services.packets import MEDIA_TYPE
+from mlat.services.packets import MEDIA_TYPE, may_download
 from mlat.views.common import visible_request
+from mlat.views.transaction import attempt, commit
 
 bp = Blueprint("packets", __name__)
 
-DOWNLOADERS = (Role.prosecutor, Role.reviewer)
 KIND_NAMES = {svc.SIGNED: "stored packet", svc.DRAFT: "draft render", svc.INTERNAL: "internal copy"}
 
 
-def may_download(user: User, mla_request: MlaRequest) -> bool:
-    """The unit's prosecutors and reviewers, and the request's owner."""
-    return user.has_role(*DOWNLOADERS) or mla_request.owner_id == user.id
-
-
-@bp.app_template_global("may_download_packet")
-def may_download_packet(mla_request: MlaRequest) -> bool:
-    return may_download(the_user(), mla_request)
-
-
-@bp.app_template_global("packet_states")
-def packet_states(mla_request: MlaRequest) -> list[svc.PacketState]:
-    """The external copy (signed or draft) and the internal copy, for the request page."""
+def packet_context(mla_request: MlaRequest) -> dict[str, object]:
+    """What the packet box shows: whether this user may prepare and download the packet
+    and, if so, the state of the external copy (signed or draft) and the internal copy,
+    and a link that reloads the page at the box."""
+    if not may_download(user=the_user(), request=mla_request):
+        return {"may_download_packet": False, "packet_copies": [], "packet_refresh_url": ""}
     config: Config = current_app.config["MLAT"]
-    return [
+    copies = [
         svc.packet_state(
             session=get_session(), request=mla_request, kind=kind, stuck_after=stuck_after(config)
         )
         for kind in (svc.external_kind(mla_request), svc.INTERNAL)
     ]
-
-
-@bp.app_template_global("packet_refresh_url")
-def packet_refresh_url(mla_request: MlaRequest) -> str:
-    """The request page, at the packet box, under a URL other than the current one: a link
-    to the same URL with a fragment only scrolls, and the user wants the page reloaded."""
-    return url_for("requests.show", request_id=mla_request.id, refresh=secrets.token_hex(4),
-                   _anchor="packet-heading")  # fmt: skip
+    # The link's URL differs from the current one: a link to the same URL with a fragment
+    # only scrolls, and the user wants the page reloaded.
+    refresh_url = url_for("requests.show", request_id=mla_request.id,
+                          refresh=secrets.token_hex(4), _anchor="packet-heading")  # fmt: skip
+    return {"may_download_packet": True, "packet_copies": copies,
+            "packet_refresh_url": refresh_url}  # fmt: skip
 
 
 def _allowed_request(request_id: int, action: str) -> MlaRequest:
     """The request, or 404 (not visible) or 403 (recorded in the audit trail)."""
     mla_request = visible_request(request_id)
-    if not may_download(the_user(), mla_request):
+    if not may_download(user=the_user(), request=mla_request):
         audit(
             action,
             object_type="request",
@@ -83,7 +73,7 @@ def _allowed_request(request_id: int, action: str) -> MlaRequest:
             outcome="denied",
             reason="not a prosecutor, reviewer or the owner",
         )
-        get_session().commit()
+        commit()  # the refusal is recorded, although the page is an error
         abort(403)
     return mla_request
 
@@ -96,21 +86,15 @@ def _request_page(mla_request: MlaRequest) -> Response:
 @bp.post("/requests/<int:request_id>/packet/prepare")
 def prepare(request_id: int) -> Response:
     mla_request = _allowed_request(request_id, "packet.prepare")
-    db = get_session()
     config: Config = current_app.config["MLAT"]
-    try:
+    with attempt():
         svc.request_render(
-            session=db,
+            session=get_session(),
             request=mla_request,
             kind=request.form.get("kind", ""),
             user=the_user(),
             stuck_after=stuck_after(config),
         )
-    except ServiceError as exc:
-        db.rollback()
-        flash(exc.translated(_), "error")
-        return _request_page(mla_request)
-    db.commit()
     return _request_page(mla_request)
 
 
@@ -118,7 +102,9 @@ def prepare(request_id: int) -> Response:
 def status(request_id: int) -> str:
     """The packet box alone, as the request page shows it."""
     mla_request = _allowed_request(request_id, "packet.status")
-    return render_template("packet/_download.html", mla_request=mla_request)
+    return render_template(
+        "packet/_download.html", mla_request=mla_request, **packet_context(mla_request)
+    )
 
 
 @bp.get("/requests/<int:request_id>/packet.pdf")
@@ -139,7 +125,7 @@ def download(request_id: int) -> Response:
         return _request_page(mla_request)
     reason = f"{KIND_NAMES[kind]}, sha256 {hashlib.sha256(data).hexdigest()}"
     audit("packet.download", object_type="request", object_id=request_id, reason=reason)
-    db.commit()
+    commit()
     suffix = "-internal" if internal else ""
     return send_file(
         io.BytesIO(data),

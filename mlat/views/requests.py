@@ -18,7 +18,10 @@ from mlat.services.deadlines import local_today, request_clocks
 from mlat.services.search import related_requests
 from mlat.services.validation import validate_request
 from mlat.views.common import visible_request
+from mlat.views.packets import packet_context
+from mlat.views.transaction import attempt, commit
 from mlat.views.workflow import workflow_context
+from mlat.workflow import EDITABLE
 
 bp = Blueprint("requests", __name__)
 
@@ -70,20 +73,15 @@ def index() -> str:
 def new() -> str | Response:
     form = _request_form()
     if form.validate_on_submit():
-        db = get_session()
-        try:
+        with attempt() as done:
             created = svc.create_request(
-                session=db,
+                session=get_session(),
                 owner=the_user(),
                 title=form.title.data,
                 requested_state=form.requested_state.data,
                 client_addr=request.remote_addr or "",
             )
-        except ServiceError as exc:
-            db.rollback()
-            flash(exc.translated(_), "error")
-        else:
-            db.commit()
+        if done:
             flash(_("Request %(ref)s created.", ref=created.reference), "success")
             return redirect(url_for("wizard.step", request_id=created.id, step="route"))
     return render_template("requests/edit.html", form=form, mla_request=None)
@@ -106,9 +104,10 @@ def show(request_id: int) -> str:
         clocks=request_clocks(mla_request, today=local_today(the_user().unit.timezone)),
         related=related_requests(session=get_session(), request=mla_request),
         **workflow_context(mla_request),
+        **packet_context(mla_request),
     )
     audit("request.view", object_type="request", object_id=mla_request.id)
-    get_session().commit()
+    commit()
     return page
 
 
@@ -116,7 +115,7 @@ def show(request_id: int) -> str:
 @role_required(Role.officer)
 def edit(request_id: int) -> str | Response | tuple[str, int]:
     mla_request = visible_request(request_id)
-    if mla_request.status not in svc.EDITABLE_STATES:
+    if mla_request.status not in EDITABLE:
         flash(_("This request can no longer be edited in its current state."), "error")
         return redirect(url_for("requests.show", request_id=mla_request.id))
     form = _request_form()
@@ -125,14 +124,13 @@ def edit(request_id: int) -> str | Response | tuple[str, int]:
         form.requested_state.data = mla_request.requested_state
         form.version.data = str(mla_request.version)
     elif form.validate_on_submit():
-        db = get_session()
         try:
             expected = int(form.version.data or 0)
         except ValueError:
             expected = 0
-        try:
+        with attempt(refresh=mla_request) as done:
             svc.update_request(
-                session=db,
+                session=get_session(),
                 request=mla_request,
                 editor=the_user(),
                 expected_version=expected,
@@ -140,18 +138,12 @@ def edit(request_id: int) -> str | Response | tuple[str, int]:
                 requested_state=form.requested_state.data,
                 client_addr=request.remote_addr or "",
             )
-        except Conflict as exc:
-            db.rollback()
-            db.refresh(mla_request)
+        if isinstance(done.error, Conflict):
             # The typed values stay in the form; saving them again applies them to the latest.
             form.version.data = str(mla_request.version)
-            flash(exc.translated(_), "error")
             return render_template("requests/edit.html", form=form, mla_request=mla_request), 409
-        except ServiceError as exc:
-            db.rollback()
-            flash(exc.translated(_), "error")
+        if done.error is not None:
             return render_template("requests/edit.html", form=form, mla_request=mla_request), 400
-        db.commit()
         flash(_("Changes saved."), "success")
         return redirect(url_for("requests.show", request_id=mla_request.id))
     return render_template("requests/edit.html", form=form, mla_request=mla_request)

@@ -4,12 +4,10 @@ reviewer's page and the user's notifications."""
 from __future__ import annotations
 
 import datetime as dt
-import smtplib
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -21,40 +19,30 @@ from werkzeug.wrappers import Response
 
 from forms.workflow import COMMENT_TARGETS, TransitionForm, comment_field_name
 from mlat.auth import audit, role_required, the_user
-from mlat.config import Config
 from mlat.db import get_session
 from mlat.i18n import CHANNEL_LABELS
 from mlat.models import MlaRequest, Role
-from mlat.services import Conflict, ServiceError, notifications
+from mlat.services import Conflict, notifications
 from mlat.services import workflow as svc
 from mlat.services.validation import validate_request
 from mlat.views.common import visible_request
-from mlat.workflow import BY_ACTION, available
+from mlat.views.transaction import attempt, commit
+from mlat.workflow import (
+    BY_ACTION,
+    EDITABLE,
+    REVIEW_ACTIONS,
+    Transition,
+    available,
+    may_review,
+)
 
 bp = Blueprint("workflow", __name__)
-
-REVIEW_ACTIONS = frozenset({"approve", "return"})
 
 
 def transition_form() -> TransitionForm:
     form = TransitionForm()
     form.channel.choices = [("", _("Choose a channel")), *CHANNEL_LABELS.items()]
     return form
-
-
-def send_notification_emails() -> None:
-    """E-mail pending notifications when an SMTP server is configured; a failure to
-    send leaves them pending and never fails the user's action, which is committed."""
-    config: Config = current_app.config["MLAT"]
-    if config.smtp is None:
-        return
-    try:
-        notifications.send_pending(
-            session=get_session(), smtp=config.smtp, base_url=config.base_url, gettext=_
-        )
-    except (OSError, smtplib.SMTPException):
-        get_session().rollback()
-        current_app.logger.warning("Could not send notification e-mails", exc_info=True)
 
 
 def _inputs(form: TransitionForm) -> svc.Inputs:
@@ -85,7 +73,7 @@ def _version(form: TransitionForm) -> int:
 def act(request_id: int, action: str) -> Response | tuple[str, int]:
     mla_request = visible_request(request_id)
     step = BY_ACTION.get(action)
-    if step is None:
+    if step is None or step.by_editing:
         abort(404)
     form = transition_form()
     back = url_for("requests.show", request_id=mla_request.id)
@@ -96,10 +84,9 @@ def act(request_id: int, action: str) -> Response | tuple[str, int]:
             for error in errors:
                 flash(error, "error")
         return redirect(back)
-    db = get_session()
-    try:
+    with attempt(refresh=mla_request) as done:
         svc.transition(
-            session=db,
+            session=get_session(),
             request=mla_request,
             actor=the_user(),
             action=action,
@@ -107,10 +94,7 @@ def act(request_id: int, action: str) -> Response | tuple[str, int]:
             inputs=_inputs(form),
             client_addr=request.remote_addr or "",
         )
-    except Conflict as exc:
-        db.rollback()
-        db.refresh(mla_request)
-        flash(exc.translated(_), "error")
+    if isinstance(done.error, Conflict):
         if action in REVIEW_ACTIONS and mla_request.status == "in_review":
             # Show the request as it is now, keeping the reviewer's comments; the form is
             # pinned to what is now shown, so approving again approves that.
@@ -118,16 +102,10 @@ def act(request_id: int, action: str) -> Response | tuple[str, int]:
             form.seen_digest.data = mla_request.content_digest
             return review_page(mla_request, form), 409
         return redirect(back, 303)
-    except ServiceError as exc:
-        db.rollback()
-        db.refresh(mla_request)
+    if done.error is not None:
         if action in REVIEW_ACTIONS:
-            flash(exc.translated(_), "error")
             return review_page(mla_request, form), 400
-        flash(exc.translated(_), "error")
         return redirect(back, 303)
-    db.commit()
-    send_notification_emails()
     flash(_("Done: %(action)s.", action=_(step.label)), "success")
     return redirect(back, 303)
 
@@ -148,11 +126,14 @@ def review_page(mla_request: MlaRequest, form: TransitionForm | None = None) -> 
         comment_targets=COMMENT_TARGETS,
         comment_field_name=comment_field_name,
         submitted=request.form,
-        may_approve=svc.may_take(
-            session=db, request=mla_request, user=the_user(), step=BY_ACTION["approve"]
-        ),
+        may_approve=_may_take(mla_request, BY_ACTION["approve"]),
         editors=svc.editors(session=db, request=mla_request),
     )
+
+
+def _may_take(mla_request: MlaRequest, step: Transition) -> bool:
+    refused = svc.refusal(session=get_session(), request=mla_request, user=the_user(), step=step)
+    return refused is None
 
 
 def workflow_context(mla_request: MlaRequest) -> dict[str, object]:
@@ -163,8 +144,7 @@ def workflow_context(mla_request: MlaRequest) -> dict[str, object]:
     actions = [
         step
         for step in available(mla_request.status)
-        if step.action not in REVIEW_ACTIONS
-        and svc.may_take(session=db, request=mla_request, user=user, step=step)
+        if step.action not in REVIEW_ACTIONS and _may_take(mla_request, step)
     ]
     form = transition_form()
     form.version.data = str(mla_request.version)
@@ -177,7 +157,8 @@ def workflow_context(mla_request: MlaRequest) -> dict[str, object]:
         "open_comments": svc.open_comments(session=db, request=mla_request)
         if mla_request.status in ("returned", "draft")
         else [],
-        "can_review": mla_request.status == "in_review" and user.has_role(Role.reviewer),
+        "can_review": may_review(mla_request.status, user),
+        "editable": mla_request.status in EDITABLE,
         "comment_labels": dict(COMMENT_TARGETS),
         "people": svc.people(session=db, request=mla_request, events=events),
     }
@@ -189,7 +170,7 @@ def review(request_id: int) -> str:
     mla_request = visible_request(request_id)
     page = review_page(mla_request)
     audit("request.view", object_type="request", object_id=mla_request.id)
-    get_session().commit()
+    commit()
     return page
 
 
@@ -205,5 +186,5 @@ def notifications_page() -> str:
 def notifications_read() -> Response:
     ids = [int(v) for v in request.form.getlist("id") if v.isdecimal() and len(v) < 19]
     notifications.mark_read(session=get_session(), user=the_user(), notification_ids=ids or None)
-    get_session().commit()
+    commit()
     return redirect(url_for("workflow.notifications_page"), 303)

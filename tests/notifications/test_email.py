@@ -18,7 +18,9 @@ from sqlmodel import select
 from mlat.config import SmtpSettings
 from mlat.models import MlaRequest, Notification, RequestStatus, Role, User
 from tests.conftest import Client
-from tests.notifications.inbox import BASE_URL, inbox
+from tests.notifications.inbox import BASE_URL, clear, inbox
+from tests.wizard_helpers import step_data, wizard_url
+from tests.workflow_helpers import step
 
 # E-mail ------------------------------------------------------------------------------------
 
@@ -96,6 +98,31 @@ class TestWithAnSmtpServer:
             assert f"{BASE_URL}/requests/{draft.id}" in message.get_content()
         db.expire_all()
         assert all(n.emailed_at is not None for n in db.exec(select(Notification)))
+
+    def test_changing_an_approved_request_emails_the_reviewers(
+        self,
+        db: Any,
+        client: Client,
+        mailbox: Mailbox,
+        draft: MlaRequest,
+        officer: User,
+        make_user: Callable[..., User],
+    ) -> None:
+        reviewer = make_user(Role.reviewer)
+        step(db, draft, officer, "submit")
+        step(db, draft, reviewer, "approve", seen_digest=draft.content_digest)
+        clear(db)
+        assert client.login(officer.email).status_code == 302
+        facts = {**step_data("facts"), "nexus": "The account holder's identity is unknown.",
+                 "version": str(draft.version)}  # fmt: skip
+        saved = client.submit(wizard_url(draft.id, "facts"), facts)
+        assert saved.status_code == 302
+
+        [message] = mailbox.messages
+        assert message["To"] == reviewer.email
+        assert message["Subject"] == f"{draft.reference} is waiting for your review."
+        db.expire_all()
+        assert db.get(MlaRequest, draft.id).status == RequestStatus.in_review
 
     def test_an_address_the_server_refuses_does_not_hold_up_the_others(
         self,

@@ -32,9 +32,10 @@ def test_the_officer_who_drafted_it_cannot_approve_even_as_reviewer(
     db.rollback()
     db.refresh(request)
     assert request.status == S.in_review
-    assert not workflow_svc.may_take(
+    refused = workflow_svc.refusal(
         session=db, request=request, user=drafter, step=BY_ACTION["approve"]
     )
+    assert isinstance(refused, Forbidden)  # so the review page offers no approval
 
 
 def test_an_officer_who_edited_it_cannot_approve_but_another_reviewer_can(
@@ -115,7 +116,7 @@ def test_editing_an_approved_request_sends_it_back_to_review(
     assert events(db, ready)[-1].action == "edit_after_approval"
     notified = select(Notification.user_id).where(Notification.kind == "review_needed")
     assert set(db.exec(notified)) == {reviewer.id, other_reviewer.id}  # not the officer
-    [change] = workflow_svc.changes_since_review(session=db, request=ready) or []
+    [change] = workflow_svc.changes_since_review(db, ready) or []
     assert change.path == "nexus"
     assert change.after == "The account holder's identity is unknown."
 

@@ -19,9 +19,10 @@ from mlat.db import make_engine
 from mlat.migrate import upgrade
 from mlat.models import MlaRequest, RequestEvent, Role, Unit, User
 from mlat.services import Forbidden, ServiceError
-from mlat.services.requests import create_request
+from mlat.services.requests import create_request, save_content
 from mlat.services.users import create_unit, create_user
 from mlat.services.workflow import Inputs, transition
+from mlat.workflow import EDITABLE, TRANSITIONS
 from tests.conftest import BACKENDS, PASSWORD, POSTGRES
 from tests.workflow.steps import (
     ADMIN,
@@ -51,6 +52,15 @@ EVERYTHING = Inputs(
 
 def test_the_table_covers_every_state() -> None:
     assert {state for state, _action in ALLOWED} | {S.closed} == set(S)
+
+
+def test_the_table_holds_the_actions_and_the_step_a_saved_change_takes() -> None:
+    assert [t.action for t in TRANSITIONS if not t.by_editing] == list(ACTIONS)
+    [edit] = [t for t in TRANSITIONS if t.by_editing]
+    assert (edit.action, set(edit.sources), edit.target) == (
+        "edit_after_approval", {S.approved}, S.in_review
+    )  # fmt: skip
+    assert edit.roles == {OFFICER}
 
 
 @dataclass
@@ -182,3 +192,51 @@ def test_a_request_with_errors_cannot_be_submitted(
     db.rollback()
     db.refresh(empty)
     assert (empty.status, empty.version) == (S.draft, 1)
+
+
+@pytest.mark.parametrize("role", list(Role), ids=str)
+def test_the_step_a_saved_change_takes_is_no_action_of_its_own(world: World, role: Role) -> None:
+    db, actor = world.db, world.staff[role]
+    request = create_request(session=db, owner=world.owner, title="Business e-mail compromise",
+                             requested_state="US", content=submittable_content(TODAY),
+                             today=TODAY)  # fmt: skip
+    request = put_in_state(db, request, S.approved)
+    version = request.version
+    with pytest.raises(ServiceError, match="There is no such action"):
+        transition(session=db, request=request, actor=actor, action="edit_after_approval",
+                   expected_version=version, today=TODAY)  # fmt: skip
+    db.rollback()
+    db.refresh(request)
+    assert (request.status, request.version) == (S.approved, version)
+    assert events(db, request) == []
+
+
+@pytest.mark.parametrize("state", sorted(EDITABLE), ids=str)
+def test_a_saved_change_sends_only_an_approved_request_back_to_review(
+    world: World, state: S
+) -> None:
+    db, officer = world.db, world.staff[OFFICER]
+    request = create_request(session=db, owner=world.owner, title="Business e-mail compromise",
+                             requested_state="US", content=submittable_content(TODAY),
+                             today=TODAY)  # fmt: skip
+    request = put_in_state(db, request, state)
+    version = request.version
+    changed = {**request.content, "nexus": "The account holder is unknown."}
+    save_content(session=db, request=request, editor=officer, expected_version=version,
+                 content=changed)  # fmt: skip
+    db.commit()
+    db.refresh(request)
+    assert request.version == version + 1
+    if state is S.approved:
+        assert request.status == S.in_review
+        [saved] = events(db, request)
+        assert (saved.action, saved.actor_id) == ("edit_after_approval", officer.id)
+        assert (saved.from_status, saved.to_status) == (S.approved, S.in_review)
+        assert saved.content_digest == request.content_digest
+        assert audit_actions(db, request) == [
+            "request.create", "request.edit_after_approval", "request.edit"
+        ]  # fmt: skip
+    else:
+        assert request.status == state
+        assert events(db, request) == []
+        assert audit_actions(db, request) == ["request.create", "request.edit"]

@@ -12,8 +12,10 @@ from forms.wizard.annexes import ANNEX_KINDS, AnnexRemoveForm, AnnexUploadForm
 from mlat.auth import audit, role_required, the_user
 from mlat.db import get_session
 from mlat.models import MlaRequest, Role
-from mlat.services import Conflict, NotFound, ServiceError
+from mlat.services import Conflict, NotFound
 from mlat.services import annexes as svc
+from mlat.views.common import visible_request
+from mlat.views.transaction import attempt, commit
 from mlat.views.wizard.common import (
     bp,
     client_addr,
@@ -23,7 +25,6 @@ from mlat.views.wizard.common import (
     findings_of,
     render_page,
     step_context,
-    visible,
 )
 from mlat.wizard import STEPS, step_number
 
@@ -35,8 +36,6 @@ def _max_bytes() -> int:
 def annexes(request_id: int) -> str | Response | tuple[str, int]:
     """GET lists the annexes with the upload form; POST uploads one."""
     mla_request = editable(request_id)
-    if isinstance(mla_request, Response):
-        return mla_request
     form = AnnexUploadForm()
     form.prepare()
     if request.method == "GET":
@@ -44,11 +43,10 @@ def annexes(request_id: int) -> str | Response | tuple[str, int]:
         form.kind.data = request.args.get("kind", "other")
         form.title.data = request.args.get("title", "")[:500]
     elif form.validate():
-        db = get_session()
         upload = form.file.data
-        try:
+        with attempt(refresh=mla_request, flash_error=False) as done:
             svc.add_annex(
-                session=db,
+                session=get_session(),
                 request=mla_request,
                 editor=the_user(),
                 expected_version=expected_version(form.version.data),
@@ -60,18 +58,14 @@ def annexes(request_id: int) -> str | Response | tuple[str, int]:
                 max_bytes=_max_bytes(),
                 client_addr=client_addr(),
             )
-        except Conflict as exc:
-            db.rollback()
-            db.refresh(mla_request)
+        if isinstance(done.error, Conflict):
             form.version.data = str(mla_request.version)
-            flash(exc.translated(_), "error")
+            flash(done.error.translated(_), "error")
             flash(_("Choose the file again: browsers do not keep a chosen file."), "info")
             return _page(mla_request, form, 409)
-        except ServiceError as exc:
-            db.rollback()
-            form.file.errors = [exc.translated(_)]
+        if done.error is not None:
+            form.file.errors = [done.error.translated(_)]
             return _page(mla_request, form, 400)
-        db.commit()
         flash(_("Annex uploaded."), "success")
         return redirect(url_for("wizard.step", request_id=mla_request.id, step="annexes"))
     return _page(mla_request, form, 200 if request.method == "GET" else 400)
@@ -103,18 +97,15 @@ def _page(mla_request: MlaRequest, form: AnnexUploadForm, status: int) -> tuple[
 @role_required(Role.officer)
 def remove_annex(request_id: int) -> Response:
     mla_request = editable(request_id)
-    if isinstance(mla_request, Response):
-        return mla_request
     form = AnnexRemoveForm()
     back = redirect(url_for("wizard.step", request_id=mla_request.id, step="annexes"))
     if not form.validate():
         flash(_("The annex could not be removed. Try again."), "error")
         return back
     position, annex_id = form.position.data or "", form.annex_id.data or ""
-    db = get_session()
-    try:
+    with attempt() as done:
         svc.remove_annex(
-            session=db,
+            session=get_session(),
             request=mla_request,
             editor=the_user(),
             expected_version=expected_version(form.version.data),
@@ -122,11 +113,8 @@ def remove_annex(request_id: int) -> Response:
             annex_id=int(annex_id) if annex_id.isdecimal() else None,
             client_addr=client_addr(),
         )
-    except ServiceError as exc:
-        db.rollback()
-        flash(exc.translated(_), "error")
+    if not done:
         return back
-    db.commit()
     flash(_("Annex removed."), "success")
     return back
 
@@ -134,14 +122,14 @@ def remove_annex(request_id: int) -> Response:
 @bp.get("/requests/<int:request_id>/annexes/<int:annex_id>")
 def download_annex(request_id: int, annex_id: int) -> Response:
     """The uploaded file as an attachment, with the type read from its bytes at upload."""
-    mla_request = visible(request_id)
+    mla_request = visible_request(request_id)
     db = get_session()
     try:
         annex, stored, data = svc.annex_file(session=db, request=mla_request, annex_id=annex_id)
     except NotFound:
         abort(404)
     audit("annex.download", object_type="request", object_id=request_id, reason=stored.sha256)
-    db.commit()
+    commit()
     response = send_file(
         io.BytesIO(data),
         mimetype=stored.media_type,

@@ -6,10 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from pydantic import ValidationError
-from werkzeug.wrappers import Response
 
 from forms.wizard.base import StepContext
 from mlat.auth import the_user
@@ -21,7 +19,8 @@ from mlat.rules.findings import Finding
 from mlat.rules.loader import rulebook
 from mlat.rules.provenance import Citation, citation
 from mlat.rules.schema import Ruled, StateTable
-from mlat.services import requests as svc
+from mlat.services import ServiceError
+from mlat.services.validation import request_document
 from mlat.services.workflow import open_comments
 from mlat.views.common import visible_request
 from mlat.wizard import (
@@ -32,38 +31,35 @@ from mlat.wizard import (
     content_path,
     step_for,
 )
+from mlat.workflow import EDITABLE
 
 bp = Blueprint("wizard", __name__)
-visible = visible_request
 
 
-def editable(request_id: int) -> MlaRequest | Response:
-    """The request, or a redirect to its page when it can no longer be edited."""
-    mla_request = visible(request_id)
-    if mla_request.status not in svc.EDITABLE_STATES:
+def editable(request_id: int, *, refused_with: int | None = None) -> MlaRequest:
+    """The request; when it can no longer be edited, the view ends here, with a redirect
+    to the request's page or, for what the page fetches, the status ``refused_with``."""
+    mla_request = visible_request(request_id)
+    if mla_request.status not in EDITABLE:
         flash(_("This request can no longer be edited in its current state."), "error")
-        return redirect(url_for("requests.show", request_id=mla_request.id))
+        abort(refused_with or redirect(url_for("requests.show", request_id=mla_request.id)))
     return mla_request
 
 
-def document_of(mla_request: MlaRequest, requested_state: str | None = None) -> RequestDocument:
-    """The saved content as a document with the states filled in; an empty document
-    (and a message) when the stored content does not fit the request format."""
-    return document_from(mla_request.content, requested_state or mla_request.requested_state)
-
-
-def document_from(content: dict[str, Any], requested_state: str) -> RequestDocument:
+def document_of(
+    mla_request: MlaRequest,
+    content: dict[str, Any] | None = None,
+    requested_state: str | None = None,
+) -> RequestDocument:
+    """The request's saved content (or ``content``) as a document with the states filled
+    in; an empty document (and a message) when it does not fit the request format."""
+    unit = the_user().unit
     try:
-        return RequestDocument.model_validate(
-            {
-                **content,
-                "requesting_state": the_user().unit.state,
-                "requested_state": requested_state.upper() or None,
-            }
-        )
-    except (ValidationError, ValueError):
-        flash(_("The stored request content is not in the request format."), "error")
-        return RequestDocument(requesting_state=the_user().unit.state)
+        return request_document(request=mla_request, unit=unit, content=content,
+                                requested_state=requested_state)  # fmt: skip
+    except ServiceError as exc:
+        flash(exc.translated(_), "error")
+        return RequestDocument(requesting_state=unit.state)
 
 
 def step_context(mla_request: MlaRequest) -> StepContext:

@@ -10,22 +10,22 @@ from forms.wizard.annexes import ImportForm
 from mlat.auth import audit, role_required, the_user
 from mlat.db import get_session
 from mlat.models import Role
-from mlat.services import InvalidContent, ServiceError
+from mlat.services import InvalidContent
 from mlat.services.exchange import MAX_IMPORT_BYTES, export_json, import_request
-from mlat.views.wizard.common import bp, client_addr, visible
+from mlat.views.common import visible_request
+from mlat.views.transaction import attempt
+from mlat.views.wizard.common import bp, client_addr
 from mlat.wizard import content_path
 
 
 @bp.get("/requests/<int:request_id>/export.json")
 def export(request_id: int) -> Response | BaseResponse:
-    mla_request = visible(request_id)
-    try:
+    mla_request = visible_request(request_id)
+    with attempt() as done:
         body = export_json(request=mla_request, unit=the_user().unit)
-    except ServiceError as exc:
-        flash(exc.translated(_), "error")
+        audit("request.export", object_type="request", object_id=request_id, reason="JSON export")
+    if not done:
         return redirect(url_for("requests.show", request_id=request_id))
-    audit("request.export", object_type="request", object_id=request_id, reason="JSON export")
-    get_session().commit()
     response = Response(body, mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="{mla_request.reference}.json"'
     return response
@@ -37,24 +37,19 @@ def import_json() -> str | BaseResponse | tuple[str, int]:
     form = ImportForm()
     problems: list[tuple[str, str]] = []
     if form.validate_on_submit():
-        db = get_session()
-        try:
+        with attempt(flash_error=False) as done:
             created = import_request(
-                session=db,
+                session=get_session(),
                 owner=the_user(),
                 data=form.file.data.stream.read(MAX_IMPORT_BYTES + 1),
                 title=form.title.data or "",
                 client_addr=client_addr(),
             )
-        except InvalidContent as exc:
-            db.rollback()
-            form.file.errors = [exc.translated(_)]
-            problems = exc.errors
-        except ServiceError as exc:
-            db.rollback()
-            form.file.errors = [exc.translated(_)]
+        if done.error is not None:
+            form.file.errors = [done.error.translated(_)]
+            if isinstance(done.error, InvalidContent):
+                problems = done.error.errors
         else:
-            db.commit()
             flash(_("Imported as %(ref)s, a new draft.", ref=created.reference), "success")
             return redirect(url_for("wizard.tasks", request_id=created.id))
     status = 400 if form.errors else 200

@@ -15,14 +15,15 @@ from mlat.auth import audit, role_required, the_user
 from mlat.db import get_session
 from mlat.models import Role
 from mlat.rules.loader import rulebook
-from mlat.services import Conflict, InvalidContent, ServiceError
+from mlat.services import Conflict, InvalidContent
 from mlat.services.annexes import annex_rows
 from mlat.services.requests import save_content
+from mlat.views.transaction import attempt, commit
 from mlat.views.wizard.common import (
     bp,
     client_addr,
     comments_of,
-    document_from,
+    document_of,
     editable,
     expected_version,
     findings_of,
@@ -40,14 +41,13 @@ from mlat.wizard import (
     step_number,
     step_states,
 )
+from mlat.workflow import submittable
 
 
 @bp.get("/requests/<int:request_id>/wizard")
 @role_required(Role.officer)
 def tasks(request_id: int) -> str | Response:
     mla_request = editable(request_id)
-    if isinstance(mla_request, Response):
-        return mla_request
     ctx = step_context(mla_request)
     findings = findings_of(ctx.document, ctx.today)
     comments = comments_of(mla_request)
@@ -99,8 +99,6 @@ def step(request_id: int, step: str) -> str | Response | tuple[str, int]:
         return annexes(request_id)
     form_class = _form_class(step)
     mla_request = editable(request_id)
-    if isinstance(mla_request, Response):
-        return mla_request
     ctx = step_context(mla_request)
     if request.method == "GET":
         form = form_class(data=form_class.initial(ctx))
@@ -144,12 +142,12 @@ def _edit_rows(
 
 
 def _save(ctx: StepContext, form: StepForm, slug: str) -> Response | tuple[str, int]:
-    db, mla_request = get_session(), ctx.request
+    mla_request = ctx.request
     columns = form.columns()
     state_before = mla_request.requested_state
-    try:
+    with attempt(refresh=mla_request, flash_error=False) as saved:
         save_content(
-            session=db,
+            session=get_session(),
             request=mla_request,
             editor=the_user(),
             expected_version=expected_version(form.version.data),
@@ -158,29 +156,22 @@ def _save(ctx: StepContext, form: StepForm, slug: str) -> Response | tuple[str, 
             requested_state=columns.get("requested_state"),
             client_addr=client_addr(),
         )
-    except Conflict as exc:
-        db.rollback()
-        db.refresh(mla_request)
+    if isinstance(saved.error, Conflict):
         form.version.data = str(mla_request.version)  # saving again applies the input
         fresh = step_context(mla_request)
         form.prepare(fresh)  # choices, such as the identifiers, as they are now
-        flash(exc.translated(_), "error")
+        flash(saved.error.translated(_), "error")
         for note in form.conflict_notes(mla_request.content):
             flash(note, "error")
         return _render(fresh, form, slug, status=409)
-    except InvalidContent as exc:
-        db.rollback()
-        for path, message in exc.errors:
+    if isinstance(saved.error, InvalidContent):
+        for path, message in saved.error.errors:
             field_id = path.replace(".", "-")
             if not add_error(form, field_id, message):
                 flash(f"{path}: {message}", "error")
-        flash(exc.translated(_), "error")
+    if saved.error is not None:
+        flash(saved.error.translated(_), "error")
         return _render(ctx, form, slug, status=400)
-    except ServiceError as exc:
-        db.rollback()
-        flash(exc.translated(_), "error")
-        return _render(ctx, form, slug, status=400)
-    db.commit()
     flash(_("Saved."), "success")
     if slug == "route" and mla_request.requested_state != state_before:
         flash(_("The requested state changed: check the legal basis and channel."), "info")
@@ -196,9 +187,7 @@ def _save(ctx: StepContext, form: StepForm, slug: str) -> Response | tuple[str, 
 def check(request_id: int, step: str) -> str | Response:
     """The step's findings with the posted input applied in memory: nothing is saved."""
     form_class = _form_class(step)
-    mla_request = editable(request_id)
-    if isinstance(mla_request, Response):
-        abort(409)
+    mla_request = editable(request_id, refused_with=409)
     ctx = step_context(mla_request)
     form = form_class()
     form.prepare(ctx)
@@ -206,7 +195,7 @@ def check(request_id: int, step: str) -> str | Response:
     if form.validate():
         columns = form.columns()
         state = columns.get("requested_state") or mla_request.requested_state
-        document = document_from(form.apply(mla_request.content), state)
+        document = document_of(mla_request, form.apply(mla_request.content), state)
         step_findings = by_step(findings_of(document, ctx.today), lambda f: f.field)[step]
     return render_template(
         "wizard/_findings.html",
@@ -235,20 +224,17 @@ def _value_labels() -> dict[str, dict[str, Any]]:
 def _audit_view(request_id: int | None, step: str) -> None:
     """Showing a request's content is a consultation: audit it like the request page."""
     audit("request.view", object_type="request", object_id=request_id, reason=f"wizard: {step}")
-    get_session().commit()
+    commit()
 
 
 def review(request_id: int) -> str | Response | tuple[str, int]:
     """Step 8: the whole request on one page with every finding beside its part."""
     mla_request = editable(request_id)
-    if isinstance(mla_request, Response):
-        return mla_request
     if request.method == "GET":
         _audit_view(mla_request.id, "check")
     ctx = step_context(mla_request)
     findings = findings_of(ctx.document, ctx.today)
     comments = comments_of(mla_request)
-    submittable = mla_request.status in ("draft", "returned") and not errors_in(findings)
     return render_page(
         "wizard/check.html",
         ctx,
@@ -261,7 +247,7 @@ def review(request_id: int) -> str | Response | tuple[str, int]:
         annexes=annex_rows(session=get_session(), request=mla_request),
         doc=ctx.document,
         errors=errors_in(findings),
-        submittable=submittable,
+        submittable=submittable(mla_request.status, errors=errors_in(findings)),
         submit_url=url_for("workflow.act", request_id=mla_request.id, action="submit"),
         by_slug=BY_SLUG,
         names=_value_labels(),

@@ -1,0 +1,88 @@
+"""The rules the pages follow, kept beside the workflow table: when a request can be
+submitted, who reviews it, who downloads its packet, and what a refused step says."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from mlat.models import MlaRequest, RequestStatus, Role, User, UserRole
+from mlat.services import Conflict, Forbidden, NotFound, ServiceError
+from mlat.services.packets import may_download
+from mlat.services.workflow import refusal
+from mlat.workflow import BY_ACTION, EDITABLE, may_review, submittable
+from tests.workflow.steps import ALLOWED, S
+
+SUBMITTABLE_FROM = {state for state, action in ALLOWED if action == "submit"}
+
+
+@pytest.mark.parametrize("state", list(S), ids=str)
+def test_a_request_is_submittable_from_draft_or_returned_without_errors(state: S) -> None:
+    assert submittable(state, errors=0) is (state in {S.draft, S.returned})
+    assert submittable(state, errors=0) is (state in SUBMITTABLE_FROM)
+    assert not submittable(state, errors=1)
+
+
+@pytest.mark.parametrize("role", list(Role), ids=str)
+@pytest.mark.parametrize("state", list(S), ids=str)
+def test_only_reviewers_review_and_only_requests_in_review(state: S, role: Role) -> None:
+    user = User(email="someone@example.org", name="Someone", password_hash="",
+                role_rows=[UserRole(role=role)])  # fmt: skip
+    assert may_review(state, user) is (state is S.in_review and role is Role.reviewer)
+
+
+def test_content_can_change_only_before_signing() -> None:
+    assert {S.draft, S.returned, S.in_review, S.approved} == EDITABLE
+
+
+@pytest.mark.parametrize(
+    ("roles", "owner", "allowed"),
+    [
+        ((Role.prosecutor,), False, True),
+        ((Role.reviewer,), False, True),
+        ((Role.officer,), True, True),
+        ((Role.officer,), False, False),
+        ((Role.admin,), False, False),
+    ],
+)
+def test_who_may_download_the_packet(
+    db: Any,
+    make_user: Callable[..., User],
+    make_request: Callable[..., MlaRequest],
+    roles: tuple[Role, ...],
+    owner: bool,
+    allowed: bool,
+) -> None:
+    user = make_user(*roles)
+    request = make_request(user if owner else make_user(Role.officer))
+    assert may_download(user=user, request=request) is allowed
+
+
+def test_a_refusal_names_the_first_reason_in_order(
+    db: Any, ready: MlaRequest, officer: User, make_user: Callable[..., User]
+) -> None:
+    reviewer = make_user(Role.reviewer)
+    submit, approve = BY_ACTION["submit"], BY_ACTION["approve"]
+
+    def why(user: User, step: Any, version: int | None = None) -> ServiceError | None:
+        return refusal(session=db, request=ready, user=user, step=step, expected_version=version)
+
+    assert why(officer, submit) is None
+    assert why(officer, submit, ready.version) is None
+    # A stale page is said before anything else, even when the state would refuse too.
+    assert isinstance(why(officer, approve, ready.version - 1), Conflict)
+    assert isinstance(why(reviewer, submit), Forbidden)
+    refused = why(reviewer, approve)
+    assert type(refused) is ServiceError
+    assert "in the state" in str(refused)
+    assert ready.status == RequestStatus.draft
+
+
+def test_another_units_request_is_not_found(
+    db: Any, ready: MlaRequest, make_user: Callable[..., User], make_unit: Callable[..., Any]
+) -> None:
+    stranger = make_user(Role.officer, unit_=make_unit(name="Economic Crime Unit, Lagos"))
+    found = refusal(session=db, request=ready, user=stranger, step=BY_ACTION["submit"])
+    assert isinstance(found, NotFound)
