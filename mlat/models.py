@@ -313,7 +313,12 @@ class AuditEntry(SQLModel, table=True):
     object_type: str = Field(default="", max_length=32)
     object_id: str = Field(default="", max_length=64)
     outcome: str = Field(default="success", max_length=16)
-    reason: str = Field(default="", max_length=500)
+    reason: str = Field(default="", max_length=500, description="why it failed or was refused")
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSON, nullable=False, server_default="{}"),
+        description="what the action was about, as data (covered by the hash when not empty)",
+    )
     client_addr: str = Field(default="", max_length=64)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from mlat.audit_actions import AuditAction
 from mlat.models import AuditEntry, MlaRequest, Role, User
 from mlat.services import audit
 from tests.audit_trail import trail
@@ -43,7 +44,7 @@ def test_admin_filters_the_log(
     officer = make_user(Role.officer)
     request = make_request(officer, title="Ransomware at a clinic")
     other = make_request(officer, title="Investment fraud")
-    audit.record(db, action="request.view", user=officer, object_type="request",
+    audit.record(db, action=AuditAction.request_view, user=officer, object_type="request",
                  object_id=other.id, at=dt.datetime(2026, 1, 10, 12, 0, tzinfo=dt.UTC))  # fmt: skip
     db.commit()
     client.login(officer.email, "a wrong password, twice")
@@ -62,7 +63,7 @@ def test_admin_filters_the_log(
 
     by_user = rows(user=officer.email.upper())
     assert "request.create" in by_user and admin.email not in by_user
-    by_action = rows(action="login")
+    by_action = rows(action=AuditAction.login)
     assert "login" in by_action and "request.create" not in by_action
     assert by_action.count("failure") == 1
     by_object = rows(object_type="request", object_id=str(request.id))
@@ -101,7 +102,7 @@ def test_filters_that_do_not_fit_are_explained(
 def test_log_pages_newest_first(client: Client, login_as: Callable[..., User], db: Any) -> None:
     login_as(Role.admin)
     for n in range(120):
-        audit.record(db, action="request.view", object_type="request", object_id=1000 + n)
+        audit.record(db, action=AuditAction.request_view, object_type="request", object_id=1000 + n)
     db.commit()
     first = client.get("/admin/audit", query_string={"action": "request.view"})
     assert "request 1119" in first.text and "request 1020" in first.text
@@ -136,12 +137,12 @@ def test_export_is_csv_escapes_formulas_and_is_itself_audited(
 
     [export] = [e for e in db.exec(select(AuditEntry)) if e.action == "audit.export"]
     assert (export.user_id, export.object_type) == (admin.id, "audit")
-    assert "2 entries" in export.reason and "action=login" in export.reason
+    assert export.details == {"entries": 2, "filters": {"action": "login"}}
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(start: str) -> None:
-    entry = AuditEntry(seq=1, at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), action="login",
+    entry = AuditEntry(seq=1, at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), action=AuditAction.login,
                        object_type="email", object_id=f"{start}cmd|' /C calc'!A0",
                        prev_hash=audit.GENESIS, hash="")  # fmt: skip
     [row] = list(csv.DictReader(io.StringIO(audit.to_csv([entry]))))

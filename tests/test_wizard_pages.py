@@ -195,8 +195,8 @@ def test_opening_a_step_or_the_check_page_is_audited_as_a_consultation(
     client.get(wizard_url(draft.id, "facts"))
     client.get(wizard_url(draft.id, "check"))
     views = db.exec(
-        select(AuditEntry.reason).where(
+        select(AuditEntry.details).where(
             AuditEntry.action == "request.view", AuditEntry.object_id == str(draft.id)
         )
     ).all()
-    assert views == ["wizard: facts", "wizard: check"]
+    assert views == [{"wizard_step": "facts"}, {"wizard_step": "check"}]

@@ -10,6 +10,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from mlat.audit_actions import AuditAction
 from mlat.content import digest, preservation_expiry, stored_content, terms
 from mlat.models import (
     MlaRequest,
@@ -95,7 +96,7 @@ def create_request(
     assert request.id is not None
     session.add(RequestEditor(request_id=request.id, user_id=owner.id))
     _write_terms(session, request.id, document)
-    audit.record(session, action="request.create", user=owner, object_type="request",
+    audit.record(session, action=AuditAction.request_create, user=owner, object_type="request",
                  object_id=request.id, client_addr=client_addr)  # fmt: skip
     session.flush()
     return request
@@ -197,7 +198,7 @@ def save_content(
     if session.get(RequestEditor, (request.id, editor.id)) is None:
         session.add(RequestEditor(request_id=request.id, user_id=editor.id))
     _write_terms(session, request.id, document)
-    audit.record(session, action="request.edit", user=editor, object_type="request",
+    audit.record(session, action=AuditAction.request_edit, user=editor, object_type="request",
                  object_id=request.id, client_addr=client_addr)  # fmt: skip
     session.flush()
     return request

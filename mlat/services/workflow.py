@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from mlat.audit_actions import AuditAction
 from mlat.content import Change, changes
 from mlat.models import (
     MlaRequest,
@@ -192,8 +193,8 @@ def transition(
     event = _write_history(session, request, actor, step, from_status, inputs)
     notifications.after_transition(session=session, request=request, action=step.action,
                                    actor=actor)  # fmt: skip
-    audit.record(session, action=f"request.{step.action}", user=actor, object_type="request",
-                 object_id=request.id, client_addr=client_addr)  # fmt: skip
+    audit.record(session, action=AuditAction.of_step(step.action), user=actor,
+                 object_type="request", object_id=request.id, client_addr=client_addr)  # fmt: skip
     session.flush()
     return event
 

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from forms.admin import PasswordSetForm, UnitForm, UserCreateForm, UserEditForm
+from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.countries import state_choices
 from mlat.db import get_session
@@ -55,7 +58,9 @@ def new_user() -> str | Response:
             db.rollback()
             flash(exc.translated(_), "error")
         else:
-            audit("user.create", object_type="user", object_id=user.id, reason=_roles(user))
+            audit(
+                AuditAction.user_create, object_type="user", object_id=user.id, details=_roles(user)
+            )
             db.commit()
             flash(_("User %(email)s created.", email=user.email), "success")
             return redirect(url_for("admin.users"))
@@ -87,7 +92,9 @@ def edit_user(user_id: int) -> str | Response:
             db.rollback()
             flash(exc.translated(_), "error")
         else:
-            audit("user.update", object_type="user", object_id=user.id, reason=_roles(user))
+            audit(
+                AuditAction.user_update, object_type="user", object_id=user.id, details=_roles(user)
+            )
             db.commit()
             flash(_("User %(email)s saved.", email=user.email), "success")
             return redirect(url_for("admin.users"))
@@ -99,9 +106,8 @@ def _user_page(form: UserEditForm, user: User, password_form: PasswordSetForm | 
                            password_form=password_form or PasswordSetForm())  # fmt: skip
 
 
-def _roles(user: User) -> str:
-    state = "active" if user.active else "inactive"
-    return f"roles: {', '.join(sorted(user.roles))}; unit {user.unit_id}; {state}"
+def _roles(user: User) -> dict[str, Any]:
+    return {"roles": sorted(user.roles), "unit": user.unit_id, "active": user.active}
 
 
 @bp.post("/users/<int:user_id>/reset-two-factor")
@@ -113,7 +119,7 @@ def reset_two_factor(user_id: int) -> Response:
     except NotFound:
         abort(404)
     twofactor.reset(session=db, user=user)
-    audit("user.two_factor_reset", object_type="user", object_id=user.id)
+    audit(AuditAction.user_two_factor_reset, object_type="user", object_id=user.id)
     db.commit()
     flash(
         _("Two-factor authentication of %(email)s was reset; they set it up again at their "
@@ -141,7 +147,7 @@ def set_password(user_id: int) -> str | Response | tuple[str, int]:
             db.rollback()
             password_form.password.errors.append(exc.translated(_))
         else:
-            audit("user.password_reset", object_type="user", object_id=user.id)
+            audit(AuditAction.user_password_reset, object_type="user", object_id=user.id)
             db.commit()
             flash(
                 _("A new password for %(email)s is set; they must choose their own when they "
@@ -172,7 +178,12 @@ def new_unit() -> str | Response:
             db.rollback()
             flash(exc.translated(_), "error")
         else:
-            audit("unit.create", object_type="unit", object_id=unit.id, reason=unit.code)
+            audit(
+                AuditAction.unit_create,
+                object_type="unit",
+                object_id=unit.id,
+                details={"code": unit.code},
+            )
             db.commit()
             flash(_("Unit %(name)s created.", name=unit.name), "success")
             return redirect(url_for("admin.users"))

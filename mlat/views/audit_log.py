@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlmodel import col, select
 
 from forms.audit import AuditFilterForm
+from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.db import get_session
 from mlat.models import AuditEntry, Role, User
@@ -85,11 +86,11 @@ def export() -> Response | tuple[str, int] | str:
     if filters is None:
         return index()
     entries = audit_svc.search(get_session(), **filters, limit=EXPORT_LIMIT)
-    described = "; ".join(f"{k}={v}" for k, v in sorted(form.query_args().items()))
+    filters = {k: str(v) for k, v in sorted(form.query_args().items())}
     audit(
-        "audit.export",
+        AuditAction.audit_export,
         object_type="audit",
-        reason=f"{len(entries)} entries; {described or 'no filter'}",
+        details={"entries": len(entries), "filters": filters},
     )
     get_session().commit()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 from wtforms import Field
 
 from forms.auth import CodeForm, LoginForm, PasswordChangeForm
+from mlat.audit_actions import AuditAction, Outcome
 from mlat.auth import audit, end_session, start_session, the_user
 from mlat.db import get_session
 from mlat.models import User, utcnow
@@ -43,7 +44,7 @@ def _throttled(email: str, field: Field) -> bool:
         session=db, email=email, client_addr=request.remote_addr or "", now=utcnow()
     ):
         return False
-    audit("login", object_type="email", object_id=email[:64], outcome="denied")
+    audit(AuditAction.login, object_type="email", object_id=email[:64], outcome=Outcome.denied)
     db.commit()
     field.errors.append(_("Too many failed attempts. Wait 15 minutes and try again."))
     return True
@@ -62,11 +63,11 @@ def login() -> str | Response | tuple[str, int]:
             db.commit()  # a rehashed password
             return _begin_second_step(user)
         if user is not None:
-            audit("login", user=user, object_type="user", object_id=user.id)
+            audit(AuditAction.login, user=user, object_type="user", object_id=user.id)
             start_session(user)
             db.commit()
             return redirect(_safe_next(request.args.get("next")))
-        audit("login", object_type="email", object_id=email[:64], outcome="failure")
+        audit(AuditAction.login, object_type="email", object_id=email[:64], outcome=Outcome.failure)
         db.commit()
         form.password.errors.append(_("The e-mail address or password is not right."))
     return render_template("auth/login.html", form=form)
@@ -105,7 +106,7 @@ def _pending_user() -> User | None:
 
 def _finish_login(user: User) -> Response:
     target = str(session.get("pending", {}).get("next") or url_for("requests.index"))
-    audit("login", user=user, object_type="user", object_id=user.id)
+    audit(AuditAction.login, user=user, object_type="user", object_id=user.id)
     start_session(user)
     get_session().commit()
     return redirect(_safe_next(target))
@@ -125,8 +126,8 @@ def code() -> str | Response | tuple[str, int]:
         now = utcnow()
         if twofactor.check_code(session=db, user=user, code=form.code.data, now=now):
             return _finish_login(user)
-        audit("login", object_type="email", object_id=user.email[:64], outcome="failure",
-              reason="two-factor code")  # fmt: skip
+        audit(AuditAction.login, object_type="email", object_id=user.email[:64],
+              outcome=Outcome.failure, reason="two-factor code")  # fmt: skip
         db.commit()
         form.code.errors.append(
             _("That code is not right, or it has been used already. Enter the next code.")
@@ -150,7 +151,12 @@ def enrol() -> str | Response:
         except ServiceError as exc:
             form.code.errors.append(exc.translated(_))
         else:
-            audit("user.two_factor_enabled", user=user, object_type="user", object_id=user.id)
+            audit(
+                AuditAction.user_two_factor_enabled,
+                user=user,
+                object_type="user",
+                object_id=user.id,
+            )
             return _finish_login(user)
     uri = twofactor.provisioning_uri(secret, user.email)
     return render_template(
@@ -176,7 +182,7 @@ def account_two_factor() -> str | Response:
         except ServiceError as exc:
             form.code.errors.append(exc.translated(_))
         else:
-            audit("user.two_factor_enabled", object_type="user", object_id=user.id)
+            audit(AuditAction.user_two_factor_enabled, object_type="user", object_id=user.id)
             db.commit()
             session.pop("enrol_secret", None)
             flash(_("Two-factor authentication is on."), "success")
@@ -202,15 +208,15 @@ def account_password() -> str | Response | tuple[str, int]:
         except WrongPassword as exc:
             db.rollback()
             # Counted with failed logins: guessing here is guessing the password.
-            audit("login", object_type="email", object_id=user.email[:64], outcome="failure",
-                  reason="current password, to change it")  # fmt: skip
+            audit(AuditAction.login, object_type="email", object_id=user.email[:64],
+                  outcome=Outcome.failure, reason="current password, to change it")  # fmt: skip
             db.commit()
             form.current.errors.append(exc.translated(_))
         except ServiceError as exc:
             db.rollback()
             form.new.errors.append(exc.translated(_))
         else:
-            audit("user.password_change", object_type="user", object_id=user.id)
+            audit(AuditAction.user_password_change, object_type="user", object_id=user.id)
             start_session(user)
             db.commit()
             flash(
@@ -223,7 +229,7 @@ def account_password() -> str | Response | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
-    audit("logout")
+    audit(AuditAction.logout)
     end_session()
     get_session().commit()
     flash(_("You have logged out."), "info")

@@ -9,6 +9,7 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from forms.filters import SearchForm
+from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.charts import Bar, bar_chart
 from mlat.countries import state_name as _state_name
@@ -42,9 +43,9 @@ def search_page() -> str:
         # A search for a name or an identifier consults personal data across requests:
         # who searched for what is recorded, with the requests it showed.
         query = " ".join(form.q.data.split())[:200]
-        shown = " ".join(str(hit.request.id) for hit in found.hits)
-        audit("request.search", object_type="search",
-              reason=f"{query!r}; requests shown: {shown or 'none'}")  # fmt: skip
+        shown = [hit.request.id for hit in found.hits]
+        audit(AuditAction.request_search, object_type="search",
+              details={"query": query, "requests_shown": shown})  # fmt: skip
         db.commit()
     # Translated once here, not once per match.
     labels = {kind: _(text) for kind, text in MATCH_LABELS.items()}

@@ -26,6 +26,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from mlat.audit_actions import AuditAction, Outcome
 from mlat.auth import audit, the_user
 from mlat.config import Config
 from mlat.db import get_session
@@ -72,7 +73,7 @@ def packet_refresh_url(mla_request: MlaRequest) -> str:
                    _anchor="packet-heading")  # fmt: skip
 
 
-def _allowed_request(request_id: int, action: str) -> MlaRequest:
+def _allowed_request(request_id: int, action: AuditAction) -> MlaRequest:
     """The request, or 404 (not visible) or 403 (recorded in the audit trail)."""
     mla_request = visible_request(request_id)
     if not may_download(the_user(), mla_request):
@@ -80,7 +81,7 @@ def _allowed_request(request_id: int, action: str) -> MlaRequest:
             action,
             object_type="request",
             object_id=request_id,
-            outcome="denied",
+            outcome=Outcome.denied,
             reason="not a prosecutor, reviewer or the owner",
         )
         get_session().commit()
@@ -95,7 +96,7 @@ def _request_page(mla_request: MlaRequest) -> Response:
 
 @bp.post("/requests/<int:request_id>/packet/prepare")
 def prepare(request_id: int) -> Response:
-    mla_request = _allowed_request(request_id, "packet.prepare")
+    mla_request = _allowed_request(request_id, AuditAction.packet_prepare)
     db = get_session()
     config: Config = current_app.config["MLAT"]
     try:
@@ -117,13 +118,13 @@ def prepare(request_id: int) -> Response:
 @bp.get("/requests/<int:request_id>/packet")
 def status(request_id: int) -> str:
     """The packet box alone, as the request page shows it."""
-    mla_request = _allowed_request(request_id, "packet.status")
+    mla_request = _allowed_request(request_id, AuditAction.packet_status)
     return render_template("packet/_download.html", mla_request=mla_request)
 
 
 @bp.get("/requests/<int:request_id>/packet.pdf")
 def download(request_id: int) -> Response:
-    mla_request = _allowed_request(request_id, "packet.download")
+    mla_request = _allowed_request(request_id, AuditAction.packet_download)
     db = get_session()
     internal = request.args.get("copy") == "internal"
     kind = svc.INTERNAL if internal else svc.external_kind(mla_request)
@@ -137,8 +138,8 @@ def download(request_id: int) -> Response:
             "info",
         )
         return _request_page(mla_request)
-    reason = f"{KIND_NAMES[kind]}, sha256 {hashlib.sha256(data).hexdigest()}"
-    audit("packet.download", object_type="request", object_id=request_id, reason=reason)
+    copy = {"copy": KIND_NAMES[kind], "sha256": hashlib.sha256(data).hexdigest()}
+    audit(AuditAction.packet_download, object_type="request", object_id=request_id, details=copy)
     db.commit()
     suffix = "-internal" if internal else ""
     return send_file(

@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 
 from forms.filters import RequestFilterForm, choices
 from forms.requests import RequestForm
+from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.countries import state_choices
 from mlat.db import get_session
@@ -107,7 +108,7 @@ def show(request_id: int) -> str:
         related=related_requests(session=get_session(), request=mla_request),
         **workflow_context(mla_request),
     )
-    audit("request.view", object_type="request", object_id=mla_request.id)
+    audit(AuditAction.request_view, object_type="request", object_id=mla_request.id)
     get_session().commit()
     return page
 

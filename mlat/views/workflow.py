@@ -20,6 +20,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from forms.workflow import COMMENT_TARGETS, TransitionForm, comment_field_name
+from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.config import Config
 from mlat.db import get_session
@@ -185,7 +186,7 @@ def workflow_context(mla_request: MlaRequest) -> dict[str, object]:
 def review(request_id: int) -> str:
     mla_request = visible_request(request_id)
     page = review_page(mla_request)
-    audit("request.view", object_type="request", object_id=mla_request.id)
+    audit(AuditAction.request_view, object_type="request", object_id=mla_request.id)
     get_session().commit()
     return page
 

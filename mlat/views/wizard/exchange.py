@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from forms.wizard.annexes import ImportForm
+from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.db import get_session
 from mlat.models import Role
@@ -24,7 +25,12 @@ def export(request_id: int) -> Response | BaseResponse:
     except ServiceError as exc:
         flash(exc.translated(_), "error")
         return redirect(url_for("requests.show", request_id=request_id))
-    audit("request.export", object_type="request", object_id=request_id, reason="JSON export")
+    audit(
+        AuditAction.request_export,
+        object_type="request",
+        object_id=request_id,
+        details={"format": "JSON"},
+    )
     get_session().commit()
     response = Response(body, mimetype="application/json")
     response.headers["Content-Disposition"] = f'attachment; filename="{mla_request.reference}.json"'
