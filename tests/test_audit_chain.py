@@ -68,6 +68,9 @@ def test_a_working_session_is_recorded_in_order(
 
     recorded = [row for row in trail(db) if row[0] != "request.view"]
     assert recorded == [
+        # The unit and the user made by the fixtures, as by an operator at the server.
+        ("unit.create", "success", None, "unit", str(officer.unit_id)),
+        ("user.create", "success", None, "user", str(officer.id)),
         ("request.create", "success", officer.id, "request", rid),
         ("login", "failure", None, "email", officer.email),
         ("login", "success", officer.id, "user", str(officer.id)),

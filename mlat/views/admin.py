@@ -1,14 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from forms.admin import PasswordSetForm, UnitForm, UserCreateForm, UserEditForm
-from mlat.audit_actions import AuditAction
-from mlat.auth import audit, role_required, the_user
+from mlat.auth import role_required, the_user
 from mlat.countries import state_choices
 from mlat.db import get_session
 from mlat.models import Role, User
@@ -51,16 +48,14 @@ def new_user() -> str | Response:
                 unit=svc.get_unit(session=db, unit_id=form.unit_id.data),
                 roles=[Role(r) for r in form.roles.data],
                 must_change=True,
+                active=form.active.data,
+                actor=the_user(),
+                client_addr=request.remote_addr or "",
             )
-            if not form.active.data:
-                user.active = False
         except ServiceError as exc:
             db.rollback()
             flash(exc.translated(_), "error")
         else:
-            audit(
-                AuditAction.user_create, object_type="user", object_id=user.id, details=_roles(user)
-            )
             db.commit()
             flash(_("User %(email)s created.", email=user.email), "success")
             return redirect(url_for("admin.users"))
@@ -87,14 +82,12 @@ def edit_user(user_id: int) -> str | Response:
                 roles=[Role(r) for r in form.roles.data],
                 active=form.active.data,
                 acting_user=the_user(),
+                client_addr=request.remote_addr or "",
             )
         except ServiceError as exc:
             db.rollback()
             flash(exc.translated(_), "error")
         else:
-            audit(
-                AuditAction.user_update, object_type="user", object_id=user.id, details=_roles(user)
-            )
             db.commit()
             flash(_("User %(email)s saved.", email=user.email), "success")
             return redirect(url_for("admin.users"))
@@ -106,10 +99,6 @@ def _user_page(form: UserEditForm, user: User, password_form: PasswordSetForm | 
                            password_form=password_form or PasswordSetForm())  # fmt: skip
 
 
-def _roles(user: User) -> dict[str, Any]:
-    return {"roles": sorted(user.roles), "unit": user.unit_id, "active": user.active}
-
-
 @bp.post("/users/<int:user_id>/reset-two-factor")
 def reset_two_factor(user_id: int) -> Response:
     """Forget a user's authenticator (lost phone): they set up a new one at next log-in."""
@@ -118,8 +107,8 @@ def reset_two_factor(user_id: int) -> Response:
         user = svc.get_user(session=db, user_id=user_id)
     except NotFound:
         abort(404)
-    twofactor.reset(session=db, user=user)
-    audit(AuditAction.user_two_factor_reset, object_type="user", object_id=user.id)
+    twofactor.reset(session=db, user=user, actor=the_user(),
+                    client_addr=request.remote_addr or "")  # fmt: skip
     db.commit()
     flash(
         _("Two-factor authentication of %(email)s was reset; they set it up again at their "
@@ -142,12 +131,12 @@ def set_password(user_id: int) -> str | Response | tuple[str, int]:
     if password_form.validate_on_submit():
         try:
             svc.set_password(session=db, user=user, password=password_form.password.data,
-                             must_change=True)  # fmt: skip
+                             must_change=True, actor=the_user(),
+                             client_addr=request.remote_addr or "")  # fmt: skip
         except ServiceError as exc:
             db.rollback()
             password_form.password.errors.append(exc.translated(_))
         else:
-            audit(AuditAction.user_password_reset, object_type="user", object_id=user.id)
             db.commit()
             flash(
                 _("A new password for %(email)s is set; they must choose their own when they "
@@ -173,17 +162,13 @@ def new_unit() -> str | Response:
                 code=form.code.data,
                 state=form.state.data,
                 timezone=form.timezone.data,
+                actor=the_user(),
+                client_addr=request.remote_addr or "",
             )
         except ServiceError as exc:
             db.rollback()
             flash(exc.translated(_), "error")
         else:
-            audit(
-                AuditAction.unit_create,
-                object_type="unit",
-                object_id=unit.id,
-                details={"code": unit.code},
-            )
             db.commit()
             flash(_("Unit %(name)s created.", name=unit.name), "success")
             return redirect(url_for("admin.users"))

@@ -204,7 +204,7 @@ def account_password() -> str | Response | tuple[str, int]:
         db = get_session()
         try:
             change_password(session=db, user=user, current=form.current.data,
-                            new=form.new.data)  # fmt: skip
+                            new=form.new.data, client_addr=request.remote_addr or "")  # fmt: skip
         except WrongPassword as exc:
             db.rollback()
             # Counted with failed logins: guessing here is guessing the password.
@@ -216,7 +216,6 @@ def account_password() -> str | Response | tuple[str, int]:
             db.rollback()
             form.new.errors.append(exc.translated(_))
         else:
-            audit(AuditAction.user_password_change, object_type="user", object_id=user.id)
             start_session(user)
             db.commit()
             flash(
