@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -63,7 +65,7 @@ def test_admin_filters_the_log(
 
     by_user = rows(user=officer.email.upper())
     assert "request.create" in by_user and admin.email not in by_user
-    by_action = rows(action=AuditAction.login)
+    by_action = rows(action="login")
     assert "login" in by_action and "request.create" not in by_action
     assert by_action.count("failure") == 1
     by_object = rows(object_type="request", object_id=str(request.id))
@@ -148,3 +150,34 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(start: str) -> None:
     [row] = list(csv.DictReader(io.StringIO(audit.to_csv([entry]))))
     assert row["object_id"] == f"'{start}cmd|' /C calc'!A0"
     assert row["action"] == "login"
+
+
+def test_the_log_shows_details_in_words(
+    client: Client, login_as: Callable[..., User], make_user: Callable[..., User], db: Any
+) -> None:
+    officer = make_user(Role.officer)
+    audit.record(db, action=AuditAction.packet_download, user=officer, object_type="request",
+                 object_id=7, details={"copy": "stored packet", "sha256": "ab" * 32})  # fmt: skip
+    audit.record(db, action=AuditAction.request_search, user=officer, object_type="search",
+                 details={"query": "mariam", "requests_shown": []})  # fmt: skip
+    db.commit()
+    login_as(Role.admin)
+
+    page = client.get("/admin/audit", query_string={"user": officer.email}).text
+    lists = re.findall(r'<dl class="audit-details">(.*?)</dl>', page, re.S)
+    pairs = [re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", dl) for dl in lists]
+    assert [("Searched for", "mariam"), ("Requests shown", "none")] in pairs
+    assert [("Copy", "stored packet"), ("SHA-256", "ab" * 32)] in pairs
+    assert "sha256" not in page and "requests_shown" not in page  # no raw keys
+
+
+def test_the_export_has_the_details_as_json(
+    client: Client, login_as: Callable[..., User], db: Any
+) -> None:
+    audit.record(db, action=AuditAction.request_export, object_type="request", object_id=7,
+                 details={"format": "JSON"})  # fmt: skip
+    db.commit()
+    login_as(Role.admin)
+    response = client.get("/admin/audit.csv", query_string={"action": "request.export"})
+    [row] = list(csv.DictReader(io.StringIO(response.text)))
+    assert json.loads(row["details"]) == {"format": "JSON"}

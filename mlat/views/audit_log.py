@@ -15,6 +15,7 @@ from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.db import get_session
 from mlat.models import AuditEntry, Role, User
+from mlat.services import N_
 from mlat.services import audit as audit_svc
 from mlat.services.listing import day_bounds
 from mlat.services.users import normalise_email
@@ -51,6 +52,47 @@ def _filters(form: AuditFilterForm) -> dict[str, Any] | None:
     }
 
 
+# What the keys of an entry's details mean, in words (``mlat.services.audit.record``).
+DETAIL_LABELS = {
+    "active": N_("Active"),
+    "code": N_("Code"),
+    "copy": N_("Copy"),
+    "description_only": N_("Description only"),
+    "email": N_("E-mail address"),
+    "entries": N_("Entries"),
+    "filters": N_("Filters"),
+    "format": N_("Format"),
+    "name": N_("Name"),
+    "query": N_("Searched for"),
+    "requests_shown": N_("Requests shown"),
+    "roles": N_("Roles"),
+    "sha256": N_("SHA-256"),
+    "state": N_("State"),
+    "timezone": N_("Time zone"),
+    "unit": N_("Unit number"),
+    "via": N_("Through"),
+    "wizard_step": N_("Wizard page"),
+}
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or _("none")
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v}" for k, v in value.items()) or _("none")
+    return str(value)
+
+
+def described(details: dict[str, Any]) -> list[tuple[str, str]]:
+    """An entry's details as (label, value) pairs a person reads, in a stable order."""
+    return [
+        (_(DETAIL_LABELS[key]) if key in DETAIL_LABELS else key.replace("_", " "), _value(value))
+        for key, value in details.items()
+    ]
+
+
 def _names(entries: list[AuditEntry]) -> dict[int, str]:
     ids = {e.user_id for e in entries if e.user_id is not None}
     users = get_session().exec(select(User).where(col(User.id).in_(ids)))
@@ -73,6 +115,7 @@ def index() -> tuple[str, int] | str:
         entries=entries[:PAGE_SIZE],
         next_before=entries[PAGE_SIZE - 1].seq if len(entries) > PAGE_SIZE else None,
         names=_names(entries[:PAGE_SIZE]),
+        details={e.seq: described(e.details) for e in entries[:PAGE_SIZE]},
         query_args=form.query_args(),
         head=audit_svc.head(get_session()),
     )
