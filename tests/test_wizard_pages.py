@@ -18,6 +18,7 @@ from mlat.models import (
     Role,
     Unit,
     User,
+    WorkflowAction,
 )
 from tests.conftest import Client
 from tests.wizard_helpers import (
@@ -78,7 +79,7 @@ def _return_with_comments(db: Any, request: MlaRequest, reviewer: User) -> None:
     event = RequestEvent(
         request_id=request.id,
         actor_id=reviewer.id,
-        action="return",
+        action=WorkflowAction.return_,
         from_status="in_review",
         to_status="returned",
     )

@@ -22,6 +22,7 @@ from mlat.models import (
     Role,
     Unit,
     User,
+    WorkflowAction,
     utcnow,
 )
 from mlat.request_format import RequestDocument
@@ -39,6 +40,7 @@ from mlat.services import (
 from mlat.workflow import EDITABLE
 
 EDITABLE_STATES = EDITABLE
+EDIT_AFTER_APPROVAL = WorkflowAction.edit_after_approval
 NOT_A_REQUEST = N_("The request content is not in the request format.")
 
 
@@ -186,14 +188,14 @@ def save_content(
         request.approved_digest = None
         session.add(
             RequestEvent(
-                request_id=request.id, actor_id=editor.id, action="edit_after_approval",
+                request_id=request.id, actor_id=editor.id, action=EDIT_AFTER_APPROVAL,
                 from_status=was, to_status=status, content_digest=new_digest,
             )
         )  # fmt: skip
     _copy_out(request, document)
     if was is RequestStatus.approved:
         notifications.after_transition(
-            session=session, request=request, action="edit_after_approval", actor=editor
+            session=session, request=request, action=EDIT_AFTER_APPROVAL, actor=editor
         )
     if session.get(RequestEditor, (request.id, editor.id)) is None:
         session.add(RequestEditor(request_id=request.id, user_id=editor.id))
