@@ -30,6 +30,7 @@ from forms.wizard.base import (
 )
 from mlat.content import identifier_key, identifier_keys, identifier_positions
 from mlat.countries import is_timezone, state_choices
+from mlat.request_format import MAX_IDENTIFIERS, MAX_PERSONS
 from mlat.rules.checks.common import DOMAIN_NAME
 
 ROLES = [
@@ -182,8 +183,8 @@ class IdentifierRow(Form):  # type: ignore[misc]
 
 
 class PersonsForm(StepForm):
-    persons = FieldList(FormField(PersonRow), min_entries=1, max_entries=200)
-    identifiers = FieldList(FormField(IdentifierRow), min_entries=1, max_entries=500)
+    persons = FieldList(FormField(PersonRow), min_entries=1, max_entries=MAX_PERSONS)
+    identifiers = FieldList(FormField(IdentifierRow), min_entries=1, max_entries=MAX_IDENTIFIERS)
     repeatable = ("persons", "identifiers")
 
     @classmethod

@@ -21,6 +21,7 @@ from forms.wizard.base import (
     options,
 )
 from mlat.i18n import label
+from mlat.request_format import MAX_RELATED
 from mlat.rules.loader import rulebook
 from mlat.rules.routes import advise_routes
 from mlat.rules.schema import Channel, MeasureKind
@@ -36,7 +37,6 @@ STATUSES = [
     ("follow_up", _l("A follow-up to an earlier request")),
     ("extension", _l("An extension of an earlier request")),
 ]
-MAX_RELATED = 50
 
 
 class AuthorityForm(Form):  # type: ignore[misc]
