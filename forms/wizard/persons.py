@@ -76,6 +76,8 @@ def offset_text(value: dt.datetime) -> str:
 
 
 class PersonRow(Form):  # type: ignore[misc]
+    today: dt.date | None = None  # the unit's date, set by ``PersonsForm.prepare``
+
     role = SelectField(
         _l("Role"),
         choices=options(ROLES),
@@ -94,7 +96,7 @@ class PersonRow(Form):  # type: ignore[misc]
             raise ValidationError(_l("Give the person's name, or remove this row."))
 
     def validate_date_of_birth(self, field: Any) -> None:
-        if field.data and field.data > dt.date.today():
+        if field.data and self.today is not None and field.data > self.today:
             raise ValidationError(_l("The date of birth is in the future."))
 
 
@@ -211,6 +213,7 @@ class PersonsForm(StepForm):
         states = [("", _l("Not known")), *state_choices()]
         for row in self.persons:
             row.form.nationality.choices = states
+            row.form.today = ctx.today
 
     def apply(self, content: dict[str, Any]) -> dict[str, Any]:
         out = copy.deepcopy(content)

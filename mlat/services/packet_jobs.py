@@ -19,6 +19,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from mlat.dates import local_date
 from mlat.jobs.dispatch import enqueue_after_commit
 from mlat.models import (
     FileContent,
@@ -31,7 +32,6 @@ from mlat.models import (
     User,
     utcnow,
 )
-from mlat.packets.build import local_date
 from mlat.packets.values import PacketValues
 from mlat.services import N_, Conflict, ServiceError
 from mlat.services.packets import (

@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from mlat.audit_actions import AuditAction
 from mlat.content import digest, preservation_expiry, stored_content, terms
+from mlat.dates import local_today
 from mlat.models import (
     MlaRequest,
     ReferenceCounter,
@@ -82,7 +83,7 @@ def create_request(
     if not owner.has_role(Role.officer):
         raise Forbidden(N_("Only officers draft requests."))
     document = parse_content(content or {})
-    year = (today or dt.date.today()).year
+    year = (today or local_today(owner.unit)).year
     assert owner.id is not None and owner.unit_id is not None
     request = MlaRequest(
         reference=next_reference(session=session, unit=owner.unit, year=year),

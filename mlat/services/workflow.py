@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 
 from mlat.audit_actions import AuditAction
 from mlat.content import Change, changes
+from mlat.dates import local_today
 from mlat.models import (
     MlaRequest,
     RequestEditor,
@@ -158,7 +159,7 @@ def transition(
 ) -> RequestEvent:
     """Take one action of the workflow table, or refuse it with a reason the user can act on."""
     inputs = inputs or Inputs()
-    today = today or dt.date.today()
+    today = today or local_today(actor.unit)
     step = BY_ACTION.get(action)
     if step is None:
         raise ServiceError(N_("There is no such action."))

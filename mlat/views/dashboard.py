@@ -13,12 +13,13 @@ from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.charts import Bar, bar_chart
 from mlat.countries import state_name as _state_name
+from mlat.dates import local_today
 from mlat.db import get_session
 from mlat.i18n import status_label
 from mlat.models import Role
 from mlat.services import ServiceError
 from mlat.services.dashboard import dashboard
-from mlat.services.deadlines import draft_extension, local_today
+from mlat.services.deadlines import draft_extension
 from mlat.services.search import MATCH_LABELS, search
 from mlat.services.stats import Median, statistics
 from mlat.views.common import visible_request
@@ -29,7 +30,7 @@ bp = Blueprint("dashboard", __name__)
 @bp.get("/dashboard")
 def index() -> str:
     user = the_user()
-    board = dashboard(session=get_session(), user=user, today=local_today(user.unit.timezone))
+    board = dashboard(session=get_session(), user=user, today=local_today(user.unit))
     return render_template("dashboard/index.html", board=board)
 
 
@@ -108,7 +109,7 @@ def extension(request_id: int) -> Response:
             original=original,
             owner=user,
             title=_("Extension of preservation: %(title)s", title=original.title),
-            today=local_today(user.unit.timezone),
+            today=local_today(user.unit),
         )
     except ServiceError as exc:
         db.rollback()

@@ -3,7 +3,6 @@ reviewer's page and the user's notifications."""
 
 from __future__ import annotations
 
-import datetime as dt
 import smtplib
 
 from flask import (
@@ -23,6 +22,7 @@ from forms.workflow import COMMENT_TARGETS, TransitionForm, comment_field_name
 from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.config import Config
+from mlat.dates import local_today
 from mlat.db import get_session
 from mlat.i18n import CHANNEL_LABELS
 from mlat.models import MlaRequest, Role
@@ -139,7 +139,9 @@ def review_page(mla_request: MlaRequest, form: TransitionForm | None = None) -> 
     if request.method == "GET":
         form.version.data = str(mla_request.version)
         form.seen_digest.data = mla_request.content_digest
-    findings = validate_request(request=mla_request, unit=the_user().unit, today=dt.date.today())
+    findings = validate_request(
+        request=mla_request, unit=the_user().unit, today=local_today(the_user().unit)
+    )
     return render_template(
         "workflow/review.html",
         mla_request=mla_request,
@@ -166,7 +168,7 @@ def workflow_context(mla_request: MlaRequest) -> dict[str, object]:
     ]
     form = transition_form()
     form.version.data = str(mla_request.version)
-    form.on.data = dt.date.today()
+    form.on.data = local_today(user.unit)
     events = svc.history(db, mla_request)
     return {
         "actions": actions,
