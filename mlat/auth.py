@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from functools import wraps
 from typing import Any, TypeVar, cast
 
@@ -18,6 +18,7 @@ from sqlalchemy.orm import joinedload
 from sqlmodel import col
 from werkzeug.wrappers import Response as BaseResponse
 
+from mlat.audit_actions import AuditAction, Outcome
 from mlat.db import get_session
 from mlat.models import LoginSession, Role, User, utcnow
 
@@ -187,12 +188,13 @@ def role_required(*roles: Role) -> Callable[[F], F]:
 
 
 def audit(
-    action: str,
+    action: AuditAction,
     *,
     object_type: str = "",
     object_id: str | int | None = "",
-    outcome: str = "success",
+    outcome: Outcome = Outcome.success,
     reason: str = "",
+    details: Mapping[str, Any] | None = None,
     user: User | None = None,
 ) -> None:
     """Write an audit entry for the current HTTP request; the view commits it."""
@@ -208,5 +210,6 @@ def audit(
         object_id=object_id,
         outcome=outcome,
         reason=reason,
+        details=details,
         client_addr=request.remote_addr or "",
     )

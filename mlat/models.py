@@ -34,6 +34,41 @@ class RequestStatus(StrEnum):
     closed = "closed"
 
 
+class WorkflowAction(StrEnum):
+    """A step of a request's history: the actions of the workflow table (``mlat.workflow``),
+    and an edit after approval, which sends the request back to review."""
+
+    submit = "submit"
+    approve = "approve"
+    return_ = "return"
+    sign = "sign"
+    transmit = "transmit"
+    acknowledge = "acknowledge"
+    execute_partly = "execute_partly"
+    execute = "execute"
+    refuse = "refuse"
+    withdraw = "withdraw"
+    close = "close"
+    edit_after_approval = "edit_after_approval"
+
+
+class NotificationKind(StrEnum):
+    review_needed = "review_needed"
+    returned = "returned"
+    approved = "approved"
+    signed = "signed"
+    preservation_lapsing = "preservation_lapsing"
+    preservation_urgent = "preservation_urgent"
+
+
+class PacketKind(StrEnum):
+    """The copies of a request's packet: the signed packet, a draft, the internal copy."""
+
+    signed = "signed"
+    draft = "draft"
+    internal = "internal"
+
+
 class Unit(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=200, unique=True)
@@ -187,7 +222,7 @@ class RequestEvent(SQLModel, table=True):
     request_id: int = Field(foreign_key="mla_request.id", index=True, ondelete="CASCADE")
     at: dt.datetime = Field(default_factory=utcnow)
     actor_id: int | None = Field(default=None, foreign_key="user.id")
-    action: str = Field(max_length=32)
+    action: WorkflowAction = Field(sa_type=String(32))
     from_status: str = Field(max_length=24)
     to_status: str = Field(max_length=24)
     comment: str = Field(default="", sa_type=Text)
@@ -220,7 +255,7 @@ class Notification(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
     request_id: int | None = Field(default=None, foreign_key="mla_request.id", ondelete="CASCADE")
-    kind: str = Field(max_length=32)
+    kind: NotificationKind = Field(sa_type=String(32))
     created_at: dt.datetime = Field(default_factory=utcnow)
     read_at: dt.datetime | None = Field(default=None)
     emailed_at: dt.datetime | None = Field(default=None)
@@ -313,7 +348,12 @@ class AuditEntry(SQLModel, table=True):
     object_type: str = Field(default="", max_length=32)
     object_id: str = Field(default="", max_length=64)
     outcome: str = Field(default="success", max_length=16)
-    reason: str = Field(default="", max_length=500)
+    reason: str = Field(default="", max_length=500, description="why it failed or was refused")
+    details: dict[str, Any] = Field(
+        default_factory=dict,
+        sa_column=Column(JSON, nullable=False, server_default="{}"),
+        description="what the action was about, as data (covered by the hash when not empty)",
+    )
     client_addr: str = Field(default="", max_length=64)
     prev_hash: str = Field(max_length=64)
     hash: str = Field(max_length=64)
@@ -340,7 +380,7 @@ class PacketJob(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     request_id: int = Field(foreign_key="mla_request.id", ondelete="CASCADE")
-    kind: str = Field(max_length=16, description="signed, draft or internal")
+    kind: PacketKind = Field(sa_type=String(16))
     basis: str = Field(
         default="", max_length=64, description="what is rendered: request version (and day)"
     )

@@ -43,10 +43,21 @@ class Channel(StrEnum):
     online_portal = "online_portal"
 
 
+# The limits of the format, which the wizard's forms apply too.
+MAX_LINE = 500
+MAX_TEXT = 20_000
+MAX_PENALTY_YEARS = 100
+MAX_OFFENCES = 50
+MAX_RELATED = 50
+MAX_PERSONS = 200
+MAX_IDENTIFIERS = 500
+MAX_MEASURES = 50
+MAX_ANNEXES = 100
+
 StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
-Text = Annotated[str, StringConstraints(max_length=20_000)]
-Line = Annotated[str, StringConstraints(max_length=500)]
+Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
+Line = Annotated[str, StringConstraints(max_length=MAX_LINE)]
 
 IdentifierKind = Literal[
     "ip", "email", "phone", "account", "domain", "url", "crypto_wallet", "device"
@@ -83,7 +94,7 @@ class Offence(Part):
     citation: Line = Field(
         default="", description="statutory provision, e.g. Law No. 14 of 2014, art. 2"
     )
-    max_penalty_years: float | None = Field(default=None, ge=0, le=100)
+    max_penalty_years: float | None = Field(default=None, ge=0, le=MAX_PENALTY_YEARS)
     death_penalty_possible: bool = False
     equivalent_offence: Line = Field(
         default="",
@@ -173,19 +184,19 @@ class RequestDocument(Part):
     legal_basis: Line = Field(default="", description="instrument id from the catalogue")
     channel: Channel | None = None
     proceedings: Proceedings = Field(default_factory=Proceedings)
-    offences: list[Offence] = Field(default_factory=list, max_length=50)
+    offences: list[Offence] = Field(default_factory=list, max_length=MAX_OFFENCES)
     facts: Text = ""
     nexus: Text = ""
-    related_requests: list[Line] = Field(default_factory=list, max_length=50)
-    persons: list[Person] = Field(default_factory=list, max_length=200)
-    identifiers: list[Identifier] = Field(default_factory=list, max_length=500)
-    measures: list[Measure] = Field(default_factory=list, max_length=50)
+    related_requests: list[Line] = Field(default_factory=list, max_length=MAX_RELATED)
+    persons: list[Person] = Field(default_factory=list, max_length=MAX_PERSONS)
+    identifiers: list[Identifier] = Field(default_factory=list, max_length=MAX_IDENTIFIERS)
+    measures: list[Measure] = Field(default_factory=list, max_length=MAX_MEASURES)
     urgency: Urgency = Field(default_factory=Urgency)
     preservation: Preservation = Field(default_factory=Preservation)
     confidentiality: Confidentiality = Field(default_factory=Confidentiality)
     assurances: list[AssuranceKind] = Field(default_factory=list)
     procedures: Text = Field(default="", description="formalities for admissibility")
-    annexes: list[Annex] = Field(default_factory=list, max_length=100)
+    annexes: list[Annex] = Field(default_factory=list, max_length=MAX_ANNEXES)
     signatory: Signatory = Field(default_factory=Signatory)
 
 

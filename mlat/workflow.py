@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from mlat.messages import N_
 from mlat.models import RequestStatus as S
 from mlat.models import Role, User
+from mlat.models import WorkflowAction as A
 
 UNIT_STAFF = frozenset({Role.officer, Role.reviewer, Role.prosecutor})
 AFTER_TRANSMISSION = frozenset({S.transmitted, S.acknowledged, S.partially_executed})
@@ -18,7 +19,7 @@ AFTER_TRANSMISSION = frozenset({S.transmitted, S.acknowledged, S.partially_execu
 
 @dataclass(frozen=True)
 class Transition:
-    action: str
+    action: A
     sources: frozenset[S]
     target: S
     roles: frozenset[Role]
@@ -32,55 +33,55 @@ class Transition:
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(
-        "submit", frozenset({S.draft, S.returned}), S.in_review, frozenset({Role.officer}),
+        A.submit, frozenset({S.draft, S.returned}), S.in_review, frozenset({Role.officer}),
         N_("Submit for review"),
     ),
     Transition(
-        "approve", frozenset({S.in_review}), S.approved, frozenset({Role.reviewer}),
+        A.approve, frozenset({S.in_review}), S.approved, frozenset({Role.reviewer}),
         N_("Approve"),
     ),
     Transition(
-        "return", frozenset({S.in_review}), S.returned, frozenset({Role.reviewer}),
+        A.return_, frozenset({S.in_review}), S.returned, frozenset({Role.reviewer}),
         N_("Return to the officer"), frozenset({"comment"}),
     ),
     Transition(
-        "sign", frozenset({S.approved}), S.signed, frozenset({Role.prosecutor}),
+        A.sign, frozenset({S.approved}), S.signed, frozenset({Role.prosecutor}),
         N_("Sign"),
     ),
     Transition(
-        "transmit", frozenset({S.signed}), S.transmitted,
+        A.transmit, frozenset({S.signed}), S.transmitted,
         frozenset({Role.officer, Role.prosecutor}),
         N_("Record transmission"), frozenset({"transmission"}),
     ),
     Transition(
-        "acknowledge", frozenset({S.transmitted}), S.acknowledged, UNIT_STAFF,
+        A.acknowledge, frozenset({S.transmitted}), S.acknowledged, UNIT_STAFF,
         N_("Record acknowledgement"), frozenset({"date"}),
     ),
     Transition(
-        "execute_partly", AFTER_TRANSMISSION, S.partially_executed, UNIT_STAFF,
+        A.execute_partly, AFTER_TRANSMISSION, S.partially_executed, UNIT_STAFF,
         N_("Record partial execution"), frozenset({"date"}),
     ),
     Transition(
-        "execute", AFTER_TRANSMISSION, S.executed, UNIT_STAFF,
+        A.execute, AFTER_TRANSMISSION, S.executed, UNIT_STAFF,
         N_("Record execution"), frozenset({"date"}),
     ),
     Transition(
-        "refuse", AFTER_TRANSMISSION, S.refused, UNIT_STAFF,
+        A.refuse, AFTER_TRANSMISSION, S.refused, UNIT_STAFF,
         N_("Record refusal"), frozenset({"comment", "date"}),
     ),
     Transition(
-        "withdraw",
+        A.withdraw,
         frozenset({S.draft, S.returned, S.in_review, S.approved, S.signed, *AFTER_TRANSMISSION}),
         S.withdrawn, frozenset({Role.officer}),
         N_("Withdraw"), frozenset({"comment"}),
     ),
     Transition(
-        "close", frozenset({S.executed, S.refused, S.withdrawn}), S.closed, UNIT_STAFF,
+        A.close, frozenset({S.executed, S.refused, S.withdrawn}), S.closed, UNIT_STAFF,
         N_("Close"),
     ),
     # The approval covered the content that was approved, not what it became.
     Transition(
-        "edit_after_approval", frozenset({S.approved}), S.in_review, frozenset({Role.officer}),
+        A.edit_after_approval, frozenset({S.approved}), S.in_review, frozenset({Role.officer}),
         N_("Change after approval"), by_editing=True,
     ),
 )  # fmt: skip
@@ -89,7 +90,7 @@ BY_ACTION: dict[str, Transition] = {t.action: t for t in TRANSITIONS}
 
 # The reviewer's actions: taken on the review page, each keeping a snapshot of what the
 # reviewer saw.
-REVIEW_ACTIONS = ("approve", "return")
+REVIEW_ACTIONS = (A.approve, A.return_)
 
 # Content can change only before signing; a change after approval sends the request
 # back to review (the ``edit_after_approval`` step).

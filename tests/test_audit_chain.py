@@ -13,9 +13,11 @@ from flask import Flask
 from sqlalchemy import insert, text
 from sqlmodel import Session, select
 
+from mlat.audit_actions import AuditAction
 from mlat.models import AuditEntry, MlaRequest, Role, User
 from mlat.services import audit
-from tests.audit_trail import trail
+from mlat.workflow import TRANSITIONS
+from tests.audit_trail import trail, write_legacy_chain
 from tests.conftest import Client
 from tests.flask_cli import flask
 from tests.workflow_helpers import submittable_content
@@ -66,6 +68,9 @@ def test_a_working_session_is_recorded_in_order(
 
     recorded = [row for row in trail(db) if row[0] != "request.view"]
     assert recorded == [
+        # The unit and the user made by the fixtures, as by an operator at the server.
+        ("unit.create", "success", None, "unit", str(officer.unit_id)),
+        ("user.create", "success", None, "user", str(officer.id)),
         ("request.create", "success", officer.id, "request", rid),
         ("login", "failure", None, "email", officer.email),
         ("login", "success", officer.id, "user", str(officer.id)),
@@ -95,7 +100,12 @@ def five_entries(db: Any, make_user: Callable[..., User]) -> list[AuditEntry]:
     db.execute(text("UPDATE audit_head SET seq = 0, hash = :genesis"), {"genesis": audit.GENESIS})
     entries = [
         audit.record(
-            session=db, action="request.view", user=user, object_type="request", object_id=n
+            session=db,
+            action=AuditAction.request_view,
+            user=user,
+            object_type="request",
+            object_id=n,
+            details={"wizard_step": "facts"},
         )
         for n in range(1, ENTRIES + 1)
     ]
@@ -117,6 +127,16 @@ def _edit_outcome(db: Any, entries: list[AuditEntry]) -> None:
 
 def _edit_user(db: Any, entries: list[AuditEntry]) -> None:
     db.execute(text("UPDATE audit_entry SET user_id = user_id + 1 WHERE seq = 2"))
+
+
+def _edit_details(db: Any, entries: list[AuditEntry]) -> None:
+    db.execute(text("UPDATE audit_entry SET details = :d WHERE seq = 2"),
+               {"d": '{"wizard_step": "check"}'})  # fmt: skip
+
+
+def _strip_details(db: Any, entries: list[AuditEntry]) -> None:
+    """Empty details are left out of the hash, as on entries from before they existed."""
+    db.execute(text("UPDATE audit_entry SET details = '{}' WHERE seq = 4"))
 
 
 def _rewrite_last(db: Any, entries: list[AuditEntry]) -> None:
@@ -149,6 +169,8 @@ def _insert_in_the_middle(db: Any, entries: list[AuditEntry]) -> None:
     [
         (_edit_outcome, 3, "content changed after it was written"),
         (_edit_user, 2, "content changed after it was written"),
+        (_edit_details, 2, "content changed after it was written"),
+        (_strip_details, 4, "content changed after it was written"),
         (_rewrite_last, 5, "does not match the chain head"),
         (_delete_middle, 3, "missing entry"),
         (_delete_last, 5, "entries missing at the end of the chain"),
@@ -179,6 +201,31 @@ def test_verify_finds_the_first_entry_tampered_with(
     assert f"Audit trail broken at entry {broken_at}: {problem}" in command.output
 
 
+def test_entries_from_before_details_and_after_make_one_chain(
+    db: Any, runner: Any, fresh: Callable[[], Session]
+) -> None:
+    """Entries written before migration 0008 keep their hashes; the next entry follows on,
+    with its details covered by its own hash."""
+    db.execute(text("DELETE FROM audit_entry"))
+    legacy_head = write_legacy_chain(db.connection(), 3)
+    details = {"copy": "stored packet", "sha256": "cd" * 32}
+    newest = audit.record(session=db, action=AuditAction.packet_download, object_type="request",
+                          object_id=7, details=details)  # fmt: skip
+    db.commit()
+    assert newest.prev_hash == legacy_head
+    assert [e.details for e in fresh().exec(select(AuditEntry))] == [{}, {}, {}, details]
+    assert verify(fresh) == audit.Verification(True, 4)
+    command = flask(runner, "audit", "verify")
+    assert command.exit_code == 0, command.output
+    assert "Audit trail intact: 4 entries." in command.output
+
+    db.execute(text("UPDATE audit_entry SET details = :d WHERE seq = 4"),
+               {"d": '{"copy": "internal copy", "sha256": "%s"}' % ("cd" * 32)})  # fmt: skip
+    db.commit()
+    assert flask(runner, "audit", "verify").exit_code == 1
+    assert verify(fresh) == audit.Verification(False, 3, 4, "content changed after it was written")
+
+
 def test_verify_command_says_the_trail_is_intact(
     runner: Any, five_entries: list[AuditEntry]
 ) -> None:
@@ -194,7 +241,7 @@ def test_head_command_prints_the_newest_number_and_hash(
     assert command.exit_code == 0
     assert command.output.strip() == f"{ENTRIES} {five_entries[-1].hash}"
 
-    newest = audit.record(session=db, action="logout")
+    newest = audit.record(session=db, action=AuditAction.logout)
     db.commit()
     assert flask(runner, "audit", "head").output.strip() == f"{ENTRIES + 1} {newest.hash}"
 
@@ -221,7 +268,9 @@ def test_concurrent_appends_keep_one_chain(db: Any, fresh: Callable[[], Session]
         try:
             start.wait(timeout=10)
             for n in range(per_worker):
-                audit.record(session=session, action="request.view", object_type=name, object_id=n)
+                audit.record(
+                    session=session, action=AuditAction.request_view, object_type=name, object_id=n
+                )
                 session.commit()
         except BaseException as exc:  # reported below, in the test's thread
             failures.append(exc)
@@ -251,10 +300,16 @@ def test_verify_while_others_keep_appending_is_not_a_false_alarm(
     def walk_then_someone_appends(session: Session) -> Iterator[AuditEntry]:
         yield from walk(session)
         other = fresh()
-        audit.record(session=other, action="login")
+        audit.record(session=other, action=AuditAction.login)
         other.commit()
 
     monkeypatch.setattr(audit, "_entries", walk_then_someone_appends)
     assert audit.verify(session=fresh()).intact
     monkeypatch.undo()
     assert verify(fresh) == audit.Verification(True, ENTRIES + 1)
+
+
+def test_every_workflow_step_writes_an_action_of_its_own() -> None:
+    actions = [AuditAction.of_step(t.action) for t in TRANSITIONS]
+    assert [a.value for a in actions] == [f"request.{t.action}" for t in TRANSITIONS]
+    assert len(set(actions)) == len(TRANSITIONS)

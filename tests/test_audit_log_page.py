@@ -6,12 +6,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import json
+import re
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
+from mlat.audit_actions import AuditAction
 from mlat.models import AuditEntry, MlaRequest, Role, User
 from mlat.services import audit
 from tests.audit_trail import trail
@@ -43,7 +46,7 @@ def test_admin_filters_the_log(
     officer = make_user(Role.officer)
     request = make_request(officer, title="Ransomware at a clinic")
     other = make_request(officer, title="Investment fraud")
-    audit.record(session=db, action="request.view", user=officer, object_type="request",
+    audit.record(session=db, action=AuditAction.request_view, user=officer, object_type="request",
                  object_id=other.id, at=dt.datetime(2026, 1, 10, 12, 0, tzinfo=dt.UTC))  # fmt: skip
     db.commit()
     client.login(officer.email, "a wrong password, twice")
@@ -101,7 +104,9 @@ def test_filters_that_do_not_fit_are_explained(
 def test_log_pages_newest_first(client: Client, login_as: Callable[..., User], db: Any) -> None:
     login_as(Role.admin)
     for n in range(120):
-        audit.record(session=db, action="request.view", object_type="request", object_id=1000 + n)
+        audit.record(
+            session=db, action=AuditAction.request_view, object_type="request", object_id=1000 + n
+        )
     db.commit()
     first = client.get("/admin/audit", query_string={"action": "request.view"})
     assert "request 1119" in first.text and "request 1020" in first.text
@@ -136,14 +141,46 @@ def test_export_is_csv_escapes_formulas_and_is_itself_audited(
 
     [export] = [e for e in db.exec(select(AuditEntry)) if e.action == "audit.export"]
     assert (export.user_id, export.object_type) == (admin.id, "audit")
-    assert "2 entries" in export.reason and "action=login" in export.reason
+    assert export.details == {"entries": 2, "filters": {"action": "login"}}
 
 
 @pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
 def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(start: str) -> None:
-    entry = AuditEntry(seq=1, at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), action="login",
+    entry = AuditEntry(seq=1, at=dt.datetime(2026, 3, 1, tzinfo=dt.UTC), action=AuditAction.login,
                        object_type="email", object_id=f"{start}cmd|' /C calc'!A0",
                        prev_hash=audit.GENESIS, hash="")  # fmt: skip
     [row] = list(csv.DictReader(io.StringIO(audit.to_csv([entry]))))
     assert row["object_id"] == f"'{start}cmd|' /C calc'!A0"
     assert row["action"] == "login"
+
+
+def test_the_log_shows_details_in_words(
+    client: Client, login_as: Callable[..., User], make_user: Callable[..., User], db: Any
+) -> None:
+    officer = make_user(Role.officer)
+    audit.record(session=db, action=AuditAction.packet_download,
+                 user=officer, object_type="request",
+                 object_id=7, details={"copy": "stored packet", "sha256": "ab" * 32})  # fmt: skip
+    audit.record(session=db, action=AuditAction.request_search, user=officer, object_type="search",
+                 details={"query": "mariam", "requests_shown": []})  # fmt: skip
+    db.commit()
+    login_as(Role.admin)
+
+    page = client.get("/admin/audit", query_string={"user": officer.email}).text
+    lists = re.findall(r'<dl class="audit-details">(.*?)</dl>', page, re.S)
+    pairs = [re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", dl) for dl in lists]
+    assert [("Searched for", "mariam"), ("Requests shown", "none")] in pairs
+    assert [("Copy", "stored packet"), ("SHA-256", "ab" * 32)] in pairs
+    assert "sha256" not in page and "requests_shown" not in page  # no raw keys
+
+
+def test_the_export_has_the_details_as_json(
+    client: Client, login_as: Callable[..., User], db: Any
+) -> None:
+    audit.record(session=db, action=AuditAction.request_export, object_type="request", object_id=7,
+                 details={"format": "JSON"})  # fmt: skip
+    db.commit()
+    login_as(Role.admin)
+    response = client.get("/admin/audit.csv", query_string={"action": "request.export"})
+    [row] = list(csv.DictReader(io.StringIO(response.text)))
+    assert json.loads(row["details"]) == {"format": "JSON"}

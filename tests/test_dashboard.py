@@ -6,7 +6,16 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from mlat.models import MlaRequest, Notification, RequestEditor, RequestStatus, Role, Unit, User
+from mlat.models import (
+    MlaRequest,
+    Notification,
+    NotificationKind,
+    RequestEditor,
+    RequestStatus,
+    Role,
+    Unit,
+    User,
+)
 from mlat.services.dashboard import dashboard
 from tests.conftest import Client
 
@@ -135,7 +144,7 @@ def test_dashboard_page_per_role_with_unread_notifications(
     me = login_as(Role.officer, Role.reviewer)
     request = make_request(me, title="Ransomware attack on a clinic")
     assert me.id is not None
-    db.add(Notification(user_id=me.id, request_id=request.id, kind="returned"))
+    db.add(Notification(user_id=me.id, request_id=request.id, kind=NotificationKind.returned))
     db.commit()
     page = client.get("/dashboard")
     assert page.status_code == 200

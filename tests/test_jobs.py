@@ -89,7 +89,7 @@ def test_the_job_stores_the_signed_packet_once(
     assert jobs.run_all() == ["done"]
     (packet,) = packets(db)
     assert packet.request_id == mla_request.id
-    assert svc.ready_bytes(session=db, request=mla_request, kind="signed") is not None
+    assert svc.ready_bytes(session=db, request=mla_request, kind=svc.SIGNED) is not None
     # The same job again (queued twice, or by another instance) does nothing.
     assert run_packet_job(db.get_bind(), job_id, LIMITS) == "skipped"
     assert svc.request_render(session=db, request=mla_request, kind="signed") is None
@@ -141,13 +141,13 @@ def test_a_render_over_its_memory_limit_fails_with_a_message_and_can_be_retried(
     svc.request_render(session=db, request=mla_request, kind="internal")
     db.commit()
     assert small.run_all() == ["failed"]
-    state = svc.packet_state(session=db, request=mla_request, kind="internal")
+    state = svc.packet_state(session=db, request=mla_request, kind=svc.INTERNAL)
     assert (state.status, state.error) == ("failed", TOO_BIG)
     jobs = manual_queue(app)
     assert svc.request_render(session=db, request=mla_request, kind="internal") is not None
     db.commit()
     assert jobs.run_all() == ["done"]
-    pdf = svc.ready_bytes(session=db, request=mla_request, kind="internal")
+    pdf = svc.ready_bytes(session=db, request=mla_request, kind=svc.INTERNAL)
     assert pdf is not None and pdf.startswith(b"%PDF-")
 
 
@@ -194,7 +194,7 @@ def test_the_local_worker_renders_in_the_background(
         session.commit()
         assert wait_for(
             lambda: (
-                svc.packet_state(session=session, request=request, kind="draft").status == "ready"
+                svc.packet_state(session=session, request=request, kind=svc.DRAFT).status == "ready"
             )
         )
     queue.shutdown()

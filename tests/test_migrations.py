@@ -14,11 +14,14 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
-from sqlmodel import SQLModel
+from sqlmodel import Session, SQLModel
 
 import mlat.models  # noqa: F401  (registers the tables)
+from mlat.audit_actions import AuditAction, Outcome
 from mlat.db import make_engine
 from mlat.migrate import alembic_config, downgrade, upgrade
+from mlat.services import audit
+from tests.audit_trail import write_legacy_chain
 from tests.conftest import BACKENDS, POSTGRES, _admin_dsn
 
 TABLES = {"unit", "user", "user_role", "mla_request", "reference_counter"}
@@ -109,6 +112,24 @@ def test_the_test_database_is_migrated_to_head(database_url: str) -> None:
         assert schema_differences(engine) == []
     finally:
         engine.dispose()
+
+
+def test_the_audit_chain_verifies_across_the_details_migration(empty_engine: Engine) -> None:
+    """Entries written before the details column keep verifying after it is added, and
+    the entries written after it follow on in the same chain."""
+    upgrade(empty_engine, "0007")
+    with empty_engine.begin() as conn:
+        legacy_head = write_legacy_chain(conn, 2)
+
+    upgrade(empty_engine)
+
+    with Session(empty_engine) as session:
+        assert audit.verify(session=session) == audit.Verification(True, 2)
+        newest = audit.record(session=session, action=AuditAction.login, outcome=Outcome.failure,
+                              reason="two-factor code", details={"factor": "code"})  # fmt: skip
+        session.commit()
+        assert newest.prev_hash == legacy_head
+        assert audit.verify(session=session) == audit.Verification(True, 3)
 
 
 def test_a_database_in_use_upgrades_with_its_data(empty_engine: Engine) -> None:

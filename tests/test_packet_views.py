@@ -96,7 +96,10 @@ def test_a_draft_is_prepared_off_the_request_path_then_downloaded(
     assert disposition.startswith("attachment") and f"{mla_request.reference}.pdf" in disposition
     (entry,) = downloads(db, mla_request)
     assert entry.user_id == owner.id and entry.outcome == "success"
-    assert entry.reason == f"draft render, sha256 {hashlib.sha256(response.data).hexdigest()}"
+    assert entry.details == {
+        "copy": "draft render",
+        "sha256": hashlib.sha256(response.data).hexdigest(),
+    }
 
 
 def test_asking_twice_queues_one_render(
@@ -217,7 +220,9 @@ def test_signing_shows_the_packet_pending_then_the_stored_packet(
     first, second = client.get(url(mla_request)).data, client.get(url(mla_request)).data
     assert first == second and hashlib.sha256(first).hexdigest() == found[1].sha256
     entries = downloads(db, mla_request)
-    assert [e.reason for e in entries] == [f"stored packet, sha256 {found[1].sha256}"] * 2
+    assert [e.details for e in entries] == [
+        {"copy": "stored packet", "sha256": found[1].sha256}
+    ] * 2
 
 
 def test_a_failed_render_says_why_and_offers_to_try_again(

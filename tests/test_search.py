@@ -132,9 +132,9 @@ def test_each_search_is_audited_with_who_searched_for_what_and_what_it_showed(
     entries = db.exec(
         select(AuditEntry).where(AuditEntry.action == "request.search").order_by("seq")
     ).all()
-    assert [(e.user_id, e.reason) for e in entries] == [
-        (officer.id, f"'mariam al-kuwari'; requests shown: {request.id}"),
-        (officer.id, "'nobody'; requests shown: none"),
+    assert [(e.user_id, e.details) for e in entries] == [
+        (officer.id, {"query": "mariam al-kuwari", "requests_shown": [request.id]}),
+        (officer.id, {"query": "nobody", "requests_shown": []}),
     ]
 
 

@@ -18,6 +18,7 @@ from mlat.models import (
     Role,
     Unit,
     User,
+    WorkflowAction,
 )
 from tests.conftest import Client
 from tests.wizard_helpers import (
@@ -78,7 +79,7 @@ def _return_with_comments(db: Any, request: MlaRequest, reviewer: User) -> None:
     event = RequestEvent(
         request_id=request.id,
         actor_id=reviewer.id,
-        action="return",
+        action=WorkflowAction.return_,
         from_status="in_review",
         to_status="returned",
     )
@@ -195,8 +196,8 @@ def test_opening_a_step_or_the_check_page_is_audited_as_a_consultation(
     client.get(wizard_url(draft.id, "facts"))
     client.get(wizard_url(draft.id, "check"))
     views = db.exec(
-        select(AuditEntry.reason).where(
+        select(AuditEntry.details).where(
             AuditEntry.action == "request.view", AuditEntry.object_id == str(draft.id)
         )
     ).all()
-    assert views == ["wizard: facts", "wizard: check"]
+    assert views == [{"wizard_step": "facts"}, {"wizard_step": "check"}]

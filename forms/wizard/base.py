@@ -28,11 +28,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
 from mlat.models import MlaRequest
-from mlat.request_format import RequestDocument
+from mlat.request_format import MAX_LINE, MAX_TEXT, RequestDocument
 from mlat.rules.schema import StateTable
 
-LINE = 500  # request_format.Line
-TEXT = 20_000  # request_format.Text
+LINE, TEXT = MAX_LINE, MAX_TEXT  # the request format's limits of a line and a text
 
 
 def at_most(n: int) -> Length:

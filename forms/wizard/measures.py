@@ -24,7 +24,7 @@ from forms.wizard.base import (
 from forms.wizard.persons import IDENTIFIER_KINDS
 from mlat.content import IDENTIFIER_KEY, identifier_key, identifier_positions
 from mlat.i18n import label
-from mlat.request_format import MeasureKind
+from mlat.request_format import MAX_MEASURES, MeasureKind
 from mlat.rules.checks.common import DATA_MEASURES
 
 KINDS = [(k.value, label("measure", k)) for k in MeasureKind]
@@ -104,7 +104,7 @@ class MeasureRow(Form):  # type: ignore[misc]
 
 
 class MeasuresForm(StepForm):
-    measures = FieldList(FormField(MeasureRow), min_entries=1, max_entries=50)
+    measures = FieldList(FormField(MeasureRow), min_entries=1, max_entries=MAX_MEASURES)
     repeatable = ("measures",)
     dated_kinds = sorted(DATED)
     details_hints = DETAILS_HINTS

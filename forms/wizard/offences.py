@@ -10,8 +10,7 @@ from wtforms import BooleanField, FieldList, Form, FormField, StringField
 from wtforms.validators import ValidationError
 
 from forms.wizard.base import LINE, NumberInput, StepContext, StepForm, at_most, typed
-
-MAX_OFFENCES = 50
+from mlat.request_format import MAX_OFFENCES, MAX_PENALTY_YEARS
 
 
 class OffenceRow(Form):  # type: ignore[misc]
@@ -34,8 +33,10 @@ class OffenceRow(Form):  # type: ignore[misc]
         return not any(typed(f) for f in fields) and not self.death_penalty_possible.data
 
     def validate_max_penalty_years(self, field: Any) -> None:
-        if field.data is not None and not 0 <= field.data <= 100:
-            raise ValidationError(_l("Enter a number of years from 0 to 100."))
+        if field.data is not None and not 0 <= field.data <= MAX_PENALTY_YEARS:
+            raise ValidationError(
+                _l("Enter a number of years from 0 to %(n)d.", n=MAX_PENALTY_YEARS)
+            )
 
     def validate_name(self, field: Any) -> None:
         if not (field.data or "").strip() and not self.is_blank():

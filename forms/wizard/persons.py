@@ -30,6 +30,7 @@ from forms.wizard.base import (
 )
 from mlat.content import identifier_key, identifier_keys, identifier_positions
 from mlat.countries import is_timezone, state_choices
+from mlat.request_format import MAX_IDENTIFIERS, MAX_PERSONS
 from mlat.rules.checks.common import DOMAIN_NAME
 
 ROLES = [
@@ -75,6 +76,8 @@ def offset_text(value: dt.datetime) -> str:
 
 
 class PersonRow(Form):  # type: ignore[misc]
+    today: dt.date | None = None  # the unit's date, set by ``PersonsForm.prepare``
+
     role = SelectField(
         _l("Role"),
         choices=options(ROLES),
@@ -93,7 +96,7 @@ class PersonRow(Form):  # type: ignore[misc]
             raise ValidationError(_l("Give the person's name, or remove this row."))
 
     def validate_date_of_birth(self, field: Any) -> None:
-        if field.data and field.data > dt.date.today():
+        if field.data and self.today is not None and field.data > self.today:
             raise ValidationError(_l("The date of birth is in the future."))
 
 
@@ -182,8 +185,8 @@ class IdentifierRow(Form):  # type: ignore[misc]
 
 
 class PersonsForm(StepForm):
-    persons = FieldList(FormField(PersonRow), min_entries=1, max_entries=200)
-    identifiers = FieldList(FormField(IdentifierRow), min_entries=1, max_entries=500)
+    persons = FieldList(FormField(PersonRow), min_entries=1, max_entries=MAX_PERSONS)
+    identifiers = FieldList(FormField(IdentifierRow), min_entries=1, max_entries=MAX_IDENTIFIERS)
     repeatable = ("persons", "identifiers")
 
     @classmethod
@@ -210,6 +213,7 @@ class PersonsForm(StepForm):
         states = [("", _l("Not known")), *state_choices()]
         for row in self.persons:
             row.form.nationality.choices = states
+            row.form.today = ctx.today
 
     def apply(self, content: dict[str, Any]) -> dict[str, Any]:
         out = copy.deepcopy(content)

@@ -21,7 +21,7 @@ from forms.wizard.base import (
     options,
 )
 from mlat.i18n import label
-from mlat.request_format import Channel, MeasureKind
+from mlat.request_format import MAX_RELATED, Channel, MeasureKind
 from mlat.rules.loader import rulebook
 from mlat.rules.routes import advise_routes
 
@@ -36,7 +36,6 @@ STATUSES = [
     ("follow_up", _l("A follow-up to an earlier request")),
     ("extension", _l("An extension of an earlier request")),
 ]
-MAX_RELATED = 50
 
 
 class AuthorityForm(Form):  # type: ignore[misc]

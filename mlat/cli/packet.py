@@ -9,6 +9,7 @@ import click
 from flask.cli import with_appcontext
 from sqlmodel import select
 
+from mlat.audit_actions import AuditAction
 from mlat.db import get_session
 from mlat.models import MlaRequest
 from mlat.services.audit import record
@@ -39,9 +40,9 @@ def packet_command(reference: str, out: Path, internal: bool) -> None:
     stored = not internal and stored_packet(session=session, request=request) is not None
     digest = hashlib.sha256(data).hexdigest()
     kind = "internal copy" if internal else ("stored packet" if stored else "draft render")
-    record(session=session, action="packet.download", unit_id=request.unit_id,
+    record(session=session, action=AuditAction.packet_download, unit_id=request.unit_id,
            object_type="request", object_id=request.id,
-           reason=f"{kind} (command line), sha256 {digest}")  # fmt: skip
+           details={"copy": kind, "sha256": digest, "via": "command line"})  # fmt: skip
     out.write_bytes(data)
     session.commit()
     click.echo(f"Wrote the {kind} of {request.reference} to {out} (SHA-256 {digest}).")

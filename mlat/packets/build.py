@@ -5,9 +5,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from mlat import request_format as rf
+from mlat.dates import local_date
 from mlat.packets import values as v
 from mlat.packets.labels import label_language
 from mlat.request_format import RequestDocument
@@ -59,15 +59,6 @@ def is_draft(record: Record) -> bool:
     if record.status in TERMINAL_STATES:
         return record.approved_at is None and record.signed_at is None
     return True
-
-
-def local_date(moment: dt.datetime, timezone: str) -> dt.date:
-    try:
-        zone = ZoneInfo(timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        zone = ZoneInfo("UTC")
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return aware.astimezone(zone).date()
 
 
 def packet_values(

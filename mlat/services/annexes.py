@@ -20,6 +20,7 @@ from pathlib import PurePosixPath
 
 from sqlmodel import Session, col, select
 
+from mlat.audit_actions import AuditAction
 from mlat.messages import N_
 from mlat.models import FileContent, MlaRequest, Packet, RequestAnnex, StoredFile, User
 from mlat.services import NotFound, ServiceError, audit
@@ -202,11 +203,11 @@ def add_annex(
     session.flush()
     audit.record(
         session=session,
-        action="annex.upload",
+        action=AuditAction.annex_upload,
         user=editor,
         object_type="request",
         object_id=request.id,
-        reason=f"sha256 {stored.sha256}",
+        details={"sha256": stored.sha256},
         client_addr=client_addr,
     )
     return annex
@@ -258,12 +259,12 @@ def remove_annex(
         _delete_upload(session, row.annex)
     audit.record(
         session=session,
-        action="annex.remove",
+        action=AuditAction.annex_remove,
         user=editor,
         object_type="request",
         object_id=request.id,
         client_addr=client_addr,
-        reason=f"sha256 {row.file.sha256}" if row.file else "description only",
+        details={"sha256": row.file.sha256} if row.file else {"description_only": True},
     )
     session.flush()
 

@@ -17,27 +17,30 @@ import datetime as dt
 import hashlib
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from mlat.audit_actions import AuditAction, Outcome
 from mlat.models import AuditEntry, AuditHead, User, utcnow
+
+__all__ = ["AuditAction", "Outcome"]  # re-exported for callers of ``record``
 
 GENESIS = "0" * 64
 VERIFY_BATCH = 1000
 
 
-class Outcome:
-    success = "success"
-    failure = "failure"
-    denied = "denied"
-
-
 def canonical(entry: AuditEntry) -> bytes:
-    """The bytes an entry's hash covers: every field but the hash itself."""
+    """The bytes an entry's hash covers: every field but the hash itself.
+
+    ``details`` is covered when it holds anything. Entries without details, among them
+    every entry written before the column existed (migration 0008), hash exactly as they
+    always did, so one chain runs across the change and is verified with one formula.
+    """
     at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=dt.UTC)
     fields = {
         "seq": entry.seq,
@@ -52,6 +55,8 @@ def canonical(entry: AuditEntry) -> bytes:
         "client_addr": entry.client_addr,
         "prev_hash": entry.prev_hash,
     }
+    if entry.details:
+        fields["details"] = entry.details
     return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
 
@@ -82,17 +87,22 @@ def _raise_head(session: Session) -> tuple[int, str]:
 def record(
     *,
     session: Session,
-    action: str,
+    action: AuditAction,
     user: User | None = None,
     unit_id: int | None = None,
     object_type: str = "",
     object_id: str | int | None = "",
-    outcome: str = Outcome.success,
+    outcome: Outcome = Outcome.success,
     reason: str = "",
+    details: Mapping[str, Any] | None = None,
     client_addr: str = "",
     at: dt.datetime | None = None,
 ) -> AuditEntry:
-    """Append an entry; it becomes part of the chain when the caller commits."""
+    """Append an entry; it becomes part of the chain when the caller commits.
+
+    ``details`` holds strings, integers, booleans and lists of them (no floats, whose
+    text may not survive the database unchanged); ``reason`` is for failures and refusals.
+    """
     seq, prev_hash = _raise_head(session)
     entry = AuditEntry(
         seq=seq,
@@ -104,6 +114,8 @@ def record(
         object_id="" if object_id is None else str(object_id)[:64],
         outcome=outcome[:16],
         reason=reason[:500],
+        # Stored as it reads back from JSON, so the hash covers what verify will read.
+        details=json.loads(json.dumps(dict(details or {}))),
         client_addr=client_addr[:64],
         prev_hash=prev_hash,
         hash="",
@@ -222,6 +234,7 @@ CSV_FIELDS = (
     "object_id",
     "outcome",
     "reason",
+    "details",
     "client_addr",
     "prev_hash",
     "hash",
@@ -234,6 +247,9 @@ def to_csv(entries: list[AuditEntry]) -> str:
     writer.writerow(CSV_FIELDS)
     for entry in entries:
         row = [getattr(entry, name) for name in CSV_FIELDS]
+        row[CSV_FIELDS.index("details")] = (
+            json.dumps(entry.details, sort_keys=True, ensure_ascii=False) if entry.details else ""
+        )
         # A cell starting with = + - @ (or a tab or carriage return before one) would be run
         # as a formula by spreadsheets.
         writer.writerow(

@@ -11,7 +11,6 @@ import copy
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any, Literal
-from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
@@ -35,14 +34,6 @@ AWAITING_EXECUTION = frozenset(
 )
 
 Level = Literal["ok", "warning", "urgent", "lapsed", "unknown"]
-
-
-def local_today(timezone: str) -> dt.date:
-    """Today's date where the unit works (a deadline ends at the unit's midnight)."""
-    try:
-        return dt.datetime.now(ZoneInfo(timezone)).date()
-    except (KeyError, ValueError):
-        return dt.datetime.now(dt.UTC).date()
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from mlat.audit_actions import AuditAction
 from mlat.content import stored_content
 from mlat.countries import is_state
 from mlat.messages import N_
@@ -100,7 +101,7 @@ def import_request(
     )
     audit.record(
         session=session,
-        action="request.import",
+        action=AuditAction.request_import,
         user=owner,
         object_type="request",
         object_id=created.id,

@@ -19,18 +19,35 @@ from sqlmodel import Session, col, select
 
 from mlat.config import SmtpSettings
 from mlat.messages import N_
-from mlat.models import MlaRequest, Notification, RequestEditor, Role, User, UserRole, utcnow
+from mlat.models import (
+    MlaRequest,
+    Notification,
+    NotificationKind,
+    RequestEditor,
+    Role,
+    User,
+    UserRole,
+    WorkflowAction,
+    utcnow,
+)
 
 # What each kind of notification says; %(reference)s is the request's reference.
 MESSAGES: dict[str, str] = {
-    "review_needed": N_("%(reference)s is waiting for your review."),
-    "returned": N_("%(reference)s was returned to you with comments."),
-    "approved": N_("%(reference)s was approved and is waiting for signature."),
-    "signed": N_("%(reference)s was signed and can be transmitted."),
-    "preservation_lapsing": N_("The preservation for %(reference)s lapses within 14 days."),
-    "preservation_urgent": N_("The preservation for %(reference)s lapses within 7 days."),
+    NotificationKind.review_needed: N_("%(reference)s is waiting for your review."),
+    NotificationKind.returned: N_("%(reference)s was returned to you with comments."),
+    NotificationKind.approved: N_("%(reference)s was approved and is waiting for signature."),
+    NotificationKind.signed: N_("%(reference)s was signed and can be transmitted."),
+    NotificationKind.preservation_lapsing: N_(
+        "The preservation for %(reference)s lapses within 14 days."
+    ),
+    NotificationKind.preservation_urgent: N_(
+        "The preservation for %(reference)s lapses within 7 days."
+    ),
 }
-PRESERVATION_LEVELS = (("preservation_urgent", 7), ("preservation_lapsing", 14))
+PRESERVATION_LEVELS = (
+    (NotificationKind.preservation_urgent, 7),
+    (NotificationKind.preservation_lapsing, 14),
+)
 SEND_BATCH = 200
 WRITTEN = "notifications_written"
 """The key of ``Session.info`` that says the transaction wrote notifications to e-mail."""
@@ -54,7 +71,9 @@ def _reviewers(session: Session, request: MlaRequest) -> list[User]:
     return [u for u in _unit_members(session, request, Role.reviewer) if u.id not in editors]
 
 
-def notify(*, session: Session, users: Iterable[User], request: MlaRequest, kind: str) -> int:
+def notify(
+    *, session: Session, users: Iterable[User], request: MlaRequest, kind: NotificationKind
+) -> int:
     count = 0
     for user in {u.id: u for u in users}.values():
         assert user.id is not None
@@ -65,22 +84,24 @@ def notify(*, session: Session, users: Iterable[User], request: MlaRequest, kind
     return count
 
 
-def after_transition(*, session: Session, request: MlaRequest, action: str, actor: User) -> None:
+def after_transition(
+    *, session: Session, request: MlaRequest, action: WorkflowAction, actor: User
+) -> None:
     """Notify whoever must act after ``action``; never the person who just acted."""
     owner = session.get(User, request.owner_id)
-    recipients: dict[str, list[User]] = {
-        "submit": _reviewers(session, request),
-        "edit_after_approval": _reviewers(session, request),
-        "return": [owner] if owner else [],
-        "approve": _unit_members(session, request, Role.prosecutor),
-        "sign": [owner] if owner else [],
+    recipients: dict[WorkflowAction, list[User]] = {
+        WorkflowAction.submit: _reviewers(session, request),
+        WorkflowAction.edit_after_approval: _reviewers(session, request),
+        WorkflowAction.return_: [owner] if owner else [],
+        WorkflowAction.approve: _unit_members(session, request, Role.prosecutor),
+        WorkflowAction.sign: [owner] if owner else [],
     }
     kinds = {
-        "submit": "review_needed",
-        "edit_after_approval": "review_needed",
-        "return": "returned",
-        "approve": "approved",
-        "sign": "signed",
+        WorkflowAction.submit: NotificationKind.review_needed,
+        WorkflowAction.edit_after_approval: NotificationKind.review_needed,
+        WorkflowAction.return_: NotificationKind.returned,
+        WorkflowAction.approve: NotificationKind.approved,
+        WorkflowAction.sign: NotificationKind.signed,
     }
     if action in kinds:
         users = [u for u in recipients[action] if u.id != actor.id and u.active]

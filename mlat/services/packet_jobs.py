@@ -19,6 +19,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from mlat.dates import local_date
 from mlat.dispatch import enqueue_after_commit
 from mlat.messages import N_
 from mlat.models import (
@@ -27,11 +28,11 @@ from mlat.models import (
     Packet,
     PacketJob,
     PacketJobStatus,
+    PacketKind,
     StoredFile,
     User,
     utcnow,
 )
-from mlat.packets.build import local_date
 from mlat.packets.values import PacketValues
 from mlat.services import Conflict, ServiceError
 from mlat.services.packets import (
@@ -42,17 +43,19 @@ from mlat.services.packets import (
     unit_of,
 )
 
-SIGNED, DRAFT, INTERNAL = "signed", "draft", "internal"
-KINDS = (SIGNED, DRAFT, INTERNAL)
+SIGNED, DRAFT, INTERNAL = PacketKind.signed, PacketKind.draft, PacketKind.internal
+KINDS = tuple(PacketKind)
 RENDER_FAILED = N_("The packet could not be rendered.")
 
 
-def external_kind(request: MlaRequest) -> str:
+def external_kind(request: MlaRequest) -> PacketKind:
     """What the request's external copy is now: the signed packet, or a draft."""
     return SIGNED if request.signed_at is not None else DRAFT
 
 
-def render_basis(*, session: Session, request: MlaRequest, kind: str, now: dt.datetime) -> str:
+def render_basis(
+    *, session: Session, request: MlaRequest, kind: PacketKind, now: dt.datetime
+) -> str:
     """What a render of this kind is of: the request's version (every change of content,
     annexes or state raises it), and for the internal copy the day of its rule check."""
     if kind == SIGNED:
@@ -63,7 +66,7 @@ def render_basis(*, session: Session, request: MlaRequest, kind: str, now: dt.da
     return f"v{request.version}"
 
 
-def packet_job(*, session: Session, request: MlaRequest, kind: str) -> PacketJob | None:
+def packet_job(*, session: Session, request: MlaRequest, kind: PacketKind) -> PacketJob | None:
     return session.exec(
         select(PacketJob).where(PacketJob.request_id == request.id, PacketJob.kind == kind)
     ).first()
@@ -86,7 +89,7 @@ def request_render(
     *,
     session: Session,
     request: MlaRequest,
-    kind: str,
+    kind: PacketKind | str,
     user: User | None = None,
     now: dt.datetime | None = None,
     stuck_after: dt.timedelta = dt.timedelta(minutes=10),
@@ -98,6 +101,7 @@ def request_render(
     render: the unique row, and the conditional update that resets it, decide."""
     if kind not in KINDS:
         raise ServiceError(N_("There is no such copy of the packet."))
+    kind = PacketKind(kind)
     if kind == SIGNED and request.signed_at is None:
         raise ServiceError(N_("Only a signed request's packet is stored."))
     if kind == DRAFT and request.signed_at is not None:
@@ -116,7 +120,7 @@ def request_render(
 
 
 def _new_job(
-    session: Session, request: MlaRequest, kind: str, basis: str, user: User | None,
+    session: Session, request: MlaRequest, kind: PacketKind, basis: str, user: User | None,
     now: dt.datetime,
 ) -> PacketJob:  # fmt: skip
     """Insert the job's row, unless another instance inserted it first (theirs stands)."""
@@ -185,7 +189,7 @@ class Claim:
 
     job_id: int
     request_id: int
-    kind: str
+    kind: PacketKind
     token: str
 
 
@@ -209,7 +213,7 @@ def claim_job(*, session: Session, job_id: int, now: dt.datetime | None = None) 
     job = session.get(PacketJob, job_id)
     assert job is not None
     session.refresh(job)
-    return Claim(job_id=job_id, request_id=job.request_id, kind=job.kind, token=token)
+    return Claim(job_id=job_id, request_id=job.request_id, kind=PacketKind(job.kind), token=token)
 
 
 def claimed_values(*, session: Session, claim: Claim) -> tuple[PacketValues, str]:
@@ -262,7 +266,7 @@ def fail_job(*, session: Session, claim: Claim, message: str) -> bool:
 class PacketState:
     """What the request page says of one copy of the packet."""
 
-    kind: str
+    kind: PacketKind
     status: str
     """ready, pending, failed, or none (not asked for, or the request changed since)"""
     error: str = ""
@@ -271,7 +275,7 @@ class PacketState:
 
 
 def packet_state(
-    *, session: Session, request: MlaRequest, kind: str, now: dt.datetime | None = None,
+    *, session: Session, request: MlaRequest, kind: PacketKind, now: dt.datetime | None = None,
     stuck_after: dt.timedelta = dt.timedelta(minutes=10),
 ) -> PacketState:  # fmt: skip
     now = now or utcnow()
@@ -291,7 +295,7 @@ def packet_state(
     return PacketState(kind, "pending", stuck=is_stuck(job, now=now, after=stuck_after))
 
 
-def ready_bytes(*, session: Session, request: MlaRequest, kind: str) -> bytes | None:
+def ready_bytes(*, session: Session, request: MlaRequest, kind: PacketKind) -> bytes | None:
     """The bytes of the copy when rendered and still current; None otherwise."""
     if kind == SIGNED:  # one query: a download of the stored packet is the common case
         data: bytes | None = session.exec(

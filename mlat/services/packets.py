@@ -15,6 +15,7 @@ import hashlib
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from mlat.dates import local_date
 from mlat.messages import N_
 from mlat.models import (
     FileContent,
@@ -27,7 +28,7 @@ from mlat.models import (
     User,
     utcnow,
 )
-from mlat.packets.build import AnnexInput, Issuer, Record, local_date, packet_values
+from mlat.packets.build import AnnexInput, Issuer, Record, packet_values
 from mlat.packets.render import render_packet
 from mlat.packets.values import AnnexFile, PacketValues
 from mlat.rules.engine import validate

@@ -10,7 +10,9 @@ from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col
 
+from mlat.audit_actions import AuditAction
 from mlat.content import digest, preservation_expiry, stored_content, terms
+from mlat.dates import local_today
 from mlat.messages import N_
 from mlat.models import (
     MlaRequest,
@@ -77,7 +79,7 @@ def create_request(
     if not owner.has_role(Role.officer):
         raise Forbidden(N_("Only officers draft requests."))
     document = parse_content(content or {})
-    year = (today or dt.date.today()).year
+    year = (today or local_today(owner.unit)).year
     assert owner.id is not None and owner.unit_id is not None
     request = MlaRequest(
         reference=next_reference(session=session, unit=owner.unit, year=year),
@@ -93,8 +95,8 @@ def create_request(
     assert request.id is not None
     session.add(RequestEditor(request_id=request.id, user_id=owner.id))
     _write_terms(session, request.id, document)
-    audit.record(session=session, action="request.create", user=owner, object_type="request",
-                 object_id=request.id, client_addr=client_addr)  # fmt: skip
+    audit.record(session=session, action=AuditAction.request_create, user=owner,
+                 object_type="request", object_id=request.id, client_addr=client_addr)  # fmt: skip
     session.flush()
     return request
 
@@ -193,8 +195,8 @@ def save_content(
     if session.get(RequestEditor, (request.id, editor.id)) is None:
         session.add(RequestEditor(request_id=request.id, user_id=editor.id))
     _write_terms(session, request.id, document)
-    audit.record(session=session, action="request.edit", user=editor, object_type="request",
-                 object_id=request.id, client_addr=client_addr)  # fmt: skip
+    audit.record(session=session, action=AuditAction.request_edit, user=editor,
+                 object_type="request", object_id=request.id, client_addr=client_addr)  # fmt: skip
     session.flush()
     return request
 

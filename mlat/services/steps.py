@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import update
 from sqlmodel import Session, col
 
+from mlat.audit_actions import AuditAction
 from mlat.messages import N_
 from mlat.models import MlaRequest, RequestEvent, RequestStatus, ReviewComment, User
 from mlat.services import Conflict, audit, notifications
@@ -86,7 +87,7 @@ def take(
             )  # fmt: skip
     notifications.after_transition(session=session, request=request, action=step.action,
                                    actor=actor)  # fmt: skip
-    audit.record(session=session, action=f"request.{step.action}", user=actor,
+    audit.record(session=session, action=AuditAction.of_step(step.action), user=actor,
                  object_type="request", object_id=request.id, client_addr=client_addr)  # fmt: skip
     session.flush()
     return event

@@ -16,9 +16,10 @@ import segno
 from sqlalchemy import or_, update
 from sqlmodel import Session, col
 
+from mlat.audit_actions import AuditAction
 from mlat.messages import N_
 from mlat.models import Role, User
-from mlat.services import ServiceError
+from mlat.services import ServiceError, audit
 
 REQUIRED_FOR = frozenset({Role.reviewer, Role.prosecutor, Role.admin})
 ISSUER = "mlat"
@@ -94,10 +95,15 @@ def enable(*, session: Session, user: User, secret: str, code: str, now: dt.date
     session.flush()
 
 
-def reset(*, session: Session, user: User) -> None:
-    """Forget the user's authenticator (lost phone); they set up a new one at next log-in."""
+def reset(
+    *, session: Session, user: User, actor: User | None = None, client_addr: str = ""
+) -> None:
+    """Forget the user's authenticator (lost phone); they set up a new one at next log-in.
+    ``actor`` is the administrator who resets it."""
     user.totp_secret = None
     user.totp_last_step = None
     user.session_epoch += 1
     session.add(user)
     session.flush()
+    audit.record(session=session, action=AuditAction.user_two_factor_reset, user=actor,
+                 object_type="user", object_id=user.id, client_addr=client_addr)  # fmt: skip

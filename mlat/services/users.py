@@ -1,4 +1,9 @@
-"""Users, units, roles and passwords."""
+"""Users, units, roles and passwords.
+
+Every change to a user or a unit writes its audit entry here, whoever asks for it (an
+administrator's page, the command line): the caller passes who acts, if anyone, and
+from which address.
+"""
 
 from __future__ import annotations
 
@@ -6,15 +11,17 @@ import contextlib
 import string
 from collections.abc import Iterable
 from functools import cache
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlmodel import Session, col, select
 
+from mlat.audit_actions import AuditAction
 from mlat.countries import is_state, is_timezone
 from mlat.messages import N_
 from mlat.models import Role, Unit, User, UserRole
-from mlat.services import NotFound, ServiceError
+from mlat.services import NotFound, ServiceError, audit
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 MIN_PASSWORD = 12
@@ -73,7 +80,17 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-def create_unit(*, session: Session, name: str, code: str, state: str, timezone: str) -> Unit:
+def create_unit(
+    *,
+    session: Session,
+    name: str,
+    code: str,
+    state: str,
+    timezone: str,
+    actor: User | None = None,
+    client_addr: str = "",
+) -> Unit:
+    """A new unit; ``actor`` is the administrator creating it (None on the command line)."""
     code = code.strip().upper()
     if not is_state(state):
         raise ServiceError(N_("'%(state)s' is not an ISO 3166 state code."), state=state)
@@ -84,7 +101,21 @@ def create_unit(*, session: Session, name: str, code: str, state: str, timezone:
     unit = Unit(name=name.strip(), code=code, state=state.upper(), timezone=timezone)
     session.add(unit)
     session.flush()
+    audit.record(
+        session=session,
+        action=AuditAction.unit_create,
+        user=actor,
+        object_type="unit",
+        object_id=unit.id,
+        details={"name": unit.name, "code": unit.code, "state": unit.state, "timezone": timezone},
+        client_addr=client_addr,
+    )
     return unit
+
+
+def _access(user: User) -> dict[str, Any]:
+    """What an administrator decides about a user, as audit details."""
+    return {"roles": sorted(user.roles), "unit": user.unit_id, "active": user.active}
 
 
 def create_user(
@@ -96,17 +127,24 @@ def create_user(
     unit: Unit,
     roles: Iterable[Role],
     must_change: bool = False,
+    active: bool = True,
+    actor: User | None = None,
+    client_addr: str = "",
 ) -> User:
-    """A new user; ``must_change`` when an administrator chose the password for them."""
+    """A new user; ``must_change`` when an administrator chose the password for them.
+    ``actor`` is that administrator (None on the command line)."""
     email = normalise_email(email)
     if session.exec(select(User).where(User.email == email)).first():
         raise ServiceError(N_("A user with this e-mail address already exists."))
     check_new_password(password)
     user = User(email=email, name=name.strip(), password_hash=hash_password(password), unit=unit,
-                password_must_change=must_change)  # fmt: skip
+                password_must_change=must_change, active=active)  # fmt: skip
     user.role_rows = [UserRole(role=r) for r in sorted(set(roles))]
     session.add(user)
     session.flush()
+    audit.record(session=session, action=AuditAction.user_create, user=actor, object_type="user",
+                 object_id=user.id, details={"email": user.email, **_access(user)},
+                 client_addr=client_addr)  # fmt: skip
     return user
 
 
@@ -136,6 +174,7 @@ def update_user(
     roles: Iterable[Role],
     active: bool,
     acting_user: User,
+    client_addr: str = "",
 ) -> User:
     wanted = set(roles)
     if user.id == acting_user.id and (not active or Role.admin not in wanted):
@@ -149,12 +188,14 @@ def update_user(
     user.role_rows = [current.get(r) or UserRole(role=r) for r in sorted(wanted)]
     session.add(user)
     session.flush()
+    audit.record(session=session, action=AuditAction.user_update,
+                 user=acting_user, object_type="user",
+                 object_id=user.id, details=_access(user), client_addr=client_addr)  # fmt: skip
     return user
 
 
-def set_password(*, session: Session, user: User, password: str, must_change: bool = False) -> None:
-    """A new password, which ends every open session of the user. ``must_change`` when an
-    administrator sets it: the user then chooses their own before anything else."""
+def _store_password(session: Session, user: User, password: str, *, must_change: bool) -> None:
+    """A new password, which ends every open session of the user."""
     check_new_password(password)
     user.password_hash = hash_password(password)
     user.password_must_change = must_change
@@ -163,7 +204,26 @@ def set_password(*, session: Session, user: User, password: str, must_change: bo
     session.flush()
 
 
-def change_password(*, session: Session, user: User, current: str, new: str) -> None:
+def set_password(
+    *,
+    session: Session,
+    user: User,
+    password: str,
+    must_change: bool = False,
+    actor: User | None = None,
+    client_addr: str = "",
+) -> None:
+    """An administrator's new password for a user who forgot theirs. ``must_change``: the
+    user then chooses their own before anything else."""
+    _store_password(session, user, password, must_change=must_change)
+    audit.record(session=session, action=AuditAction.user_password_reset,
+                 user=actor, object_type="user",
+                 object_id=user.id, client_addr=client_addr)  # fmt: skip
+
+
+def change_password(
+    *, session: Session, user: User, current: str, new: str, client_addr: str = ""
+) -> None:
     """The user's own change: the current password first, and a new one that differs."""
     try:
         _hasher.verify(user.password_hash, current)
@@ -171,7 +231,10 @@ def change_password(*, session: Session, user: User, current: str, new: str) -> 
         raise WrongPassword(N_("Your current password is not right.")) from None
     if new == current:
         raise ServiceError(N_("Choose a new password that differs from the current one."))
-    set_password(session=session, user=user, password=new)
+    _store_password(session, user, new, must_change=False)
+    audit.record(session=session, action=AuditAction.user_password_change,
+                 user=user, object_type="user",
+                 object_id=user.id, client_addr=client_addr)  # fmt: skip
 
 
 def get_user(*, session: Session, user_id: int) -> User:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from mlat.content import Change, changes
+from mlat.dates import local_today
 from mlat.messages import N_
 from mlat.models import (
     MlaRequest,
@@ -143,7 +144,7 @@ def transition(
 ) -> RequestEvent:
     """Take one action of the workflow table, or refuse it with a reason the user can act on."""
     inputs = inputs or Inputs()
-    today = today or dt.date.today()
+    today = today or local_today(actor.unit)
     step = BY_ACTION.get(action)
     if step is None or step.by_editing:
         raise ServiceError(N_("There is no such action."))

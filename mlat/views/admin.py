@@ -1,11 +1,11 @@
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from forms.admin import PasswordSetForm, UnitForm, UserCreateForm, UserEditForm
-from mlat.auth import audit, role_required, the_user
+from mlat.auth import role_required, the_user
 from mlat.countries import state_choices
 from mlat.db import get_session
 from mlat.models import Role, User
@@ -49,10 +49,10 @@ def new_user() -> str | Response:
                 unit=svc.get_unit(session=db, unit_id=form.unit_id.data),
                 roles=[Role(r) for r in form.roles.data],
                 must_change=True,
+                active=form.active.data,
+                actor=the_user(),
+                client_addr=request.remote_addr or "",
             )
-            if not form.active.data:
-                user.active = False
-            audit("user.create", object_type="user", object_id=user.id, reason=_roles(user))
         if done:
             flash(_("User %(email)s created.", email=user.email), "success")
             return redirect(url_for("admin.users"))
@@ -79,8 +79,8 @@ def edit_user(user_id: int) -> str | Response:
                 roles=[Role(r) for r in form.roles.data],
                 active=form.active.data,
                 acting_user=the_user(),
+                client_addr=request.remote_addr or "",
             )
-            audit("user.update", object_type="user", object_id=user.id, reason=_roles(user))
         if done:
             flash(_("User %(email)s saved.", email=user.email), "success")
             return redirect(url_for("admin.users"))
@@ -92,11 +92,6 @@ def _user_page(form: UserEditForm, user: User, password_form: PasswordSetForm | 
                            password_form=password_form or PasswordSetForm())  # fmt: skip
 
 
-def _roles(user: User) -> str:
-    state = "active" if user.active else "inactive"
-    return f"roles: {', '.join(sorted(user.roles))}; unit {user.unit_id}; {state}"
-
-
 @bp.post("/users/<int:user_id>/reset-two-factor")
 def reset_two_factor(user_id: int) -> Response:
     """Forget a user's authenticator (lost phone): they set up a new one at next log-in."""
@@ -105,8 +100,8 @@ def reset_two_factor(user_id: int) -> Response:
         user = svc.get_user(session=db, user_id=user_id)
     except NotFound:
         abort(404)
-    twofactor.reset(session=db, user=user)
-    audit("user.two_factor_reset", object_type="user", object_id=user.id)
+    twofactor.reset(session=db, user=user, actor=the_user(),
+                    client_addr=request.remote_addr or "")  # fmt: skip
     commit()
     flash(
         _("Two-factor authentication of %(email)s was reset; they set it up again at their "
@@ -129,8 +124,8 @@ def set_password(user_id: int) -> str | Response | tuple[str, int]:
     if password_form.validate_on_submit():
         with attempt(flash_error=False) as done:
             svc.set_password(session=db, user=user, password=password_form.password.data,
-                             must_change=True)  # fmt: skip
-            audit("user.password_reset", object_type="user", object_id=user.id)
+                             must_change=True, actor=the_user(),
+                             client_addr=request.remote_addr or "")  # fmt: skip
         if done.error is not None:
             password_form.password.errors.append(done.error.translated(_))
         else:
@@ -157,8 +152,9 @@ def new_unit() -> str | Response:
                 code=form.code.data,
                 state=form.state.data,
                 timezone=form.timezone.data,
+                actor=the_user(),
+                client_addr=request.remote_addr or "",
             )
-            audit("unit.create", object_type="unit", object_id=unit.id, reason=unit.code)
         if done:
             flash(_("Unit %(name)s created.", name=unit.name), "success")
             return redirect(url_for("admin.users"))

@@ -11,8 +11,10 @@ from flask_babel import gettext as _
 from sqlmodel import col, select
 
 from forms.audit import AuditFilterForm
+from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.db import get_session
+from mlat.messages import N_
 from mlat.models import AuditEntry, Role, User
 from mlat.services import audit as audit_svc
 from mlat.services.listing import day_bounds
@@ -51,6 +53,47 @@ def _filters(form: AuditFilterForm) -> dict[str, Any] | None:
     }
 
 
+# What the keys of an entry's details mean, in words (``mlat.services.audit.record``).
+DETAIL_LABELS = {
+    "active": N_("Active"),
+    "code": N_("Code"),
+    "copy": N_("Copy"),
+    "description_only": N_("Description only"),
+    "email": N_("E-mail address"),
+    "entries": N_("Entries"),
+    "filters": N_("Filters"),
+    "format": N_("Format"),
+    "name": N_("Name"),
+    "query": N_("Searched for"),
+    "requests_shown": N_("Requests shown"),
+    "roles": N_("Roles"),
+    "sha256": N_("SHA-256"),
+    "state": N_("State"),
+    "timezone": N_("Time zone"),
+    "unit": N_("Unit number"),
+    "via": N_("Through"),
+    "wizard_step": N_("Wizard page"),
+}
+
+
+def _value(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(_("yes") if value else _("no"))
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value) or _("none")
+    if isinstance(value, dict):
+        return "; ".join(f"{k}: {v}" for k, v in value.items()) or _("none")
+    return str(value)
+
+
+def described(details: dict[str, Any]) -> list[tuple[str, str]]:
+    """An entry's details as (label, value) pairs a person reads, in a stable order."""
+    return [
+        (_(DETAIL_LABELS[key]) if key in DETAIL_LABELS else key.replace("_", " "), _value(value))
+        for key, value in details.items()
+    ]
+
+
 def _names(entries: list[AuditEntry]) -> dict[int, str]:
     ids = {e.user_id for e in entries if e.user_id is not None}
     users = get_session().exec(select(User).where(col(User.id).in_(ids)))
@@ -73,6 +116,7 @@ def index() -> tuple[str, int] | str:
         entries=entries[:PAGE_SIZE],
         next_before=entries[PAGE_SIZE - 1].seq if len(entries) > PAGE_SIZE else None,
         names=_names(entries[:PAGE_SIZE]),
+        details={e.seq: described(e.details) for e in entries[:PAGE_SIZE]},
         query_args=form.query_args(),
         head=audit_svc.head(session=get_session()),
     )
@@ -86,11 +130,11 @@ def export() -> Response | tuple[str, int] | str:
     if filters is None:
         return index()
     entries = audit_svc.search(session=get_session(), **filters, limit=EXPORT_LIMIT)
-    described = "; ".join(f"{k}={v}" for k, v in sorted(form.query_args().items()))
+    filters = {k: str(v) for k, v in sorted(form.query_args().items())}
     audit(
-        "audit.export",
+        AuditAction.audit_export,
         object_type="audit",
-        reason=f"{len(entries)} entries; {described or 'no filter'}",
+        details={"entries": len(entries), "filters": filters},
     )
     commit()
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")

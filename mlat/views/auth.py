@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 from wtforms import Field
 
 from forms.auth import CodeForm, LoginForm, PasswordChangeForm
+from mlat.audit_actions import AuditAction, Outcome
 from mlat.auth import audit, end_session, start_session, the_user
 from mlat.db import get_session
 from mlat.models import User, utcnow
@@ -44,7 +45,7 @@ def _throttled(email: str, field: Field) -> bool:
         session=db, email=email, client_addr=request.remote_addr or "", now=utcnow()
     ):
         return False
-    audit("login", object_type="email", object_id=email[:64], outcome="denied")
+    audit(AuditAction.login, object_type="email", object_id=email[:64], outcome=Outcome.denied)
     commit()
     field.errors.append(_("Too many failed attempts. Wait 15 minutes and try again."))
     return True
@@ -63,11 +64,11 @@ def login() -> str | Response | tuple[str, int]:
             commit()  # a rehashed password
             return _begin_second_step(user)
         if user is not None:
-            audit("login", user=user, object_type="user", object_id=user.id)
+            audit(AuditAction.login, user=user, object_type="user", object_id=user.id)
             start_session(user)
             commit()
             return redirect(_safe_next(request.args.get("next")))
-        audit("login", object_type="email", object_id=email[:64], outcome="failure")
+        audit(AuditAction.login, object_type="email", object_id=email[:64], outcome=Outcome.failure)
         commit()
         form.password.errors.append(_("The e-mail address or password is not right."))
     return render_template("auth/login.html", form=form)
@@ -106,7 +107,7 @@ def _pending_user() -> User | None:
 
 def _finish_login(user: User) -> Response:
     target = str(session.get("pending", {}).get("next") or url_for("requests.index"))
-    audit("login", user=user, object_type="user", object_id=user.id)
+    audit(AuditAction.login, user=user, object_type="user", object_id=user.id)
     start_session(user)
     commit()
     return redirect(_safe_next(target))
@@ -126,8 +127,8 @@ def code() -> str | Response | tuple[str, int]:
         now = utcnow()
         if twofactor.check_code(session=db, user=user, code=form.code.data, now=now):
             return _finish_login(user)
-        audit("login", object_type="email", object_id=user.email[:64], outcome="failure",
-              reason="two-factor code")  # fmt: skip
+        audit(AuditAction.login, object_type="email", object_id=user.email[:64],
+              outcome=Outcome.failure, reason="two-factor code")  # fmt: skip
         commit()
         form.code.errors.append(
             _("That code is not right, or it has been used already. Enter the next code.")
@@ -147,7 +148,8 @@ def enrol() -> str | Response:
         with attempt(flash_error=False) as done:
             twofactor.enable(session=get_session(), user=user, secret=secret,
                              code=form.code.data, now=utcnow())  # fmt: skip
-            audit("user.two_factor_enabled", user=user, object_type="user", object_id=user.id)
+            audit(AuditAction.user_two_factor_enabled, user=user, object_type="user",
+                  object_id=user.id)  # fmt: skip
         if done.error is None:
             return _finish_login(user)
         form.code.errors.append(done.error.translated(_))
@@ -171,7 +173,7 @@ def account_two_factor() -> str | Response:
         with attempt(flash_error=False) as done:
             twofactor.enable(session=get_session(), user=user, secret=secret,
                              code=form.code.data, now=utcnow())  # fmt: skip
-            audit("user.two_factor_enabled", object_type="user", object_id=user.id)
+            audit(AuditAction.user_two_factor_enabled, object_type="user", object_id=user.id)
         if done.error is not None:
             form.code.errors.append(done.error.translated(_))
         else:
@@ -194,13 +196,12 @@ def account_password() -> str | Response | tuple[str, int]:
             return render_template("auth/password.html", form=form), 429
         with attempt(flash_error=False) as done:
             change_password(session=get_session(), user=user, current=form.current.data,
-                            new=form.new.data)  # fmt: skip
-            audit("user.password_change", object_type="user", object_id=user.id)
+                            new=form.new.data, client_addr=request.remote_addr or "")  # fmt: skip
             start_session(user)
         if isinstance(done.error, WrongPassword):
             # Counted with failed logins: guessing here is guessing the password.
-            audit("login", object_type="email", object_id=user.email[:64], outcome="failure",
-                  reason="current password, to change it")  # fmt: skip
+            audit(AuditAction.login, object_type="email", object_id=user.email[:64],
+                  outcome=Outcome.failure, reason="current password, to change it")  # fmt: skip
             commit()
             form.current.errors.append(done.error.translated(_))
         elif done.error is not None:
@@ -216,7 +217,7 @@ def account_password() -> str | Response | tuple[str, int]:
 
 @bp.post("/logout")
 def logout() -> Response:
-    audit("logout")
+    audit(AuditAction.logout)
     end_session()
     commit()
     flash(_("You have logged out."), "info")

@@ -9,14 +9,16 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from forms.filters import SearchForm
+from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.charts import Bar, bar_chart
 from mlat.countries import state_name as _state_name
+from mlat.dates import local_today
 from mlat.db import get_session
 from mlat.i18n import status_label
 from mlat.models import Role
 from mlat.services.dashboard import dashboard
-from mlat.services.deadlines import draft_extension, local_today
+from mlat.services.deadlines import draft_extension
 from mlat.services.search import MATCH_LABELS, search
 from mlat.services.stats import Median, statistics
 from mlat.views.common import visible_request
@@ -28,7 +30,7 @@ bp = Blueprint("dashboard", __name__)
 @bp.get("/dashboard")
 def index() -> str:
     user = the_user()
-    board = dashboard(session=get_session(), user=user, today=local_today(user.unit.timezone))
+    board = dashboard(session=get_session(), user=user, today=local_today(user.unit))
     return render_template("dashboard/index.html", board=board)
 
 
@@ -42,9 +44,9 @@ def search_page() -> str:
         # A search for a name or an identifier consults personal data across requests:
         # who searched for what is recorded, with the requests it showed.
         query = " ".join(form.q.data.split())[:200]
-        shown = " ".join(str(hit.request.id) for hit in found.hits)
-        audit("request.search", object_type="search",
-              reason=f"{query!r}; requests shown: {shown or 'none'}")  # fmt: skip
+        shown = [hit.request.id for hit in found.hits]
+        audit(AuditAction.request_search, object_type="search",
+              details={"query": query, "requests_shown": shown})  # fmt: skip
         commit()
     # Translated once here, not once per match.
     labels = {kind: _(text) for kind, text in MATCH_LABELS.items()}
@@ -107,7 +109,7 @@ def extension(request_id: int) -> Response:
             original=original,
             owner=user,
             title=_("Extension of preservation: %(title)s", title=original.title),
-            today=local_today(user.unit.timezone),
+            today=local_today(user.unit),
         )
     if not done:
         return redirect(url_for("requests.show", request_id=request_id), 303)

@@ -26,6 +26,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from mlat.audit_actions import AuditAction, Outcome
 from mlat.auth import audit, the_user
 from mlat.config import Config
 from mlat.db import get_session
@@ -62,7 +63,7 @@ def packet_context(mla_request: MlaRequest) -> dict[str, object]:
             "packet_refresh_url": refresh_url}  # fmt: skip
 
 
-def _allowed_request(request_id: int, action: str) -> MlaRequest:
+def _allowed_request(request_id: int, action: AuditAction) -> MlaRequest:
     """The request, or 404 (not visible) or 403 (recorded in the audit trail)."""
     mla_request = visible_request(request_id)
     if not may_download(user=the_user(), request=mla_request):
@@ -70,7 +71,7 @@ def _allowed_request(request_id: int, action: str) -> MlaRequest:
             action,
             object_type="request",
             object_id=request_id,
-            outcome="denied",
+            outcome=Outcome.denied,
             reason="not a prosecutor, reviewer or the owner",
         )
         commit()  # the refusal is recorded, although the page is an error
@@ -85,7 +86,7 @@ def _request_page(mla_request: MlaRequest) -> Response:
 
 @bp.post("/requests/<int:request_id>/packet/prepare")
 def prepare(request_id: int) -> Response:
-    mla_request = _allowed_request(request_id, "packet.prepare")
+    mla_request = _allowed_request(request_id, AuditAction.packet_prepare)
     config: Config = current_app.config["MLAT"]
     with attempt():
         svc.request_render(
@@ -101,7 +102,7 @@ def prepare(request_id: int) -> Response:
 @bp.get("/requests/<int:request_id>/packet")
 def status(request_id: int) -> str:
     """The packet box alone, as the request page shows it."""
-    mla_request = _allowed_request(request_id, "packet.status")
+    mla_request = _allowed_request(request_id, AuditAction.packet_status)
     return render_template(
         "packet/_download.html", mla_request=mla_request, **packet_context(mla_request)
     )
@@ -109,7 +110,7 @@ def status(request_id: int) -> str:
 
 @bp.get("/requests/<int:request_id>/packet.pdf")
 def download(request_id: int) -> Response:
-    mla_request = _allowed_request(request_id, "packet.download")
+    mla_request = _allowed_request(request_id, AuditAction.packet_download)
     db = get_session()
     internal = request.args.get("copy") == "internal"
     kind = svc.INTERNAL if internal else svc.external_kind(mla_request)
@@ -123,8 +124,8 @@ def download(request_id: int) -> Response:
             "info",
         )
         return _request_page(mla_request)
-    reason = f"{KIND_NAMES[kind]}, sha256 {hashlib.sha256(data).hexdigest()}"
-    audit("packet.download", object_type="request", object_id=request_id, reason=reason)
+    copy = {"copy": KIND_NAMES[kind], "sha256": hashlib.sha256(data).hexdigest()}
+    audit(AuditAction.packet_download, object_type="request", object_id=request_id, details=copy)
     commit()
     suffix = "-internal" if internal else ""
     return send_file(

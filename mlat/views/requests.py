@@ -1,20 +1,20 @@
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from forms.filters import RequestFilterForm, choices
 from forms.requests import RequestForm
+from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.countries import state_choices
+from mlat.dates import local_today
 from mlat.db import get_session
 from mlat.models import Role
 from mlat.services import Conflict, ServiceError, listing
 from mlat.services import requests as svc
-from mlat.services.deadlines import local_today, request_clocks
+from mlat.services.deadlines import request_clocks
 from mlat.services.search import related_requests
 from mlat.services.validation import validate_request
 from mlat.views.common import visible_request
@@ -56,7 +56,7 @@ def index() -> str:
         user=user,
         filters=form.list_filters(timezone=user.unit.timezone),
         cursor=cursor,
-        today=local_today(user.unit.timezone),
+        today=local_today(user.unit),
     )
     return render_template(
         "requests/index.html",
@@ -92,7 +92,7 @@ def show(request_id: int) -> str:
     mla_request = visible_request(request_id)
     try:
         findings = validate_request(
-            request=mla_request, unit=the_user().unit, today=dt.date.today()
+            request=mla_request, unit=the_user().unit, today=local_today(the_user().unit)
         )
     except ServiceError as exc:
         findings = []
@@ -101,12 +101,12 @@ def show(request_id: int) -> str:
         "requests/show.html",
         mla_request=mla_request,
         findings=findings,
-        clocks=request_clocks(mla_request, today=local_today(the_user().unit.timezone)),
+        clocks=request_clocks(mla_request, today=local_today(the_user().unit)),
         related=related_requests(session=get_session(), request=mla_request),
         **workflow_context(mla_request),
         **packet_context(mla_request),
     )
-    audit("request.view", object_type="request", object_id=mla_request.id)
+    audit(AuditAction.request_view, object_type="request", object_id=mla_request.id)
     commit()
     return page
 

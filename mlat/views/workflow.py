@@ -3,8 +3,6 @@ reviewer's page and the user's notifications."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import (
     Blueprint,
     abort,
@@ -18,7 +16,9 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from forms.workflow import COMMENT_TARGETS, TransitionForm, comment_field_name
+from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
+from mlat.dates import local_today
 from mlat.db import get_session
 from mlat.i18n import CHANNEL_LABELS
 from mlat.models import MlaRequest, Role
@@ -116,7 +116,9 @@ def review_page(mla_request: MlaRequest, form: TransitionForm | None = None) -> 
     if request.method == "GET":
         form.version.data = str(mla_request.version)
         form.seen_digest.data = mla_request.content_digest
-    findings = validate_request(request=mla_request, unit=the_user().unit, today=dt.date.today())
+    findings = validate_request(
+        request=mla_request, unit=the_user().unit, today=local_today(the_user().unit)
+    )
     return render_template(
         "workflow/review.html",
         mla_request=mla_request,
@@ -148,7 +150,7 @@ def workflow_context(mla_request: MlaRequest) -> dict[str, object]:
     ]
     form = transition_form()
     form.version.data = str(mla_request.version)
-    form.on.data = dt.date.today()
+    form.on.data = local_today(user.unit)
     events = svc.history(session=db, request=mla_request)
     return {
         "actions": actions,
@@ -169,7 +171,7 @@ def workflow_context(mla_request: MlaRequest) -> dict[str, object]:
 def review(request_id: int) -> str:
     mla_request = visible_request(request_id)
     page = review_page(mla_request)
-    audit("request.view", object_type="request", object_id=mla_request.id)
+    audit(AuditAction.request_view, object_type="request", object_id=mla_request.id)
     commit()
     return page
 

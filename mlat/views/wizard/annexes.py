@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from forms.wizard.annexes import ANNEX_KINDS, AnnexRemoveForm, AnnexUploadForm
+from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.db import get_session
 from mlat.models import MlaRequest, Role
@@ -128,7 +129,12 @@ def download_annex(request_id: int, annex_id: int) -> Response:
         annex, stored, data = svc.annex_file(session=db, request=mla_request, annex_id=annex_id)
     except NotFound:
         abort(404)
-    audit("annex.download", object_type="request", object_id=request_id, reason=stored.sha256)
+    audit(
+        AuditAction.annex_download,
+        object_type="request",
+        object_id=request_id,
+        details={"sha256": stored.sha256},
+    )
     commit()
     response = send_file(
         io.BytesIO(data),

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 
 from forms.wizard.base import StepContext
 from mlat.auth import the_user
+from mlat.dates import local_today
 from mlat.db import get_session
 from mlat.models import MlaRequest, ReviewComment
 from mlat.request_format import RequestDocument
@@ -71,7 +72,7 @@ def step_context(mla_request: MlaRequest) -> StepContext:
         unit_timezone=unit.timezone,
         document=document,
         table=rulebook().state(mla_request.requested_state),
-        today=dt.date.today(),
+        today=local_today(unit),
     )
 
 

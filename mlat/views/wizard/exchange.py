@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 
 from forms.wizard.annexes import ImportForm
+from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.db import get_session
 from mlat.models import Role
@@ -23,7 +24,8 @@ def export(request_id: int) -> Response | BaseResponse:
     mla_request = visible_request(request_id)
     with attempt() as done:
         body = export_json(request=mla_request, unit=the_user().unit)
-        audit("request.export", object_type="request", object_id=request_id, reason="JSON export")
+        audit(AuditAction.request_export, object_type="request", object_id=request_id,
+              details={"format": "JSON"})  # fmt: skip
     if not done:
         return redirect(url_for("requests.show", request_id=request_id))
     response = Response(body, mimetype="application/json")

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from forms.wizard import STEP_FORMS, StepContext, StepForm
 from forms.wizard.base import add_error, flat_errors, parse_row_action, without_row
+from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.db import get_session
 from mlat.models import Role
@@ -223,7 +224,12 @@ def _value_labels() -> dict[str, dict[str, Any]]:
 
 def _audit_view(request_id: int | None, step: str) -> None:
     """Showing a request's content is a consultation: audit it like the request page."""
-    audit("request.view", object_type="request", object_id=request_id, reason=f"wizard: {step}")
+    audit(
+        AuditAction.request_view,
+        object_type="request",
+        object_id=request_id,
+        details={"wizard_step": step},
+    )
     commit()
 
 

@@ -1,0 +1,59 @@
+"""What the audit trail records: the closed set of actions and outcomes.
+
+A module of its own, without imports from the rest of the app, so that services, views
+and the command line name actions alike. The values are the strings stored in
+``audit_entry.action`` and ``audit_entry.outcome``.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AuditAction(StrEnum):
+    login = "login"
+    logout = "logout"
+    user_create = "user.create"
+    user_update = "user.update"
+    user_password_change = "user.password_change"
+    user_password_reset = "user.password_reset"
+    user_two_factor_enabled = "user.two_factor_enabled"
+    user_two_factor_reset = "user.two_factor_reset"
+    unit_create = "unit.create"
+    request_view = "request.view"
+    request_search = "request.search"
+    request_create = "request.create"
+    request_edit = "request.edit"
+    request_import = "request.import"
+    request_export = "request.export"
+    # One per step of the workflow table (``mlat.workflow``), as ``request.<action>``.
+    request_submit = "request.submit"
+    request_approve = "request.approve"
+    request_return = "request.return"
+    request_sign = "request.sign"
+    request_transmit = "request.transmit"
+    request_acknowledge = "request.acknowledge"
+    request_execute_partly = "request.execute_partly"
+    request_execute = "request.execute"
+    request_refuse = "request.refuse"
+    request_withdraw = "request.withdraw"
+    request_close = "request.close"
+    request_edit_after_approval = "request.edit_after_approval"
+    annex_upload = "annex.upload"
+    annex_remove = "annex.remove"
+    annex_download = "annex.download"
+    packet_prepare = "packet.prepare"
+    packet_status = "packet.status"
+    packet_download = "packet.download"
+    audit_export = "audit.export"
+
+    @classmethod
+    def of_step(cls, action: str) -> AuditAction:
+        """The entry a workflow step writes (``submit`` -> ``request.submit``)."""
+        return cls(f"request.{action}")
+
+
+class Outcome(StrEnum):
+    success = "success"
+    failure = "failure"
+    denied = "denied"

@@ -1,0 +1,53 @@
+"""The closed sets stored as strings (workflow actions, notification kinds, packet
+copies, audit actions) are enums whose values are the strings already in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import text
+
+from mlat.audit_actions import AuditAction
+from mlat.models import (
+    MlaRequest,
+    Notification,
+    NotificationKind,
+    PacketKind,
+    RequestEvent,
+    Role,
+    User,
+    WorkflowAction,
+)
+from mlat.services.notifications import MESSAGES
+from mlat.workflow import TRANSITIONS
+
+
+def test_the_workflow_table_uses_every_action_but_the_edit_after_approval() -> None:
+    assert {t.action for t in TRANSITIONS} == set(WorkflowAction) - {
+        WorkflowAction.edit_after_approval
+    }
+    assert {AuditAction.of_step(t.action) for t in TRANSITIONS} <= set(AuditAction)
+
+
+def test_every_notification_kind_has_its_message() -> None:
+    assert set(MESSAGES) == set(NotificationKind)
+
+
+def test_enums_are_stored_as_the_strings_they_were(
+    db: Any, make_user: Callable[..., User], make_request: Callable[..., MlaRequest]
+) -> None:
+    officer = make_user(Role.officer)
+    request = make_request(officer)
+    assert request.id is not None and officer.id is not None
+    db.add(RequestEvent(request_id=request.id, actor_id=officer.id, action=WorkflowAction.return_,
+                        from_status="in_review", to_status="returned"))  # fmt: skip
+    db.add(Notification(user_id=officer.id, request_id=request.id, kind=NotificationKind.returned))
+    db.commit()
+    stored = db.execute(
+        text("SELECT e.action, n.kind FROM request_event e, notification n "
+             "WHERE e.request_id = :id AND n.request_id = :id"),
+        {"id": request.id},
+    ).one()  # fmt: skip
+    assert tuple(stored) == ("return", "returned")
+    assert [k.value for k in PacketKind] == ["signed", "draft", "internal"]

@@ -1,0 +1,74 @@
+"""A request's day is its unit's calendar day, not the server's: a unit in Kiritimati
+(UTC+14) is already in tomorrow while the server, on UTC, is still in today."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+import mlat.dates
+from mlat.models import MlaRequest, RequestStatus, Role, Unit, User
+from tests.conftest import Client
+from tests.wizard_helpers import example_content, step_data
+
+# 22:00 UTC on 15 June is noon on 16 June in Kiritimati.
+NOW = dt.datetime(2030, 6, 15, 22, 0, tzinfo=dt.UTC)
+SERVER_DAY, UNIT_DAY = "2030-06-15", "2030-06-16"
+
+
+@pytest.fixture
+def kiritimati(make_unit: Callable[..., Unit], monkeypatch: pytest.MonkeyPatch) -> Unit:
+    monkeypatch.setattr(mlat.dates, "_now", lambda: NOW)
+    return make_unit(name="Line Islands Police", code="KIR", state="KI",
+                     timezone="Pacific/Kiritimati")  # fmt: skip
+
+
+def test_a_date_an_action_asks_for_is_the_units_today(
+    client: Client,
+    kiritimati: Unit,
+    login_as: Callable[..., User],
+    make_request: Callable[..., MlaRequest],
+    db: Any,
+) -> None:
+    officer = login_as(Role.officer, unit_=kiritimati)
+    request = make_request(officer)
+    request.status = RequestStatus.transmitted
+    db.commit()
+    page = client.get(f"/requests/{request.id}").text
+    dates = re.findall(r'<input[^>]*name="on"[^>]*>', page)
+    assert dates, "the page offers an action that asks for a date"
+    assert all(f'value="{UNIT_DAY}"' in tag for tag in dates)
+    assert SERVER_DAY not in page
+
+
+def test_a_date_of_birth_on_the_units_today_is_not_in_the_future(
+    client: Client,
+    kiritimati: Unit,
+    login_as: Callable[..., User],
+    make_request: Callable[..., MlaRequest],
+) -> None:
+    request = make_request(login_as(Role.officer, unit_=kiritimati), content=example_content())
+    url = f"/requests/{request.id}/wizard/persons"
+
+    def post(born: str) -> Any:
+        data = {**step_data("persons"), "persons-0-date_of_birth": born, "version": "1"}
+        return client.submit(url, data)
+
+    assert "The date of birth is in the future." in post("2030-06-17").text
+    assert post(UNIT_DAY).status_code == 302
+
+
+def test_a_reference_takes_the_year_of_the_unit(
+    kiritimati: Unit,
+    make_user: Callable[..., User],
+    make_request: Callable[..., MlaRequest],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Noon on 31 December UTC is already New Year's Day in Kiritimati.
+    monkeypatch.setattr(mlat.dates, "_now", lambda: dt.datetime(2030, 12, 31, 12, tzinfo=dt.UTC))
+    request = make_request(make_user(Role.officer, unit_=kiritimati))
+    assert request.reference == "KIR-2031-0001"
