@@ -23,10 +23,8 @@ from mlat.services.notifications import MESSAGES
 from mlat.workflow import TRANSITIONS
 
 
-def test_the_workflow_table_uses_every_action_but_the_edit_after_approval() -> None:
-    assert {t.action for t in TRANSITIONS} == set(WorkflowAction) - {
-        WorkflowAction.edit_after_approval
-    }
+def test_the_workflow_table_has_a_step_for_every_action_and_an_audit_action_for_each() -> None:
+    assert {t.action for t in TRANSITIONS} == set(WorkflowAction)
     assert {AuditAction.of_step(t.action) for t in TRANSITIONS} <= set(AuditAction)
 
 

@@ -116,7 +116,7 @@ def test_editing_an_approved_request_sends_it_back_to_review(
     assert events(db, ready)[-1].action == "edit_after_approval"
     notified = select(Notification.user_id).where(Notification.kind == "review_needed")
     assert set(db.exec(notified)) == {reviewer.id, other_reviewer.id}  # not the officer
-    [change] = workflow_svc.changes_since_review(db, ready) or []
+    [change] = workflow_svc.changes_since_review(session=db, request=ready) or []
     assert change.path == "nexus"
     assert change.after == "The account holder's identity is unknown."
 
