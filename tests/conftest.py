@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 import shutil
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from typing import Any
 import psycopg
 import pytest
 from argon2 import PasswordHasher, profiles
+from bs4 import BeautifulSoup, Tag
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
@@ -170,6 +172,123 @@ class Client(FlaskClient):
 def client(app: Flask) -> Client:
     app.test_client_class = Client
     return app.test_client()  # type: ignore[return-value]
+
+
+def text_of(element: Tag | None) -> str:
+    """An element's text as a reader sees it, with its whitespace collapsed."""
+    assert element is not None, "no such element on the page"
+    return " ".join(element.get_text().split())
+
+
+def texts(page: Tag, selector: str) -> list[str]:
+    """The text of each element that matches the CSS selector, in page order."""
+    return [text_of(element) for element in page.select(selector)]
+
+
+def rows(page: Tag, table: str = "table") -> list[list[str]]:
+    """The cells of each row in the body of the first table matching the selector."""
+    found = page.select_one(table)
+    assert found is not None, f"no {table} on the page"
+    body = found.find("tbody") or found
+    assert isinstance(body, Tag)
+    return [texts(row, "td, th") for row in body.find_all("tr", recursive=False)]
+
+
+def flashes(page: Tag) -> list[str]:
+    """The messages flashed at the top of the page."""
+    return texts(page, "main > .flash")
+
+
+def form_errors(page: Tag) -> list[str]:
+    """The problems listed in the form's error summary."""
+    return texts(page, ".error-summary li")
+
+
+def field_value(page: Tag, name: str) -> str:
+    """What the field holds as the page is shown: an input's value, a text area's text,
+    or the value of a list's selected option."""
+    field = page.select_one(f'[name="{name}"]')
+    assert isinstance(field, Tag), f"no field named {name}"
+    if field.name == "textarea":
+        content = field.get_text()  # a browser drops the newline that opens the text
+        return content[2:] if content.startswith("\r\n") else content.removeprefix("\n")
+    if field.name == "select":
+        option = field.select_one("option[selected]")
+        return str(option["value"]) if isinstance(option, Tag) else ""
+    value = field.get("value", "")
+    return str(value)
+
+
+def check_page(response: TestResponse) -> BeautifulSoup:
+    """The response parsed as HTML, once it has the parts every page needs: a title of its
+    own, one main heading, and ids that each name one element."""
+    page = BeautifulSoup(response.text, "html.parser")
+    title = page.title.get_text() if page.title else ""
+    assert title.removesuffix("· mlat").strip(), f"the page has no title: {title!r}"
+    headings = texts(page, "h1")
+    assert len(headings) == 1, f"the page needs exactly one h1, not {headings}"
+    ids = Counter(str(element["id"]) for element in page.find_all(id=True))
+    repeated = sorted(name for name, count in ids.items() if count > 1)
+    assert not repeated, f"ids used more than once: {repeated}"
+    return page
+
+
+class PageClient:
+    """Requests pages as a person would and hands back the parsed page, having checked
+    the status and the parts every page needs (as GOV.UK Notify's ``client_request``)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    @staticmethod
+    def _expect(response: TestResponse, status: int) -> None:
+        assert response.status_code == status, (
+            f"expected {status}, got {response.status_code} "
+            f"{response.location or ''}\n{response.text[:2000]}"
+        )
+
+    def get(self, url: str, *, status: int = 200, follow_redirects: bool = False) -> BeautifulSoup:
+        response = self.client.get(url, follow_redirects=follow_redirects)
+        self._expect(response, status)
+        return check_page(response)
+
+    def post(
+        self,
+        url: str,
+        data: dict[str, Any] | None = None,
+        *,
+        status: int = 200,
+        follow_redirects: bool = False,
+        form_url: str | None = None,
+    ) -> BeautifulSoup:
+        """Submit the form at url (taken from form_url, or url itself) and return the page
+        shown: the page itself, or the one redirected to when following redirects."""
+        response = self.client.submit(
+            url, data or {}, form_url=form_url, follow_redirects=follow_redirects
+        )
+        self._expect(response, status)
+        return check_page(response)
+
+    def post_redirect(
+        self,
+        url: str,
+        data: dict[str, Any] | None = None,
+        *,
+        to: str | None = None,
+        form_url: str | None = None,
+    ) -> str:
+        """Submit the form and return where the answer redirects (checked against to)."""
+        response = self.client.submit(url, data or {}, form_url=form_url)
+        self._expect(response, 302)
+        if to is not None:
+            assert response.location == to
+        return response.location
+
+
+@pytest.fixture
+def client_request(client: Client) -> PageClient:
+    """The test client, reading pages: ``client_request.get("/")`` is the parsed page."""
+    return PageClient(client)
 
 
 @pytest.fixture
