@@ -194,6 +194,14 @@ def rows(page: Tag, table: str = "table") -> list[list[str]]:
     return [texts(row, "td, th") for row in body.find_all("tr", recursive=False)]
 
 
+def summary(page: Tag, selector: str = "dl.summary") -> dict[str, str]:
+    """The terms and descriptions of the first summary list matching the selector."""
+    found = page.select_one(selector)
+    assert found is not None, f"no {selector} on the page"
+    terms = found.find_all("dt")
+    return {text_of(term): text_of(term.find_next_sibling("dd")) for term in terms}
+
+
 def flashes(page: Tag) -> list[str]:
     """The messages flashed at the top of the page."""
     return texts(page, "main > .flash")
