@@ -3,23 +3,25 @@ a test client that fills in CSRF tokens as a browser would, and factories."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import secrets
 import shutil
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 import pytest
 from argon2 import PasswordHasher, profiles
 from bs4 import BeautifulSoup, Tag
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlmodel import Session
 from werkzeug.test import TestResponse
 
 import mlat.services.users as user_service
@@ -132,10 +134,8 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def db(app: Flask) -> Iterator[Any]:
+def db(app: Flask) -> Iterator[Session]:
     """A session on the test database, for arranging data and checking results."""
-    from sqlmodel import Session
-
     with Session(app.extensions["mlat_engine"], expire_on_commit=False) as session:
         yield session
 
@@ -300,12 +300,57 @@ def client_request(client: Client) -> PageClient:
 
 
 @pytest.fixture
-def runner(app: Flask) -> Any:
+def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
+class MakeUnit(Protocol):
+    """Makes a unit; each call without a name or code gets new ones."""
+
+    def __call__(
+        self,
+        name: str | None = None,
+        code: str | None = None,
+        state: str = "QA",
+        timezone: str = "Asia/Qatar",
+    ) -> Unit: ...
+
+
+class MakeUser(Protocol):
+    """Makes a user with these roles (an officer without any), in the unit given or the
+    test's unit."""
+
+    def __call__(
+        self,
+        *roles: Role,
+        unit_: Unit | None = None,
+        email: str | None = None,
+        password: str = PASSWORD,
+    ) -> User: ...
+
+
+class LoginAs(Protocol):
+    """Makes a user with these roles and logs the test client in as them."""
+
+    def __call__(self, *roles: Role, unit_: Unit | None = None) -> User: ...
+
+
+class MakeRequest(Protocol):
+    """Makes a request drafted by the owner, committed."""
+
+    def __call__(
+        self,
+        owner: User,
+        title: str = ...,
+        requested_state: str = ...,
+        *,
+        content: dict[str, Any] | None = None,
+        today: dt.date | None = None,
+    ) -> MlaRequest: ...
+
+
 @pytest.fixture
-def make_unit(db: Any) -> Callable[..., Unit]:
+def make_unit(db: Session) -> MakeUnit:
     counter = iter(range(1, 10_000))
 
     def make(
@@ -329,12 +374,12 @@ def make_unit(db: Any) -> Callable[..., Unit]:
 
 
 @pytest.fixture
-def unit(make_unit: Callable[..., Unit]) -> Unit:
+def unit(make_unit: MakeUnit) -> Unit:
     return make_unit(name="Cybercrime Unit, Doha", code="DOH")
 
 
 @pytest.fixture
-def make_user(db: Any, unit: Unit) -> Callable[..., User]:
+def make_user(db: Session, unit: Unit) -> MakeUser:
     counter = iter(range(1, 10_000))
 
     def make(
@@ -356,7 +401,7 @@ def make_user(db: Any, unit: Unit) -> Callable[..., User]:
 
 
 @pytest.fixture
-def login_as(client: Client, make_user: Callable[..., User]) -> Callable[..., User]:
+def login_as(client: Client, make_user: MakeUser) -> LoginAs:
     """Log the test client in as a new user with these roles."""
 
     def login(*roles: Role, unit_: Unit | None = None) -> User:
@@ -369,15 +414,22 @@ def login_as(client: Client, make_user: Callable[..., User]) -> Callable[..., Us
 
 
 @pytest.fixture
-def make_request(db: Any) -> Callable[..., MlaRequest]:
+def make_request(db: Session) -> MakeRequest:
     def make(
         owner: User,
         title: str = "Phishing of a bank's customers",
         requested_state: str = "US",
-        **kwargs: Any,
+        *,
+        content: dict[str, Any] | None = None,
+        today: dt.date | None = None,
     ) -> MlaRequest:
         request = create_request(
-            session=db, owner=owner, title=title, requested_state=requested_state, **kwargs
+            session=db,
+            owner=owner,
+            title=title,
+            requested_state=requested_state,
+            content=content,
+            today=today,
         )
         db.commit()
         return request

@@ -9,18 +9,18 @@ the user's own unit, of a request of another unit and of an id that does not exi
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
+from sqlmodel import Session
 from werkzeug.test import TestResponse
 
 from mlat import PUBLIC_ENDPOINTS
 from mlat.models import MlaRequest, RequestStatus, Role, Unit, User
 from mlat.services.annexes import add_annex
 from mlat.workflow import TRANSITIONS
-from tests.conftest import Client
+from tests.conftest import Client, LoginAs, MakeRequest, MakeUnit, MakeUser
 from tests.route_access import (
     ACCESS,
     METHODS,
@@ -35,7 +35,7 @@ from tests.route_access import (
 from tests.wizard_helpers import PDF
 
 
-def _annexed(db: Any, request: MlaRequest, editor: User) -> int:
+def _annexed(db: Session, request: MlaRequest, editor: User) -> int:
     annex = add_annex(
         session=db, request=request, editor=editor, expected_version=request.version,
         data=PDF, filename="order.pdf", kind="judicial_order", title="Court order",
@@ -48,11 +48,11 @@ def _annexed(db: Any, request: MlaRequest, editor: User) -> int:
 
 @pytest.fixture
 def world(
-    db: Any,
+    db: Session,
     unit: Unit,
-    make_unit: Callable[..., Unit],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
+    make_unit: MakeUnit,
+    make_user: MakeUser,
+    make_request: MakeRequest,
 ) -> World:
     other_unit = make_unit(name="Cybercrime Unit, Lagos", code="LOS", state="NG")
     owner = make_user(Role.officer)
@@ -133,7 +133,7 @@ def _meets(expected: str, response: TestResponse) -> bool:
 
 @pytest.mark.parametrize("role", list(Role))
 def test_each_role_reaches_its_routes_and_only_those(
-    app: Flask, client: Client, login_as: Callable[..., User], world: World, role: Role
+    app: Flask, client: Client, login_as: LoginAs, world: World, role: Role
 ) -> None:
     login_as(role)
     token = token_of(client.get("/").text)
@@ -150,7 +150,7 @@ def test_each_role_reaches_its_routes_and_only_those(
 
 
 def test_another_units_user_with_every_role_gets_404_for_every_request_url(
-    app: Flask, client: Client, login_as: Callable[..., User], world: World
+    app: Flask, client: Client, login_as: LoginAs, world: World
 ) -> None:
     login_as(*Role, unit_=world.other_unit)
     token = token_of(client.get("/").text)
@@ -185,7 +185,7 @@ def test_the_owner_may_use_the_packet_of_their_request(client: Client, world: Wo
 
 
 def test_admins_see_other_units_users_but_not_their_requests(
-    client: Client, login_as: Callable[..., User], world: World, make_user: Callable[..., User]
+    client: Client, login_as: LoginAs, world: World, make_user: MakeUser
 ) -> None:
     login_as(Role.admin)
     outsider = make_user(Role.officer, unit_=world.other_unit)
@@ -197,14 +197,14 @@ def test_admins_see_other_units_users_but_not_their_requests(
 def test_a_workflow_action_needs_one_of_its_roles(
     app: Flask,
     client: Client,
-    db: Any,
-    make_user: Callable[..., User],
+    db: Session,
+    make_user: MakeUser,
     world: World,
     step: Any,
 ) -> None:
     """Posting an action straight to its URL, with everything it asks for, changes nothing
     for a role the workflow table does not name."""
-    request = db.get(MlaRequest, world.own.id)
+    request = db.get_one(MlaRequest, world.own.id)
     status = sorted(step.sources)[0]
     request.status = status
     db.commit()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, cast
 
 from flask import Flask
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from mlat.models import Role, Unit, User
-from tests.conftest import PASSWORD, Client
+from tests.conftest import PASSWORD, Client, LoginAs, MakeUser
 
 NEW_PASSWORD = "a long initial passphrase"
 SELF_MESSAGE = "You cannot remove your own admin role or deactivate yourself."
@@ -45,7 +44,7 @@ def edit_form(user: User, **fields: Any) -> dict[str, Any]:
 
 
 def test_admin_creates_a_unit_then_a_user_who_can_log_in(
-    app: Flask, client: Client, login_as: Callable[..., User], db: Any
+    app: Flask, client: Client, login_as: LoginAs, db: Session
 ) -> None:
     login_as(Role.admin)
     response = client.submit(
@@ -83,9 +82,7 @@ def test_admin_creates_a_unit_then_a_user_who_can_log_in(
     assert browser.get("/admin/users").status_code == 403  # not an admin
 
 
-def test_unit_form_explains_mistakes(
-    client: Client, login_as: Callable[..., User], unit: Unit
-) -> None:
+def test_unit_form_explains_mistakes(client: Client, login_as: LoginAs, unit: Unit) -> None:
     login_as(Role.admin)
     response = client.submit(
         "/admin/units/new",
@@ -108,8 +105,8 @@ def test_unit_form_explains_mistakes(
 def test_admin_changes_a_users_roles(
     app: Flask,
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
+    login_as: LoginAs,
+    make_user: MakeUser,
 ) -> None:
     target = make_user(Role.officer)
     browser = other_client(app)
@@ -134,8 +131,8 @@ def test_admin_changes_a_users_roles(
 def test_deactivating_a_user_ends_their_session_and_blocks_login(
     app: Flask,
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
+    login_as: LoginAs,
+    make_user: MakeUser,
 ) -> None:
     target = make_user(Role.officer)
     browser = other_client(app)
@@ -158,8 +155,8 @@ def test_deactivating_a_user_ends_their_session_and_blocks_login(
 def test_reactivated_user_can_log_in_again(
     app: Flask,
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
+    login_as: LoginAs,
+    make_user: MakeUser,
 ) -> None:
     target = make_user(Role.officer)
     login_as(Role.admin)
@@ -168,7 +165,7 @@ def test_reactivated_user_can_log_in_again(
     assert other_client(app).login(target.email).status_code == 302
 
 
-def test_admin_cannot_deactivate_themselves(client: Client, login_as: Callable[..., User]) -> None:
+def test_admin_cannot_deactivate_themselves(client: Client, login_as: LoginAs) -> None:
     admin = login_as(Role.admin)
     response = client.submit(f"/admin/users/{admin.id}", edit_form(admin, active=None))
     assert response.status_code == 200
@@ -177,9 +174,7 @@ def test_admin_cannot_deactivate_themselves(client: Client, login_as: Callable[.
     assert "Deactivated" not in client.get("/admin/users").text
 
 
-def test_admin_cannot_drop_their_own_admin_role(
-    client: Client, login_as: Callable[..., User]
-) -> None:
+def test_admin_cannot_drop_their_own_admin_role(client: Client, login_as: LoginAs) -> None:
     admin = login_as(Role.officer, Role.admin)
     response = client.submit(f"/admin/users/{admin.id}", edit_form(admin, roles=["officer"]))
     assert response.status_code == 200
@@ -187,7 +182,7 @@ def test_admin_cannot_drop_their_own_admin_role(
     assert client.get("/admin/users").status_code == 200
 
 
-def test_admin_may_rename_themselves(client: Client, login_as: Callable[..., User]) -> None:
+def test_admin_may_rename_themselves(client: Client, login_as: LoginAs) -> None:
     admin = login_as(Role.admin)
     response = client.submit(
         f"/admin/users/{admin.id}", edit_form(admin, name="Renamed Admin"), follow_redirects=True
@@ -197,7 +192,7 @@ def test_admin_may_rename_themselves(client: Client, login_as: Callable[..., Use
 
 
 def test_short_password_is_refused(
-    client: Client, login_as: Callable[..., User], unit: Unit, db: Any
+    client: Client, login_as: LoginAs, unit: Unit, db: Session
 ) -> None:
     login_as(Role.admin)
     response = client.submit("/admin/users/new", user_form(unit.id, password="short pass1"))
@@ -211,8 +206,8 @@ def test_short_password_is_refused(
 def test_duplicate_email_is_refused(
     app: Flask,
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
+    login_as: LoginAs,
+    make_user: MakeUser,
     unit: Unit,
 ) -> None:
     existing = make_user(Role.officer)
@@ -229,7 +224,7 @@ def test_duplicate_email_is_refused(
 
 
 def test_user_created_inactive_cannot_log_in(
-    app: Flask, client: Client, login_as: Callable[..., User], unit: Unit
+    app: Flask, client: Client, login_as: LoginAs, unit: Unit
 ) -> None:
     login_as(Role.admin)
     response = client.submit("/admin/users/new", user_form(unit.id, active=None))

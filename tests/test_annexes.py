@@ -6,12 +6,11 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from mlat.models import (
     AuditEntry,
@@ -20,11 +19,9 @@ from mlat.models import (
     RequestStatus,
     Role,
     StoredFile,
-    Unit,
-    User,
 )
 from mlat.services.annexes import sniff
-from tests.conftest import Client
+from tests.conftest import Client, LoginAs, MakeRequest, MakeUnit
 from tests.wizard_helpers import HEADERS_TXT, PDF, PNG
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32
@@ -68,17 +65,17 @@ def _upload(
     return client.submit(_annexes(request), files, form_url=form_url)
 
 
-def _actions(db: Any, action: str) -> list[AuditEntry]:
+def _actions(db: Session, action: str) -> list[AuditEntry]:
     return list(db.exec(select(AuditEntry).where(AuditEntry.action == action)))
 
 
 @pytest.fixture
-def draft(login_as: Callable[..., User], make_request: Callable[..., MlaRequest]) -> MlaRequest:
+def draft(login_as: LoginAs, make_request: MakeRequest) -> MlaRequest:
     return make_request(login_as(Role.officer))
 
 
 def test_uploaded_annex_is_listed_with_size_and_digest_and_downloads_as_attachment(
-    client: Client, draft: MlaRequest, db: Any
+    client: Client, draft: MlaRequest, db: Session
 ) -> None:
     response = _upload(client, draft, HEADERS_TXT, "headers.txt")
     assert response.status_code == 302
@@ -88,7 +85,7 @@ def test_uploaded_annex_is_listed_with_size_and_digest_and_downloads_as_attachme
     assert hashlib.sha256(HEADERS_TXT).hexdigest() in page
     assert f"{len(HEADERS_TXT)} Bytes" in page
     db.expire_all()
-    saved = db.get(MlaRequest, draft.id)
+    saved = db.get_one(MlaRequest, draft.id)
     assert saved.version == 2
     assert saved.content["annexes"] == [
         {
@@ -113,9 +110,9 @@ def test_uploaded_annex_is_listed_with_size_and_digest_and_downloads_as_attachme
 def test_a_reviewer_of_the_unit_can_download_but_another_unit_cannot(
     client: Client,
     draft: MlaRequest,
-    login_as: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    db: Any,
+    login_as: LoginAs,
+    make_unit: MakeUnit,
+    db: Session,
 ) -> None:
     _upload(client, draft, PDF, "order.pdf")
     found = re.search(r'href="(/requests/\d+/annexes/\d+)"', client.get(_annexes(draft)).text)
@@ -146,7 +143,7 @@ def test_a_reviewer_of_the_unit_can_download_but_another_unit_cannot(
     ids=["png-named-pdf", "exe-named-pdf", "exe", "empty"],
 )
 def test_disguised_or_unknown_files_are_refused_at_the_field(
-    client: Client, draft: MlaRequest, db: Any, data: bytes, name: str, message: str
+    client: Client, draft: MlaRequest, db: Session, data: bytes, name: str, message: str
 ) -> None:
     response = _upload(client, draft, data, name)
     assert response.status_code == 400
@@ -155,11 +152,11 @@ def test_disguised_or_unknown_files_are_refused_at_the_field(
     assert 'value="Headers of the fraudulent e-mails"' in response.text  # the title stays
     assert db.exec(select(StoredFile)).all() == []
     db.expire_all()
-    assert db.get(MlaRequest, draft.id).version == 1
+    assert db.get_one(MlaRequest, draft.id).version == 1
 
 
 def test_a_png_without_extension_is_recognised_by_its_content(
-    client: Client, draft: MlaRequest, db: Any
+    client: Client, draft: MlaRequest, db: Session
 ) -> None:
     assert _upload(client, draft, PNG, "screenshot").status_code == 302
     stored = db.exec(select(StoredFile)).one()
@@ -167,7 +164,7 @@ def test_a_png_without_extension_is_recognised_by_its_content(
 
 
 def test_a_file_over_the_size_limit_is_refused(
-    client: Client, app: Flask, draft: MlaRequest, db: Any
+    client: Client, app: Flask, draft: MlaRequest, db: Session
 ) -> None:
     assert "up to 10 MB" in client.get(_annexes(draft)).text  # the default limit
     app.config["ANNEX_MAX_BYTES"] = 100 * 1024
@@ -179,7 +176,9 @@ def test_a_file_over_the_size_limit_is_refused(
     assert db.exec(select(StoredFile)).all() == []
 
 
-def test_an_upload_from_a_stale_page_is_refused(client: Client, draft: MlaRequest, db: Any) -> None:
+def test_an_upload_from_a_stale_page_is_refused(
+    client: Client, draft: MlaRequest, db: Session
+) -> None:
     assert _upload(client, draft, PDF, "one.pdf").status_code == 302
     stale = _upload(client, draft, PDF, "two.pdf", version=1, title="Second annex")
     assert stale.status_code == 409
@@ -189,7 +188,7 @@ def test_an_upload_from_a_stale_page_is_refused(client: Client, draft: MlaReques
 
 
 def test_removing_an_annex_deletes_its_file_and_is_audited(
-    client: Client, draft: MlaRequest, db: Any
+    client: Client, draft: MlaRequest, db: Session
 ) -> None:
     _upload(client, draft, PDF, "order.pdf")
     page = client.get(_annexes(draft)).text
@@ -204,12 +203,12 @@ def test_removing_an_annex_deletes_its_file_and_is_audited(
     assert db.exec(select(StoredFile)).all() == []
     assert db.exec(select(FileContent)).all() == []
     db.expire_all()
-    assert db.get(MlaRequest, draft.id).content["annexes"] == []
+    assert db.get_one(MlaRequest, draft.id).content["annexes"] == []
     assert len(_actions(db, "annex.remove")) == 1
 
 
 def test_an_imported_description_without_a_file_is_shown_and_removable(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     content = {
         "annexes": [{"kind": "judicial_order", "title": "Warrant of 3 March", "language": "en"}]
@@ -223,14 +222,14 @@ def test_an_imported_description_without_a_file_is_shown_and_removable(
         form_url=_annexes(request),
     )
     db.expire_all()
-    assert db.get(MlaRequest, request.id).content["annexes"] == []
+    assert db.get_one(MlaRequest, request.id).content["annexes"] == []
 
 
 def test_annexes_cannot_change_once_the_request_is_signed(
-    client: Client, draft: MlaRequest, db: Any
+    client: Client, draft: MlaRequest, db: Session
 ) -> None:
     _upload(client, draft, PDF, "order.pdf")
-    draft = db.get(MlaRequest, draft.id)
+    draft = db.get_one(MlaRequest, draft.id)
     draft.status = RequestStatus.signed
     db.add(draft)
     db.commit()

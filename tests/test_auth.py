@@ -1,16 +1,14 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
+from sqlmodel import Session
 
 from mlat.models import Role, User
 from mlat.services.users import set_password
-from tests.conftest import PASSWORD, Client
+from tests.conftest import PASSWORD, Client, LoginAs, MakeUser
 
 
-def test_login_then_logout(client: Client, make_user: Callable[..., User]) -> None:
+def test_login_then_logout(client: Client, make_user: MakeUser) -> None:
     user = make_user(Role.officer)
     response = client.login(user.email)
     assert response.status_code == 302
@@ -22,14 +20,12 @@ def test_login_then_logout(client: Client, make_user: Callable[..., User]) -> No
     assert client.get("/").status_code == 302  # back to the login page
 
 
-def test_login_is_case_insensitive_on_email(client: Client, make_user: Callable[..., User]) -> None:
+def test_login_is_case_insensitive_on_email(client: Client, make_user: MakeUser) -> None:
     user = make_user(Role.officer)
     assert client.login(user.email.upper()).status_code == 302
 
 
-def test_wrong_password_keeps_the_email_and_says_why(
-    client: Client, make_user: Callable[..., User]
-) -> None:
+def test_wrong_password_keeps_the_email_and_says_why(client: Client, make_user: MakeUser) -> None:
     user = make_user(Role.officer)
     response = client.login(user.email, "not the password at all")
     assert response.status_code == 200
@@ -50,9 +46,7 @@ def test_empty_form_lists_what_is_missing(client: Client) -> None:
     assert "Enter your password." in response.text
 
 
-def test_deactivated_user_cannot_log_in(
-    client: Client, make_user: Callable[..., User], db: Any
-) -> None:
+def test_deactivated_user_cannot_log_in(client: Client, make_user: MakeUser, db: Session) -> None:
     user = make_user(Role.officer)
     user.active = False
     db.add(user)
@@ -60,7 +54,7 @@ def test_deactivated_user_cannot_log_in(
     assert client.login(user.email).status_code == 200
 
 
-def test_post_without_csrf_token_is_refused(client: Client, make_user: Callable[..., User]) -> None:
+def test_post_without_csrf_token_is_refused(client: Client, make_user: MakeUser) -> None:
     user = make_user(Role.officer)
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 400
@@ -68,7 +62,7 @@ def test_post_without_csrf_token_is_refused(client: Client, make_user: Callable[
     assert client.get("/").status_code == 302  # still logged out
 
 
-def test_logout_needs_csrf_token(client: Client, login_as: Callable[..., User]) -> None:
+def test_logout_needs_csrf_token(client: Client, login_as: LoginAs) -> None:
     login_as(Role.officer)
     assert client.post("/logout").status_code == 400
     assert client.get("/").status_code == 200  # still logged in
@@ -80,9 +74,7 @@ def test_pages_need_login(client: Client) -> None:
     assert response.location.startswith("/login?next=")
 
 
-def test_login_returns_to_the_page_asked_for(
-    client: Client, make_user: Callable[..., User]
-) -> None:
+def test_login_returns_to_the_page_asked_for(client: Client, make_user: MakeUser) -> None:
     user = make_user(Role.officer)
     response = client.submit(
         "/login?next=/requests/new", {"email": user.email, "password": PASSWORD}
@@ -95,20 +87,16 @@ def test_login_returns_to_the_page_asked_for(
     ["//evil.example/", "/%5Cevil.example/", "/%09/evil.example/", "https://evil.example/"],
     ids=["scheme-relative", "backslash", "tab", "absolute"],
 )
-def test_login_does_not_redirect_off_site(
-    client: Client, make_user: Callable[..., User], target: str
-) -> None:
+def test_login_does_not_redirect_off_site(client: Client, make_user: MakeUser, target: str) -> None:
     user = make_user(Role.officer)
     response = client.submit(f"/login?next={target}", {"email": user.email, "password": PASSWORD})
     assert response.location == "/"
 
 
-def test_password_change_ends_open_sessions(
-    client: Client, login_as: Callable[..., User], db: Any
-) -> None:
+def test_password_change_ends_open_sessions(client: Client, login_as: LoginAs, db: Session) -> None:
     user = login_as(Role.officer)
     assert client.get("/").status_code == 200
-    set_password(session=db, user=db.get(User, user.id), password="a brand new passphrase")
+    set_password(session=db, user=db.get_one(User, user.id), password="a brand new passphrase")
     db.commit()
     assert client.get("/").status_code == 302
 
@@ -120,6 +108,6 @@ def test_security_headers(client: Client) -> None:
     assert response.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_pages_with_case_data_are_not_cached(client: Client, login_as: Callable[..., User]) -> None:
+def test_pages_with_case_data_are_not_cached(client: Client, login_as: LoginAs) -> None:
     login_as(Role.officer)
     assert client.get("/").headers["Cache-Control"] == "no-store"

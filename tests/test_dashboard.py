@@ -3,23 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
-from mlat.models import MlaRequest, Notification, RequestEditor, RequestStatus, Role, Unit, User
+from sqlmodel import Session
+
+from mlat.models import MlaRequest, Notification, RequestEditor, RequestStatus, Role, User
 from mlat.services.dashboard import dashboard
-from tests.conftest import Client
+from tests.conftest import Client, LoginAs, MakeRequest, MakeUnit, MakeUser
 
 TODAY = dt.date(2026, 11, 22)
 S = RequestStatus
 
 
-def panels(db: Any, user: User) -> dict[str, list[int]]:
+def panels(db: Session, user: User) -> dict[str, list[int]]:
     board = dashboard(session=db, user=user, today=TODAY)
     return {panel.key: [row.id for row in panel.rows] for panel in board.panels}
 
 
-def arrange(db: Any, request: MlaRequest, **columns: Any) -> MlaRequest:
+def arrange(db: Session, request: MlaRequest, **columns: Any) -> MlaRequest:
     for name, value in columns.items():
         setattr(request, name, value)
     db.commit()
@@ -27,10 +28,10 @@ def arrange(db: Any, request: MlaRequest, **columns: Any) -> MlaRequest:
 
 
 def test_officer_sees_own_drafts_and_returned_requests(
-    db: Any,
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    make_request: Callable[..., MlaRequest],
+    db: Session,
+    make_user: MakeUser,
+    make_unit: MakeUnit,
+    make_request: MakeRequest,
 ) -> None:
     me, colleague = make_user(Role.officer), make_user(Role.officer)
     draft = make_request(me)
@@ -45,10 +46,10 @@ def test_officer_sees_own_drafts_and_returned_requests(
 
 
 def test_reviewer_never_sees_what_they_drafted_or_edited(
-    db: Any,
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    make_request: Callable[..., MlaRequest],
+    db: Session,
+    make_user: MakeUser,
+    make_unit: MakeUnit,
+    make_request: MakeRequest,
 ) -> None:
     officer, reviewer = make_user(Role.officer), make_user(Role.reviewer)
     both = make_user(Role.officer, Role.reviewer)
@@ -67,10 +68,10 @@ def test_reviewer_never_sees_what_they_drafted_or_edited(
 
 
 def test_prosecutor_sees_approved_requests_awaiting_signature(
-    db: Any,
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    make_request: Callable[..., MlaRequest],
+    db: Session,
+    make_user: MakeUser,
+    make_unit: MakeUnit,
+    make_request: MakeRequest,
 ) -> None:
     officer, prosecutor = make_user(Role.officer), make_user(Role.prosecutor)
     approved = arrange(db, make_request(officer), status=S.approved)
@@ -80,10 +81,10 @@ def test_prosecutor_sees_approved_requests_awaiting_signature(
 
 
 def test_overdue_by_deadline_or_follow_up_against_typical_days(
-    db: Any,
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    make_request: Callable[..., MlaRequest],
+    db: Session,
+    make_user: MakeUser,
+    make_unit: MakeUnit,
+    make_request: MakeRequest,
 ) -> None:
     officer = make_user(Role.officer)
     past_deadline = arrange(db, make_request(officer), deadline=TODAY - dt.timedelta(days=1))
@@ -104,7 +105,7 @@ def test_overdue_by_deadline_or_follow_up_against_typical_days(
 
 
 def test_preservation_lapsing_within_14_days(
-    db: Any, make_user: Callable[..., User], make_request: Callable[..., MlaRequest]
+    db: Session, make_user: MakeUser, make_request: MakeRequest
 ) -> None:
     officer = make_user(Role.officer)
 
@@ -118,7 +119,7 @@ def test_preservation_lapsing_within_14_days(
 
 
 def test_lists_are_capped_and_link_to_the_filtered_list(
-    db: Any, make_user: Callable[..., User], make_request: Callable[..., MlaRequest]
+    db: Session, make_user: MakeUser, make_request: MakeRequest
 ) -> None:
     officer = make_user(Role.officer)
     for _ in range(4):
@@ -130,7 +131,7 @@ def test_lists_are_capped_and_link_to_the_filtered_list(
 
 
 def test_dashboard_page_per_role_with_unread_notifications(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     me = login_as(Role.officer, Role.reviewer)
     request = make_request(me, title="Ransomware attack on a clinic")

@@ -8,8 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlmodel import Session
 
-from mlat.models import MlaRequest, RequestStatus, Role, User
+from mlat.models import RequestStatus, Role
 from mlat.services.deadlines import (
     deadline_clock,
     draft_extension,
@@ -17,7 +18,7 @@ from mlat.services.deadlines import (
     preservation_clock,
     request_clocks,
 )
-from tests.conftest import Client
+from tests.conftest import Client, LoginAs, MakeRequest, MakeUser
 
 TODAY = dt.date(2026, 11, 22)
 
@@ -117,7 +118,7 @@ def preserved(requested_on: dt.date, expires_on: dt.date | None = None) -> dict[
 
 
 def test_request_clocks_read_the_request_and_the_rule_table(
-    make_user: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    make_user: MakeUser, make_request: MakeRequest, db: Session
 ) -> None:
     request = make_request(make_user(Role.officer), requested_state="US",
                            content=preserved(days(-85)))  # fmt: skip
@@ -135,7 +136,7 @@ def test_request_clocks_read_the_request_and_the_rule_table(
 
 
 def test_extension_draft_copies_the_request_and_names_the_original(
-    make_user: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    make_user: MakeUser, make_request: MakeRequest, db: Session
 ) -> None:
     officer = make_user(Role.officer)
     original = make_request(officer, requested_state="US", content=preserved(days(-85)))
@@ -152,7 +153,7 @@ def test_extension_draft_copies_the_request_and_names_the_original(
 
 
 def test_officer_drafts_the_extension_from_the_request_page(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+    client: Client, login_as: LoginAs, make_request: MakeRequest
 ) -> None:
     officer = login_as(Role.officer)
     original = make_request(officer, content=preserved(dt.date.today() - dt.timedelta(days=85)))
@@ -170,10 +171,10 @@ def test_officer_drafts_the_extension_from_the_request_page(
 
 def test_no_extension_without_preservation_or_from_another_unit(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
+    login_as: LoginAs,
+    make_user: MakeUser,
     make_unit: Callable[..., Any],
-    make_request: Callable[..., MlaRequest],
+    make_request: MakeRequest,
 ) -> None:
     officer = login_as(Role.officer)
     plain = make_request(officer)
@@ -188,7 +189,7 @@ def test_no_extension_without_preservation_or_from_another_unit(
 
 
 def test_the_clocks_partial_shows_the_warning_and_the_extension_button(
-    app: Any, make_user: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    app: Any, make_user: MakeUser, make_request: MakeRequest, db: Session
 ) -> None:
     officer = make_user(Role.officer)
     request = make_request(officer, requested_state="US", content=preserved(days(-85)))

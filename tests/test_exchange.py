@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from mlat.models import AuditEntry, MlaRequest, RequestStatus, Role, User
+from mlat.models import AuditEntry, MlaRequest, RequestStatus, Role
 from mlat.request_format import RequestDocument
-from tests.conftest import Client
+from tests.conftest import Client, LoginAs, MakeRequest
 from tests.wizard_helpers import EXAMPLE, example_content
 
 
@@ -20,12 +19,12 @@ def _import(client: Client, data: bytes, name: str = "request.json", title: str 
     return client.submit("/requests/import", {"file": (io.BytesIO(data), name), "title": title})
 
 
-def _audited(db: Any, action: str) -> list[AuditEntry]:
+def _audited(db: Session, action: str) -> list[AuditEntry]:
     return list(db.exec(select(AuditEntry).where(AuditEntry.action == action)))
 
 
 def test_export_downloads_the_request_in_the_request_format(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     request = make_request(login_as(Role.officer), content=example_content())
     show = client.get(f"/requests/{request.id}")
@@ -46,7 +45,7 @@ def test_export_downloads_the_request_in_the_request_format(
 
 
 def test_export_and_import_round_trip_gives_a_new_draft_with_the_same_content(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     original = make_request(login_as(Role.officer), content=example_content())
     exported = client.get(f"/requests/{original.id}/export.json").data
@@ -67,7 +66,7 @@ def test_export_and_import_round_trip_gives_a_new_draft_with_the_same_content(
 
 
 def test_the_documented_example_imports_with_the_case_number_as_title(
-    client: Client, login_as: Callable[..., User], db: Any
+    client: Client, login_as: LoginAs, db: Session
 ) -> None:
     login_as(Role.officer)
     assert _import(client, EXAMPLE.read_bytes()).status_code == 302
@@ -96,7 +95,7 @@ def test_the_documented_example_imports_with_the_case_number_as_title(
          "other-requesting-state"],
 )  # fmt: skip
 def test_a_file_that_does_not_fit_is_refused_with_what_is_wrong(
-    client: Client, login_as: Callable[..., User], db: Any, data: bytes, messages: list[str]
+    client: Client, login_as: LoginAs, db: Session, data: bytes, messages: list[str]
 ) -> None:
     login_as(Role.officer)
     response = _import(client, data)
@@ -107,7 +106,7 @@ def test_a_file_that_does_not_fit_is_refused_with_what_is_wrong(
     assert db.exec(select(MlaRequest)).all() == []
 
 
-def test_import_needs_a_file_and_an_officer(client: Client, login_as: Callable[..., User]) -> None:
+def test_import_needs_a_file_and_an_officer(client: Client, login_as: LoginAs) -> None:
     login_as(Role.officer)
     response = client.submit("/requests/import", {"title": "No file"})
     assert response.status_code == 400

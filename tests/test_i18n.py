@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
-from typing import Any
 
 import pytest
+from sqlmodel import Session
 
-from mlat.models import MlaRequest, Role, Unit, User
-from tests.conftest import Client
+from mlat.models import MlaRequest, Role, Unit
+from tests.conftest import Client, LoginAs, MakeRequest, MakeUnit, MakeUser
 
 NOON_UTC = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 
@@ -21,7 +20,7 @@ def shown_time(page: str, time: str) -> bool:
     return re.search(rf"\b{re.escape(hour_minute)}(:00)?\s{period}\b", page) is not None
 
 
-def set_updated_at(db: Any, request: MlaRequest, when: dt.datetime) -> None:
+def set_updated_at(db: Session, request: MlaRequest, when: dt.datetime) -> None:
     request.updated_at = when
     db.add(request)
     db.commit()
@@ -37,10 +36,10 @@ def set_updated_at(db: Any, request: MlaRequest, when: dt.datetime) -> None:
 )
 def test_request_list_shows_times_in_the_units_time_zone(
     client: Client,
-    make_unit: Callable[..., Unit],
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    make_unit: MakeUnit,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
     timezone: str,
     expected: str,
 ) -> None:
@@ -55,9 +54,9 @@ def test_request_list_shows_times_in_the_units_time_zone(
 
 def test_qatar_unit_sees_3_pm_for_noon_utc_on_list_and_detail(
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
     unit: Unit,
 ) -> None:
     assert unit.timezone == "Asia/Qatar"
@@ -72,9 +71,9 @@ def test_qatar_unit_sees_3_pm_for_noon_utc_on_list_and_detail(
 
 def test_late_evening_utc_is_the_next_day_in_doha(
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     officer = login_as(Role.officer)
     set_updated_at(db, make_request(officer), dt.datetime(2026, 12, 31, 22, 30, tzinfo=dt.UTC))
@@ -85,10 +84,10 @@ def test_late_evening_utc_is_the_next_day_in_doha(
 
 def test_two_units_see_the_same_moment_in_their_own_time(
     client: Client,
-    make_unit: Callable[..., Unit],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    make_unit: MakeUnit,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     doha_officer = make_user(Role.officer)
     london = make_unit(name="London liaison", code="LON", state="GB", timezone="Europe/London")
@@ -109,9 +108,7 @@ def test_login_page_is_marked_english(client: Client, accept_language: str | Non
     assert '<html lang="en" dir="ltr">' in page
 
 
-def test_pages_after_login_are_marked_english(
-    client: Client, login_as: Callable[..., User]
-) -> None:
+def test_pages_after_login_are_marked_english(client: Client, login_as: LoginAs) -> None:
     login_as(Role.officer)
     for url in ("/", "/requests/new", "/rules/"):
         assert '<html lang="en"' in client.get(url).text, url
@@ -126,10 +123,10 @@ def test_pages_after_login_are_marked_english(
 )
 def test_dashboard_shows_times_in_the_units_time_zone(
     client: Client,
-    make_unit: Callable[..., Unit],
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    make_unit: MakeUnit,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
     timezone: str,
     expected_day: str,
     expected_time: str,
@@ -145,9 +142,9 @@ def test_dashboard_shows_times_in_the_units_time_zone(
 
 def test_a_preservation_date_on_the_dashboard_is_the_calendar_day(
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     officer = login_as(Role.officer)
     request = make_request(officer)

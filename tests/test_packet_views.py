@@ -6,17 +6,17 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask, render_template
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from mlat.jobs.queues import ManualQueue
-from mlat.models import AuditEntry, MlaRequest, PacketJob, RequestStatus, Role, Unit, User, utcnow
+from mlat.models import AuditEntry, MlaRequest, PacketJob, RequestStatus, Role, User, utcnow
 from mlat.services import packets as svc
+from tests.conftest import LoginAs, MakeRequest, MakeUnit, MakeUser
 from tests.packet_jobs import manual_queue, sign
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
@@ -29,12 +29,12 @@ def jobs(app: Flask) -> ManualQueue:
 
 
 @pytest.fixture
-def owner(make_user: Callable[..., User]) -> User:
+def owner(make_user: MakeUser) -> User:
     return make_user(Role.officer)
 
 
 @pytest.fixture
-def mla_request(owner: User, make_request: Callable[..., MlaRequest]) -> MlaRequest:
+def mla_request(owner: User, make_request: MakeRequest) -> MlaRequest:
     return make_request(owner, content=json.loads(SAMPLE.read_text()))
 
 
@@ -62,7 +62,9 @@ def prepare(client: Any, request: MlaRequest, kind: str) -> Any:
     )
 
 
-def downloads(db: Any, request: MlaRequest, action: str = "packet.download") -> list[AuditEntry]:
+def downloads(
+    db: Session, request: MlaRequest, action: str = "packet.download"
+) -> list[AuditEntry]:
     db.expire_all()
     return list(
         db.exec(
@@ -74,7 +76,7 @@ def downloads(db: Any, request: MlaRequest, action: str = "packet.download") -> 
 
 
 def test_a_draft_is_prepared_off_the_request_path_then_downloaded(
-    client: Any, db: Any, jobs: ManualQueue, owner: User, mla_request: MlaRequest
+    client: Any, db: Session, jobs: ManualQueue, owner: User, mla_request: MlaRequest
 ) -> None:
     client.login(owner.email)
     assert "Prepare a draft of the packet (PDF)" in packet_box(client, mla_request)
@@ -111,7 +113,7 @@ def test_asking_twice_queues_one_render(
 
 
 def test_a_draft_of_an_older_version_is_not_served(
-    client: Any, db: Any, jobs: ManualQueue, owner: User, mla_request: MlaRequest
+    client: Any, db: Session, jobs: ManualQueue, owner: User, mla_request: MlaRequest
 ) -> None:
     client.login(owner.email)
     prepare(client, mla_request, "draft")
@@ -146,7 +148,7 @@ def test_the_status_box_is_served_alone_for_the_script(
 def test_reviewers_and_prosecutors_of_the_unit_may_prepare_and_download(
     client: Any,
     jobs: ManualQueue,
-    login_as: Callable[..., User],
+    login_as: LoginAs,
     mla_request: MlaRequest,
     role: Role,
 ) -> None:
@@ -158,9 +160,9 @@ def test_reviewers_and_prosecutors_of_the_unit_may_prepare_and_download(
 
 def test_another_officer_of_the_unit_is_refused_and_it_is_recorded(
     client: Any,
-    db: Any,
+    db: Session,
     jobs: ManualQueue,
-    login_as: Callable[..., User],
+    login_as: LoginAs,
     mla_request: MlaRequest,
 ) -> None:
     other = login_as(Role.officer)
@@ -175,8 +177,8 @@ def test_another_officer_of_the_unit_is_refused_and_it_is_recorded(
 
 def test_another_unit_does_not_see_the_request(
     client: Any,
-    login_as: Callable[..., User],
-    make_unit: Callable[..., Unit],
+    login_as: LoginAs,
+    make_unit: MakeUnit,
     mla_request: MlaRequest,
 ) -> None:
     login_as(Role.prosecutor, unit_=make_unit(name="Lagos unit", code="LOS", state="NG"))
@@ -196,9 +198,9 @@ def test_an_unknown_kind_is_refused_with_a_message(
 
 def test_signing_shows_the_packet_pending_then_the_stored_packet(
     client: Any,
-    db: Any,
+    db: Session,
     jobs: ManualQueue,
-    make_user: Callable[..., User],
+    make_user: MakeUser,
     mla_request: MlaRequest,
 ) -> None:
     prosecutor = make_user(Role.prosecutor)
@@ -220,7 +222,7 @@ def test_signing_shows_the_packet_pending_then_the_stored_packet(
 
 
 def test_a_failed_render_says_why_and_offers_to_try_again(
-    client: Any, db: Any, app: Flask, owner: User, mla_request: MlaRequest
+    client: Any, db: Session, app: Flask, owner: User, mla_request: MlaRequest
 ) -> None:
     from mlat.jobs.sandbox import Limits
 
@@ -240,7 +242,7 @@ def test_a_failed_render_says_why_and_offers_to_try_again(
 
 
 def test_the_partial_offers_nothing_to_who_may_not_download(
-    client: Any, login_as: Callable[..., User], mla_request: MlaRequest
+    client: Any, login_as: LoginAs, mla_request: MlaRequest
 ) -> None:
     login_as(Role.officer)
     with client:
@@ -249,7 +251,7 @@ def test_the_partial_offers_nothing_to_who_may_not_download(
 
 
 def test_the_packet_command_writes_the_packet(
-    runner: Any, db: Any, mla_request: MlaRequest, tmp_path: Path
+    runner: Any, db: Session, mla_request: MlaRequest, tmp_path: Path
 ) -> None:
     out = tmp_path / "packet.pdf"
     result = runner.invoke(args=["packet", mla_request.reference, "--out", str(out)])

@@ -3,14 +3,13 @@ next log-in; a change ends the user's other sessions and is audited and throttle
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from mlat.models import AuditEntry, Role, User
-from tests.conftest import PASSWORD, Client
+from tests.conftest import PASSWORD, Client, LoginAs, MakeUser
 
 NEW_PASSWORD = "lantern orchard quietly 42"
 
@@ -22,13 +21,13 @@ def _change(client: Client, current: str, new: str, repeat: str | None = None) -
     )
 
 
-def _actions(db: Any, user: User) -> list[tuple[str, str]]:
+def _actions(db: Session, user: User) -> list[tuple[str, str]]:
     rows = db.exec(select(AuditEntry).where(AuditEntry.object_id == str(user.id)).order_by("seq"))
     return [(e.action, e.outcome) for e in rows]
 
 
 def test_a_user_changes_their_password_and_their_other_sessions_end(
-    app: Flask, client: Client, login_as: Callable[..., User], db: Any
+    app: Flask, client: Client, login_as: LoginAs, db: Session
 ) -> None:
     user = login_as(Role.officer)
     elsewhere: Client = app.test_client()  # type: ignore[assignment]
@@ -47,7 +46,7 @@ def test_a_user_changes_their_password_and_their_other_sessions_end(
 
 
 def test_a_wrong_current_password_is_refused_and_counts_as_a_failed_login(
-    app: Flask, client: Client, login_as: Callable[..., User], db: Any
+    app: Flask, client: Client, login_as: LoginAs, db: Session
 ) -> None:
     user = login_as(Role.officer)
     for _ in range(5):
@@ -66,7 +65,7 @@ def test_a_wrong_current_password_is_refused_and_counts_as_a_failed_login(
 
 
 def test_a_new_password_must_be_acceptable_and_typed_twice(
-    client: Client, login_as: Callable[..., User]
+    client: Client, login_as: LoginAs
 ) -> None:
     login_as(Role.officer)
     cases = {
@@ -83,7 +82,7 @@ def test_a_new_password_must_be_acceptable_and_typed_twice(
 
 
 def test_an_administrators_password_must_be_replaced_before_anything_else(
-    app: Flask, client: Client, login_as: Callable[..., User], db: Any
+    app: Flask, client: Client, login_as: LoginAs, db: Session
 ) -> None:
     login_as(Role.admin)
     created = client.submit(
@@ -114,8 +113,8 @@ def test_an_administrators_password_must_be_replaced_before_anything_else(
 
 
 def test_an_administrator_sets_a_forgotten_password_which_ends_the_users_sessions(
-    app: Flask, client: Client, login_as: Callable[..., User], make_user: Callable[..., User],
-    db: Any,
+    app: Flask, client: Client, login_as: LoginAs, make_user: MakeUser,
+    db: Session,
 ) -> None:  # fmt: skip
     forgetful = make_user(Role.officer)
     theirs: Client = app.test_client()  # type: ignore[assignment]
@@ -140,7 +139,7 @@ def test_an_administrator_sets_a_forgotten_password_which_ends_the_users_session
 
 
 def test_only_administrators_set_other_users_passwords(
-    client: Client, login_as: Callable[..., User], make_user: Callable[..., User]
+    client: Client, login_as: LoginAs, make_user: MakeUser
 ) -> None:
     other = make_user(Role.officer)
     login_as(Role.officer)

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from html import unescape
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from bench.seed import seed
-from mlat.models import MlaRequest, RequestStatus, Role, Unit, User
-from tests.conftest import PASSWORD, Client
+from mlat.models import MlaRequest, RequestStatus, Role, Unit
+from tests.conftest import PASSWORD, Client, LoginAs, MakeRequest, MakeUnit, MakeUser
 
 REFERENCE = re.compile(r">([A-Z0-9]+-\d{4}-\d{4,})</a>")
 NOW = dt.datetime.now(dt.UTC)
@@ -30,10 +29,10 @@ def content(*measures: str) -> dict[str, Any]:
 
 def test_filters_by_status_state_owner_and_measure(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     me = login_as(Role.officer)
     colleague = make_user(Role.officer)
@@ -55,9 +54,9 @@ def test_filters_by_status_state_owner_and_measure(
 
 def test_date_range_is_whole_days_in_the_units_time_zone(
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     me = login_as(Role.officer)  # the unit is in Asia/Qatar, UTC+3
     early, inside, late = (make_request(me, title=t) for t in ("early", "inside", "late"))
@@ -75,9 +74,9 @@ def test_date_range_is_whole_days_in_the_units_time_zone(
 
 def test_sort_orders(
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     me = login_as(Role.officer)
     first = make_request(me, requested_state="US")
@@ -97,7 +96,7 @@ def test_sort_orders(
 
 
 def test_pages_of_fifty_walk_forward_and_back_without_gaps(
-    app: Any, client: Client, db: Any, unit: Unit
+    app: Any, client: Client, db: Session, unit: Unit
 ) -> None:
     seed(app.extensions["mlat_engine"], count=140, password=PASSWORD)
     client.login("all-roles@doh.bench.example")
@@ -131,7 +130,7 @@ def test_pages_of_fifty_walk_forward_and_back_without_gaps(
 
 
 def test_bad_parameters_are_reported_and_ignored(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+    client: Client, login_as: LoginAs, make_request: MakeRequest
 ) -> None:
     me = login_as(Role.officer)
     request = make_request(me)
@@ -153,10 +152,10 @@ def test_bad_parameters_are_reported_and_ignored(
 
 def test_only_the_users_unit_is_listed(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    make_request: Callable[..., MlaRequest],
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_unit: MakeUnit,
+    make_request: MakeRequest,
 ) -> None:
     stranger = make_user(Role.officer, unit_=make_unit())
     theirs = make_request(stranger)
@@ -167,7 +166,7 @@ def test_only_the_users_unit_is_listed(
     assert theirs.reference not in client.get("/?status=draft").text
 
 
-def test_seeded_requests_are_valid_documents_with_terms(app: Any, db: Any) -> None:
+def test_seeded_requests_are_valid_documents_with_terms(app: Any, db: Session) -> None:
     from mlat.models import RequestTerm
     from mlat.request_format import RequestDocument
 
@@ -190,7 +189,7 @@ def chosen_options(page: str, name: str) -> list[tuple[str, str]]:
 
 
 def test_filters_show_the_chosen_values_even_when_another_was_ignored(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+    client: Client, login_as: LoginAs, make_request: MakeRequest
 ) -> None:
     me = login_as(Role.officer)
     make_request(me, requested_state="GB")
@@ -214,7 +213,7 @@ def test_filters_show_the_chosen_values_even_when_another_was_ignored(
 
 
 def test_state_filter_lists_every_state_by_name_and_selects_nothing_unknown(
-    client: Client, login_as: Callable[..., User]
+    client: Client, login_as: LoginAs
 ) -> None:
     login_as(Role.officer)
     page = client.get('/?state="><b>x').text

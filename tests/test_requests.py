@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from mlat.models import MlaRequest, RequestStatus, Role, Unit, User
+from mlat.models import MlaRequest, RequestStatus, Role, User
 from mlat.services.requests import update_request
 from tests.conftest import (
     Client,
+    LoginAs,
+    MakeRequest,
+    MakeUnit,
+    MakeUser,
     PageClient,
     check_page,
     field_value,
@@ -29,7 +32,7 @@ CONFLICT_MESSAGE = "Someone else saved this request after you opened it."
 
 
 def test_officer_creates_a_request_and_sees_it_in_the_list(
-    client_request: PageClient, login_as: Callable[..., User], db: Any
+    client_request: PageClient, login_as: LoginAs, db: Session
 ) -> None:
     login_as(Role.officer)
     page = client_request.post(
@@ -58,7 +61,7 @@ def test_officer_creates_a_request_and_sees_it_in_the_list(
 
 
 def test_lower_case_state_code_is_accepted(
-    client_request: PageClient, login_as: Callable[..., User], db: Any
+    client_request: PageClient, login_as: LoginAs, db: Session
 ) -> None:
     login_as(Role.officer)
     location = client_request.post_redirect(
@@ -84,8 +87,8 @@ def test_lower_case_state_code_is_accepted(
 )
 def test_invalid_input_reshows_the_form_with_a_message(
     client_request: PageClient,
-    login_as: Callable[..., User],
-    db: Any,
+    login_as: LoginAs,
+    db: Session,
     title: str,
     state: str,
     message: str,
@@ -105,10 +108,10 @@ def test_invalid_input_reshows_the_form_with_a_message(
 
 def test_other_units_requests_are_invisible(
     client: Client,
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    make_request: Callable[..., MlaRequest],
-    login_as: Callable[..., User],
+    make_user: MakeUser,
+    make_unit: MakeUnit,
+    make_request: MakeRequest,
+    login_as: LoginAs,
 ) -> None:
     owner = make_user(Role.officer)
     secret = make_request(owner, title="Confidential Doha investigation")
@@ -130,11 +133,11 @@ def test_other_units_requests_are_invisible(
 
 def test_other_unit_cannot_change_a_request_by_posting(
     client: Client,
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    make_request: Callable[..., MlaRequest],
-    login_as: Callable[..., User],
-    db: Any,
+    make_user: MakeUser,
+    make_unit: MakeUnit,
+    make_request: MakeRequest,
+    login_as: LoginAs,
+    db: Session,
 ) -> None:
     owner = make_user(Role.officer)
     secret = make_request(owner, title="Confidential Doha investigation")
@@ -146,14 +149,14 @@ def test_other_unit_cannot_change_a_request_by_posting(
     )
     assert response.status_code == 404
     db.expire_all()
-    assert db.get(MlaRequest, secret.id).title == "Confidential Doha investigation"
+    assert db.get_one(MlaRequest, secret.id).title == "Confidential Doha investigation"
 
 
 def test_colleagues_in_the_same_unit_see_the_request(
     client_request: PageClient,
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    login_as: Callable[..., User],
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    login_as: LoginAs,
 ) -> None:
     request = make_request(make_user(Role.officer), title="Shared case")
     login_as(Role.reviewer)
@@ -164,7 +167,7 @@ def test_colleagues_in_the_same_unit_see_the_request(
     assert page.select(f'a[href="/requests/{request.id}/edit"]') == []
 
 
-def test_unknown_request_is_not_found(client: Client, login_as: Callable[..., User]) -> None:
+def test_unknown_request_is_not_found(client: Client, login_as: LoginAs) -> None:
     login_as(Role.officer)
     assert client.get("/requests/424242").status_code == 404
     assert client.get("/requests/424242/edit").status_code == 404
@@ -172,8 +175,8 @@ def test_unknown_request_is_not_found(client: Client, login_as: Callable[..., Us
 
 def test_editing_saves_the_changes(
     client_request: PageClient,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
+    login_as: LoginAs,
+    make_request: MakeRequest,
 ) -> None:
     officer = login_as(Role.officer)
     request = make_request(officer, title="First title", requested_state="US")
@@ -199,14 +202,14 @@ def _stale_edit(
     officer: User,
     colleague: User,
     request: MlaRequest,
-    db: Any,
+    db: Session,
 ) -> Any:
     """The officer opens the form, a colleague saves first, then the officer saves."""
     form = check_page(client.get(f"/requests/{request.id}/edit"))
     assert field_value(form, "version") == "1"
     update_request(
         session=db,
-        request=db.get(MlaRequest, request.id),
+        request=db.get_one(MlaRequest, request.id),
         editor=colleague,
         expected_version=1,
         title="Colleague's title",
@@ -221,10 +224,10 @@ def _stale_edit(
 
 def test_stale_edit_is_refused_and_keeps_what_was_typed(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     officer = login_as(Role.officer)
     colleague = make_user(Role.officer)
@@ -236,17 +239,17 @@ def test_stale_edit_is_refused_and_keeps_what_was_typed(
     assert CONFLICT_MESSAGE in " ".join(form_errors(page) + flashes(page))
     assert field_value(page, "title") == "My careful new title"
     db.expire_all()
-    saved = db.get(MlaRequest, request.id)
+    saved = db.get_one(MlaRequest, request.id)
     assert saved.title == "Colleague's title"  # the colleague's save is not overwritten
     assert saved.version == 2
 
 
 def test_changes_shown_after_a_conflict_can_be_saved_again(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     officer = login_as(Role.officer)
     colleague = make_user(Role.officer)
@@ -271,9 +274,9 @@ def test_changes_shown_after_a_conflict_can_be_saved_again(
 )
 def test_request_past_signing_cannot_be_edited(
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
     status: RequestStatus,
 ) -> None:
     officer = login_as(Role.officer)
@@ -294,15 +297,15 @@ def test_request_past_signing_cannot_be_edited(
         "This request can no longer be edited in its current state."
     ]
     db.expire_all()
-    assert db.get(MlaRequest, request.id).title == "Approved wording"
+    assert db.get_one(MlaRequest, request.id).title == "Approved wording"
     assert "Changed after approval" not in client.get("/").text
 
 
 def test_returned_request_can_be_edited_again(
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     officer = login_as(Role.officer)
     request = make_request(officer, title="Needs work")
@@ -320,8 +323,8 @@ def test_returned_request_can_be_edited_again(
 
 def test_request_page_shows_the_findings_with_their_sources(
     client_request: PageClient,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
+    login_as: LoginAs,
+    make_request: MakeRequest,
 ) -> None:
     import json
     from pathlib import Path
@@ -344,9 +347,9 @@ def test_request_page_shows_the_findings_with_their_sources(
 
 def test_request_with_content_that_is_not_a_request_is_still_shown(
     client_request: PageClient,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     officer = login_as(Role.officer)
     created = make_request(officer)

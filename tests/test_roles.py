@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import pytest
 
-from mlat.models import Role, User
-from tests.conftest import Client
+from mlat.models import Role
+from tests.conftest import Client, LoginAs, MakeUser
 
 
 @pytest.mark.parametrize("role", [Role.reviewer, Role.prosecutor, Role.admin])
-def test_only_officers_may_start_a_request(
-    client: Client, login_as: Callable[..., User], role: Role
-) -> None:
+def test_only_officers_may_start_a_request(client: Client, login_as: LoginAs, role: Role) -> None:
     login_as(role)
     response = client.get("/requests/new")
     assert response.status_code == 403
@@ -21,9 +17,7 @@ def test_only_officers_may_start_a_request(
     assert "New request" not in client.get("/").text  # no button leading to the refusal
 
 
-def test_officer_cannot_open_user_administration(
-    client: Client, login_as: Callable[..., User]
-) -> None:
+def test_officer_cannot_open_user_administration(client: Client, login_as: LoginAs) -> None:
     login_as(Role.officer)
     response = client.get("/admin/users")
     assert response.status_code == 403
@@ -32,7 +26,7 @@ def test_officer_cannot_open_user_administration(
 
 
 def test_officer_cannot_create_a_user_by_posting_directly(
-    client: Client, login_as: Callable[..., User], make_user: Callable[..., User]
+    client: Client, login_as: LoginAs, make_user: MakeUser
 ) -> None:
     officer = login_as(Role.officer)
     response = client.submit(
@@ -51,7 +45,7 @@ def test_officer_cannot_create_a_user_by_posting_directly(
     assert client.login("intruder@example.org", "a long enough password").status_code == 200
 
 
-def test_admin_pages_open_for_administrators(client: Client, login_as: Callable[..., User]) -> None:
+def test_admin_pages_open_for_administrators(client: Client, login_as: LoginAs) -> None:
     admin = login_as(Role.admin)
     page = client.get("/admin/users")
     assert page.status_code == 200
@@ -62,14 +56,14 @@ def test_admin_pages_open_for_administrators(client: Client, login_as: Callable[
 
 
 def test_a_user_with_several_roles_gets_every_roles_pages(
-    client: Client, login_as: Callable[..., User]
+    client: Client, login_as: LoginAs
 ) -> None:
     login_as(Role.officer, Role.admin)
     assert client.get("/requests/new").status_code == 200
     assert client.get("/admin/users").status_code == 200
 
 
-def test_unknown_user_in_admin_is_not_found(client: Client, login_as: Callable[..., User]) -> None:
+def test_unknown_user_in_admin_is_not_found(client: Client, login_as: LoginAs) -> None:
     login_as(Role.admin)
     assert client.get("/admin/users/999999").status_code == 404
 
@@ -97,9 +91,7 @@ ROLE_TABLE = [
 
 
 @pytest.mark.parametrize(("url", "role", "expected"), ROLE_TABLE)
-def test_role_table(
-    client: Client, login_as: Callable[..., User], url: str, role: Role, expected: int
-) -> None:
+def test_role_table(client: Client, login_as: LoginAs, url: str, role: Role, expected: int) -> None:
     login_as(role)
     assert client.get(url).status_code == expected
 

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from mlat.models import Role, User
-from tests.conftest import Client
+from mlat.models import Role
+from tests.conftest import Client, LoginAs
 
 
-def test_index_lists_states_with_unverified_counts(
-    client: Client, login_as: Callable[..., User]
-) -> None:
+def test_index_lists_states_with_unverified_counts(client: Client, login_as: LoginAs) -> None:
     login_as(Role.officer)
     page = client.get("/rules/")
     assert page.status_code == 200
@@ -19,9 +15,7 @@ def test_index_lists_states_with_unverified_counts(
     assert "unverified" in page.text
 
 
-def test_state_page_shows_sources_and_verification(
-    client: Client, login_as: Callable[..., User]
-) -> None:
+def test_state_page_shows_sources_and_verification(client: Client, login_as: LoginAs) -> None:
     login_as(Role.reviewer)
     page = client.get("/rules/US")
     assert page.status_code == 200
@@ -35,20 +29,20 @@ def test_state_page_shows_sources_and_verification(
     )
 
 
-def test_measure_page_compares_states(client: Client, login_as: Callable[..., User]) -> None:
+def test_measure_page_compares_states(client: Client, login_as: LoginAs) -> None:
     login_as(Role.officer)
     page = client.get("/rules/measure/stored_content")
     assert page.status_code == 200
     assert "United States" in page.text and "Germany" in page.text
 
 
-def test_unknown_state_or_measure_is_404(client: Client, login_as: Callable[..., User]) -> None:
+def test_unknown_state_or_measure_is_404(client: Client, login_as: LoginAs) -> None:
     login_as(Role.officer)
     assert client.get("/rules/ZZ").status_code == 404
     assert client.get("/rules/measure/telepathy").status_code == 404
 
 
-def test_route_advisor_page(client: Client, login_as: Callable[..., User]) -> None:
+def test_route_advisor_page(client: Client, login_as: LoginAs) -> None:
     login_as(Role.officer)
     page = client.get("/rules/routes?requesting=GB&requested=US&measure=stored_content&urgent=y")
     assert page.status_code == 200

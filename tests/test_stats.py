@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlmodel import Session
 
 from mlat.charts import Bar, bar_chart
-from mlat.models import MlaRequest, RequestStatus, Role, Unit, User
+from mlat.models import MlaRequest, RequestStatus, Role, User
 from mlat.services.stats import Median, statistics
-from tests.conftest import Client
+from tests.conftest import Client, LoginAs, MakeRequest, MakeUnit, MakeUser
 
 START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 
 
 def arranged(
-    db: Any, make_request: Callable[..., MlaRequest], owner: User, state: str, **columns: Any
+    db: Session, make_request: MakeRequest, owner: User, state: str, **columns: Any
 ) -> MlaRequest:
     request = make_request(owner, requested_state=state)
     request.created_at = START
@@ -29,10 +29,10 @@ def arranged(
 
 
 def test_counts_and_medians_per_requested_state(
-    db: Any,
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    make_request: Callable[..., MlaRequest],
+    db: Session,
+    make_user: MakeUser,
+    make_unit: MakeUnit,
+    make_request: MakeRequest,
 ) -> None:
     officer = make_user(Role.officer)
     days: float
@@ -82,7 +82,7 @@ def test_bar_chart_has_a_bar_and_a_title_per_value_and_escapes_labels() -> None:
 
 
 def test_statistics_page_shows_charts_and_the_numbers(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     officer = login_as(Role.officer)
     arranged(db, make_request, officer, "US", status=RequestStatus.approved,

@@ -6,18 +6,16 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Callable
-from typing import Any
+
+from sqlmodel import Session
 
 from mlat.models import (
-    MlaRequest,
     RequestStatus,
     Role,
     Unit,
-    User,
 )
 from mlat.services.requests import save_content
-from tests.conftest import Client
+from tests.conftest import Client, LoginAs, MakeRequest, MakeUser
 from tests.wizard_helpers import (
     HEADERS_TXT,
     PDF,
@@ -33,7 +31,7 @@ FORM_STEPS = ["route", "offences", "facts", "persons", "measures", "safeguards"]
 
 
 def test_officer_drafts_the_example_request_over_all_steps_and_submits_it(
-    client: Client, login_as: Callable[..., User], db: Any, unit: Unit
+    client: Client, login_as: LoginAs, db: Session, unit: Unit
 ) -> None:
     assert unit.state == "QA"
     login_as(Role.officer)
@@ -108,7 +106,7 @@ def test_officer_drafts_the_example_request_over_all_steps_and_submits_it(
 
 
 def test_check_page_lists_findings_beside_their_part_with_links_to_fix_them(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+    client: Client, login_as: LoginAs, make_request: MakeRequest
 ) -> None:
     content = example_content()
     content["identifiers"][1]["observed_at"] = None
@@ -131,7 +129,7 @@ def test_check_page_lists_findings_beside_their_part_with_links_to_fix_them(
 
 
 def test_adding_a_row_keeps_everything_typed_and_saves_nothing(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     request = make_request(login_as(Role.officer))
     typed = {
@@ -153,7 +151,7 @@ def test_adding_a_row_keeps_everything_typed_and_saves_nothing(
 
 
 def test_removing_a_row_keeps_the_other_rows_as_typed(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     request = make_request(login_as(Role.officer))
     typed = {f"offences-{i}-name": name for i, name in enumerate(["First", "Second", "Third"])}
@@ -172,7 +170,7 @@ def test_removing_a_row_keeps_the_other_rows_as_typed(
 
 
 def test_removing_an_identifier_keeps_each_measure_linked_to_the_same_identifiers(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     request = make_request(login_as(Role.officer), content=example_content())
     data = {**step_data("persons"), "version": "1"}
@@ -198,10 +196,10 @@ def test_removing_an_identifier_keeps_each_measure_linked_to_the_same_identifier
 
 def test_a_second_save_from_a_stale_page_is_refused_and_keeps_the_input(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     officer = login_as(Role.officer)
     colleague = make_user(Role.officer)

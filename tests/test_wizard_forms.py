@@ -4,14 +4,14 @@ field with an error summary, what was typed stays, and nothing is saved."""
 from __future__ import annotations
 
 import html
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlmodel import Session
 
 from forms.wizard.persons import parse_zone
-from mlat.models import MlaRequest, Role, User
-from tests.conftest import Client
+from mlat.models import MlaRequest, Role
+from tests.conftest import Client, LoginAs, MakeRequest
 from tests.wizard_helpers import example_content, step_data
 
 CHOICES = {"requested_state", "legal_basis", "channel", "language", "kind", "nationality"}
@@ -25,7 +25,7 @@ def _post(client: Client, request: MlaRequest, step: str, changes: dict[str, Any
 
 
 @pytest.fixture
-def draft(login_as: Callable[..., User], make_request: Callable[..., MlaRequest]) -> MlaRequest:
+def draft(login_as: LoginAs, make_request: MakeRequest) -> MlaRequest:
     return make_request(login_as(Role.officer), content=example_content())
 
 
@@ -33,13 +33,13 @@ def draft(login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
     "step", ["route", "offences", "facts", "persons", "measures", "safeguards"]
 )
 def test_valid_input_is_saved_and_leads_to_the_next_step(
-    client: Client, draft: MlaRequest, db: Any, step: str
+    client: Client, draft: MlaRequest, db: Session, step: str
 ) -> None:
     response = _post(client, draft, step, {})
     assert response.status_code == 302
     assert "/wizard/" in response.location
     db.expire_all()
-    assert db.get(MlaRequest, draft.id).content == example_content()  # same input, same content
+    assert db.get_one(MlaRequest, draft.id).content == example_content()  # same input, same content
 
 
 @pytest.mark.parametrize(
@@ -209,7 +209,7 @@ def test_valid_input_is_saved_and_leads_to_the_next_step(
 def test_bad_input_is_shown_at_its_field_and_nothing_is_saved(
     client: Client,
     draft: MlaRequest,
-    db: Any,
+    db: Session,
     step: str,
     changes: dict[str, Any],
     field_id: str,
@@ -226,25 +226,25 @@ def test_bad_input_is_shown_at_its_field_and_nothing_is_saved(
         if isinstance(value, str) and value and name.rsplit("-", 1)[-1] not in CHOICES:
             assert html.escape(value, quote=False)[:200] in page  # what was typed is still there
     db.expire_all()
-    saved = db.get(MlaRequest, draft.id)
+    saved = db.get_one(MlaRequest, draft.id)
     assert saved.version == 1
     assert saved.content == example_content()
 
 
 def test_blank_rows_are_left_out_and_a_half_filled_row_is_not(
-    client: Client, draft: MlaRequest, db: Any
+    client: Client, draft: MlaRequest, db: Session
 ) -> None:
     data = {"offences-1-name": "", "offences-1-citation": "", "offences-1-max_penalty_years": ""}
     assert _post(client, draft, "offences", data).status_code == 302
     db.expire_all()
-    assert len(db.get(MlaRequest, draft.id).content["offences"]) == 1
+    assert len(db.get_one(MlaRequest, draft.id).content["offences"]) == 1
 
     half = _post(client, draft, "offences", {"offences-1-citation": "Penal Code, art. 5"})
     assert "Name the offence, or remove this row." in half.text
 
 
 def test_ip_time_is_stored_with_the_offset_of_its_time_zone(
-    client: Client, draft: MlaRequest, db: Any
+    client: Client, draft: MlaRequest, db: Session
 ) -> None:
     changes = {
         "identifiers-1-observed_at": "2026-07-01T09:30:00",
@@ -252,7 +252,7 @@ def test_ip_time_is_stored_with_the_offset_of_its_time_zone(
     }
     assert _post(client, draft, "persons", changes).status_code == 302
     db.expire_all()
-    stored = db.get(MlaRequest, draft.id).content["identifiers"][1]["observed_at"]
+    stored = db.get_one(MlaRequest, draft.id).content["identifiers"][1]["observed_at"]
     assert stored == "2026-07-01T09:30:00+01:00"
     page = client.get(f"/requests/{draft.id}/wizard/persons").text
     assert 'value="2026-07-01T09:30:00"' in page

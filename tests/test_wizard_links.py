@@ -7,18 +7,18 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
+from sqlmodel import Session
 from werkzeug.datastructures import MultiDict
 
 from forms.wizard.measures import MeasuresForm
 from mlat.content import identifier_key, identifier_positions
-from mlat.models import MlaRequest, Role, User
+from mlat.models import Role, User
 from mlat.services.requests import save_content
-from tests.conftest import Client
+from tests.conftest import Client, LoginAs, MakeRequest, MakeUser
 from tests.wizard_helpers import (
     example_content,
     hidden_version,
@@ -73,7 +73,7 @@ def _persons_form(identifiers: list[dict[str, Any]], version: str) -> dict[str, 
     return {**persons, **_identifier_rows(identifiers), "version": version}
 
 
-def _colleague(app: Flask, make_user: Callable[..., User]) -> Client:
+def _colleague(app: Flask, make_user: MakeUser) -> Client:
     """A second browser, logged in as another officer of the same unit."""
     other: Client = app.test_client()  # type: ignore[assignment]
     assert other.login(make_user(Role.officer).email).status_code == 302
@@ -83,10 +83,10 @@ def _colleague(app: Flask, make_user: Callable[..., User]) -> Client:
 def test_step_4_saved_again_after_a_colleague_removed_and_reordered_identifiers(
     app: Flask,
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     content = _three_identifiers()
     email, ip, account = content["identifiers"]
@@ -127,10 +127,10 @@ def test_step_4_saved_again_after_a_colleague_removed_and_reordered_identifiers(
 
 def test_step_4_saved_again_after_a_colleague_changed_an_identifier(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     content = _three_identifiers()
     email, ip, account = content["identifiers"]
@@ -179,10 +179,10 @@ def _tick(page: str, row: int, key: str) -> bool:
 def test_step_5_saved_again_after_a_colleague_reordered_identifiers(
     app: Flask,
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     content = example_content()
     email, ip = content["identifiers"]
@@ -217,7 +217,7 @@ def test_step_5_saved_again_after_a_colleague_reordered_identifiers(
 
 
 def _colleague_removes_the_email(
-    db: Any, request_id: int | None, colleague: User
+    db: Session, request_id: int | None, colleague: User
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """A colleague saves the example request without its e-mail address, which the first
     measure was linked to; returns the e-mail and IP identifiers and what they saved."""
@@ -234,10 +234,10 @@ def _colleague_removes_the_email(
 
 def test_step_5_refuses_a_tick_of_an_identifier_a_colleague_removed(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     request = make_request(login_as(Role.officer), content=example_content())
     client.get(wizard_url(request.id, "measures"))  # the officer opens step 5
@@ -261,10 +261,10 @@ def test_step_5_refuses_a_tick_of_an_identifier_a_colleague_removed(
 
 def test_adding_a_measure_row_names_a_tick_a_colleague_removed_meanwhile(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     request = make_request(login_as(Role.officer), content=example_content())
     client.get(wizard_url(request.id, "measures"))  # the officer opens step 5
@@ -294,9 +294,9 @@ def test_adding_a_measure_row_names_a_tick_a_colleague_removed_meanwhile(
 )
 def test_step_5_refuses_ticks_of_unknown_identifiers(
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
     ticked: list[str],
     message: str,
 ) -> None:
@@ -310,7 +310,7 @@ def test_step_5_refuses_ticks_of_unknown_identifiers(
 
 
 def test_step_4_rows_with_unknown_origins_are_saved_without_links(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     request = make_request(login_as(Role.officer), content=example_content())
     data = {**step_data("persons"), "version": "1"}
@@ -322,7 +322,7 @@ def test_step_4_rows_with_unknown_origins_are_saved_without_links(
 
 
 def test_reordering_identifiers_keeps_each_measure_linked_to_the_same_ones(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     content = _three_identifiers()
     email, ip, account = content["identifiers"]
@@ -335,7 +335,7 @@ def test_reordering_identifiers_keeps_each_measure_linked_to_the_same_ones(
 
 
 def test_identical_identifiers_are_one_choice_and_links_go_to_the_first(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     content = example_content()
     email, ip = content["identifiers"]

@@ -3,11 +3,8 @@ requested state, who may open the wizard, and opening a step audited as a consul
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from mlat.models import (
     AuditEntry,
@@ -16,10 +13,9 @@ from mlat.models import (
     RequestStatus,
     ReviewComment,
     Role,
-    Unit,
     User,
 )
-from tests.conftest import Client
+from tests.conftest import Client, LoginAs, MakeRequest, MakeUnit, MakeUser
 from tests.wizard_helpers import (
     example,
     example_content,
@@ -31,7 +27,7 @@ from tests.wizard_helpers import (
 
 
 def test_live_check_returns_the_steps_findings_without_saving(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     request = make_request(login_as(Role.officer), content=example_content())
     fragment = client.submit(
@@ -59,7 +55,7 @@ def test_live_check_returns_the_steps_findings_without_saving(
 
 
 def test_step_page_has_a_live_region_and_loads_the_script(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+    client: Client, login_as: LoginAs, make_request: MakeRequest
 ) -> None:
     request = make_request(login_as(Role.officer))
     page = client.get(wizard_url(request.id, "facts"))
@@ -73,7 +69,7 @@ def test_step_page_has_a_live_region_and_loads_the_script(
     script.close()
 
 
-def _return_with_comments(db: Any, request: MlaRequest, reviewer: User) -> None:
+def _return_with_comments(db: Session, request: MlaRequest, reviewer: User) -> None:
     assert request.id is not None and reviewer.id is not None
     event = RequestEvent(
         request_id=request.id,
@@ -106,10 +102,10 @@ def _return_with_comments(db: Any, request: MlaRequest, reviewer: User) -> None:
 
 def test_reviewers_comments_appear_beside_the_parts_they_concern(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     request = make_request(login_as(Role.officer), content=example_content())
     _return_with_comments(db, request, make_user(Role.reviewer))
@@ -129,9 +125,9 @@ def test_reviewers_comments_appear_beside_the_parts_they_concern(
 @pytest.mark.parametrize("status", [RequestStatus.signed, RequestStatus.transmitted])
 def test_a_request_past_signing_is_not_opened_in_the_wizard(
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
     status: RequestStatus,
 ) -> None:
     request = make_request(login_as(Role.officer))
@@ -152,10 +148,10 @@ def test_a_request_past_signing_is_not_opened_in_the_wizard(
 
 def test_other_units_and_other_roles_cannot_use_the_wizard(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    make_request: Callable[..., MlaRequest],
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_unit: MakeUnit,
+    make_request: MakeRequest,
 ) -> None:
     request = make_request(make_user(Role.officer), title="Confidential Doha case")
     login_as(Role.officer, unit_=make_unit())
@@ -167,14 +163,14 @@ def test_other_units_and_other_roles_cannot_use_the_wizard(
 
 
 def test_unknown_step_is_not_found(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+    client: Client, login_as: LoginAs, make_request: MakeRequest
 ) -> None:
     request = make_request(login_as(Role.officer))
     assert client.get(wizard_url(request.id, "nonsense")).status_code == 404
 
 
 def test_changing_the_requested_state_shows_the_route_again(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+    client: Client, login_as: LoginAs, make_request: MakeRequest
 ) -> None:
     request = make_request(login_as(Role.officer), content=example_content())
     data = {**step_data("route"), "requested_state": "GB", "version": "1"}
@@ -186,9 +182,9 @@ def test_changing_the_requested_state_shows_the_route_again(
 
 def test_opening_a_step_or_the_check_page_is_audited_as_a_consultation(
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     officer = login_as(Role.officer)
     draft = make_request(officer)

@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 from typing import Any
 
+from sqlmodel import Session
+
 from mlat.content import identifier_key, stored_content
 from mlat.models import MlaRequest
 from mlat.request_format import RequestDocument
@@ -29,7 +31,7 @@ def wizard_url(request_id: int | None, step: str = "") -> str:
     return f"/requests/{request_id}/wizard" + (f"/{step}" if step else "")
 
 
-def saved_request(db: Any, request_id: int | None) -> MlaRequest:
+def saved_request(db: Session, request_id: int | None) -> MlaRequest:
     """The request as stored now (not as this session last saw it)."""
     db.expire_all()
     request: MlaRequest | None = db.get(MlaRequest, request_id)

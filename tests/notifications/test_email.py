@@ -8,16 +8,16 @@ import email.message
 import email.policy
 import smtplib
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from mlat.config import SmtpSettings
 from mlat.models import MlaRequest, Notification, RequestStatus, Role, User
-from tests.conftest import Client
+from tests.conftest import Client, MakeUser
 from tests.notifications.inbox import BASE_URL, inbox
 
 # E-mail ------------------------------------------------------------------------------------
@@ -77,12 +77,12 @@ class TestWithAnSmtpServer:
 
     def test_submit_emails_each_reviewer_with_the_reference_and_a_link(
         self,
-        db: Any,
+        db: Session,
         client: Client,
         mailbox: Mailbox,
         draft: MlaRequest,
         officer: User,
-        make_user: Callable[..., User],
+        make_user: MakeUser,
     ) -> None:
         reviewers = [make_user(Role.reviewer), make_user(Role.reviewer)]
         make_user(Role.prosecutor)
@@ -99,12 +99,12 @@ class TestWithAnSmtpServer:
 
     def test_an_address_the_server_refuses_does_not_hold_up_the_others(
         self,
-        db: Any,
+        db: Session,
         client: Client,
         mailbox: Mailbox,
         draft: MlaRequest,
         officer: User,
-        make_user: Callable[..., User],
+        make_user: MakeUser,
     ) -> None:
         gone, present = make_user(Role.reviewer), make_user(Role.reviewer)
         mailbox.refused.add(gone.email)
@@ -119,11 +119,11 @@ class TestWithAnSmtpServer:
 class TestWithoutSmtp:
     def test_no_email_is_attempted(
         self,
-        db: Any,
+        db: Session,
         client: Client,
         draft: MlaRequest,
         officer: User,
-        make_user: Callable[..., User],
+        make_user: MakeUser,
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         reviewer = make_user(Role.reviewer)
@@ -141,11 +141,11 @@ class TestWithAnSmtpServerThatIsDown:
 
     def test_the_step_is_taken_and_the_email_waits(
         self,
-        db: Any,
+        db: Session,
         client: Client,
         draft: MlaRequest,
         officer: User,
-        make_user: Callable[..., User],
+        make_user: MakeUser,
     ) -> None:
         reviewer = make_user(Role.reviewer)
         response = submit_in_browser(client, officer, draft)
@@ -153,6 +153,6 @@ class TestWithAnSmtpServerThatIsDown:
         shown = client.get(response.location)
         assert "Done: Submit for review." in shown.text
         db.expire_all()
-        assert db.get(MlaRequest, draft.id).status == RequestStatus.in_review
+        assert db.get_one(MlaRequest, draft.id).status == RequestStatus.in_review
         [pending] = db.exec(select(Notification)).all()
         assert (pending.user_id, pending.emailed_at) == (reviewer.id, None)

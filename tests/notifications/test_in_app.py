@@ -4,12 +4,12 @@ marks them read."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
 
-from mlat.models import MlaRequest, RequestStatus, Role, Unit, User
+from sqlmodel import Session
+
+from mlat.models import MlaRequest, RequestStatus, Role, User
 from mlat.services.requests import save_content
-from tests.conftest import Client
+from tests.conftest import Client, MakeRequest, MakeUnit, MakeUser
 from tests.notifications.inbox import clear, inbox
 from tests.workflow_helpers import put_in_state, step, submittable_content, today
 
@@ -17,11 +17,11 @@ from tests.workflow_helpers import put_in_state, step, submittable_content, toda
 
 
 def test_each_step_notifies_whoever_must_act_next(
-    db: Any,
+    db: Session,
     draft: MlaRequest,
     officer: User,
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
+    make_user: MakeUser,
+    make_unit: MakeUnit,
 ) -> None:
     reviewer = make_user(Role.reviewer)
     editing_reviewer = make_user(Role.officer, Role.reviewer)
@@ -60,7 +60,7 @@ def test_each_step_notifies_whoever_must_act_next(
 
 
 def test_nobody_is_told_about_their_own_step(
-    db: Any, make_user: Callable[..., User], make_request: Callable[..., MlaRequest]
+    db: Session, make_user: MakeUser, make_request: MakeRequest
 ) -> None:
     officer_and_prosecutor = make_user(Role.officer, Role.prosecutor)
     request = make_request(officer_and_prosecutor, content=submittable_content(today()))
@@ -70,7 +70,7 @@ def test_nobody_is_told_about_their_own_step(
 
 
 def test_steps_after_transmission_notify_nobody(
-    db: Any, draft: MlaRequest, officer: User, make_user: Callable[..., User]
+    db: Session, draft: MlaRequest, officer: User, make_user: MakeUser
 ) -> None:
     make_user(Role.reviewer)
     make_user(Role.prosecutor)
@@ -83,11 +83,11 @@ def test_steps_after_transmission_notify_nobody(
 
 
 def test_notifications_are_listed_and_can_be_marked_read(
-    db: Any,
+    db: Session,
     client: Client,
     draft: MlaRequest,
     officer: User,
-    make_user: Callable[..., User],
+    make_user: MakeUser,
 ) -> None:
     reviewer, colleague = make_user(Role.reviewer), make_user(Role.reviewer)
     step(db, draft, officer, "submit")
@@ -105,11 +105,11 @@ def test_notifications_are_listed_and_can_be_marked_read(
 
 
 def test_marking_read_only_touches_the_ones_shown(
-    db: Any,
+    db: Session,
     client: Client,
     draft: MlaRequest,
     officer: User,
-    make_user: Callable[..., User],
+    make_user: MakeUser,
 ) -> None:
     reviewer = make_user(Role.reviewer)
     step(db, draft, officer, "submit")

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
 
 from markupsafe import escape
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from mlat.models import MlaRequest, RequestEvent, RequestStatus
 
@@ -32,13 +31,13 @@ def hidden(page: str, name: str) -> str:
     return html.unescape(match.group(1))
 
 
-def reload(db: Any, request: MlaRequest) -> MlaRequest:
+def reload(db: Session, request: MlaRequest) -> MlaRequest:
     db.expire_all()
-    found: MlaRequest = db.get(MlaRequest, request.id)
+    found: MlaRequest = db.get_one(MlaRequest, request.id)
     return found
 
 
-def history(db: Any, request: MlaRequest) -> list[str]:
+def history(db: Session, request: MlaRequest) -> list[str]:
     db.expire_all()
     rows = db.exec(select(RequestEvent.action).where(RequestEvent.request_id == request.id))
     return list(rows)

@@ -7,17 +7,18 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlmodel import Session
 
-from mlat.models import MlaRequest, Role, Unit, User
+from mlat.models import MlaRequest, Role, User
 from mlat.services import audit as audit_svc
-from tests.conftest import Client
+from tests.conftest import Client, MakeUnit, MakeUser
 from tests.workflow_views.pages import CHANGED, S, escaped, hidden, history, reload, review_form
 
 # Double clicks, strangers, forged posts ----------------------------------------------------
 
 
 def test_submitting_twice_submits_once(
-    db: Any, draft: MlaRequest, officer: User, browser: Callable[[User], Client]
+    db: Session, draft: MlaRequest, officer: User, browser: Callable[[User], Client]
 ) -> None:
     own = browser(officer)
     page = own.get(f"/requests/{draft.id}")
@@ -33,7 +34,7 @@ def test_submitting_twice_submits_once(
 
 
 def test_approving_twice_approves_once(
-    db: Any, in_review: MlaRequest, reviewer: User, browser: Callable[[User], Client]
+    db: Session, in_review: MlaRequest, reviewer: User, browser: Callable[[User], Client]
 ) -> None:
     colleague = browser(reviewer)
     page = colleague.get(f"/requests/{in_review.id}/review")
@@ -49,7 +50,7 @@ def test_approving_twice_approves_once(
 
 
 def test_unknown_action_is_not_found(
-    db: Any, draft: MlaRequest, officer: User, browser: Callable[[User], Client]
+    db: Session, draft: MlaRequest, officer: User, browser: Callable[[User], Client]
 ) -> None:
     own = browser(officer)
     response = own.submit(f"/requests/{draft.id}/do/publish", {"version": "1"},
@@ -59,10 +60,10 @@ def test_unknown_action_is_not_found(
 
 
 def test_another_unit_cannot_act_on_a_request(
-    db: Any,
+    db: Session,
     draft: MlaRequest,
-    make_unit: Callable[..., Unit],
-    make_user: Callable[..., User],
+    make_unit: MakeUnit,
+    make_user: MakeUser,
     browser: Callable[[User], Client],
 ) -> None:
     stranger = browser(make_user(Role.officer, unit_=make_unit(name="Economic Crime, Lagos")))
@@ -76,7 +77,7 @@ def test_another_unit_cannot_act_on_a_request(
 
 @pytest.mark.parametrize("version", ["abc", "²", "1.0", "-1", "99999999999999999999"])
 def test_a_tampered_version_is_a_stale_page_not_a_crash(
-    db: Any, draft: MlaRequest, officer: User, browser: Callable[[User], Client], version: str
+    db: Session, draft: MlaRequest, officer: User, browser: Callable[[User], Client], version: str
 ) -> None:
     own = browser(officer)
     shown = own.submit(f"/requests/{draft.id}/do/submit", {"version": version},
@@ -87,7 +88,7 @@ def test_a_tampered_version_is_a_stale_page_not_a_crash(
 
 
 def test_a_post_without_csrf_token_is_refused(
-    db: Any, draft: MlaRequest, officer: User, browser: Callable[[User], Client]
+    db: Session, draft: MlaRequest, officer: User, browser: Callable[[User], Client]
 ) -> None:
     response = browser(officer).post(f"/requests/{draft.id}/do/submit", data={"version": "1"})
     assert response.status_code == 400
@@ -96,7 +97,7 @@ def test_a_post_without_csrf_token_is_refused(
 
 
 def test_a_failure_in_the_middle_of_a_step_changes_nothing(
-    db: Any,
+    db: Session,
     draft: MlaRequest,
     officer: User,
     reviewer: User,

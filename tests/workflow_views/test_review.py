@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
+
+from sqlmodel import Session
 
 from mlat.models import MlaRequest, Role, User
 from mlat.services.requests import save_content
-from tests.conftest import Client
+from tests.conftest import Client, MakeRequest, MakeUser
 from tests.workflow_helpers import step, submittable_content, today
 from tests.workflow_views.pages import (
     APPROVE_BUTTON,
@@ -27,9 +28,9 @@ from tests.workflow_views.pages import (
 
 
 def test_the_drafter_cannot_approve_their_own_request_even_as_reviewer(
-    db: Any,
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
+    db: Session,
+    make_user: MakeUser,
+    make_request: MakeRequest,
     browser: Callable[[User], Client],
     reviewer: User,
 ) -> None:
@@ -65,9 +66,9 @@ def test_the_drafter_cannot_approve_their_own_request_even_as_reviewer(
 
 
 def test_an_officer_who_edited_it_sees_no_approve_button(
-    db: Any,
+    db: Session,
     in_review: MlaRequest,
-    make_user: Callable[..., User],
+    make_user: MakeUser,
     browser: Callable[[User], Client],
 ) -> None:
     editor = make_user(Role.officer, Role.reviewer)
@@ -96,7 +97,11 @@ def test_only_reviewers_open_the_review_page(
 
 
 def test_approving_after_the_officer_changed_the_request_shows_it_again(
-    db: Any, in_review: MlaRequest, officer: User, reviewer: User, browser: Callable[[User], Client]
+    db: Session,
+    in_review: MlaRequest,
+    officer: User,
+    reviewer: User,
+    browser: Callable[[User], Client],
 ) -> None:
     colleague = browser(reviewer)
     opened = colleague.get(f"/requests/{in_review.id}/review")
@@ -126,11 +131,11 @@ def test_approving_after_the_officer_changed_the_request_shows_it_again(
 
 
 def test_editing_an_approved_request_sends_it_back_with_the_changes_shown(
-    db: Any,
+    db: Session,
     in_review: MlaRequest,
     officer: User,
     reviewer: User,
-    make_user: Callable[..., User],
+    make_user: MakeUser,
     browser: Callable[[User], Client],
 ) -> None:
     second_reviewer = make_user(Role.reviewer)
@@ -164,7 +169,11 @@ def test_editing_an_approved_request_sends_it_back_with_the_changes_shown(
 
 
 def test_comments_on_sections_reach_the_officer(
-    db: Any, in_review: MlaRequest, officer: User, reviewer: User, browser: Callable[[User], Client]
+    db: Session,
+    in_review: MlaRequest,
+    officer: User,
+    reviewer: User,
+    browser: Callable[[User], Client],
 ) -> None:
     colleague = browser(reviewer)
     review_url = f"/requests/{in_review.id}/review"
@@ -190,7 +199,7 @@ def test_comments_on_sections_reach_the_officer(
 
 
 def test_return_without_a_comment_is_refused(
-    db: Any, in_review: MlaRequest, reviewer: User, browser: Callable[[User], Client]
+    db: Session, in_review: MlaRequest, reviewer: User, browser: Callable[[User], Client]
 ) -> None:
     colleague = browser(reviewer)
     review_url = f"/requests/{in_review.id}/review"
@@ -207,7 +216,7 @@ def test_return_without_a_comment_is_refused(
 
 
 def test_a_refused_return_keeps_what_the_reviewer_typed(
-    db: Any, in_review: MlaRequest, reviewer: User, browser: Callable[[User], Client]
+    db: Session, in_review: MlaRequest, reviewer: User, browser: Callable[[User], Client]
 ) -> None:
     colleague = browser(reviewer)
     review_url = f"/requests/{in_review.id}/review"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from babel.dates import format_date
+from sqlmodel import Session
 
 from mlat.models import MlaRequest, User
 from tests.conftest import Client
@@ -18,12 +18,12 @@ from tests.workflow_views.pages import S, history, reload
 
 
 @pytest.fixture
-def signed(db: Any, draft: MlaRequest) -> MlaRequest:
+def signed(db: Session, draft: MlaRequest) -> MlaRequest:
     return put_in_state(db, draft, S.signed)
 
 
 def test_transmission_is_recorded_and_shown(
-    db: Any, signed: MlaRequest, officer: User, browser: Callable[[User], Client]
+    db: Session, signed: MlaRequest, officer: User, browser: Callable[[User], Client]
 ) -> None:
     own = browser(officer)
     page = own.get(f"/requests/{signed.id}")
@@ -60,7 +60,7 @@ def test_transmission_is_recorded_and_shown(
     ids=["no-date", "no-channel", "future-date", "bad-date"],
 )
 def test_transmission_without_what_it_needs_is_refused(
-    db: Any,
+    db: Session,
     signed: MlaRequest,
     officer: User,
     browser: Callable[[User], Client],
@@ -81,7 +81,7 @@ def test_transmission_without_what_it_needs_is_refused(
 
 
 def test_refusal_needs_a_reason(
-    db: Any, draft: MlaRequest, officer: User, browser: Callable[[User], Client]
+    db: Session, draft: MlaRequest, officer: User, browser: Callable[[User], Client]
 ) -> None:
     put_in_state(db, draft, S.transmitted)
     own = browser(officer)
