@@ -8,11 +8,13 @@ import re
 from pathlib import Path
 from typing import Any
 
+from bs4 import Tag
 from sqlmodel import Session
 
 from mlat.content import identifier_key, stored_content
 from mlat.models import MlaRequest
 from mlat.request_format import RequestDocument
+from tests.conftest import text_of
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs/examples/qa-to-us-stored-content.json"
 TODAY = dt.date.today()
@@ -138,7 +140,7 @@ def hidden_version(page: str) -> str:
     return match.group(1)
 
 
-def notes_of(page: str, field_id: str) -> str:
+def notes_of(page: Tag, field_id: str) -> str:
     """What the page shows beside a field or section: findings and reviewer's comments."""
-    parts = page.split(f'id="{field_id}-notes">', 1)
-    return parts[1].split('<div class="field', 1)[0] if len(parts) == 2 else ""
+    notes = page.select_one(f"#{field_id}-notes")
+    return text_of(notes) if notes else ""
