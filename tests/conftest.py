@@ -231,6 +231,8 @@ def check_page(response: TestResponse) -> BeautifulSoup:
     """The response parsed as HTML, once it has the parts every page needs: a title of its
     own, one main heading, and ids that each name one element."""
     page = BeautifulSoup(response.text, "html.parser")
+    for line_break in page.find_all("br"):
+        line_break.replace_with("\n")  # so that text_of() reads it as the space it shows
     title = page.title.get_text() if page.title else ""
     assert title.removesuffix("· mlat").strip(), f"the page has no title: {title!r}"
     headings = texts(page, "h1")

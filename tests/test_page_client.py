@@ -30,7 +30,7 @@ Two lines
 of facts</textarea></form>
 <table><thead><tr><th>Reference</th><th>Title</th></tr></thead>
 <tbody><tr><td>DOH-1</td><td>  First
- case </td></tr><tr><td>DOH-2</td><td>Second case</td></tr></tbody></table>
+ case </td></tr><tr><td>DOH-2</td><td>Second<br>case</td></tr></tbody></table>
 </main></body></html>"""
 
 
