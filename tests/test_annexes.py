@@ -21,7 +21,19 @@ from mlat.models import (
     StoredFile,
 )
 from mlat.services.annexes import sniff
-from tests.conftest import Client, LoginAs, MakeRequest, MakeUnit
+from tests.conftest import (
+    Client,
+    LoginAs,
+    MakeRequest,
+    MakeUnit,
+    check_page,
+    field_value,
+    flashes,
+    form_errors,
+    rows,
+    text_of,
+    texts,
+)
 from tests.wizard_helpers import HEADERS_TXT, PDF, PNG
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32
@@ -79,11 +91,13 @@ def test_uploaded_annex_is_listed_with_size_and_digest_and_downloads_as_attachme
 ) -> None:
     response = _upload(client, draft, HEADERS_TXT, "headers.txt")
     assert response.status_code == 302
-    page = client.get(_annexes(draft)).text
-    assert "Annex uploaded." in page
-    assert "Headers of the fraudulent e-mails" in page
-    assert hashlib.sha256(HEADERS_TXT).hexdigest() in page
-    assert f"{len(HEADERS_TXT)} Bytes" in page
+    page = check_page(client.get(_annexes(draft)))
+    assert "Annex uploaded." in flashes(page)
+    [(annex, file, size_and_digest, remove)] = rows(page, "table.annex-table")
+    assert annex.startswith("Headers of the fraudulent e-mails")
+    assert file.startswith("headers.txt")
+    assert size_and_digest == f"{len(HEADERS_TXT)} Bytes {hashlib.sha256(HEADERS_TXT).hexdigest()}"
+    assert remove == "Remove Headers of the fraudulent e-mails"
     db.expire_all()
     saved = db.get_one(MlaRequest, draft.id)
     assert saved.version == 2
@@ -97,9 +111,9 @@ def test_uploaded_annex_is_listed_with_size_and_digest_and_downloads_as_attachme
     ]
     assert len(_actions(db, "annex.upload")) == 1
 
-    link = re.search(r'href="(/requests/\d+/annexes/\d+)"', page)
-    assert link is not None
-    with client.get(link.group(1)) as download:
+    link = page.select_one("table.annex-table td a")
+    assert link is not None and re.fullmatch(r"/requests/\d+/annexes/\d+", str(link["href"]))
+    with client.get(str(link["href"])) as download:
         assert download.status_code == 200
         assert download.data == HEADERS_TXT
         assert download.headers["Content-Type"].startswith("text/plain")
@@ -115,9 +129,9 @@ def test_a_reviewer_of_the_unit_can_download_but_another_unit_cannot(
     db: Session,
 ) -> None:
     _upload(client, draft, PDF, "order.pdf")
-    found = re.search(r'href="(/requests/\d+/annexes/\d+)"', client.get(_annexes(draft)).text)
+    found = check_page(client.get(_annexes(draft))).select_one("table.annex-table td a")
     assert found is not None
-    annex_url = found.group(1)
+    annex_url = str(found["href"])
     client.post("/logout")
     login_as(Role.reviewer)
     with client.get(annex_url) as download:
@@ -134,7 +148,7 @@ def test_a_reviewer_of_the_unit_can_download_but_another_unit_cannot(
         (
             PNG,
             "warrant.pdf",
-            "The file&#39;s name says a PDF document, but its content is a PNG image.",
+            "The file's name says a PDF document, but its content is a PNG image.",
         ),
         (EXE, "warrant.pdf", "This file is not a PDF, PNG or JPEG image, or plain UTF-8 text."),
         (EXE, "setup.exe", "This file is not a PDF, PNG or JPEG image, or plain UTF-8 text."),
@@ -147,9 +161,10 @@ def test_disguised_or_unknown_files_are_refused_at_the_field(
 ) -> None:
     response = _upload(client, draft, data, name)
     assert response.status_code == 400
-    assert "There is a problem" in response.text
-    assert message in response.text.split('id="file-error">')[1].split("</p>")[0]
-    assert 'value="Headers of the fraudulent e-mails"' in response.text  # the title stays
+    page = check_page(response)
+    assert text_of(page.select_one(".error-summary h2")) == "There is a problem"
+    assert message in text_of(page.select_one("#file-error"))
+    assert field_value(page, "title") == "Headers of the fraudulent e-mails"  # the title stays
     assert db.exec(select(StoredFile)).all() == []
     db.expire_all()
     assert db.get_one(MlaRequest, draft.id).version == 1
@@ -166,13 +181,16 @@ def test_a_png_without_extension_is_recognised_by_its_content(
 def test_a_file_over_the_size_limit_is_refused(
     client: Client, app: Flask, draft: MlaRequest, db: Session
 ) -> None:
-    assert "up to 10 MB" in client.get(_annexes(draft)).text  # the default limit
+    hint = "#upload-title ~ p.hint"
+    page = check_page(client.get(_annexes(draft)))
+    assert "up to 10 MB" in text_of(page.select_one(hint))  # the default limit
     app.config["ANNEX_MAX_BYTES"] = 100 * 1024
     big = b"%PDF-1.7\n" + b"0" * (100 * 1024)
     response = _upload(client, draft, big, "big.pdf")
     assert response.status_code == 400
-    assert "The file is larger than 100 KB." in response.text
-    assert "up to 100 KB" in response.text
+    page = check_page(response)
+    assert "The file is larger than 100 KB." in text_of(page.select_one("#file-error"))
+    assert "up to 100 KB" in text_of(page.select_one(hint))
     assert db.exec(select(StoredFile)).all() == []
 
 
@@ -182,8 +200,10 @@ def test_an_upload_from_a_stale_page_is_refused(
     assert _upload(client, draft, PDF, "one.pdf").status_code == 302
     stale = _upload(client, draft, PDF, "two.pdf", version=1, title="Second annex")
     assert stale.status_code == 409
-    assert "Someone else saved this request after you opened it." in stale.text
-    assert 'value="Second annex"' in stale.text
+    page = check_page(stale)
+    messages = " ".join(flashes(page) + form_errors(page))
+    assert "Someone else saved this request after you opened it." in messages
+    assert field_value(page, "title") == "Second annex"
     assert len(db.exec(select(StoredFile)).all()) == 1
 
 
@@ -191,15 +211,17 @@ def test_removing_an_annex_deletes_its_file_and_is_audited(
     client: Client, draft: MlaRequest, db: Session
 ) -> None:
     _upload(client, draft, PDF, "order.pdf")
-    page = client.get(_annexes(draft)).text
-    assert "Remove Headers of the fraudulent e-mails" in page
+    page = check_page(client.get(_annexes(draft)))
+    assert texts(page, "table.annex-table button") == ["Remove Headers of the fraudulent e-mails"]
     response = client.submit(
         f"/requests/{draft.id}/wizard/annexes/remove",
         {"position": "0", "version": "2"},
         form_url=_annexes(draft),
     )
     assert response.status_code == 302
-    assert "No annexes yet." in client.get(_annexes(draft)).text
+    page = check_page(client.get(_annexes(draft)))
+    assert page.select("table.annex-table") == []
+    assert "No annexes yet." in texts(page, "#annexes p")
     assert db.exec(select(StoredFile)).all() == []
     assert db.exec(select(FileContent)).all() == []
     db.expire_all()
@@ -214,8 +236,10 @@ def test_an_imported_description_without_a_file_is_shown_and_removable(
         "annexes": [{"kind": "judicial_order", "title": "Warrant of 3 March", "language": "en"}]
     }
     request = make_request(login_as(Role.officer), content=content)
-    page = client.get(_annexes(request)).text
-    assert "Warrant of 3 March" in page and "No file attached" in page
+    page = check_page(client.get(_annexes(request)))
+    [(annex, file, size_and_digest, _remove)] = rows(page, "table.annex-table")
+    assert annex.startswith("Warrant of 3 March")
+    assert (file, size_and_digest) == ("No file attached", "")
     client.submit(
         f"/requests/{request.id}/wizard/annexes/remove",
         {"position": "0", "version": "1"},
