@@ -5,16 +5,28 @@ from sqlmodel import Session
 
 from mlat.models import Role, User
 from mlat.services.users import set_password
-from tests.conftest import PASSWORD, Client, LoginAs, MakeUser
+from tests.conftest import (
+    PASSWORD,
+    Client,
+    LoginAs,
+    MakeUser,
+    PageClient,
+    check_page,
+    field_value,
+    flashes,
+    form_errors,
+    text_of,
+    texts,
+)
 
 
-def test_login_then_logout(client: Client, make_user: MakeUser) -> None:
+def test_login_then_logout(client: Client, client_request: PageClient, make_user: MakeUser) -> None:
     user = make_user(Role.officer)
     response = client.login(user.email)
     assert response.status_code == 302
-    page = client.get("/")
-    assert user.name in page.text
-    assert "Log out" in page.text
+    page = client_request.get("/")
+    assert texts(page, "header .who span") == [f"{user.name} · {user.unit.name}"]
+    assert texts(page, "header .who button") == ["Log out"]
 
     client.submit("/logout", {}, form_url="/")
     assert client.get("/").status_code == 302  # back to the login page
@@ -29,21 +41,21 @@ def test_wrong_password_keeps_the_email_and_says_why(client: Client, make_user: 
     user = make_user(Role.officer)
     response = client.login(user.email, "not the password at all")
     assert response.status_code == 200
-    assert "The e-mail address or password is not right." in response.text
-    assert f'value="{user.email}"' in response.text
+    page = check_page(response)
+    assert "The e-mail address or password is not right." in flashes(page) + form_errors(page)
+    assert field_value(page, "email") == user.email
     assert client.get("/").status_code == 302
 
 
 def test_unknown_user_gets_the_same_message(client: Client) -> None:
-    response = client.login("nobody@example.org")
-    assert "The e-mail address or password is not right." in response.text
+    page = check_page(client.login("nobody@example.org"))
+    assert "The e-mail address or password is not right." in flashes(page) + form_errors(page)
 
 
-def test_empty_form_lists_what_is_missing(client: Client) -> None:
-    response = client.submit("/login", {"email": "", "password": ""})
-    assert "There is a problem" in response.text
-    assert "Enter your e-mail address." in response.text
-    assert "Enter your password." in response.text
+def test_empty_form_lists_what_is_missing(client_request: PageClient) -> None:
+    page = client_request.post("/login", {"email": "", "password": ""})
+    assert text_of(page.select_one(".error-summary h2")) == "There is a problem"
+    assert form_errors(page) == ["Enter your e-mail address.", "Enter your password."]
 
 
 def test_deactivated_user_cannot_log_in(client: Client, make_user: MakeUser, db: Session) -> None:
@@ -58,7 +70,7 @@ def test_post_without_csrf_token_is_refused(client: Client, make_user: MakeUser)
     user = make_user(Role.officer)
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 400
-    assert "could not be understood" in response.text
+    assert "could not be understood" in text_of(check_page(response).h1)
     assert client.get("/").status_code == 302  # still logged out
 
 

@@ -5,18 +5,27 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup, Tag
 from flask import Flask, render_template
 from sqlmodel import Session, select
 
 from mlat.jobs.queues import ManualQueue
 from mlat.models import AuditEntry, MlaRequest, PacketJob, RequestStatus, Role, User, utcnow
 from mlat.services import packets as svc
-from tests.conftest import LoginAs, MakeRequest, MakeUnit, MakeUser
+from tests.conftest import (
+    LoginAs,
+    MakeRequest,
+    MakeUnit,
+    MakeUser,
+    check_page,
+    flashes,
+    text_of,
+    texts,
+)
 from tests.packet_jobs import manual_queue, sign
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
@@ -43,17 +52,21 @@ def url(request: MlaRequest, **query: str) -> str:
     return f"/requests/{request.id}/packet.pdf{suffix}"
 
 
-def page(client: Any, request: MlaRequest) -> str:
+def page(client: Any, request: MlaRequest) -> BeautifulSoup:
     response = client.get(f"/requests/{request.id}")
     assert response.status_code == 200
-    text: str = response.text
-    return text
+    return check_page(response)
 
 
-def packet_box(client: Any, request: MlaRequest) -> str:
-    match = re.search(r'<section class="packet-download".*?</section>', page(client, request), re.S)
-    assert match, "the request page has no packet box"
-    return match.group(0)
+def packet_box(client: Any, request: MlaRequest) -> Tag:
+    box = page(client, request).select_one("section.packet-download")
+    assert box is not None, "the request page has no packet box"
+    return box
+
+
+def says(box: Tag) -> str:
+    """What the packet box tells the user: its text, links and buttons."""
+    return text_of(box)
 
 
 def prepare(client: Any, request: MlaRequest, kind: str) -> Any:
@@ -79,17 +92,21 @@ def test_a_draft_is_prepared_off_the_request_path_then_downloaded(
     client: Any, db: Session, jobs: ManualQueue, owner: User, mla_request: MlaRequest
 ) -> None:
     client.login(owner.email)
-    assert "Prepare a draft of the packet (PDF)" in packet_box(client, mla_request)
+    assert "Prepare a draft of the packet (PDF)" in texts(packet_box(client, mla_request), "button")
     response = prepare(client, mla_request, "draft")
     assert response.status_code == 303
     assert response.location.endswith(f"/requests/{mla_request.id}#packet-heading")
     assert len(jobs.queued) == 1  # queued, not rendered: nothing waited for WeasyPrint
     box = packet_box(client, mla_request)
-    assert "A draft of the packet is being prepared." in box and ">Refresh</a>" in box
-    assert "data-pending" in box and "/static/packet.js" in page(client, mla_request)
+    assert "A draft of the packet is being prepared." in says(box)
+    assert texts(box, "a") == ["Refresh"]
+    assert box.select("[data-pending]")
+    scripts = [str(s["src"]) for s in page(client, mla_request).select("script[src]")]
+    assert "/static/packet.js" in scripts
     assert jobs.run_all() == ["done"]
     box = packet_box(client, mla_request)
-    assert "Download the draft of the packet (PDF)" in box and "data-pending" not in box
+    assert "Download the draft of the packet (PDF)" in texts(box, "a")
+    assert box.select("[data-pending]") == []
     response = client.get(url(mla_request))
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF-")
@@ -121,10 +138,11 @@ def test_a_draft_of_an_older_version_is_not_served(
     mla_request.version += 1  # as any save does
     db.add(mla_request)
     db.commit()
-    assert "Prepare a draft of the packet (PDF)" in packet_box(client, mla_request)
+    assert "Prepare a draft of the packet (PDF)" in texts(packet_box(client, mla_request), "button")
     response = client.get(url(mla_request))
     assert response.status_code == 303 and response.location.endswith("#packet-heading")
-    assert "This copy of the packet is not ready." in page(client, mla_request)
+    [message] = flashes(page(client, mla_request))
+    assert message.startswith("This copy of the packet is not ready.")
     assert downloads(db, mla_request) == []
 
 
@@ -136,12 +154,11 @@ def test_the_status_box_is_served_alone_for_the_script(
     response = client.get(f"/requests/{mla_request.id}/packet")
     assert response.status_code == 200
     assert response.text.lstrip().startswith("<section") and "<html" not in response.text
-    assert "The internal copy is being prepared." in response.text
+    box = BeautifulSoup(response.text, "html.parser")
+    assert texts(box, ".packet-copy p") == ["The internal copy is being prepared. Refresh"]
     jobs.run_all()
-    assert (
-        "Download the internal copy with the rule check (PDF)"
-        in client.get(f"/requests/{mla_request.id}/packet").text
-    )
+    again = BeautifulSoup(client.get(f"/requests/{mla_request.id}/packet").text, "html.parser")
+    assert "Download the internal copy with the rule check (PDF)" in texts(again, "a")
 
 
 @pytest.mark.parametrize("role", [Role.reviewer, Role.prosecutor])
@@ -192,7 +209,7 @@ def test_an_unknown_kind_is_refused_with_a_message(
 ) -> None:
     client.login(owner.email)
     prepare(client, mla_request, "everything")
-    assert "There is no such copy of the packet." in page(client, mla_request)
+    assert "There is no such copy of the packet." in flashes(page(client, mla_request))
     assert jobs.queued == []
 
 
@@ -207,14 +224,16 @@ def test_signing_shows_the_packet_pending_then_the_stored_packet(
     client.login(prosecutor.email)
     sign(db, mla_request, prosecutor)
     box = packet_box(client, mla_request)
-    assert "The signed packet is being prepared." in box and "SHA-256" not in box
+    assert "The signed packet is being prepared." in says(box) and "SHA-256" not in says(box)
     assert client.get(url(mla_request)).status_code == 303
     assert jobs.run_all() == ["done"]
     box = packet_box(client, mla_request)
     found = svc.stored_packet(session=db, request=mla_request)
     assert found is not None
-    assert "Download the signed packet (PDF)" in box and found[1].sha256 in box
-    assert f'href="/requests/{mla_request.id}/packet.pdf"' in box
+    [link] = box.select("a[download]")
+    assert text_of(link) == "Download the signed packet (PDF)"
+    assert link["href"] == f"/requests/{mla_request.id}/packet.pdf"
+    assert texts(box, ".digest code") == [found[1].sha256]
     first, second = client.get(url(mla_request)).data, client.get(url(mla_request)).data
     assert first == second and hashlib.sha256(first).hexdigest() == found[1].sha256
     entries = downloads(db, mla_request)
@@ -231,12 +250,14 @@ def test_a_failed_render_says_why_and_offers_to_try_again(
     prepare(client, mla_request, "draft")
     assert slow.run_all() == ["failed"]
     box = packet_box(client, mla_request)
-    assert "Rendering the packet took longer than the time limit." in box
-    assert ">Try again</button>" in box
+    [error] = texts(box, ".flash-error")
+    assert error.startswith("Rendering the packet took longer than the time limit.")
+    [draft_copy] = [c for c in box.select(".packet-copy") if c.select(".flash-error")]
+    assert texts(draft_copy, "button") == ["Try again"]
     jobs = manual_queue(app)
     prepare(client, mla_request, "draft")
     assert jobs.run_all() == ["done"]
-    assert "Download the draft of the packet (PDF)" in packet_box(client, mla_request)
+    assert "Download the draft of the packet (PDF)" in texts(packet_box(client, mla_request), "a")
     (job,) = db.exec(select(PacketJob)).all()
     assert job.attempts == 2
 
