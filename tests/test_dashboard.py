@@ -9,7 +9,16 @@ from sqlmodel import Session
 
 from mlat.models import MlaRequest, Notification, RequestEditor, RequestStatus, Role, User
 from mlat.services.dashboard import dashboard
-from tests.conftest import Client, LoginAs, MakeRequest, MakeUnit, MakeUser
+from tests.conftest import (
+    LoginAs,
+    MakeRequest,
+    MakeUnit,
+    MakeUser,
+    PageClient,
+    rows,
+    text_of,
+    texts,
+)
 
 TODAY = dt.date(2026, 11, 22)
 S = RequestStatus
@@ -131,19 +140,21 @@ def test_lists_are_capped_and_link_to_the_filtered_list(
 
 
 def test_dashboard_page_per_role_with_unread_notifications(
-    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
+    client_request: PageClient, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     me = login_as(Role.officer, Role.reviewer)
     request = make_request(me, title="Ransomware attack on a clinic")
     assert me.id is not None
     db.add(Notification(user_id=me.id, request_id=request.id, kind="returned"))
     db.commit()
-    page = client.get("/dashboard")
-    assert page.status_code == 200
-    for title in ("My drafts", "Returned to me", "Awaiting my review", "Overdue",
-                  "Preservation lapsing soon"):  # fmt: skip
-        assert title in page.text
+    page = client_request.get("/dashboard")
+    assert texts(page, ".panel h2") == ["Returned to me", "My drafts", "Awaiting my review",
+                                        "Overdue", "Preservation lapsing soon"]  # fmt: skip
     assert "Awaiting signature" not in page.text
-    assert "Ransomware attack on a clinic" in page.text
-    assert '<a href="/notifications"' in page.text and "1 unread notification" in page.text
-    assert f"/?owner={me.id}&amp;status=draft" in page.text
+    [draft] = rows(page, ".panel-drafts table")
+    assert draft[:2] == [request.reference, "Ransomware attack on a clinic"]
+    link = page.select_one("a.notifications-link")
+    assert link is not None and link["href"] == "/notifications"
+    assert text_of(link) == "1 unread notification"
+    lists = [str(a["href"]) for a in page.select(".panel-drafts p a")]
+    assert lists == [f"/?owner={me.id}&status=draft"]
