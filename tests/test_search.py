@@ -9,7 +9,17 @@ from sqlmodel import Session, select
 
 from mlat.models import AuditEntry, MlaRequest, Role
 from mlat.services.search import identifier_candidates, related_requests, search
-from tests.conftest import Client, LoginAs, MakeRequest, MakeUnit, MakeUser
+from tests.conftest import (
+    Client,
+    LoginAs,
+    MakeRequest,
+    MakeUnit,
+    MakeUser,
+    PageClient,
+    form_errors,
+    rows,
+    texts,
+)
 
 CONTENT: dict[str, Any] = {
     "proceedings": {"case_number": "CYB/2026/0412"},
@@ -107,16 +117,18 @@ def test_related_requests_share_identifiers_within_the_unit(
 
 
 def test_search_page_shows_what_matched(
-    client: Client, login_as: LoginAs, make_request: MakeRequest
+    client_request: PageClient, login_as: LoginAs, make_request: MakeRequest
 ) -> None:
     request = make_request(login_as(Role.officer), content=CONTENT)
-    page = client.get("/search?q=Finance.AlWaha%40mailhost.example")
-    assert page.status_code == 200
-    assert request.reference in page.text
-    assert "Identifier: <code>finance.alwaha@mailhost.example</code>" in page.text
-    assert "No request of your unit matches." in client.get("/search?q=nobody").text
-    too_long = client.get("/search?q=" + "x" * 501)
-    assert too_long.status_code == 200 and "at most 500 characters" in too_long.text
+    page = client_request.get("/search?q=Finance.AlWaha%40mailhost.example")
+    [hit] = rows(page)
+    assert hit[0] == request.reference
+    assert "Identifier: finance.alwaha@mailhost.example" in texts(page, "tbody td li")
+    assert texts(page, "tbody td li code") == ["finance.alwaha@mailhost.example"]
+    nothing = client_request.get("/search?q=nobody")
+    assert texts(nothing, "main > p") == ["No request of your unit matches."]
+    too_long = client_request.get("/search?q=" + "x" * 501)
+    assert any("at most 500 characters" in error for error in form_errors(too_long))
 
 
 def test_each_search_is_audited_with_who_searched_for_what_and_what_it_showed(
