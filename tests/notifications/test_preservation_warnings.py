@@ -11,7 +11,7 @@ from sqlmodel import Session, select
 
 from mlat.models import MlaRequest, Notification, RequestStatus, User
 from mlat.services import notifications
-from tests.conftest import Client, MakeRequest
+from tests.conftest import Client, MakeRequest, check_page, texts
 from tests.flask_cli import flask
 from tests.notifications.inbox import inbox
 from tests.workflow_helpers import put_in_state, submittable_content, today
@@ -73,5 +73,7 @@ def test_notify_deadlines_command_warns_the_owner_once(
     assert "0 notifications written." in again.output
 
     client.login(officer.email)
-    page = client.get("/notifications")
-    assert f"The preservation for {request.reference} lapses within 14 days." in page.text
+    page = check_page(client.get("/notifications"))
+    assert texts(page, "ul.notifications > li > a") == [
+        f"The preservation for {request.reference} lapses within 14 days."
+    ]
