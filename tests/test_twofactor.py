@@ -13,13 +13,28 @@ from sqlmodel import Session, select
 
 import mlat.views.auth
 from mlat.models import AuditEntry, Role, User
-from tests.conftest import Client, LoginAs, MakeUser
+from tests.conftest import (
+    Client,
+    LoginAs,
+    MakeUser,
+    check_page,
+    flashes,
+    form_errors,
+    text_of,
+    texts,
+)
 
 
 def _secret_from(page: str) -> str:
     match = re.search(r'id="totp-secret">([A-Z2-7]+)<', page)
     assert match, page
     return match.group(1)
+
+
+def _problems(response: Any) -> str:
+    """What the code page says went wrong: its error summary and flash messages."""
+    page = check_page(response)
+    return " ".join(form_errors(page) + flashes(page))
 
 
 def _password_step(client: Client, user: User) -> Any:
@@ -36,12 +51,13 @@ def test_first_login_of_a_reviewer_prosecutor_or_admin_sets_up_an_authenticator(
     response = _password_step(client, user)
     assert response.location == "/login/enrol"
     page = client.get("/login/enrol")
-    assert "Set up two-factor authentication" in page.text
-    assert 'src="data:image/svg+xml;base64,' in page.text  # QR code, allowed by the CSP
+    enrol = check_page(page)
+    assert text_of(enrol.h1) == "Set up two-factor authentication"
+    assert enrol.select('img[src^="data:image/svg+xml;base64,"]')  # QR code, allowed by the CSP
     assert client.get("/").status_code == 302  # not logged in yet
 
     wrong = client.submit("/login/enrol", {"code": "000000"})
-    assert "That code is not right" in wrong.text
+    assert "That code is not right" in _problems(wrong)
     assert client.get("/").status_code == 302
 
     secret = _secret_from(page.text)
@@ -77,7 +93,7 @@ def test_a_code_is_accepted_once_only(client: Client, make_user: MakeUser) -> No
 
     assert _password_step(client, user).location == "/login/code"
     replay = client.submit("/login/code", {"code": code})
-    assert "has been used already" in replay.text
+    assert "has been used already" in _problems(replay)
     assert client.get("/dashboard").status_code == 302
 
 
@@ -110,7 +126,9 @@ def test_wrong_codes_are_throttled_like_passwords(
     user, secret = _enrolled(client, make_user, Role.reviewer)
     _password_step(client, user)
     for _ in range(5):
-        assert "That code is not right" in client.submit("/login/code", {"code": "123456"}).text
+        assert "That code is not right" in _problems(
+            client.submit("/login/code", {"code": "123456"})
+        )
     refused = client.submit("/login/code", {"code": pyotp.TOTP(secret).now()})
     assert refused.status_code == 429
     outcomes = [
@@ -123,7 +141,7 @@ def test_wrong_codes_are_throttled_like_passwords(
 def test_an_officer_may_turn_it_on(client: Client, login_as: LoginAs, db: Session) -> None:
     officer = login_as(Role.officer)
     page = client.get("/account/two-factor")
-    assert "Turn on" in page.text
+    assert any(b.startswith("Turn on") for b in texts(check_page(page), "main button"))
     secret = _secret_from(page.text)
     client.submit("/account/two-factor", {"code": pyotp.TOTP(secret).now()}, form_url=None)
     db.expire_all()
@@ -139,7 +157,7 @@ def test_admin_resets_a_lost_authenticator(
     admin = make_user(Role.admin)
     assert client.login(admin.email).status_code == 302
     page = client.get(f"/admin/users/{lost.id}")
-    assert "Reset two-factor authentication" in page.text
+    assert "Reset two-factor authentication (lost phone)" in texts(check_page(page), "main button")
     reset = client.submit(
         f"/admin/users/{lost.id}/reset-two-factor", {}, form_url=f"/admin/users/{lost.id}"
     )
