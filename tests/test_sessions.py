@@ -16,7 +16,7 @@ import mlat.views.auth
 from mlat.models import AuditEntry, LoginSession, Role
 from mlat.services import ServiceError
 from mlat.services.users import check_new_password
-from tests.conftest import PASSWORD, Client, LoginAs, MakeUser
+from tests.conftest import PASSWORD, Client, LoginAs, MakeUser, check_page, flashes, form_errors
 
 
 class Clock:
@@ -51,7 +51,8 @@ def test_session_ends_after_30_idle_minutes(
     response = client.get("/rules/")
     assert response.status_code == 302
     assert response.location.startswith("/login")
-    assert "Your session has ended" in client.get(response.location).text
+    ended = flashes(check_page(client.get(response.location)))
+    assert any(message.startswith("Your session has ended") for message in ended), ended
     assert client.get("/rules/").status_code == 302  # stays logged out
 
 
@@ -78,7 +79,8 @@ def test_sixth_failed_login_is_refused_even_with_the_right_password(
         assert _fail(client, user.email).status_code == 200
     refused = client.login(user.email)
     assert refused.status_code == 429
-    assert "Too many failed attempts" in refused.text
+    page = check_page(refused)
+    assert any("Too many failed attempts" in m for m in flashes(page) + form_errors(page))
     clock.advance(minutes=10)
     assert client.login(user.email).status_code == 429  # still refused ten minutes on
     clock.advance(minutes=6)
