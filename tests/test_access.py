@@ -30,6 +30,7 @@ from tests.route_access import (
     call,
     cases,
     header_problems,
+    page_problems,
     token_of,
 )
 from tests.wizard_helpers import PDF
@@ -107,6 +108,7 @@ def test_anonymous_visitors_are_sent_to_log_in(app: Flask, client: Client, world
         if not ok:
             wrong.append(f"{case}: {response.status_code} {response.location}")
         wrong += [f"{case}: {p}" for p in header_problems(response, case_data=False)]
+        wrong += [f"{case}: {p}" for p in page_problems(response)]
     assert not wrong, "\n".join(wrong)
 
 
@@ -145,6 +147,7 @@ def test_each_role_reaches_its_routes_and_only_those(
             wrong.append(f"{case}: {response.status_code}, expected {expected}")
         case_data = case.endpoint != "static" and case.endpoint != "auth.logout"
         wrong += [f"{case}: {p}" for p in header_problems(response, case_data=case_data)]
+        wrong += [f"{case}: {p}" for p in page_problems(response)]
     assert not wrong, "\n".join(wrong)
     assert client.get("/").status_code == 302  # the last case was the log-out
 
