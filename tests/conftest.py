@@ -230,7 +230,12 @@ def field_value(page: Tag, name: str) -> str:
 def check_page(response: TestResponse) -> BeautifulSoup:
     """The response parsed as HTML, once it has the parts every page needs: a title of its
     own, one main heading, and ids that each name one element."""
-    page = BeautifulSoup(response.text, "html.parser")
+    return check_html(response.text)
+
+
+def check_html(html: str) -> BeautifulSoup:
+    """The page parsed, once checked as check_page() does."""
+    page = BeautifulSoup(html, "html.parser")
     for line_break in page.find_all("br"):
         line_break.replace_with("\n")  # so that text_of() reads it as the space it shows
     title = page.title.get_text() if page.title else ""

@@ -12,7 +12,7 @@ from flask import Flask
 from sqlmodel import Session, select
 
 from mlat.models import Role, Unit, User
-from tests.conftest import Client
+from tests.conftest import Client, check_page, rows, texts
 from tests.flask_cli import flask
 
 LOGIN_LINE = re.compile(r"^\s+(\S+@\S+)\s+(\S+)\s+\((.+)\)$", re.MULTILINE)
@@ -68,8 +68,9 @@ def test_seed_demo_prints_logins_once(
     email, password, _roles = logins[0]
     assert client.login(email, password).status_code == 302
     home = client.get("/")
-    assert "Mariam Al-Kuwari" in home.text
-    assert "Business e-mail compromise of Qatari importer" in home.text
+    listed = rows(check_page(home))
+    assert "Mariam Al-Kuwari" in texts(check_page(home), "header .who span")[0]
+    assert "Business e-mail compromise of Qatari importer" in [row[1] for row in listed]
     assert "Romance fraud" not in home.text  # the Lagos unit's request
 
 

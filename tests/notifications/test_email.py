@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 
 from mlat.config import SmtpSettings
 from mlat.models import MlaRequest, Notification, RequestStatus, Role, User
-from tests.conftest import Client, MakeUser
+from tests.conftest import Client, MakeUser, check_page, flashes
 from tests.notifications.inbox import BASE_URL, inbox
 
 # E-mail ------------------------------------------------------------------------------------
@@ -150,8 +150,8 @@ class TestWithAnSmtpServerThatIsDown:
         reviewer = make_user(Role.reviewer)
         response = submit_in_browser(client, officer, draft)
         assert response.status_code == 303
-        shown = client.get(response.location)
-        assert "Done: Submit for review." in shown.text
+        shown = check_page(client.get(response.location))
+        assert flashes(shown) == ["Done: Submit for review."]
         db.expire_all()
         assert db.get_one(MlaRequest, draft.id).status == RequestStatus.in_review
         [pending] = db.exec(select(Notification)).all()
