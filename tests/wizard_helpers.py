@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,7 @@ from sqlmodel import Session
 from mlat.content import identifier_key, stored_content
 from mlat.models import MlaRequest
 from mlat.request_format import RequestDocument
-from tests.conftest import text_of
+from tests.conftest import check_html, text_of
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs/examples/qa-to-us-stored-content.json"
 TODAY = dt.date.today()
@@ -135,9 +134,10 @@ def key_of(identifier: dict[str, Any]) -> str:
 
 
 def hidden_version(page: str) -> str:
-    match = re.search(r'name="version" type="hidden" value="(\d+)"', page)
-    assert match, "the form carries no version"
-    return match.group(1)
+    """The version of the request the page's form was shown with, from its hidden field."""
+    field = check_html(page).select_one('form input[type="hidden"][name="version"]')
+    assert field is not None, "the form carries no version"
+    return str(field["value"])
 
 
 def notes_of(page: Tag, field_id: str) -> str:
