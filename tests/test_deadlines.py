@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlmodel import Session
 
 from mlat.models import RequestStatus, Role
@@ -26,6 +27,7 @@ from tests.conftest import (
     check_page,
     flashes,
     text_of,
+    texts,
 )
 
 TODAY = dt.date(2026, 11, 22)
@@ -211,7 +213,10 @@ def test_the_clocks_partial_shows_the_warning_and_the_extension_button(
 
         login_user(SessionUser(officer, "unsaved-token"))
         html = render_template_string('{% include "dashboard/_clocks.html" %}', clocks=clocks)
-    assert "5 days left" in html
-    assert "Urgent:" in html
-    assert "Draft an extension request" in html
-    assert f"/requests/{request.id}/extension" in html
+    clock = BeautifulSoup(html, "html.parser").select_one(".clock-list > li.clock-urgent")
+    assert clock is not None
+    assert texts(clock, ".clock-level") == ["Urgent:"]
+    assert "5 days left" in text_of(clock)
+    [form] = clock.select("form")
+    assert form["action"] == f"/requests/{request.id}/extension"
+    assert texts(form, "button") == ["Draft an extension request"]

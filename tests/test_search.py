@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlmodel import Session, select
 
 from mlat.models import AuditEntry, MlaRequest, Role
@@ -160,5 +161,7 @@ def test_related_partial_lists_the_shared_values(
         from flask import render_template_string
 
         html = render_template_string('{% include "dashboard/_related.html" %}', related=related)
-    assert other.reference in html and "Earlier request" in html
+    [row] = rows(BeautifulSoup(html, "html.parser"), "section.related table")
+    assert row[:2] == [other.reference, "Earlier request"]
+    assert "finance.alwaha@mailhost.example" in row[3]
     assert "<code>finance.alwaha@mailhost.example</code>" in html
