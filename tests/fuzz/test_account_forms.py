@@ -15,7 +15,15 @@ from sqlmodel import Session
 from werkzeug.datastructures import MultiDict
 
 from mlat.models import Role, Unit, User
-from tests.conftest import PASSWORD, Client, MakeUnit, MakeUser
+from tests.conftest import (
+    PASSWORD,
+    Client,
+    MakeUnit,
+    MakeUser,
+    check_page,
+    flashes,
+    form_errors,
+)
 from tests.fuzz.form_fields import (
     CSRF,
     count,
@@ -203,7 +211,8 @@ def test_codes_of_other_digits_are_wrong_codes(db: Session, code_pages: dict[str
         for code in ("\u00b2" * 6, "\u0663" * 6):
             response = post(other, url, [("code", code)], "page", token_of(other, url))
             assert response.status_code == 200, (url, code)
-            assert "not right" in response.text
+            page = check_page(response)
+            assert any("not right" in m for m in flashes(page) + form_errors(page)), (url, code)
         assert totp_secret(db, user) == before
 
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from sqlmodel import Session, col, select
 
 from mlat.models import MlaRequest, RequestStatus, User
-from tests.conftest import Client, MakeRequest
+from tests.conftest import Client, MakeRequest, check_page, form_errors, texts
 from tests.fuzz.form_fields import (
     CSRF,
     count,
@@ -140,5 +140,7 @@ def test_nul_characters_are_refused_before_they_reach_the_database(
     body = json.dumps(document).encode()
     imported = client.submit("/requests/import", {"file": (io.BytesIO(body), "a.json")})
     assert imported.status_code == 400
-    assert "NUL character" in imported.text
+    page = check_page(imported)
+    problems = form_errors(page) + texts(page, ".import-problems li")
+    assert any("NUL character" in problem for problem in problems), problems
     assert count(db, MlaRequest) == before
