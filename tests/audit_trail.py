@@ -6,17 +6,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import Connection
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from mlat.models import AuditEntry
 from mlat.services.audit import GENESIS
 
 
-def trail(db: Any) -> list[tuple[str, str, int | None, str, str]]:
+def trail(db: Session) -> list[tuple[str, str, int | None, str, str]]:
     db.expire_all()
     rows = db.exec(select(AuditEntry).order_by(col(AuditEntry.seq)))
     return [(e.action, e.outcome, e.user_id, e.object_type, e.object_id) for e in rows]

@@ -3,21 +3,25 @@ a test client that fills in CSRF tokens as a browser would, and factories."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import secrets
 import shutil
-from collections.abc import Callable, Iterator
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import psycopg
 import pytest
 from argon2 import PasswordHasher, profiles
+from bs4 import BeautifulSoup, Tag
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
+from sqlmodel import Session
 from werkzeug.test import TestResponse
 
 import mlat.services.users as user_service
@@ -130,10 +134,8 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def db(app: Flask) -> Iterator[Any]:
+def db(app: Flask) -> Iterator[Session]:
     """A session on the test database, for arranging data and checking results."""
-    from sqlmodel import Session
-
     with Session(app.extensions["mlat_engine"], expire_on_commit=False) as session:
         yield session
 
@@ -172,13 +174,190 @@ def client(app: Flask) -> Client:
     return app.test_client()  # type: ignore[return-value]
 
 
+def text_of(element: Tag | None) -> str:
+    """An element's text as a reader sees it, with its whitespace collapsed."""
+    assert element is not None, "no such element on the page"
+    return " ".join(element.get_text().split())
+
+
+def texts(page: Tag, selector: str) -> list[str]:
+    """The text of each element that matches the CSS selector, in page order."""
+    return [text_of(element) for element in page.select(selector)]
+
+
+def rows(page: Tag, table: str = "table") -> list[list[str]]:
+    """The cells of each row in the body of the first table matching the selector."""
+    found = page.select_one(table)
+    assert found is not None, f"no {table} on the page"
+    body = found.find("tbody") or found
+    assert isinstance(body, Tag)
+    return [texts(row, "td, th") for row in body.find_all("tr", recursive=False)]
+
+
+def summary(page: Tag, selector: str = "dl.summary") -> dict[str, str]:
+    """The terms and descriptions of the first summary list matching the selector."""
+    found = page.select_one(selector)
+    assert found is not None, f"no {selector} on the page"
+    terms = found.find_all("dt")
+    return {text_of(term): text_of(term.find_next_sibling("dd")) for term in terms}
+
+
+def flashes(page: Tag) -> list[str]:
+    """The messages flashed at the top of the page."""
+    return texts(page, "main > .flash")
+
+
+def form_errors(page: Tag) -> list[str]:
+    """The problems listed in the form's error summary."""
+    return texts(page, ".error-summary li")
+
+
+def field_value(page: Tag, name: str) -> str:
+    """What the field holds as the page is shown: an input's value, a text area's text,
+    or the value of a list's selected option."""
+    field = page.select_one(f'[name="{name}"]')
+    assert isinstance(field, Tag), f"no field named {name}"
+    if field.name == "textarea":
+        content = field.get_text()  # a browser drops the newline that opens the text
+        return content[2:] if content.startswith("\r\n") else content.removeprefix("\n")
+    if field.name == "select":
+        option = field.select_one("option[selected]")
+        return str(option["value"]) if isinstance(option, Tag) else ""
+    value = field.get("value", "")
+    return str(value)
+
+
+def check_page(response: TestResponse) -> BeautifulSoup:
+    """The response parsed as HTML, once it has the parts every page needs: a title of its
+    own, one main heading, and ids that each name one element."""
+    return check_html(response.text)
+
+
+def check_html(html: str) -> BeautifulSoup:
+    """The page parsed, once checked as check_page() does."""
+    page = BeautifulSoup(html, "html.parser")
+    for line_break in page.find_all("br"):
+        line_break.replace_with("\n")  # so that text_of() reads it as the space it shows
+    title = page.title.get_text() if page.title else ""
+    assert title.removesuffix("· mlat").strip(), f"the page has no title: {title!r}"
+    headings = texts(page, "h1")
+    assert len(headings) == 1, f"the page needs exactly one h1, not {headings}"
+    ids = Counter(str(element["id"]) for element in page.find_all(id=True))
+    repeated = sorted(name for name, count in ids.items() if count > 1)
+    assert not repeated, f"ids used more than once: {repeated}"
+    return page
+
+
+class PageClient:
+    """Requests pages as a person would and hands back the parsed page, having checked
+    the status and the parts every page needs (as GOV.UK Notify's ``client_request``)."""
+
+    def __init__(self, client: Client) -> None:
+        self.client = client
+
+    @staticmethod
+    def _expect(response: TestResponse, status: int) -> None:
+        assert response.status_code == status, (
+            f"expected {status}, got {response.status_code} "
+            f"{response.location or ''}\n{response.text[:2000]}"
+        )
+
+    def get(self, url: str, *, status: int = 200, follow_redirects: bool = False) -> BeautifulSoup:
+        response = self.client.get(url, follow_redirects=follow_redirects)
+        self._expect(response, status)
+        return check_page(response)
+
+    def post(
+        self,
+        url: str,
+        data: dict[str, Any] | None = None,
+        *,
+        status: int = 200,
+        follow_redirects: bool = False,
+        form_url: str | None = None,
+    ) -> BeautifulSoup:
+        """Submit the form at url (taken from form_url, or url itself) and return the page
+        shown: the page itself, or the one redirected to when following redirects."""
+        response = self.client.submit(
+            url, data or {}, form_url=form_url, follow_redirects=follow_redirects
+        )
+        self._expect(response, status)
+        return check_page(response)
+
+    def post_redirect(
+        self,
+        url: str,
+        data: dict[str, Any] | None = None,
+        *,
+        to: str | None = None,
+        form_url: str | None = None,
+    ) -> str:
+        """Submit the form and return where the answer redirects (checked against to)."""
+        response = self.client.submit(url, data or {}, form_url=form_url)
+        self._expect(response, 302)
+        if to is not None:
+            assert response.location == to
+        return response.location
+
+
 @pytest.fixture
-def runner(app: Flask) -> Any:
+def client_request(client: Client) -> PageClient:
+    """The test client, reading pages: ``client_request.get("/")`` is the parsed page."""
+    return PageClient(client)
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
     return app.test_cli_runner()
 
 
+class MakeUnit(Protocol):
+    """Makes a unit; each call without a name or code gets new ones."""
+
+    def __call__(
+        self,
+        name: str | None = None,
+        code: str | None = None,
+        state: str = "QA",
+        timezone: str = "Asia/Qatar",
+    ) -> Unit: ...
+
+
+class MakeUser(Protocol):
+    """Makes a user with these roles (an officer without any), in the unit given or the
+    test's unit."""
+
+    def __call__(
+        self,
+        *roles: Role,
+        unit_: Unit | None = None,
+        email: str | None = None,
+        password: str = PASSWORD,
+    ) -> User: ...
+
+
+class LoginAs(Protocol):
+    """Makes a user with these roles and logs the test client in as them."""
+
+    def __call__(self, *roles: Role, unit_: Unit | None = None) -> User: ...
+
+
+class MakeRequest(Protocol):
+    """Makes a request drafted by the owner, committed."""
+
+    def __call__(
+        self,
+        owner: User,
+        title: str = ...,
+        requested_state: str = ...,
+        *,
+        content: dict[str, Any] | None = None,
+        today: dt.date | None = None,
+    ) -> MlaRequest: ...
+
+
 @pytest.fixture
-def make_unit(db: Any) -> Callable[..., Unit]:
+def make_unit(db: Session) -> MakeUnit:
     counter = iter(range(1, 10_000))
 
     def make(
@@ -202,12 +381,12 @@ def make_unit(db: Any) -> Callable[..., Unit]:
 
 
 @pytest.fixture
-def unit(make_unit: Callable[..., Unit]) -> Unit:
+def unit(make_unit: MakeUnit) -> Unit:
     return make_unit(name="Cybercrime Unit, Doha", code="DOH")
 
 
 @pytest.fixture
-def make_user(db: Any, unit: Unit) -> Callable[..., User]:
+def make_user(db: Session, unit: Unit) -> MakeUser:
     counter = iter(range(1, 10_000))
 
     def make(
@@ -229,7 +408,7 @@ def make_user(db: Any, unit: Unit) -> Callable[..., User]:
 
 
 @pytest.fixture
-def login_as(client: Client, make_user: Callable[..., User]) -> Callable[..., User]:
+def login_as(client: Client, make_user: MakeUser) -> LoginAs:
     """Log the test client in as a new user with these roles."""
 
     def login(*roles: Role, unit_: Unit | None = None) -> User:
@@ -242,15 +421,22 @@ def login_as(client: Client, make_user: Callable[..., User]) -> Callable[..., Us
 
 
 @pytest.fixture
-def make_request(db: Any) -> Callable[..., MlaRequest]:
+def make_request(db: Session) -> MakeRequest:
     def make(
         owner: User,
         title: str = "Phishing of a bank's customers",
         requested_state: str = "US",
-        **kwargs: Any,
+        *,
+        content: dict[str, Any] | None = None,
+        today: dt.date | None = None,
     ) -> MlaRequest:
         request = create_request(
-            session=db, owner=owner, title=title, requested_state=requested_state, **kwargs
+            session=db,
+            owner=owner,
+            title=title,
+            requested_state=requested_state,
+            content=content,
+            today=today,
         )
         db.commit()
         return request

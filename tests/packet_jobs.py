@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from flask import Flask
+from sqlmodel import Session
 
 from mlat import dispatch
 from mlat.jobs.queues import ManualQueue
@@ -24,7 +23,7 @@ def manual_queue(app: Flask, limits: Limits = LIMITS) -> ManualQueue:
     return queue
 
 
-def sign(db: Any, request: MlaRequest, prosecutor: User) -> MlaRequest:
+def sign(db: Session, request: MlaRequest, prosecutor: User) -> MlaRequest:
     """Approve (arranged directly), then sign through the workflow as the view does."""
     request.status = RequestStatus.approved
     request.approved_digest = request.content_digest

@@ -18,7 +18,7 @@ from mlat.request_format import MeasureKind
 from mlat.rules.loader import rulebook
 from mlat.wizard import STEPS
 from mlat.workflow import BY_ACTION
-from tests.conftest import Client
+from tests.conftest import Client, check_page
 
 ANYONE = frozenset(Role)
 OFFICERS = frozenset({Role.officer})
@@ -198,3 +198,15 @@ def header_problems(response: TestResponse, *, case_data: bool) -> list[str]:
     if case_data and response.headers.get("Cache-Control") != "no-store":
         problems.append(f"Cache-Control {response.headers.get('Cache-Control')!r}")
     return problems
+
+
+def page_problems(response: TestResponse) -> list[str]:
+    """What a whole HTML page lacks of what every page needs (see check_page); nothing
+    for files, redirects and the fragments that scripts fetch."""
+    if response.mimetype != "text/html" or "<html" not in response.get_data(as_text=True):
+        return []
+    try:
+        check_page(response)
+    except AssertionError as problem:
+        return [str(problem).splitlines()[0]]
+    return []

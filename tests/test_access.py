@@ -9,18 +9,18 @@ the user's own unit, of a request of another unit and of an id that does not exi
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
+from sqlmodel import Session
 from werkzeug.test import TestResponse
 
 from mlat.auth import PUBLIC_ENDPOINTS
 from mlat.models import MlaRequest, RequestStatus, Role, Unit, User
 from mlat.services.annexes import add_annex
 from mlat.workflow import TRANSITIONS
-from tests.conftest import Client
+from tests.conftest import Client, LoginAs, MakeRequest, MakeUnit, MakeUser
 from tests.route_access import (
     ACCESS,
     METHODS,
@@ -30,12 +30,13 @@ from tests.route_access import (
     call,
     cases,
     header_problems,
+    page_problems,
     token_of,
 )
 from tests.wizard_helpers import PDF
 
 
-def _annexed(db: Any, request: MlaRequest, editor: User) -> int:
+def _annexed(db: Session, request: MlaRequest, editor: User) -> int:
     annex = add_annex(
         session=db, request=request, editor=editor, expected_version=request.version,
         data=PDF, filename="order.pdf", kind="judicial_order", title="Court order",
@@ -48,11 +49,11 @@ def _annexed(db: Any, request: MlaRequest, editor: User) -> int:
 
 @pytest.fixture
 def world(
-    db: Any,
+    db: Session,
     unit: Unit,
-    make_unit: Callable[..., Unit],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
+    make_unit: MakeUnit,
+    make_user: MakeUser,
+    make_request: MakeRequest,
 ) -> World:
     other_unit = make_unit(name="Cybercrime Unit, Lagos", code="LOS", state="NG")
     owner = make_user(Role.officer)
@@ -107,6 +108,7 @@ def test_anonymous_visitors_are_sent_to_log_in(app: Flask, client: Client, world
         if not ok:
             wrong.append(f"{case}: {response.status_code} {response.location}")
         wrong += [f"{case}: {p}" for p in header_problems(response, case_data=False)]
+        wrong += [f"{case}: {p}" for p in page_problems(response)]
     assert not wrong, "\n".join(wrong)
 
 
@@ -133,7 +135,7 @@ def _meets(expected: str, response: TestResponse) -> bool:
 
 @pytest.mark.parametrize("role", list(Role))
 def test_each_role_reaches_its_routes_and_only_those(
-    app: Flask, client: Client, login_as: Callable[..., User], world: World, role: Role
+    app: Flask, client: Client, login_as: LoginAs, world: World, role: Role
 ) -> None:
     login_as(role)
     token = token_of(client.get("/").text)
@@ -145,12 +147,13 @@ def test_each_role_reaches_its_routes_and_only_those(
             wrong.append(f"{case}: {response.status_code}, expected {expected}")
         case_data = case.endpoint != "static" and case.endpoint != "auth.logout"
         wrong += [f"{case}: {p}" for p in header_problems(response, case_data=case_data)]
+        wrong += [f"{case}: {p}" for p in page_problems(response)]
     assert not wrong, "\n".join(wrong)
     assert client.get("/").status_code == 302  # the last case was the log-out
 
 
 def test_another_units_user_with_every_role_gets_404_for_every_request_url(
-    app: Flask, client: Client, login_as: Callable[..., User], world: World
+    app: Flask, client: Client, login_as: LoginAs, world: World
 ) -> None:
     login_as(*Role, unit_=world.other_unit)
     token = token_of(client.get("/").text)
@@ -185,7 +188,7 @@ def test_the_owner_may_use_the_packet_of_their_request(client: Client, world: Wo
 
 
 def test_admins_see_other_units_users_but_not_their_requests(
-    client: Client, login_as: Callable[..., User], world: World, make_user: Callable[..., User]
+    client: Client, login_as: LoginAs, world: World, make_user: MakeUser
 ) -> None:
     login_as(Role.admin)
     outsider = make_user(Role.officer, unit_=world.other_unit)
@@ -197,14 +200,14 @@ def test_admins_see_other_units_users_but_not_their_requests(
 def test_a_workflow_action_needs_one_of_its_roles(
     app: Flask,
     client: Client,
-    db: Any,
-    make_user: Callable[..., User],
+    db: Session,
+    make_user: MakeUser,
     world: World,
     step: Any,
 ) -> None:
     """Posting an action straight to its URL, with everything it asks for, changes nothing
     for a role the workflow table does not name."""
-    request = db.get(MlaRequest, world.own.id)
+    request = db.get_one(MlaRequest, world.own.id)
     status = sorted(step.sources)[0]
     request.status = status
     db.commit()

@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any, cast
 
+from bs4 import BeautifulSoup
 from flask import Flask
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from mlat.models import Role, Unit, User
-from tests.conftest import PASSWORD, Client
+from tests.conftest import (
+    PASSWORD,
+    Client,
+    LoginAs,
+    MakeUser,
+    PageClient,
+    check_page,
+    field_value,
+    flashes,
+    form_errors,
+    rows,
+    text_of,
+)
 
 NEW_PASSWORD = "a long initial passphrase"
 SELF_MESSAGE = "You cannot remove your own admin role or deactivate yourself."
@@ -18,6 +30,21 @@ SELF_MESSAGE = "You cannot remove your own admin role or deactivate yourself."
 def other_client(app: Flask) -> Client:
     """A second browser, for the user the administrator is managing."""
     return cast(Client, app.test_client())
+
+
+def users(page: BeautifulSoup) -> dict[str, list[str]]:
+    """The rows of the users table (name, e-mail address, unit, roles, status) by e-mail."""
+    return {row[1]: row for row in rows(page, "main > table:nth-of-type(1)")}
+
+
+def units(page: BeautifulSoup) -> dict[str, list[str]]:
+    """The rows of the units table (name, prefix, state, time zone) by prefix."""
+    return {row[1]: row for row in rows(page, "main > table:nth-of-type(2)")}
+
+
+def errors(page: BeautifulSoup) -> list[str]:
+    """The problems the page reports: the form's error summary and error messages."""
+    return form_errors(page) + [m for m in flashes(page) if m not in form_errors(page)]
 
 
 def user_form(unit_id: int | None, **fields: Any) -> dict[str, Any]:
@@ -45,10 +72,10 @@ def edit_form(user: User, **fields: Any) -> dict[str, Any]:
 
 
 def test_admin_creates_a_unit_then_a_user_who_can_log_in(
-    app: Flask, client: Client, login_as: Callable[..., User], db: Any
+    app: Flask, client_request: PageClient, login_as: LoginAs, db: Session
 ) -> None:
     login_as(Role.admin)
-    response = client.submit(
+    page = client_request.post(
         "/admin/units/new",
         {
             "name": "Economic Crime Unit, Lagos",
@@ -58,58 +85,63 @@ def test_admin_creates_a_unit_then_a_user_who_can_log_in(
         },
         follow_redirects=True,
     )
-    assert response.status_code == 200
-    assert "Unit Economic Crime Unit, Lagos created." in response.text
-    assert "Africa/Lagos" in response.text
+    assert flashes(page) == ["Unit Economic Crime Unit, Lagos created."]
+    assert units(page)["LOS"] == ["Economic Crime Unit, Lagos", "LOS", "Nigeria", "Africa/Lagos"]
     lagos = db.exec(select(Unit).where(Unit.code == "LOS")).one()  # stored in capitals
 
-    response = client.submit(
+    page = client_request.post(
         "/admin/users/new",
         user_form(lagos.id, email="Adaeze@Lagos.example", roles=["officer", "reviewer"]),
         follow_redirects=True,
     )
-    assert response.status_code == 200
-    assert "User adaeze@lagos.example created." in response.text
-    assert "officer, reviewer" in response.text
+    assert flashes(page) == ["User adaeze@lagos.example created."]
+    assert users(page)["adaeze@lagos.example"] == [
+        "New Officer",
+        "adaeze@lagos.example",
+        "Economic Crime Unit, Lagos",
+        "officer, reviewer",
+        "Active",
+    ]
 
     browser = other_client(app)
     assert browser.login("adaeze@lagos.example", NEW_PASSWORD).status_code == 302
     assert browser.get("/").location == "/account/password"  # the admin chose it
     own = {"current": NEW_PASSWORD, "new": "her own choice 2026", "repeat": "her own choice 2026"}
     assert browser.submit("/account/password", own).status_code == 302
-    home = browser.get("/")
-    assert "Requests of Economic Crime Unit, Lagos" in home.text
+    home = check_page(browser.get("/"))
+    assert text_of(home.h1) == "Requests of Economic Crime Unit, Lagos"
     assert browser.get("/requests/new").status_code == 200  # officer
     assert browser.get("/admin/users").status_code == 403  # not an admin
 
 
 def test_unit_form_explains_mistakes(
-    client: Client, login_as: Callable[..., User], unit: Unit
+    client_request: PageClient, login_as: LoginAs, unit: Unit
 ) -> None:
     login_as(Role.admin)
-    response = client.submit(
+    page = client_request.post(
         "/admin/units/new",
         {"name": "Unit in Nowhere", "code": "A1", "state": "XX", "timezone": "Mars/Olympus"},
     )
-    assert response.status_code == 200
-    assert "There is a problem" in response.text
-    assert "Use 2 to 8 letters." in response.text
-    assert "Choose a state from the list." in response.text
-    assert "Enter a time zone name such as Asia/Qatar or Europe/London." in response.text
-    assert 'value="Unit in Nowhere"' in response.text
+    assert text_of(page.select_one(".error-summary h2")) == "There is a problem"
+    assert form_errors(page) == [
+        "Use 2 to 8 letters.",
+        "Choose a state from the list.",
+        "Enter a time zone name such as Asia/Qatar or Europe/London.",
+    ]
+    assert field_value(page, "name") == "Unit in Nowhere"
 
-    duplicate = client.submit(
+    duplicate = client_request.post(
         "/admin/units/new",
         {"name": "Another name", "code": "doh", "state": "QA", "timezone": "Asia/Qatar"},
     )
-    assert "A unit with this name or code already exists." in duplicate.text
+    assert errors(duplicate) == ["A unit with this name or code already exists."]
 
 
 def test_admin_changes_a_users_roles(
     app: Flask,
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
+    login_as: LoginAs,
+    make_user: MakeUser,
 ) -> None:
     target = make_user(Role.officer)
     browser = other_client(app)
@@ -117,15 +149,18 @@ def test_admin_changes_a_users_roles(
     assert browser.get("/requests/new").status_code == 200
 
     login_as(Role.admin)
-    form = client.get(f"/admin/users/{target.id}")
-    assert '<input checked id="roles-0" name="roles" type="checkbox" value="officer">' in form.text
-    response = client.submit(
-        f"/admin/users/{target.id}",
-        edit_form(target, roles=["reviewer", "prosecutor"]),
-        follow_redirects=True,
+    form = check_page(client.get(f"/admin/users/{target.id}"))
+    checked = form.select('input[name="roles"][checked]')
+    assert [box["value"] for box in checked] == ["officer"]
+    page = check_page(
+        client.submit(
+            f"/admin/users/{target.id}",
+            edit_form(target, roles=["reviewer", "prosecutor"]),
+            follow_redirects=True,
+        )
     )
-    assert f"User {target.email} saved." in response.text
-    assert "prosecutor, reviewer" in response.text
+    assert flashes(page) == [f"User {target.email} saved."]
+    assert users(page)[target.email][3] == "prosecutor, reviewer"
 
     # the change applies to the user's open session at once
     assert browser.get("/requests/new").status_code == 403
@@ -134,8 +169,8 @@ def test_admin_changes_a_users_roles(
 def test_deactivating_a_user_ends_their_session_and_blocks_login(
     app: Flask,
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
+    login_as: LoginAs,
+    make_user: MakeUser,
 ) -> None:
     target = make_user(Role.officer)
     browser = other_client(app)
@@ -143,96 +178,101 @@ def test_deactivating_a_user_ends_their_session_and_blocks_login(
     assert browser.get("/").status_code == 200
 
     login_as(Role.admin)
-    response = client.submit(
-        f"/admin/users/{target.id}", edit_form(target, active=None), follow_redirects=True
+    page = check_page(
+        client.submit(
+            f"/admin/users/{target.id}", edit_form(target, active=None), follow_redirects=True
+        )
     )
-    assert f"User {target.email} saved." in response.text
-    assert "Deactivated" in response.text
+    assert flashes(page) == [f"User {target.email} saved."]
+    assert users(page)[target.email][4] == "Deactivated"
 
     assert browser.get("/").status_code == 302  # sent back to the login page
     refused = browser.login(target.email)
     assert refused.status_code == 200
-    assert "The e-mail address or password is not right." in refused.text
+    assert errors(check_page(refused)) == ["The e-mail address or password is not right."]
 
 
 def test_reactivated_user_can_log_in_again(
     app: Flask,
-    client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
+    client_request: PageClient,
+    login_as: LoginAs,
+    make_user: MakeUser,
 ) -> None:
     target = make_user(Role.officer)
     login_as(Role.admin)
-    client.submit(f"/admin/users/{target.id}", edit_form(target, active=None))
-    client.submit(f"/admin/users/{target.id}", edit_form(target))
+    client_request.post_redirect(f"/admin/users/{target.id}", edit_form(target, active=None))
+    client_request.post_redirect(f"/admin/users/{target.id}", edit_form(target))
+    assert users(client_request.get("/admin/users"))[target.email][4] == "Active"
     assert other_client(app).login(target.email).status_code == 302
 
 
-def test_admin_cannot_deactivate_themselves(client: Client, login_as: Callable[..., User]) -> None:
+def test_admin_cannot_deactivate_themselves(
+    client: Client, client_request: PageClient, login_as: LoginAs
+) -> None:
     admin = login_as(Role.admin)
-    response = client.submit(f"/admin/users/{admin.id}", edit_form(admin, active=None))
-    assert response.status_code == 200
-    assert SELF_MESSAGE in response.text
-    assert client.get("/admin/users").status_code == 200  # still logged in, still admin
+    page = client_request.post(f"/admin/users/{admin.id}", edit_form(admin, active=None))
+    assert errors(page) == [SELF_MESSAGE]
+    # still logged in, still admin
+    assert users(client_request.get("/admin/users"))[admin.email][4] == "Active"
     assert "Deactivated" not in client.get("/admin/users").text
 
 
 def test_admin_cannot_drop_their_own_admin_role(
-    client: Client, login_as: Callable[..., User]
+    client_request: PageClient, login_as: LoginAs
 ) -> None:
     admin = login_as(Role.officer, Role.admin)
-    response = client.submit(f"/admin/users/{admin.id}", edit_form(admin, roles=["officer"]))
-    assert response.status_code == 200
-    assert SELF_MESSAGE in response.text
-    assert client.get("/admin/users").status_code == 200
+    page = client_request.post(f"/admin/users/{admin.id}", edit_form(admin, roles=["officer"]))
+    assert errors(page) == [SELF_MESSAGE]
+    assert users(client_request.get("/admin/users"))[admin.email][3] == "admin, officer"
 
 
-def test_admin_may_rename_themselves(client: Client, login_as: Callable[..., User]) -> None:
+def test_admin_may_rename_themselves(client_request: PageClient, login_as: LoginAs) -> None:
     admin = login_as(Role.admin)
-    response = client.submit(
+    page = client_request.post(
         f"/admin/users/{admin.id}", edit_form(admin, name="Renamed Admin"), follow_redirects=True
     )
-    assert "Renamed Admin" in response.text
-    assert SELF_MESSAGE not in response.text
+    assert flashes(page) == [f"User {admin.email} saved."]
+    assert users(page)[admin.email][0] == "Renamed Admin"
+    assert SELF_MESSAGE not in page.get_text()
 
 
 def test_short_password_is_refused(
-    client: Client, login_as: Callable[..., User], unit: Unit, db: Any
+    client: Client, login_as: LoginAs, unit: Unit, db: Session
 ) -> None:
     login_as(Role.admin)
     response = client.submit("/admin/users/new", user_form(unit.id, password="short pass1"))
     assert response.status_code == 200
-    assert "Use at least 12 characters." in response.text
-    assert 'value="new.officer@example.org"' in response.text  # kept what was typed
-    assert 'value="short pass1"' not in response.text  # but never echoes a password
+    page = check_page(response)
+    assert any("Use at least 12 characters." in error for error in form_errors(page))
+    assert field_value(page, "email") == "new.officer@example.org"  # kept what was typed
+    assert field_value(page, "password") == ""  # but never echoes a password
+    assert "short pass1" not in response.text
     assert db.exec(select(User).where(User.email == "new.officer@example.org")).first() is None
 
 
 def test_duplicate_email_is_refused(
     app: Flask,
-    client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
+    client_request: PageClient,
+    login_as: LoginAs,
+    make_user: MakeUser,
     unit: Unit,
 ) -> None:
     existing = make_user(Role.officer)
     login_as(Role.admin)
-    response = client.submit(
+    page = client_request.post(
         "/admin/users/new",
         user_form(unit.id, email=existing.email.upper(), password="a different passphrase"),
     )
-    assert response.status_code == 200
-    assert "A user with this e-mail address already exists." in response.text
+    assert errors(page) == ["A user with this e-mail address already exists."]
     # the existing account is untouched: its own password still works
     assert other_client(app).login(existing.email, PASSWORD).status_code == 302
     assert other_client(app).login(existing.email, "a different passphrase").status_code == 200
 
 
 def test_user_created_inactive_cannot_log_in(
-    app: Flask, client: Client, login_as: Callable[..., User], unit: Unit
+    app: Flask, client_request: PageClient, login_as: LoginAs, unit: Unit
 ) -> None:
     login_as(Role.admin)
-    response = client.submit("/admin/users/new", user_form(unit.id, active=None))
-    assert response.status_code == 302
-    assert "Deactivated" in client.get("/admin/users").text
+    client_request.post_redirect("/admin/users/new", user_form(unit.id, active=None))
+    assert users(client_request.get("/admin/users"))["new.officer@example.org"][4] == "Deactivated"
     assert other_client(app).login("new.officer@example.org", NEW_PASSWORD).status_code == 200

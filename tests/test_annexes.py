@@ -6,12 +6,11 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from mlat.models import (
     AuditEntry,
@@ -20,11 +19,21 @@ from mlat.models import (
     RequestStatus,
     Role,
     StoredFile,
-    Unit,
-    User,
 )
 from mlat.services.annexes import sniff
-from tests.conftest import Client
+from tests.conftest import (
+    Client,
+    LoginAs,
+    MakeRequest,
+    MakeUnit,
+    check_page,
+    field_value,
+    flashes,
+    form_errors,
+    rows,
+    text_of,
+    texts,
+)
 from tests.wizard_helpers import HEADERS_TXT, PDF, PNG
 
 JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 32
@@ -68,27 +77,29 @@ def _upload(
     return client.submit(_annexes(request), files, form_url=form_url)
 
 
-def _actions(db: Any, action: str) -> list[AuditEntry]:
+def _actions(db: Session, action: str) -> list[AuditEntry]:
     return list(db.exec(select(AuditEntry).where(AuditEntry.action == action)))
 
 
 @pytest.fixture
-def draft(login_as: Callable[..., User], make_request: Callable[..., MlaRequest]) -> MlaRequest:
+def draft(login_as: LoginAs, make_request: MakeRequest) -> MlaRequest:
     return make_request(login_as(Role.officer))
 
 
 def test_uploaded_annex_is_listed_with_size_and_digest_and_downloads_as_attachment(
-    client: Client, draft: MlaRequest, db: Any
+    client: Client, draft: MlaRequest, db: Session
 ) -> None:
     response = _upload(client, draft, HEADERS_TXT, "headers.txt")
     assert response.status_code == 302
-    page = client.get(_annexes(draft)).text
-    assert "Annex uploaded." in page
-    assert "Headers of the fraudulent e-mails" in page
-    assert hashlib.sha256(HEADERS_TXT).hexdigest() in page
-    assert f"{len(HEADERS_TXT)} Bytes" in page
+    page = check_page(client.get(_annexes(draft)))
+    assert "Annex uploaded." in flashes(page)
+    [(annex, file, size_and_digest, remove)] = rows(page, "table.annex-table")
+    assert annex.startswith("Headers of the fraudulent e-mails")
+    assert file.startswith("headers.txt")
+    assert size_and_digest == f"{len(HEADERS_TXT)} Bytes {hashlib.sha256(HEADERS_TXT).hexdigest()}"
+    assert remove == "Remove Headers of the fraudulent e-mails"
     db.expire_all()
-    saved = db.get(MlaRequest, draft.id)
+    saved = db.get_one(MlaRequest, draft.id)
     assert saved.version == 2
     assert saved.content["annexes"] == [
         {
@@ -100,9 +111,9 @@ def test_uploaded_annex_is_listed_with_size_and_digest_and_downloads_as_attachme
     ]
     assert len(_actions(db, "annex.upload")) == 1
 
-    link = re.search(r'href="(/requests/\d+/annexes/\d+)"', page)
-    assert link is not None
-    with client.get(link.group(1)) as download:
+    link = page.select_one("table.annex-table td a")
+    assert link is not None and re.fullmatch(r"/requests/\d+/annexes/\d+", str(link["href"]))
+    with client.get(str(link["href"])) as download:
         assert download.status_code == 200
         assert download.data == HEADERS_TXT
         assert download.headers["Content-Type"].startswith("text/plain")
@@ -113,14 +124,14 @@ def test_uploaded_annex_is_listed_with_size_and_digest_and_downloads_as_attachme
 def test_a_reviewer_of_the_unit_can_download_but_another_unit_cannot(
     client: Client,
     draft: MlaRequest,
-    login_as: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    db: Any,
+    login_as: LoginAs,
+    make_unit: MakeUnit,
+    db: Session,
 ) -> None:
     _upload(client, draft, PDF, "order.pdf")
-    found = re.search(r'href="(/requests/\d+/annexes/\d+)"', client.get(_annexes(draft)).text)
+    found = check_page(client.get(_annexes(draft))).select_one("table.annex-table td a")
     assert found is not None
-    annex_url = found.group(1)
+    annex_url = str(found["href"])
     client.post("/logout")
     login_as(Role.reviewer)
     with client.get(annex_url) as download:
@@ -137,7 +148,7 @@ def test_a_reviewer_of_the_unit_can_download_but_another_unit_cannot(
         (
             PNG,
             "warrant.pdf",
-            "The file&#39;s name says a PDF document, but its content is a PNG image.",
+            "The file's name says a PDF document, but its content is a PNG image.",
         ),
         (EXE, "warrant.pdf", "This file is not a PDF, PNG or JPEG image, or plain UTF-8 text."),
         (EXE, "setup.exe", "This file is not a PDF, PNG or JPEG image, or plain UTF-8 text."),
@@ -146,20 +157,21 @@ def test_a_reviewer_of_the_unit_can_download_but_another_unit_cannot(
     ids=["png-named-pdf", "exe-named-pdf", "exe", "empty"],
 )
 def test_disguised_or_unknown_files_are_refused_at_the_field(
-    client: Client, draft: MlaRequest, db: Any, data: bytes, name: str, message: str
+    client: Client, draft: MlaRequest, db: Session, data: bytes, name: str, message: str
 ) -> None:
     response = _upload(client, draft, data, name)
     assert response.status_code == 400
-    assert "There is a problem" in response.text
-    assert message in response.text.split('id="file-error">')[1].split("</p>")[0]
-    assert 'value="Headers of the fraudulent e-mails"' in response.text  # the title stays
+    page = check_page(response)
+    assert text_of(page.select_one(".error-summary h2")) == "There is a problem"
+    assert message in text_of(page.select_one("#file-error"))
+    assert field_value(page, "title") == "Headers of the fraudulent e-mails"  # the title stays
     assert db.exec(select(StoredFile)).all() == []
     db.expire_all()
-    assert db.get(MlaRequest, draft.id).version == 1
+    assert db.get_one(MlaRequest, draft.id).version == 1
 
 
 def test_a_png_without_extension_is_recognised_by_its_content(
-    client: Client, draft: MlaRequest, db: Any
+    client: Client, draft: MlaRequest, db: Session
 ) -> None:
     assert _upload(client, draft, PNG, "screenshot").status_code == 302
     stored = db.exec(select(StoredFile)).one()
@@ -167,70 +179,81 @@ def test_a_png_without_extension_is_recognised_by_its_content(
 
 
 def test_a_file_over_the_size_limit_is_refused(
-    client: Client, app: Flask, draft: MlaRequest, db: Any
+    client: Client, app: Flask, draft: MlaRequest, db: Session
 ) -> None:
-    assert "up to 10 MB" in client.get(_annexes(draft)).text  # the default limit
+    hint = "#upload-title ~ p.hint"
+    page = check_page(client.get(_annexes(draft)))
+    assert "up to 10 MB" in text_of(page.select_one(hint))  # the default limit
     app.config["ANNEX_MAX_BYTES"] = 100 * 1024
     big = b"%PDF-1.7\n" + b"0" * (100 * 1024)
     response = _upload(client, draft, big, "big.pdf")
     assert response.status_code == 400
-    assert "The file is larger than 100 KB." in response.text
-    assert "up to 100 KB" in response.text
+    page = check_page(response)
+    assert "The file is larger than 100 KB." in text_of(page.select_one("#file-error"))
+    assert "up to 100 KB" in text_of(page.select_one(hint))
     assert db.exec(select(StoredFile)).all() == []
 
 
-def test_an_upload_from_a_stale_page_is_refused(client: Client, draft: MlaRequest, db: Any) -> None:
+def test_an_upload_from_a_stale_page_is_refused(
+    client: Client, draft: MlaRequest, db: Session
+) -> None:
     assert _upload(client, draft, PDF, "one.pdf").status_code == 302
     stale = _upload(client, draft, PDF, "two.pdf", version=1, title="Second annex")
     assert stale.status_code == 409
-    assert "Someone else saved this request after you opened it." in stale.text
-    assert 'value="Second annex"' in stale.text
+    page = check_page(stale)
+    messages = " ".join(flashes(page) + form_errors(page))
+    assert "Someone else saved this request after you opened it." in messages
+    assert field_value(page, "title") == "Second annex"
     assert len(db.exec(select(StoredFile)).all()) == 1
 
 
 def test_removing_an_annex_deletes_its_file_and_is_audited(
-    client: Client, draft: MlaRequest, db: Any
+    client: Client, draft: MlaRequest, db: Session
 ) -> None:
     _upload(client, draft, PDF, "order.pdf")
-    page = client.get(_annexes(draft)).text
-    assert "Remove Headers of the fraudulent e-mails" in page
+    page = check_page(client.get(_annexes(draft)))
+    assert texts(page, "table.annex-table button") == ["Remove Headers of the fraudulent e-mails"]
     response = client.submit(
         f"/requests/{draft.id}/wizard/annexes/remove",
         {"position": "0", "version": "2"},
         form_url=_annexes(draft),
     )
     assert response.status_code == 302
-    assert "No annexes yet." in client.get(_annexes(draft)).text
+    page = check_page(client.get(_annexes(draft)))
+    assert page.select("table.annex-table") == []
+    assert "No annexes yet." in texts(page, "#annexes p")
     assert db.exec(select(StoredFile)).all() == []
     assert db.exec(select(FileContent)).all() == []
     db.expire_all()
-    assert db.get(MlaRequest, draft.id).content["annexes"] == []
+    assert db.get_one(MlaRequest, draft.id).content["annexes"] == []
     assert len(_actions(db, "annex.remove")) == 1
 
 
 def test_an_imported_description_without_a_file_is_shown_and_removable(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     content = {
         "annexes": [{"kind": "judicial_order", "title": "Warrant of 3 March", "language": "en"}]
     }
     request = make_request(login_as(Role.officer), content=content)
-    page = client.get(_annexes(request)).text
-    assert "Warrant of 3 March" in page and "No file attached" in page
+    page = check_page(client.get(_annexes(request)))
+    [(annex, file, size_and_digest, _remove)] = rows(page, "table.annex-table")
+    assert annex.startswith("Warrant of 3 March")
+    assert (file, size_and_digest) == ("No file attached", "")
     client.submit(
         f"/requests/{request.id}/wizard/annexes/remove",
         {"position": "0", "version": "1"},
         form_url=_annexes(request),
     )
     db.expire_all()
-    assert db.get(MlaRequest, request.id).content["annexes"] == []
+    assert db.get_one(MlaRequest, request.id).content["annexes"] == []
 
 
 def test_annexes_cannot_change_once_the_request_is_signed(
-    client: Client, draft: MlaRequest, db: Any
+    client: Client, draft: MlaRequest, db: Session
 ) -> None:
     _upload(client, draft, PDF, "order.pdf")
-    draft = db.get(MlaRequest, draft.id)
+    draft = db.get_one(MlaRequest, draft.id)
     draft.status = RequestStatus.signed
     db.add(draft)
     db.commit()

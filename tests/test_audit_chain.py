@@ -14,11 +14,11 @@ from sqlalchemy import insert, text
 from sqlmodel import Session, select
 
 from mlat.audit_actions import AuditAction
-from mlat.models import AuditEntry, MlaRequest, Role, User
+from mlat.models import AuditEntry, Role
 from mlat.services import audit
 from mlat.workflow import TRANSITIONS
 from tests.audit_trail import trail, write_legacy_chain
-from tests.conftest import Client
+from tests.conftest import Client, MakeRequest, MakeUser
 from tests.flask_cli import flask
 from tests.workflow_helpers import submittable_content
 
@@ -46,9 +46,9 @@ def verify(fresh: Callable[[], Session]) -> audit.Verification:
 
 def test_a_working_session_is_recorded_in_order(
     client: Client,
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
     fresh: Callable[[], Session],
 ) -> None:
     officer = make_user(Role.officer)
@@ -93,7 +93,7 @@ def test_a_working_session_is_recorded_in_order(
 
 
 @pytest.fixture
-def five_entries(db: Any, make_user: Callable[..., User]) -> list[AuditEntry]:
+def five_entries(db: Session, make_user: MakeUser) -> list[AuditEntry]:
     """A chain of five entries and nothing else."""
     user = make_user(Role.officer)
     db.execute(text("DELETE FROM audit_entry"))
@@ -113,7 +113,7 @@ def five_entries(db: Any, make_user: Callable[..., User]) -> list[AuditEntry]:
     return entries
 
 
-def _forge(db: Any, *, seq: int, prev_hash: str) -> None:
+def _forge(db: Session, *, seq: int, prev_hash: str) -> None:
     """Add an entry that looks right: it follows its predecessor and its hash fits."""
     forged = AuditEntry(seq=seq, at=dt.datetime.now(dt.UTC), action="login", object_type="user",
                         object_id="1", prev_hash=prev_hash, hash="")  # fmt: skip
@@ -121,43 +121,43 @@ def _forge(db: Any, *, seq: int, prev_hash: str) -> None:
     db.execute(insert(AuditEntry).values(**forged.model_dump()))
 
 
-def _edit_outcome(db: Any, entries: list[AuditEntry]) -> None:
+def _edit_outcome(db: Session, entries: list[AuditEntry]) -> None:
     db.execute(text("UPDATE audit_entry SET outcome = 'failure' WHERE seq = 3"))
 
 
-def _edit_user(db: Any, entries: list[AuditEntry]) -> None:
+def _edit_user(db: Session, entries: list[AuditEntry]) -> None:
     db.execute(text("UPDATE audit_entry SET user_id = user_id + 1 WHERE seq = 2"))
 
 
-def _edit_details(db: Any, entries: list[AuditEntry]) -> None:
+def _edit_details(db: Session, entries: list[AuditEntry]) -> None:
     db.execute(text("UPDATE audit_entry SET details = :d WHERE seq = 2"),
                {"d": '{"wizard_step": "check"}'})  # fmt: skip
 
 
-def _strip_details(db: Any, entries: list[AuditEntry]) -> None:
+def _strip_details(db: Session, entries: list[AuditEntry]) -> None:
     """Empty details are left out of the hash, as on entries from before they existed."""
     db.execute(text("UPDATE audit_entry SET details = '{}' WHERE seq = 4"))
 
 
-def _rewrite_last(db: Any, entries: list[AuditEntry]) -> None:
+def _rewrite_last(db: Session, entries: list[AuditEntry]) -> None:
     """Edit the newest entry and give it the hash of its new content."""
     db.execute(text("DELETE FROM audit_entry WHERE seq = 5"))
     _forge(db, seq=5, prev_hash=entries[3].hash)
 
 
-def _delete_middle(db: Any, entries: list[AuditEntry]) -> None:
+def _delete_middle(db: Session, entries: list[AuditEntry]) -> None:
     db.execute(text("DELETE FROM audit_entry WHERE seq = 3"))
 
 
-def _delete_last(db: Any, entries: list[AuditEntry]) -> None:
+def _delete_last(db: Session, entries: list[AuditEntry]) -> None:
     db.execute(text("DELETE FROM audit_entry WHERE seq = 5"))
 
 
-def _insert_after_last(db: Any, entries: list[AuditEntry]) -> None:
+def _insert_after_last(db: Session, entries: list[AuditEntry]) -> None:
     _forge(db, seq=6, prev_hash=entries[4].hash)
 
 
-def _insert_in_the_middle(db: Any, entries: list[AuditEntry]) -> None:
+def _insert_in_the_middle(db: Session, entries: list[AuditEntry]) -> None:
     """Move entries 3 to 5 up by one and slip a well-formed entry in at 3."""
     db.execute(text("UPDATE audit_entry SET seq = seq + 100 WHERE seq >= 3"))
     db.execute(text("UPDATE audit_entry SET seq = seq - 99 WHERE seq >= 100"))
@@ -180,7 +180,7 @@ def _insert_in_the_middle(db: Any, entries: list[AuditEntry]) -> None:
     ids=lambda v: v.__name__.strip("_") if callable(v) else None,
 )
 def test_verify_finds_the_first_entry_tampered_with(
-    db: Any,
+    db: Session,
     runner: Any,
     fresh: Callable[[], Session],
     five_entries: list[AuditEntry],
@@ -235,7 +235,7 @@ def test_verify_command_says_the_trail_is_intact(
 
 
 def test_head_command_prints_the_newest_number_and_hash(
-    runner: Any, db: Any, five_entries: list[AuditEntry]
+    runner: Any, db: Session, five_entries: list[AuditEntry]
 ) -> None:
     command = flask(runner, "audit", "head")
     assert command.exit_code == 0
@@ -246,7 +246,7 @@ def test_head_command_prints_the_newest_number_and_hash(
     assert flask(runner, "audit", "head").output.strip() == f"{ENTRIES + 1} {newest.hash}"
 
 
-def test_an_empty_trail_is_intact(db: Any, runner: Any, fresh: Callable[[], Session]) -> None:
+def test_an_empty_trail_is_intact(db: Session, runner: Any, fresh: Callable[[], Session]) -> None:
     db.execute(text("DELETE FROM audit_entry"))
     db.execute(text("DELETE FROM audit_head"))
     db.commit()
@@ -254,7 +254,7 @@ def test_an_empty_trail_is_intact(db: Any, runner: Any, fresh: Callable[[], Sess
     assert flask(runner, "audit", "head").output.strip() == f"0 {audit.GENESIS}"
 
 
-def test_concurrent_appends_keep_one_chain(db: Any, fresh: Callable[[], Session]) -> None:
+def test_concurrent_appends_keep_one_chain(db: Session, fresh: Callable[[], Session]) -> None:
     """Two workers write at the same moment (from an empty trail, so both also race to
     create the chain head); every entry lands once, in one unbroken chain."""
     db.execute(text("DELETE FROM audit_entry"))
@@ -290,7 +290,7 @@ def test_concurrent_appends_keep_one_chain(db: Any, fresh: Callable[[], Session]
 
 
 def test_verify_while_others_keep_appending_is_not_a_false_alarm(
-    db: Any,
+    db: Session,
     fresh: Callable[[], Session],
     five_entries: list[AuditEntry],
     monkeypatch: pytest.MonkeyPatch,

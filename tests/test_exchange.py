@@ -4,15 +4,23 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from mlat.models import AuditEntry, MlaRequest, RequestStatus, Role, User
+from mlat.models import AuditEntry, MlaRequest, RequestStatus, Role
 from mlat.request_format import RequestDocument
-from tests.conftest import Client
+from tests.conftest import (
+    Client,
+    LoginAs,
+    MakeRequest,
+    check_page,
+    flashes,
+    form_errors,
+    text_of,
+    texts,
+)
 from tests.wizard_helpers import EXAMPLE, example_content
 
 
@@ -20,16 +28,17 @@ def _import(client: Client, data: bytes, name: str = "request.json", title: str 
     return client.submit("/requests/import", {"file": (io.BytesIO(data), name), "title": title})
 
 
-def _audited(db: Any, action: str) -> list[AuditEntry]:
+def _audited(db: Session, action: str) -> list[AuditEntry]:
     return list(db.exec(select(AuditEntry).where(AuditEntry.action == action)))
 
 
 def test_export_downloads_the_request_in_the_request_format(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     request = make_request(login_as(Role.officer), content=example_content())
-    show = client.get(f"/requests/{request.id}")
-    assert f'href="/requests/{request.id}/export.json"' in show.text
+    show = check_page(client.get(f"/requests/{request.id}"))
+    export = show.select_one(f'.page-head a[href="/requests/{request.id}/export.json"]')
+    assert export is not None and text_of(export) == "Export JSON"
     exported = client.get(f"/requests/{request.id}/export.json")
     assert exported.status_code == 200
     assert exported.headers["Content-Type"] == "application/json"
@@ -46,13 +55,13 @@ def test_export_downloads_the_request_in_the_request_format(
 
 
 def test_export_and_import_round_trip_gives_a_new_draft_with_the_same_content(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     original = make_request(login_as(Role.officer), content=example_content())
     exported = client.get(f"/requests/{original.id}/export.json").data
 
-    listing = client.get("/")
-    assert 'href="/requests/import"' in listing.text
+    listing = check_page(client.get("/"))
+    assert texts(listing, '.page-head a[href="/requests/import"]') == ["Import JSON"]
     response = _import(client, exported, title="Copy of the BEC case")
     assert response.status_code == 302
     copy = db.exec(select(MlaRequest).where(MlaRequest.id != original.id)).one()
@@ -62,12 +71,13 @@ def test_export_and_import_round_trip_gives_a_new_draft_with_the_same_content(
     assert copy.title == "Copy of the BEC case"
     assert copy.requested_state == "US"
     assert copy.content == original.content
-    assert f"Imported as {copy.reference}, a new draft." in client.get(response.location).text
+    shown = check_page(client.get(response.location))
+    assert f"Imported as {copy.reference}, a new draft." in flashes(shown)
     assert len(_audited(db, "request.import")) == 1
 
 
 def test_the_documented_example_imports_with_the_case_number_as_title(
-    client: Client, login_as: Callable[..., User], db: Any
+    client: Client, login_as: LoginAs, db: Session
 ) -> None:
     login_as(Role.officer)
     assert _import(client, EXAMPLE.read_bytes()).status_code == 302
@@ -96,22 +106,24 @@ def test_the_documented_example_imports_with_the_case_number_as_title(
          "other-requesting-state"],
 )  # fmt: skip
 def test_a_file_that_does_not_fit_is_refused_with_what_is_wrong(
-    client: Client, login_as: Callable[..., User], db: Any, data: bytes, messages: list[str]
+    client: Client, login_as: LoginAs, db: Session, data: bytes, messages: list[str]
 ) -> None:
     login_as(Role.officer)
     response = _import(client, data)
     assert response.status_code == 400
-    assert "There is a problem" in response.text
+    page = check_page(response)
+    assert text_of(page.select_one(".error-summary h2")) == "There is a problem"
+    problems = " ".join(form_errors(page) + texts(page, ".import-problems li"))
     for message in messages:
-        assert message in response.text
+        assert message in problems
     assert db.exec(select(MlaRequest)).all() == []
 
 
-def test_import_needs_a_file_and_an_officer(client: Client, login_as: Callable[..., User]) -> None:
+def test_import_needs_a_file_and_an_officer(client: Client, login_as: LoginAs) -> None:
     login_as(Role.officer)
     response = client.submit("/requests/import", {"title": "No file"})
     assert response.status_code == 400
-    assert "Choose a JSON file to import." in response.text
+    assert any("Choose a JSON file to import." in e for e in form_errors(check_page(response)))
     client.post("/logout")
     login_as(Role.reviewer)
     assert client.get("/requests/import").status_code == 403

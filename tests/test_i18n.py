@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
-from typing import Any
 
 import pytest
+from sqlmodel import Session
 
-from mlat.models import MlaRequest, Role, Unit, User
-from tests.conftest import Client
+from mlat.models import MlaRequest, Role, Unit
+from tests.conftest import (
+    Client,
+    LoginAs,
+    MakeRequest,
+    MakeUnit,
+    MakeUser,
+    check_page,
+    rows,
+    summary,
+)
 
 NOON_UTC = dt.datetime(2026, 3, 10, 12, 0, tzinfo=dt.UTC)
 
@@ -21,7 +29,19 @@ def shown_time(page: str, time: str) -> bool:
     return re.search(rf"\b{re.escape(hour_minute)}(:00)?\s{period}\b", page) is not None
 
 
-def set_updated_at(db: Any, request: MlaRequest, when: dt.datetime) -> None:
+def last_changed(client: Client) -> str:
+    """When the only request of the list was last changed, as the list shows it."""
+    [row] = rows(check_page(client.get("/")))
+    return row[5]
+
+
+def dashboard_row(client: Client, panel: str) -> list[str]:
+    """The only row of one of the dashboard's panels."""
+    [row] = rows(check_page(client.get("/dashboard")), f".panel-{panel} table")
+    return row
+
+
+def set_updated_at(db: Session, request: MlaRequest, when: dt.datetime) -> None:
     request.updated_at = when
     db.add(request)
     db.commit()
@@ -37,10 +57,10 @@ def set_updated_at(db: Any, request: MlaRequest, when: dt.datetime) -> None:
 )
 def test_request_list_shows_times_in_the_units_time_zone(
     client: Client,
-    make_unit: Callable[..., Unit],
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    make_unit: MakeUnit,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
     timezone: str,
     expected: str,
 ) -> None:
@@ -48,16 +68,16 @@ def test_request_list_shows_times_in_the_units_time_zone(
     officer = login_as(Role.officer, unit_=unit)
     set_updated_at(db, make_request(officer), NOON_UTC)
 
-    listing = client.get("/").text
-    assert "Mar 10, 2026" in listing
-    assert shown_time(listing, expected), expected
+    changed = last_changed(client)
+    assert changed.startswith("Mar 10, 2026")
+    assert shown_time(changed, expected), changed
 
 
 def test_qatar_unit_sees_3_pm_for_noon_utc_on_list_and_detail(
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
     unit: Unit,
 ) -> None:
     assert unit.timezone == "Asia/Qatar"
@@ -65,30 +85,31 @@ def test_qatar_unit_sees_3_pm_for_noon_utc_on_list_and_detail(
     request = make_request(officer)
     set_updated_at(db, request, NOON_UTC)
 
-    assert shown_time(client.get("/").text, "3:00 PM")
+    assert shown_time(last_changed(client), "3:00 PM")
     assert not shown_time(client.get("/").text, "12:00 PM")
-    assert shown_time(client.get(f"/requests/{request.id}").text, "3:00 PM")
+    shown = summary(check_page(client.get(f"/requests/{request.id}")))
+    assert shown_time(shown["Last changed"], "3:00 PM")
 
 
 def test_late_evening_utc_is_the_next_day_in_doha(
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     officer = login_as(Role.officer)
     set_updated_at(db, make_request(officer), dt.datetime(2026, 12, 31, 22, 30, tzinfo=dt.UTC))
-    listing = client.get("/").text
-    assert "Jan 1, 2027" in listing
-    assert shown_time(listing, "1:30 AM")
+    changed = last_changed(client)
+    assert changed.startswith("Jan 1, 2027")
+    assert shown_time(changed, "1:30 AM")
 
 
 def test_two_units_see_the_same_moment_in_their_own_time(
     client: Client,
-    make_unit: Callable[..., Unit],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    make_unit: MakeUnit,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     doha_officer = make_user(Role.officer)
     london = make_unit(name="London liaison", code="LON", state="GB", timezone="Europe/London")
@@ -97,24 +118,24 @@ def test_two_units_see_the_same_moment_in_their_own_time(
     set_updated_at(db, make_request(london_officer), NOON_UTC)
 
     client.login(doha_officer.email)
-    assert shown_time(client.get("/").text, "3:00 PM")
+    assert shown_time(last_changed(client), "3:00 PM")
     client.login(london_officer.email)
-    assert shown_time(client.get("/").text, "12:00 PM")  # GMT in March before the 29th
+    assert shown_time(last_changed(client), "12:00 PM")  # GMT in March before the 29th
 
 
 @pytest.mark.parametrize("accept_language", [None, "en-GB", "fr-FR,fr;q=0.9", "ar"])
 def test_login_page_is_marked_english(client: Client, accept_language: str | None) -> None:
     headers = {"Accept-Language": accept_language} if accept_language else {}
-    page = client.get("/login", headers=headers).text
-    assert '<html lang="en" dir="ltr">' in page
+    page = check_page(client.get("/login", headers=headers))
+    assert page.html is not None
+    assert (page.html["lang"], page.html["dir"]) == ("en", "ltr")
 
 
-def test_pages_after_login_are_marked_english(
-    client: Client, login_as: Callable[..., User]
-) -> None:
+def test_pages_after_login_are_marked_english(client: Client, login_as: LoginAs) -> None:
     login_as(Role.officer)
     for url in ("/", "/requests/new", "/rules/"):
-        assert '<html lang="en"' in client.get(url).text, url
+        page = check_page(client.get(url))
+        assert page.html is not None and page.html["lang"] == "en", url
 
 
 @pytest.mark.parametrize(
@@ -126,10 +147,10 @@ def test_pages_after_login_are_marked_english(
 )
 def test_dashboard_shows_times_in_the_units_time_zone(
     client: Client,
-    make_unit: Callable[..., Unit],
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    make_unit: MakeUnit,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
     timezone: str,
     expected_day: str,
     expected_time: str,
@@ -138,16 +159,16 @@ def test_dashboard_shows_times_in_the_units_time_zone(
     draft = make_request(officer)
     set_updated_at(db, draft, dt.datetime(2026, 12, 31, 22, 30, tzinfo=dt.UTC))
 
-    board = client.get("/dashboard").text
-    assert draft.reference in board
-    assert expected_day in board and shown_time(board, expected_time)
+    row = dashboard_row(client, "drafts")
+    assert row[0] == draft.reference
+    assert row[4].startswith(expected_day) and shown_time(row[4], expected_time)
 
 
 def test_a_preservation_date_on_the_dashboard_is_the_calendar_day(
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     officer = login_as(Role.officer)
     request = make_request(officer)
@@ -156,8 +177,9 @@ def test_a_preservation_date_on_the_dashboard_is_the_calendar_day(
     db.add(request)
     db.commit()
 
-    board = client.get("/dashboard").text
-    assert f"{lapses:%b} {lapses.day}, {lapses.year}" in board
+    row = dashboard_row(client, "preservation")
+    assert row[0] == request.reference
+    assert row[4] == f"{lapses:%b} {lapses.day}, {lapses.year}"
 
 
 @pytest.mark.parametrize(

@@ -16,6 +16,7 @@ import pytest
 from flask import Flask
 from redis import Redis
 from redis.exceptions import RedisError
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from mlat import create_app, dispatch
@@ -25,6 +26,7 @@ from mlat.jobs.runner import TOO_BIG, requeue_lost, run_packet_job
 from mlat.jobs.sandbox import Limits
 from mlat.models import MlaRequest, Packet, PacketJob, PacketJobStatus, Role, User, utcnow
 from mlat.services import packet_jobs as svc
+from tests.conftest import MakeRequest, MakeUser
 from tests.packet_jobs import LIMITS, manual_queue, sign
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
@@ -38,29 +40,34 @@ def jobs(app: Flask) -> ManualQueue:
 
 
 @pytest.fixture
-def prosecutor(make_user: Callable[..., User]) -> User:
+def prosecutor(make_user: MakeUser) -> User:
     return make_user(Role.prosecutor)
 
 
 @pytest.fixture
-def mla_request(
-    make_user: Callable[..., User], make_request: Callable[..., MlaRequest]
-) -> MlaRequest:
+def mla_request(make_user: MakeUser, make_request: MakeRequest) -> MlaRequest:
     return make_request(make_user(Role.officer), content=json.loads(SAMPLE.read_text()))
 
 
-def packet_jobs(db: Any) -> list[PacketJob]:
+def packet_jobs(db: Session) -> list[PacketJob]:
     db.expire_all()
     return list(db.exec(select(PacketJob)))
 
 
-def packets(db: Any) -> list[Packet]:
+def engine_of(db: Session) -> Engine:
+    """The engine the session works on, as the job runner is given it."""
+    engine = db.get_bind()
+    assert isinstance(engine, Engine)
+    return engine
+
+
+def packets(db: Session) -> list[Packet]:
     db.expire_all()
     return list(db.exec(select(Packet)))
 
 
 def test_signing_queues_one_job_once_committed(
-    db: Any, jobs: ManualQueue, mla_request: MlaRequest, prosecutor: User
+    db: Session, jobs: ManualQueue, mla_request: MlaRequest, prosecutor: User
 ) -> None:
     sign(db, mla_request, prosecutor)
     (job,) = packet_jobs(db)
@@ -70,7 +77,7 @@ def test_signing_queues_one_job_once_committed(
 
 
 def test_nothing_is_queued_before_the_commit_nor_after_a_rollback(
-    db: Any, jobs: ManualQueue, mla_request: MlaRequest
+    db: Session, jobs: ManualQueue, mla_request: MlaRequest
 ) -> None:
     svc.request_render(session=db, request=mla_request, kind="draft")
     assert jobs.queued == []
@@ -82,7 +89,7 @@ def test_nothing_is_queued_before_the_commit_nor_after_a_rollback(
 
 
 def test_the_job_stores_the_signed_packet_once(
-    db: Any, jobs: ManualQueue, mla_request: MlaRequest, prosecutor: User
+    db: Session, jobs: ManualQueue, mla_request: MlaRequest, prosecutor: User
 ) -> None:
     sign(db, mla_request, prosecutor)
     (job_id,) = jobs.queued
@@ -91,14 +98,14 @@ def test_the_job_stores_the_signed_packet_once(
     assert packet.request_id == mla_request.id
     assert svc.ready_bytes(session=db, request=mla_request, kind=svc.SIGNED) is not None
     # The same job again (queued twice, or by another instance) does nothing.
-    assert run_packet_job(db.get_bind(), job_id, LIMITS) == "skipped"
+    assert run_packet_job(engine_of(db), job_id, LIMITS) == "skipped"
     assert svc.request_render(session=db, request=mla_request, kind="signed") is None
     db.commit()
     assert jobs.queued == [] and len(packets(db)) == 1
 
 
 def test_two_instances_asking_for_the_same_render_queue_one_job(
-    app: Flask, db: Any, jobs: ManualQueue, mla_request: MlaRequest
+    app: Flask, db: Session, jobs: ManualQueue, mla_request: MlaRequest
 ) -> None:
     engine = app.extensions["mlat_engine"]
     with Session(engine) as first, Session(engine) as second:
@@ -112,12 +119,12 @@ def test_two_instances_asking_for_the_same_render_queue_one_job(
     (job,) = packet_jobs(db)
     assert job.id is not None
     assert jobs.queued == [job.id]
-    engine_ = db.get_bind()
+    engine_ = engine_of(db)
     assert sorted(run_packet_job(engine_, job.id, LIMITS) for _ in range(2)) == ["done", "skipped"]
 
 
 def test_a_render_whose_claim_was_taken_keeps_nothing(
-    db: Any, jobs: ManualQueue, mla_request: MlaRequest
+    db: Session, jobs: ManualQueue, mla_request: MlaRequest
 ) -> None:
     svc.request_render(session=db, request=mla_request, kind="draft")
     db.commit()
@@ -135,7 +142,7 @@ def test_a_render_whose_claim_was_taken_keeps_nothing(
 
 
 def test_a_render_over_its_memory_limit_fails_with_a_message_and_can_be_retried(
-    app: Flask, db: Any, mla_request: MlaRequest
+    app: Flask, db: Session, mla_request: MlaRequest
 ) -> None:
     small = manual_queue(app, Limits(seconds=120, memory_mb=64))
     svc.request_render(session=db, request=mla_request, kind="internal")
@@ -152,13 +159,13 @@ def test_a_render_over_its_memory_limit_fails_with_a_message_and_can_be_retried(
 
 
 def test_jobs_queued_without_a_queue_wait_in_the_database_for_a_worker(
-    app: Flask, db: Any, mla_request: MlaRequest
+    app: Flask, db: Session, mla_request: MlaRequest
 ) -> None:
-    dispatch.register(app.extensions["mlat_engine"], ManualQueue(db.get_bind(), LIMITS))
+    dispatch.register(app.extensions["mlat_engine"], ManualQueue(engine_of(db), LIMITS))
     svc.request_render(session=db, request=mla_request, kind="draft")
     db.commit()  # queued in a queue nobody runs, as if the process had died
-    later = ManualQueue(db.get_bind(), LIMITS)
-    assert requeue_lost(db.get_bind(), later, older_than=dt.timedelta(minutes=10)) == 1
+    later = ManualQueue(engine_of(db), LIMITS)
+    assert requeue_lost(engine_of(db), later, older_than=dt.timedelta(minutes=10)) == 1
     assert later.run_all() == ["done"]
 
 
@@ -174,9 +181,9 @@ def wait_for(condition: Callable[[], bool], seconds: float = 60) -> bool:
 def test_the_local_worker_renders_in_the_background(
     database_url: str,
     tmp_path: Path,
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     config = Config(
         database_url=database_url,
@@ -236,7 +243,7 @@ def rq_app(database_url: str, tmp_path: Path, redis_queue_name: str) -> Iterator
 
 
 def test_with_redis_jobs_go_to_rq_and_a_worker_renders_them(
-    rq_app: Flask, db: Any, mla_request: MlaRequest, prosecutor: User
+    rq_app: Flask, db: Session, mla_request: MlaRequest, prosecutor: User
 ) -> None:
     from rq import SimpleWorker
 
@@ -260,7 +267,7 @@ def test_with_redis_jobs_go_to_rq_and_a_worker_renders_them(
 
 
 def test_the_worker_command_runs_waiting_jobs_and_stops_in_burst_mode(
-    rq_app: Flask, db: Any, mla_request: MlaRequest
+    rq_app: Flask, db: Session, mla_request: MlaRequest
 ) -> None:
     with Session(rq_app.extensions["mlat_engine"], expire_on_commit=False) as session:
         request = session.get(MlaRequest, mla_request.id)

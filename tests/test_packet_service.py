@@ -6,13 +6,12 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from mlat.models import (
     FileContent,
@@ -28,6 +27,7 @@ from mlat.models import (
 from mlat.packets.render import html_to_pdf
 from mlat.services import Conflict, ServiceError
 from mlat.services import packets as svc
+from tests.conftest import MakeRequest, MakeUser
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 SAMPLE = EXAMPLES / "qa-to-us-stored-content.json"
@@ -39,16 +39,16 @@ def sample_content() -> dict[str, Any]:
 
 
 @pytest.fixture
-def officer(make_user: Callable[..., User]) -> User:
+def officer(make_user: MakeUser) -> User:
     return make_user(Role.officer)
 
 
 @pytest.fixture
-def drafted(officer: User, make_request: Callable[..., MlaRequest]) -> MlaRequest:
+def drafted(officer: User, make_request: MakeRequest) -> MlaRequest:
     return make_request(officer, content=sample_content())
 
 
-def sign(db: Any, request: MlaRequest) -> MlaRequest:
+def sign(db: Session, request: MlaRequest) -> MlaRequest:
     request.status = RequestStatus.signed
     request.signed_at = utcnow()
     db.add(request)
@@ -56,7 +56,7 @@ def sign(db: Any, request: MlaRequest) -> MlaRequest:
     return request
 
 
-def upload(db: Any, request: MlaRequest, owner: User, *, title: str, kind: str,
+def upload(db: Session, request: MlaRequest, owner: User, *, title: str, kind: str,
            filename: str, media_type: str, data: bytes) -> None:  # fmt: skip
     stored = StoredFile(sha256=hashlib.sha256(data).hexdigest(), size=len(data),
                         media_type=media_type)  # fmt: skip
@@ -73,14 +73,14 @@ def pages(pdf: bytes) -> list[str]:
     return [p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages]
 
 
-def test_a_draft_is_rendered_on_demand_and_never_stored(db: Any, drafted: MlaRequest) -> None:
+def test_a_draft_is_rendered_on_demand_and_never_stored(db: Session, drafted: MlaRequest) -> None:
     pdf = svc.packet_bytes(session=db, request=drafted)
     assert pdf.startswith(b"%PDF-")
     assert "DRAFT" in pages(pdf)[0]
     assert svc.stored_packet(session=db, request=drafted) is None
 
 
-def test_the_internal_copy_carries_the_rule_check(db: Any, drafted: MlaRequest) -> None:
+def test_the_internal_copy_carries_the_rule_check(db: Session, drafted: MlaRequest) -> None:
     values = svc.packet_values_for(session=db, request=drafted, internal=True)
     assert values.checked_on is not None
     external = svc.packet_values_for(session=db, request=drafted, internal=False)
@@ -89,12 +89,12 @@ def test_the_internal_copy_carries_the_rule_check(db: Any, drafted: MlaRequest) 
     assert "Compliance check (internal copy)" in text
 
 
-def test_the_unsigned_packet_is_not_stored(db: Any, drafted: MlaRequest) -> None:
+def test_the_unsigned_packet_is_not_stored(db: Session, drafted: MlaRequest) -> None:
     with pytest.raises(ServiceError):
         svc.store_signed_packet(session=db, request=drafted)
 
 
-def test_the_signed_packet_is_stored_once_with_its_digest(db: Any, drafted: MlaRequest) -> None:
+def test_the_signed_packet_is_stored_once_with_its_digest(db: Session, drafted: MlaRequest) -> None:
     sign(db, drafted)
     packet = svc.store_signed_packet(session=db, request=drafted)
     db.commit()
@@ -111,7 +111,7 @@ def test_the_signed_packet_is_stored_once_with_its_digest(db: Any, drafted: MlaR
     assert svc.packet_bytes(session=db, request=drafted) == data
 
 
-def test_a_signed_request_downloaded_first_is_stored_then(db: Any, drafted: MlaRequest) -> None:
+def test_a_signed_request_downloaded_first_is_stored_then(db: Session, drafted: MlaRequest) -> None:
     sign(db, drafted)
     first = svc.packet_bytes(session=db, request=drafted)
     db.commit()
@@ -120,7 +120,7 @@ def test_a_signed_request_downloaded_first_is_stored_then(db: Any, drafted: MlaR
 
 
 def test_uploaded_annexes_are_appended_and_attached(
-    db: Any, drafted: MlaRequest, officer: User
+    db: Session, drafted: MlaRequest, officer: User
 ) -> None:
     before = len(pages(svc.render_draft(session=db, request=drafted)))
     law, _pages = html_to_pdf('<p style="break-after: page">LAW-TEXT one</p><p>LAW-TEXT two</p>')

@@ -5,19 +5,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup, Tag
 from flask import Flask, render_template
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from mlat.jobs.queues import ManualQueue
-from mlat.models import AuditEntry, MlaRequest, PacketJob, RequestStatus, Role, Unit, User, utcnow
+from mlat.models import AuditEntry, MlaRequest, PacketJob, RequestStatus, Role, User, utcnow
 from mlat.services import packets as svc
 from mlat.views.packets import packet_context
+from tests.conftest import (
+    LoginAs,
+    MakeRequest,
+    MakeUnit,
+    MakeUser,
+    check_page,
+    flashes,
+    text_of,
+    texts,
+)
 from tests.packet_jobs import manual_queue, sign
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
@@ -30,12 +39,12 @@ def jobs(app: Flask) -> ManualQueue:
 
 
 @pytest.fixture
-def owner(make_user: Callable[..., User]) -> User:
+def owner(make_user: MakeUser) -> User:
     return make_user(Role.officer)
 
 
 @pytest.fixture
-def mla_request(owner: User, make_request: Callable[..., MlaRequest]) -> MlaRequest:
+def mla_request(owner: User, make_request: MakeRequest) -> MlaRequest:
     return make_request(owner, content=json.loads(SAMPLE.read_text()))
 
 
@@ -44,17 +53,21 @@ def url(request: MlaRequest, **query: str) -> str:
     return f"/requests/{request.id}/packet.pdf{suffix}"
 
 
-def page(client: Any, request: MlaRequest) -> str:
+def page(client: Any, request: MlaRequest) -> BeautifulSoup:
     response = client.get(f"/requests/{request.id}")
     assert response.status_code == 200
-    text: str = response.text
-    return text
+    return check_page(response)
 
 
-def packet_box(client: Any, request: MlaRequest) -> str:
-    match = re.search(r'<section class="packet-download".*?</section>', page(client, request), re.S)
-    assert match, "the request page has no packet box"
-    return match.group(0)
+def packet_box(client: Any, request: MlaRequest) -> Tag:
+    box = page(client, request).select_one("section.packet-download")
+    assert box is not None, "the request page has no packet box"
+    return box
+
+
+def says(box: Tag) -> str:
+    """What the packet box tells the user: its text, links and buttons."""
+    return text_of(box)
 
 
 def prepare(client: Any, request: MlaRequest, kind: str) -> Any:
@@ -63,7 +76,9 @@ def prepare(client: Any, request: MlaRequest, kind: str) -> Any:
     )
 
 
-def downloads(db: Any, request: MlaRequest, action: str = "packet.download") -> list[AuditEntry]:
+def downloads(
+    db: Session, request: MlaRequest, action: str = "packet.download"
+) -> list[AuditEntry]:
     db.expire_all()
     return list(
         db.exec(
@@ -75,20 +90,24 @@ def downloads(db: Any, request: MlaRequest, action: str = "packet.download") -> 
 
 
 def test_a_draft_is_prepared_off_the_request_path_then_downloaded(
-    client: Any, db: Any, jobs: ManualQueue, owner: User, mla_request: MlaRequest
+    client: Any, db: Session, jobs: ManualQueue, owner: User, mla_request: MlaRequest
 ) -> None:
     client.login(owner.email)
-    assert "Prepare a draft of the packet (PDF)" in packet_box(client, mla_request)
+    assert "Prepare a draft of the packet (PDF)" in texts(packet_box(client, mla_request), "button")
     response = prepare(client, mla_request, "draft")
     assert response.status_code == 303
     assert response.location.endswith(f"/requests/{mla_request.id}#packet-heading")
     assert len(jobs.queued) == 1  # queued, not rendered: nothing waited for WeasyPrint
     box = packet_box(client, mla_request)
-    assert "A draft of the packet is being prepared." in box and ">Refresh</a>" in box
-    assert "data-pending" in box and "/static/packet.js" in page(client, mla_request)
+    assert "A draft of the packet is being prepared." in says(box)
+    assert texts(box, "a") == ["Refresh"]
+    assert box.select("[data-pending]")
+    scripts = [str(s["src"]) for s in page(client, mla_request).select("script[src]")]
+    assert "/static/packet.js" in scripts
     assert jobs.run_all() == ["done"]
     box = packet_box(client, mla_request)
-    assert "Download the draft of the packet (PDF)" in box and "data-pending" not in box
+    assert "Download the draft of the packet (PDF)" in texts(box, "a")
+    assert box.select("[data-pending]") == []
     response = client.get(url(mla_request))
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert response.data.startswith(b"%PDF-")
@@ -115,7 +134,7 @@ def test_asking_twice_queues_one_render(
 
 
 def test_a_draft_of_an_older_version_is_not_served(
-    client: Any, db: Any, jobs: ManualQueue, owner: User, mla_request: MlaRequest
+    client: Any, db: Session, jobs: ManualQueue, owner: User, mla_request: MlaRequest
 ) -> None:
     client.login(owner.email)
     prepare(client, mla_request, "draft")
@@ -123,10 +142,11 @@ def test_a_draft_of_an_older_version_is_not_served(
     mla_request.version += 1  # as any save does
     db.add(mla_request)
     db.commit()
-    assert "Prepare a draft of the packet (PDF)" in packet_box(client, mla_request)
+    assert "Prepare a draft of the packet (PDF)" in texts(packet_box(client, mla_request), "button")
     response = client.get(url(mla_request))
     assert response.status_code == 303 and response.location.endswith("#packet-heading")
-    assert "This copy of the packet is not ready." in page(client, mla_request)
+    [message] = flashes(page(client, mla_request))
+    assert message.startswith("This copy of the packet is not ready.")
     assert downloads(db, mla_request) == []
 
 
@@ -138,19 +158,18 @@ def test_the_status_box_is_served_alone_for_the_script(
     response = client.get(f"/requests/{mla_request.id}/packet")
     assert response.status_code == 200
     assert response.text.lstrip().startswith("<section") and "<html" not in response.text
-    assert "The internal copy is being prepared." in response.text
+    box = BeautifulSoup(response.text, "html.parser")
+    assert texts(box, ".packet-copy p") == ["The internal copy is being prepared. Refresh"]
     jobs.run_all()
-    assert (
-        "Download the internal copy with the rule check (PDF)"
-        in client.get(f"/requests/{mla_request.id}/packet").text
-    )
+    again = BeautifulSoup(client.get(f"/requests/{mla_request.id}/packet").text, "html.parser")
+    assert "Download the internal copy with the rule check (PDF)" in texts(again, "a")
 
 
 @pytest.mark.parametrize("role", [Role.reviewer, Role.prosecutor])
 def test_reviewers_and_prosecutors_of_the_unit_may_prepare_and_download(
     client: Any,
     jobs: ManualQueue,
-    login_as: Callable[..., User],
+    login_as: LoginAs,
     mla_request: MlaRequest,
     role: Role,
 ) -> None:
@@ -162,9 +181,9 @@ def test_reviewers_and_prosecutors_of_the_unit_may_prepare_and_download(
 
 def test_another_officer_of_the_unit_is_refused_and_it_is_recorded(
     client: Any,
-    db: Any,
+    db: Session,
     jobs: ManualQueue,
-    login_as: Callable[..., User],
+    login_as: LoginAs,
     mla_request: MlaRequest,
 ) -> None:
     other = login_as(Role.officer)
@@ -179,8 +198,8 @@ def test_another_officer_of_the_unit_is_refused_and_it_is_recorded(
 
 def test_another_unit_does_not_see_the_request(
     client: Any,
-    login_as: Callable[..., User],
-    make_unit: Callable[..., Unit],
+    login_as: LoginAs,
+    make_unit: MakeUnit,
     mla_request: MlaRequest,
 ) -> None:
     login_as(Role.prosecutor, unit_=make_unit(name="Lagos unit", code="LOS", state="NG"))
@@ -194,29 +213,31 @@ def test_an_unknown_kind_is_refused_with_a_message(
 ) -> None:
     client.login(owner.email)
     prepare(client, mla_request, "everything")
-    assert "There is no such copy of the packet." in page(client, mla_request)
+    assert "There is no such copy of the packet." in flashes(page(client, mla_request))
     assert jobs.queued == []
 
 
 def test_signing_shows_the_packet_pending_then_the_stored_packet(
     client: Any,
-    db: Any,
+    db: Session,
     jobs: ManualQueue,
-    make_user: Callable[..., User],
+    make_user: MakeUser,
     mla_request: MlaRequest,
 ) -> None:
     prosecutor = make_user(Role.prosecutor)
     client.login(prosecutor.email)
     sign(db, mla_request, prosecutor)
     box = packet_box(client, mla_request)
-    assert "The signed packet is being prepared." in box and "SHA-256" not in box
+    assert "The signed packet is being prepared." in says(box) and "SHA-256" not in says(box)
     assert client.get(url(mla_request)).status_code == 303
     assert jobs.run_all() == ["done"]
     box = packet_box(client, mla_request)
     found = svc.stored_packet(session=db, request=mla_request)
     assert found is not None
-    assert "Download the signed packet (PDF)" in box and found[1].sha256 in box
-    assert f'href="/requests/{mla_request.id}/packet.pdf"' in box
+    [link] = box.select("a[download]")
+    assert text_of(link) == "Download the signed packet (PDF)"
+    assert link["href"] == f"/requests/{mla_request.id}/packet.pdf"
+    assert texts(box, ".digest code") == [found[1].sha256]
     first, second = client.get(url(mla_request)).data, client.get(url(mla_request)).data
     assert first == second and hashlib.sha256(first).hexdigest() == found[1].sha256
     entries = downloads(db, mla_request)
@@ -226,7 +247,7 @@ def test_signing_shows_the_packet_pending_then_the_stored_packet(
 
 
 def test_a_failed_render_says_why_and_offers_to_try_again(
-    client: Any, db: Any, app: Flask, owner: User, mla_request: MlaRequest
+    client: Any, db: Session, app: Flask, owner: User, mla_request: MlaRequest
 ) -> None:
     from mlat.jobs.sandbox import Limits
 
@@ -235,18 +256,20 @@ def test_a_failed_render_says_why_and_offers_to_try_again(
     prepare(client, mla_request, "draft")
     assert slow.run_all() == ["failed"]
     box = packet_box(client, mla_request)
-    assert "Rendering the packet took longer than the time limit." in box
-    assert ">Try again</button>" in box
+    [error] = texts(box, ".flash-error")
+    assert error.startswith("Rendering the packet took longer than the time limit.")
+    [draft_copy] = [c for c in box.select(".packet-copy") if c.select(".flash-error")]
+    assert texts(draft_copy, "button") == ["Try again"]
     jobs = manual_queue(app)
     prepare(client, mla_request, "draft")
     assert jobs.run_all() == ["done"]
-    assert "Download the draft of the packet (PDF)" in packet_box(client, mla_request)
+    assert "Download the draft of the packet (PDF)" in texts(packet_box(client, mla_request), "a")
     (job,) = db.exec(select(PacketJob)).all()
     assert job.attempts == 2
 
 
 def test_the_partial_offers_nothing_to_who_may_not_download(
-    client: Any, login_as: Callable[..., User], mla_request: MlaRequest
+    client: Any, login_as: LoginAs, mla_request: MlaRequest
 ) -> None:
     login_as(Role.officer)
     with client:
@@ -261,7 +284,7 @@ def test_the_partial_offers_nothing_to_who_may_not_download(
 
 
 def test_the_packet_command_writes_the_packet(
-    runner: Any, db: Any, mla_request: MlaRequest, tmp_path: Path
+    runner: Any, db: Session, mla_request: MlaRequest, tmp_path: Path
 ) -> None:
     out = tmp_path / "packet.pdf"
     result = runner.invoke(args=["packet", mla_request.reference, "--out", str(out)])

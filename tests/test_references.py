@@ -5,27 +5,26 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
-from collections.abc import Callable
-from typing import Any
 
 from flask import Flask
 from sqlmodel import Session, select
 
 from mlat.models import MlaRequest, Role, Unit, User
 from mlat.services.requests import create_request, next_reference
+from tests.conftest import MakeRequest, MakeUnit, MakeUser
 
 YEAR = dt.date.today().year
 
 
 def test_references_count_up_per_unit_and_year(
-    db: Any, unit: Unit, make_request: Callable[..., MlaRequest], make_user: Callable[..., User]
+    db: Session, unit: Unit, make_request: MakeRequest, make_user: MakeUser
 ) -> None:
     officer = make_user(Role.officer)
     references = [make_request(officer).reference for _ in range(3)]
     assert references == [f"DOH-{YEAR}-0001", f"DOH-{YEAR}-0002", f"DOH-{YEAR}-0003"]
 
 
-def test_next_reference_directly(db: Any, unit: Unit) -> None:
+def test_next_reference_directly(db: Session, unit: Unit) -> None:
     assert next_reference(session=db, unit=unit, year=2031) == "DOH-2031-0001"
     assert next_reference(session=db, unit=unit, year=2031) == "DOH-2031-0002"
     db.commit()
@@ -33,10 +32,10 @@ def test_next_reference_directly(db: Any, unit: Unit) -> None:
 
 
 def test_each_unit_has_its_own_sequence(
-    db: Any,
-    make_unit: Callable[..., Unit],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
+    db: Session,
+    make_unit: MakeUnit,
+    make_user: MakeUser,
+    make_request: MakeRequest,
 ) -> None:
     doha = make_user(Role.officer)
     lagos = make_user(Role.officer, unit_=make_unit(name="Lagos", code="LOS", state="NG"))
@@ -48,14 +47,14 @@ def test_each_unit_has_its_own_sequence(
 
 
 def test_officers_of_a_unit_share_one_sequence(
-    make_user: Callable[..., User], make_request: Callable[..., MlaRequest]
+    make_user: MakeUser, make_request: MakeRequest
 ) -> None:
     first, second = make_user(Role.officer), make_user(Role.officer)
     assert make_request(first).reference == f"DOH-{YEAR}-0001"
     assert make_request(second).reference == f"DOH-{YEAR}-0002"
 
 
-def test_numbering_restarts_in_a_new_year(db: Any, make_user: Callable[..., User]) -> None:
+def test_numbering_restarts_in_a_new_year(db: Session, make_user: MakeUser) -> None:
     officer = make_user(Role.officer)
 
     def create(day: dt.date) -> str:
@@ -73,9 +72,7 @@ def test_numbering_restarts_in_a_new_year(db: Any, make_user: Callable[..., User
     assert create(dt.date(2026, 12, 31)) == "DOH-2026-0003"
 
 
-def test_many_creations_give_unique_gapless_references(
-    db: Any, make_user: Callable[..., User]
-) -> None:
+def test_many_creations_give_unique_gapless_references(db: Session, make_user: MakeUser) -> None:
     officer = make_user(Role.officer)
     for _ in range(60):
         create_request(session=db, owner=officer, title="Case", requested_state="US")
@@ -85,7 +82,7 @@ def test_many_creations_give_unique_gapless_references(
 
 
 def test_rolled_back_creation_does_not_burn_a_number(
-    db: Any, make_user: Callable[..., User], make_request: Callable[..., MlaRequest]
+    db: Session, make_user: MakeUser, make_request: MakeRequest
 ) -> None:
     officer = make_user(Role.officer)
     create_request(session=db, owner=officer, title="Abandoned", requested_state="US")
@@ -94,7 +91,7 @@ def test_rolled_back_creation_does_not_burn_a_number(
 
 
 def test_concurrent_creations_never_share_a_reference(
-    app: Flask, make_user: Callable[..., User], make_unit: Callable[..., Unit]
+    app: Flask, make_user: MakeUser, make_unit: MakeUnit
 ) -> None:
     """Officers saving at the same moment, each with their own database session."""
     doha = make_user(Role.officer)

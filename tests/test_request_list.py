@@ -3,25 +3,49 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable
-from html import unescape
 from typing import Any
 
-from sqlmodel import select
+from bs4 import BeautifulSoup
+from sqlmodel import Session, select
 
 from bench.seed import seed
-from mlat.models import MlaRequest, RequestStatus, Role, Unit, User
-from tests.conftest import PASSWORD, Client
+from mlat.models import MlaRequest, RequestStatus, Role, Unit
+from tests.conftest import (
+    PASSWORD,
+    Client,
+    LoginAs,
+    MakeRequest,
+    MakeUnit,
+    MakeUser,
+    PageClient,
+    check_page,
+    form_errors,
+    texts,
+)
 
-REFERENCE = re.compile(r">([A-Z0-9]+-\d{4}-\d{4,})</a>")
 NOW = dt.datetime.now(dt.UTC)
 
 
 def listed(client: Client, url: str) -> list[str]:
+    """The references in the list's rows, in the order shown."""
     response = client.get(url)
     assert response.status_code == 200, response.text
-    return REFERENCE.findall(response.text)
+    return references(check_page(response))
+
+
+def references(page: BeautifulSoup) -> list[str]:
+    return texts(page, "table tbody td:first-child a")
+
+
+def link(page: BeautifulSoup, rel: str) -> str | None:
+    """Where the pager's link to the next or previous page leads, if there is one."""
+    found = page.select_one(f'.pager a[rel="{rel}"]')
+    return str(found["href"]) if found else None
+
+
+def status_line(page: BeautifulSoup) -> str:
+    """What the line above the list says: how many requests match, or that none do."""
+    return " ".join(texts(page, "main > p"))
 
 
 def content(*measures: str) -> dict[str, Any]:
@@ -30,10 +54,10 @@ def content(*measures: str) -> dict[str, Any]:
 
 def test_filters_by_status_state_owner_and_measure(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     me = login_as(Role.officer)
     colleague = make_user(Role.officer)
@@ -49,15 +73,16 @@ def test_filters_by_status_state_owner_and_measure(
     assert set(listed(client, f"/?owner={me.id}")) == {draft_us.reference, review_gb.reference}
     assert listed(client, f"/?owner={me.id}&state=US") == [draft_us.reference]
     assert listed(client, "/?measure=traffic_data") == [theirs_us.reference]
-    page = client.get("/?measure=interception")
-    assert "No request matches these filters." in page.text
+    page = check_page(client.get("/?measure=interception"))
+    assert status_line(page) == "No request matches these filters."
+    assert references(page) == []
 
 
 def test_date_range_is_whole_days_in_the_units_time_zone(
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     me = login_as(Role.officer)  # the unit is in Asia/Qatar, UTC+3
     early, inside, late = (make_request(me, title=t) for t in ("early", "inside", "late"))
@@ -75,9 +100,9 @@ def test_date_range_is_whole_days_in_the_units_time_zone(
 
 def test_sort_orders(
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     me = login_as(Role.officer)
     first = make_request(me, requested_state="US")
@@ -97,7 +122,7 @@ def test_sort_orders(
 
 
 def test_pages_of_fifty_walk_forward_and_back_without_gaps(
-    app: Any, client: Client, db: Any, unit: Unit
+    app: Any, client: Client, client_request: PageClient, db: Session, unit: Unit
 ) -> None:
     seed(app.extensions["mlat_engine"], count=140, password=PASSWORD)
     client.login("all-roles@doh.bench.example")
@@ -114,24 +139,22 @@ def test_pages_of_fifty_walk_forward_and_back_without_gaps(
     url: str | None = "/?sort=reference&order=asc"
     while url:
         pages.append(url)
-        page = client.get(url)
-        refs = REFERENCE.findall(page.text)
+        page = client_request.get(url)
+        refs = references(page)
         assert len(refs) <= 50
         seen += refs
-        after = re.search(r'href="([^"]+)" rel="next"', page.text)
-        url = unescape(after.group(1)) if after else None
+        url = link(page, "next")
     assert seen == expected  # every request once, in order, none from the other unit
     assert len(pages) == (len(expected) + 49) // 50
-    last = client.get(pages[-1])
-    before = re.search(r'href="([^"]+)" rel="prev"', last.text)
+    before = link(client_request.get(pages[-1]), "prev")
     assert before is not None
     second_to_last = expected[(len(pages) - 2) * 50 : (len(pages) - 1) * 50]
-    assert listed(client, unescape(before.group(1))) == second_to_last
-    assert "More than 50 requests match." in client.get(pages[0]).text
+    assert listed(client, before) == second_to_last
+    assert status_line(client_request.get(pages[0])) == "More than 50 requests match."
 
 
 def test_bad_parameters_are_reported_and_ignored(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+    client_request: PageClient, login_as: LoginAs, make_request: MakeRequest
 ) -> None:
     me = login_as(Role.officer)
     request = make_request(me)
@@ -140,23 +163,23 @@ def test_bad_parameters_are_reported_and_ignored(
         "&date_field=moon&date_from=31-02-2026&date_to=tomorrow&sort=evil&order=sideways"
         "&cursor=not-a-cursor&page=-4"
     )
-    response = client.get(url)
-    assert response.status_code == 200
-    assert "Some filters were ignored" in response.text
-    assert "Status: Choose one of the listed options. This filter was ignored." in response.text
-    assert "Enter the date as YYYY-MM-DD" in response.text
-    assert "The page link is not valid" in response.text
-    assert request.reference in response.text
-    backwards = client.get("/?date_from=2026-03-10&date_to=2026-03-01")
-    assert "The end date is before the start date." in backwards.text
+    page = client_request.get(url)
+    assert texts(page, ".error-summary h2") == ["Some filters were ignored"]
+    problems = form_errors(page)
+    assert "Status: Choose one of the listed options. This filter was ignored." in problems
+    assert any("Enter the date as YYYY-MM-DD" in problem for problem in problems)
+    assert any("The page link is not valid" in problem for problem in problems)
+    assert references(page) == [request.reference]
+    backwards = client_request.get("/?date_from=2026-03-10&date_to=2026-03-01")
+    assert any("The end date is before the start date." in p for p in form_errors(backwards))
 
 
 def test_only_the_users_unit_is_listed(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    make_request: Callable[..., MlaRequest],
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_unit: MakeUnit,
+    make_request: MakeRequest,
 ) -> None:
     stranger = make_user(Role.officer, unit_=make_unit())
     theirs = make_request(stranger)
@@ -165,9 +188,10 @@ def test_only_the_users_unit_is_listed(
     assert listed(client, "/") == [mine.reference]
     assert listed(client, f"/?owner={stranger.id}") == [mine.reference]  # unknown owner ignored
     assert theirs.reference not in client.get("/?status=draft").text
+    assert listed(client, "/?status=draft") == [mine.reference]
 
 
-def test_seeded_requests_are_valid_documents_with_terms(app: Any, db: Any) -> None:
+def test_seeded_requests_are_valid_documents_with_terms(app: Any, db: Session) -> None:
     from mlat.models import RequestTerm
     from mlat.request_format import RequestDocument
 
@@ -179,26 +203,29 @@ def test_seeded_requests_are_valid_documents_with_terms(app: Any, db: Any) -> No
     assert kinds == {"identifier", "person", "measure"}
 
 
-def chosen_options(page: str, name: str) -> list[tuple[str, str]]:
-    """(value, text) of the options marked selected in the select called ``name``."""
-    select = re.search(rf'<select [^>]*name="{name}"[^>]*>(.*?)</select>', page, re.S)
+def options(page: BeautifulSoup, name: str, chosen: str = "") -> list[tuple[str, str]]:
+    """(value, text) of the options of the select called ``name`` (only those marked
+    selected when ``chosen`` is "[selected]")."""
+    select = page.select_one(f'select[name="{name}"]')
     assert select, name
-    return [
-        (value, unescape(text))
-        for value, text in re.findall(r'<option value="([^"]*)" selected>([^<]*)<', select[1])
-    ]
+    return [(str(o["value"]), o.get_text()) for o in select.select(f"option{chosen}")]
+
+
+def chosen_options(page: BeautifulSoup, name: str) -> list[tuple[str, str]]:
+    """(value, text) of the options marked selected in the select called ``name``."""
+    return options(page, name, "[selected]")
 
 
 def test_filters_show_the_chosen_values_even_when_another_was_ignored(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+    client_request: PageClient, login_as: LoginAs, make_request: MakeRequest
 ) -> None:
     me = login_as(Role.officer)
     make_request(me, requested_state="GB")
-    page = client.get(
+    page = client_request.get(
         f"/?state=GB&status=draft&owner={me.id}&measure=stored_content&sort=state&order=asc"
         "&date_from=not-a-date"
-    ).text
-    assert "Enter the date as YYYY-MM-DD" in page
+    )
+    assert any("Enter the date as YYYY-MM-DD" in problem for problem in form_errors(page))
     assert chosen_options(page, "state") == [("GB", "United Kingdom")]
     assert chosen_options(page, "status") == [("draft", "Draft")]
     assert chosen_options(page, "owner") == [(str(me.id), me.name)]
@@ -207,24 +234,26 @@ def test_filters_show_the_chosen_values_even_when_another_was_ignored(
     assert chosen_options(page, "order") == [("asc", "Ascending: oldest first, A to Z")]
 
     # The next page, with another state, marks that one alone.
-    other = client.get("/?state=US").text
+    other = client_request.get("/?state=US")
     assert chosen_options(other, "state") == [("US", "United States")]
     assert chosen_options(other, "status") == [("", "Any status")]
     assert chosen_options(other, "sort") == [("updated", "Last changed")]
 
 
 def test_state_filter_lists_every_state_by_name_and_selects_nothing_unknown(
-    client: Client, login_as: Callable[..., User]
+    client: Client, login_as: LoginAs
 ) -> None:
     login_as(Role.officer)
-    page = client.get('/?state="><b>x').text
-    assert "Requested state: Choose one of the listed options." in page
-    assert "<b>x" not in page
+    response = client.get('/?state="><b>x')
+    assert "<b>x" not in response.text
+    page = check_page(response)
+    assert any(
+        problem.startswith("Requested state: Choose one of the listed options.")
+        for problem in form_errors(page)
+    )
     assert chosen_options(page, "state") == []
-    select = re.search(r'<select [^>]*name="state"[^>]*>(.*?)</select>', page, re.S)
-    assert select
-    options = re.findall(r'<option value="([^"]*)"[^>]*>([^<]*)<', select[1])
-    assert options[0] == ("", "Any state")
-    names = [unescape(text) for _value, text in options[1:]]
+    states = options(page, "state")
+    assert states[0] == ("", "Any state")
+    names = [text for _value, text in states[1:]]
     assert len(names) > 240 and names == sorted(names)
-    assert ("QA", "Qatar") in options
+    assert ("QA", "Qatar") in states

@@ -3,59 +3,75 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
-from mlat.models import MlaRequest, RequestStatus, Role, Unit, User
+from mlat.models import MlaRequest, RequestStatus, Role, User
 from mlat.services.requests import update_request
-from tests.conftest import Client
+from tests.conftest import (
+    Client,
+    LoginAs,
+    MakeRequest,
+    MakeUnit,
+    MakeUser,
+    PageClient,
+    check_page,
+    field_value,
+    flashes,
+    form_errors,
+    rows,
+    summary,
+    text_of,
+    texts,
+)
 
 YEAR = dt.date.today().year
 CONFLICT_MESSAGE = "Someone else saved this request after you opened it."
 
 
-def _value(text: str) -> str:
-    """How a value typed into a field comes back in the re-shown form."""
-    return f'value="{html.escape(text, quote=True)}"'
-
-
 def test_officer_creates_a_request_and_sees_it_in_the_list(
-    client: Client, login_as: Callable[..., User], db: Any
+    client_request: PageClient, login_as: LoginAs, db: Session
 ) -> None:
     login_as(Role.officer)
-    response = client.submit(
+    page = client_request.post(
         "/requests/new",
         {"title": "Ransomware attack on a Doha clinic", "requested_state": "GB"},
         follow_redirects=True,
     )
-    assert response.status_code == 200
     reference = f"DOH-{YEAR}-0001"
-    assert f"Request {reference} created." in response.text
-    assert "Ransomware attack on a Doha clinic" in response.text
-    assert "United Kingdom" in response.text
+    assert flashes(page) == [f"Request {reference} created."]
+    assert text_of(page.select_one(".caption")).startswith(reference)
+    assert field_value(page, "title") == "Ransomware attack on a Doha clinic"
+    assert field_value(page, "requested_state") == "GB"
+    assert text_of(page.select_one("#guidance-title")) == "What United Kingdom requires"
 
-    listing = client.get("/")
-    assert reference in listing.text
-    assert "Ransomware attack on a Doha clinic" in listing.text
-    assert "Draft" in listing.text
+    listing = client_request.get("/")
+    [row] = rows(listing)
+    assert row[:4] == [reference, "Ransomware attack on a Doha clinic", "United Kingdom", "Draft"]
 
-    client.submit(
+    client_request.post_redirect(
         "/requests/new",
         {"title": "Investment fraud website", "requested_state": "SG"},
         form_url="/requests/new",
     )
-    assert f"DOH-{YEAR}-0002" in client.get("/").text
+    references = texts(client_request.get("/"), "tbody td:first-child")
+    assert sorted(references) == [reference, f"DOH-{YEAR}-0002"]
 
 
-def test_lower_case_state_code_is_accepted(client: Client, login_as: Callable[..., User]) -> None:
+def test_lower_case_state_code_is_accepted(
+    client_request: PageClient, login_as: LoginAs, db: Session
+) -> None:
     login_as(Role.officer)
-    response = client.submit("/requests/new", {"title": "Sextortion case", "requested_state": "fr"})
-    assert response.status_code == 302
-    assert "France" in client.get(response.location).text
+    location = client_request.post_redirect(
+        "/requests/new", {"title": "Sextortion case", "requested_state": "fr"}
+    )
+    page = client_request.get(location)
+    assert field_value(page, "requested_state") == "FR"
+    assert text_of(page.select_one("#guidance-title")) == "What France requires"
+    [stored] = db.exec(select(MlaRequest)).all()
+    assert stored.requested_state == "FR"
 
 
 @pytest.mark.parametrize(
@@ -70,32 +86,32 @@ def test_lower_case_state_code_is_accepted(client: Client, login_as: Callable[..
     ids=["empty-title", "blank-title", "unknown-state", "no-state", "title-too-long"],
 )
 def test_invalid_input_reshows_the_form_with_a_message(
-    client: Client,
-    login_as: Callable[..., User],
-    db: Any,
+    client_request: PageClient,
+    login_as: LoginAs,
+    db: Session,
     title: str,
     state: str,
     message: str,
 ) -> None:
     login_as(Role.officer)
-    response = client.submit("/requests/new", {"title": title, "requested_state": state})
-    assert response.status_code == 200
-    assert "There is a problem" in response.text
-    assert message in response.text
+    page = client_request.post("/requests/new", {"title": title, "requested_state": state})
+    assert text_of(page.select_one(".error-summary h2")) == "There is a problem"
+    [error] = form_errors(page)
+    assert message in error
     if title.strip():
-        assert _value(title) in response.text  # what was typed is still there
+        assert field_value(page, "title") == title  # what was typed is still there
     if state == "US":
-        assert '<option selected value="US">' in response.text
+        assert field_value(page, "requested_state") == "US"
     assert db.exec(select(MlaRequest)).all() == []
-    assert "Your unit has no requests yet." in client.get("/").text
+    assert "Your unit has no requests yet." in texts(client_request.get("/"), "main p")
 
 
 def test_other_units_requests_are_invisible(
     client: Client,
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    make_request: Callable[..., MlaRequest],
-    login_as: Callable[..., User],
+    make_user: MakeUser,
+    make_unit: MakeUnit,
+    make_request: MakeRequest,
+    login_as: LoginAs,
 ) -> None:
     owner = make_user(Role.officer)
     secret = make_request(owner, title="Confidential Doha investigation")
@@ -105,7 +121,7 @@ def test_other_units_requests_are_invisible(
     listing = client.get("/")
     assert "Confidential Doha investigation" not in listing.text
     assert secret.reference not in listing.text
-    assert "Your unit has no requests yet." in listing.text
+    assert "Your unit has no requests yet." in texts(check_page(listing), "main p")
 
     show = client.get(f"/requests/{secret.id}")
     assert show.status_code == 404
@@ -117,11 +133,11 @@ def test_other_units_requests_are_invisible(
 
 def test_other_unit_cannot_change_a_request_by_posting(
     client: Client,
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    make_request: Callable[..., MlaRequest],
-    login_as: Callable[..., User],
-    db: Any,
+    make_user: MakeUser,
+    make_unit: MakeUnit,
+    make_request: MakeRequest,
+    login_as: LoginAs,
+    db: Session,
 ) -> None:
     owner = make_user(Role.officer)
     secret = make_request(owner, title="Confidential Doha investigation")
@@ -133,50 +149,52 @@ def test_other_unit_cannot_change_a_request_by_posting(
     )
     assert response.status_code == 404
     db.expire_all()
-    assert db.get(MlaRequest, secret.id).title == "Confidential Doha investigation"
+    assert db.get_one(MlaRequest, secret.id).title == "Confidential Doha investigation"
 
 
 def test_colleagues_in_the_same_unit_see_the_request(
-    client: Client,
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    login_as: Callable[..., User],
+    client_request: PageClient,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    login_as: LoginAs,
 ) -> None:
     request = make_request(make_user(Role.officer), title="Shared case")
     login_as(Role.reviewer)
-    assert request.reference in client.get("/").text
-    page = client.get(f"/requests/{request.id}")
-    assert page.status_code == 200
-    assert "Shared case" in page.text
+    assert texts(client_request.get("/"), "tbody td:first-child") == [request.reference]
+    page = client_request.get(f"/requests/{request.id}")
+    assert text_of(page.h1) == f"{request.reference}: Shared case"
     assert "Edit" not in page.text  # reviewers do not edit
+    assert page.select(f'a[href="/requests/{request.id}/edit"]') == []
 
 
-def test_unknown_request_is_not_found(client: Client, login_as: Callable[..., User]) -> None:
+def test_unknown_request_is_not_found(client: Client, login_as: LoginAs) -> None:
     login_as(Role.officer)
     assert client.get("/requests/424242").status_code == 404
     assert client.get("/requests/424242/edit").status_code == 404
 
 
 def test_editing_saves_the_changes(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+    client_request: PageClient,
+    login_as: LoginAs,
+    make_request: MakeRequest,
 ) -> None:
     officer = login_as(Role.officer)
     request = make_request(officer, title="First title", requested_state="US")
-    form = client.get(f"/requests/{request.id}/edit")
-    assert _value("First title") in form.text
-    assert '<option selected value="US">' in form.text
+    form = client_request.get(f"/requests/{request.id}/edit")
+    assert field_value(form, "title") == "First title"
+    assert field_value(form, "requested_state") == "US"
 
-    response = client.submit(
+    page = client_request.post(
         f"/requests/{request.id}/edit",
         {"title": "Better title", "requested_state": "DE", "version": "1"},
         follow_redirects=True,
     )
-    assert response.status_code == 200
-    assert "Changes saved." in response.text
-    assert "Better title" in response.text
-    assert "Germany" in response.text
-    assert request.reference in response.text  # the reference does not change
-    assert "Better title" in client.get("/").text
+    assert flashes(page) == ["Changes saved."]
+    # the reference does not change
+    assert text_of(page.h1) == f"{request.reference}: Better title"
+    assert summary(page)["Requested state"] == "Germany"
+    [row] = rows(client_request.get("/"))
+    assert row[:3] == [request.reference, "Better title", "Germany"]
 
 
 def _stale_edit(
@@ -184,14 +202,14 @@ def _stale_edit(
     officer: User,
     colleague: User,
     request: MlaRequest,
-    db: Any,
+    db: Session,
 ) -> Any:
     """The officer opens the form, a colleague saves first, then the officer saves."""
-    form = client.get(f"/requests/{request.id}/edit")
-    assert 'name="version" type="hidden" value="1"' in form.text
+    form = check_page(client.get(f"/requests/{request.id}/edit"))
+    assert field_value(form, "version") == "1"
     update_request(
         session=db,
-        request=db.get(MlaRequest, request.id),
+        request=db.get_one(MlaRequest, request.id),
         editor=colleague,
         expected_version=1,
         title="Colleague's title",
@@ -206,10 +224,10 @@ def _stale_edit(
 
 def test_stale_edit_is_refused_and_keeps_what_was_typed(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     officer = login_as(Role.officer)
     colleague = make_user(Role.officer)
@@ -217,20 +235,21 @@ def test_stale_edit_is_refused_and_keeps_what_was_typed(
     response = _stale_edit(client, officer, colleague, request, db)
 
     assert response.status_code == 409
-    assert CONFLICT_MESSAGE in response.text
-    assert _value("My careful new title") in response.text
+    page = check_page(response)
+    assert CONFLICT_MESSAGE in " ".join(form_errors(page) + flashes(page))
+    assert field_value(page, "title") == "My careful new title"
     db.expire_all()
-    saved = db.get(MlaRequest, request.id)
+    saved = db.get_one(MlaRequest, request.id)
     assert saved.title == "Colleague's title"  # the colleague's save is not overwritten
     assert saved.version == 2
 
 
 def test_changes_shown_after_a_conflict_can_be_saved_again(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     officer = login_as(Role.officer)
     colleague = make_user(Role.officer)
@@ -239,14 +258,15 @@ def test_changes_shown_after_a_conflict_can_be_saved_again(
     assert conflict.status_code == 409
 
     # The officer presses Save again on the form exactly as it was shown to them.
-    version = conflict.text.split('name="version" type="hidden" value="')[1].split('"')[0]
+    version = field_value(check_page(conflict), "version")
     again = client.submit(
         f"/requests/{request.id}/edit",
         {"title": "My careful new title", "requested_state": "GB", "version": version},
         form_url=f"/requests/{request.id}/edit",
     )
     assert again.status_code == 302
-    assert "My careful new title" in client.get("/").text
+    [row] = rows(check_page(client.get("/")))
+    assert row[1] == "My careful new title"
 
 
 @pytest.mark.parametrize(
@@ -254,9 +274,9 @@ def test_changes_shown_after_a_conflict_can_be_saved_again(
 )
 def test_request_past_signing_cannot_be_edited(
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
     status: RequestStatus,
 ) -> None:
     officer = login_as(Role.officer)
@@ -273,17 +293,19 @@ def test_request_past_signing_cannot_be_edited(
         {"title": "Changed after approval", "requested_state": "US", "version": "1"},
     )
     assert 400 <= response.status_code < 500  # refused, not saved
-    assert "This request can no longer be edited in its current state." in response.text
+    assert flashes(check_page(response)) == [
+        "This request can no longer be edited in its current state."
+    ]
     db.expire_all()
-    assert db.get(MlaRequest, request.id).title == "Approved wording"
+    assert db.get_one(MlaRequest, request.id).title == "Approved wording"
     assert "Changed after approval" not in client.get("/").text
 
 
 def test_returned_request_can_be_edited_again(
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     officer = login_as(Role.officer)
     request = make_request(officer, title="Needs work")
@@ -295,11 +317,14 @@ def test_returned_request_can_be_edited_again(
         {"title": "Reworked", "requested_state": "US", "version": "1"},
     )
     assert response.status_code == 302
-    assert "Reworked" in client.get("/").text
+    [row] = rows(check_page(client.get("/")))
+    assert row[1] == "Reworked"
 
 
 def test_request_page_shows_the_findings_with_their_sources(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+    client_request: PageClient,
+    login_as: LoginAs,
+    make_request: MakeRequest,
 ) -> None:
     import json
     from pathlib import Path
@@ -310,26 +335,27 @@ def test_request_page_shows_the_findings_with_their_sources(
     content["nexus"] = ""
     officer = login_as(Role.officer)
     created = make_request(officer, requested_state="US", content=content)
-    page = client.get(f"/requests/{created.id}")
-    assert page.status_code == 200
-    assert "Check against the rules of United States" in page.text
-    assert "Give the time zone offset of this timestamp" in page.text
-    assert "identifiers[1].observed_at" in page.text
-    assert "Explain why the evidence sought is relevant" in page.text
-    assert "problems must be fixed before the request can be submitted" in page.text
+    page = client_request.get(f"/requests/{created.id}")
+    assert "Check against the rules of United States" in texts(page, "h2")
+    findings = texts(page, ".findings > li")
+    [offset] = [f for f in findings if "identifiers[1].observed_at" in f]
+    assert "Give the time zone offset of this timestamp" in offset
+    assert any("Explain why the evidence sought is relevant" in f for f in findings)
+    count = page.select_one("h2 ~ p:has(~ .findings)")
+    assert "problems must be fixed before the request can be submitted" in text_of(count)
 
 
 def test_request_with_content_that_is_not_a_request_is_still_shown(
-    client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    client_request: PageClient,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     officer = login_as(Role.officer)
     created = make_request(officer)
     created.content = {"measures": "everything"}  # e.g. written by an older version
     db.add(created)
     db.commit()
-    page = client.get(f"/requests/{created.id}")
-    assert page.status_code == 200
-    assert "not in the request format" in page.text
+    page = client_request.get(f"/requests/{created.id}")
+    assert flashes(page) == ["The stored request content is not in the request format."]
+    assert text_of(page.h1) == f"{created.reference}: {created.title}"

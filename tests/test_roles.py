@@ -2,37 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import Any
 
 import pytest
 
-from mlat.models import Role, User
-from tests.conftest import Client
+from mlat.models import Role
+from tests.conftest import Client, LoginAs, MakeUser, check_page, text_of, texts
+
+
+def menu(client: Client) -> list[str]:
+    """The links of the main navigation on the home page."""
+    return texts(check_page(client.get("/")), "header nav a")
+
+
+def refusal(response: Any) -> str:
+    """The heading of the error page the response shows."""
+    return text_of(check_page(response).h1)
 
 
 @pytest.mark.parametrize("role", [Role.reviewer, Role.prosecutor, Role.admin])
-def test_only_officers_may_start_a_request(
-    client: Client, login_as: Callable[..., User], role: Role
-) -> None:
+def test_only_officers_may_start_a_request(client: Client, login_as: LoginAs, role: Role) -> None:
     login_as(role)
     response = client.get("/requests/new")
     assert response.status_code == 403
-    assert "You do not have permission to do this." in response.text
+    assert refusal(response) == "You do not have permission to do this."
     assert "New request" not in client.get("/").text  # no button leading to the refusal
+    assert check_page(client.get("/")).select('a[href="/requests/new"]') == []
 
 
-def test_officer_cannot_open_user_administration(
-    client: Client, login_as: Callable[..., User]
-) -> None:
+def test_officer_cannot_open_user_administration(client: Client, login_as: LoginAs) -> None:
     login_as(Role.officer)
     response = client.get("/admin/users")
     assert response.status_code == 403
-    assert "You do not have permission to do this." in response.text
-    assert "Users and units" not in client.get("/").text  # not offered in the menu
+    assert refusal(response) == "You do not have permission to do this."
+    assert "Users and units" not in menu(client)  # not offered in the menu
+    assert "Users and units" not in client.get("/").text
 
 
 def test_officer_cannot_create_a_user_by_posting_directly(
-    client: Client, login_as: Callable[..., User], make_user: Callable[..., User]
+    client: Client, login_as: LoginAs, make_user: MakeUser
 ) -> None:
     officer = login_as(Role.officer)
     response = client.submit(
@@ -51,25 +59,25 @@ def test_officer_cannot_create_a_user_by_posting_directly(
     assert client.login("intruder@example.org", "a long enough password").status_code == 200
 
 
-def test_admin_pages_open_for_administrators(client: Client, login_as: Callable[..., User]) -> None:
+def test_admin_pages_open_for_administrators(client: Client, login_as: LoginAs) -> None:
     admin = login_as(Role.admin)
     page = client.get("/admin/users")
     assert page.status_code == 200
-    assert admin.email in page.text
-    assert "Users and units" in client.get("/").text  # the menu offers it
+    assert admin.email in texts(check_page(page), "main table td")
+    assert "Users and units" in menu(client)  # the menu offers it
     for url in ("/admin/users/new", "/admin/units/new", f"/admin/users/{admin.id}"):
         assert client.get(url).status_code == 200, url
 
 
 def test_a_user_with_several_roles_gets_every_roles_pages(
-    client: Client, login_as: Callable[..., User]
+    client: Client, login_as: LoginAs
 ) -> None:
     login_as(Role.officer, Role.admin)
     assert client.get("/requests/new").status_code == 200
     assert client.get("/admin/users").status_code == 200
 
 
-def test_unknown_user_in_admin_is_not_found(client: Client, login_as: Callable[..., User]) -> None:
+def test_unknown_user_in_admin_is_not_found(client: Client, login_as: LoginAs) -> None:
     login_as(Role.admin)
     assert client.get("/admin/users/999999").status_code == 404
 
@@ -97,9 +105,7 @@ ROLE_TABLE = [
 
 
 @pytest.mark.parametrize(("url", "role", "expected"), ROLE_TABLE)
-def test_role_table(
-    client: Client, login_as: Callable[..., User], url: str, role: Role, expected: int
-) -> None:
+def test_role_table(client: Client, login_as: LoginAs, url: str, role: Role, expected: int) -> None:
     login_as(role)
     assert client.get(url).status_code == expected
 

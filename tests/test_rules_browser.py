@@ -2,58 +2,58 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from mlat.models import Role, User
-from tests.conftest import Client
+from mlat.models import Role
+from tests.conftest import Client, LoginAs, PageClient, form_errors, rows, summary, text_of, texts
 
 
 def test_index_lists_states_with_unverified_counts(
-    client: Client, login_as: Callable[..., User]
+    client_request: PageClient, login_as: LoginAs
 ) -> None:
     login_as(Role.officer)
-    page = client.get("/rules/")
-    assert page.status_code == 200
-    assert "United States" in page.text
-    assert "Qatar" in page.text
-    assert "unverified" in page.text
+    page = client_request.get("/rules/")
+    states = {row[0]: row for row in rows(page)}
+    assert "United States" in states
+    assert "Qatar" in states
+    assert any("unverified" in row[4] for row in states.values())
 
 
 def test_state_page_shows_sources_and_verification(
-    client: Client, login_as: Callable[..., User]
+    client_request: PageClient, login_as: LoginAs
 ) -> None:
     login_as(Role.reviewer)
-    page = client.get("/rules/US")
-    assert page.status_code == 200
-    assert "Office of International Affairs" in page.text
-    assert "Probable cause" in page.text
-    assert "Verified" in page.text
-    assert "Unverified: not yet confirmed against a source" in page.text
-    assert 'href="https://' in page.text
-    assert (
-        "Treaty between the United States" in page.text or "Convention on Cybercrime" in page.text
-    )
+    page = client_request.get("/rules/US")
+    assert text_of(page.h1) == "Rules for United States"
+    assert "Office of International Affairs" in summary(page)["Name"]
+    assert summary(page, "#measure-stored_content dl")["Threshold"] == "Probable cause"
+    tags = texts(page, ".source .tag")
+    assert any(tag.startswith("Verified") for tag in tags)
+    assert "Unverified: not yet confirmed against a source" in tags
+    assert any(str(a["href"]).startswith("https://") for a in page.select(".source a"))
+    bases = " ".join(texts(page, "h2:-soup-contains('Legal bases') + ul li"))
+    assert "Treaty between the United States" in bases or "Convention on Cybercrime" in bases
 
 
-def test_measure_page_compares_states(client: Client, login_as: Callable[..., User]) -> None:
+def test_measure_page_compares_states(client_request: PageClient, login_as: LoginAs) -> None:
     login_as(Role.officer)
-    page = client.get("/rules/measure/stored_content")
-    assert page.status_code == 200
-    assert "United States" in page.text and "Germany" in page.text
+    page = client_request.get("/rules/measure/stored_content")
+    states = texts(page, "main section h2")
+    assert "United States" in states and "Germany" in states
 
 
-def test_unknown_state_or_measure_is_404(client: Client, login_as: Callable[..., User]) -> None:
+def test_unknown_state_or_measure_is_404(client: Client, login_as: LoginAs) -> None:
     login_as(Role.officer)
     assert client.get("/rules/ZZ").status_code == 404
     assert client.get("/rules/measure/telepathy").status_code == 404
 
 
-def test_route_advisor_page(client: Client, login_as: Callable[..., User]) -> None:
+def test_route_advisor_page(client_request: PageClient, login_as: LoginAs) -> None:
     login_as(Role.officer)
-    page = client.get("/rules/routes?requesting=GB&requested=US&measure=stored_content&urgent=y")
-    assert page.status_code == 200
-    assert "24/7 network" in page.text
-    assert "Treaty between the United States" in page.text or "mlat-gb-us" in page.text
-    bad = client.get("/rules/routes?requesting=XX&requested=US")
-    assert bad.status_code == 200
-    assert "Choose a state from the list." in bad.text
+    page = client_request.get(
+        "/rules/routes?requesting=GB&requested=US&measure=stored_content&urgent=y"
+    )
+    assert texts(page, "main h2") == ["Routes from United Kingdom to United States"]
+    routes = " ".join(texts(page, "main h2 ~ *"))
+    assert "24/7 network" in routes
+    assert "Treaty between the United States" in routes or "mlat-gb-us" in routes
+    bad = client_request.get("/rules/routes?requesting=XX&requested=US")
+    assert form_errors(bad) == ["Choose a state from the list."]

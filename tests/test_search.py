@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from bs4 import BeautifulSoup
+from sqlmodel import Session, select
 
-from mlat.models import AuditEntry, MlaRequest, Role, Unit, User
+from mlat.models import AuditEntry, MlaRequest, Role
 from mlat.services.search import identifier_candidates, related_requests, search
-from tests.conftest import Client
+from tests.conftest import (
+    Client,
+    LoginAs,
+    MakeRequest,
+    MakeUnit,
+    MakeUser,
+    PageClient,
+    form_errors,
+    rows,
+    texts,
+)
 
 CONTENT: dict[str, Any] = {
     "proceedings": {"case_number": "CYB/2026/0412"},
@@ -24,7 +34,7 @@ CONTENT: dict[str, Any] = {
 
 
 @pytest.fixture
-def found(make_user: Callable[..., User], make_request: Callable[..., MlaRequest]) -> MlaRequest:
+def found(make_user: MakeUser, make_request: MakeRequest) -> MlaRequest:
     return make_request(make_user(Role.officer), content=CONTENT)
 
 
@@ -41,7 +51,7 @@ def found(make_user: Callable[..., User], make_request: Callable[..., MlaRequest
     ],
 )
 def test_search_finds_by_each_kind(
-    db: Any, found: MlaRequest, make_user: Callable[..., User], query: str, kind: str
+    db: Session, found: MlaRequest, make_user: MakeUser, query: str, kind: str
 ) -> None:
     user = make_user(Role.reviewer)
     result = search(session=db, user=user, query=query)
@@ -50,7 +60,7 @@ def test_search_finds_by_each_kind(
 
 
 def test_search_by_reference_exact_and_beginning(
-    db: Any, found: MlaRequest, make_user: Callable[..., User]
+    db: Session, found: MlaRequest, make_user: MakeUser
 ) -> None:
     user = make_user(Role.reviewer)
     exact = search(session=db, user=user, query=found.reference.lower())
@@ -61,7 +71,7 @@ def test_search_by_reference_exact_and_beginning(
 
 
 def test_search_never_shows_another_units_requests(
-    db: Any, found: MlaRequest, make_user: Callable[..., User], make_unit: Callable[..., Unit]
+    db: Session, found: MlaRequest, make_user: MakeUser, make_unit: MakeUnit
 ) -> None:
     outsider = make_user(Role.officer, unit_=make_unit())
     for query in ("CYB/2026/0412", "mariam al", "finance.alwaha@mailhost.example", "DOH-"):
@@ -69,7 +79,7 @@ def test_search_never_shows_another_units_requests(
 
 
 def test_unrelated_or_empty_queries_find_nothing(
-    db: Any, found: MlaRequest, make_user: Callable[..., User]
+    db: Session, found: MlaRequest, make_user: MakeUser
 ) -> None:
     user = make_user(Role.reviewer)
     assert search(session=db, user=user, query="   ").hits == []
@@ -84,10 +94,10 @@ def test_identifier_candidates_normalise_each_plausible_kind() -> None:
 
 
 def test_related_requests_share_identifiers_within_the_unit(
-    db: Any,
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    make_request: Callable[..., MlaRequest],
+    db: Session,
+    make_user: MakeUser,
+    make_unit: MakeUnit,
+    make_request: MakeRequest,
 ) -> None:
     officer = make_user(Role.officer)
     original = make_request(officer, content=CONTENT)
@@ -108,21 +118,23 @@ def test_related_requests_share_identifiers_within_the_unit(
 
 
 def test_search_page_shows_what_matched(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+    client_request: PageClient, login_as: LoginAs, make_request: MakeRequest
 ) -> None:
     request = make_request(login_as(Role.officer), content=CONTENT)
-    page = client.get("/search?q=Finance.AlWaha%40mailhost.example")
-    assert page.status_code == 200
-    assert request.reference in page.text
-    assert "Identifier: <code>finance.alwaha@mailhost.example</code>" in page.text
-    assert "No request of your unit matches." in client.get("/search?q=nobody").text
-    too_long = client.get("/search?q=" + "x" * 501)
-    assert too_long.status_code == 200 and "at most 500 characters" in too_long.text
+    page = client_request.get("/search?q=Finance.AlWaha%40mailhost.example")
+    [hit] = rows(page)
+    assert hit[0] == request.reference
+    assert "Identifier: finance.alwaha@mailhost.example" in texts(page, "tbody td li")
+    assert texts(page, "tbody td li code") == ["finance.alwaha@mailhost.example"]
+    nothing = client_request.get("/search?q=nobody")
+    assert texts(nothing, "main > p") == ["No request of your unit matches."]
+    too_long = client_request.get("/search?q=" + "x" * 501)
+    assert any("at most 500 characters" in error for error in form_errors(too_long))
 
 
 def test_each_search_is_audited_with_who_searched_for_what_and_what_it_showed(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest],
-    db: Any,
+    client: Client, login_as: LoginAs, make_request: MakeRequest,
+    db: Session,
 ) -> None:  # fmt: skip
     officer = login_as(Role.officer)
     request = make_request(officer, content=CONTENT)
@@ -139,7 +151,7 @@ def test_each_search_is_audited_with_who_searched_for_what_and_what_it_showed(
 
 
 def test_related_partial_lists_the_shared_values(
-    app: Any, db: Any, make_user: Callable[..., User], make_request: Callable[..., MlaRequest]
+    app: Any, db: Session, make_user: MakeUser, make_request: MakeRequest
 ) -> None:
     officer = make_user(Role.officer)
     original = make_request(officer, content=CONTENT)
@@ -149,5 +161,7 @@ def test_related_partial_lists_the_shared_values(
         from flask import render_template_string
 
         html = render_template_string('{% include "dashboard/_related.html" %}', related=related)
-    assert other.reference in html and "Earlier request" in html
+    [row] = rows(BeautifulSoup(html, "html.parser"), "section.related table")
+    assert row[:2] == [other.reference, "Earlier request"]
+    assert "finance.alwaha@mailhost.example" in row[3]
     assert "<code>finance.alwaha@mailhost.example</code>" in html

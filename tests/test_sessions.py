@@ -5,19 +5,18 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 import mlat.auth
 import mlat.services.audit
 import mlat.views.auth
-from mlat.models import AuditEntry, LoginSession, Role, User
+from mlat.models import AuditEntry, LoginSession, Role
 from mlat.services import ServiceError
 from mlat.services.users import check_new_password
-from tests.conftest import PASSWORD, Client
+from tests.conftest import PASSWORD, Client, LoginAs, MakeUser, check_page, flashes, form_errors
 
 
 class Clock:
@@ -41,7 +40,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 
 def test_session_ends_after_30_idle_minutes(
-    client: Client, login_as: Callable[..., User], clock: Clock
+    client: Client, login_as: LoginAs, clock: Clock
 ) -> None:
     login_as(Role.officer)
     clock.advance(minutes=29)
@@ -52,12 +51,13 @@ def test_session_ends_after_30_idle_minutes(
     response = client.get("/rules/")
     assert response.status_code == 302
     assert response.location.startswith("/login")
-    assert "Your session has ended" in client.get(response.location).text
+    ended = flashes(check_page(client.get(response.location)))
+    assert any(message.startswith("Your session has ended") for message in ended), ended
     assert client.get("/rules/").status_code == 302  # stays logged out
 
 
 def test_session_ends_after_12_hours_however_active(
-    client: Client, login_as: Callable[..., User], clock: Clock
+    client: Client, login_as: LoginAs, clock: Clock
 ) -> None:
     login_as(Role.officer)
     for _ in range(24):  # a request every 29 minutes: 11 h 36 min
@@ -72,14 +72,15 @@ def _fail(client: Client, email: str) -> Any:
 
 
 def test_sixth_failed_login_is_refused_even_with_the_right_password(
-    client: Client, make_user: Callable[..., User], clock: Clock
+    client: Client, make_user: MakeUser, clock: Clock
 ) -> None:
     user = make_user(Role.officer)
     for _ in range(5):
         assert _fail(client, user.email).status_code == 200
     refused = client.login(user.email)
     assert refused.status_code == 429
-    assert "Too many failed attempts" in refused.text
+    page = check_page(refused)
+    assert any("Too many failed attempts" in m for m in flashes(page) + form_errors(page))
     clock.advance(minutes=10)
     assert client.login(user.email).status_code == 429  # still refused ten minutes on
     clock.advance(minutes=6)
@@ -87,7 +88,7 @@ def test_sixth_failed_login_is_refused_even_with_the_right_password(
 
 
 def test_one_address_cannot_lock_every_account(
-    client: Client, app: Any, make_user: Callable[..., User], clock: Clock
+    client: Client, app: Any, make_user: MakeUser, clock: Clock
 ) -> None:
     victims = [make_user(Role.officer) for _ in range(3)]
     for n in range(5):
@@ -102,7 +103,7 @@ def test_one_address_cannot_lock_every_account(
 
 
 def test_failed_and_refused_logins_are_audited(
-    client: Client, make_user: Callable[..., User], db: Any, clock: Clock
+    client: Client, make_user: MakeUser, db: Session, clock: Clock
 ) -> None:
     user = make_user(Role.officer)
     for _ in range(6):
@@ -135,7 +136,7 @@ def _cookie(client: Client) -> str:
 
 
 def test_a_copy_of_the_session_cookie_stops_working_at_logout(
-    app: Any, client: Client, login_as: Callable[..., User]
+    app: Any, client: Client, login_as: LoginAs
 ) -> None:
     login_as(Role.officer)
     copied = _cookie(client)  # taken by someone, before the user logs out
@@ -151,7 +152,7 @@ def test_a_copy_of_the_session_cookie_stops_working_at_logout(
 
 
 def test_logging_out_in_one_browser_leaves_the_others_open(
-    app: Any, client: Client, make_user: Callable[..., User]
+    app: Any, client: Client, make_user: MakeUser
 ) -> None:
     user = make_user(Role.officer)
     laptop: Client = app.test_client()
@@ -165,7 +166,7 @@ def test_logging_out_in_one_browser_leaves_the_others_open(
 
 
 def test_the_server_keeps_only_a_digest_of_each_session_token(
-    client: Client, login_as: Callable[..., User], db: Any
+    client: Client, login_as: LoginAs, db: Session
 ) -> None:
     user = login_as(Role.officer)
     kept = db.exec(select(LoginSession).where(LoginSession.user_id == user.id)).all()
@@ -176,7 +177,7 @@ def test_the_server_keeps_only_a_digest_of_each_session_token(
 
 
 def test_records_of_sessions_past_their_lifetime_go_at_the_next_login(
-    app: Any, client: Client, make_user: Callable[..., User], db: Any, clock: Clock
+    app: Any, client: Client, make_user: MakeUser, db: Session, clock: Clock
 ) -> None:
     first, second = make_user(Role.officer), make_user(Role.officer)
     assert client.login(first.email).status_code == 302

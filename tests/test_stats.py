@@ -4,21 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlmodel import Session
 
 from mlat.charts import Bar, bar_chart
-from mlat.models import MlaRequest, RequestStatus, Role, Unit, User
+from mlat.models import MlaRequest, RequestStatus, Role, User
 from mlat.services.stats import Median, statistics
-from tests.conftest import Client
+from tests.conftest import LoginAs, MakeRequest, MakeUnit, MakeUser, PageClient, rows, texts
 
 START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
 
 
 def arranged(
-    db: Any, make_request: Callable[..., MlaRequest], owner: User, state: str, **columns: Any
+    db: Session, make_request: MakeRequest, owner: User, state: str, **columns: Any
 ) -> MlaRequest:
     request = make_request(owner, requested_state=state)
     request.created_at = START
@@ -29,10 +29,10 @@ def arranged(
 
 
 def test_counts_and_medians_per_requested_state(
-    db: Any,
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    make_request: Callable[..., MlaRequest],
+    db: Session,
+    make_user: MakeUser,
+    make_unit: MakeUnit,
+    make_request: MakeRequest,
 ) -> None:
     officer = make_user(Role.officer)
     days: float
@@ -82,16 +82,26 @@ def test_bar_chart_has_a_bar_and_a_title_per_value_and_escapes_labels() -> None:
 
 
 def test_statistics_page_shows_charts_and_the_numbers(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client_request: PageClient, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     officer = login_as(Role.officer)
     arranged(db, make_request, officer, "US", status=RequestStatus.approved,
              approved_at=START + dt.timedelta(days=3))  # fmt: skip
-    page = client.get("/statistics")
-    assert page.status_code == 200
-    assert page.text.count("<svg") == 3  # status, state, approval; nothing executed yet
-    assert "<title>United States: 1</title>" in page.text
-    assert "<title>Approved: 1</title>" in page.text
-    assert '<th scope="row">United States</th><td class="num">3.0</td>' in page.text
-    assert "No request has been executed yet." in page.text
-    assert "style=" not in page.text
+    page = client_request.get("/statistics")
+    # status, state, approval; nothing executed yet
+    assert len(page.select("svg")) == 3
+    assert [section["aria-labelledby"] for section in page.select("section:has(svg)")] == [
+        "stat-status",
+        "stat-state",
+        "stat-approval",
+    ]
+    assert "United States: 1" in texts(page, "section[aria-labelledby=stat-state] svg title")
+    assert "Approved: 1" in texts(page, "section[aria-labelledby=stat-status] svg title")
+    assert ["Approved", "1"] in rows(page, "section[aria-labelledby=stat-status] table")
+    assert rows(page, "section[aria-labelledby=stat-approval] table") == [
+        ["United States", "3.0", "1"]
+    ]
+    assert texts(page, "section[aria-labelledby=stat-execution] p") == [
+        "No request has been executed yet."
+    ]
+    assert page.select("[style]") == [] and "style=" not in str(page)

@@ -5,22 +5,36 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pyotp
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 import mlat.views.auth
 from mlat.models import AuditEntry, Role, User
-from tests.conftest import Client
+from tests.conftest import (
+    Client,
+    LoginAs,
+    MakeUser,
+    check_page,
+    flashes,
+    form_errors,
+    text_of,
+    texts,
+)
 
 
 def _secret_from(page: str) -> str:
     match = re.search(r'id="totp-secret">([A-Z2-7]+)<', page)
     assert match, page
     return match.group(1)
+
+
+def _problems(response: Any) -> str:
+    """What the code page says went wrong: its error summary and flash messages."""
+    page = check_page(response)
+    return " ".join(form_errors(page) + flashes(page))
 
 
 def _password_step(client: Client, user: User) -> Any:
@@ -31,18 +45,19 @@ def _password_step(client: Client, user: User) -> Any:
 
 @pytest.mark.parametrize("role", [Role.reviewer, Role.prosecutor, Role.admin])
 def test_first_login_of_a_reviewer_prosecutor_or_admin_sets_up_an_authenticator(
-    client: Client, make_user: Callable[..., User], db: Any, role: Role
+    client: Client, make_user: MakeUser, db: Session, role: Role
 ) -> None:
     user = make_user(role)
     response = _password_step(client, user)
     assert response.location == "/login/enrol"
     page = client.get("/login/enrol")
-    assert "Set up two-factor authentication" in page.text
-    assert 'src="data:image/svg+xml;base64,' in page.text  # QR code, allowed by the CSP
+    enrol = check_page(page)
+    assert text_of(enrol.h1) == "Set up two-factor authentication"
+    assert enrol.select('img[src^="data:image/svg+xml;base64,"]')  # QR code, allowed by the CSP
     assert client.get("/").status_code == 302  # not logged in yet
 
     wrong = client.submit("/login/enrol", {"code": "000000"})
-    assert "That code is not right" in wrong.text
+    assert "That code is not right" in _problems(wrong)
     assert client.get("/").status_code == 302
 
     secret = _secret_from(page.text)
@@ -50,17 +65,15 @@ def test_first_login_of_a_reviewer_prosecutor_or_admin_sets_up_an_authenticator(
     assert done.status_code == 302
     assert client.get("/dashboard").status_code == 200
     db.expire_all()
-    assert db.get(User, user.id).totp_secret == secret
+    assert db.get_one(User, user.id).totp_secret == secret
 
 
-def test_officers_log_in_with_a_password_alone(
-    client: Client, make_user: Callable[..., User]
-) -> None:
+def test_officers_log_in_with_a_password_alone(client: Client, make_user: MakeUser) -> None:
     officer = make_user(Role.officer)
     assert _password_step(client, officer).location == "/"
 
 
-def _enrolled(client: Client, make_user: Callable[..., User], *roles: Role) -> tuple[User, str]:
+def _enrolled(client: Client, make_user: MakeUser, *roles: Role) -> tuple[User, str]:
     user = make_user(*roles)
     _password_step(client, user)
     secret = _secret_from(client.get("/login/enrol").text)
@@ -70,7 +83,7 @@ def _enrolled(client: Client, make_user: Callable[..., User], *roles: Role) -> t
     return user, secret
 
 
-def test_a_code_is_accepted_once_only(client: Client, make_user: Callable[..., User]) -> None:
+def test_a_code_is_accepted_once_only(client: Client, make_user: MakeUser) -> None:
     user, secret = _enrolled(client, make_user, Role.reviewer)
     code = pyotp.TOTP(secret).now()
     assert _password_step(client, user).location == "/login/code"
@@ -80,12 +93,12 @@ def test_a_code_is_accepted_once_only(client: Client, make_user: Callable[..., U
 
     assert _password_step(client, user).location == "/login/code"
     replay = client.submit("/login/code", {"code": code})
-    assert "has been used already" in replay.text
+    assert "has been used already" in _problems(replay)
     assert client.get("/dashboard").status_code == 302
 
 
 def test_the_second_step_does_not_wait_forever(
-    client: Client, make_user: Callable[..., User], monkeypatch: pytest.MonkeyPatch
+    client: Client, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     user, secret = _enrolled(client, make_user, Role.prosecutor)
     _password_step(client, user)
@@ -108,12 +121,14 @@ def _at(timestamp: float) -> Any:
 
 
 def test_wrong_codes_are_throttled_like_passwords(
-    client: Client, make_user: Callable[..., User], db: Any
+    client: Client, make_user: MakeUser, db: Session
 ) -> None:
     user, secret = _enrolled(client, make_user, Role.reviewer)
     _password_step(client, user)
     for _ in range(5):
-        assert "That code is not right" in client.submit("/login/code", {"code": "123456"}).text
+        assert "That code is not right" in _problems(
+            client.submit("/login/code", {"code": "123456"})
+        )
     refused = client.submit("/login/code", {"code": pyotp.TOTP(secret).now()})
     assert refused.status_code == 429
     outcomes = [
@@ -123,32 +138,32 @@ def test_wrong_codes_are_throttled_like_passwords(
     assert outcomes[-6:] == ["failure"] * 5 + ["denied"]
 
 
-def test_an_officer_may_turn_it_on(client: Client, login_as: Callable[..., User], db: Any) -> None:
+def test_an_officer_may_turn_it_on(client: Client, login_as: LoginAs, db: Session) -> None:
     officer = login_as(Role.officer)
     page = client.get("/account/two-factor")
-    assert "Turn on" in page.text
+    assert any(b.startswith("Turn on") for b in texts(check_page(page), "main button"))
     secret = _secret_from(page.text)
     client.submit("/account/two-factor", {"code": pyotp.TOTP(secret).now()}, form_url=None)
     db.expire_all()
-    assert db.get(User, officer.id).totp_secret == secret
+    assert db.get_one(User, officer.id).totp_secret == secret
     client.submit("/logout", {}, form_url="/dashboard")
     assert _password_step(client, officer).location == "/login/code"
 
 
 def test_admin_resets_a_lost_authenticator(
-    client: Client, app: Any, make_user: Callable[..., User], db: Any
+    client: Client, app: Any, make_user: MakeUser, db: Session
 ) -> None:
     lost, _secret = _enrolled(client, make_user, Role.reviewer)
     admin = make_user(Role.admin)
     assert client.login(admin.email).status_code == 302
     page = client.get(f"/admin/users/{lost.id}")
-    assert "Reset two-factor authentication" in page.text
+    assert "Reset two-factor authentication (lost phone)" in texts(check_page(page), "main button")
     reset = client.submit(
         f"/admin/users/{lost.id}/reset-two-factor", {}, form_url=f"/admin/users/{lost.id}"
     )
     assert reset.status_code == 303
     db.expire_all()
-    assert db.get(User, lost.id).totp_secret is None
+    assert db.get_one(User, lost.id).totp_secret is None
     actions = db.exec(select(AuditEntry.action).where(AuditEntry.object_id == str(lost.id)))
     assert "user.two_factor_reset" in list(actions)
 

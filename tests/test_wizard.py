@@ -5,19 +5,30 @@ from __future__ import annotations
 
 import hashlib
 import io
-import re
-from collections.abc import Callable
-from typing import Any
+
+from bs4 import BeautifulSoup
+from sqlmodel import Session
 
 from mlat.models import (
-    MlaRequest,
     RequestStatus,
     Role,
     Unit,
-    User,
 )
 from mlat.services.requests import save_content
-from tests.conftest import Client
+from tests.conftest import (
+    Client,
+    LoginAs,
+    MakeRequest,
+    MakeUser,
+    PageClient,
+    check_page,
+    field_value,
+    flashes,
+    form_errors,
+    summary,
+    text_of,
+    texts,
+)
 from tests.wizard_helpers import (
     HEADERS_TXT,
     PDF,
@@ -32,8 +43,18 @@ CONFLICT_MESSAGE = "Someone else saved this request after you opened it."
 FORM_STEPS = ["route", "offences", "facts", "persons", "measures", "safeguards"]
 
 
+def task_states(page: BeautifulSoup) -> list[str]:
+    """The state the task list shows for each part, in order."""
+    return texts(page, ".task-list .task-tag")
+
+
+def submit_button(page: BeautifulSoup) -> list[str]:
+    """The labels of the buttons in the check page's submit box."""
+    return texts(page, ".submit-box form button")
+
+
 def test_officer_drafts_the_example_request_over_all_steps_and_submits_it(
-    client: Client, login_as: Callable[..., User], db: Any, unit: Unit
+    client: Client, client_request: PageClient, login_as: LoginAs, db: Session, unit: Unit
 ) -> None:
     assert unit.state == "QA"
     login_as(Role.officer)
@@ -44,8 +65,9 @@ def test_officer_drafts_the_example_request_over_all_steps_and_submits_it(
     request_id = int(created.location.split("/")[2])
     assert created.location == wizard_url(request_id, "route")  # a new draft starts at step 1
 
-    tasks = client.get(wizard_url(request_id))
-    assert tasks.text.count("Incomplete") == 8  # nothing is started, so nothing has problems
+    tasks = client_request.get(wizard_url(request_id))
+    # nothing is started, so nothing has problems
+    assert task_states(tasks) == ["Incomplete"] * 8
     assert "Ready to submit" not in tasks.text
 
     follow = {
@@ -86,17 +108,19 @@ def test_officer_drafts_the_example_request_over_all_steps_and_submits_it(
     assert request.content == expected
     assert request.title == "Business e-mail compromise of Al Waha Trading"
 
-    tasks = client.get(wizard_url(request_id))
+    tasks = client_request.get(wizard_url(request_id))
     assert "Incomplete" not in tasks.text and "Has problems" not in tasks.text
-    assert "Ready to submit" in tasks.text
+    assert task_states(tasks)[-1] == "Ready to submit"
+    assert set(task_states(tasks)[:-1]) == {"Completed"}
 
-    check = client.get(wizard_url(request_id, "check"))
-    assert check.status_code == 200
+    check = client_request.get(wizard_url(request_id, "check"))
+    assert check.select(".error-summary") == []
     assert "problem must be fixed" not in check.text
     assert "problems must be fixed" not in check.text
-    assert "No problems block the request." in check.text
-    assert f'action="/requests/{request_id}/do/submit"' in check.text
-    assert ">Submit for review</button>" in check.text
+    assert text_of(check.select_one(".submit-box p")).startswith("No problems block the request.")
+    form = check.select_one(".submit-box form")
+    assert form is not None and form["action"] == f"/requests/{request_id}/do/submit"
+    assert submit_button(check) == ["Submit for review"]
 
     submitted = client.submit(
         f"/requests/{request_id}/do/submit",
@@ -108,30 +132,38 @@ def test_officer_drafts_the_example_request_over_all_steps_and_submits_it(
 
 
 def test_check_page_lists_findings_beside_their_part_with_links_to_fix_them(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+    client_request: PageClient, login_as: LoginAs, make_request: MakeRequest
 ) -> None:
     content = example_content()
     content["identifiers"][1]["observed_at"] = None
     content["signatory"] = {"name": "", "title": ""}
     request = make_request(login_as(Role.officer), content=content)
-    check = client.get(wizard_url(request.id, "check"))
-    assert "2 problems must be fixed before the request can be submitted." in check.text
-    persons = check.text.split('id="check-persons"')[1].split("</section>")[0]
+    check = client_request.get(wizard_url(request.id, "check"))
+    assert texts(check, ".error-summary h2") == [
+        "2 problems must be fixed before the request can be submitted."
+    ]
+    assert form_errors(check) == ["Persons and identifiers", "Urgency, preservation and safeguards"]
+    [persons] = texts(check, "#check-persons .finding")
     assert "An IP address identifies nobody without the exact date and time" in persons
-    assert f'href="{wizard_url(request.id, "persons")}#identifiers-1-observed_at"' in persons
-    safeguards = check.text.split('id="check-safeguards"')[1].split("</section>")[0]
+    links = [str(a["href"]) for a in check.select("#check-persons .finding a")]
+    assert f"{wizard_url(request.id, 'persons')}#identifiers-1-observed_at" in links
+    [safeguards] = texts(check, "#check-safeguards .finding")
     assert "Name the person who signs the request" in safeguards
-    assert ">Submit for review</button>" not in check.text
-    assert "Al Waha Trading W.L.L. (Victim)" in check.text  # the whole request, in words
-    assert "up to 3 years" in check.text
-    assert "Language</dt><dd>English" in check.text
+    assert submit_button(check) == []
+    # the whole request, in words
+    persons_listed = texts(check, "#check-persons ul > li")
+    assert any(p.startswith("Al Waha Trading W.L.L. (Victim)") for p in persons_listed)
+    assert any("up to 3 years" in offence for offence in texts(check, "#check-offences li"))
+    assert summary(check, "#check-route dl")["Language"] == "English"
 
-    tasks = client.get(wizard_url(request.id))
-    assert tasks.text.count("Has problems") == 3  # persons, safeguards, and the check itself
+    tasks = client_request.get(wizard_url(request.id))
+    # persons, safeguards, and the check itself
+    assert task_states(tasks).count("Has problems") == 3
+    assert [task_states(tasks)[i] for i in (3, 5, 7)] == ["Has problems"] * 3
 
 
 def test_adding_a_row_keeps_everything_typed_and_saves_nothing(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     request = make_request(login_as(Role.officer))
     typed = {
@@ -140,50 +172,54 @@ def test_adding_a_row_keeps_everything_typed_and_saves_nothing(
         "offences-1-name": "Forgery of electronic documents",
         "offences-1-max_penalty_years": "5",
     }
-    page = client.submit(
+    response = client.submit(
         wizard_url(request.id, "offences"), {**typed, "version": "1", "rows": "add:offences"}
     )
-    assert page.status_code == 200
-    for value in typed.values():
-        assert f'value="{value}"' in page.text
-    assert 'id="offences-2-name"' in page.text  # the new, empty row
-    assert re.search(r'<input autofocus[^>]* id="offences-2-name"', page.text)  # focus moves there
-    assert "Not saved yet" in page.text
+    assert response.status_code == 200
+    page = check_page(response)
+    for name, value in typed.items():
+        assert field_value(page, name) == value
+    assert field_value(page, "offences-2-name") == ""  # the new, empty row
+    new_row = page.select_one("#offences-2-name")
+    assert new_row is not None and new_row.has_attr("autofocus")  # focus moves there
+    assert [i["id"] for i in page.select("input[autofocus]")] == ["offences-2-name"]
+    assert any(message.startswith("Not saved yet") for message in flashes(page)), flashes(page)
     assert saved_request(db, request.id).version == 1
 
 
 def test_removing_a_row_keeps_the_other_rows_as_typed(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     request = make_request(login_as(Role.officer))
     typed = {f"offences-{i}-name": name for i, name in enumerate(["First", "Second", "Third"])}
-    page = client.submit(
+    response = client.submit(
         wizard_url(request.id, "offences"), {**typed, "version": "1", "rows": "remove:offences:1"}
     )
-    assert page.status_code == 200
-    assert (
-        'id="offences-0-name" maxlength="500" name="offences-0-name" type="text" value="First"'
-        in page.text
-    )
-    assert 'name="offences-1-name" type="text" value="Third"' in page.text
-    assert "Second" not in page.text
-    assert 'id="offences-2-name"' not in page.text
+    assert response.status_code == 200
+    page = check_page(response)
+    assert field_value(page, "offences-0-name") == "First"
+    assert page.select_one("#offences-0-name[maxlength='500']") is not None
+    assert field_value(page, "offences-1-name") == "Third"
+    assert "Second" not in response.text
+    assert page.select("#offences-2-name") == []
     assert saved_request(db, request.id).content["offences"] == []
 
 
 def test_removing_an_identifier_keeps_each_measure_linked_to_the_same_identifiers(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     request = make_request(login_as(Role.officer), content=example_content())
     data = {**step_data("persons"), "version": "1"}
-    page = client.get(wizard_url(request.id, "persons")).text
+    page = check_page(client.get(wizard_url(request.id, "persons")))
     for row in ("identifiers-0-origin", "identifiers-1-origin"):  # as the page sends them
-        assert f'id="{row}" name="{row}" type="hidden" value="{data[row]}"' in page
-    shown = client.submit(
-        wizard_url(request.id, "persons"), {**data, "rows": "remove:identifiers:0"}
+        assert page.select_one(f'input#{row}[type="hidden"]') is not None
+        assert field_value(page, row) == data[row]
+    shown = check_page(
+        client.submit(wizard_url(request.id, "persons"), {**data, "rows": "remove:identifiers:0"})
     )
-    assert 'value="198.51.100.23"' in shown.text
-    assert 'value="finance.alwaha@mailhost.example"' not in shown.text.split('id="identifiers"')[1]
+    values = [str(i.get("value", "")) for i in shown.select("#identifiers input")]
+    assert "198.51.100.23" in values
+    assert "finance.alwaha@mailhost.example" not in values
     form = {k: v for k, v in data.items() if not k.startswith("identifiers-")}
     form |= {
         f"identifiers-0-{k.split('-', 2)[2]}": v
@@ -198,10 +234,10 @@ def test_removing_an_identifier_keeps_each_measure_linked_to_the_same_identifier
 
 def test_a_second_save_from_a_stale_page_is_refused_and_keeps_the_input(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     officer = login_as(Role.officer)
     colleague = make_user(Role.officer)
@@ -220,9 +256,10 @@ def test_a_second_save_from_a_stale_page_is_refused_and_keeps_the_input(
     mine = {"facts": "My careful summary of the facts.", "nexus": "My nexus.", "version": "1"}
     refused = client.submit(wizard_url(request.id, "facts"), mine)
     assert refused.status_code == 409
-    assert CONFLICT_MESSAGE in refused.text
-    assert "My careful summary of the facts.</textarea>" in refused.text
-    assert hidden_version(refused.text) == "2"
+    page = check_page(refused)
+    assert any(CONFLICT_MESSAGE in m for m in flashes(page) + form_errors(page))
+    assert field_value(page, "facts") == "My careful summary of the facts."
+    assert field_value(page, "version") == "2"
     assert saved_request(db, request.id).content["facts"] == "The colleague's summary."
 
     again = client.submit(wizard_url(request.id, "facts"), {**mine, "version": "2"})

@@ -5,20 +5,30 @@ identifier without a word."""
 
 from __future__ import annotations
 
-import html
 import re
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from bs4 import BeautifulSoup
 from flask import Flask
+from sqlmodel import Session
 from werkzeug.datastructures import MultiDict
 
 from forms.wizard.measures import MeasuresForm
 from mlat.content import identifier_key, identifier_positions
-from mlat.models import MlaRequest, Role, User
+from mlat.models import Role, User
 from mlat.services.requests import save_content
-from tests.conftest import Client
+from tests.conftest import (
+    Client,
+    LoginAs,
+    MakeRequest,
+    MakeUser,
+    check_page,
+    field_value,
+    flashes,
+    form_errors,
+    text_of,
+)
 from tests.wizard_helpers import (
     example_content,
     hidden_version,
@@ -68,12 +78,22 @@ def _identifier_rows(identifiers: list[dict[str, Any]]) -> dict[str, Any]:
     return data
 
 
+def _messages(page: BeautifulSoup) -> str:
+    """All the page tells the officer above the form: flash messages and form errors."""
+    return " ".join(flashes(page) + form_errors(page))
+
+
+def _offered(page: BeautifulSoup) -> set[str]:
+    """The identifiers (by key) that measures' checkboxes offer."""
+    return {str(box["value"]) for box in page.select('input[id^="measures-"][type="checkbox"]')}
+
+
 def _persons_form(identifiers: list[dict[str, Any]], version: str) -> dict[str, Any]:
     persons = {k: v for k, v in step_data("persons").items() if k.startswith("persons-")}
     return {**persons, **_identifier_rows(identifiers), "version": version}
 
 
-def _colleague(app: Flask, make_user: Callable[..., User]) -> Client:
+def _colleague(app: Flask, make_user: MakeUser) -> Client:
     """A second browser, logged in as another officer of the same unit."""
     other: Client = app.test_client()  # type: ignore[assignment]
     assert other.login(make_user(Role.officer).email).status_code == 302
@@ -83,17 +103,17 @@ def _colleague(app: Flask, make_user: Callable[..., User]) -> Client:
 def test_step_4_saved_again_after_a_colleague_removed_and_reordered_identifiers(
     app: Flask,
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     content = _three_identifiers()
     email, ip, account = content["identifiers"]
     request = make_request(login_as(Role.officer), content=content)
-    page = client.get(wizard_url(request.id, "persons")).text  # the officer opens step 4
-    assert hidden_version(page) == "1"
-    assert f'value="{key_of(account)}"' in page  # rows are named by their content
+    page = check_page(client.get(wizard_url(request.id, "persons")))  # the officer opens step 4
+    assert field_value(page, "version") == "1"
+    assert field_value(page, "identifiers-2-origin") == key_of(account)  # named by content
 
     colleague = _colleague(app, make_user)  # removes the e-mail address, puts the account first
     assert (
@@ -108,13 +128,14 @@ def test_step_4_saved_again_after_a_colleague_removed_and_reordered_identifiers(
     mine["identifiers-1-provider"] = "Mailhost Inc., Abuse Desk"  # the officer's change
     refused = client.submit(wizard_url(request.id, "persons"), mine)
     assert refused.status_code == 409
-    assert CONFLICT_MESSAGE in refused.text
-    assert 'value="Mailhost Inc., Abuse Desk"' in refused.text  # the input is kept
-    assert hidden_version(refused.text) == "2"
+    shown = check_page(refused)
+    assert CONFLICT_MESSAGE in _messages(shown)
+    assert field_value(shown, "identifiers-1-provider") == "Mailhost Inc., Abuse Desk"  # kept
+    assert field_value(shown, "version") == "2"
     assert (
         f"Someone else changed or removed the identifier {EMAIL} after you opened this "
         "page. If you save your input, no measure will be linked to it"
-    ) in html.unescape(refused.text)
+    ) in _messages(shown)
 
     again = client.submit(wizard_url(request.id, "persons"), {**mine, "version": "2"})
     assert again.status_code == 302
@@ -127,10 +148,10 @@ def test_step_4_saved_again_after_a_colleague_removed_and_reordered_identifiers(
 
 def test_step_4_saved_again_after_a_colleague_changed_an_identifier(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     content = _three_identifiers()
     email, ip, account = content["identifiers"]
@@ -148,7 +169,7 @@ def test_step_4_saved_again_after_a_colleague_changed_an_identifier(
     mine = _persons_form([email, ip, account], "1")
     refused = client.submit(wizard_url(request.id, "persons"), mine)
     assert refused.status_code == 409
-    text = html.unescape(refused.text)
+    text = _messages(check_page(refused))
     assert f"Someone else changed or removed the identifier {ACCOUNT}" in text
     assert "Saving your input removes these identifiers, which are not in it, " in text
     assert "alwaha.finance.2" in text
@@ -163,26 +184,27 @@ def test_step_4_saved_again_after_a_colleague_changed_an_identifier(
     assert _links(saved) == [{EMAIL}, {IP}]
 
 
-def _error(page: str, field_id: str) -> str:
+def _error(page: BeautifulSoup, field_id: str) -> str:
     """The message shown at a field."""
-    return html.unescape(page.split(f'id="{field_id}-error">')[1].split("</p>")[0])
+    return text_of(page.select_one(f"#{field_id}-error"))
 
 
-def _tick(page: str, row: int, key: str) -> bool:
-    tag = re.search(
-        rf'<input[^>]*id="measures-{row}-identifiers-\d+"[^>]*value="{key}"[^>]*>', page
-    )
-    assert tag, (row, key)
-    return "checked" in tag.group(0)
+def _tick(page: BeautifulSoup, row: int, key: str) -> bool:
+    [box] = [
+        box
+        for box in page.select(f'input[id^="measures-{row}-identifiers-"]')
+        if box["value"] == key
+    ]
+    return box.has_attr("checked")
 
 
 def test_step_5_saved_again_after_a_colleague_reordered_identifiers(
     app: Flask,
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     content = example_content()
     email, ip = content["identifiers"]
@@ -202,9 +224,10 @@ def test_step_5_saved_again_after_a_colleague_reordered_identifiers(
     mine["measures-0-identifiers"] = [key_of(ip)]  # the officer ticks the IP address instead
     refused = client.submit(wizard_url(request.id, "measures"), mine)
     assert refused.status_code == 409
-    assert CONFLICT_MESSAGE in refused.text
-    assert _tick(refused.text, 0, key_of(ip)) and not _tick(refused.text, 0, key_of(email))
-    assert _tick(refused.text, 1, key_of(ip)) and _tick(refused.text, 1, key_of(email))
+    page = check_page(refused)
+    assert CONFLICT_MESSAGE in _messages(page)
+    assert _tick(page, 0, key_of(ip)) and not _tick(page, 0, key_of(email))
+    assert _tick(page, 1, key_of(ip)) and _tick(page, 1, key_of(email))
 
     assert (
         client.submit(wizard_url(request.id, "measures"), {**mine, "version": "2"}).status_code
@@ -217,7 +240,7 @@ def test_step_5_saved_again_after_a_colleague_reordered_identifiers(
 
 
 def _colleague_removes_the_email(
-    db: Any, request_id: int | None, colleague: User
+    db: Session, request_id: int | None, colleague: User
 ) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """A colleague saves the example request without its e-mail address, which the first
     measure was linked to; returns the e-mail and IP identifiers and what they saved."""
@@ -234,10 +257,10 @@ def _colleague_removes_the_email(
 
 def test_step_5_refuses_a_tick_of_an_identifier_a_colleague_removed(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     request = make_request(login_as(Role.officer), content=example_content())
     client.get(wizard_url(request.id, "measures"))  # the officer opens step 5
@@ -246,9 +269,12 @@ def test_step_5_refuses_a_tick_of_an_identifier_a_colleague_removed(
     mine = {**step_data("measures"), "version": "1"}  # the e-mail address still ticked
     shown = client.submit(wizard_url(request.id, "measures"), mine)
     assert shown.status_code == 200
-    error = _error(shown.text, "measures-0-identifiers")
+    page = check_page(shown)
+    error = _error(page, "measures-0-identifiers")
     assert "Someone else changed or removed an identifier ticked here" in error
-    assert f'value="{key_of(email)}"' not in shown.text  # no longer offered
+    assert key_of(ip) in _offered(page)
+    assert key_of(email) not in _offered(page)  # no longer offered
+    assert f'value="{key_of(email)}"' not in shown.text
     assert saved_request(db, request.id).content == theirs  # nothing saved
 
     without = {**mine, "measures-0-identifiers": [], "measures-1-identifiers": [key_of(ip)]}
@@ -261,10 +287,10 @@ def test_step_5_refuses_a_tick_of_an_identifier_a_colleague_removed(
 
 def test_adding_a_measure_row_names_a_tick_a_colleague_removed_meanwhile(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     request = make_request(login_as(Role.officer), content=example_content())
     client.get(wizard_url(request.id, "measures"))  # the officer opens step 5
@@ -273,9 +299,11 @@ def test_adding_a_measure_row_names_a_tick_a_colleague_removed_meanwhile(
     mine = {**step_data("measures"), "version": "1", "rows": "add:measures"}
     shown = client.submit(wizard_url(request.id, "measures"), mine)
     assert shown.status_code == 200
-    assert 'id="measures-2-kind"' in shown.text  # the new row
-    assert f'value="{key_of(email)}"' not in shown.text  # no longer offered ...
-    text = html.unescape(shown.text)  # ... and the officer is told of both ticks
+    page = check_page(shown)
+    assert field_value(page, "measures-2-kind") == ""  # the new row
+    assert key_of(email) not in _offered(page)  # no longer offered ...
+    assert f'value="{key_of(email)}"' not in shown.text
+    text = _messages(page)  # ... and the officer is told of both ticks
     assert "Measure 1: someone else changed or removed an identifier ticked there" in text
     assert "Measure 2: someone else changed or removed an identifier ticked there" in text
 
@@ -294,9 +322,9 @@ def test_adding_a_measure_row_names_a_tick_a_colleague_removed_meanwhile(
 )
 def test_step_5_refuses_ticks_of_unknown_identifiers(
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
     ticked: list[str],
     message: str,
 ) -> None:
@@ -304,13 +332,14 @@ def test_step_5_refuses_ticks_of_unknown_identifiers(
     data = {**step_data("measures"), "measures-1-identifiers": ticked, "version": "1"}
     response = client.submit(wizard_url(request.id, "measures"), data)
     assert response.status_code == 200
-    assert "There is a problem" in response.text
-    assert message in _error(response.text, "measures-1-identifiers")
+    page = check_page(response)
+    assert text_of(page.select_one(".error-summary h2")) == "There is a problem"
+    assert message in _error(page, "measures-1-identifiers")
     assert saved_request(db, request.id).version == 1
 
 
 def test_step_4_rows_with_unknown_origins_are_saved_without_links(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     request = make_request(login_as(Role.officer), content=example_content())
     data = {**step_data("persons"), "version": "1"}
@@ -322,7 +351,7 @@ def test_step_4_rows_with_unknown_origins_are_saved_without_links(
 
 
 def test_reordering_identifiers_keeps_each_measure_linked_to_the_same_ones(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     content = _three_identifiers()
     email, ip, account = content["identifiers"]
@@ -335,7 +364,7 @@ def test_reordering_identifiers_keeps_each_measure_linked_to_the_same_ones(
 
 
 def test_identical_identifiers_are_one_choice_and_links_go_to_the_first(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     content = example_content()
     email, ip = content["identifiers"]
@@ -343,9 +372,9 @@ def test_identical_identifiers_are_one_choice_and_links_go_to_the_first(
     content["measures"][0]["identifiers"] = [2]
     content["measures"][1]["identifiers"] = [1, 2]
     request = make_request(login_as(Role.officer), content=content)
-    page = client.get(wizard_url(request.id, "measures")).text
-    measure = page.split('id="measures-0"')[1].split('id="measures-1"')[0]
-    assert measure.count(f'value="{key_of(email)}"') == 1
+    page = check_page(client.get(wizard_url(request.id, "measures")))
+    offered = [box["value"] for box in page.select('input[id^="measures-0-identifiers-"]')]
+    assert offered.count(key_of(email)) == 1
     assert _tick(page, 0, key_of(email)) and not _tick(page, 0, key_of(ip))
 
     assert (

@@ -3,11 +3,9 @@ requested state, who may open the wizard, and opening a step audited as a consul
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
-from sqlmodel import select
+from bs4 import BeautifulSoup
+from sqlmodel import Session, select
 
 from mlat.models import (
     AuditEntry,
@@ -16,11 +14,22 @@ from mlat.models import (
     RequestStatus,
     ReviewComment,
     Role,
-    Unit,
     User,
     WorkflowAction,
 )
-from tests.conftest import Client
+from tests.conftest import (
+    Client,
+    LoginAs,
+    MakeRequest,
+    MakeUnit,
+    MakeUser,
+    PageClient,
+    check_page,
+    field_value,
+    flashes,
+    text_of,
+    texts,
+)
 from tests.wizard_helpers import (
     example,
     example_content,
@@ -32,7 +41,7 @@ from tests.wizard_helpers import (
 
 
 def test_live_check_returns_the_steps_findings_without_saving(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest], db: Any
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
     request = make_request(login_as(Role.officer), content=example_content())
     fragment = client.submit(
@@ -42,7 +51,8 @@ def test_live_check_returns_the_steps_findings_without_saving(
     )
     assert fragment.status_code == 200
     assert "<html" not in fragment.text
-    assert "The summary of facts is very short (1 words)" in fragment.text
+    findings = texts(BeautifulSoup(fragment.text, "html.parser"), ".findings > li")
+    assert any("The summary of facts is very short (1 words)" in f for f in findings), findings
     assert "Signature" not in fragment.text  # only this step's findings
     saved = saved_request(db, request.id)
     assert saved.version == 1
@@ -54,27 +64,33 @@ def test_live_check_returns_the_steps_findings_without_saving(
         bad_ip,
         form_url=wizard_url(request.id, "persons"),
     )
-    assert "Enter an IP address such as 198.51.100.23" in fragment.text
-    assert 'href="#identifiers-1-value"' in fragment.text
+    links = BeautifulSoup(fragment.text, "html.parser").select(".findings > li a")
+    assert [(a["href"], text_of(a)) for a in links if a["href"] == "#identifiers-1-value"] == [
+        ("#identifiers-1-value", "Enter an IP address such as 198.51.100.23 or 2001:db8::1.")
+    ]
     assert saved_request(db, request.id).version == 1
 
 
 def test_step_page_has_a_live_region_and_loads_the_script(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+    client: Client, client_request: PageClient, login_as: LoginAs, make_request: MakeRequest
 ) -> None:
     request = make_request(login_as(Role.officer))
-    page = client.get(wizard_url(request.id, "facts"))
-    assert 'id="step-findings" class="wizard-findings" aria-live="polite"' in page.text
-    assert f'data-live-check="{wizard_url(request.id, "facts")}/check"' in page.text
-    assert '<script src="/static/wizard.js" defer></script>' in page.text
-    assert " onclick=" not in page.text and " style=" not in page.text
+    page = client_request.get(wizard_url(request.id, "facts"))
+    region = page.select_one("#step-findings")
+    assert region is not None
+    assert (region["class"], region["aria-live"]) == (["wizard-findings"], "polite")
+    [form] = page.select("form[data-live-check]")
+    assert form["data-live-check"] == f"{wizard_url(request.id, 'facts')}/check"
+    [tag] = page.select("script")
+    assert (tag["src"], tag.has_attr("defer")) == ("/static/wizard.js", True)
+    assert page.select("[onclick]") == [] and page.select("[style]") == []
     script = client.get("/static/wizard.js")
     assert script.status_code == 200
     assert "step-findings" in script.text  # served by the app itself, no CDN
     script.close()
 
 
-def _return_with_comments(db: Any, request: MlaRequest, reviewer: User) -> None:
+def _return_with_comments(db: Session, request: MlaRequest, reviewer: User) -> None:
     assert request.id is not None and reviewer.id is not None
     event = RequestEvent(
         request_id=request.id,
@@ -107,32 +123,32 @@ def _return_with_comments(db: Any, request: MlaRequest, reviewer: User) -> None:
 
 def test_reviewers_comments_appear_beside_the_parts_they_concern(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     request = make_request(login_as(Role.officer), content=example_content())
     _return_with_comments(db, request, make_user(Role.reviewer))
 
-    facts = client.get(wizard_url(request.id, "facts"))
-    assert "Say when the account was created." in notes_of(facts.text, "facts")
+    facts = check_page(client.get(wizard_url(request.id, "facts")))
+    assert "Say when the account was created." in notes_of(facts, "facts")
     assert "Give the provider" not in facts.text
-    persons = client.get(wizard_url(request.id, "persons"))
-    assert "Give the provider of the IP address." in notes_of(persons.text, "identifiers")
+    persons = check_page(client.get(wizard_url(request.id, "persons")))
+    assert "Give the provider of the IP address." in notes_of(persons, "identifiers")
 
-    tasks = client.get(wizard_url(request.id))
-    assert "Please use the new template." in tasks.text
-    facts_task = tasks.text.split("Facts and nexus")[1].split("</li>")[0]
+    tasks = check_page(client.get(wizard_url(request.id)))
+    assert texts(tasks, ".review-comments li") == ["Please use the new template."]
+    [facts_task] = [t for t in texts(tasks, ".task-list > li") if "Facts and nexus" in t]
     assert "1 comment from the reviewer" in facts_task
 
 
 @pytest.mark.parametrize("status", [RequestStatus.signed, RequestStatus.transmitted])
 def test_a_request_past_signing_is_not_opened_in_the_wizard(
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
     status: RequestStatus,
 ) -> None:
     request = make_request(login_as(Role.officer))
@@ -140,8 +156,8 @@ def test_a_request_past_signing_is_not_opened_in_the_wizard(
     db.add(request)
     db.commit()
     for url in (wizard_url(request.id), wizard_url(request.id, "facts")):
-        response = client.get(url, follow_redirects=True)
-        assert "This request can no longer be edited in its current state." in response.text
+        page = check_page(client.get(url, follow_redirects=True))
+        assert flashes(page) == ["This request can no longer be edited in its current state."]
     posted = client.submit(
         wizard_url(request.id, "facts"),
         {"facts": "Late change", "version": "1"},
@@ -153,10 +169,10 @@ def test_a_request_past_signing_is_not_opened_in_the_wizard(
 
 def test_other_units_and_other_roles_cannot_use_the_wizard(
     client: Client,
-    login_as: Callable[..., User],
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
-    make_request: Callable[..., MlaRequest],
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_unit: MakeUnit,
+    make_request: MakeRequest,
 ) -> None:
     request = make_request(make_user(Role.officer), title="Confidential Doha case")
     login_as(Role.officer, unit_=make_unit())
@@ -168,28 +184,30 @@ def test_other_units_and_other_roles_cannot_use_the_wizard(
 
 
 def test_unknown_step_is_not_found(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+    client: Client, login_as: LoginAs, make_request: MakeRequest
 ) -> None:
     request = make_request(login_as(Role.officer))
     assert client.get(wizard_url(request.id, "nonsense")).status_code == 404
 
 
 def test_changing_the_requested_state_shows_the_route_again(
-    client: Client, login_as: Callable[..., User], make_request: Callable[..., MlaRequest]
+    client_request: PageClient, login_as: LoginAs, make_request: MakeRequest
 ) -> None:
     request = make_request(login_as(Role.officer), content=example_content())
     data = {**step_data("route"), "requested_state": "GB", "version": "1"}
-    response = client.submit(wizard_url(request.id, "route"), data, follow_redirects=True)
-    assert "The requested state changed: check the legal basis and channel." in response.text
-    assert "What United Kingdom requires" in response.text
-    assert "UK Central Authority" in response.text
+    page = client_request.post(wizard_url(request.id, "route"), data, follow_redirects=True)
+    assert text_of(page.h1) == "Route and requesting authority"
+    assert "The requested state changed: check the legal basis and channel." in flashes(page)
+    assert field_value(page, "requested_state") == "GB"
+    assert text_of(page.select_one("#guidance-title")) == "What United Kingdom requires"
+    assert texts(page, ".wizard-aside p strong") == ["UK Central Authority (UKCA), Home Office"]
 
 
 def test_opening_a_step_or_the_check_page_is_audited_as_a_consultation(
     client: Client,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     officer = login_as(Role.officer)
     draft = make_request(officer)

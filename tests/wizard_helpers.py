@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from pathlib import Path
 from typing import Any
+
+from bs4 import Tag
+from sqlmodel import Session
 
 from mlat.content import identifier_key, stored_content
 from mlat.models import MlaRequest
 from mlat.request_format import RequestDocument
+from tests.conftest import check_html, text_of
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "docs/examples/qa-to-us-stored-content.json"
 TODAY = dt.date.today()
@@ -29,7 +32,7 @@ def wizard_url(request_id: int | None, step: str = "") -> str:
     return f"/requests/{request_id}/wizard" + (f"/{step}" if step else "")
 
 
-def saved_request(db: Any, request_id: int | None) -> MlaRequest:
+def saved_request(db: Session, request_id: int | None) -> MlaRequest:
     """The request as stored now (not as this session last saw it)."""
     db.expire_all()
     request: MlaRequest | None = db.get(MlaRequest, request_id)
@@ -131,12 +134,13 @@ def key_of(identifier: dict[str, Any]) -> str:
 
 
 def hidden_version(page: str) -> str:
-    match = re.search(r'name="version" type="hidden" value="(\d+)"', page)
-    assert match, "the form carries no version"
-    return match.group(1)
+    """The version of the request the page's form was shown with, from its hidden field."""
+    field = check_html(page).select_one('form input[type="hidden"][name="version"]')
+    assert field is not None, "the form carries no version"
+    return str(field["value"])
 
 
-def notes_of(page: str, field_id: str) -> str:
+def notes_of(page: Tag, field_id: str) -> str:
     """What the page shows beside a field or section: findings and reviewer's comments."""
-    parts = page.split(f'id="{field_id}-notes">', 1)
-    return parts[1].split('<div class="field', 1)[0] if len(parts) == 2 else ""
+    notes = page.select_one(f"#{field_id}-notes")
+    return text_of(notes) if notes else ""

@@ -7,6 +7,8 @@ import datetime as dt
 import json
 from typing import Any
 
+from sqlmodel import Session
+
 from mlat.models import MlaRequest, RequestStatus, User
 from mlat.services.workflow import Inputs, transition
 from tests.wizard_helpers import EXAMPLE
@@ -25,7 +27,7 @@ def submittable_content(today: dt.date) -> dict[str, Any]:
     return content
 
 
-def put_in_state(db: Any, request: MlaRequest, status: RequestStatus) -> MlaRequest:
+def put_in_state(db: Session, request: MlaRequest, status: RequestStatus) -> MlaRequest:
     """Arrange: a request that has reached ``status`` (how it got there is not the point)."""
     request.status = status
     db.add(request)
@@ -34,7 +36,7 @@ def put_in_state(db: Any, request: MlaRequest, status: RequestStatus) -> MlaRequ
     return request
 
 
-def step(db: Any, request: MlaRequest, actor: User, action: str, **inputs: Any) -> None:
+def step(db: Session, request: MlaRequest, actor: User, action: str, **inputs: Any) -> None:
     """Arrange: take a step through the service, as someone else did earlier."""
     db.refresh(request)
     transition(session=db, request=request, actor=actor, action=action,

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from hypothesis import event
 from hypothesis import strategies as st
-from sqlmodel import func, select
+from sqlmodel import Session, func, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.test import TestResponse
 
@@ -183,13 +183,13 @@ def saved(response: TestResponse) -> bool:
     return response.status_code in (301, 302, 303)
 
 
-def current(db: Any, request: MlaRequest) -> MlaRequest:
+def current(db: Session, request: MlaRequest) -> MlaRequest:
     db.expire_all()
     found: MlaRequest | None = db.get(MlaRequest, request.id)
     assert found is not None
     return found
 
 
-def count(db: Any, model: Any) -> int:
+def count(db: Session, model: Any) -> int:
     db.expire_all()
     return int(db.exec(select(func.count()).select_from(model)).one())

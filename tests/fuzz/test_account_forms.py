@@ -4,7 +4,6 @@ off the site, and a refused form changes no user, unit or authenticator."""
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,10 +11,19 @@ import pytest
 from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlmodel import Session
 from werkzeug.datastructures import MultiDict
 
 from mlat.models import Role, Unit, User
-from tests.conftest import PASSWORD, Client
+from tests.conftest import (
+    PASSWORD,
+    Client,
+    MakeUnit,
+    MakeUser,
+    check_page,
+    flashes,
+    form_errors,
+)
 from tests.fuzz.form_fields import (
     CSRF,
     count,
@@ -78,7 +86,7 @@ def test_login_never_redirects_off_the_site(client: Client, someone: User, targe
 
 
 @pytest.fixture
-def code_pages(app: Flask, client: Client, make_user: Callable[..., User]) -> dict[str, Any]:
+def code_pages(app: Flask, client: Client, make_user: MakeUser) -> dict[str, Any]:
     """A client at each two-factor form: after the password of an enrolled reviewer,
     after the password of a prosecutor without an authenticator, and an officer's own
     set-up page."""
@@ -97,15 +105,15 @@ def code_pages(app: Flask, client: Client, make_user: Callable[..., User]) -> di
     return pages
 
 
-def totp_secret(db: Any, user: User) -> str | None:
+def totp_secret(db: Session, user: User) -> str | None:
     db.expire_all()
-    found = db.get(User, user.id)
+    found = db.get_one(User, user.id)
     return found.totp_secret if found else None
 
 
 @fuzz(40)
 @given(data=st.data())
-def test_two_factor_forms(db: Any, code_pages: dict[str, Any], data: st.DataObject) -> None:
+def test_two_factor_forms(db: Session, code_pages: dict[str, Any], data: st.DataObject) -> None:
     url = data.draw(st.sampled_from(sorted(code_pages)))
     other, user = code_pages[url]
     before = totp_secret(db, user)
@@ -120,14 +128,14 @@ def test_two_factor_forms(db: Any, code_pages: dict[str, Any], data: st.DataObje
 
 
 @pytest.fixture
-def target(make_user: Callable[..., User], make_unit: Callable[..., Unit]) -> User:
+def target(make_user: MakeUser, make_unit: MakeUnit) -> User:
     """A user of another unit for the administrator to edit."""
     return make_user(Role.officer, unit_=make_unit(state="GB"))
 
 
-def _snapshot(db: Any, user: User) -> tuple[Any, ...]:
+def _snapshot(db: Session, user: User) -> tuple[Any, ...]:
     db.expire_all()
-    found = db.get(User, user.id)
+    found = db.get_one(User, user.id)
     return (found.name, found.unit_id, sorted(found.roles), found.active, found.totp_secret)
 
 
@@ -140,7 +148,7 @@ NEW_UNIT = [("name", "Cybercrime Unit, Paris"), ("code", "PAR"), ("state", "FR")
 @fuzz(50)
 @given(data=st.data())
 def test_admin_forms(
-    client: Client, db: Any, admin: User, target: User, data: st.DataObject
+    client: Client, db: Session, admin: User, target: User, data: st.DataObject
 ) -> None:
     url = data.draw(
         st.sampled_from(["/admin/users/new", "/admin/units/new", f"/admin/users/{target.id}"])
@@ -165,7 +173,7 @@ def test_admin_two_factor_reset(client: Client, admin: User, user_id: int, csrf:
 @fuzz(30)
 @given(data=st.data())
 def test_password_forms(
-    client: Client, db: Any, admin: User, target: User, data: st.DataObject
+    client: Client, db: Session, admin: User, target: User, data: st.DataObject
 ) -> None:
     """The admin's new password for another user, and the admin's change of their own."""
     page, url = data.draw(
@@ -187,23 +195,24 @@ def test_password_forms(
         assert _password_of(db, who) == before
 
 
-def _password_of(db: Any, user: User) -> tuple[str, int, bool]:
+def _password_of(db: Session, user: User) -> tuple[str, int, bool]:
     db.expire_all()
-    found = db.get(User, user.id)
+    found = db.get_one(User, user.id)
     return (found.password_hash, found.session_epoch, found.password_must_change)
 
 
 # ------------------------------------------------------------------ found before
 
 
-def test_codes_of_other_digits_are_wrong_codes(db: Any, code_pages: dict[str, Any]) -> None:
+def test_codes_of_other_digits_are_wrong_codes(db: Session, code_pages: dict[str, Any]) -> None:
     """Six superscript or Arabic-Indic digits once crashed the code check."""
     for url, (other, user) in code_pages.items():
         before = totp_secret(db, user)
         for code in ("\u00b2" * 6, "\u0663" * 6):
             response = post(other, url, [("code", code)], "page", token_of(other, url))
             assert response.status_code == 200, (url, code)
-            assert "not right" in response.text
+            page = check_page(response)
+            assert any("not right" in m for m in flashes(page) + form_errors(page)), (url, code)
         assert totp_secret(db, user) == before
 
 

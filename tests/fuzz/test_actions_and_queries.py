@@ -7,18 +7,17 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-from collections.abc import Callable
-from typing import Any
 from urllib.parse import quote
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from sqlmodel import Session
 from werkzeug.datastructures import MultiDict
 
 from mlat.models import MlaRequest, RequestStatus, Role, User
 from mlat.workflow import BY_ACTION
-from tests.conftest import Client
+from tests.conftest import Client, MakeRequest, MakeUser
 from tests.fuzz.form_fields import CSRF, current, fields_for, no_error, page_form, post, token_of
 from tests.fuzz.strategies import DATES, TEXT, fuzz, json_values
 from tests.wizard_helpers import example_content
@@ -27,7 +26,7 @@ from tests.wizard_helpers import example_content
 
 
 @pytest.fixture
-def staff(client: Client, make_user: Callable[..., User]) -> User:
+def staff(client: Client, make_user: MakeUser) -> User:
     """One user who may take every action (not the drafter, so approval is possible)."""
     user = make_user(Role.officer, Role.reviewer, Role.prosecutor)
     assert client.login(user.email).status_code == 302
@@ -35,16 +34,14 @@ def staff(client: Client, make_user: Callable[..., User]) -> User:
 
 
 @pytest.fixture
-def colleagues_request(
-    make_user: Callable[..., User], make_request: Callable[..., MlaRequest]
-) -> MlaRequest:
+def colleagues_request(make_user: MakeUser, make_request: MakeRequest) -> MlaRequest:
     return make_request(make_user(Role.officer), content=example_content())
 
 
 @fuzz(40)
 @given(data=st.data())
 def test_transitions_and_review(
-    client: Client, db: Any, staff: User, colleagues_request: MlaRequest, data: st.DataObject
+    client: Client, db: Session, staff: User, colleagues_request: MlaRequest, data: st.DataObject
 ) -> None:
     """Every action (and made-up ones) on a request put in a random state first."""
     request = current(db, colleagues_request)

@@ -8,15 +8,14 @@ import copy
 import io
 import json
 import re
-from collections.abc import Callable
 from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from mlat.models import MlaRequest, RequestStatus, User
-from tests.conftest import Client
+from tests.conftest import Client, MakeRequest, check_page, form_errors, texts
 from tests.fuzz.form_fields import (
     CSRF,
     count,
@@ -76,7 +75,7 @@ def _mutated(data: st.DataObject) -> bytes:
 
 @fuzz(50)
 @given(data=st.data())
-def test_json_import(client: Client, db: Any, officer: User, data: st.DataObject) -> None:
+def test_json_import(client: Client, db: Session, officer: User, data: st.DataObject) -> None:
     kind = data.draw(st.sampled_from(["bytes", "json", "mutated", "mutated", "mutated"]))
     if kind == "bytes":
         body = data.draw(st.one_of(st.binary(max_size=500), st.just(b"[" * 5000)))
@@ -93,6 +92,7 @@ def test_json_import(client: Client, db: Any, officer: User, data: st.DataObject
     if saved(response):
         assert count(db, MlaRequest) == before + 1
         newest = db.exec(select(MlaRequest).order_by(col(MlaRequest.id).desc())).first()
+        assert newest is not None
         assert (newest.unit_id, newest.status) == (officer.unit_id, RequestStatus.draft)
         for page in ("", "/wizard", "/wizard/check", "/wizard/persons", "/wizard/safeguards"):
             no_error(client.get(f"/requests/{newest.id}{page}"), "then GET")
@@ -103,7 +103,7 @@ def test_json_import(client: Client, db: Any, officer: User, data: st.DataObject
 @fuzz(40)
 @given(data=st.data())
 def test_new_and_edit_request(
-    client: Client, db: Any, draft: MlaRequest, data: st.DataObject
+    client: Client, db: Session, draft: MlaRequest, data: st.DataObject
 ) -> None:
     url = data.draw(st.sampled_from(["/requests/new", f"/requests/{draft.id}/edit"]))
     form = with_defaults(page_form(client, url), [("title", "Fraud"), ("requested_state", "US")])
@@ -121,7 +121,7 @@ def test_new_and_edit_request(
 
 
 def test_nul_characters_are_refused_before_they_reach_the_database(
-    client: Client, db: Any, someone: User, make_request: Callable[..., MlaRequest]
+    client: Client, db: Session, someone: User, make_request: MakeRequest
 ) -> None:
     """PostgreSQL cannot store U+0000 in text; it once made log-in, search and import fail."""
     login = {"email": "a\x00b@example.org", "password": "x\x00y"}
@@ -140,5 +140,7 @@ def test_nul_characters_are_refused_before_they_reach_the_database(
     body = json.dumps(document).encode()
     imported = client.submit("/requests/import", {"file": (io.BytesIO(body), "a.json")})
     assert imported.status_code == 400
-    assert "NUL character" in imported.text
+    page = check_page(imported)
+    problems = form_errors(page) + texts(page, ".import-problems li")
+    assert any("NUL character" in problem for problem in problems), problems
     assert count(db, MlaRequest) == before

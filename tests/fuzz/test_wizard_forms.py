@@ -4,12 +4,11 @@ refused form saves nothing, and a saved request still shows on every page."""
 from __future__ import annotations
 
 import io
-from typing import Any
 from urllib.parse import quote
 
 from hypothesis import given
 from hypothesis import strategies as st
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from forms.wizard import STEP_FORMS
 from mlat.models import MlaRequest, RequestAnnex
@@ -34,7 +33,7 @@ from tests.wizard_helpers import HEADERS_TXT, PDF, PNG
 
 @fuzz(60)
 @given(data=st.data())
-def test_wizard_steps(client: Client, db: Any, draft: MlaRequest, data: st.DataObject) -> None:
+def test_wizard_steps(client: Client, db: Session, draft: MlaRequest, data: st.DataObject) -> None:
     step = data.draw(st.sampled_from([*STEP_FORMS, "check"]))
     url = f"/requests/{draft.id}/wizard/{step}"
     pairs = fields_for(data, page_form(client, url))
@@ -52,7 +51,7 @@ def test_wizard_steps(client: Client, db: Any, draft: MlaRequest, data: st.DataO
 @fuzz(40)
 @given(data=st.data())
 def test_live_check_never_saves(
-    client: Client, db: Any, draft: MlaRequest, data: st.DataObject
+    client: Client, db: Session, draft: MlaRequest, data: st.DataObject
 ) -> None:
     step = data.draw(st.sampled_from([*STEP_FORMS, "?"]))
     if step == "?":
@@ -83,7 +82,7 @@ GOOD_FILES = st.sampled_from(
 
 @fuzz(50)
 @given(data=st.data())
-def test_annex_upload(client: Client, db: Any, draft: MlaRequest, data: st.DataObject) -> None:
+def test_annex_upload(client: Client, db: Session, draft: MlaRequest, data: st.DataObject) -> None:
     url = f"/requests/{draft.id}/wizard/annexes"
     form = [(k, v) for k, v in page_form(client, url) if k != "title"] + [("title", "Logs")]
     pairs: Pairs = fields_for(data, form, UPLOAD_TEXT)
@@ -99,6 +98,7 @@ def test_annex_upload(client: Client, db: Any, draft: MlaRequest, data: st.DataO
     if saved(response):
         assert count(db, RequestAnnex) == annexes + 1
         annex = db.exec(select(RequestAnnex).order_by(col(RequestAnnex.id).desc())).first()
+        assert annex is not None
         download = client.get(f"/requests/{draft.id}/annexes/{annex.id}")
         download.close()
         assert download.status_code == 200
@@ -110,7 +110,7 @@ def test_annex_upload(client: Client, db: Any, draft: MlaRequest, data: st.DataO
 
 @fuzz(30)
 @given(data=st.data())
-def test_annex_removal(client: Client, db: Any, draft: MlaRequest, data: st.DataObject) -> None:
+def test_annex_removal(client: Client, db: Session, draft: MlaRequest, data: st.DataObject) -> None:
     url = f"/requests/{draft.id}/wizard/annexes/remove"
     form = [("version", str(current(db, draft).version)), ("position", "0"), ("annex_id", "")]
     pairs = fields_for(data, form)
@@ -121,7 +121,9 @@ def test_annex_removal(client: Client, db: Any, draft: MlaRequest, data: st.Data
 # ------------------------------------------------------------------ found before
 
 
-def test_wizard_inputs_that_once_answered_500(client: Client, db: Any, draft: MlaRequest) -> None:
+def test_wizard_inputs_that_once_answered_500(
+    client: Client, db: Session, draft: MlaRequest
+) -> None:
     token = token_of(client)
     version = str(current(db, draft).version)
     wizard = f"/requests/{draft.id}/wizard"

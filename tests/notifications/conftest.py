@@ -4,7 +4,7 @@ when a test class gives one), an officer, and a draft of theirs that passes ever
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,6 +13,7 @@ from flask import Flask
 from mlat import create_app
 from mlat.config import Config, SmtpSettings
 from mlat.models import MlaRequest, Role, User
+from tests.conftest import MakeRequest, MakeUser
 from tests.notifications.inbox import BASE_URL
 from tests.workflow_helpers import submittable_content, today
 
@@ -39,10 +40,10 @@ def app(database_url: str, tmp_path: Path, smtp: SmtpSettings | None) -> Iterato
 
 
 @pytest.fixture
-def officer(make_user: Callable[..., User]) -> User:
+def officer(make_user: MakeUser) -> User:
     return make_user(Role.officer)
 
 
 @pytest.fixture
-def draft(officer: User, make_request: Callable[..., MlaRequest]) -> MlaRequest:
+def draft(officer: User, make_request: MakeRequest) -> MlaRequest:
     return make_request(officer, content=submittable_content(today()))

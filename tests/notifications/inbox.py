@@ -3,16 +3,14 @@ reading and clearing everyone's notifications."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
 from mlat.models import Notification
 
 BASE_URL = "https://mlat.example.qa"
 
 
-def inbox(db: Any) -> dict[int, list[str]]:
+def inbox(db: Session) -> dict[int, list[str]]:
     """Each user's unread notifications, by kind."""
     db.expire_all()
     rows = db.exec(select(Notification).where(col(Notification.read_at).is_(None)))
@@ -22,7 +20,7 @@ def inbox(db: Any) -> dict[int, list[str]]:
     return found
 
 
-def clear(db: Any) -> None:
+def clear(db: Session) -> None:
     for n in db.exec(select(Notification)):
         db.delete(n)
     db.commit()

@@ -8,16 +8,16 @@ import email.message
 import email.policy
 import smtplib
 import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from mlat.config import SmtpSettings
 from mlat.models import MlaRequest, Notification, RequestStatus, Role, User
-from tests.conftest import Client
+from tests.conftest import Client, MakeUser, check_page, flashes
 from tests.notifications.inbox import BASE_URL, clear, inbox
 from tests.wizard_helpers import step_data, wizard_url
 from tests.workflow_helpers import step
@@ -79,12 +79,12 @@ class TestWithAnSmtpServer:
 
     def test_submit_emails_each_reviewer_with_the_reference_and_a_link(
         self,
-        db: Any,
+        db: Session,
         client: Client,
         mailbox: Mailbox,
         draft: MlaRequest,
         officer: User,
-        make_user: Callable[..., User],
+        make_user: MakeUser,
     ) -> None:
         reviewers = [make_user(Role.reviewer), make_user(Role.reviewer)]
         make_user(Role.prosecutor)
@@ -106,7 +106,7 @@ class TestWithAnSmtpServer:
         mailbox: Mailbox,
         draft: MlaRequest,
         officer: User,
-        make_user: Callable[..., User],
+        make_user: MakeUser,
     ) -> None:
         reviewer = make_user(Role.reviewer)
         step(db, draft, officer, "submit")
@@ -126,12 +126,12 @@ class TestWithAnSmtpServer:
 
     def test_an_address_the_server_refuses_does_not_hold_up_the_others(
         self,
-        db: Any,
+        db: Session,
         client: Client,
         mailbox: Mailbox,
         draft: MlaRequest,
         officer: User,
-        make_user: Callable[..., User],
+        make_user: MakeUser,
     ) -> None:
         gone, present = make_user(Role.reviewer), make_user(Role.reviewer)
         mailbox.refused.add(gone.email)
@@ -146,11 +146,11 @@ class TestWithAnSmtpServer:
 class TestWithoutSmtp:
     def test_no_email_is_attempted(
         self,
-        db: Any,
+        db: Session,
         client: Client,
         draft: MlaRequest,
         officer: User,
-        make_user: Callable[..., User],
+        make_user: MakeUser,
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         reviewer = make_user(Role.reviewer)
@@ -168,18 +168,18 @@ class TestWithAnSmtpServerThatIsDown:
 
     def test_the_step_is_taken_and_the_email_waits(
         self,
-        db: Any,
+        db: Session,
         client: Client,
         draft: MlaRequest,
         officer: User,
-        make_user: Callable[..., User],
+        make_user: MakeUser,
     ) -> None:
         reviewer = make_user(Role.reviewer)
         response = submit_in_browser(client, officer, draft)
         assert response.status_code == 303
-        shown = client.get(response.location)
-        assert "Done: Submit for review." in shown.text
+        shown = check_page(client.get(response.location))
+        assert flashes(shown) == ["Done: Submit for review."]
         db.expire_all()
-        assert db.get(MlaRequest, draft.id).status == RequestStatus.in_review
+        assert db.get_one(MlaRequest, draft.id).status == RequestStatus.in_review
         [pending] = db.exec(select(Notification)).all()
         assert (pending.user_id, pending.emailed_at) == (reviewer.id, None)

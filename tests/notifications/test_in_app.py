@@ -3,13 +3,11 @@ marks them read."""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
-from typing import Any
+from sqlmodel import Session
 
-from mlat.models import MlaRequest, RequestStatus, Role, Unit, User
+from mlat.models import MlaRequest, RequestStatus, Role, User
 from mlat.services.requests import save_content
-from tests.conftest import Client
+from tests.conftest import Client, MakeRequest, MakeUnit, MakeUser, check_page, text_of, texts
 from tests.notifications.inbox import clear, inbox
 from tests.workflow_helpers import put_in_state, step, submittable_content, today
 
@@ -17,11 +15,11 @@ from tests.workflow_helpers import put_in_state, step, submittable_content, toda
 
 
 def test_each_step_notifies_whoever_must_act_next(
-    db: Any,
+    db: Session,
     draft: MlaRequest,
     officer: User,
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
+    make_user: MakeUser,
+    make_unit: MakeUnit,
 ) -> None:
     reviewer = make_user(Role.reviewer)
     editing_reviewer = make_user(Role.officer, Role.reviewer)
@@ -60,7 +58,7 @@ def test_each_step_notifies_whoever_must_act_next(
 
 
 def test_nobody_is_told_about_their_own_step(
-    db: Any, make_user: Callable[..., User], make_request: Callable[..., MlaRequest]
+    db: Session, make_user: MakeUser, make_request: MakeRequest
 ) -> None:
     officer_and_prosecutor = make_user(Role.officer, Role.prosecutor)
     request = make_request(officer_and_prosecutor, content=submittable_content(today()))
@@ -70,7 +68,7 @@ def test_nobody_is_told_about_their_own_step(
 
 
 def test_steps_after_transmission_notify_nobody(
-    db: Any, draft: MlaRequest, officer: User, make_user: Callable[..., User]
+    db: Session, draft: MlaRequest, officer: User, make_user: MakeUser
 ) -> None:
     make_user(Role.reviewer)
     make_user(Role.prosecutor)
@@ -83,33 +81,34 @@ def test_steps_after_transmission_notify_nobody(
 
 
 def test_notifications_are_listed_and_can_be_marked_read(
-    db: Any,
+    db: Session,
     client: Client,
     draft: MlaRequest,
     officer: User,
-    make_user: Callable[..., User],
+    make_user: MakeUser,
 ) -> None:
     reviewer, colleague = make_user(Role.reviewer), make_user(Role.reviewer)
     step(db, draft, officer, "submit")
     assert client.login(reviewer.email).status_code == 302
 
-    page = client.get("/notifications")
-    assert f"{draft.reference} is waiting for your review." in page.text
-    assert f'href="/requests/{draft.id}"' in page.text
+    page = check_page(client.get("/notifications"))
+    [link] = page.select("ul.notifications > li > a")
+    assert text_of(link) == f"{draft.reference} is waiting for your review."
+    assert link["href"] == f"/requests/{draft.id}"
     done = client.submit("/notifications/read", {}, form_url="/notifications")
     assert done.status_code == 303
-    page = client.get(done.location)
-    assert "Nothing needs your attention." in page.text
-    assert draft.reference not in page.text
+    response = client.get(done.location)
+    assert texts(check_page(response), "main > p") == ["Nothing needs your attention."]
+    assert draft.reference not in response.text
     assert inbox(db) == {colleague.id: ["review_needed"]}  # a colleague's stay unread
 
 
 def test_marking_read_only_touches_the_ones_shown(
-    db: Any,
+    db: Session,
     client: Client,
     draft: MlaRequest,
     officer: User,
-    make_user: Callable[..., User],
+    make_user: MakeUser,
 ) -> None:
     reviewer = make_user(Role.reviewer)
     step(db, draft, officer, "submit")
@@ -117,7 +116,7 @@ def test_marking_read_only_touches_the_ones_shown(
     page = client.get("/notifications")
     step(db, draft, reviewer, "return", comment="Please add the dates.")
     step(db, draft, officer, "submit")  # a new one arrives after the page was shown
-    shown = re.findall(r'name="id" value="(\d+)"', page.text)
+    shown = [str(box["value"]) for box in check_page(page).select('input[name="id"]')]
     assert len(shown) == 1
     client.submit("/notifications/read", {"id": shown}, form_url="/notifications")
     assert inbox(db) == {reviewer.id: ["review_needed"], officer.id: ["returned"]}

@@ -4,15 +4,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from mlat.models import MlaRequest, Notification, RequestStatus, User
 from mlat.services import notifications
-from tests.conftest import Client
+from tests.conftest import Client, MakeRequest, check_page, texts
 from tests.flask_cli import flask
 from tests.notifications.inbox import inbox
 from tests.workflow_helpers import put_in_state, submittable_content, today
@@ -20,9 +19,7 @@ from tests.workflow_helpers import put_in_state, submittable_content, today
 # Preservation warnings ---------------------------------------------------------------------
 
 
-def preserved_until(
-    make_request: Callable[..., MlaRequest], owner: User, expires_on: dt.date
-) -> MlaRequest:
+def preserved_until(make_request: MakeRequest, owner: User, expires_on: dt.date) -> MlaRequest:
     content = submittable_content(today())
     content["preservation"]["requested_on"] = (expires_on - dt.timedelta(days=90)).isoformat()
     content["preservation"]["expires_on"] = expires_on.isoformat()
@@ -30,7 +27,7 @@ def preserved_until(
 
 
 def test_preservation_warnings_come_once_at_14_and_once_at_7_days(
-    db: Any, officer: User, make_request: Callable[..., MlaRequest]
+    db: Session, officer: User, make_request: MakeRequest
 ) -> None:
     lapses = dt.date(2027, 3, 1)
     request = preserved_until(make_request, officer, lapses)
@@ -46,7 +43,7 @@ def test_preservation_warnings_come_once_at_14_and_once_at_7_days(
 
 
 def test_a_preservation_found_late_gets_one_warning_not_two(
-    db: Any, officer: User, make_request: Callable[..., MlaRequest]
+    db: Session, officer: User, make_request: MakeRequest
 ) -> None:
     lapses = dt.date(2027, 3, 1)
     preserved_until(make_request, officer, lapses)
@@ -58,7 +55,7 @@ def test_a_preservation_found_late_gets_one_warning_not_two(
 
 @pytest.mark.parametrize("status", [RequestStatus.executed, RequestStatus.closed])
 def test_no_warning_once_the_evidence_is_in(
-    db: Any, officer: User, make_request: Callable[..., MlaRequest], status: RequestStatus
+    db: Session, officer: User, make_request: MakeRequest, status: RequestStatus
 ) -> None:
     lapses = dt.date(2027, 3, 1)
     put_in_state(db, preserved_until(make_request, officer, lapses), status)
@@ -66,7 +63,7 @@ def test_no_warning_once_the_evidence_is_in(
 
 
 def test_notify_deadlines_command_warns_the_owner_once(
-    db: Any, runner: Any, client: Client, officer: User, make_request: Callable[..., MlaRequest]
+    db: Session, runner: Any, client: Client, officer: User, make_request: MakeRequest
 ) -> None:
     request = preserved_until(make_request, officer, today() + dt.timedelta(days=14))
     first = flask(runner, "notify", "deadlines")
@@ -76,5 +73,7 @@ def test_notify_deadlines_command_warns_the_owner_once(
     assert "0 notifications written." in again.output
 
     client.login(officer.email)
-    page = client.get("/notifications")
-    assert f"The preservation for {request.reference} lapses within 14 days." in page.text
+    page = check_page(client.get("/notifications"))
+    assert texts(page, "ul.notifications > li > a") == [
+        f"The preservation for {request.reference} lapses within 14 days."
+    ]

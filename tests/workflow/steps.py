@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlmodel import col, func, select
+from sqlmodel import Session, col, func, select
 
 from mlat.models import AuditEntry, MlaRequest, RequestEvent, RequestStatus, Role, User
 from mlat.services.workflow import Inputs, transition
@@ -39,11 +39,11 @@ ALLOWED: dict[tuple[S, str], tuple[S, set[Role]]] = {
 }
 
 
-def events(db: Any, request: MlaRequest) -> list[RequestEvent]:
+def events(db: Session, request: MlaRequest) -> list[RequestEvent]:
     return list(db.exec(select(RequestEvent).where(RequestEvent.request_id == request.id)))
 
 
-def audit_actions(db: Any, request: MlaRequest) -> list[str]:
+def audit_actions(db: Session, request: MlaRequest) -> list[str]:
     entries = db.exec(
         select(AuditEntry.action)
         .where(AuditEntry.object_type == "request", AuditEntry.object_id == str(request.id))
@@ -52,11 +52,11 @@ def audit_actions(db: Any, request: MlaRequest) -> list[str]:
     return list(entries)
 
 
-def count(db: Any, model: Any) -> int:
+def count(db: Session, model: Any) -> int:
     return int(db.exec(select(func.count()).select_from(model)).one())
 
 
-def take(db: Any, request: MlaRequest, actor: User, action: str, **inputs: Any) -> RequestEvent:
+def take(db: Session, request: MlaRequest, actor: User, action: str, **inputs: Any) -> RequestEvent:
     """Take a step as the view does: with the version loaded, then commit."""
     event = transition(
         session=db,

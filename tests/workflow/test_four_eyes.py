@@ -3,18 +3,16 @@ drafted or edited, and an approval holds only for the content the reviewer read.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
 from sqlalchemy import delete
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from mlat.models import MlaRequest, Notification, Role, User
 from mlat.services import Conflict, Forbidden, ServiceError
 from mlat.services import workflow as workflow_svc
 from mlat.services.requests import save_content
 from mlat.workflow import BY_ACTION
+from tests.conftest import MakeRequest, MakeUser
 from tests.workflow.steps import TODAY, S, events, take
 from tests.workflow_helpers import submittable_content
 
@@ -22,7 +20,7 @@ from tests.workflow_helpers import submittable_content
 
 
 def test_the_officer_who_drafted_it_cannot_approve_even_as_reviewer(
-    db: Any, make_user: Callable[..., User], make_request: Callable[..., MlaRequest]
+    db: Session, make_user: MakeUser, make_request: MakeRequest
 ) -> None:
     drafter = make_user(Role.officer, Role.reviewer)
     request = make_request(drafter, content=submittable_content(TODAY), today=TODAY)
@@ -39,7 +37,7 @@ def test_the_officer_who_drafted_it_cannot_approve_even_as_reviewer(
 
 
 def test_an_officer_who_edited_it_cannot_approve_but_another_reviewer_can(
-    db: Any, ready: MlaRequest, officer: User, make_user: Callable[..., User]
+    db: Session, ready: MlaRequest, officer: User, make_user: MakeUser
 ) -> None:
     editor = make_user(Role.officer, Role.reviewer)
     save_content(
@@ -69,7 +67,7 @@ def test_an_officer_who_edited_it_cannot_approve_but_another_reviewer_can(
 
 
 def test_approval_of_content_that_changed_since_it_was_read_is_refused(
-    db: Any, ready: MlaRequest, officer: User, make_user: Callable[..., User]
+    db: Session, ready: MlaRequest, officer: User, make_user: MakeUser
 ) -> None:
     reviewer = make_user(Role.reviewer)
     take(db, ready, officer, "submit")
@@ -93,7 +91,7 @@ def test_approval_of_content_that_changed_since_it_was_read_is_refused(
 
 
 def test_editing_an_approved_request_sends_it_back_to_review(
-    db: Any, ready: MlaRequest, officer: User, make_user: Callable[..., User]
+    db: Session, ready: MlaRequest, officer: User, make_user: MakeUser
 ) -> None:
     reviewer, other_reviewer = make_user(Role.reviewer), make_user(Role.reviewer)
     take(db, ready, officer, "submit")
@@ -126,7 +124,7 @@ def test_editing_an_approved_request_sends_it_back_to_review(
 
 
 def test_saving_an_approved_request_unchanged_keeps_the_approval(
-    db: Any, ready: MlaRequest, officer: User, make_user: Callable[..., User]
+    db: Session, ready: MlaRequest, officer: User, make_user: MakeUser
 ) -> None:
     take(db, ready, officer, "submit")
     take(db, ready, make_user(Role.reviewer), "approve", seen_digest=ready.content_digest)

@@ -4,14 +4,15 @@ the comments of a return."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlmodel import Session
 
 from mlat.models import MlaRequest, Role, User
 from mlat.services import ServiceError
 from mlat.services import workflow as workflow_svc
+from tests.conftest import MakeUser
 from tests.workflow.steps import TODAY, S, events, take
 from tests.workflow_helpers import put_in_state
 
@@ -19,7 +20,7 @@ from tests.workflow_helpers import put_in_state
 
 
 @pytest.fixture
-def signed(db: Any, ready: MlaRequest) -> MlaRequest:
+def signed(db: Session, ready: MlaRequest) -> MlaRequest:
     return put_in_state(db, ready, S.signed)
 
 
@@ -37,7 +38,7 @@ def signed(db: Any, ready: MlaRequest) -> MlaRequest:
     ids=["no-date", "no-channel", "unknown-channel", "future-date"],
 )
 def test_transmission_needs_a_date_and_a_channel(
-    db: Any, signed: MlaRequest, officer: User, inputs: dict[str, Any], message: str
+    db: Session, signed: MlaRequest, officer: User, inputs: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(ServiceError, match=message):
         take(db, signed, officer, "transmit", **inputs)
@@ -47,7 +48,7 @@ def test_transmission_needs_a_date_and_a_channel(
 
 
 def test_transmission_is_recorded_with_its_date_channel_and_reference(
-    db: Any, signed: MlaRequest, officer: User
+    db: Session, signed: MlaRequest, officer: User
 ) -> None:
     take(
         db, signed, officer, "transmit",
@@ -71,7 +72,7 @@ def test_transmission_is_recorded_with_its_date_channel_and_reference(
     ids=["no-reason", "blank-reason", "no-date", "too-long"],
 )
 def test_refusal_needs_a_reason_and_a_date(
-    db: Any, ready: MlaRequest, officer: User, inputs: dict[str, Any], message: str
+    db: Session, ready: MlaRequest, officer: User, inputs: dict[str, Any], message: str
 ) -> None:
     put_in_state(db, ready, S.transmitted)
     with pytest.raises(ServiceError, match=message):
@@ -83,7 +84,7 @@ def test_refusal_needs_a_reason_and_a_date(
 
 
 def test_return_needs_a_comment_and_keeps_the_comments_by_section(
-    db: Any, ready: MlaRequest, officer: User, make_user: Callable[..., User]
+    db: Session, ready: MlaRequest, officer: User, make_user: MakeUser
 ) -> None:
     reviewer = make_user(Role.reviewer)
     take(db, ready, officer, "submit")

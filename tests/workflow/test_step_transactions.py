@@ -3,15 +3,16 @@ the middle leaves nothing half done."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlmodel import Session
 
 from mlat.models import MlaRequest, Notification, ReviewComment, Role, User
 from mlat.services import Conflict
 from mlat.services import audit as audit_svc
 from mlat.services.workflow import transition
+from tests.conftest import MakeUser
 from tests.workflow.steps import (
     ALLOWED,
     OFFICER,
@@ -29,7 +30,7 @@ from tests.workflow_helpers import put_in_state
 
 
 def test_the_same_step_taken_twice_with_the_same_version_happens_once(
-    db: Any, ready: MlaRequest, officer: User
+    db: Session, ready: MlaRequest, officer: User
 ) -> None:
     version = ready.version
     for _click in range(2):
@@ -58,9 +59,9 @@ def test_the_same_step_taken_twice_with_the_same_version_happens_once(
     ids=["submit", "return", "approve", "transmit"],
 )
 def test_a_failure_after_the_state_changed_leaves_nothing_half_done(
-    db: Any,
+    db: Session,
     ready: MlaRequest,
-    make_user: Callable[..., User],
+    make_user: MakeUser,
     monkeypatch: pytest.MonkeyPatch,
     state: S,
     action: str,

@@ -6,9 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Any
 
 import psycopg
 import pytest
@@ -17,13 +16,13 @@ from sqlmodel import Session
 
 from mlat.db import make_engine
 from mlat.migrate import upgrade
-from mlat.models import MlaRequest, RequestEvent, Role, Unit, User
+from mlat.models import MlaRequest, RequestEvent, Role, User
 from mlat.services import Forbidden, ServiceError
 from mlat.services.requests import create_request, save_content
 from mlat.services.users import create_unit, create_user
 from mlat.services.workflow import Inputs, transition
 from mlat.workflow import EDITABLE, TRANSITIONS
-from tests.conftest import BACKENDS, PASSWORD, POSTGRES
+from tests.conftest import BACKENDS, PASSWORD, POSTGRES, MakeRequest, MakeUnit, MakeUser
 from tests.workflow.steps import (
     ADMIN,
     ALLOWED,
@@ -161,7 +160,7 @@ def test_transition_table(world: World, state: S, action: str, role: Role) -> No
         assert audit_actions(db, request) == ["request.create"]
 
 
-def test_unknown_action_is_refused(db: Any, ready: MlaRequest, officer: User) -> None:
+def test_unknown_action_is_refused(db: Session, ready: MlaRequest, officer: User) -> None:
     with pytest.raises(ServiceError, match="There is no such action"):
         take(db, ready, officer, "publish")
     db.rollback()
@@ -170,10 +169,10 @@ def test_unknown_action_is_refused(db: Any, ready: MlaRequest, officer: User) ->
 
 
 def test_another_units_staff_cannot_act(
-    db: Any,
+    db: Session,
     ready: MlaRequest,
-    make_user: Callable[..., User],
-    make_unit: Callable[..., Unit],
+    make_user: MakeUser,
+    make_unit: MakeUnit,
 ) -> None:
     stranger = make_user(Role.officer, unit_=make_unit(name="Economic Crime Unit, Lagos"))
     with pytest.raises(ServiceError, match="No such request"):
@@ -184,7 +183,7 @@ def test_another_units_staff_cannot_act(
 
 
 def test_a_request_with_errors_cannot_be_submitted(
-    db: Any, officer: User, make_request: Callable[..., MlaRequest]
+    db: Session, officer: User, make_request: MakeRequest
 ) -> None:
     empty = make_request(officer)
     with pytest.raises(ServiceError, match=r"Fix the \d+ problems shown before submitting"):

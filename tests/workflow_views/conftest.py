@@ -4,13 +4,13 @@ and a reviewer of one unit, and the officer's draft, before and after submitting
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from flask import Flask
+from sqlmodel import Session
 
 from mlat.models import MlaRequest, Role, User
-from tests.conftest import Client
+from tests.conftest import Client, MakeRequest, MakeUser
 from tests.workflow_helpers import step, submittable_content, today
 
 
@@ -28,22 +28,22 @@ def browser(app: Flask) -> Callable[[User], Client]:
 
 
 @pytest.fixture
-def officer(make_user: Callable[..., User]) -> User:
+def officer(make_user: MakeUser) -> User:
     return make_user(Role.officer)
 
 
 @pytest.fixture
-def reviewer(make_user: Callable[..., User]) -> User:
+def reviewer(make_user: MakeUser) -> User:
     return make_user(Role.reviewer)
 
 
 @pytest.fixture
-def draft(officer: User, make_request: Callable[..., MlaRequest]) -> MlaRequest:
+def draft(officer: User, make_request: MakeRequest) -> MlaRequest:
     """A draft that passes every check today."""
     return make_request(officer, content=submittable_content(today()))
 
 
 @pytest.fixture
-def in_review(db: Any, draft: MlaRequest, officer: User) -> MlaRequest:
+def in_review(db: Session, draft: MlaRequest, officer: User) -> MlaRequest:
     step(db, draft, officer, "submit")
     return draft

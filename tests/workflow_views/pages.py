@@ -5,22 +5,56 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
 
-from markupsafe import escape
-from sqlmodel import select
+from bs4 import BeautifulSoup, Tag
+from sqlmodel import Session, select
+from werkzeug.test import TestResponse
 
 from mlat.models import MlaRequest, RequestEvent, RequestStatus
+from tests.conftest import check_page, flashes, form_errors, summary, text_of, texts
 
 S = RequestStatus
-APPROVE_BUTTON = re.compile(r'formaction="/requests/\d+/do/approve"')
 FOUR_EYES = "You drafted or changed this request, so someone else must approve it."
 CHANGED = "The request was changed (perhaps by an earlier click, or by someone else)"
 
 
-def escaped(text: str) -> str:
-    """The text as the page shows it (HTML-escaped, as Jinja does)."""
-    return str(escape(text))
+def read(response: TestResponse, status: int = 200) -> BeautifulSoup:
+    """The page of a response with this status, checked and parsed."""
+    assert response.status_code == status, (response.status_code, response.text[:2000])
+    return check_page(response)
+
+
+def messages(page: BeautifulSoup) -> list[str]:
+    """What the page tells the user went right or wrong: flash messages and form errors."""
+    return flashes(page) + form_errors(page)
+
+
+def says(page: BeautifulSoup, message: str) -> bool:
+    """Whether one of the page's messages starts with this one."""
+    return any(shown.startswith(message) for shown in messages(page))
+
+
+def approve_button(page: BeautifulSoup) -> Tag | None:
+    return page.select_one('button[formaction$="/do/approve"]')
+
+
+def buttons(page: BeautifulSoup) -> list[str]:
+    """The labels of the page's buttons in its main part."""
+    return texts(page, "main button")
+
+
+def status_of(page: BeautifulSoup) -> str:
+    """The status the request page shows in its summary."""
+    return summary(page)["Status"]
+
+
+def history_entries(page: BeautifulSoup) -> list[str]:
+    return texts(page, "ol.history > li")
+
+
+def notifications(page: BeautifulSoup) -> list[str]:
+    """The notifications listed, or what the page says when there are none."""
+    return texts(page, "ul.notifications > li > a") or [text_of(page.select_one("main > p"))]
 
 
 def hidden(page: str, name: str) -> str:
@@ -32,13 +66,13 @@ def hidden(page: str, name: str) -> str:
     return html.unescape(match.group(1))
 
 
-def reload(db: Any, request: MlaRequest) -> MlaRequest:
+def reload(db: Session, request: MlaRequest) -> MlaRequest:
     db.expire_all()
-    found: MlaRequest = db.get(MlaRequest, request.id)
+    found: MlaRequest = db.get_one(MlaRequest, request.id)
     return found
 
 
-def history(db: Any, request: MlaRequest) -> list[str]:
+def history(db: Session, request: MlaRequest) -> list[str]:
     db.expire_all()
     rows = db.exec(select(RequestEvent.action).where(RequestEvent.request_id == request.id))
     return list(rows)

@@ -7,17 +7,30 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlmodel import Session
 
-from mlat.models import MlaRequest, Role, Unit, User
+from mlat.models import MlaRequest, Role, User
 from mlat.services import audit as audit_svc
-from tests.conftest import Client
-from tests.workflow_views.pages import CHANGED, S, escaped, hidden, history, reload, review_form
+from tests.conftest import Client, MakeUnit, MakeUser, text_of
+from tests.workflow_views.pages import (
+    CHANGED,
+    S,
+    buttons,
+    hidden,
+    history,
+    notifications,
+    read,
+    reload,
+    review_form,
+    says,
+    status_of,
+)
 
 # Double clicks, strangers, forged posts ----------------------------------------------------
 
 
 def test_submitting_twice_submits_once(
-    db: Any, draft: MlaRequest, officer: User, browser: Callable[[User], Client]
+    db: Session, draft: MlaRequest, officer: User, browser: Callable[[User], Client]
 ) -> None:
     own = browser(officer)
     page = own.get(f"/requests/{draft.id}")
@@ -25,15 +38,15 @@ def test_submitting_twice_submits_once(
     first = own.post(f"/requests/{draft.id}/do/submit", data=form)
     second = own.post(f"/requests/{draft.id}/do/submit", data=form, follow_redirects=True)
     assert first.status_code == 303
-    assert second.status_code == 200
-    assert escaped(CHANGED) in second.text
-    assert "In review" in second.text
+    shown = read(second)
+    assert says(shown, CHANGED)
+    assert status_of(shown) == "In review"
     assert history(db, draft) == ["submit"]
     assert reload(db, draft).version == 2
 
 
 def test_approving_twice_approves_once(
-    db: Any, in_review: MlaRequest, reviewer: User, browser: Callable[[User], Client]
+    db: Session, in_review: MlaRequest, reviewer: User, browser: Callable[[User], Client]
 ) -> None:
     colleague = browser(reviewer)
     page = colleague.get(f"/requests/{in_review.id}/review")
@@ -42,14 +55,14 @@ def test_approving_twice_approves_once(
     second = colleague.post(f"/requests/{in_review.id}/do/approve", data=form)
     assert first.status_code == 303
     assert second.status_code == 303
-    shown = colleague.get(second.location)
-    assert escaped(CHANGED) in shown.text
-    assert "Approved" in shown.text
+    shown = read(colleague.get(second.location))
+    assert says(shown, CHANGED)
+    assert status_of(shown) == "Approved"
     assert history(db, in_review) == ["submit", "approve"]
 
 
 def test_unknown_action_is_not_found(
-    db: Any, draft: MlaRequest, officer: User, browser: Callable[[User], Client]
+    db: Session, draft: MlaRequest, officer: User, browser: Callable[[User], Client]
 ) -> None:
     own = browser(officer)
     response = own.submit(f"/requests/{draft.id}/do/publish", {"version": "1"},
@@ -59,10 +72,10 @@ def test_unknown_action_is_not_found(
 
 
 def test_another_unit_cannot_act_on_a_request(
-    db: Any,
+    db: Session,
     draft: MlaRequest,
-    make_unit: Callable[..., Unit],
-    make_user: Callable[..., User],
+    make_unit: MakeUnit,
+    make_user: MakeUser,
     browser: Callable[[User], Client],
 ) -> None:
     stranger = browser(make_user(Role.officer, unit_=make_unit(name="Economic Crime, Lagos")))
@@ -76,27 +89,26 @@ def test_another_unit_cannot_act_on_a_request(
 
 @pytest.mark.parametrize("version", ["abc", "²", "1.0", "-1", "99999999999999999999"])
 def test_a_tampered_version_is_a_stale_page_not_a_crash(
-    db: Any, draft: MlaRequest, officer: User, browser: Callable[[User], Client], version: str
+    db: Session, draft: MlaRequest, officer: User, browser: Callable[[User], Client], version: str
 ) -> None:
     own = browser(officer)
     shown = own.submit(f"/requests/{draft.id}/do/submit", {"version": version},
                        form_url=f"/requests/{draft.id}", follow_redirects=True)  # fmt: skip
-    assert shown.status_code == 200
-    assert escaped(CHANGED) in shown.text
+    assert says(read(shown), CHANGED)
     assert reload(db, draft).status == S.draft
 
 
 def test_a_post_without_csrf_token_is_refused(
-    db: Any, draft: MlaRequest, officer: User, browser: Callable[[User], Client]
+    db: Session, draft: MlaRequest, officer: User, browser: Callable[[User], Client]
 ) -> None:
     response = browser(officer).post(f"/requests/{draft.id}/do/submit", data={"version": "1"})
-    assert response.status_code == 400
-    assert "The request could not be understood." in response.text
+    page = read(response, 400)
+    assert text_of(page.h1).startswith("The request could not be understood.")
     assert reload(db, draft).status == S.draft
 
 
 def test_a_failure_in_the_middle_of_a_step_changes_nothing(
-    db: Any,
+    db: Session,
     draft: MlaRequest,
     officer: User,
     reviewer: User,
@@ -115,11 +127,13 @@ def test_a_failure_in_the_middle_of_a_step_changes_nothing(
     response = own.post(f"/requests/{draft.id}/do/submit", data=form)
     monkeypatch.undo()
 
-    assert response.status_code == 500
-    assert "Something went wrong on our side." in response.text
+    failed = read(response, 500)
+    assert text_of(failed.h1).startswith("Something went wrong on our side.")
     request = reload(db, draft)
     assert (request.status, request.version, request.submitted_at) == (S.draft, 1, None)
     assert history(db, draft) == []
     assert audit_svc.head(session=db) == head
-    assert "Nothing needs your attention." in browser(reviewer).get("/notifications").text
-    assert "Submit for review" in own.get(f"/requests/{draft.id}").text  # try again
+    assert notifications(read(browser(reviewer).get("/notifications"))) == [
+        "Nothing needs your attention."
+    ]
+    assert "Submit for review" in buttons(read(own.get(f"/requests/{draft.id}")))  # try again

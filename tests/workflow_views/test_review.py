@@ -3,33 +3,38 @@ the request to the officer with comments."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from typing import Any
+
+from sqlmodel import Session
 
 from mlat.models import MlaRequest, Role, User
 from mlat.services.requests import save_content
-from tests.conftest import Client
+from tests.conftest import Client, MakeRequest, MakeUser, field_value, rows, texts
 from tests.workflow_helpers import step, submittable_content, today
 from tests.workflow_views.pages import (
-    APPROVE_BUTTON,
     CHANGED,
     FOUR_EYES,
     S,
-    escaped,
+    approve_button,
+    buttons,
     hidden,
     history,
+    messages,
+    notifications,
+    read,
     reload,
     review_form,
+    says,
+    status_of,
 )
 
 # Four eyes ---------------------------------------------------------------------------------
 
 
 def test_the_drafter_cannot_approve_their_own_request_even_as_reviewer(
-    db: Any,
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
+    db: Session,
+    make_user: MakeUser,
+    make_request: MakeRequest,
     browser: Callable[[User], Client],
     reviewer: User,
 ) -> None:
@@ -38,36 +43,36 @@ def test_the_drafter_cannot_approve_their_own_request_even_as_reviewer(
     step(db, request, drafter, "submit")
     own = browser(drafter)
 
-    page = own.get(f"/requests/{request.id}/review")
-    assert page.status_code == 200
-    assert not APPROVE_BUTTON.search(page.text)
-    assert FOUR_EYES in page.text
-    assert "Return to the officer with these comments" in page.text
+    response = own.get(f"/requests/{request.id}/review")
+    page = read(response)
+    assert approve_button(page) is None
+    assert FOUR_EYES in texts(page, "main form p.muted")
+    assert buttons(page) == ["Return to the officer with these comments"]
 
-    form = {"csrf_token": hidden(page.text, "csrf_token"), **review_form(page.text)}
-    forced = own.post(f"/requests/{request.id}/do/approve", data=form)
-    assert forced.status_code == 400
-    assert escaped(FOUR_EYES) in forced.text
+    form = {"csrf_token": hidden(response.text, "csrf_token"), **review_form(response.text)}
+    forced = read(own.post(f"/requests/{request.id}/do/approve", data=form), 400)
+    assert says(forced, FOUR_EYES)
     assert reload(db, request).status == S.in_review
 
     colleague = browser(reviewer)
-    page = colleague.get(f"/requests/{request.id}/review")
-    assert APPROVE_BUTTON.search(page.text)
-    assert FOUR_EYES not in page.text
+    response = colleague.get(f"/requests/{request.id}/review")
+    page = read(response)
+    assert approve_button(page) is not None
+    assert FOUR_EYES not in response.text
     done = colleague.submit(
         f"/requests/{request.id}/do/approve",
-        review_form(page.text),
+        review_form(response.text),
         form_url=f"/requests/{request.id}/review",
         follow_redirects=True,
     )
-    assert "Done: Approve." in done.text
+    assert messages(read(done)) == ["Done: Approve."]
     assert reload(db, request).status == S.approved
 
 
 def test_an_officer_who_edited_it_sees_no_approve_button(
-    db: Any,
+    db: Session,
     in_review: MlaRequest,
-    make_user: Callable[..., User],
+    make_user: MakeUser,
     browser: Callable[[User], Client],
 ) -> None:
     editor = make_user(Role.officer, Role.reviewer)
@@ -79,9 +84,9 @@ def test_an_officer_who_edited_it_sees_no_approve_button(
         title="Business e-mail compromise",
     )
     db.commit()
-    page = browser(editor).get(f"/requests/{in_review.id}/review")
-    assert not APPROVE_BUTTON.search(page.text)
-    assert FOUR_EYES in page.text
+    page = read(browser(editor).get(f"/requests/{in_review.id}/review"))
+    assert approve_button(page) is None
+    assert FOUR_EYES in texts(page, "main form p.muted")
 
 
 def test_only_reviewers_open_the_review_page(
@@ -89,14 +94,20 @@ def test_only_reviewers_open_the_review_page(
 ) -> None:
     own = browser(officer)
     assert own.get(f"/requests/{in_review.id}/review").status_code == 403
-    assert "Review this request" not in own.get(f"/requests/{in_review.id}").text
+    shown = own.get(f"/requests/{in_review.id}")
+    assert "Review this request" not in shown.text
+    assert read(shown).select(f'a[href="/requests/{in_review.id}/review"]') == []
 
 
 # Approval pinned to the content ------------------------------------------------------------
 
 
 def test_approving_after_the_officer_changed_the_request_shows_it_again(
-    db: Any, in_review: MlaRequest, officer: User, reviewer: User, browser: Callable[[User], Client]
+    db: Session,
+    in_review: MlaRequest,
+    officer: User,
+    reviewer: User,
+    browser: Callable[[User], Client],
 ) -> None:
     colleague = browser(reviewer)
     opened = colleague.get(f"/requests/{in_review.id}/review")
@@ -110,10 +121,15 @@ def test_approving_after_the_officer_changed_the_request_shows_it_again(
         data={"csrf_token": hidden(opened.text, "csrf_token"), **review_form(opened.text),
               "comment": "Fine by me.", "note-facts": "Well written."},
     )  # fmt: skip
-    assert stale.status_code == 409
-    assert escaped(CHANGED) in stale.text
-    assert "The account was opened from Lagos." in stale.text  # the request as it is now
-    assert "Well written." in stale.text and "Fine by me." in stale.text  # nothing lost
+    page = read(stale, 409)
+    assert says(page, CHANGED)
+    # the request as it is now
+    assert "The account was opened from Lagos." in texts(page, "main form .prose")
+    # nothing lost
+    assert (field_value(page, "note-facts"), field_value(page, "comment")) == (
+        "Well written.",
+        "Fine by me.",
+    )
     assert reload(db, in_review).status == S.in_review
 
     again = colleague.post(
@@ -126,11 +142,11 @@ def test_approving_after_the_officer_changed_the_request_shows_it_again(
 
 
 def test_editing_an_approved_request_sends_it_back_with_the_changes_shown(
-    db: Any,
+    db: Session,
     in_review: MlaRequest,
     officer: User,
     reviewer: User,
-    make_user: Callable[..., User],
+    make_user: MakeUser,
     browser: Callable[[User], Client],
 ) -> None:
     second_reviewer = make_user(Role.reviewer)
@@ -142,35 +158,39 @@ def test_editing_an_approved_request_sends_it_back_with_the_changes_shown(
          "version": str(reload(db, in_review).version)},
         follow_redirects=True,
     )  # fmt: skip
-    assert "Changes saved." in saved.text
-    assert "In review" in saved.text
+    shown = read(saved)
+    assert messages(shown) == ["Changes saved."]
+    assert status_of(shown) == "In review"
     request = reload(db, in_review)
     assert (request.status, request.approved_digest) == (S.in_review, None)
 
     for person in (reviewer, second_reviewer):
-        assert request.reference in browser(person).get("/notifications").text
+        listed = notifications(read(browser(person).get("/notifications")))
+        assert any(request.reference in notification for notification in listed)
 
-    page = browser(second_reviewer).get(f"/requests/{in_review.id}/review")
-    assert "Changed since the last review" in page.text
-    diff = page.text.split('<table class="table diff">')[1].split("</table>")[0]
-    [row] = re.findall(r"<tr><th scope=\"row\">.*?</tr>", diff)
-    assert "<code>title</code>" in row
-    assert '<td class="diff-old">Phishing of a bank&#39;s customers</td>' in row
-    assert '<td class="diff-new">Business e-mail compromise of Al Waha Trading</td>' in row
-    assert APPROVE_BUTTON.search(page.text)
+    page = read(browser(second_reviewer).get(f"/requests/{in_review.id}/review"))
+    assert "Changed since the last review" in texts(page, "h2")
+    assert rows(page, "table.diff") == [
+        ["title", "Phishing of a bank's customers", "Business e-mail compromise of Al Waha Trading"]
+    ]
+    assert approve_button(page) is not None
 
 
 # Returning with comments -------------------------------------------------------------------
 
 
 def test_comments_on_sections_reach_the_officer(
-    db: Any, in_review: MlaRequest, officer: User, reviewer: User, browser: Callable[[User], Client]
+    db: Session,
+    in_review: MlaRequest,
+    officer: User,
+    reviewer: User,
+    browser: Callable[[User], Client],
 ) -> None:
     colleague = browser(reviewer)
     review_url = f"/requests/{in_review.id}/review"
     page = colleague.get(review_url)
     for name in ("note-facts", "note-identifiers", "note-measures"):
-        assert f'name="{name}"' in page.text
+        assert field_value(read(page), name) == ""
     returned = colleague.submit(
         f"/requests/{in_review.id}/do/return",
         {**review_form(page.text), "comment": "Nearly there.",
@@ -181,16 +201,17 @@ def test_comments_on_sections_reach_the_officer(
     assert returned.status_code == 303
     assert reload(db, in_review).status == S.returned
 
-    shown = browser(officer).get(f"/requests/{in_review.id}")
-    assert "Returned with comments" in shown.text
-    assert "Say when the account was opened." in shown.text
-    assert "Add the IP address of the login." in shown.text
-    assert "Nearly there." in shown.text
-    assert "Submit for review" in shown.text  # and they can send it back when done
+    shown = read(browser(officer).get(f"/requests/{in_review.id}"))
+    assert texts(shown, ".review-comments h2") == ["Returned with comments"]
+    comments = texts(shown, ".review-comments li")
+    assert any(c.endswith(": Say when the account was opened.") for c in comments), comments
+    assert any(c.endswith(": Add the IP address of the login.") for c in comments), comments
+    assert "Nearly there." in texts(shown, "ol.history > li")[-1]
+    assert "Submit for review" in buttons(shown)  # and they can send it back when done
 
 
 def test_return_without_a_comment_is_refused(
-    db: Any, in_review: MlaRequest, reviewer: User, browser: Callable[[User], Client]
+    db: Session, in_review: MlaRequest, reviewer: User, browser: Callable[[User], Client]
 ) -> None:
     colleague = browser(reviewer)
     review_url = f"/requests/{in_review.id}/review"
@@ -200,14 +221,13 @@ def test_return_without_a_comment_is_refused(
         {**review_form(page.text), "comment": "  ", "note-facts": "   "},
         form_url=review_url,
     )
-    assert refused.status_code == 400
-    assert "Give a reason or a comment." in refused.text
+    assert says(read(refused, 400), "Give a reason or a comment.")
     assert reload(db, in_review).status == S.in_review
     assert history(db, in_review) == ["submit"]
 
 
 def test_a_refused_return_keeps_what_the_reviewer_typed(
-    db: Any, in_review: MlaRequest, reviewer: User, browser: Callable[[User], Client]
+    db: Session, in_review: MlaRequest, reviewer: User, browser: Callable[[User], Client]
 ) -> None:
     colleague = browser(reviewer)
     review_url = f"/requests/{in_review.id}/review"
@@ -219,9 +239,9 @@ def test_a_refused_return_keeps_what_the_reviewer_typed(
          "note-persons": "Give the suspect's date of birth."},
         form_url=review_url,
     )  # fmt: skip
-    assert refused.status_code == 400
-    assert "Comments are limited to 5000 characters." in refused.text
-    assert escaped(too_long.strip()) in refused.text
-    assert escaped("Give the suspect's date of birth.") in refused.text
-    assert "See my notes." in refused.text
+    shown = read(refused, 400)
+    assert says(shown, "Comments are limited to 5000 characters.")
+    assert field_value(shown, "note-facts") == too_long
+    assert field_value(shown, "note-persons") == "Give the suspect's date of birth."
+    assert field_value(shown, "comment") == "See my notes."
     assert reload(db, in_review).status == S.in_review

@@ -4,31 +4,40 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from babel.dates import format_date
+from sqlmodel import Session
 
 from mlat.models import MlaRequest, User
-from tests.conftest import Client
+from tests.conftest import Client, summary
 from tests.workflow_helpers import put_in_state, today
-from tests.workflow_views.pages import S, history, reload
+from tests.workflow_views.pages import (
+    S,
+    buttons,
+    history,
+    history_entries,
+    messages,
+    read,
+    reload,
+    says,
+)
 
 # Recording transmission and what follows ---------------------------------------------------
 
 
 @pytest.fixture
-def signed(db: Any, draft: MlaRequest) -> MlaRequest:
+def signed(db: Session, draft: MlaRequest) -> MlaRequest:
     return put_in_state(db, draft, S.signed)
 
 
 def test_transmission_is_recorded_and_shown(
-    db: Any, signed: MlaRequest, officer: User, browser: Callable[[User], Client]
+    db: Session, signed: MlaRequest, officer: User, browser: Callable[[User], Client]
 ) -> None:
     own = browser(officer)
-    page = own.get(f"/requests/{signed.id}")
-    assert "Record transmission" in page.text
-    assert 'id="transmit-channel"' in page.text and 'id="transmit-on"' in page.text
+    page = read(own.get(f"/requests/{signed.id}"))
+    assert "Record transmission" in buttons(page)
+    assert page.select_one("form #transmit-channel") and page.select_one("form #transmit-on")
     yesterday = today() - dt.timedelta(days=1)
     shown = own.submit(
         f"/requests/{signed.id}/do/transmit",
@@ -36,12 +45,12 @@ def test_transmission_is_recorded_and_shown(
          "channel": "central_authority", "foreign_reference": "CRM-182-77"},
         form_url=f"/requests/{signed.id}", follow_redirects=True,
     )  # fmt: skip
-    assert "Done: Record transmission." in shown.text
-    summary = shown.text.split('<dl class="summary">')[1].split("</dl>")[0]
-    assert "Transmitted" in summary
-    assert format_date(yesterday, "medium", locale="en") in summary
-    assert "Central authority to central authority" in summary
-    assert "their reference CRM-182-77" in summary
+    page = read(shown)
+    assert messages(page) == ["Done: Record transmission."]
+    assert summary(page)["Transmitted"] == (
+        f"{format_date(yesterday, 'medium', locale='en')} · "
+        "Central authority to central authority · their reference CRM-182-77"
+    )
     request = reload(db, signed)
     assert (request.status, request.transmitted_on) == (S.transmitted, yesterday)
 
@@ -60,7 +69,7 @@ def test_transmission_is_recorded_and_shown(
     ids=["no-date", "no-channel", "future-date", "bad-date"],
 )
 def test_transmission_without_what_it_needs_is_refused(
-    db: Any,
+    db: Session,
     signed: MlaRequest,
     officer: User,
     browser: Callable[[User], Client],
@@ -75,24 +84,25 @@ def test_transmission_without_what_it_needs_is_refused(
         {"version": str(signed.version), **{k: v.format(**dates) for k, v in form.items()}},
         form_url=f"/requests/{signed.id}", follow_redirects=True,
     )  # fmt: skip
-    assert message in shown.text
+    assert says(read(shown), message)
     assert reload(db, signed).status == S.signed
     assert history(db, signed) == []
 
 
 def test_refusal_needs_a_reason(
-    db: Any, draft: MlaRequest, officer: User, browser: Callable[[User], Client]
+    db: Session, draft: MlaRequest, officer: User, browser: Callable[[User], Client]
 ) -> None:
     put_in_state(db, draft, S.transmitted)
     own = browser(officer)
     url, back = f"/requests/{draft.id}/do/refuse", f"/requests/{draft.id}"
     form = {"version": str(draft.version), "on": today().isoformat()}
     refused = own.submit(url, form, form_url=back, follow_redirects=True)
-    assert "Give a reason or a comment." in refused.text
+    assert says(read(refused), "Give a reason or a comment.")
     assert reload(db, draft).status == S.transmitted
 
     done = own.submit(url, {**form, "comment": "Dual criminality not met."}, form_url=back,
                       follow_redirects=True)  # fmt: skip
-    assert "Done: Record refusal." in done.text
-    assert "Dual criminality not met." in done.text  # in the history
+    page = read(done)
+    assert messages(page) == ["Done: Record refusal."]
+    assert history_entries(page)[-1].endswith("Dual criminality not met.")
     assert reload(db, draft).status == S.refused
