@@ -9,11 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlmodel import Session, select
 
 import mlat.dates
-from mlat.models import MlaRequest, RequestStatus, Role, Unit, User
-from tests.conftest import Client
+from mlat.models import MlaRequest, Notification, RequestStatus, Role, Unit, User
+from mlat.services import notifications
+from tests.conftest import Client, MakeRequest, MakeUser
 from tests.wizard_helpers import example_content, step_data
+from tests.workflow_helpers import submittable_content
 
 # 22:00 UTC on 15 June is noon on 16 June in Kiritimati.
 NOW = dt.datetime(2030, 6, 15, 22, 0, tzinfo=dt.UTC)
@@ -72,3 +75,21 @@ def test_a_reference_takes_the_year_of_the_unit(
     monkeypatch.setattr(mlat.dates, "_now", lambda: dt.datetime(2030, 12, 31, 12, tzinfo=dt.UTC))
     request = make_request(make_user(Role.officer, unit_=kiritimati))
     assert request.reference == "KIR-2031-0001"
+
+
+def test_preservation_warnings_count_the_days_from_the_units_today(
+    db: Session, kiritimati: Unit, make_user: MakeUser, make_request: MakeRequest
+) -> None:
+    """Fourteen days before the lapse on the unit's calendar, fifteen on the server's:
+    the owner is warned on the unit's day."""
+    owner = make_user(Role.officer, unit_=kiritimati)
+    lapses = dt.date.fromisoformat(UNIT_DAY) + dt.timedelta(days=14)
+    content = submittable_content(dt.date.fromisoformat(UNIT_DAY))
+    content["preservation"]["requested_on"] = (lapses - dt.timedelta(days=90)).isoformat()
+    content["preservation"]["expires_on"] = lapses.isoformat()
+    request = make_request(owner, content=content)
+
+    assert notifications.preservation_warnings(session=db) == 1
+    db.commit()
+    kinds = db.exec(select(Notification.kind).where(Notification.request_id == request.id))
+    assert list(kinds) == ["preservation_lapsing"]

@@ -159,14 +159,12 @@ def notify_group() -> None:
 @notify_group.command("deadlines")
 def notify_deadlines() -> None:
     """Warn owners of preservations lapsing within 14 and 7 days (run daily)."""
-    import datetime as dt
-
     from flask_babel import gettext
 
     from mlat.services.notifications import preservation_warnings, send_notification_emails
 
     session = get_session()
-    count = preservation_warnings(session=session, today=dt.date.today())
+    count = preservation_warnings(session=session)
     session.commit()
     click.echo(f"{count} notifications written.")
     config = current_app.config["MLAT"]

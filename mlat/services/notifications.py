@@ -18,6 +18,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from mlat.config import SmtpSettings
+from mlat.dates import local_today
 from mlat.messages import N_
 from mlat.models import (
     MlaRequest,
@@ -25,6 +26,7 @@ from mlat.models import (
     NotificationKind,
     RequestEditor,
     Role,
+    Unit,
     User,
     UserRole,
     WorkflowAction,
@@ -108,14 +110,25 @@ def after_transition(
         notify(session=session, users=users, request=request, kind=kinds[action])
 
 
-def preservation_warnings(*, session: Session, today: dt.date) -> int:
-    """Tell owners whose preservation lapses within 14 and again within 7 days, once each."""
+def preservation_warnings(*, session: Session, today: dt.date | None = None) -> int:
+    """Tell owners whose preservation lapses within 14 and again within 7 days, once each.
+
+    Each request's days are counted from its unit's calendar day (``today`` overrides it
+    for every unit), so a unit ahead of the server is warned on its own day."""
+    sent = 0
+    for unit in session.exec(select(Unit)):
+        sent += _warn_unit(session, unit, today or local_today(unit))
+    return sent
+
+
+def _warn_unit(session: Session, unit: Unit, today: dt.date) -> int:
     sent = 0
     for level, (kind, days) in enumerate(PRESERVATION_LEVELS):
         # A warning at this level, or a more urgent one already given, is enough.
         given = [k for k, _days in PRESERVATION_LEVELS[: level + 1]]
         lapsing = session.exec(
             select(MlaRequest).where(
+                MlaRequest.unit_id == unit.id,
                 col(MlaRequest.preservation_expires_on) >= today,
                 col(MlaRequest.preservation_expires_on) <= today + dt.timedelta(days=days),
                 col(MlaRequest.status).not_in(("executed", "refused", "withdrawn", "closed")),

@@ -8,7 +8,9 @@ from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
 from forms.rules import RouteForm
+from mlat.auth import the_user
 from mlat.countries import state_choices
+from mlat.dates import local_today
 from mlat.i18n import label
 from mlat.request_format import MeasureKind
 from mlat.rules.loader import rulebook
@@ -29,7 +31,7 @@ def citations(table: StateTable, today: dt.date) -> dict[str, Citation]:
 
 @bp.get("/")
 def index() -> str:
-    today = dt.date.today()
+    today = local_today(the_user().unit)
     book = rulebook()
     summaries = []
     for table in sorted(book.states.values(), key=lambda t: t.name):
@@ -53,7 +55,7 @@ def state(code: str) -> str:
     return render_template(
         "rules/state.html",
         table=table,
-        cites=citations(table, dt.date.today()),
+        cites=citations(table, local_today(the_user().unit)),
         instruments=rulebook().instruments.instruments,
     )
 
@@ -64,7 +66,7 @@ def measure(kind: str) -> str:
         measure_kind = MeasureKind(kind)
     except ValueError:
         abort(404)
-    today = dt.date.today()
+    today = local_today(the_user().unit)
     rows = []
     for table in sorted(rulebook().states.values(), key=lambda t: t.name):
         rule = table.measures.get(measure_kind)
@@ -88,6 +90,6 @@ def routes() -> str:
             form.requested.data,
             [MeasureKind(m) for m in form.measure.data or []],
             bool(form.urgent.data),
-            dt.date.today(),
+            local_today(the_user().unit),
         )
     return render_template("rules/routes.html", form=form, routes=found)
