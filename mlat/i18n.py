@@ -99,9 +99,14 @@ SEVERITY_LABELS = {
 }
 
 PROVENANCE_LABELS = {
-    "verified": _l("Verified"),
+    "verified": _l("Verified against a primary source"),
+    "secondary": _l("Checked against a secondary source only"),
     "stale": _l("Verification older than 12 months"),
     "unverified": _l("Unverified: not yet confirmed against a source"),
+}
+SOURCE_KIND_LABELS = {
+    "primary": _l("primary source"),
+    "secondary": _l("secondary source: a copy or a commentary"),
 }
 
 LABELS = {
@@ -111,6 +116,7 @@ LABELS = {
     "threshold": THRESHOLD_LABELS,
     "dual_criminality": DUAL_CRIMINALITY_LABELS,
     "provenance": PROVENANCE_LABELS,
+    "source_kind": SOURCE_KIND_LABELS,
     "severity": SEVERITY_LABELS,
 }
 

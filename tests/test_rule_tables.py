@@ -10,7 +10,7 @@ from zoneinfo import available_timezones
 import pytest
 
 from mlat.rules.loader import (
-    INSTRUMENTS_FILE,
+    INSTRUMENTS_DIR,
     STATES_DIR,
     RuleTableError,
     load_instruments,
@@ -75,7 +75,7 @@ def test_the_required_states_from_every_region_are_covered() -> None:
 
 
 def test_instruments_catalogue_matches_the_schema() -> None:
-    catalogue = load_instruments(INSTRUMENTS_FILE)
+    catalogue = load_instruments(INSTRUMENTS_DIR)
     assert set(catalogue.instruments) >= SLUGS
     bilateral = [s for s, i in catalogue.instruments.items() if i.kind == "bilateral"]
     assert "mlat-gb-us" in bilateral

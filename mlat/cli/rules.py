@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import shutil
+import textwrap
 from pathlib import Path
 
 import click
@@ -13,6 +15,7 @@ from mlat.request_format import RequestDocument
 from mlat.rules.engine import summary, validate
 from mlat.rules.loader import RuleTableError, load_rulebook, rulebook
 from mlat.rules.provenance import rule_statuses
+from mlat.rules.report import Reliability, catalogue_reliability, table_reliability
 
 
 def parse_request(raw: str | bytes) -> RequestDocument:
@@ -59,28 +62,38 @@ def rules_group() -> None:
 
 
 @rules_group.command("check")
-def rules_check() -> None:
-    """Check every rule table against its schema; list stale and unverified rules."""
+@click.option("--all", "show_all", is_flag=True, help="also list every unverified rule")
+def rules_check(show_all: bool) -> None:
+    """Check every rule table against its schema, and say how far it can be relied on:
+    the share of rules verified against a primary source, per state and for the catalogue,
+    and the rules that can make the engine report an error without being primary-verified."""
     try:
         book = load_rulebook()
     except RuleTableError as exc:
         raise SystemExit(_fail(str(exc))) from None
     today = dt.date.today()
-    total_unverified = 0
-    for code, table in sorted(book.states.items()):
-        statuses = rule_statuses(table, today)
-        stale = [p for p, s in statuses.items() if s == "stale"]
-        unverified = [p for p, s in statuses.items() if s == "unverified"]
-        total_unverified += len(unverified)
-        click.echo(
-            f"{code} {table.name}: {len(statuses)} rules, "
-            f"{len(statuses) - len(stale) - len(unverified)} verified, "
-            f"{len(stale)} stale, {len(unverified)} unverified"
-        )
-        for path in stale:
-            click.echo(f"  stale (verified over 12 months ago): {path}")
-        for path in unverified:
-            click.echo(f"  unverified: {path}")
-    instruments = book.instruments.instruments
-    click.echo(f"instruments: {len(instruments)} in the catalogue")
-    click.echo(f"{len(book.states)} state tables valid; {total_unverified} rules unverified")
+    for _code, table in sorted(book.states.items()):
+        _report(table_reliability(table, today))
+        if show_all:
+            for path, status in rule_statuses(table, today).items():
+                if status != "verified":
+                    click.echo(f"  {status}: {path}")
+    _report(catalogue_reliability(book.instruments, today))
+    click.echo(f"{len(book.states)} state tables and the catalogue match the schema.")
+
+
+def _report(r: Reliability) -> None:
+    s = r.statuses
+    click.echo(
+        f"{r.name}: {r.total} rules, {s['verified']} verified against a primary source "
+        f"({r.verified_share:.0%}), {s['secondary']} against a secondary source only, "
+        f"{s['stale']} stale, {s['unverified']} unverified"
+    )
+    if r.weak_error_rules:
+        click.echo("  can cause an error, not primary-verified:")
+        width = shutil.get_terminal_size((100, 20)).columns - 4
+        lines = r.weak_error_rules if r.one_per_line else ["; ".join(r.weak_error_rules)]
+        for line in lines:
+            click.echo(
+                textwrap.fill(line, width, initial_indent="    ", subsequent_indent="      ")
+            )

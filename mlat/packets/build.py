@@ -235,7 +235,7 @@ def finding(f: Finding) -> v.Finding:
         severity=f.severity,
         field=f.field,
         message=f.message,
-        citation=v.Citation(cited.title, cited.url, cited.verified_on, cited.status)
+        citation=v.Citation(cited.title, cited.url, cited.verified_on, cited.status, cited.locator)
         if cited
         else None,
     )

@@ -139,7 +139,8 @@ class Citation:
     title: str
     url: str
     verified_on: dt.date | None
-    status: str  # verified, stale or unverified
+    status: str  # verified, secondary, stale or unverified
+    locator: str = ""
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ class Context:
         table = self.table
         if table is None:
             return None
-        return citation(table.sources, rule.cite, rule.verified_on, self.today)
+        return citation(table.sources, rule.cite, rule, self.today)
 
     def measure_rules(self) -> Iterator[tuple[int, MeasureRule | None]]:
         table = self.table

@@ -3,15 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from mlat.messages import N_
 from mlat.rules.provenance import Citation, citation
 from mlat.rules.schema import Instrument, InstrumentCatalogue, Party
+
+NOT_LISTED = N_(
+    "%(state)s was not found among the parties to %(name)s in the catalogue; the catalogue's "
+    "list may be incomplete, so confirm with the depositary's chart."
+)
 
 
 @dataclass(frozen=True)
 class Link:
-    """Whether an instrument binds both states, and how sure the data is."""
+    """Whether an instrument binds both states, and how sure the data is.
+
+    ``linked`` is false both when the catalogue shows that it does not (``reason``) and
+    when a state is missing from a party list the catalogue does not hold whole
+    (``uncertain``): the first is a fact, the second a gap in the catalogue."""
 
     slug: str
     instrument: Instrument
@@ -20,17 +30,15 @@ class Link:
     reason_params: dict[str, str]
     verified: bool
     citation: Citation
+    uncertain: bool = False
+    parties: tuple[Citation, ...] = field(default=())
 
 
-def _party(instrument: Instrument, state: str) -> Party | None:
-    return next((p for p in instrument.parties if p.state == state), None)
-
-
-def _party_verified(inst: Instrument, party: Party) -> bool:
-    """A party's entry is verified by its own date, or by the instrument's when it has no
-    source of its own."""
-    verified_on = party.verified_on or (inst.verified_on if party.cite is None else None)
-    return verified_on is not None
+def party_citation(
+    catalogue: InstrumentCatalogue, inst: Instrument, party: Party, today: dt.date
+) -> Citation:
+    """Where the party's entry comes from: its own source, or the instrument's."""
+    return citation(catalogue.sources, party.cite or inst.cite, party, today)
 
 
 def link(
@@ -40,44 +48,56 @@ def link(
     inst = catalogue.instruments.get(slug)
     if inst is None:
         return None
-    cite = citation(catalogue.sources, inst.cite, inst.verified_on, today)
+    cite = citation(catalogue.sources, inst.cite, inst, today)
 
-    def result(linked: bool, reason: str = "", verified: bool = True, **params: str) -> Link:
-        return Link(slug, inst, linked, reason, params, verified, cite)
+    def result(
+        linked: bool,
+        reason: str = "",
+        parties: tuple[Citation, ...] = (),
+        uncertain: bool = False,
+        **params: str,
+    ) -> Link:
+        verified = bool(parties) and all(c.status == "verified" for c in parties)
+        return Link(slug, inst, linked, reason, params, verified, cite, uncertain, parties)
 
     if inst.applies_from and today < inst.applies_from:
         return result(
             False,
-            "%(name)s applies only from %(date)s.",
+            N_("%(name)s applies only from %(date)s."),
             name=inst.name,
             date=inst.applies_from.isoformat(),
         )
     if inst.kind == "reciprocity":
-        party = _party(inst, requested)
+        party = inst.party(requested)
         if party is None:
             return result(
                 False,
-                "No source records that %(state)s executes requests on the basis of reciprocity.",
+                N_(
+                    "No source records that %(state)s executes requests on the basis of "
+                    "reciprocity."
+                ),
                 state=requested,
             )
-        return result(True, verified=_party_verified(inst, party))
+        return result(True, parties=(party_citation(catalogue, inst, party, today),))
 
-    verified = True
+    found: list[Citation] = []
     for state in (requesting, requested):
-        party = _party(inst, state)
+        party = inst.party(state)
+        if party is None and not inst.parties_complete:
+            return result(False, NOT_LISTED, uncertain=True, state=state, name=inst.name)
         if party is None:
             return result(
-                False, "%(state)s is not a party to %(name)s.", state=state, name=inst.name
+                False, N_("%(state)s is not a party to %(name)s."), state=state, name=inst.name
             )
         if not party.in_force_on(today):
             return result(
                 False,
-                "%(name)s is not in force for %(state)s (signed only, or not yet in force).",
+                N_("%(name)s is not in force for %(state)s (signed only, or not yet in force)."),
                 state=state,
                 name=inst.name,
             )
-        verified = verified and _party_verified(inst, party)
-    return result(True, verified=verified)
+        found.append(party_citation(catalogue, inst, party, today))
+    return result(True, parties=tuple(found))
 
 
 def linking_instruments(

@@ -14,7 +14,7 @@ from mlat.rules.schema import InstrumentCatalogue, StateTable
 
 DATA_DIR = Path(__file__).parent / "data"
 STATES_DIR = DATA_DIR / "states"
-INSTRUMENTS_FILE = DATA_DIR / "instruments.toml"
+INSTRUMENTS_DIR = DATA_DIR / "instruments"
 
 
 class RuleTableError(ValueError):
@@ -41,12 +41,29 @@ def load_state_file(path: Path) -> StateTable:
     return table
 
 
-def load_instruments(path: Path = INSTRUMENTS_FILE) -> InstrumentCatalogue:
+def load_instruments(directory: Path = INSTRUMENTS_DIR) -> InstrumentCatalogue:
+    """The catalogue from every file of the folder: each holds the sources and the
+    instruments of one family (the Council of Europe's, the UN's, the bilateral treaties);
+    a source or instrument key appears in one file only."""
+    merged: dict[str, dict[str, object]] = {"sources": {}, "instruments": {}}
+    for path in sorted(directory.glob("*.toml")):
+        try:
+            with path.open("rb") as fh:
+                data = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise RuleTableError(f"{path.name}: {exc}") from exc
+        unknown = set(data) - set(merged)
+        if unknown:
+            raise RuleTableError(f"{path.name}: unknown tables {sorted(unknown)}")
+        for part, entries in data.items():
+            for key, value in entries.items():
+                if key in merged[part]:
+                    raise RuleTableError(f"{path.name}: {part}.{key} is also in another file")
+                merged[part][key] = value
     try:
-        with path.open("rb") as fh:
-            return InstrumentCatalogue.model_validate(tomllib.load(fh))
-    except (tomllib.TOMLDecodeError, ValidationError) as exc:
-        raise RuleTableError(f"{path.name}: {exc}") from exc
+        return InstrumentCatalogue.model_validate(merged)
+    except ValidationError as exc:
+        raise RuleTableError(f"{directory.name}: {exc}") from exc
 
 
 def load_rulebook(data_dir: Path = DATA_DIR) -> RuleBook:
@@ -54,7 +71,7 @@ def load_rulebook(data_dir: Path = DATA_DIR) -> RuleBook:
     for path in sorted((data_dir / "states").glob("*.toml")):
         table = load_state_file(path)
         states[table.state] = table
-    return RuleBook(states=states, instruments=load_instruments(data_dir / "instruments.toml"))
+    return RuleBook(states=states, instruments=load_instruments(data_dir / "instruments"))
 
 
 @cache
@@ -66,5 +83,5 @@ def rulebook() -> RuleBook:
 if __name__ == "__main__":  # pragma: no cover - a quick check for data editors
     for arg in sys.argv[1:]:
         p = Path(arg)
-        loaded = load_instruments(p) if p.name == "instruments.toml" else load_state_file(p)
+        loaded = load_instruments(p) if p.is_dir() else load_state_file(p)
         print(f"{p.name}: ok")

@@ -1,9 +1,12 @@
 """Typed schema of the rule tables kept as TOML files under ``rules/data``.
 
 Every rule carries its provenance: ``cite`` names an entry of the file's
-``[sources]`` table (title and URL) and ``verified_on`` is the date a person
-checked the rule against that source. A rule with no ``verified_on`` is
-unverified, and the application says so wherever the rule is used.
+``[sources]`` table (title, URL, and whether it is a primary or a secondary source),
+``locator`` says where in the source the fact stands and ``quote`` gives its words;
+``verified_on`` is the day a person read the rule against that source. A rule with no
+``verified_on`` is unverified, one checked only against a secondary source is not
+verified either, and the application says so wherever the rule is used
+(``mlat.rules.provenance``).
 """
 
 from __future__ import annotations
@@ -23,19 +26,60 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+MAX_QUOTE_WORDS = 30
+
+SourceKind = Literal["primary", "secondary"]
+
+
 class Source(Strict):
     title: str = Field(min_length=3)
     url: HttpUrl
+    kind: SourceKind = Field(
+        description="primary: the official text or the official body's own page (legislation, "
+        "treaty office or depositary, ministry, central authority, official journal); "
+        "secondary: a copy or a commentary"
+    )
+    as_of: dt.date | None = Field(
+        default=None, description="the status date the source itself states, if any"
+    )
 
 
-class Ruled(Strict):
-    """A rule: some facts plus where they come from and when they were checked."""
+def _short_quote(value: str) -> str:
+    if len(value.split()) > MAX_QUOTE_WORDS:
+        raise ValueError(f"a quotation has at most {MAX_QUOTE_WORDS} words")
+    return value
+
+
+class Provenance(Strict):
+    """Where a fact comes from: the source, the place in it, its words, and the day a
+    person read it there."""
 
     cite: str = Field(min_length=1, description="key of an entry in [sources]")
+    locator: str = Field(
+        default="", description="where in the source: article, section, page, table row"
+    )
+    quote: str = Field(default="", description="the source's words, at most 30")
     verified_on: dt.date | None = Field(
-        default=None, description="date the rule was checked against its source; none = unverified"
+        default=None, description="the day the rule was read against its source; none = unverified"
+    )
+    entered_on: dt.date | None = Field(
+        default=None,
+        description="the day the rule was first written from its source, when it has not been "
+        "read against it since; never a verification",
     )
     note: str = ""
+
+    _quote_is_short = field_validator("quote")(_short_quote)
+
+    @model_validator(mode="after")
+    def _verified_says_where(self) -> Provenance:
+        if self.verified_on is not None and not self.locator.strip():
+            raise ValueError("a verified rule says where in its source it stands (locator)")
+        return self
+
+
+class Ruled(Provenance):
+    """A rule: some facts plus where they come from and when they were checked."""
 
 
 class Threshold(StrEnum):
@@ -199,6 +243,20 @@ class StateTable(Strict):
         return found
 
 
+class Declaration(Provenance):
+    """A party's declaration or reservation that changes how a request is made."""
+
+    kind: Literal[
+        "central_authority",  # Budapest Art. 24(7), 27(2); UNTOC 18(13); UNCAC 46(13)
+        "urgent_means",  # Budapest Art. 25(3)
+        "dual_criminality",  # Budapest Art. 29(4)
+        "contact_24_7",  # Budapest Art. 35
+        "language",  # UNTOC 18(14); UNCAC 46(14); ETS 030 Art. 16
+        "other",
+    ]
+    text: str = Field(min_length=3, description="what the declaration says, in short")
+
+
 class Party(Strict):
     state: str = Field(pattern=ISO_STATE)
     in_force: dt.date | None = Field(
@@ -210,16 +268,37 @@ class Party(Strict):
         description="year it entered into force, where the source gives no exact date",
     )
     signed: dt.date | None = None
+    signatory_only: bool = Field(
+        default=False,
+        description="signed but not ratified: not bound. A party with no date at all is "
+        "bound from a day the sources read did not give",
+    )
     cite: str | None = Field(
         default=None, description="source for this party, if not the instrument's"
     )
+    locator: str = Field(default="", description="where in the source: the row, the notice")
+    quote: str = ""
     verified_on: dt.date | None = None
+    entered_on: dt.date | None = None
     note: str = ""
+    declarations: list[Declaration] = Field(default_factory=list)
+
+    _quote_is_short = field_validator("quote")(_short_quote)
+
+    @model_validator(mode="after")
+    def _verified_says_where(self) -> Party:
+        if self.verified_on is not None and not self.locator.strip():
+            raise ValueError(f"party {self.state}: a verified entry says where it stands (locator)")
+        return self
 
     def in_force_on(self, day: dt.date) -> bool:
+        if self.signatory_only:
+            return False
         if self.in_force is not None:
             return self.in_force <= day
-        return self.in_force_year is not None and self.in_force_year < day.year
+        if self.in_force_year is not None:
+            return self.in_force_year < day.year
+        return True
 
 
 class Instrument(Ruled):
@@ -230,6 +309,17 @@ class Instrument(Ruled):
     )
     channels: list[Channel] = Field(default_factory=list)
     parties: list[Party] = Field(default_factory=list)
+    parties_complete: bool = Field(
+        default=False,
+        description="the source's whole party list was read and entered; when false, a state "
+        "missing from the list may still be a party",
+    )
+    parties_as_of: dt.date | None = Field(
+        default=None, description="the status date of the party list entered"
+    )
+
+    def party(self, state: str) -> Party | None:
+        return next((p for p in self.parties if p.state == state), None)
 
 
 class InstrumentCatalogue(Strict):
@@ -240,6 +330,7 @@ class InstrumentCatalogue(Strict):
     def _citations_resolve(self) -> InstrumentCatalogue:
         for slug, inst in self.instruments.items():
             cites = [inst.cite] + [p.cite for p in inst.parties if p.cite]
+            cites += [d.cite for p in inst.parties for d in p.declarations]
             for cite in cites:
                 if cite not in self.sources:
                     raise ValueError(f"instruments.{slug}: cite {cite!r} is not in [sources]")
@@ -247,6 +338,8 @@ class InstrumentCatalogue(Strict):
                 if len(inst.parties) != 2:
                     raise ValueError(f"instruments.{slug}: a bilateral treaty has two parties")
                 codes = sorted(p.state.lower() for p in inst.parties)
-                if slug != f"mlat-{codes[0]}-{codes[1]}":
-                    raise ValueError(f"instruments.{slug}: bilateral slug must be mlat-<a>-<b>")
+                if not slug.endswith(f"-{codes[0]}-{codes[1]}"):
+                    raise ValueError(
+                        f"instruments.{slug}: a bilateral slug ends with its parties, -<a>-<b>"
+                    )
         return self

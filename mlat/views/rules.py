@@ -23,10 +23,7 @@ bp = Blueprint("rules", __name__, url_prefix="/rules")
 
 def citations(table: StateTable, today: dt.date) -> dict[str, Citation]:
     """Every rule's citation, keyed by its path in the table (e.g. ``measures.traffic_data``)."""
-    return {
-        path: citation(table.sources, rule.cite, rule.verified_on, today)
-        for path, rule in table.rules()
-    }
+    return {path: citation(table.sources, rule.cite, rule, today) for path, rule in table.rules()}
 
 
 @bp.get("/")
@@ -70,7 +67,7 @@ def measure(kind: str) -> str:
     rows = []
     for table in sorted(rulebook().states.values(), key=lambda t: t.name):
         rule = table.measures.get(measure_kind)
-        cite = citation(table.sources, rule.cite, rule.verified_on, today) if rule else None
+        cite = citation(table.sources, rule.cite, rule, today) if rule else None
         rows.append((table, rule, cite))
     return render_template("rules/measure.html", kind=measure_kind, rows=rows)
 

@@ -10,7 +10,7 @@ from mlat.rules.checks.common import (
     finding,
 )
 from mlat.rules.findings import Context, Finding
-from mlat.rules.instruments import link
+from mlat.rules.instruments import Link, link
 
 
 def check_state(ctx: Context) -> Iterator[Finding]:
@@ -62,6 +62,15 @@ def check_legal_basis(ctx: Context) -> Iterator[Finding]:
             N_("'%(basis)s' is not a known instrument. Choose one from the list."),
             basis=req.legal_basis,
         )
+    elif lk.uncertain:
+        yield Finding(
+            "legal_basis_not_listed",
+            "warning",
+            "legal_basis",
+            N_("%(reason)s Until then, treat this legal basis as unconfirmed."),
+            {"reason": lk.reason % lk.reason_params},
+            lk.citation,
+        )
     elif not lk.linked:
         yield Finding(
             "legal_basis_not_in_force",
@@ -74,19 +83,11 @@ def check_legal_basis(ctx: Context) -> Iterator[Finding]:
             {"reason": lk.reason % lk.reason_params},
             lk.citation,
         )
-    elif not lk.verified:
-        yield Finding(
-            "legal_basis_unverified",
-            "warning",
-            "legal_basis",
-            N_(
-                "%(name)s links the two states according to data that has not been "
-                "verified against a source. Confirm it before sending."
-            ),
-            {"name": lk.instrument.name},
-            lk.citation,
-        )
-    elif req.channel and lk.instrument.channels and req.channel not in lk.instrument.channels:
+    else:
+        yield from _basis_reliability(lk)
+    channels = lk.instrument.channels if lk is not None and lk.linked else []
+    if req.channel and channels and req.channel not in channels:
+        assert lk is not None
         yield Finding(
             "channel_not_for_instrument",
             "warning",
@@ -95,6 +96,27 @@ def check_legal_basis(ctx: Context) -> Iterator[Finding]:
             {"name": lk.instrument.name},
             lk.citation,
         )
+
+
+def _basis_reliability(lk: Link) -> Iterator[Finding]:
+    """A warning when the entries that make the instrument link the two states have not
+    been verified against a primary source, citing the first such entry."""
+    weak = next((c for c in lk.parties if c.status != "verified"), None)
+    if weak is None:
+        return
+    message = (
+        N_(
+            "%(name)s links the two states according to a secondary source only. Confirm "
+            "it with the depositary or the central authority before sending."
+        )
+        if weak.status == "secondary"
+        else N_(
+            "%(name)s links the two states according to data that has not been "
+            "verified against a source. Confirm it before sending."
+        )
+    )
+    yield Finding("legal_basis_unverified", "warning", "legal_basis", message,
+                  {"name": lk.instrument.name}, weak)  # fmt: skip
 
 
 def check_channel(ctx: Context) -> Iterator[Finding]:

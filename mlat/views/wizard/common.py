@@ -91,7 +91,7 @@ def citer(table: StateTable | None, today: dt.date) -> Any:
     def cite(rule: Ruled) -> Citation | None:
         if table is None:
             return None
-        return citation(table.sources, rule.cite, rule.verified_on, today)
+        return citation(table.sources, rule.cite, rule, today)
 
     return cite
 
