@@ -43,7 +43,7 @@ def catalogue(**budapest: Any) -> InstrumentCatalogue:
                     "url": "https://doczz.fr/x",
                     "kind": "secondary",
                 },
-            },  # fmt: skip
+            },
             "instruments": {
                 "budapest": {
                     "name": "Convention on Cybercrime",
@@ -74,7 +74,7 @@ def test_only_a_recent_reading_of_a_primary_source_verifies(
 
 
 def test_a_citation_carries_the_place_and_the_words() -> None:
-    sources = {"law": Source(title="Act 2000", url="https://sso.agc.gov.sg/x", kind="primary")}  # type: ignore[arg-type]
+    sources = {"law": Source(title="Act 2000", url="https://sso.agc.gov.sg/x", kind="primary")}
     rule = Provenance(cite="law", locator="s. 16(2)", quote="a written undertaking",
                       verified_on=dt.date(2026, 12, 5))  # fmt: skip
     cited = citation(sources, "law", rule, TODAY)
