@@ -7,7 +7,7 @@ from flask.testing import FlaskCliRunner
 from sqlmodel import Session, col, select
 
 from mlat.models import AuditEntry, Role, Unit, User
-from tests.conftest import Client, LoginAs, MakeUser
+from tests.conftest import Client, LoginAs, MakeUser, PageClient, flashes
 from tests.flask_cli import flask
 
 ACCOUNT_ACTIONS = ("user.", "unit.")
@@ -105,10 +105,13 @@ def test_each_change_an_administrator_makes_writes_one_entry(
                                   "active": True}  # fmt: skip
 
 
-def test_a_refused_change_writes_no_entry(client: Client, login_as: LoginAs, db: Session) -> None:
+def test_a_refused_change_writes_no_entry(
+    client_request: PageClient, login_as: LoginAs, db: Session
+) -> None:
     admin = login_as(Role.admin)
     start = newest_seq(db)
-    client.submit(f"/admin/users/{admin.id}",
-                  {"name": admin.name, "unit_id": str(admin.unit_id), "roles": ["officer"],
-                   "active": "y"})  # fmt: skip
+    page = client_request.post(f"/admin/users/{admin.id}",
+                               {"name": admin.name, "unit_id": str(admin.unit_id),
+                                "roles": ["officer"], "active": "y"})  # fmt: skip
+    assert flashes(page) == ["You cannot remove your own admin role or deactivate yourself."]
     assert account_entries(db, start) == []
