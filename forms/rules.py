@@ -40,6 +40,7 @@ class RuleReportForm(FlaskForm):  # type: ignore[misc]
     comment = TextAreaField(
         _l("What is wrong with this rule?"),
         description=_l("Say what is wrong and, if you know it, the correct source."),
+        render_kw={"rows": 6},
         validators=[
             DataRequired(_l("Say what is wrong with the rule.")),
             Length(max=5000, message=_l("Keep the comment under 5000 characters.")),
@@ -50,6 +51,7 @@ class RuleReportForm(FlaskForm):  # type: ignore[misc]
 class ResolveReportForm(FlaskForm):  # type: ignore[misc]
     note = TextAreaField(
         _l("What was done"),
+        render_kw={"rows": 4},
         validators=[
             DataRequired(_l("Say what was done about the report.")),
             Length(max=5000, message=_l("Keep the note under 5000 characters.")),

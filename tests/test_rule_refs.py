@@ -31,7 +31,7 @@ def test_a_measure_rule_says_what_the_table_says() -> None:
     found = rule_at(rulebook(), "US:measures.stored_content")
     assert found is not None
     assert found.says["Threshold"] == "probable_cause"
-    assert found.says["Possible"] == "True"
+    assert found.says["Possible"] is True
 
 
 def test_an_instrument_and_a_partys_entry_are_found_with_their_own_source() -> None:

@@ -85,7 +85,8 @@ def test_a_rule_is_reported_from_the_rules_browser_and_the_user_returns(
     shown = summary(form)
     assert shown["Table"] == "United Kingdom"
     assert shown["Rule"] == "measures.stored_content"
-    assert shown["Legal framework"]  # what the rule says
+    assert shown["Legal framework"].startswith("Direction by the territorial authority")
+    assert shown["Possible"] == "Yes"
     source = form.select_one("dl.summary a")
     assert isinstance(source, Tag) and str(source["href"]).startswith("https://")
 

@@ -25,7 +25,7 @@ class RuleAt:
     ref: str
     table: str  # the state's code, or "catalogue"
     path: str
-    says: dict[str, str]  # the rule's facts, field by field
+    says: dict[str, str | bool]  # the rule's facts, field by field
     note: str
     source: Source
     verified_on: dt.date | None
@@ -44,12 +44,17 @@ def catalogue_ref(slug: str, party: str | None = None) -> str:
     return f"{CATALOGUE}:{slug}" + (f":parties:{party}" if party else "")
 
 
-def _facts(rule: Ruled | Party) -> dict[str, str]:
+def _facts(rule: Ruled | Party) -> dict[str, str | bool]:
+    """The rule's fields other than its provenance, named for reading; yes-or-no facts
+    stay booleans, for the page to word."""
     values = rule.model_dump(mode="json", exclude=HIDDEN_FIELDS, exclude_defaults=True)
-    facts = {}
+    facts: dict[str, str | bool] = {}
     for name, value in values.items():
-        shown = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
-        facts[name.replace("_", " ").capitalize()] = shown
+        if isinstance(value, list):
+            value = ", ".join(map(str, value))
+        facts[name.replace("_", " ").capitalize()] = (
+            value if isinstance(value, bool) else str(value)
+        )
     return facts
 
 
