@@ -7,6 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup, Tag
+from flask import Flask
 from sqlmodel import Session, col, select
 
 from mlat.audit_actions import AuditAction
@@ -20,8 +21,10 @@ from mlat.models import (
     Unit,
     User,
 )
+from mlat.rules.provenance import Citation
 from mlat.services import ServiceError
 from mlat.services.rule_reports import report_rule, resolve_report
+from mlat.views.rule_reports import rule_report_url
 from mlat.wizard import STEPS
 from tests.conftest import (
     Client,
@@ -366,3 +369,25 @@ def test_the_wizard_and_the_review_page_offer_the_report_beside_their_findings(
     assert review.select(f".finding {REPORT_LINK}")
     _ref, back = ref_and_next(report_href(review, ".finding"))
     assert back == f"/requests/{request.id}/review"
+
+
+@pytest.mark.parametrize(
+    ("referrer", "back"),
+    [
+        ("http://localhost/requests/7/wizard/measures?x=1", "/requests/7/wizard/measures?x=1"),
+        ("https://evil.example/requests/7", None),
+        (None, None),
+    ],
+)
+def test_a_check_fetched_into_a_page_returns_to_that_page(
+    app: Flask, referrer: str | None, back: str | None
+) -> None:
+    """The wizard's live check is posted by a script: its links lead back to the step."""
+    headers = {"Referer": referrer} if referrer else {}
+    cite = Citation(ref="GB:languages", title="Home Office", url="https://www.gov.uk/",
+                    verified_on=None, status="unverified")  # fmt: skip
+    with app.test_request_context("/requests/7/wizard/measures/check", method="POST",
+                                  headers=headers):  # fmt: skip
+        href = rule_report_url(cite)
+    assert href.startswith("/rules/report/GB:languages")
+    assert parse_qs(urlsplit(href).query).get("next") == ([back] if back else None)
