@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from mlat.rules.provenance import Citation, citation
+from mlat.rules.refs import catalogue_ref
 from mlat.rules.schema import Instrument, InstrumentCatalogue, Party
 
 
@@ -40,7 +41,7 @@ def link(
     inst = catalogue.instruments.get(slug)
     if inst is None:
         return None
-    cite = citation(catalogue.sources, inst.cite, inst.verified_on, today)
+    cite = citation(catalogue.sources, inst.cite, inst.verified_on, today, ref=catalogue_ref(slug))
 
     def result(linked: bool, reason: str = "", verified: bool = True, **params: str) -> Link:
         return Link(slug, inst, linked, reason, params, verified, cite)

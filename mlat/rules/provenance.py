@@ -15,6 +15,7 @@ Status = Literal["verified", "stale", "unverified"]
 
 @dataclass(frozen=True)
 class Citation:
+    ref: str  # the rule's address in the tables (``mlat.rules.refs``)
     title: str
     url: str
     verified_on: dt.date | None
@@ -38,10 +39,11 @@ def status_of(verified_on: dt.date | None, today: dt.date) -> Status:
 
 
 def citation(
-    sources: dict[str, Source], cite: str, verified_on: dt.date | None, today: dt.date
+    sources: dict[str, Source], cite: str, verified_on: dt.date | None, today: dt.date, *, ref: str
 ) -> Citation:
     source = sources[cite]
     return Citation(
+        ref=ref,
         title=source.title,
         url=str(source.url),
         verified_on=verified_on,

@@ -3,17 +3,9 @@ server refuses holds up nobody else, and a server that is down holds up no step.
 
 from __future__ import annotations
 
-import email
-import email.message
-import email.policy
 import smtplib
-import socket
-from collections.abc import Iterator
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope
-from aiosmtpd.smtp import Session as SmtpSession
 from sqlmodel import Session, select
 from werkzeug.test import TestResponse
 
@@ -21,52 +13,11 @@ from mlat.config import SmtpSettings
 from mlat.models import MlaRequest, Notification, RequestStatus, Role, User
 from tests.conftest import Client, MakeUser, PageClient, check_page, flashes
 from tests.notifications.inbox import BASE_URL, clear, inbox
+from tests.notifications.mailbox import Mailbox, free_port
 from tests.wizard_helpers import step_data, wizard_url
 from tests.workflow_helpers import step
 
 # E-mail ------------------------------------------------------------------------------------
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-class Mailbox:
-    """An SMTP server's handler that keeps what it receives and refuses some addresses."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.refused: set[str] = set()
-        self.port = 0
-
-    async def handle_RCPT(self, server: SMTP, session: SmtpSession, envelope: Envelope,
-                          address: str, rcpt_options: list[str]) -> str:  # fmt: skip
-        if address in self.refused:
-            return "550 5.1.1 No such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: SMTP, session: SmtpSession, envelope: Envelope) -> str:
-        assert isinstance(envelope.content, bytes)
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port
-    yield box
-    controller.stop()
 
 
 def submit_in_browser(client: Client, officer: User, request: MlaRequest) -> TestResponse:
