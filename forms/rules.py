@@ -2,8 +2,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, SelectMultipleField
-from wtforms.validators import DataRequired
+from wtforms import (
+    BooleanField,
+    SelectField,
+    SelectMultipleField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length
 
 from forms.validators import iso_state
 
@@ -26,3 +31,29 @@ class RouteForm(FlaskForm):  # type: ignore[misc]
     )
     measure = SelectMultipleField(_l("Measures"), validate_choice=True)
     urgent = BooleanField(_l("Urgent: data may be lost or a life is at risk"))
+
+
+class RuleReportForm(FlaskForm):  # type: ignore[misc]
+    """What is wrong with a rule. The page to go back to is in the URL's ``next``, which
+    the form keeps by posting to its own address."""
+
+    comment = TextAreaField(
+        _l("What is wrong with this rule?"),
+        description=_l("Say what is wrong and, if you know it, the correct source."),
+        render_kw={"rows": 6},
+        validators=[
+            DataRequired(_l("Say what is wrong with the rule.")),
+            Length(max=5000, message=_l("Keep the comment under 5000 characters.")),
+        ],
+    )
+
+
+class ResolveReportForm(FlaskForm):  # type: ignore[misc]
+    note = TextAreaField(
+        _l("What was done"),
+        render_kw={"rows": 4},
+        validators=[
+            DataRequired(_l("Say what was done about the report.")),
+            Length(max=5000, message=_l("Keep the note under 5000 characters.")),
+        ],
+    )

@@ -46,6 +46,8 @@ class AuditAction(StrEnum):
     packet_status = "packet.status"
     packet_download = "packet.download"
     audit_export = "audit.export"
+    rule_report = "rule.report"
+    rule_report_resolve = "rule.report_resolve"
 
     @classmethod
     def of_step(cls, action: str) -> AuditAction:

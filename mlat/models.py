@@ -59,6 +59,7 @@ class NotificationKind(StrEnum):
     signed = "signed"
     preservation_lapsing = "preservation_lapsing"
     preservation_urgent = "preservation_urgent"
+    rule_reported = "rule_reported"
 
 
 class PacketKind(StrEnum):
@@ -249,12 +250,46 @@ class ReviewComment(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
+class RuleReportStatus(StrEnum):
+    open = "open"
+    resolved = "resolved"
+
+
+class RuleReport(SQLModel, table=True):
+    """A user's report that a rule of the tables is wrong, for the unit's administrators.
+
+    The rule's source is copied as it stood when reported, so the report still reads
+    right once the tables have been corrected."""
+
+    __tablename__ = "rule_report"
+    __table_args__ = (Index("ix_rule_report_unit_status", "unit_id", "status", "created_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    rule_ref: str = Field(max_length=200, description="the rule's address (mlat.rules.refs)")
+    source_title: str = Field(max_length=500)
+    source_url: str = Field(max_length=2000)
+    source_verified_on: dt.date | None = Field(default=None)
+    reporter_id: int = Field(foreign_key="user.id")
+    unit_id: int = Field(foreign_key="unit.id")
+    comment: str = Field(sa_type=Text)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    status: RuleReportStatus = Field(default=RuleReportStatus.open, sa_type=String(16))
+    resolved_by: int | None = Field(default=None, foreign_key="user.id")
+    resolved_at: dt.datetime | None = Field(default=None)
+    resolution: str = Field(default="", sa_type=Text)
+
+
 class Notification(SQLModel, table=True):
+    """Something a user must know: about a request, or about a reported rule."""
+
     __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", ondelete="CASCADE")
     request_id: int | None = Field(default=None, foreign_key="mla_request.id", ondelete="CASCADE")
+    rule_report_id: int | None = Field(
+        default=None, foreign_key="rule_report.id", ondelete="CASCADE"
+    )
     kind: NotificationKind = Field(sa_type=String(32))
     created_at: dt.datetime = Field(default_factory=utcnow)
     read_at: dt.datetime | None = Field(default=None)

@@ -77,6 +77,7 @@ ACCESS: dict[str, Access] = {
     "rules.state": Access(ANYONE),
     "rules.measure": Access(ANYONE),
     "rules.routes": Access(ANYONE),
+    "rule_reports.new": Access(ANYONE),
     # Administrators manage the users and units of every unit: not limited to their own.
     "admin.users": Access(ADMINS),
     "admin.new_user": Access(ADMINS),
@@ -84,6 +85,9 @@ ACCESS: dict[str, Access] = {
     "admin.reset_two_factor": Access(ADMINS),
     "admin.set_password": Access(ADMINS),
     "admin.new_unit": Access(ADMINS),
+    # Reports of wrong rules: those of the administrator's own unit (another's is 404).
+    "admin.rule_reports_page": Access(ADMINS),
+    "admin.rule_report": Access(ADMINS),
     "audit_log.index": Access(ADMINS),
     "audit_log.export": Access(ADMINS),
 }
@@ -95,6 +99,7 @@ VALUES: dict[str, list[str]] = {
     "code": sorted(rulebook().states),
     "kind": [m.value for m in MeasureKind],
     "filename": ["app.css"],
+    "ref": ["GB:measures.stored_content", "catalogue:budapest"],
 }
 ENDPOINT_VALUES: dict[tuple[str, str], list[str]] = {
     ("wizard.check", "step"): list(STEP_FORMS),  # the live check is for the form steps
@@ -113,6 +118,7 @@ class World:
     own_annex: int
     other: MlaRequest
     other_annex: int
+    rule_report: int  # a report of the unit's
 
 
 @dataclass(frozen=True)
@@ -130,12 +136,13 @@ def _ids(world: World, whose: str) -> dict[str, int]:
     own, other, colleague = world.own.id, world.other.id, world.colleague.id
     assert own is not None and other is not None and colleague is not None  # all saved
     if whose == "own":
-        return {"request_id": own, "annex_id": world.own_annex, "user_id": colleague}
+        return {"request_id": own, "annex_id": world.own_annex, "user_id": colleague,
+                "report_id": world.rule_report}  # fmt: skip
     if whose == "other":
         return {"request_id": other, "annex_id": world.other_annex}
     if whose == "crossed":  # the own request with another unit's annex
         return {"request_id": own, "annex_id": world.other_annex}
-    return {"request_id": MISSING, "annex_id": MISSING, "user_id": MISSING}
+    return {"request_id": MISSING, "annex_id": MISSING, "user_id": MISSING, "report_id": MISSING}
 
 
 def _int_args(rule: Rule) -> set[str]:

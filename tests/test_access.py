@@ -19,6 +19,7 @@ from werkzeug.test import TestResponse
 from mlat.auth import PUBLIC_ENDPOINTS
 from mlat.models import MlaRequest, RequestStatus, Role, Unit, User
 from mlat.services.annexes import add_annex
+from mlat.services.rule_reports import report_rule
 from mlat.workflow import TRANSITIONS
 from tests.conftest import Client, LoginAs, MakeRequest, MakeUnit, MakeUser
 from tests.route_access import (
@@ -47,6 +48,14 @@ def _annexed(db: Session, request: MlaRequest, editor: User) -> int:
     return annex.id
 
 
+def _reported(db: Session, reporter: User) -> int:
+    report = report_rule(session=db, ref="GB:languages", reporter=reporter,
+                         comment="Welsh is accepted too.")  # fmt: skip
+    db.commit()
+    assert report.id is not None
+    return report.id
+
+
 @pytest.fixture
 def world(
     db: Session,
@@ -69,6 +78,7 @@ def world(
         own_annex=_annexed(db, own, owner),
         other=other,
         other_annex=_annexed(db, other, stranger),
+        rule_report=_reported(db, owner),
     )
 
 

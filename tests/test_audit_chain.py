@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable, Iterator
-from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskCliRunner
 from sqlalchemy import insert, text
 from sqlmodel import Session, select
 
@@ -18,7 +18,7 @@ from mlat.models import AuditEntry, Role
 from mlat.services import audit
 from mlat.workflow import TRANSITIONS
 from tests.audit_trail import trail, write_legacy_chain
-from tests.conftest import Client, MakeRequest, MakeUser
+from tests.conftest import Client, MakeRequest, MakeUser, PageClient
 from tests.flask_cli import flask
 from tests.workflow_helpers import submittable_content
 
@@ -46,6 +46,7 @@ def verify(fresh: Callable[[], Session]) -> audit.Verification:
 
 def test_a_working_session_is_recorded_in_order(
     client: Client,
+    client_request: PageClient,
     make_user: MakeUser,
     make_request: MakeRequest,
     db: Session,
@@ -57,14 +58,15 @@ def test_a_working_session_is_recorded_in_order(
 
     assert client.login(officer.email, "not the password at all").status_code == 200
     assert client.login(officer.email).status_code == 302
-    assert client.get(f"/requests/{request.id}").status_code == 200
-    client.submit(
+    client_request.get(f"/requests/{request.id}")
+    client_request.post_redirect(
         f"/requests/{request.id}/edit",
         {"title": "Business e-mail compromise", "requested_state": "US", "version": "1"},
     )
-    client.submit(f"/requests/{request.id}/do/submit", {"version": "2"},
-                  form_url=f"/requests/{request.id}")  # fmt: skip
-    client.submit("/logout", {}, form_url="/")
+    submitted = client.submit(f"/requests/{request.id}/do/submit", {"version": "2"},
+                              form_url=f"/requests/{request.id}")  # fmt: skip
+    assert (submitted.status_code, submitted.location) == (303, f"/requests/{request.id}")
+    client_request.post_redirect("/logout", form_url="/")
 
     recorded = [row for row in trail(db) if row[0] != "request.view"]
     assert recorded == [
@@ -181,10 +183,10 @@ def _insert_in_the_middle(db: Session, entries: list[AuditEntry]) -> None:
 )
 def test_verify_finds_the_first_entry_tampered_with(
     db: Session,
-    runner: Any,
+    runner: FlaskCliRunner,
     fresh: Callable[[], Session],
     five_entries: list[AuditEntry],
-    tamper: Callable[[Any, list[AuditEntry]], None],
+    tamper: Callable[[Session, list[AuditEntry]], None],
     broken_at: int,
     problem: str,
 ) -> None:
@@ -202,7 +204,7 @@ def test_verify_finds_the_first_entry_tampered_with(
 
 
 def test_entries_from_before_details_and_after_make_one_chain(
-    db: Any, runner: Any, fresh: Callable[[], Session]
+    db: Session, runner: FlaskCliRunner, fresh: Callable[[], Session]
 ) -> None:
     """Entries written before migration 0008 keep their hashes; the next entry follows on,
     with its details covered by its own hash."""
@@ -227,7 +229,7 @@ def test_entries_from_before_details_and_after_make_one_chain(
 
 
 def test_verify_command_says_the_trail_is_intact(
-    runner: Any, five_entries: list[AuditEntry]
+    runner: FlaskCliRunner, five_entries: list[AuditEntry]
 ) -> None:
     command = flask(runner, "audit", "verify")
     assert command.exit_code == 0, command.output
@@ -235,7 +237,7 @@ def test_verify_command_says_the_trail_is_intact(
 
 
 def test_head_command_prints_the_newest_number_and_hash(
-    runner: Any, db: Session, five_entries: list[AuditEntry]
+    runner: FlaskCliRunner, db: Session, five_entries: list[AuditEntry]
 ) -> None:
     command = flask(runner, "audit", "head")
     assert command.exit_code == 0
@@ -246,7 +248,9 @@ def test_head_command_prints_the_newest_number_and_hash(
     assert flask(runner, "audit", "head").output.strip() == f"{ENTRIES + 1} {newest.hash}"
 
 
-def test_an_empty_trail_is_intact(db: Session, runner: Any, fresh: Callable[[], Session]) -> None:
+def test_an_empty_trail_is_intact(
+    db: Session, runner: FlaskCliRunner, fresh: Callable[[], Session]
+) -> None:
     db.execute(text("DELETE FROM audit_entry"))
     db.execute(text("DELETE FROM audit_head"))
     db.commit()

@@ -7,9 +7,6 @@ import csv
 import datetime as dt
 import io
 import json
-import re
-from collections.abc import Callable
-from typing import Any
 from urllib.parse import urlencode
 
 import pytest
@@ -17,7 +14,7 @@ from bs4 import BeautifulSoup
 from sqlmodel import Session, select
 
 from mlat.audit_actions import AuditAction
-from mlat.models import AuditEntry, Role, User
+from mlat.models import AuditEntry, Role
 from mlat.services import audit
 from tests.audit_trail import trail
 from tests.conftest import (
@@ -182,7 +179,7 @@ def test_csv_cells_that_a_spreadsheet_would_run_are_quoted(start: str) -> None:
 
 
 def test_the_log_shows_details_in_words(
-    client: Client, login_as: Callable[..., User], make_user: Callable[..., User], db: Any
+    client_request: PageClient, login_as: LoginAs, make_user: MakeUser, db: Session
 ) -> None:
     officer = make_user(Role.officer)
     audit.record(session=db, action=AuditAction.packet_download,
@@ -193,17 +190,16 @@ def test_the_log_shows_details_in_words(
     db.commit()
     login_as(Role.admin)
 
-    page = client.get("/admin/audit", query_string={"user": officer.email}).text
-    lists = re.findall(r'<dl class="audit-details">(.*?)</dl>', page, re.S)
-    pairs = [re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", dl) for dl in lists]
+    page = client_request.get("/admin/audit?" + urlencode({"user": officer.email}))
+    lists = page.select("table.audit dl.audit-details")
+    pairs = [list(zip(texts(dl, "dt"), texts(dl, "dd"), strict=True)) for dl in lists]
     assert [("Searched for", "mariam"), ("Requests shown", "none")] in pairs
     assert [("Copy", "stored packet"), ("SHA-256", "ab" * 32)] in pairs
-    assert "sha256" not in page and "requests_shown" not in page  # no raw keys
+    html = str(page)
+    assert "sha256" not in html and "requests_shown" not in html  # no raw keys
 
 
-def test_the_export_has_the_details_as_json(
-    client: Client, login_as: Callable[..., User], db: Any
-) -> None:
+def test_the_export_has_the_details_as_json(client: Client, login_as: LoginAs, db: Session) -> None:
     audit.record(session=db, action=AuditAction.request_export, object_type="request", object_id=7,
                  details={"format": "JSON"})  # fmt: skip
     db.commit()

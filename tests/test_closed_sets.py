@@ -3,24 +3,21 @@ copies, audit actions) are enums whose values are the strings already in the dat
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 from sqlalchemy import text
+from sqlmodel import Session
 
 from mlat.audit_actions import AuditAction
 from mlat.models import (
-    MlaRequest,
     Notification,
     NotificationKind,
     PacketKind,
     RequestEvent,
     Role,
-    User,
     WorkflowAction,
 )
 from mlat.services.notifications import MESSAGES
 from mlat.workflow import TRANSITIONS
+from tests.conftest import MakeRequest, MakeUser
 
 
 def test_the_workflow_table_has_a_step_for_every_action_and_an_audit_action_for_each() -> None:
@@ -33,7 +30,7 @@ def test_every_notification_kind_has_its_message() -> None:
 
 
 def test_enums_are_stored_as_the_strings_they_were(
-    db: Any, make_user: Callable[..., User], make_request: Callable[..., MlaRequest]
+    db: Session, make_user: MakeUser, make_request: MakeRequest
 ) -> None:
     officer = make_user(Role.officer)
     request = make_request(officer)

@@ -3,11 +3,10 @@ limits come from the format."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from annotated_types import MaxLen
 
+from forms.wizard.base import StepForm
 from forms.wizard.measures import MeasuresForm
 from forms.wizard.offences import OffencesForm
 from forms.wizard.persons import PersonsForm
@@ -29,5 +28,7 @@ def format_limit(name: str) -> int:
         (MeasuresForm, "measures"),
     ],
 )
-def test_a_list_in_the_wizard_takes_as_many_rows_as_the_format(form: Any, name: str) -> None:
+def test_a_list_in_the_wizard_takes_as_many_rows_as_the_format(
+    form: type[StepForm], name: str
+) -> None:
     assert getattr(form, name).kwargs["max_entries"] == format_limit(name)

@@ -77,7 +77,7 @@ def test_a_citation_carries_the_place_and_the_words() -> None:
     sources = {"law": Source(title="Act 2000", url="https://sso.agc.gov.sg/x", kind="primary")}
     rule = Provenance(cite="law", locator="s. 16(2)", quote="a written undertaking",
                       verified_on=dt.date(2026, 12, 5))  # fmt: skip
-    cited = citation(sources, "law", rule, TODAY)
+    cited = citation(sources, "law", rule, TODAY, ref="SG:formalities")
     assert (cited.status, cited.source_kind, cited.locator, cited.quote) == (
         "verified", "primary", "s. 16(2)", "a written undertaking",
     )  # fmt: skip

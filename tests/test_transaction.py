@@ -4,21 +4,19 @@ again keeps what the user typed."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from flask import Flask, get_flashed_messages
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from mlat.db import get_session
 from mlat.models import MlaRequest, Role, Unit
 from mlat.services import Conflict, ServiceError
 from mlat.services.users import create_unit
 from mlat.views.transaction import attempt
-from tests.conftest import Client
+from tests.conftest import LoginAs, MakeRequest, MakeUser, PageClient, field_value, flashes
 
 
-def unit_codes(db: Any) -> list[str]:
+def unit_codes(db: Session) -> list[str]:
     db.expire_all()
     return sorted(db.exec(select(Unit.code)))
 
@@ -28,7 +26,7 @@ def add_unit(code: str) -> Unit:
                        timezone="Asia/Qatar")  # fmt: skip
 
 
-def test_what_the_block_writes_is_committed(app: Flask, db: Any) -> None:
+def test_what_the_block_writes_is_committed(app: Flask, db: Session) -> None:
     with app.test_request_context("/"):
         with attempt() as done:
             add_unit("LAG")
@@ -38,7 +36,9 @@ def test_what_the_block_writes_is_committed(app: Flask, db: Any) -> None:
     assert unit_codes(db) == ["LAG"]
 
 
-def test_a_refusal_rolls_back_everything_the_block_wrote_and_is_said(app: Flask, db: Any) -> None:
+def test_a_refusal_rolls_back_everything_the_block_wrote_and_is_said(
+    app: Flask, db: Session
+) -> None:
     with app.test_request_context("/"):
         with attempt() as done:
             add_unit("LAG")
@@ -59,7 +59,7 @@ def test_a_refusal_shown_by_a_field_is_not_flashed(app: Flask) -> None:
 
 
 def test_a_refusal_shows_the_object_as_it_now_is(
-    app: Flask, db: Any, make_request: Any, make_user: Any
+    app: Flask, db: Session, make_request: MakeRequest, make_user: MakeUser
 ) -> None:
     request = make_request(make_user(Role.officer))
     with app.test_request_context("/"):
@@ -74,24 +74,24 @@ def test_a_refusal_shows_the_object_as_it_now_is(
         assert shown.title == "Changed by a colleague"
 
 
-def test_other_errors_are_not_caught(app: Flask, db: Any) -> None:
+def test_other_errors_are_not_caught(app: Flask, db: Session) -> None:
     with app.test_request_context("/"), pytest.raises(RuntimeError), attempt():
         add_unit("LAG")
         raise RuntimeError("a bug")
 
 
 def test_a_refused_form_is_shown_again_with_the_input_and_nothing_is_saved(
-    client: Client, db: Any, login_as: Any
+    client_request: PageClient, db: Session, login_as: LoginAs
 ) -> None:
     login_as(Role.admin)
     form = {"name": "Economic Crime Unit, Lagos", "code": "LAG", "state": "NG",
             "timezone": "Africa/Lagos"}  # fmt: skip
-    assert client.submit("/admin/units/new", form).status_code == 302
+    client_request.post_redirect("/admin/units/new", form)
     before = unit_codes(db)
 
-    again = client.submit("/admin/units/new", {**form, "code": "LAGOS"})
+    again = client_request.post("/admin/units/new", {**form, "code": "LAGOS"})
 
-    assert again.status_code == 200
-    assert "A unit with this name or code already exists." in again.text
-    assert 'value="LAGOS"' in again.text
+    assert flashes(again) == ["A unit with this name or code already exists."]
+    assert field_value(again, "code") == "LAGOS"
+    assert field_value(again, "name") == "Economic Crime Unit, Lagos"
     assert unit_codes(db) == before

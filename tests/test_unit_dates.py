@@ -4,17 +4,23 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
-from collections.abc import Callable
-from typing import Any
 
 import pytest
 from sqlmodel import Session, select
 
 import mlat.dates
-from mlat.models import MlaRequest, Notification, RequestStatus, Role, Unit, User
+from mlat.models import Notification, RequestStatus, Role, Unit
 from mlat.services import notifications
-from tests.conftest import Client, MakeRequest, MakeUser
+from tests.conftest import (
+    LoginAs,
+    MakeRequest,
+    MakeUnit,
+    MakeUser,
+    PageClient,
+    field_value,
+    form_errors,
+    text_of,
+)
 from tests.wizard_helpers import example_content, step_data
 from tests.workflow_helpers import submittable_content
 
@@ -24,51 +30,55 @@ SERVER_DAY, UNIT_DAY = "2030-06-15", "2030-06-16"
 
 
 @pytest.fixture
-def kiritimati(make_unit: Callable[..., Unit], monkeypatch: pytest.MonkeyPatch) -> Unit:
+def kiritimati(make_unit: MakeUnit, monkeypatch: pytest.MonkeyPatch) -> Unit:
     monkeypatch.setattr(mlat.dates, "_now", lambda: NOW)
     return make_unit(name="Line Islands Police", code="KIR", state="KI",
                      timezone="Pacific/Kiritimati")  # fmt: skip
 
 
 def test_a_date_an_action_asks_for_is_the_units_today(
-    client: Client,
+    client_request: PageClient,
     kiritimati: Unit,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
-    db: Any,
+    login_as: LoginAs,
+    make_request: MakeRequest,
+    db: Session,
 ) -> None:
     officer = login_as(Role.officer, unit_=kiritimati)
     request = make_request(officer)
     request.status = RequestStatus.transmitted
     db.commit()
-    page = client.get(f"/requests/{request.id}").text
-    dates = re.findall(r'<input[^>]*name="on"[^>]*>', page)
+    page = client_request.get(f"/requests/{request.id}")
+    dates = page.select('input[name="on"]')
     assert dates, "the page offers an action that asks for a date"
-    assert all(f'value="{UNIT_DAY}"' in tag for tag in dates)
-    assert SERVER_DAY not in page
+    assert [date.get("value") for date in dates] == [UNIT_DAY] * len(dates)
+    assert SERVER_DAY not in str(page)
 
 
 def test_a_date_of_birth_on_the_units_today_is_not_in_the_future(
-    client: Client,
+    client_request: PageClient,
     kiritimati: Unit,
-    login_as: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
+    login_as: LoginAs,
+    make_request: MakeRequest,
 ) -> None:
     request = make_request(login_as(Role.officer, unit_=kiritimati), content=example_content())
     url = f"/requests/{request.id}/wizard/persons"
 
-    def post(born: str) -> Any:
-        data = {**step_data("persons"), "persons-0-date_of_birth": born, "version": "1"}
-        return client.submit(url, data)
+    def data(born: str) -> dict[str, str]:
+        return {**step_data("persons"), "persons-0-date_of_birth": born, "version": "1"}
 
-    assert "The date of birth is in the future." in post("2030-06-17").text
-    assert post(UNIT_DAY).status_code == 302
+    page = client_request.post(url, data("2030-06-17"))
+    assert form_errors(page) == ["The date of birth is in the future."]
+    assert text_of(page.select_one("#persons-0-date_of_birth-error")) == (
+        "The date of birth is in the future."
+    )
+    assert field_value(page, "persons-0-date_of_birth") == "2030-06-17"
+    client_request.post_redirect(url, data(UNIT_DAY))
 
 
 def test_a_reference_takes_the_year_of_the_unit(
     kiritimati: Unit,
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
+    make_user: MakeUser,
+    make_request: MakeRequest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # Noon on 31 December UTC is already New Year's Day in Kiritimati.

@@ -3,19 +3,17 @@ administrator makes them in the app or an operator on the command line."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from sqlmodel import col, select
+from flask.testing import FlaskCliRunner
+from sqlmodel import Session, col, select
 
 from mlat.models import AuditEntry, Role, Unit, User
-from tests.conftest import Client
+from tests.conftest import Client, LoginAs, MakeUser, PageClient, flashes
 from tests.flask_cli import flask
 
 ACCOUNT_ACTIONS = ("user.", "unit.")
 
 
-def account_entries(db: Any, after: int = 0) -> list[AuditEntry]:
+def account_entries(db: Session, after: int = 0) -> list[AuditEntry]:
     """The entries about users and units after entry ``after``, oldest first."""
     db.expire_all()
     entries = db.exec(
@@ -24,12 +22,12 @@ def account_entries(db: Any, after: int = 0) -> list[AuditEntry]:
     return [e for e in entries if e.action.startswith(ACCOUNT_ACTIONS)]
 
 
-def newest_seq(db: Any) -> int:
+def newest_seq(db: Session) -> int:
     db.expire_all()
     return max(db.exec(select(AuditEntry.seq)).all(), default=0)
 
 
-def test_create_user_on_the_command_line_is_audited(runner: Any, db: Any) -> None:
+def test_create_user_on_the_command_line_is_audited(runner: FlaskCliRunner, db: Session) -> None:
     start = newest_seq(db)
     result = flask(
         runner,
@@ -64,7 +62,7 @@ def test_create_user_on_the_command_line_is_audited(runner: Any, db: Any) -> Non
 
 
 def test_each_change_an_administrator_makes_writes_one_entry(
-    client: Client, login_as: Callable[..., User], make_user: Callable[..., User], db: Any
+    client: Client, login_as: LoginAs, make_user: MakeUser, db: Session
 ) -> None:
     target = make_user(Role.officer)
     admin = login_as(Role.admin)
@@ -108,11 +106,12 @@ def test_each_change_an_administrator_makes_writes_one_entry(
 
 
 def test_a_refused_change_writes_no_entry(
-    client: Client, login_as: Callable[..., User], db: Any
+    client_request: PageClient, login_as: LoginAs, db: Session
 ) -> None:
     admin = login_as(Role.admin)
     start = newest_seq(db)
-    client.submit(f"/admin/users/{admin.id}",
-                  {"name": admin.name, "unit_id": str(admin.unit_id), "roles": ["officer"],
-                   "active": "y"})  # fmt: skip
+    page = client_request.post(f"/admin/users/{admin.id}",
+                               {"name": admin.name, "unit_id": str(admin.unit_id),
+                                "roles": ["officer"], "active": "y"})  # fmt: skip
+    assert flashes(page) == ["You cannot remove your own admin role or deactivate yourself."]
     assert account_entries(db, start) == []

@@ -14,6 +14,7 @@ from typing import Any, Literal
 from mlat.request_format import RequestDocument
 from mlat.rules.loader import RuleBook
 from mlat.rules.provenance import Citation, citation
+from mlat.rules.refs import path_of, state_ref
 from mlat.rules.schema import MeasureRule, Ruled, StateTable
 
 Severity = Literal["error", "warning", "info"]
@@ -63,7 +64,8 @@ class Context:
         table = self.table
         if table is None:
             return None
-        return citation(table.sources, rule.cite, rule, self.today)
+        ref = state_ref(table, path_of(table, rule))
+        return citation(table.sources, rule.cite, rule, self.today, ref=ref)
 
     def measure_rules(self) -> Iterator[tuple[int, MeasureRule | None]]:
         table = self.table

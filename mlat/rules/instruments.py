@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from mlat.messages import N_
 from mlat.rules.provenance import Citation, citation
+from mlat.rules.refs import catalogue_ref
 from mlat.rules.schema import Instrument, InstrumentCatalogue, Party
 
 NOT_LISTED = N_(
@@ -35,10 +36,11 @@ class Link:
 
 
 def party_citation(
-    catalogue: InstrumentCatalogue, inst: Instrument, party: Party, today: dt.date
+    catalogue: InstrumentCatalogue, slug: str, party: Party, today: dt.date
 ) -> Citation:
     """Where the party's entry comes from: its own source, or the instrument's."""
-    return citation(catalogue.sources, party.cite or inst.cite, party, today)
+    cite = party.cite or catalogue.instruments[slug].cite
+    return citation(catalogue.sources, cite, party, today, ref=catalogue_ref(slug, party.state))
 
 
 def link(
@@ -48,7 +50,7 @@ def link(
     inst = catalogue.instruments.get(slug)
     if inst is None:
         return None
-    cite = citation(catalogue.sources, inst.cite, inst, today)
+    cite = citation(catalogue.sources, inst.cite, inst, today, ref=catalogue_ref(slug))
 
     def result(
         linked: bool,
@@ -78,7 +80,7 @@ def link(
                 ),
                 state=requested,
             )
-        return result(True, parties=(party_citation(catalogue, inst, party, today),))
+        return result(True, parties=(party_citation(catalogue, slug, party, today),))
 
     found: list[Citation] = []
     for state in (requesting, requested):
@@ -96,7 +98,7 @@ def link(
                 state=state,
                 name=inst.name,
             )
-        found.append(party_citation(catalogue, inst, party, today))
+        found.append(party_citation(catalogue, slug, party, today))
     return result(True, parties=tuple(found))
 
 

@@ -34,6 +34,7 @@ class Provenanced(Protocol):
 
 @dataclass(frozen=True)
 class Citation:
+    ref: str  # the rule's address in the tables (``mlat.rules.refs``)
     title: str
     url: str
     verified_on: dt.date | None
@@ -65,10 +66,14 @@ def status_of(verified_on: dt.date | None, kind: SourceKind, today: dt.date) -> 
     return "verified"
 
 
-def citation(sources: dict[str, Source], cite: str, rule: Provenanced, today: dt.date) -> Citation:
-    """The citation of ``rule`` as read against the source ``cite``."""
+def citation(
+    sources: dict[str, Source], cite: str, rule: Provenanced, today: dt.date, *, ref: str
+) -> Citation:
+    """The citation of ``rule`` as read against the source ``cite``; ``ref`` names the rule
+    (``mlat.rules.refs``), so a user can report it."""
     source = sources[cite]
     return Citation(
+        ref=ref,
         title=source.title,
         url=str(source.url),
         verified_on=rule.verified_on,

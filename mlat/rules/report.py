@@ -55,8 +55,8 @@ def catalogue_reliability(catalogue: InstrumentCatalogue, today: dt.date) -> Rel
     say that a legal basis does not link two states, which is an error."""
     result = Reliability(name="instruments catalogue", one_per_line=True)
     for slug, inst in catalogue.instruments.items():
-        own = citation(catalogue.sources, inst.cite, inst, today).status
-        parties = {p.state: party_citation(catalogue, inst, p, today).status for p in inst.parties}
+        own = citation(catalogue.sources, inst.cite, inst, today, ref=slug).status
+        parties = {p.state: party_citation(catalogue, slug, p, today).status for p in inst.parties}
         result.statuses.update([own, *parties.values()])
         weak = [state for state, status in parties.items() if status != "verified"]
         parts = [] if own == "verified" else ["the instrument"]

@@ -26,6 +26,7 @@ from mlat.models import (
     NotificationKind,
     RequestEditor,
     Role,
+    RuleReport,
     Unit,
     User,
     UserRole,
@@ -33,7 +34,8 @@ from mlat.models import (
     utcnow,
 )
 
-# What each kind of notification says; %(reference)s is the request's reference.
+# What each kind of notification says; %(reference)s is the request's reference, or the
+# address of the rule a report is about.
 MESSAGES: dict[str, str] = {
     NotificationKind.review_needed: N_("%(reference)s is waiting for your review."),
     NotificationKind.returned: N_("%(reference)s was returned to you with comments."),
@@ -45,7 +47,10 @@ MESSAGES: dict[str, str] = {
     NotificationKind.preservation_urgent: N_(
         "The preservation for %(reference)s lapses within 7 days."
     ),
+    NotificationKind.rule_reported: N_("The rule %(reference)s was reported as wrong."),
 }
+REPORT_SOURCE = N_("Source: %(title)s, %(url)s")
+REPORT_COMMENT = N_("What is wrong, according to %(name)s:")
 PRESERVATION_LEVELS = (
     (NotificationKind.preservation_urgent, 7),
     (NotificationKind.preservation_lapsing, 14),
@@ -55,12 +60,12 @@ WRITTEN = "notifications_written"
 """The key of ``Session.info`` that says the transaction wrote notifications to e-mail."""
 
 
-def _unit_members(session: Session, request: MlaRequest, role: Role) -> list[User]:
+def _unit_members(session: Session, unit_id: int, role: Role) -> list[User]:
     return list(
         session.exec(
             select(User)
             .join(UserRole, col(UserRole.user_id) == col(User.id))
-            .where(User.unit_id == request.unit_id, User.active, UserRole.role == role)
+            .where(User.unit_id == unit_id, User.active, UserRole.role == role)
         )
     )
 
@@ -70,7 +75,8 @@ def _reviewers(session: Session, request: MlaRequest) -> list[User]:
     editors = set(
         session.exec(select(RequestEditor.user_id).where(RequestEditor.request_id == request.id))
     ) | {request.owner_id}
-    return [u for u in _unit_members(session, request, Role.reviewer) if u.id not in editors]
+    reviewers = _unit_members(session, request.unit_id, Role.reviewer)
+    return [u for u in reviewers if u.id not in editors]
 
 
 def notify(
@@ -95,7 +101,7 @@ def after_transition(
         WorkflowAction.submit: _reviewers(session, request),
         WorkflowAction.edit_after_approval: _reviewers(session, request),
         WorkflowAction.return_: [owner] if owner else [],
-        WorkflowAction.approve: _unit_members(session, request, Role.prosecutor),
+        WorkflowAction.approve: _unit_members(session, request.unit_id, Role.prosecutor),
         WorkflowAction.sign: [owner] if owner else [],
     }
     kinds = {
@@ -108,6 +114,23 @@ def after_transition(
     if action in kinds:
         users = [u for u in recipients[action] if u.id != actor.id and u.active]
         notify(session=session, users=users, request=request, kind=kinds[action])
+
+
+def after_rule_report(*, session: Session, report: RuleReport) -> int:
+    """Tell the administrators of the reporter's unit, but not the reporter."""
+    admins = [
+        u for u in _unit_members(session, report.unit_id, Role.admin) if u.id != report.reporter_id
+    ]
+    for user in admins:
+        assert user.id is not None
+        session.add(
+            Notification(
+                user_id=user.id, rule_report_id=report.id, kind=NotificationKind.rule_reported
+            )
+        )
+    if admins:
+        session.info[WRITTEN] = True
+    return len(admins)
 
 
 def preservation_warnings(*, session: Session, today: dt.date | None = None) -> int:
@@ -148,15 +171,17 @@ def _warn_unit(session: Session, unit: Unit, today: dt.date) -> int:
 
 
 def unread(*, session: Session, user: User, limit: int = 50) -> list[tuple[Notification, str]]:
-    """The user's unread notifications, newest first, with the request's reference."""
+    """The user's unread notifications, newest first, with the request's reference (or
+    the reported rule's address)."""
     rows = session.exec(
-        select(Notification, MlaRequest.reference)
-        .join(MlaRequest, col(MlaRequest.id) == col(Notification.request_id))
+        select(Notification, MlaRequest.reference, RuleReport.rule_ref)
+        .outerjoin(MlaRequest, col(MlaRequest.id) == col(Notification.request_id))
+        .outerjoin(RuleReport, col(RuleReport.id) == col(Notification.rule_report_id))
         .where(Notification.user_id == user.id, col(Notification.read_at).is_(None))
         .order_by(col(Notification.id).desc())
         .limit(limit)
     )
-    return [(n, ref) for n, ref in rows]
+    return [(n, reference or rule_ref or "") for n, reference, rule_ref in rows]
 
 
 def unread_count(*, session: Session, user: User) -> int:
@@ -190,9 +215,10 @@ def send_pending(
     """E-mail the notifications not yet e-mailed; commit after each batch."""
     rows = list(
         session.exec(
-            select(Notification, User.email, MlaRequest.reference, MlaRequest.id)
+            select(Notification, User.email, MlaRequest.reference, RuleReport)
             .join(User, col(User.id) == col(Notification.user_id))
-            .join(MlaRequest, col(MlaRequest.id) == col(Notification.request_id))
+            .outerjoin(MlaRequest, col(MlaRequest.id) == col(Notification.request_id))
+            .outerjoin(RuleReport, col(RuleReport.id) == col(Notification.rule_report_id))
             .where(col(Notification.emailed_at).is_(None))
             .order_by(col(Notification.id))
             .limit(SEND_BATCH)
@@ -205,13 +231,20 @@ def send_pending(
             server.starttls()
         if smtp.username:
             server.login(smtp.username, smtp.password)
-        for notification, email, reference, request_id in rows:
+        for notification, email, reference, report in rows:
             message = EmailMessage()
-            text = gettext(MESSAGES.get(notification.kind, "%(reference)s"), reference=reference)
+            text = gettext(
+                MESSAGES.get(notification.kind, "%(reference)s"),
+                reference=report.rule_ref if report else reference,
+            )
             message["Subject"] = text
             message["From"] = smtp.sender
             message["To"] = email
-            message.set_content(f"{text}\n\n{base_url}/requests/{request_id}\n")
+            if report is not None:
+                body = _report_body(session, report, base_url, gettext)
+            else:
+                body = f"{base_url}/requests/{notification.request_id}\n"
+            message.set_content(f"{text}\n\n{body}")
             try:
                 server.send_message(message)
             except smtplib.SMTPRecipientsRefused:
@@ -220,6 +253,16 @@ def send_pending(
             session.add(notification)
     session.commit()
     return len(rows)
+
+
+def _report_body(
+    session: Session, report: RuleReport, base_url: str, gettext: Callable[..., str]
+) -> str:
+    """The rule's source and the reporter's words, then where to resolve the report."""
+    reporter = session.get(User, report.reporter_id)
+    source = gettext(REPORT_SOURCE, title=report.source_title, url=report.source_url)
+    said = gettext(REPORT_COMMENT, name=reporter.name if reporter else "")
+    return f"{source}\n\n{said}\n{report.comment}\n\n{base_url}/admin/rule-reports\n"
 
 
 def send_notification_emails(

@@ -14,6 +14,7 @@ from mlat.views import (
     dashboard,
     packets,
     requests,
+    rule_reports,
     rules,
     wizard,
     workflow,
@@ -21,7 +22,9 @@ from mlat.views import (
 
 
 def register(app: Flask) -> None:
-    for module in (auth, requests, admin, audit_log, rules, workflow, dashboard, packets, wizard):
+    blueprints = (auth, requests, admin, audit_log, rules, rule_reports, workflow, dashboard,
+                  packets, wizard)  # fmt: skip
+    for module in blueprints:
         app.register_blueprint(module.bp)
 
     @app.get("/health")

@@ -5,11 +5,12 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from forms.admin import PasswordSetForm, UnitForm, UserCreateForm, UserEditForm
+from forms.rules import ResolveReportForm
 from mlat.auth import role_required, the_user
 from mlat.countries import state_choices
 from mlat.db import get_session
-from mlat.models import Role, User
-from mlat.services import NotFound, twofactor
+from mlat.models import Role, RuleReportStatus, User
+from mlat.services import NotFound, rule_reports, twofactor
 from mlat.services import users as svc
 from mlat.views.transaction import attempt, commit
 
@@ -159,3 +160,35 @@ def new_unit() -> str | Response:
             flash(_("Unit %(name)s created.", name=unit.name), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/unit_form.html", form=form)
+
+
+@bp.get("/rule-reports")
+def rule_reports_page() -> str:
+    """The unit's reports of wrong rules: the open ones, or the resolved ones."""
+    try:
+        status = RuleReportStatus(request.args.get("status", RuleReportStatus.open))
+    except ValueError:
+        abort(404)
+    reports = rule_reports.list_reports(session=get_session(), user=the_user(), status=status)
+    return render_template("admin/rule_reports.html", reports=reports, status=status)
+
+
+@bp.route("/rule-reports/<int:report_id>", methods=["GET", "POST"])
+def rule_report(report_id: int) -> str | Response | tuple[str, int]:
+    db = get_session()
+    try:
+        report = rule_reports.get_report(session=db, user=the_user(), report_id=report_id)
+    except NotFound:
+        abort(404)
+    form = ResolveReportForm()
+    if form.validate_on_submit():
+        with attempt(refresh=report) as done:
+            rule_reports.resolve_report(session=db, report=report, resolver=the_user(),
+                                        note=form.note.data,
+                                        client_addr=request.remote_addr or "")  # fmt: skip
+        if done:
+            flash(_("The report on %(rule)s is resolved.", rule=report.rule_ref), "success")
+            return redirect(url_for("admin.rule_reports_page"))
+    page = render_template("admin/rule_report.html", report=report, form=form,
+                           people=rule_reports.people_of(session=db, report=report))  # fmt: skip
+    return (page, 400) if form.errors else page

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -15,26 +13,10 @@ from mlat.models import User, utcnow
 from mlat.services import twofactor
 from mlat.services.throttle import login_refused
 from mlat.services.users import WrongPassword, authenticate, change_password, normalise_email
+from mlat.views.common import safe_next
 from mlat.views.transaction import attempt, commit
 
 bp = Blueprint("auth", __name__)
-
-
-def _safe_next(target: str | None) -> str:
-    """Only same-site paths, so the login page cannot be used to redirect elsewhere.
-    Browsers read a backslash as a slash and drop tabs and line breaks, so "/\\evil" and
-    "/\\t/evil" lead off the site; control characters cannot go in a header at all."""
-    if (
-        target
-        and target.startswith("/")
-        and not target.startswith("//")
-        and "\\" not in target
-        and target.isprintable()
-    ):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc:
-            return target
-    return url_for("requests.index")
 
 
 def _throttled(email: str, field: Field) -> bool:
@@ -67,7 +49,7 @@ def login() -> str | Response | tuple[str, int]:
             audit(AuditAction.login, user=user, object_type="user", object_id=user.id)
             start_session(user)
             commit()
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(safe_next(request.args.get("next")))
         audit(AuditAction.login, object_type="email", object_id=email[:64], outcome=Outcome.failure)
         commit()
         form.password.errors.append(_("The e-mail address or password is not right."))
@@ -84,7 +66,7 @@ def _begin_second_step(user: User) -> Response:
         "user": user.id,
         "epoch": user.session_epoch,
         "at": utcnow().timestamp(),
-        "next": _safe_next(request.args.get("next")),
+        "next": safe_next(request.args.get("next")),
     }
     if user.totp_secret:
         return redirect(url_for("auth.code"))
@@ -110,7 +92,7 @@ def _finish_login(user: User) -> Response:
     audit(AuditAction.login, user=user, object_type="user", object_id=user.id)
     start_session(user)
     commit()
-    return redirect(_safe_next(target))
+    return redirect(safe_next(target))
 
 
 @bp.route("/login/code", methods=["GET", "POST"])

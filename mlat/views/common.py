@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import abort
+from urllib.parse import urlsplit
+
+from flask import abort, url_for
 
 from mlat.auth import the_user
 from mlat.db import get_session
@@ -17,3 +19,20 @@ def visible_request(request_id: int) -> MlaRequest:
         return get_visible_request(session=get_session(), user=the_user(), request_id=request_id)
     except NotFound:
         abort(404)
+
+
+def safe_next(target: str | None, fallback: str | None = None) -> str:
+    """Only same-site paths, so that a ``next`` parameter cannot send the user elsewhere.
+    Browsers read a backslash as a slash and drop tabs and line breaks, so "/\\evil" and
+    "/\\t/evil" lead off the site; control characters cannot go in a header at all."""
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and "\\" not in target
+        and target.isprintable()
+    ):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return fallback or url_for("requests.index")

@@ -15,6 +15,7 @@ from mlat.i18n import label
 from mlat.request_format import MeasureKind
 from mlat.rules.loader import rulebook
 from mlat.rules.provenance import Citation, citation, rule_statuses
+from mlat.rules.refs import state_ref
 from mlat.rules.routes import advise_routes
 from mlat.rules.schema import StateTable
 
@@ -23,7 +24,10 @@ bp = Blueprint("rules", __name__, url_prefix="/rules")
 
 def citations(table: StateTable, today: dt.date) -> dict[str, Citation]:
     """Every rule's citation, keyed by its path in the table (e.g. ``measures.traffic_data``)."""
-    return {path: citation(table.sources, rule.cite, rule, today) for path, rule in table.rules()}
+    return {
+        path: citation(table.sources, rule.cite, rule, today, ref=state_ref(table, path))
+        for path, rule in table.rules()
+    }
 
 
 @bp.get("/")
@@ -67,7 +71,8 @@ def measure(kind: str) -> str:
     rows = []
     for table in sorted(rulebook().states.values(), key=lambda t: t.name):
         rule = table.measures.get(measure_kind)
-        cite = citation(table.sources, rule.cite, rule, today) if rule else None
+        ref = state_ref(table, f"measures.{measure_kind.value}")
+        cite = citation(table.sources, rule.cite, rule, today, ref=ref) if rule else None
         rows.append((table, rule, cite))
     return render_template("rules/measure.html", kind=measure_kind, rows=rows)
 

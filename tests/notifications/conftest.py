@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask import Flask
 
 from mlat import create_app
@@ -15,6 +16,7 @@ from mlat.config import Config, SmtpSettings
 from mlat.models import MlaRequest, Role, User
 from tests.conftest import MakeRequest, MakeUser
 from tests.notifications.inbox import BASE_URL
+from tests.notifications.mailbox import Mailbox, free_port
 from tests.workflow_helpers import submittable_content, today
 
 
@@ -47,3 +49,13 @@ def officer(make_user: MakeUser) -> User:
 @pytest.fixture
 def draft(officer: User, make_request: MakeRequest) -> MlaRequest:
     return make_request(officer, content=submittable_content(today()))
+
+
+@pytest.fixture
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    box.port = controller.port
+    yield box
+    controller.stop()

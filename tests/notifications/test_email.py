@@ -3,70 +3,24 @@ server refuses holds up nobody else, and a server that is down holds up no step.
 
 from __future__ import annotations
 
-import email
-import email.message
-import email.policy
 import smtplib
-import socket
-from collections.abc import Iterator
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
+from werkzeug.test import TestResponse
 
 from mlat.config import SmtpSettings
 from mlat.models import MlaRequest, Notification, RequestStatus, Role, User
-from tests.conftest import Client, MakeUser, check_page, flashes
+from tests.conftest import Client, MakeUser, PageClient, check_page, flashes
 from tests.notifications.inbox import BASE_URL, clear, inbox
+from tests.notifications.mailbox import Mailbox, free_port
 from tests.wizard_helpers import step_data, wizard_url
 from tests.workflow_helpers import step
 
 # E-mail ------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
-
-
-class Mailbox:
-    """An SMTP server's handler that keeps what it receives and refuses some addresses."""
-
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-        self.refused: set[str] = set()
-        self.port = 0
-
-    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str,
-                          rcpt_options: list[str]) -> str:  # fmt: skip
-        if address in self.refused:
-            return "550 5.1.1 No such mailbox"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
-        self.messages.append(message)
-        return "250 Message accepted for delivery"
-
-    def to(self, address: str) -> list[email.message.EmailMessage]:
-        return [m for m in self.messages if m["To"] == address]
-
-
-@pytest.fixture
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    box.port = controller.port
-    yield box
-    controller.stop()
-
-
-def submit_in_browser(client: Client, officer: User, request: MlaRequest) -> Any:
+def submit_in_browser(client: Client, officer: User, request: MlaRequest) -> TestResponse:
     assert client.login(officer.email).status_code == 302
     return client.submit(f"/requests/{request.id}/do/submit", {"version": str(request.version)},
                          form_url=f"/requests/{request.id}")  # fmt: skip
@@ -101,8 +55,9 @@ class TestWithAnSmtpServer:
 
     def test_changing_an_approved_request_emails_the_reviewers(
         self,
-        db: Any,
+        db: Session,
         client: Client,
+        client_request: PageClient,
         mailbox: Mailbox,
         draft: MlaRequest,
         officer: User,
@@ -115,14 +70,13 @@ class TestWithAnSmtpServer:
         assert client.login(officer.email).status_code == 302
         facts = {**step_data("facts"), "nexus": "The account holder's identity is unknown.",
                  "version": str(draft.version)}  # fmt: skip
-        saved = client.submit(wizard_url(draft.id, "facts"), facts)
-        assert saved.status_code == 302
+        client_request.post_redirect(wizard_url(draft.id, "facts"), facts)
 
         [message] = mailbox.messages
         assert message["To"] == reviewer.email
         assert message["Subject"] == f"{draft.reference} is waiting for your review."
         db.expire_all()
-        assert db.get(MlaRequest, draft.id).status == RequestStatus.in_review
+        assert db.get_one(MlaRequest, draft.id).status == RequestStatus.in_review
 
     def test_an_address_the_server_refuses_does_not_hold_up_the_others(
         self,
@@ -154,7 +108,7 @@ class TestWithoutSmtp:
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         reviewer = make_user(Role.reviewer)
-        attempts: list[Any] = []
+        attempts: list[tuple[object, ...]] = []
         monkeypatch.setattr(smtplib, "SMTP", lambda *a, **k: attempts.append(a))
         assert submit_in_browser(client, officer, draft).status_code == 303
         assert attempts == []

@@ -3,16 +3,15 @@ submitted, who reviews it, who downloads its packet, and what a refused step say
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
 import pytest
+from sqlmodel import Session
 
 from mlat.models import MlaRequest, RequestStatus, Role, User, UserRole
 from mlat.services import Conflict, Forbidden, NotFound, ServiceError
 from mlat.services.packets import may_download
 from mlat.services.workflow import refusal
-from mlat.workflow import BY_ACTION, EDITABLE, may_review, submittable
+from mlat.workflow import BY_ACTION, EDITABLE, Transition, may_review, submittable
+from tests.conftest import MakeRequest, MakeUnit, MakeUser
 from tests.workflow.steps import ALLOWED, S
 
 SUBMITTABLE_FROM = {state for state, action in ALLOWED if action == "submit"}
@@ -48,9 +47,9 @@ def test_content_can_change_only_before_signing() -> None:
     ],
 )
 def test_who_may_download_the_packet(
-    db: Any,
-    make_user: Callable[..., User],
-    make_request: Callable[..., MlaRequest],
+    db: Session,
+    make_user: MakeUser,
+    make_request: MakeRequest,
     roles: tuple[Role, ...],
     owner: bool,
     allowed: bool,
@@ -61,12 +60,12 @@ def test_who_may_download_the_packet(
 
 
 def test_a_refusal_names_the_first_reason_in_order(
-    db: Any, ready: MlaRequest, officer: User, make_user: Callable[..., User]
+    db: Session, ready: MlaRequest, officer: User, make_user: MakeUser
 ) -> None:
     reviewer = make_user(Role.reviewer)
     submit, approve = BY_ACTION["submit"], BY_ACTION["approve"]
 
-    def why(user: User, step: Any, version: int | None = None) -> ServiceError | None:
+    def why(user: User, step: Transition, version: int | None = None) -> ServiceError | None:
         return refusal(session=db, request=ready, user=user, step=step, expected_version=version)
 
     assert why(officer, submit) is None
@@ -81,7 +80,7 @@ def test_a_refusal_names_the_first_reason_in_order(
 
 
 def test_another_units_request_is_not_found(
-    db: Any, ready: MlaRequest, make_user: Callable[..., User], make_unit: Callable[..., Any]
+    db: Session, ready: MlaRequest, make_user: MakeUser, make_unit: MakeUnit
 ) -> None:
     stranger = make_user(Role.officer, unit_=make_unit(name="Economic Crime Unit, Lagos"))
     found = refusal(session=db, request=ready, user=stranger, step=BY_ACTION["submit"])

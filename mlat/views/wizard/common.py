@@ -19,6 +19,7 @@ from mlat.rules.engine import validate
 from mlat.rules.findings import Finding
 from mlat.rules.loader import rulebook
 from mlat.rules.provenance import Citation, citation
+from mlat.rules.refs import path_of, state_ref
 from mlat.rules.schema import Ruled, StateTable
 from mlat.services import ServiceError
 from mlat.services.validation import request_document
@@ -91,7 +92,8 @@ def citer(table: StateTable | None, today: dt.date) -> Any:
     def cite(rule: Ruled) -> Citation | None:
         if table is None:
             return None
-        return citation(table.sources, rule.cite, rule, today)
+        ref = state_ref(table, path_of(table, rule))
+        return citation(table.sources, rule.cite, rule, today, ref=ref)
 
     return cite
 
