@@ -153,9 +153,10 @@ def test_a_scope_quote_longer_than_thirty_words_is_refused() -> None:
         Scope(summary="Anything.", cite="s", quote="word " * 31)
 
 
-def test_every_scope_in_the_catalogue_was_read_from_its_source() -> None:
+def test_every_quoted_scope_in_the_catalogue_was_read_from_its_source() -> None:
     scopes = {s: i.scope for s, i in rulebook().instruments.instruments.items() if i.scope}
-    assert {"untoc", "budapest"} <= set(scopes)
+    assert scopes["untoc"].verified_on == scopes["budapest"].verified_on == dt.date(2026, 12, 5)
     for slug, scope in scopes.items():
-        assert scope.verified_on == dt.date(2026, 12, 5), slug
-        assert scope.quote and scope.article, slug
+        assert scope.article or scope.locator, slug
+        if scope.quote:  # a quote can only come from a source someone read
+            assert scope.verified_on is not None, slug
