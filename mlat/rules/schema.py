@@ -222,6 +222,41 @@ class Party(Strict):
         return self.in_force_year is not None and self.in_force_year < day.year
 
 
+ScopeOffences = Literal[
+    "any",  # any criminal offence
+    "any_with_electronic_evidence",  # any offence, where evidence in electronic form is sought
+    "serious_crime",  # UNTOC: min_penalty_years, transnational, organised group
+    "convention_offences",  # offences established under the instrument itself
+    "corruption",
+    "computer_related",  # offences against or by means of computer systems
+]
+QUOTE_WORDS = 30
+
+
+class Scope(Strict):
+    """What an instrument covers, with the article that says so."""
+
+    summary: str = Field(min_length=3)
+    article: str = Field(default="", description="article(s) that set the scope, e.g. Art. 2(b)")
+    cite: str = Field(min_length=1, description="key of an entry in [sources]")
+    locator: str = ""
+    quote: str = Field(default="", description=f"at most {QUOTE_WORDS} words, copied exactly")
+    verified_on: dt.date | None = None
+    offences: ScopeOffences = "any"
+    min_penalty_years: float | None = Field(default=None, ge=0)
+    transnational: bool = False
+    organised_group: bool = False
+    between: str = ""
+    note: str = ""
+
+    @field_validator("quote")
+    @classmethod
+    def _short_quote(cls, value: str) -> str:
+        if len(value.split()) > QUOTE_WORDS:
+            raise ValueError(f"a quote has at most {QUOTE_WORDS} words")
+        return value
+
+
 class Instrument(Ruled):
     name: str
     kind: Literal["multilateral", "bilateral", "regional", "reciprocity"]
@@ -230,6 +265,7 @@ class Instrument(Ruled):
     )
     channels: list[Channel] = Field(default_factory=list)
     parties: list[Party] = Field(default_factory=list)
+    scope: Scope | None = None
 
 
 class InstrumentCatalogue(Strict):
@@ -240,6 +276,7 @@ class InstrumentCatalogue(Strict):
     def _citations_resolve(self) -> InstrumentCatalogue:
         for slug, inst in self.instruments.items():
             cites = [inst.cite] + [p.cite for p in inst.parties if p.cite]
+            cites += [inst.scope.cite] if inst.scope else []
             for cite in cites:
                 if cite not in self.sources:
                     raise ValueError(f"instruments.{slug}: cite {cite!r} is not in [sources]")
