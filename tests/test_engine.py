@@ -71,8 +71,10 @@ def changed(**paths: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
     return apply
 
 
-def test_the_complete_example_has_no_findings() -> None:
-    assert run(BASE) == []
+def test_the_complete_example_has_no_findings_but_the_scope_of_its_legal_basis() -> None:
+    # It relies on UNTOC for an offence punishable by 3 years, without stating an organised
+    # criminal group (tests/test_scope.py).
+    assert codes(run(BASE)) == {"scope_penalty_below", "scope_transnational_organised"}
 
 
 CASES: list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]], StateTable | None]] = [
@@ -343,3 +345,15 @@ def test_channel_the_instrument_does_not_provide_for_is_flagged() -> None:
     only_diplomatic = _catalogue_with_untoc(channels=["diplomatic"])
     assert "channel_not_for_instrument" not in codes(run(BASE))
     assert "channel_not_for_instrument" in codes(run(BASE, book_with(instruments=only_diplomatic)))
+
+
+def test_a_channel_listed_twice_is_accepted_when_any_of_its_rules_allows_it() -> None:
+    # Ireland takes requests to its central authority on paper always, by e-mail when urgent.
+    to_ireland = changed(requested_state="IE", requesting_state="GB", legal_basis="untoc")(BASE)
+    assert "channel_urgent_only" not in codes(run(to_ireland))
+    only_urgent = us_table(
+        channels=[
+            ChannelRule(kind="central_authority", electronic=True, urgent_only=True, cite="doj-oia")
+        ]
+    )
+    assert "channel_urgent_only" in codes(run(BASE, book_with(only_urgent)))

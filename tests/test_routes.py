@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from mlat.request_format import MeasureKind
+from mlat.request_format import Channel, MeasureKind
 from mlat.rules.loader import rulebook
 from mlat.rules.routes import advise_routes
 
@@ -59,3 +59,16 @@ def test_signed_only_instruments_give_no_route() -> None:
     ]
     assert "budapest" not in bases  # Ireland signed but has not ratified
     assert "mlat-ie-us" in bases
+
+
+def test_reciprocity_goes_through_a_channel_the_requested_state_accepts() -> None:
+    # Neither the United States nor the United Kingdom lists the diplomatic channel.
+    for requested in ("US", "GB"):
+        [route] = [
+            r
+            for r in advise_routes(rulebook(), "QA", requested, [], False, TODAY)
+            if r.kind == "reciprocity"
+        ]
+        accepted = {c.kind for c in rulebook().states[requested].channels}
+        assert route.channel in accepted
+        assert route.channel == Channel.central_authority

@@ -57,3 +57,19 @@ def test_route_advisor_page(client_request: PageClient, login_as: LoginAs) -> No
     assert "Treaty between the United States" in routes or "mlat-gb-us" in routes
     bad = client_request.get("/rules/routes?requesting=XX&requested=US")
     assert form_errors(bad) == ["Choose a state from the list."]
+
+
+def test_state_page_shows_what_each_instrument_covers_with_its_source(
+    client_request: PageClient, login_as: LoginAs
+) -> None:
+    login_as(Role.officer)
+    page = client_request.get("/rules/US")
+    untoc = page.select_one("#instrument-untoc")
+    assert untoc is not None
+    assert "Scope: Serious crime" in text_of(untoc.select_one(".scope"))
+    assert "(Art. 2(b), Art. 3(1))" in text_of(untoc.select_one(".scope"))
+    assert "at least four years" in text_of(untoc.select_one(".scope-quote"))
+    source = untoc.select_one(".source a")
+    assert source is not None and "sherloc.unodc.org" in str(source["href"])
+    mlat = page.select_one("#instrument-mlat-gb-us")  # no scope in the catalogue
+    assert mlat is not None and mlat.select(".scope") == []

@@ -6,8 +6,15 @@ import copy
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import EmailField, Form, FormField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
+from wtforms import (
+    EmailField,
+    Form,
+    FormField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from forms.validators import iana_timezone, iso_state
@@ -22,6 +29,7 @@ from forms.wizard.base import (
 )
 from mlat.i18n import label
 from mlat.request_format import MAX_RELATED, Channel, MeasureKind
+from mlat.rules.instruments import basis_choices
 from mlat.rules.loader import rulebook
 from mlat.rules.routes import advise_routes
 
@@ -104,7 +112,11 @@ class RouteForm(StepForm):
         _l("Earlier related requests"),
         description=_l("One per line: reference and date of each earlier request."),
     )
-    legal_basis = SelectField(_l("Legal basis"), validate_choice=False)
+    legal_basis = RadioField(
+        _l("Legal basis"),
+        description=_l("Instruments in force between your state and the requested state today."),
+        validate_choice=False,
+    )
     channel = SelectField(_l("Channel"), validate_choice=False)
     language = SelectField(_l("Language of the request"), validate_choice=False)
     translations = StringField(
@@ -146,14 +158,13 @@ class RouteForm(StepForm):
             ctx.document.urgency.urgent,
             ctx.today,
         )
-        advised = list(dict.fromkeys(r.legal_basis for r in routes))
-        names = dict(_instrument_choices())
-        linked, other = str(_l("In force between the two states")), str(_l("Other instruments"))
+        bases = basis_choices(
+            rulebook().instruments, ctx.unit_state, ctx.request.requested_state, ctx.today
+        )
         self.legal_basis.choices = [
-            SelectChoice("", _l("Choose the legal basis")),
-            *(SelectChoice(s, names[s], optgroup=linked) for s in advised),
-            *(SelectChoice(s, n, optgroup=other) for s, n in names.items() if s not in advised),
+            (lk.slug, lk.instrument.name) for lk in [*bases.linking, *bases.others]
         ]
+        ctx.extra["bases"] = bases
         self.channel.choices = [("", _l("Choose the channel")), *CHANNELS]
         self.language.choices = [("", _l("Choose a language")), *language_choices()]
         ctx.extra["routes"] = routes

@@ -110,3 +110,21 @@ def linking_instruments(
     links = [link(catalogue, slug, requesting, requested, today) for slug in catalogue.instruments]
     found = [lk for lk in links if lk is not None and lk.linked]
     return sorted(found, key=lambda lk: (order[lk.instrument.kind], lk.slug))
+
+
+@dataclass(frozen=True)
+class BasisChoices:
+    """The legal bases to offer for a request: those that link the two states on the day,
+    and the others, each with the reason it does not."""
+
+    linking: list[Link]
+    others: list[Link]
+
+
+def basis_choices(
+    catalogue: InstrumentCatalogue, requesting: str, requested: str, today: dt.date
+) -> BasisChoices:
+    linking = linking_instruments(catalogue, requesting, requested, today)
+    offered = {lk.slug for lk in linking}
+    others = [link(catalogue, slug, requesting, requested, today) for slug in catalogue.instruments]
+    return BasisChoices(linking, [lk for lk in others if lk is not None and lk.slug not in offered])

@@ -70,8 +70,7 @@ def _in_catalogue(book: RuleBook, ref: str, rest: str) -> RuleAt | None:
     party = next((p for p in inst.parties if p.state == party_part), None)
     if party is None:
         return None
-    # A party without a source of its own rests on the instrument's, and its date.
-    verified_on = party.verified_on or (inst.verified_on if party.cite is None else None)
+    verified_on = party.verified_on
     return RuleAt(ref, CATALOGUE, f"{slug}.parties.{party.state}",
                   {"Instrument": inst.name, **_facts(party)}, party.note,
                   sources[party.cite or inst.cite], verified_on)  # fmt: skip

@@ -11,7 +11,7 @@ from mlat.request_format import Channel, MeasureKind
 from mlat.rules.instruments import Link, link, linking_instruments
 from mlat.rules.loader import RuleBook
 from mlat.rules.provenance import Citation
-from mlat.rules.schema import Authority
+from mlat.rules.schema import Authority, StateTable
 
 STORED_DATA = {MeasureKind.subscriber_info, MeasureKind.traffic_data, MeasureKind.stored_content}
 
@@ -48,6 +48,14 @@ def _route(
         verified=lk.verified,
         citation=lk.citation,
     )
+
+
+def _reciprocity_channel(lk: Link, table: StateTable | None) -> Channel:
+    """The diplomatic channel, unless the requested state takes requests without a
+    treaty only through another channel the instrument allows (its central authority)."""
+    accepted = {c.kind for c in table.channels} if table else set()
+    usable = [c for c in lk.instrument.channels if c in accepted]
+    return Channel.diplomatic if Channel.diplomatic in accepted or not usable else usable[0]
 
 
 def advise_routes(
@@ -133,7 +141,7 @@ def advise_routes(
             _route(
                 "reciprocity",
                 reciprocity,
-                Channel.diplomatic,
+                _reciprocity_channel(reciprocity, table),
                 central,
                 typical,
                 N_(

@@ -301,6 +301,28 @@ class Party(Strict):
         return True
 
 
+ScopeOffences = Literal[
+    "any",  # any criminal offence
+    "any_with_electronic_evidence",  # any offence, where evidence in electronic form is sought
+    "serious_crime",  # UNTOC: min_penalty_years, transnational, organised group
+    "convention_offences",  # offences established under the instrument itself
+    "corruption",
+    "computer_related",  # offences against or by means of computer systems
+]
+
+
+class Scope(Provenance):
+    """What an instrument covers, with the article that says so."""
+
+    summary: str = Field(min_length=3)
+    article: str = Field(default="", description="article(s) that set the scope, e.g. Art. 2(b)")
+    offences: ScopeOffences = "any"
+    min_penalty_years: float | None = Field(default=None, ge=0)
+    transnational: bool = False
+    organised_group: bool = False
+    between: str = ""
+
+
 class Instrument(Ruled):
     name: str
     kind: Literal["multilateral", "bilateral", "regional", "reciprocity"]
@@ -317,6 +339,7 @@ class Instrument(Ruled):
     parties_as_of: dt.date | None = Field(
         default=None, description="the status date of the party list entered"
     )
+    scope: Scope | None = None
 
     def party(self, state: str) -> Party | None:
         return next((p for p in self.parties if p.state == state), None)
@@ -331,6 +354,7 @@ class InstrumentCatalogue(Strict):
         for slug, inst in self.instruments.items():
             cites = [inst.cite] + [p.cite for p in inst.parties if p.cite]
             cites += [d.cite for p in inst.parties for d in p.declarations]
+            cites += [inst.scope.cite] if inst.scope else []
             for cite in cites:
                 if cite not in self.sources:
                     raise ValueError(f"instruments.{slug}: cite {cite!r} is not in [sources]")

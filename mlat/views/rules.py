@@ -15,9 +15,9 @@ from mlat.i18n import label
 from mlat.request_format import MeasureKind
 from mlat.rules.loader import rulebook
 from mlat.rules.provenance import Citation, citation, rule_statuses
-from mlat.rules.refs import state_ref
+from mlat.rules.refs import catalogue_ref, state_ref
 from mlat.rules.routes import advise_routes
-from mlat.rules.schema import StateTable
+from mlat.rules.schema import InstrumentCatalogue, StateTable
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
 
@@ -48,16 +48,29 @@ def index() -> str:
     return render_template("rules/index.html", summaries=summaries, measures=list(MeasureKind))
 
 
+def scope_citations(catalogue: InstrumentCatalogue, today: dt.date) -> dict[str, Citation]:
+    """The citation of each instrument's scope, keyed by the instrument's slug."""
+    return {
+        slug: citation(
+            catalogue.sources, inst.scope.cite, inst.scope, today, ref=catalogue_ref(slug)
+        )
+        for slug, inst in catalogue.instruments.items()
+        if inst.scope
+    }
+
+
 @bp.get("/<code>")
 def state(code: str) -> str:
     table = rulebook().state(code)
     if table is None:
         abort(404)
+    today = local_today(the_user().unit)
     return render_template(
         "rules/state.html",
         table=table,
-        cites=citations(table, local_today(the_user().unit)),
+        cites=citations(table, today),
         instruments=rulebook().instruments.instruments,
+        scope_cites=scope_citations(rulebook().instruments, today),
     )
 
 

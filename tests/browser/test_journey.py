@@ -74,9 +74,12 @@ def officer_drafts(visit: Visit) -> tuple[str, str]:
     # Step 1: route and requesting authority
     step_heading(page, "Route and requesting authority")
     request_path = re.sub(r"/wizard/route$", "", re.sub(r"^https?://[^/]+", "", page.url))
-    expect(page.get_by_label("Legal basis")).to_be_visible()
+    bases = page.get_by_role("group", name="Legal basis")
+    expect(bases).to_be_visible()
     visit.check("step 1 route")
-    page.get_by_label("Legal basis").select_option(value="untoc")
+    bases.get_by_label(
+        "United Nations Convention against Transnational Organized Crime (Palermo, 2000)"
+    ).check()
     page.get_by_label("Channel").select_option(value="central_authority")
     page.get_by_label("Language of the request").select_option(value="en")
     authority = page.get_by_role("group", name="Requesting authority")

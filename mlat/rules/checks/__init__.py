@@ -21,12 +21,14 @@ from mlat.rules.checks.content import (
     check_offences,
 )
 from mlat.rules.checks.measures import check_dual_criminality, check_measures
+from mlat.rules.checks.scope import check_scope
 from mlat.rules.checks.timing import check_preservation, check_urgency
 from mlat.rules.findings import Check
 
 ALL_CHECKS: list[Check] = [
     check_state,
     check_legal_basis,
+    check_scope,
     check_channel,
     check_language,
     check_facts_and_nexus,

@@ -132,7 +132,10 @@ def check_channel(ctx: Context) -> Iterator[Finding]:
     if table is None:
         return
     accepted = {c.kind: c for c in table.channels}
-    rule = accepted.get(req.channel)
+    # A state may list a channel twice (by post always, by e-mail when urgent): the
+    # request goes through if any of its rules allows it.
+    rules = [c for c in table.channels if c.kind == req.channel]
+    rule = next((c for c in rules if not c.urgent_only), rules[0] if rules else None)
     if rule is None:
         yield finding(
             "channel_not_accepted",

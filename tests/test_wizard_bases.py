@@ -1,0 +1,126 @@
+"""The route step offers as legal bases exactly the instruments that link the unit's
+state and the requested state; every other instrument is behind a disclosure that works
+without JavaScript, with the reason it does not apply."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from bs4 import BeautifulSoup
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mlat.dates import local_today
+from mlat.models import MlaRequest, Role
+from mlat.rules.instruments import basis_choices, link, linking_instruments
+from mlat.rules.loader import rulebook
+from tests.conftest import Client, LoginAs, MakeRequest, MakeUnit, PageClient, text_of
+from tests.wizard_helpers import example_content, step_data
+
+STATES = sorted(rulebook().states)
+PAIRS = [("QA", "US"), ("GB", "US"), ("FR", "DE"), ("IN", "SG"), ("NG", "GB"), ("QA", "AE")]
+
+
+def offered(page: BeautifulSoup) -> list[str]:
+    """The legal bases offered outright, outside the "Show all instruments" disclosure."""
+    return [str(i["value"]) for i in page.select("#legal-bases-linking input[name=legal_basis]")]
+
+
+def behind_disclosure(page: BeautifulSoup) -> dict[str, str]:
+    """Each instrument behind the disclosure, with the reason shown beside it."""
+    return {
+        str(item.select_one("input")["value"]): text_of(item.select_one(".reason"))  # type: ignore[index]
+        for item in page.select("details#legal-bases-others li")
+    }
+
+
+@pytest.mark.parametrize(("requesting", "requested"), PAIRS)
+def test_route_step_offers_exactly_the_instruments_linking_the_two_states(
+    client_request: PageClient,
+    login_as: LoginAs,
+    make_unit: MakeUnit,
+    make_request: MakeRequest,
+    requesting: str,
+    requested: str,
+) -> None:
+    unit = make_unit(state=requesting)
+    draft = make_request(login_as(Role.officer, unit_=unit), requested_state=requested)
+    today = local_today(unit)
+    page = client_request.get(f"/requests/{draft.id}/wizard/route")
+
+    catalogue = rulebook().instruments
+    bases = offered(page)
+    for slug in bases:
+        lk = link(catalogue, slug, requesting, requested, today)
+        assert lk is not None and lk.linked, (slug, requesting, requested)
+    linking = [lk.slug for lk in linking_instruments(catalogue, requesting, requested, today)]
+    assert bases == linking
+
+    others = behind_disclosure(page)
+    assert set(bases) | set(others) == set(catalogue.instruments)
+    assert not set(bases) & set(others)
+    for slug, reason in others.items():
+        lk = link(catalogue, slug, requesting, requested, today)
+        assert lk is not None and reason == lk.reason % lk.reason_params
+
+
+def test_each_offered_basis_shows_whether_its_party_data_is_verified(
+    client_request: PageClient, login_as: LoginAs, make_request: MakeRequest
+) -> None:
+    draft = make_request(login_as(Role.officer), requested_state="US")  # from Qatar
+    page = client_request.get(f"/requests/{draft.id}/wizard/route")
+    items = {
+        str(li.select_one("input")["value"]): text_of(li.select_one(".tag"))  # type: ignore[index]
+        for li in page.select("#legal-bases-linking li")
+    }
+    assert items["untoc"] == "Party data verified"
+    unverified = [
+        lk.slug
+        for lk in linking_instruments(rulebook().instruments, "QA", "US", dt.date.today())
+        if not lk.verified
+    ]
+    for slug in unverified:
+        assert items[slug].startswith("Party data unverified")
+
+
+def test_the_other_instruments_sit_in_a_closed_disclosure_until_one_is_chosen(
+    client: Client, client_request: PageClient, login_as: LoginAs, make_request: MakeRequest
+) -> None:
+    draft: MlaRequest = make_request(login_as(Role.officer), content=example_content())
+    page = client_request.get(f"/requests/{draft.id}/wizard/route")
+    disclosure = page.select_one("details#legal-bases-others")
+    assert disclosure is not None and not disclosure.has_attr("open")
+    assert text_of(disclosure.select_one("summary")) == "Show all instruments"
+    assert "budapest" in behind_disclosure(page)  # Qatar is no party to it
+    assert page.select_one('#legal-bases-linking input[value="untoc"]').has_attr("checked")  # type: ignore[union-attr]
+
+    data = {**step_data("route"), "legal_basis": "budapest", "version": str(draft.version)}
+    assert client.submit(f"/requests/{draft.id}/wizard/route", data).status_code == 302
+    page = client_request.get(f"/requests/{draft.id}/wizard/route")
+    disclosure = page.select_one("details#legal-bases-others")
+    assert disclosure is not None and disclosure.has_attr("open")
+    assert disclosure.select_one('input[value="budapest"]').has_attr("checked")  # type: ignore[union-attr]
+    # The choice is kept, and the engine says why it does not hold.
+    notes = text_of(page.select_one("#legal_basis-notes"))
+    assert "This legal basis does not link the two states: QA is not a party to" in notes
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    requesting=st.sampled_from(STATES),
+    requested=st.sampled_from(STATES),
+    today=st.dates(dt.date(1990, 1, 1), dt.date(2030, 12, 31)),
+)
+def test_every_basis_offered_for_a_pair_links_that_pair(
+    requesting: str, requested: str, today: dt.date
+) -> None:
+    catalogue = rulebook().instruments
+    choices = basis_choices(catalogue, requesting, requested, today)
+    for lk in choices.linking:
+        again = link(catalogue, lk.slug, requesting, requested, today)
+        assert again is not None and again.linked
+    for lk in choices.others:
+        assert not lk.linked and lk.reason
+    slugs = [lk.slug for lk in [*choices.linking, *choices.others]]
+    assert sorted(slugs) == sorted(catalogue.instruments)
