@@ -151,3 +151,27 @@ def test_a_catalogue_file_with_an_unknown_table_is_refused(tmp_path: Path) -> No
     (tmp_path / "a.toml").write_text('[parties.x]\nstate = "AL"\n')
     with pytest.raises(RuleTableError, match="unknown tables"):
         load_instruments(tmp_path)
+
+
+def test_an_agreement_between_two_sides_does_not_link_two_states_of_one_side() -> None:
+    eu_us = {
+        "name": "EU-US Agreement",
+        "kind": "regional",
+        "cite": "chart",
+        "parties_complete": True,
+        "parties": [
+            {"state": "FR", "in_force": "2010-02-01", "side": "EU"},
+            {"state": "DE", "in_force": "2010-02-01", "side": "EU"},
+            {"state": "US", "in_force": "2010-02-01", "side": "US"},
+        ],
+    }
+    data = catalogue().model_dump(mode="json")
+    data["instruments"]["eu-us"] = eu_us
+    book = InstrumentCatalogue.model_validate(data)
+    across = link(book, "eu-us", "FR", "US", TODAY)
+    within = link(book, "eu-us", "FR", "DE", TODAY)
+    assert across is not None and across.linked
+    assert within is not None and not within.linked
+    assert within.reason % within.reason_params == (
+        "EU-US Agreement joins two sides; FR and DE are on the same side."
+    )

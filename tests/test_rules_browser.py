@@ -67,9 +67,12 @@ def test_state_page_shows_what_each_instrument_covers_with_its_source(
     untoc = page.select_one("#instrument-untoc")
     assert untoc is not None
     assert "Scope: Serious crime" in text_of(untoc.select_one(".scope"))
-    assert "(Art. 2(b), Art. 3(1))" in text_of(untoc.select_one(".scope"))
+    assert "(Art. 2(b), Art. 3(1)-(2), Art. 18(1))" in text_of(untoc.select_one(".scope"))
     assert "at least four years" in text_of(untoc.select_one(".scope-quote"))
     source = untoc.select_one(".source a")
-    assert source is not None and "sherloc.unodc.org" in str(source["href"])
+    assert source is not None and "kenyalaw.org" in str(source["href"])
+    # read in a copy of the Convention, which the page says, with the article
+    assert "secondary source" in text_of(untoc.select_one(".source p"))
+    assert "Art. 2(b)" in text_of(untoc.select_one(".source p"))
     mlat = page.select_one("#instrument-mlat-gb-us")  # no scope in the catalogue
     assert mlat is not None and mlat.select(".scope") == []

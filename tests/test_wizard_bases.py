@@ -74,14 +74,13 @@ def test_each_offered_basis_shows_whether_its_party_data_is_verified(
         str(li.select_one("input")["value"]): text_of(li.select_one(".tag"))  # type: ignore[index]
         for li in page.select("#legal-bases-linking li")
     }
-    assert items["untoc"] == "Party data verified"
-    unverified = [
-        lk.slug
-        for lk in linking_instruments(rulebook().instruments, "QA", "US", dt.date.today())
-        if not lk.verified
-    ]
-    for slug in unverified:
-        assert items[slug].startswith("Party data unverified")
+    links = linking_instruments(rulebook().instruments, "QA", "US", dt.date.today())
+    assert {lk.slug for lk in links if lk.verified} == {"reciprocity"}
+    assert items["reciprocity"] == "Party data verified"
+    # Qatar's and the United States' UNTOC entries were read in copies of the chart only
+    assert items["untoc"].startswith("Party data unverified")
+    for lk in links:
+        assert items[lk.slug].startswith("Party data verified" if lk.verified else "Party data un")
 
 
 def test_the_other_instruments_sit_in_a_closed_disclosure_until_one_is_chosen(
@@ -103,7 +102,9 @@ def test_the_other_instruments_sit_in_a_closed_disclosure_until_one_is_chosen(
     assert disclosure.select_one('input[value="budapest"]').has_attr("checked")  # type: ignore[union-attr]
     # The choice is kept, and the engine says why it does not hold.
     notes = text_of(page.select_one("#legal_basis-notes"))
-    assert "This legal basis does not link the two states: QA is not a party to" in notes
+    # The Convention's party list in the catalogue is incomplete: a warning, not a refusal.
+    assert "QA was not found among the parties to Convention on Cybercrime" in notes
+    assert "may be incomplete" in notes
 
 
 @settings(max_examples=60, deadline=None)

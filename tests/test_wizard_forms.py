@@ -299,7 +299,9 @@ def test_measure_page_shows_the_requested_states_rule_beside_each_measure(
     first = text_of(page.select_one("#measures-0"))
     assert "Probable cause" in first  # US stored content
     assert "A U.S. judge must find probable cause." in first
-    assert "Verified" in first  # with the rule's source and verification date
+    # with the rule's source, and that it was written from it but not read since
+    assert "Unverified: not yet confirmed against a source" in first
+    assert "Written from this source on" in first
     second = text_of(page.select_one("#measures-1"))
     assert "Specific and articulable facts" in second
     assert "Probable cause" not in second
@@ -333,8 +335,9 @@ def test_route_page_lists_the_advised_routes_and_receiving_authority(
         page.select_one("aside.wizard-aside")
     )
     in_force = page.select("#legal-bases-linking label")
-    assert "United Nations Convention against Transnational Organized Crime (Palermo, 2000)" in (
-        [text_of(label) for label in in_force]
+    assert (
+        "United Nations Convention against Transnational Organized Crime (New York, 15 "
+        "November 2000; MTDSG XVIII-12)" in [text_of(label) for label in in_force]
     )
 
 

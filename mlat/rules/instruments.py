@@ -83,6 +83,15 @@ def link(
         return result(True, parties=(party_citation(catalogue, slug, party, today),))
 
     found: list[Citation] = []
+    sides = {p.side for state in (requesting, requested) if (p := inst.party(state))}
+    if len(sides) == 1 and "" not in sides and requesting != requested:
+        return result(
+            False,
+            N_("%(name)s joins two sides; %(a)s and %(b)s are on the same side."),
+            name=inst.name,
+            a=requesting,
+            b=requested,
+        )
     for state in (requesting, requested):
         party = inst.party(state)
         if party is None and not inst.parties_complete:

@@ -276,6 +276,11 @@ class Party(Strict):
     cite: str | None = Field(
         default=None, description="source for this party, if not the instrument's"
     )
+    side: str = Field(
+        default="",
+        description="for an agreement between two sides (the EU's member states and a third "
+        "state): the party's side; two parties on the same side are not linked by it",
+    )
     locator: str = Field(default="", description="where in the source: the row, the notice")
     quote: str = ""
     verified_on: dt.date | None = None
