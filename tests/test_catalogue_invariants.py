@@ -42,12 +42,6 @@ E_EVIDENCE = (
     "but this state's table lists no direct_provider channel; no source in the state "
     "file covers the Regulation."
 )
-PRESERVATION_24_7 = (
-    "The advisor offers preservation through the 24/7 network whenever stored data is at "
-    "risk, but this state's table accepts the 24/7 channel for urgent requests only, so "
-    "the engine refuses a request through it that is not marked urgent. Whether a "
-    "preservation request counts as urgent is for the owners of the rules to decide."
-)
 CLOUD_ACT = (
     "A CLOUD Act agreement lets the other party's orders go straight to providers "
     "(direct_provider), but this state's table lists no direct_provider channel; the table "
@@ -59,12 +53,6 @@ ROUTE_GAPS: dict[tuple[str, str, str], str] = {
     ("direct_provider", "FR", "channel_not_accepted"): E_EVIDENCE,
     ("direct_provider", "IE", "channel_not_accepted"): E_EVIDENCE,
     ("direct_provider", "NL", "channel_not_accepted"): E_EVIDENCE,
-    ("preservation_24_7", "AU", "channel_urgent_only"): PRESERVATION_24_7,
-    ("preservation_24_7", "CA", "channel_urgent_only"): PRESERVATION_24_7,
-    ("preservation_24_7", "DE", "channel_urgent_only"): PRESERVATION_24_7,
-    ("preservation_24_7", "FR", "channel_urgent_only"): PRESERVATION_24_7,
-    ("preservation_24_7", "NG", "channel_urgent_only"): PRESERVATION_24_7,
-    ("preservation_24_7", "US", "channel_urgent_only"): PRESERVATION_24_7,
     ("direct_provider", "AU", "channel_not_accepted"): CLOUD_ACT,
     ("direct_provider", "GB", "channel_not_accepted"): CLOUD_ACT,
 }
@@ -92,7 +80,10 @@ MISSING_INSTRUMENTS: dict[tuple[str, str], str] = {
 def route_request(
     route: Route, requesting: str, requested: str, measures: list[MeasureKind], urgent: bool
 ) -> RequestDocument:
-    """The example request, sent the way the route says."""
+    """The example request, sent the way the route says: a preservation route carries the
+    preservation alone, which the full request follows."""
+    if route.kind == "preservation_24_7":
+        measures = [MeasureKind.preservation]
     doc = copy.deepcopy(BASE)
     doc.update(
         requesting_state=requesting,
@@ -309,3 +300,104 @@ def test_each_known_gap_is_still_there() -> None:
     assert set(ROUTE_GAPS) - routes == set()
     assert set(CHANNEL_GAPS) - channel_gaps() == set()
     assert set(MISSING_INSTRUMENTS) - missing_instruments() == set()
+
+
+# ------------------------------------------------------- the Budapest Convention
+
+BUDAPEST = CATALOGUE.instruments["budapest"]
+BUDAPEST_PARTIES = sorted(p.state for p in BUDAPEST.parties if p.in_force_on(TODAY))
+# Parties whose Art. 35 point of contact is in neither the catalogue nor a state table: their
+# declarations were not read yet (the Treaty Office's declarations pages are the source).
+NO_24_7_CONTACT_YET = frozenset(
+    [
+        "AM",
+        "AR",
+        "AT",
+        "AZ",
+        "BA",
+        "BG",
+        "BJ",
+        "CI",
+        "CL",
+        "CM",
+        "CO",
+        "CR",
+        "CV",
+        "CY",
+        "CZ",
+        "DK",
+        "DO",
+        "EE",
+        "FI",
+        "FJ",
+        "GB",
+        "GD",
+        "GE",
+        "GH",
+        "GR",
+        "HR",
+        "HU",
+        "IL",
+        "IS",
+        "IT",
+        "KI",
+        "LI",
+        "LT",
+        "LU",
+        "LV",
+        "MA",
+        "MD",
+        "ME",
+        "MK",
+        "MT",
+        "MU",
+        "NZ",
+        "PH",
+        "PL",
+        "PT",
+        "RO",
+        "RS",
+        "SI",
+        "SK",
+        "UA",
+    ]
+)
+
+
+def has_24_7_contact(state: str) -> bool:
+    party = BUDAPEST.party(state)
+    declared = party is not None and any(d.kind == "contact_24_7" for d in party.declarations)
+    table = BOOK.state(state)
+    in_table = table is not None and (
+        table.contact_24_7 is not None
+        or any(c.kind == Channel.network_24_7 for c in table.channels)
+    )
+    return declared or in_table
+
+
+def test_every_budapest_party_has_a_24_7_contact_or_is_a_named_gap() -> None:
+    missing = {state for state in BUDAPEST_PARTIES if not has_24_7_contact(state)}
+    assert missing == NO_24_7_CONTACT_YET
+
+
+@pytest.mark.parametrize("requested", BUDAPEST_PARTIES)
+def test_a_request_between_budapest_parties_under_the_convention_has_no_legal_basis_error(
+    requested: str,
+) -> None:
+    for requesting in BUDAPEST_PARTIES:
+        if requesting == requested:
+            continue
+        doc = copy.deepcopy(BASE)
+        doc.update(requesting_state=requesting, requested_state=requested, legal_basis="budapest")
+        request = RequestDocument.model_validate(doc)
+        errors = [f for f in validate(request, BOOK, TODAY, [check_legal_basis])
+                  if f.severity == "error"]  # fmt: skip
+        assert errors == [], (requesting, requested)
+
+
+def test_a_state_missing_from_the_incomplete_budapest_list_gets_a_warning_not_an_error() -> None:
+    assert not BUDAPEST.parties_complete
+    doc = copy.deepcopy(BASE)
+    doc.update(requesting_state="QA", requested_state="US", legal_basis="budapest")
+    findings = validate(RequestDocument.model_validate(doc), BOOK, TODAY, [check_legal_basis])
+    assert [(f.code, f.severity) for f in findings] == [("legal_basis_not_listed", "warning")]

@@ -365,3 +365,21 @@ def test_a_channel_listed_twice_is_accepted_when_any_of_its_rules_allows_it() ->
         ]
     )
     assert "channel_urgent_only" in codes(run(BASE, book_with(only_urgent)))
+
+
+def test_preservation_alone_goes_through_the_24_7_network_between_budapest_parties() -> None:
+    """Art. 35(1)(b): preservation is the 24/7 contacts' ordinary work, even where a state
+    keeps its 24/7 channel for urgent requests otherwise."""
+    table = us_table(
+        channels=[
+            ChannelRule(kind="central_authority", electronic=True, cite="doj-oia"),
+            ChannelRule(kind="network_24_7", electronic=True, urgent_only=True, cite="doj-oia"),
+        ]
+    )
+    preserve = changed(requesting_state="FR", legal_basis="budapest", channel="network_24_7",
+                       measures=[{"kind": "preservation"}])  # fmt: skip
+    assert "channel_urgent_only" not in codes(run(preserve(BASE), book_with(table)))
+    also_content = changed(measures=[{"kind": "preservation"}, {"kind": "stored_content"}])
+    assert "channel_urgent_only" in codes(run(also_content(preserve(BASE)), book_with(table)))
+    from_qatar = changed(requesting_state="QA")  # not a party to the Convention
+    assert "channel_urgent_only" in codes(run(from_qatar(preserve(BASE)), book_with(table)))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from mlat.messages import N_
-from mlat.request_format import MeasureKind
+from mlat.request_format import Channel, MeasureKind
 from mlat.rules.checks.common import (
     finding,
 )
@@ -147,7 +147,7 @@ def check_channel(ctx: Context) -> Iterator[Finding]:
             state=table.name,
             accepted=", ".join(c.value for c in accepted),
         )
-    elif rule.urgent_only and not req.urgency.urgent:
+    elif rule.urgent_only and not req.urgency.urgent and not _preservation_by_24_7(ctx):
         yield finding(
             "channel_urgent_only",
             "error",
@@ -157,6 +157,23 @@ def check_channel(ctx: Context) -> Iterator[Finding]:
             rule,
             state=table.name,
         )
+
+
+def _preservation_by_24_7(ctx: Context) -> bool:
+    """A request for preservation alone, through the 24/7 network, between two parties to
+    the Budapest Convention: preserving data under Articles 29 and 30 is part of what the
+    24/7 points of contact do (Art. 35(1)(b)), urgent or not, whatever else a state keeps
+    its 24/7 channel for."""
+    req = ctx.request
+    if req.channel != Channel.network_24_7 or not req.measures:
+        return False
+    if any(m.kind != MeasureKind.preservation for m in req.measures):
+        return False
+    if not (req.requesting_state and req.requested_state):
+        return False
+    budapest = link(ctx.book.instruments, "budapest", req.requesting_state,
+                    req.requested_state, ctx.today)  # fmt: skip
+    return budapest is not None and budapest.linked
 
 
 def check_language(ctx: Context) -> Iterator[Finding]:
