@@ -104,6 +104,14 @@ PROVENANCE_LABELS = {
     "stale": _l("Verification older than 12 months"),
     "unverified": _l("Unverified: not yet confirmed against a source"),
 }
+DECLARATION_LABELS = {
+    "central_authority": _l("Central authority"),
+    "urgent_means": _l("Urgent requests by expedited means"),
+    "dual_criminality": _l("Dual criminality"),
+    "contact_24_7": _l("24/7 point of contact"),
+    "language": _l("Languages of requests"),
+    "other": _l("Declaration"),
+}
 SOURCE_KIND_LABELS = {
     "primary": _l("primary source"),
     "secondary": _l("secondary source: a copy or a commentary"),
@@ -117,6 +125,7 @@ LABELS = {
     "dual_criminality": DUAL_CRIMINALITY_LABELS,
     "provenance": PROVENANCE_LABELS,
     "source_kind": SOURCE_KIND_LABELS,
+    "declaration": DECLARATION_LABELS,
     "severity": SEVERITY_LABELS,
 }
 

@@ -68,11 +68,37 @@ def test_state_page_shows_what_each_instrument_covers_with_its_source(
     assert untoc is not None
     assert "Scope: Serious crime" in text_of(untoc.select_one(".scope"))
     assert "(Art. 2(b), Art. 3(1)-(2), Art. 18(1))" in text_of(untoc.select_one(".scope"))
-    assert "at least four years" in text_of(untoc.select_one(".scope-quote"))
-    source = untoc.select_one(".source a")
-    assert source is not None and "kenyalaw.org" in str(source["href"])
+    assert "at least four years" in text_of(untoc.select_one(".scope ~ .source .source-quote"))
+    scope_source = untoc.select_one(".scope ~ .source")
+    assert scope_source is not None
+    link = scope_source.select_one("a")
+    assert link is not None and "kenyalaw.org" in str(link["href"])
     # read in a copy of the Convention, which the page says, with the article
-    assert "secondary source" in text_of(untoc.select_one(".source p"))
-    assert "Art. 2(b)" in text_of(untoc.select_one(".source p"))
+    assert "secondary source" in text_of(scope_source.select_one("p"))
+    assert "Art. 2(b)" in text_of(scope_source.select_one("p"))
+    # the United States' own entry in the Convention's party list, with where it stands
+    entry = untoc.select_one(".source")
+    assert entry is not None and "row: United States" in text_of(entry)
     mlat = page.select_one("#instrument-mlat-gb-us")  # no scope in the catalogue
     assert mlat is not None and mlat.select(".scope") == []
+
+
+def test_state_page_shows_each_party_entry_with_its_source_and_declarations(
+    client_request: PageClient, login_as: LoginAs
+) -> None:
+    login_as(Role.officer)
+    page = client_request.get("/rules/NL")
+    budapest = page.select_one("#instrument-budapest")
+    assert budapest is not None
+    assert text_of(budapest).startswith("Convention on Cybercrime")
+    first = budapest.select_one(".source p")
+    assert first is not None
+    assert "(primary source)" in text_of(first)
+    assert "Verified against a primary source on" in text_of(first)
+    declarations = [text_of(d) for d in budapest.select(".declaration")]
+    assert any(d.startswith("24/7 point of contact:") for d in declarations)
+    # a party whose date the sources did not give is a party, not a signatory
+    treaty = page.select_one("#instrument-mlat-au-nl")
+    assert treaty is not None
+    assert "a party; the date it took effect is not in the catalogue" in text_of(treaty)
+    assert "signed, not in force" not in text_of(treaty)

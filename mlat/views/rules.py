@@ -13,6 +13,7 @@ from mlat.countries import state_choices
 from mlat.dates import local_today
 from mlat.i18n import label
 from mlat.request_format import MeasureKind
+from mlat.rules.instruments import party_citation
 from mlat.rules.loader import rulebook
 from mlat.rules.provenance import Citation, citation, rule_statuses
 from mlat.rules.refs import catalogue_ref, state_ref
@@ -59,18 +60,40 @@ def scope_citations(catalogue: InstrumentCatalogue, today: dt.date) -> dict[str,
     }
 
 
+def party_citations(
+    catalogue: InstrumentCatalogue, state: str, today: dt.date
+) -> tuple[dict[str, Citation], dict[str, list[Citation]]]:
+    """The citation of the state's entry in each instrument, and of its declarations."""
+    parties: dict[str, Citation] = {}
+    declarations: dict[str, list[Citation]] = {}
+    for slug, inst in catalogue.instruments.items():
+        party = inst.party(state)
+        if party is None:
+            continue
+        parties[slug] = party_citation(catalogue, slug, party, today)
+        ref = catalogue_ref(slug, state)
+        declarations[slug] = [
+            citation(catalogue.sources, d.cite, d, today, ref=ref) for d in party.declarations
+        ]
+    return parties, declarations
+
+
 @bp.get("/<code>")
 def state(code: str) -> str:
     table = rulebook().state(code)
     if table is None:
         abort(404)
     today = local_today(the_user().unit)
+    catalogue = rulebook().instruments
+    party_cites, declaration_cites = party_citations(catalogue, table.state, today)
     return render_template(
         "rules/state.html",
         table=table,
         cites=citations(table, today),
-        instruments=rulebook().instruments.instruments,
-        scope_cites=scope_citations(rulebook().instruments, today),
+        instruments=catalogue.instruments,
+        party_cites=party_cites,
+        declaration_cites=declaration_cites,
+        scope_cites=scope_citations(catalogue, today),
     )
 
 
