@@ -74,11 +74,12 @@ def officer_drafts(visit: Visit) -> tuple[str, str]:
     # Step 1: route and requesting authority
     step_heading(page, "Route and requesting authority")
     request_path = re.sub(r"/wizard/route$", "", re.sub(r"^https?://[^/]+", "", page.url))
-    bases = page.get_by_role("group", name="Legal basis")
+    bases = page.get_by_role("group", name="Legal basis", exact=True)
     expect(bases).to_be_visible()
     visit.check("step 1 route")
     bases.get_by_label(
-        "United Nations Convention against Transnational Organized Crime (Palermo, 2000)"
+        "United Nations Convention against Transnational Organized Crime (New York, 15 November "
+        "2000; MTDSG XVIII-12)"
     ).check()
     page.get_by_label("Channel").select_option(value="central_authority")
     page.get_by_label("Language of the request").select_option(value="en")
