@@ -211,7 +211,15 @@ def test_the_compliance_page_lists_findings_with_their_sources() -> None:
     assert squeezed(cited.citation.url) in squeezed(text)
     assert squeezed(cited.citation.title) in squeezed(text)
     assert "Mustbefixed" in squeezed(text)
-    assert "Unverified" in text or "Verifiedon" in squeezed(text)
+    expected = {
+        "verified": "Verifiedon",
+        "stale": "Verifiedon",
+        "secondary": "Checkedagainstasecondarysourceonly",
+        "unverified": "Unverified",
+    }
+    assert expected[cited.citation.status] in squeezed(text)
+    if cited.citation.locator:
+        assert squeezed(cited.citation.locator) in squeezed(text)
 
 
 def test_french_labels_and_a_translation_notice_for_english_text() -> None:

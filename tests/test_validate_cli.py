@@ -84,11 +84,15 @@ def test_rules_check_summarises_every_state(runner: Any) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     (us,) = [line for line in lines if line.startswith("US United States:")]
-    assert re.fullmatch(
-        r"US United States: (\d+) rules, 0 verified against a primary source \(0%\), 0 against "
-        r"a secondary source only, 0 stale, \1 unverified",
+    counts = re.fullmatch(
+        r"US United States: (\d+) rules, (\d+) verified against a primary source \((\d+)%\), "
+        r"(\d+) against a secondary source only, (\d+) stale, (\d+) unverified",
         us,
     )
+    assert counts is not None
+    total, primary, share, secondary, stale, unverified = map(int, counts.groups())
+    assert total == primary + secondary + stale + unverified
+    assert share == round(100 * primary / total)
     (catalogue,) = [line for line in lines if line.startswith("instruments catalogue:")]
     assert re.search(r"\d+ verified against a primary source \(\d+%\)", catalogue)
     assert "  can cause an error, not primary-verified:" in lines

@@ -299,9 +299,9 @@ def test_measure_page_shows_the_requested_states_rule_beside_each_measure(
     first = text_of(page.select_one("#measures-0"))
     assert "Probable cause" in first  # US stored content
     assert "A U.S. judge must find probable cause." in first
-    # with the rule's source, and that it was written from it but not read since
-    assert "Unverified: not yet confirmed against a source" in first
-    assert "Written from this source on" in first
+    # with the rule's source, where in it the rule stands, and how far it can be relied on
+    assert "Source:" in first
+    assert "Checked against a secondary source only" in first  # read in a commentary
     second = text_of(page.select_one("#measures-1"))
     assert "Specific and articulable facts" in second
     assert "Probable cause" not in second
