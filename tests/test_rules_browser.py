@@ -76,9 +76,11 @@ def test_state_page_shows_what_each_instrument_covers_with_its_source(
     # read in a copy of the Convention, which the page says, with the article
     assert "secondary source" in text_of(scope_source.select_one("p"))
     assert "Art. 2(b)" in text_of(scope_source.select_one("p"))
-    # the United States' own entry in the Convention's party list, with where it stands
+    # the United States' own entry in the Convention's party list, read in an official source
     entry = untoc.select_one(".source")
-    assert entry is not None and "row: United States" in text_of(entry)
+    assert entry is not None
+    assert "(primary source)" in text_of(entry)
+    assert "Verified against a primary source on" in text_of(entry)
     mlat = page.select_one("#instrument-mlat-gb-us")  # no scope in the catalogue
     assert mlat is not None and mlat.select(".scope") == []
 
