@@ -15,6 +15,9 @@ def test_index_lists_states_with_unverified_counts(
     assert "United States" in states
     assert "Qatar" in states
     assert any("unverified" in row[4] for row in states.values())
+    # Nigeria's rules were read in copies of its laws only, which the list says
+    assert "checked against a secondary source only" in states["Nigeria"][4]
+    assert "checked against a secondary source only" not in states["France"][4]
 
 
 def test_state_page_shows_sources_and_verification(

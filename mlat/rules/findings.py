@@ -12,9 +12,9 @@ from dataclasses import field as dataclass_field
 from typing import Any, Literal
 
 from mlat.request_format import RequestDocument
+from mlat.rules.citations import rule_citation
 from mlat.rules.loader import RuleBook
-from mlat.rules.provenance import Citation, citation
-from mlat.rules.refs import path_of, state_ref
+from mlat.rules.provenance import Citation
 from mlat.rules.schema import MeasureRule, Ruled, StateTable
 
 Severity = Literal["error", "warning", "info"]
@@ -64,8 +64,7 @@ class Context:
         table = self.table
         if table is None:
             return None
-        ref = state_ref(table, path_of(table, rule))
-        return citation(table.sources, rule.cite, rule, self.today, ref=ref)
+        return rule_citation(table, rule, self.today)
 
     def measure_rules(self) -> Iterator[tuple[int, MeasureRule | None]]:
         table = self.table

@@ -15,11 +15,11 @@ from mlat.dates import local_today
 from mlat.db import get_session
 from mlat.models import MlaRequest, ReviewComment
 from mlat.request_format import RequestDocument
+from mlat.rules.citations import rule_citation
 from mlat.rules.engine import validate
 from mlat.rules.findings import Finding
 from mlat.rules.loader import rulebook
-from mlat.rules.provenance import Citation, citation
-from mlat.rules.refs import path_of, state_ref
+from mlat.rules.provenance import Citation
 from mlat.rules.schema import Ruled, StateTable
 from mlat.services import ServiceError
 from mlat.services.validation import request_document
@@ -92,8 +92,7 @@ def citer(table: StateTable | None, today: dt.date) -> Any:
     def cite(rule: Ruled) -> Citation | None:
         if table is None:
             return None
-        ref = state_ref(table, path_of(table, rule))
-        return citation(table.sources, rule.cite, rule, today, ref=ref)
+        return rule_citation(table, rule, today)
 
     return cite
 

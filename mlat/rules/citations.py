@@ -1,0 +1,55 @@
+"""The citations the pages show beside rules: each a rule's source, place, words and
+status (``mlat.rules.provenance``) with its address for reports (``mlat.rules.refs``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from mlat.rules.instruments import party_citation
+from mlat.rules.provenance import Citation, citation
+from mlat.rules.refs import catalogue_ref, path_of, state_ref
+from mlat.rules.schema import InstrumentCatalogue, Ruled, StateTable
+
+
+def rule_citation(table: StateTable, rule: Ruled, today: dt.date) -> Citation:
+    """The citation of one rule of a state's table."""
+    ref = state_ref(table, path_of(table, rule))
+    return citation(table.sources, rule.cite, rule, today, ref=ref)
+
+
+def table_citations(table: StateTable, today: dt.date) -> dict[str, Citation]:
+    """Every rule's citation, keyed by its path in the table (e.g. ``measures.traffic_data``)."""
+    return {
+        path: citation(table.sources, rule.cite, rule, today, ref=state_ref(table, path))
+        for path, rule in table.rules()
+    }
+
+
+def scope_citations(catalogue: InstrumentCatalogue, today: dt.date) -> dict[str, Citation]:
+    """The citation of each instrument's scope, keyed by the instrument's slug."""
+    return {
+        slug: citation(
+            catalogue.sources, inst.scope.cite, inst.scope, today, ref=catalogue_ref(slug)
+        )
+        for slug, inst in catalogue.instruments.items()
+        if inst.scope
+    }
+
+
+def party_citations(
+    catalogue: InstrumentCatalogue, state: str, today: dt.date
+) -> tuple[dict[str, Citation], dict[str, list[Citation]]]:
+    """The citation of the state's entry in each instrument, and of its declarations,
+    keyed by the instrument's slug."""
+    parties: dict[str, Citation] = {}
+    declarations: dict[str, list[Citation]] = {}
+    for slug, inst in catalogue.instruments.items():
+        party = inst.party(state)
+        if party is None:
+            continue
+        parties[slug] = party_citation(catalogue, slug, party, today)
+        ref = catalogue_ref(slug, state)
+        declarations[slug] = [
+            citation(catalogue.sources, d.cite, d, today, ref=ref) for d in party.declarations
+        ]
+    return parties, declarations
