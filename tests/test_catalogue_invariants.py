@@ -24,6 +24,7 @@ from mlat.request_format import Channel, MeasureKind, RequestDocument
 from mlat.rules.checks.basis import check_channel, check_legal_basis
 from mlat.rules.engine import validate
 from mlat.rules.findings import Finding
+from mlat.rules.instruments import opens_directly
 from mlat.rules.loader import rulebook
 from mlat.rules.routes import Route, advise_routes
 from mlat.rules.schema import Instrument, StateTable
@@ -37,34 +38,6 @@ BASE = json.loads((EXAMPLES / "qa-to-us-stored-content.json").read_text())
 
 # ------------------------------------------------------------------- known gaps
 
-E_EVIDENCE = (
-    "The catalogue sends e-Evidence orders straight to the provider (direct_provider), "
-    "but this state's table lists no direct_provider channel; no source in the state "
-    "file covers the Regulation."
-)
-CLOUD_ACT = (
-    "A CLOUD Act agreement lets the other party's orders go straight to providers "
-    "(direct_provider), but this state's table lists no direct_provider channel; the table "
-    "does not yet cover the agreement."
-)
-# (route kind, requested state, finding code) -> why the route fails the engine's checks
-ROUTE_GAPS: dict[tuple[str, str, str], str] = {
-    ("direct_provider", "DE", "channel_not_accepted"): E_EVIDENCE,
-    ("direct_provider", "FR", "channel_not_accepted"): E_EVIDENCE,
-    ("direct_provider", "IE", "channel_not_accepted"): E_EVIDENCE,
-    ("direct_provider", "NL", "channel_not_accepted"): E_EVIDENCE,
-    ("direct_provider", "AU", "channel_not_accepted"): CLOUD_ACT,
-    ("direct_provider", "GB", "channel_not_accepted"): CLOUD_ACT,
-}
-# (instrument, state) -> why none of the instrument's channels is one the state accepts
-CHANNEL_GAPS: dict[tuple[str, str], str] = {
-    ("e-evidence", "DE"): E_EVIDENCE,
-    ("e-evidence", "FR"): E_EVIDENCE,
-    ("e-evidence", "IE"): E_EVIDENCE,
-    ("e-evidence", "NL"): E_EVIDENCE,
-    ("cloud-au-us", "AU"): CLOUD_ACT,
-    ("cloud-gb-us", "GB"): CLOUD_ACT,
-}
 # (state, instrument id) -> an instrument the state's table relies on that the
 # catalogue does not hold yet
 MISSING_INSTRUMENTS: dict[tuple[str, str], str] = {
@@ -113,7 +86,6 @@ def unexplained(
     return [
         (route.kind, route.legal_basis, f.message)
         for route, f in route_problems(requesting, requested, measures, urgent, today)
-        if (route.kind, requested, f.code) not in ROUTE_GAPS
     ]
 
 
@@ -178,12 +150,12 @@ def channel_gaps() -> set[tuple[str, str]]:
         for code, table in BOOK.states.items()
         for slug, inst in CATALOGUE.instruments.items()
         if binds(inst, code) and inst.channels
-        if not set(inst.channels) & accepted_channels(table)
+        if not any(c in accepted_channels(table) or opens_directly(inst, c) for c in inst.channels)
     }
 
 
 def test_every_instrument_binding_a_state_uses_a_channel_the_state_accepts() -> None:
-    assert channel_gaps() - set(CHANNEL_GAPS) == set()
+    assert channel_gaps() == set()
 
 
 def test_a_state_taking_24_7_requests_is_party_to_an_instrument_providing_for_them() -> None:
@@ -289,16 +261,6 @@ def test_the_state_tables_name_instruments_the_check_recognises() -> None:
 
 def test_each_known_gap_is_still_there() -> None:
     """A gap that has been closed must leave its list, so that the lists stay exact."""
-    routes = {
-        (route.kind, requested, f.code)
-        for requesting in STATES
-        for requested in STATES
-        if requesting != requested
-        for measures in MEASURE_SETS
-        for route, f in route_problems(requesting, requested, measures, False, TODAY)
-    }
-    assert set(ROUTE_GAPS) - routes == set()
-    assert set(CHANNEL_GAPS) - channel_gaps() == set()
     assert set(MISSING_INSTRUMENTS) - missing_instruments() == set()
 
 
@@ -366,6 +328,31 @@ def test_a_request_between_budapest_parties_under_the_convention_has_no_legal_ba
         errors = [f for f in validate(request, BOOK, TODAY, [check_legal_basis])
                   if f.severity == "error"]  # fmt: skip
         assert errors == [], (requesting, requested)
+
+
+@pytest.mark.parametrize("urgent", [False, True])
+def test_preservation_through_the_24_7_network_is_accepted_between_any_two_parties(
+    urgent: bool,
+) -> None:
+    """Art. 29 and 35(1)(b): each Party's point of contact takes requests to preserve
+    stored data, urgent or not, whatever the requested state's table keeps its 24/7
+    channel for."""
+    refused: dict[tuple[str, str], list[str]] = {}
+    for requested in BUDAPEST_PARTIES:
+        for requesting in BUDAPEST_PARTIES:
+            if requesting == requested:
+                continue
+            doc = copy.deepcopy(BASE)
+            doc.update(requesting_state=requesting, requested_state=requested,
+                       legal_basis="budapest", channel="network_24_7",
+                       measures=[{"kind": "preservation"}])  # fmt: skip
+            doc["urgency"]["urgent"] = urgent
+            request = RequestDocument.model_validate(doc)
+            found = validate(request, BOOK, TODAY, [check_legal_basis, check_channel])
+            errors = [f.code for f in found if f.severity == "error"]
+            if errors:
+                refused[requesting, requested] = errors
+    assert refused == {}
 
 
 def test_a_state_missing_from_the_incomplete_budapest_list_gets_a_warning_not_an_error() -> None:

@@ -383,3 +383,20 @@ def test_preservation_alone_goes_through_the_24_7_network_between_budapest_parti
     assert "channel_urgent_only" in codes(run(also_content(preserve(BASE)), book_with(table)))
     from_qatar = changed(requesting_state="QA")  # not a party to the Convention
     assert "channel_urgent_only" in codes(run(from_qatar(preserve(BASE)), book_with(table)))
+
+
+def test_an_order_straight_to_a_provider_needs_an_instrument_binding_both_states() -> None:
+    """Under the e-Evidence Regulation an order goes to the provider, not to an authority
+    of the requested state, so the state's own channels do not decide; between states the
+    Regulation does not bind, the channel is still refused."""
+    by_post = ChannelRule(kind="central_authority", electronic=False, cite="doj-oia")
+    table = us_table(state="DE", channels=[by_post])
+    order = changed(requesting_state="FR", requested_state="DE", legal_basis="e-evidence",
+                    channel="direct_provider")  # fmt: skip
+    found = codes(run(order(BASE), book_with(table), today=dt.date(2026, 12, 5)))
+    assert {"channel_not_accepted", "legal_basis_not_in_force"}.isdisjoint(found)
+    from_qatar = changed(requesting_state="QA")
+    refused = codes(run(from_qatar(order(BASE)), book_with(table), today=dt.date(2026, 12, 5)))
+    assert "channel_not_accepted" in refused
+    before_it_applies = codes(run(order(BASE), book_with(table), today=dt.date(2026, 8, 1)))
+    assert "channel_not_accepted" in before_it_applies

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from mlat.messages import N_
+from mlat.request_format import Channel
 from mlat.rules.provenance import Citation, citation
 from mlat.rules.refs import catalogue_ref
 from mlat.rules.schema import Instrument, InstrumentCatalogue, Party
@@ -33,6 +34,14 @@ class Link:
     citation: Citation
     uncertain: bool = False
     parties: tuple[Citation, ...] = field(default=())
+
+
+def opens_directly(instrument: Instrument, channel: Channel) -> bool:
+    """Whether the instrument itself lets an authority of one party send its order straight
+    to a service provider in the other (the e-Evidence Regulation, a CLOUD Act agreement,
+    Article 7 of the Second Additional Protocol to the Budapest Convention): no authority
+    of the requested state receives the order, so its table's channels do not decide."""
+    return channel == Channel.direct_provider and Channel.direct_provider in instrument.channels
 
 
 def party_citation(

@@ -10,7 +10,7 @@ from mlat.rules.checks.common import (
     finding,
 )
 from mlat.rules.findings import Context, Finding
-from mlat.rules.instruments import Link, link
+from mlat.rules.instruments import Link, link, opens_directly
 
 
 def check_state(ctx: Context) -> Iterator[Finding]:
@@ -136,6 +136,8 @@ def check_channel(ctx: Context) -> Iterator[Finding]:
     # request goes through if any of its rules allows it.
     rules = [c for c in table.channels if c.kind == req.channel]
     rule = next((c for c in rules if not c.urgent_only), rules[0] if rules else None)
+    if rule is None and (_direct_under_basis(ctx) or _preservation_by_24_7(ctx)):
+        return
     if rule is None:
         yield finding(
             "channel_not_accepted",
@@ -159,11 +161,24 @@ def check_channel(ctx: Context) -> Iterator[Finding]:
         )
 
 
+def _direct_under_basis(ctx: Context) -> bool:
+    """An order sent straight to a provider under an instrument that provides for it and
+    binds both states: the requested state's table lists the channels its own authorities
+    take requests through, which such an order does not use."""
+    req = ctx.request
+    if not (req.channel and req.legal_basis and req.requesting_state and req.requested_state):
+        return False
+    lk = link(ctx.book.instruments, req.legal_basis, req.requesting_state, req.requested_state,
+              ctx.today)  # fmt: skip
+    return lk is not None and lk.linked and opens_directly(lk.instrument, req.channel)
+
+
 def _preservation_by_24_7(ctx: Context) -> bool:
     """A request for preservation alone, through the 24/7 network, between two parties to
     the Budapest Convention: preserving data under Articles 29 and 30 is part of what the
     24/7 points of contact do (Art. 35(1)(b)), urgent or not, whatever else a state keeps
-    its 24/7 channel for."""
+    its 24/7 channel for, and whether or not its table lists the channel: every Party
+    designates a point of contact (Art. 35(1))."""
     req = ctx.request
     if req.channel != Channel.network_24_7 or not req.measures:
         return False
