@@ -10,7 +10,7 @@ from typing import Literal
 from babel import Locale
 from babel.dates import get_date_format, get_datetime_format, get_time_format
 from flask import Flask, request
-from flask_babel import Babel, get_locale, get_timezone, gettext
+from flask_babel import Babel, get_locale, get_timezone, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
@@ -212,7 +212,7 @@ def install_template_helpers(app: Flask) -> None:
         status_label=status_label,
         label=label,
         severity_label=lambda value: label("severity", value),
-        finding_message=lambda finding: finding.translated(gettext),
+        finding_message=lambda finding: finding.translated(gettext, ngettext),
         current_locale=lambda: str(get_locale() or "en"),
     )
     app.jinja_env.filters["datetime_local"] = datetime_local

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from mlat.request_format import MeasureKind, RequestDocument
+from mlat.rules.checks.breadth import dates_in
 from mlat.rules.engine import validate
 from mlat.rules.findings import Finding
 from mlat.rules.loader import RuleBook, rulebook
@@ -105,9 +106,15 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]], StateTable | 
         ),
     ),
     ("facts_missing", changed(facts=""), None),
-    ("facts_thin", changed(facts="Fraud by e-mail."), None),
+    ("facts_too_short", changed(facts="Fraud by e-mail."), None),
+    ("facts_thin", changed(facts=" ".join(["The suspect sent false invoices."] * 5)), None),
     ("nexus_missing", changed(nexus=""), None),
-    ("nexus_thin", changed(nexus="The account was used."), None),
+    ("nexus_too_short", changed(nexus="The account was used."), None),
+    (
+        "nexus_thin",
+        changed(nexus="The account sent the false invoices to the victim company."),
+        None,
+    ),
     ("offences_missing", changed(offences=[]), None),
     ("offence_name_missing", changed(offences__0__name=""), None),
     ("offence_citation_missing", changed(offences__0__citation=""), None),
@@ -158,6 +165,22 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]], StateTable | 
         changed(urgency={"urgent": True, "reason": "Data at risk.", "deadline": "2026-11-01"}),
         None,
     ),
+    (
+        "urgency_deadline_far",
+        changed(urgency={"urgent": True, "reason": "Data at risk.", "deadline": "2099-01-01"}),
+        None,
+    ),
+    ("measure_overbroad_wording", changed(measures__0__details="All data of the account."), None),
+    ("date_range_in_future", changed(measures__0__date_to="2099-12-31"), None),
+    # The facts and the IP's time of use lie in March 2026.
+    ("date_range_beyond_facts", changed(measures__1__date_from="2025-06-01"), None),
+    ("person_born_in_future", changed(persons__1__date_of_birth="2030-01-01"), None),
+    (
+        "identifier_observed_in_future",
+        changed(identifiers__1__observed_at="2062-03-09T10:14:22+03:00"),
+        None,
+    ),
+    ("preservation_requested_in_future", changed(preservation__requested_on="2027-01-02"), None),
     ("preservation_not_requested", changed(preservation={"requested": False}), None),
     ("preservation_reference_missing", changed(preservation__reference=""), None),
     ("preservation_lapsed", changed(preservation__expires_on="2026-11-01"), None),
@@ -400,3 +423,81 @@ def test_an_order_straight_to_a_provider_needs_an_instrument_binding_both_states
     assert "channel_not_accepted" in refused
     before_it_applies = codes(run(order(BASE), book_with(table), today=dt.date(2026, 8, 1)))
     assert "channel_not_accepted" in before_it_applies
+
+
+@pytest.mark.parametrize(
+    ("facts", "severity", "message"),
+    [
+        ("Fraud.", "error", "The summary of facts is very short (1 word)."),
+        ("Email fraud.", "error", "The summary of facts is very short (2 words)."),
+        (" ".join(["The suspect sent false invoices."] * 5), "warning", "(25 words)."),
+    ],
+)
+def test_facts_below_the_floor_are_an_error_counted_in_words(
+    facts: str, severity: str, message: str
+) -> None:
+    (found,) = [f for f in run(changed(facts=facts)(BASE)) if f.code.startswith("facts_")]
+    assert found.severity == severity
+    assert message in found.message
+
+
+def test_the_word_count_is_worded_by_the_language_plural_rules() -> None:
+    (found,) = [f for f in run(changed(facts="Fraud.")(BASE)) if f.code.startswith("facts_")]
+    calls: list[tuple[str, str, int]] = []
+
+    def ngettext(singular: str, plural: str, num: int, **params: object) -> str:
+        calls.append((singular, plural, num))
+        return (singular if num == 1 else plural) % params
+
+    def gettext(message: str, **params: object) -> str:
+        raise AssertionError("a message worded by a number goes through ngettext")
+
+    assert "(1 word)" in found.translated(gettext, ngettext)
+    assert calls and calls[0][2] == 1 and "words" in calls[0][1]
+
+
+def test_the_reviewers_example_of_an_overbroad_request_is_refused() -> None:
+    """'All data of the account' from 2026-10-01 to 2099-12-31 once got 'No problems found'."""
+    overbroad = changed(
+        measures__0__details="All data of the account",
+        measures__0__date_from="2026-10-01",
+        measures__0__date_to="2099-12-31",
+    )
+    found = {f.code: f for f in run(overbroad(BASE))}
+    assert found["date_range_in_future"].severity == "error"
+    assert "2099-12-31" in found["date_range_in_future"].message
+    assert found["measure_overbroad_wording"].severity == "warning"
+    assert "'All data'" in found["measure_overbroad_wording"].message
+
+
+def test_a_range_within_the_period_of_the_facts_and_up_to_today_is_accepted() -> None:
+    found = codes(
+        run(changed(measures__0__date_from="2026-02-01", measures__0__date_to="2026-05-31")(BASE))
+    )
+    assert {"date_range_in_future", "date_range_beyond_facts"}.isdisjoint(found)
+    # Real-time collection looks ahead: a range ending in the future is what it is for.
+    ahead = changed(measures__1__kind="realtime_traffic", measures__1__date_to="2027-03-01")
+    assert "date_range_in_future" not in codes(run(ahead(BASE)))
+
+
+def test_an_identifier_used_late_today_in_another_time_zone_is_not_in_the_future() -> None:
+    late = changed(identifiers__1__observed_at="2026-11-22T23:50:00-05:00")
+    assert "identifier_observed_in_future" not in codes(run(late(BASE)))
+
+
+@pytest.mark.parametrize(
+    ("text", "days"),
+    [
+        ("Between 3 and 10 March 2026", ["2026-03-10"]),
+        ("on March 5, 2026 and on 2026-04-01", ["2026-03-05", "2026-04-01"]),
+        ("le 1er mars 2026, puis le 02/03/2026", ["2026-03-01", "2026-03-02"]),
+        ("el 2 de marzo de 2026", ["2026-03-02"]),
+        ("في 15 مارس 2026", ["2026-03-15"]),
+        ("in May 2025", ["2025-05-01", "2025-05-31"]),
+        ("QAR 1,240,000 on invoice 2026/77 and 31/02/2026", []),
+    ],
+)
+def test_the_days_named_in_the_facts_are_read_in_the_usual_forms(
+    text: str, days: list[str]
+) -> None:
+    assert sorted(d.isoformat() for d in dates_in(text)) == sorted(days)

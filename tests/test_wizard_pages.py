@@ -52,7 +52,7 @@ def test_live_check_returns_the_steps_findings_without_saving(
     assert fragment.status_code == 200
     assert "<html" not in fragment.text
     findings = texts(BeautifulSoup(fragment.text, "html.parser"), ".findings > li")
-    assert any("The summary of facts is very short (1 words)" in f for f in findings), findings
+    assert any("The summary of facts is very short (1 word)" in f for f in findings), findings
     assert "Signature" not in fragment.text  # only this step's findings
     saved = saved_request(db, request.id)
     assert saved.version == 1

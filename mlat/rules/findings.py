@@ -29,12 +29,17 @@ class Finding:
     template: str  # N_-marked message with %(name)s parameters
     params: dict[str, Any] = dataclass_field(default_factory=dict)
     citation: Citation | None = None
+    plural: str = ""  # the plural form of an Np_-marked message, chosen by params["n"]
 
     @property
     def message(self) -> str:
-        return self.template % self.params if self.params else self.template
+        """The message in English."""
+        template = self.plural if self.plural and self.params["n"] != 1 else self.template
+        return template % self.params if self.params else template
 
-    def translated(self, gettext: Callable[..., str]) -> str:
+    def translated(self, gettext: Callable[..., str], ngettext: Callable[..., str]) -> str:
+        if self.plural:
+            return ngettext(self.template, self.plural, self.params["n"], **self.params)
         return gettext(self.template, **self.params)
 
     def as_dict(self) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from mlat.content import Change, changes
-from mlat.dates import local_today
+from mlat.dates import local_date, local_today
 from mlat.messages import N_
 from mlat.models import (
     MlaRequest,
@@ -109,6 +109,25 @@ def _check_inputs(step: Transition, inputs: Inputs, today: dt.date) -> None:
         raise ServiceError(N_("Choose the channel the request was sent through."))
 
 
+def _check_order(step: Transition, request: MlaRequest, on: dt.date | None, timezone: str) -> None:
+    """A date given for an action cannot come before the step it follows: a request is
+    sent after it is signed, and acknowledged, executed or refused after it is sent."""
+    if on is None:
+        return
+    if step.action == "transmit" and request.signed_at is not None:
+        signed = local_date(request.signed_at, timezone)
+        if on < signed:
+            raise ServiceError(
+                N_("The request was signed on %(date)s: it cannot have been sent before."),
+                date=signed.isoformat(),
+            )
+    elif request.transmitted_on is not None and on < request.transmitted_on:
+        raise ServiceError(
+            N_("The request was sent on %(date)s: give a date on or after it."),
+            date=request.transmitted_on.isoformat(),
+        )
+
+
 def _state_columns(step: Transition, request: MlaRequest, inputs: Inputs) -> dict[str, Any]:
     now = utcnow()
     values: dict[str, Any] = {"updated_at": now}
@@ -157,6 +176,7 @@ def transition(
             N_("The request changed while you were reviewing it. Review the changes shown.")
         )
     _check_inputs(step, inputs, today)
+    _check_order(step, request, inputs.on, actor.unit.timezone)
     if step.action == "submit":
         unit = session.get(Unit, request.unit_id)
         assert unit is not None

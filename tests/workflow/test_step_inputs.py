@@ -61,6 +61,38 @@ def test_transmission_is_recorded_with_its_date_channel_and_reference(
     assert signed.foreign_reference == "CRM-182-77"
 
 
+def test_a_request_cannot_be_sent_before_it_was_signed(
+    db: Session, signed: MlaRequest, officer: User
+) -> None:
+    signed.signed_at = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
+    db.add(signed)
+    db.commit()
+    with pytest.raises(ServiceError, match="signed on 2026-11-20: it cannot have been sent"):
+        take(db, signed, officer, "transmit", on=dt.date(2026, 11, 19), channel="diplomatic")
+    db.rollback()
+    db.refresh(signed)
+    assert (signed.status, signed.transmitted_on) == (S.signed, None)
+    take(db, signed, officer, "transmit", on=dt.date(2026, 11, 20), channel="diplomatic")
+    db.refresh(signed)
+    assert signed.status == S.transmitted
+
+
+@pytest.mark.parametrize("action", ["acknowledge", "execute_partly", "execute"])
+def test_what_follows_transmission_cannot_be_dated_before_it(
+    db: Session, ready: MlaRequest, officer: User, action: str
+) -> None:
+    ready.transmitted_on = dt.date(2026, 11, 10)
+    put_in_state(db, ready, S.transmitted)
+    with pytest.raises(ServiceError, match="sent on 2026-11-10: give a date on or after it"):
+        take(db, ready, officer, action, on=dt.date(2026, 11, 9))
+    db.rollback()
+    db.refresh(ready)
+    assert ready.status == S.transmitted
+    take(db, ready, officer, action, on=dt.date(2026, 11, 10))
+    db.refresh(ready)
+    assert ready.status != S.transmitted
+
+
 @pytest.mark.parametrize(
     ("inputs", "message"),
     [

@@ -11,6 +11,7 @@ from mlat.rules.checks.basis import (
     check_legal_basis,
     check_state,
 )
+from mlat.rules.checks.breadth import check_breadth, check_impossible_dates
 from mlat.rules.checks.content import (
     check_assurances,
     check_contacts,
@@ -35,6 +36,8 @@ ALL_CHECKS: list[Check] = [
     check_offences,
     check_identifiers,
     check_measures,
+    check_breadth,
+    check_impossible_dates,
     check_dual_criminality,
     check_urgency,
     check_preservation,

@@ -24,10 +24,15 @@ DATA_MEASURES = frozenset(
 STORED_DATA = frozenset(
     {MeasureKind.subscriber_info, MeasureKind.traffic_data, MeasureKind.stored_content}
 )
-# Fewer words than this in the facts or nexus is too thin for a foreign authority to act on.
+# Fewer words than this in the facts or nexus is too thin for a foreign authority to act on
+# (advice); fewer than the floor, and no authority could act on it at all (an error).
 MIN_FACTS_WORDS = 60
 MIN_NEXUS_WORDS = 20
+FACTS_FLOOR_WORDS = 15
+NEXUS_FLOOR_WORDS = 8
 PRESERVATION_WARNING_DAYS = 14
+# An urgent request needed further ahead than this is not urgent.
+URGENT_HORIZON_DAYS = 365
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DOMAIN_NAME = re.compile(
     r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$", re.I
@@ -38,13 +43,17 @@ def finding(
     code: str,
     severity: Severity,
     path: str,
-    template: str,
+    template: str | tuple[str, str],
     ctx: Context | None = None,
     rule: Ruled | None = None,
     **params: object,
 ) -> Finding:
-    """A finding, citing the rule it rests on when there is one."""
+    """A finding, citing the rule it rests on when there is one. A template marked with
+    ``Np_`` (singular, plural) is worded by the number ``n`` among the params."""
     cite = ctx.cite(rule) if ctx is not None and rule is not None else None
+    if isinstance(template, tuple):
+        singular, plural = template
+        return Finding(code, severity, path, singular, dict(params), cite, plural)
     return Finding(code, severity, path, template, dict(params), cite)
 
 

@@ -6,13 +6,15 @@ import ipaddress
 from collections.abc import Iterator
 
 from mlat.countries import is_timezone
-from mlat.messages import N_
+from mlat.messages import N_, Np_
 from mlat.request_format import Identifier
 from mlat.rules.checks.common import (
     DOMAIN_NAME,
     EMAIL,
+    FACTS_FLOOR_WORDS,
     MIN_FACTS_WORDS,
     MIN_NEXUS_WORDS,
+    NEXUS_FLOOR_WORDS,
     finding,
     words,
 )
@@ -28,17 +30,8 @@ def check_facts_and_nexus(ctx: Context) -> Iterator[Finding]:
             "facts",
             N_("Summarise the facts: who did what, when, where and how."),
         )
-    elif words(req.facts) < MIN_FACTS_WORDS:
-        yield finding(
-            "facts_thin",
-            "warning",
-            "facts",
-            N_(
-                "The summary of facts is very short (%(n)d words). A foreign authority "
-                "needs enough detail to see the offence and act on it."
-            ),
-            n=words(req.facts),
-        )
+    else:
+        yield from _thin("facts", words(req.facts), FACTS_FLOOR_WORDS, MIN_FACTS_WORDS)
     if not req.nexus:
         yield finding(
             "nexus_missing",
@@ -49,17 +42,33 @@ def check_facts_and_nexus(ctx: Context) -> Iterator[Finding]:
                 "offence and to the person or account."
             ),
         )
-    elif words(req.nexus) < MIN_NEXUS_WORDS:
-        yield finding(
-            "nexus_thin",
-            "warning",
-            "nexus",
-            N_(
-                "The link between the evidence and the offence is very short (%(n)d "
-                "words). Say how each account or identifier was used in the offence."
-            ),
-            n=words(req.nexus),
-        )
+    else:
+        yield from _thin("nexus", words(req.nexus), NEXUS_FLOOR_WORDS, MIN_NEXUS_WORDS)
+
+
+THIN_MESSAGES = {
+    "facts": Np_(
+        "The summary of facts is very short (%(n)d word). A foreign authority needs enough "
+        "detail to see the offence and act on it.",
+        "The summary of facts is very short (%(n)d words). A foreign authority needs enough "
+        "detail to see the offence and act on it.",
+    ),
+    "nexus": Np_(
+        "The link between the evidence and the offence is very short (%(n)d word). Say how "
+        "each account or identifier was used in the offence.",
+        "The link between the evidence and the offence is very short (%(n)d words). Say how "
+        "each account or identifier was used in the offence.",
+    ),
+}
+
+
+def _thin(part: str, count: int, floor: int, advised: int) -> Iterator[Finding]:
+    """Below the floor no authority could act on the text (an error); below the advised
+    length it is probably too thin (advice)."""
+    if count < floor:
+        yield finding(f"{part}_too_short", "error", part, THIN_MESSAGES[part], n=count)
+    elif count < advised:
+        yield finding(f"{part}_thin", "warning", part, THIN_MESSAGES[part], n=count)
 
 
 def check_offences(ctx: Context) -> Iterator[Finding]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from mlat.messages import N_
+from mlat.messages import N_, Np_
 from mlat.request_format import Identifier
 from mlat.rules.checks.common import (
     DATA_MEASURES,
@@ -86,9 +86,11 @@ def check_measures(ctx: Context) -> Iterator[Finding]:
                 "date_range_too_long",
                 "warning",
                 f"{path}.date_to",
-                N_(
+                Np_(
+                    "The date range is longer than %(n)d day, the longest this state "
+                    "executes for this measure.",
                     "The date range is longer than %(n)d days, the longest this state "
-                    "executes for this measure."
+                    "executes for this measure.",
                 ),
                 ctx,
                 rule,
@@ -186,9 +188,11 @@ def _threshold(ctx: Context, i: int, rule: MeasureRule) -> Iterator[Finding]:
                 "threshold_stale",
                 "warning",
                 path,
-                N_(
+                Np_(
+                    "The latest activity shown is older than %(n)d day: facts this old "
+                    "may be too stale to show that evidence is still there.",
                     "The latest activity shown is older than %(n)d days: facts this old "
-                    "may be too stale to show that evidence is still there."
+                    "may be too stale to show that evidence is still there.",
                 ),
                 ctx,
                 rule,

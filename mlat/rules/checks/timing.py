@@ -5,10 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 
-from mlat.messages import N_
+from mlat.messages import N_, Np_
 from mlat.rules.checks.common import (
     PRESERVATION_WARNING_DAYS,
     STORED_DATA,
+    URGENT_HORIZON_DAYS,
     finding,
 )
 from mlat.rules.findings import Context, Finding
@@ -41,6 +42,17 @@ def check_urgency(ctx: Context) -> Iterator[Finding]:
             "error",
             "urgency.deadline",
             N_("The deadline has already passed."),
+        )
+    elif urgency.deadline > ctx.today + dt.timedelta(days=URGENT_HORIZON_DAYS):
+        yield finding(
+            "urgency_deadline_far",
+            "error",
+            "urgency.deadline",
+            N_(
+                "A request needed only by %(date)s is not urgent. Give the date by which "
+                "the evidence is really needed, or do not mark the request urgent."
+            ),
+            date=urgency.deadline.isoformat(),
         )
 
 
@@ -95,7 +107,10 @@ def check_preservation(ctx: Context) -> Iterator[Finding]:
             "preservation_lapsing",
             "warning",
             "preservation.expires_on",
-            N_("The preservation lapses in %(n)d days (%(date)s): ask for an extension now."),
+            Np_(
+                "The preservation lapses in %(n)d day (%(date)s): ask for an extension now.",
+                "The preservation lapses in %(n)d days (%(date)s): ask for an extension now.",
+            ),
             ctx,
             rule,
             n=days_left,
