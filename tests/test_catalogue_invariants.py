@@ -288,13 +288,23 @@ NO_24_7_CONTACT_YET = frozenset(
         "HR",
         "IL",
         "KI",
+        "LK",
         "LU",
         "ME",
         "MK",
         "MU",
         "NZ",
+        "PA",
+        "PE",
         "PH",
+        "PY",
         "RS",
+        "SE",
+        "SL",
+        "SM",
+        "SN",
+        "TO",
+        "TR",
     ]
 )
 
