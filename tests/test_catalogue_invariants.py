@@ -272,7 +272,6 @@ BUDAPEST_PARTIES = sorted(p.state for p in BUDAPEST.parties if p.in_force_on(TOD
 # declarations were not read yet (the Treaty Office's declarations pages are the source).
 NO_24_7_CONTACT_YET = frozenset(
     [
-        "AM",
         "AR",
         "BJ",
         "CI",
@@ -287,7 +286,6 @@ NO_24_7_CONTACT_YET = frozenset(
         "GH",
         "HR",
         "IL",
-        "KI",
         "LK",
         "LU",
         "ME",
@@ -296,7 +294,6 @@ NO_24_7_CONTACT_YET = frozenset(
         "NZ",
         "PA",
         "PE",
-        "PH",
         "PY",
         "RS",
         "SE",
