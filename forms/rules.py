@@ -4,11 +4,13 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
+    DecimalField,
     SelectField,
     SelectMultipleField,
+    StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from forms.validators import iso_state
 
@@ -31,6 +33,19 @@ class RouteForm(FlaskForm):  # type: ignore[misc]
     )
     measure = SelectMultipleField(_l("Measures"), validate_choice=True)
     urgent = BooleanField(_l("Urgent: data may be lost or a life is at risk"))
+    offence = StringField(
+        _l("Offence"),
+        description=_l("As the law names it, e.g. 'Fraud' or 'Bribery of a public official'."),
+        validators=[Optional(), Length(max=200, message=_l("Use at most %(max)d characters."))],
+    )
+    max_penalty_years = DecimalField(
+        _l("Maximum penalty, in years of imprisonment"),
+        validators=[
+            Optional(),
+            NumberRange(min=0, max=99, message=_l("Give a number of years from 0 to 99.")),
+        ],
+    )
+    organised_group = BooleanField(_l("An organised criminal group is involved"))
 
 
 class RuleReportForm(FlaskForm):  # type: ignore[misc]

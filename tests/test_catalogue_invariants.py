@@ -21,12 +21,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mlat.request_format import Channel, MeasureKind, RequestDocument
-from mlat.rules.checks.basis import check_channel, check_legal_basis
+from mlat.rules.checks.basis import check_channel, check_language, check_legal_basis
 from mlat.rules.engine import validate
 from mlat.rules.findings import Finding
 from mlat.rules.instruments import opens_directly
 from mlat.rules.loader import rulebook
-from mlat.rules.routes import Route, advise_routes
+from mlat.rules.routes import Case, Route, advise
 from mlat.rules.schema import Instrument, StateTable
 
 TODAY = dt.date(2026, 12, 5)
@@ -50,46 +50,79 @@ MISSING_INSTRUMENTS: dict[tuple[str, str], str] = {
 # ------------------------------------------------------------------ the routes
 
 
+# Offences as officers write them: (name, maximum penalty in years, a sentence of facts).
+OFFENCES = [
+    ("Fraud by false invoices", 5.0, "A person defrauded the company."),
+    ("Bribery of a public official", 7.0, "An official took a bribe."),
+    ("Ransomware attack on a hospital's computer system", 10.0,
+     "An organised criminal group encrypted the hospital's servers."),
+    ("Insult", 1.0, "A message insulted the victim."),
+    ("Theft", None, "A laptop was stolen."),
+]  # fmt: skip
+
+
 def route_request(
-    route: Route, requesting: str, requested: str, measures: list[MeasureKind], urgent: bool
+    route: Route, case: Case, offence: tuple[str, float | None, str]
 ) -> RequestDocument:
     """The example request, sent the way the route says: a preservation route carries the
-    preservation alone, which the full request follows."""
+    preservation alone, which the full request follows; written in the first language
+    the requested state accepts."""
+    measures = case.measures
     if route.kind == "preservation_24_7":
-        measures = [MeasureKind.preservation]
+        measures = frozenset({MeasureKind.preservation})
+    name, penalty, facts = offence
     doc = copy.deepcopy(BASE)
     doc.update(
-        requesting_state=requesting,
-        requested_state=requested,
+        requesting_state=case.requesting,
+        requested_state=case.requested,
         legal_basis=route.legal_basis,
         channel=route.channel.value,
-        measures=[{"kind": m.value} for m in measures],
+        measures=[{"kind": m.value} for m in sorted(measures)],
+        language=route.languages[0] if route.languages else "en",
+        facts=facts,
     )
-    doc["urgency"]["urgent"] = urgent
+    doc["offences"][0].update(name=name, max_penalty_years=penalty)
+    doc["urgency"]["urgent"] = case.urgent
     return RequestDocument.model_validate(doc)
 
 
+ROUTE_CHECKS = [check_legal_basis, check_channel, check_language]
+
+
 def route_problems(
-    requesting: str, requested: str, measures: list[MeasureKind], urgent: bool, today: dt.date
+    requesting: str,
+    requested: str,
+    measures: list[MeasureKind],
+    urgent: bool,
+    today: dt.date,
+    offence: tuple[str, float | None, str] = OFFENCES[0],
 ) -> Iterator[tuple[Route, Finding]]:
-    """Each route offered whose request the legal-basis and channel checks refuse."""
-    for route in advise_routes(BOOK, requesting, requested, measures, urgent, today):
-        request = route_request(route, requesting, requested, measures, urgent)
-        for f in validate(request, BOOK, today, [check_legal_basis, check_channel]):
+    """Each route offered for the case whose request the legal-basis, channel and
+    language checks refuse."""
+    name, penalty, facts = offence
+    case = Case(requesting, requested, frozenset(measures), urgent, penalty, name, facts)
+    for route in advise(BOOK, case, today).routes:
+        request = route_request(route, case, offence)
+        for f in validate(request, BOOK, today, ROUTE_CHECKS):
             if f.severity == "error" or f.code == "channel_not_for_instrument":
                 yield route, f
 
 
 def unexplained(
-    requesting: str, requested: str, measures: list[MeasureKind], urgent: bool, today: dt.date
+    requesting: str,
+    requested: str,
+    measures: list[MeasureKind],
+    urgent: bool,
+    today: dt.date,
+    offence: tuple[str, float | None, str] = OFFENCES[0],
 ) -> list[tuple[str, str, str]]:
     return [
         (route.kind, route.legal_basis, f.message)
-        for route, f in route_problems(requesting, requested, measures, urgent, today)
+        for route, f in route_problems(requesting, requested, measures, urgent, today, offence)
     ]
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     states=st.tuples(st.sampled_from(STATES), st.sampled_from(STATES)).filter(
         lambda pair: pair[0] != pair[1]
@@ -97,12 +130,17 @@ def unexplained(
     measures=st.lists(st.sampled_from(list(MeasureKind)), min_size=1, max_size=4, unique=True),
     urgent=st.booleans(),
     today=st.one_of(st.just(TODAY), st.dates(dt.date(2000, 1, 1), dt.date(2030, 12, 31))),
+    offence=st.sampled_from(OFFENCES),
 )
-def test_every_route_offered_passes_the_legal_basis_and_channel_checks(
-    states: tuple[str, str], measures: list[MeasureKind], urgent: bool, today: dt.date
+def test_every_route_offered_passes_the_legal_basis_channel_and_language_checks(
+    states: tuple[str, str],
+    measures: list[MeasureKind],
+    urgent: bool,
+    today: dt.date,
+    offence: tuple[str, float | None, str],
 ) -> None:
     requesting, requested = states
-    assert unexplained(requesting, requested, measures, urgent, today) == []
+    assert unexplained(requesting, requested, measures, urgent, today, offence) == []
 
 
 MEASURE_SETS = [
@@ -112,17 +150,18 @@ MEASURE_SETS = [
 ]
 
 
+@pytest.mark.parametrize("offence", OFFENCES[:3], ids=["fraud", "bribery", "ransomware"])
 @pytest.mark.parametrize("urgent", [False, True])
 @pytest.mark.parametrize("measures", MEASURE_SETS)
 def test_every_route_offered_today_between_any_two_states_passes_the_checks(
-    measures: list[MeasureKind], urgent: bool
+    measures: list[MeasureKind], urgent: bool, offence: tuple[str, float | None, str]
 ) -> None:
     problems = {
         (requesting, requested): found
         for requesting in STATES
         for requested in STATES
         if requesting != requested
-        if (found := unexplained(requesting, requested, measures, urgent, TODAY))
+        if (found := unexplained(requesting, requested, measures, urgent, TODAY, offence))
     }
     assert problems == {}
 

@@ -1,4 +1,4 @@
-"""The route advisor lists the ways to the evidence in the order to try them."""
+"""The route advisor ranks the ways to the evidence from the case in front of it."""
 
 from __future__ import annotations
 
@@ -6,69 +6,135 @@ import datetime as dt
 
 from mlat.request_format import Channel, MeasureKind
 from mlat.rules.loader import rulebook
-from mlat.rules.routes import advise_routes
+from mlat.rules.routes import Advice, Case, RouteKind, advise, advise_routes
 
-TODAY = dt.date(2026, 11, 22)
+TODAY = dt.date(2026, 12, 5)
+STORED = frozenset({MeasureKind.stored_content})
 
 
-def kinds(requesting: str, requested: str, measures: list[MeasureKind], urgent: bool) -> list[str]:
-    return [
-        r.kind for r in advise_routes(rulebook(), requesting, requested, measures, urgent, TODAY)
-    ]
+def advice(requesting: str, requested: str, **case: object) -> Advice:
+    return advise(rulebook(), Case(requesting, requested, **case), TODAY)  # type: ignore[arg-type]
+
+
+def bases(found: Advice) -> list[str]:
+    return [r.legal_basis for r in found.routes]
 
 
 def test_preservation_through_the_24_7_network_comes_first_between_budapest_parties() -> None:
-    routes = advise_routes(rulebook(), "GB", "US", [MeasureKind.stored_content], True, TODAY)
-    assert routes[0].kind == "preservation_24_7"
-    assert routes[0].channel == "network_24_7"
-    assert routes[0].legal_basis == "budapest"
+    first = advice("GB", "US", measures=STORED, urgent=True).routes[0]
+    assert (first.kind, first.channel, first.legal_basis) == (
+        RouteKind.preservation_24_7,
+        Channel.network_24_7,
+        "budapest",
+    )
+    assert first.article == "Art. 29, Art. 35"
+    assert first.authority is not None and first.authority.name  # the US 24/7 contact
+    assert any("Art. 29(2)(f)" in item for item in first.contents)
+
+
+def test_a_request_to_the_officers_own_state_gets_no_route() -> None:
+    found = advice("QA", "QA", measures=STORED)
+    assert found.same_state
+    assert found.routes == [] and found.not_available == []
+
+
+def test_a_fraud_from_qatar_is_not_sent_under_the_corruption_convention_first() -> None:
+    """UNCAC came first for every Qatar case, a fraud or ransomware case included."""
+    fraud = advice(
+        "QA",
+        "US",
+        measures=STORED,
+        max_penalty_years=5.0,
+        offence_text="Fraud, Law No. 11 of 2004 art. 354",
+        facts="An organised criminal group defrauded the company.",
+    )
+    treaties = [r for r in fraud.routes if r.kind == RouteKind.treaty]
+    assert treaties[0].legal_basis == "untoc"
+    uncac = next(r for r in treaties if r.legal_basis == "uncac")
+    assert uncac.to_confirm
+    assert "corruption" in uncac.why
+    bribery = advice("QA", "US", measures=STORED, max_penalty_years=7.0,
+                     offence_text="Bribery of a public official")  # fmt: skip
+    assert next(r for r in bribery.routes if r.kind == RouteKind.treaty).legal_basis == "uncac"
+
+
+def test_an_offence_below_the_penalty_threshold_moves_the_convention_to_not_available() -> None:
+    found = advice("QA", "US", measures=STORED, max_penalty_years=3.0, offence_text="Fraud")
+    assert "untoc" not in bases(found)
+    (untoc,) = [n for n in found.not_available if n.legal_basis == "untoc"]
+    assert untoc.params["years"] == "4" and untoc.params["highest"] == "3"
+
+
+def test_without_a_24_7_route_the_advice_says_why() -> None:
+    """Urgent stored content from Qatar to the US: Qatar is not a Budapest party."""
+    found = advice("QA", "US", measures=STORED, urgent=True)
+    assert RouteKind.preservation_24_7 not in [r.kind for r in found.routes]
+    (budapest,) = [n for n in found.not_available if n.legal_basis == "budapest"]
+    assert "24/7 network" in budapest.reason
+
+
+def test_reciprocity_comes_last_through_a_channel_the_requested_state_accepts() -> None:
+    # Neither the United States nor the United Kingdom lists the diplomatic channel.
+    for requested in ("US", "GB"):
+        found = advice("QA", requested, measures=STORED)
+        last = found.routes[-1]
+        assert last.kind == RouteKind.reciprocity
+        accepted = {c.kind for c in rulebook().states[requested].channels}
+        assert last.channel in accepted and last.channel != Channel.diplomatic
+
+
+def test_the_reciprocity_route_cites_the_requested_states_own_entry() -> None:
+    """The Qatar-to-UK reciprocity route cited the US DOJ Criminal Resource Manual."""
+    last = advice("QA", "GB", measures=STORED).routes[-1]
+    assert last.kind == RouteKind.reciprocity
+    assert last.citation.ref.endswith(":GB")
+    us = advice("QA", "US", measures=STORED).routes[-1]
+    assert us.citation.ref.endswith(":US")
 
 
 def test_bilateral_treaty_comes_before_multilateral_conventions() -> None:
-    routes = advise_routes(rulebook(), "GB", "US", [MeasureKind.stored_content], False, TODAY)
-    treaties = [r.legal_basis for r in routes if r.kind == "treaty"]
-    assert treaties[0] == "mlat-gb-us"
-    assert "budapest" in treaties
-    first = next(r for r in routes if r.kind == "treaty")
-    assert "Office of International Affairs" in first.authority
-    assert first.citation.url.startswith("https://")
+    found = advice("GB", "US", measures=STORED)
+    treaties = [r for r in found.routes if r.kind == RouteKind.treaty]
+    assert treaties[0].legal_basis == "mlat-gb-us"
+    assert "budapest" in [r.legal_basis for r in treaties]
+    assert treaties[0].authority is not None
+    assert "Office of International Affairs" in treaties[0].authority.name
+    assert treaties[0].citation.url.startswith("https://")
 
 
-def test_without_budapest_there_is_no_24_7_route_and_reciprocity_comes_last() -> None:
-    found = kinds("QA", "US", [MeasureKind.stored_content], True)
-    assert "preservation_24_7" not in found
-    assert found[-1] == "reciprocity"
-    assert "treaty" in found  # UNTOC / UNCAC link Qatar and the United States
-
-
-def test_eu_states_get_the_eio_and_e_evidence_orders() -> None:
-    routes = advise_routes(rulebook(), "FR", "DE", [MeasureKind.subscriber_info], False, TODAY)
-    bases = [r.legal_basis for r in routes]
-    assert "eio" in bases
-    assert "e-evidence" in bases
-    before = advise_routes(
-        rulebook(), "FR", "DE", [MeasureKind.subscriber_info], False, dt.date(2026, 8, 1)
+def test_eu_states_get_production_orders_before_the_eio() -> None:
+    found = advice("FR", "DE", measures=frozenset({MeasureKind.subscriber_info}))
+    kinds = [r.kind for r in found.routes]
+    assert kinds.index(RouteKind.production_order) < kinds.index(RouteKind.eio)
+    assert kinds.index(RouteKind.eio) < kinds.index(RouteKind.treaty)
+    before = advise(
+        rulebook(),
+        Case("FR", "DE", frozenset({MeasureKind.subscriber_info})),
+        dt.date(2026, 8, 1),
     )
-    assert "e-evidence" not in [r.legal_basis for r in before]  # applies from 18 August 2026
+    assert "e-evidence" not in bases(before)  # applies from 18 August 2026
+
+
+def test_an_order_to_a_provider_is_not_offered_for_evidence_providers_do_not_hold() -> None:
+    found = advice("FR", "DE", measures=frozenset({MeasureKind.witness_statement}))
+    assert "e-evidence" not in bases(found)
+    assert "e-evidence" in [n.legal_basis for n in found.not_available]
 
 
 def test_signed_only_instruments_give_no_route() -> None:
-    bases = [
-        r.legal_basis
-        for r in advise_routes(rulebook(), "IE", "US", [MeasureKind.stored_content], False, TODAY)
-    ]
-    assert "budapest" not in bases  # Ireland signed but has not ratified
-    assert "mlat-ie-us" in bases
+    found = bases(advice("IE", "US", measures=STORED))
+    assert "budapest" not in found  # Ireland signed but has not ratified
+    assert "mlat-ie-us" in found
 
 
-def test_reciprocity_goes_through_a_channel_the_requested_state_accepts() -> None:
-    # Neither the United States nor the United Kingdom lists the diplomatic channel.
-    for requested in ("US", "GB"):
-        [route] = [
-            r
-            for r in advise_routes(rulebook(), "QA", requested, [], False, TODAY)
-            if r.kind == "reciprocity"
-        ]
-        accepted = {c.kind for c in rulebook().states[requested].channels}
-        assert route.channel in accepted
-        assert route.channel == Channel.central_authority
+def test_each_route_says_why_it_is_where_it_is() -> None:
+    for route in advice("GB", "US", measures=STORED, urgent=True).routes:
+        assert route.why, route
+        assert route.contents, route
+
+
+def test_the_legacy_entry_point_ranks_the_same_way() -> None:
+    routes = advise_routes(rulebook(), "GB", "US", [MeasureKind.stored_content], True, TODAY)
+    assert [r.legal_basis for r in routes] == bases(
+        advice("GB", "US", measures=STORED, urgent=True)
+    )

@@ -200,7 +200,10 @@ def test_changing_the_requested_state_shows_the_route_again(
     assert "The requested state changed: check the legal basis and channel." in flashes(page)
     assert field_value(page, "requested_state") == "GB"
     assert text_of(page.select_one("#guidance-title")) == "What United Kingdom requires"
-    assert texts(page, ".wizard-aside p strong") == ["UK Central Authority (UKCA), Home Office"]
+    assert "UK Central Authority (UKCA), Home Office" in texts(page, ".wizard-aside p strong")
+    # The advisor's routes are those to the United Kingdom now.
+    assert page.select('.wizard-aside li[data-route][data-basis="mlat-gb-us"]') == []
+    assert page.select(".wizard-aside li[data-route]")
 
 
 def test_opening_a_step_or_the_check_page_is_audited_as_a_consultation(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import replace
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
@@ -28,10 +29,10 @@ from forms.wizard.base import (
     options,
 )
 from mlat.i18n import label
-from mlat.request_format import MAX_RELATED, Channel, MeasureKind
-from mlat.rules.instruments import basis_choices
+from mlat.request_format import MAX_RELATED, Channel
+from mlat.rules.instruments import BasisChoices, basis_choices
 from mlat.rules.loader import rulebook
-from mlat.rules.routes import advise_routes
+from mlat.rules.routes import Case, advise
 
 PROCEEDINGS = [
     ("", _l("Choose the stage")),
@@ -147,27 +148,39 @@ class RouteForm(StepForm):
         }
 
     def prepare(self, ctx: StepContext) -> None:
+        """The legal bases and channels in the order the route advisor ranks them for
+        this case. On a first look at a request without a legal basis, the advisor's first
+        route is pre-selected as a suggestion, which only saving the step applies."""
         from mlat.countries import state_choices
 
         self.requested_state.choices = [("", _l("Choose a state")), *state_choices()]
-        routes = advise_routes(
-            rulebook(),
-            ctx.unit_state,
-            ctx.request.requested_state,
-            [MeasureKind(m.kind) for m in ctx.document.measures],
-            ctx.document.urgency.urgent,
-            ctx.today,
+        case = replace(
+            Case.of(ctx.document, ctx.unit_state), requested=ctx.request.requested_state or ""
         )
-        bases = basis_choices(
+        advice = advise(rulebook(), case, ctx.today)
+        found = basis_choices(
             rulebook().instruments, ctx.unit_state, ctx.request.requested_state, ctx.today
+        )
+        ranked = list(dict.fromkeys(r.legal_basis for r in advice.routes))
+        bases = BasisChoices(
+            sorted(found.linking, key=lambda lk: (lk.slug not in ranked, _rank(ranked, lk.slug))),
+            found.others,
         )
         self.legal_basis.choices = [
             (lk.slug, lk.instrument.name) for lk in [*bases.linking, *bases.others]
         ]
-        ctx.extra["bases"] = bases
-        self.channel.choices = [("", _l("Choose the channel")), *CHANNELS]
+        advised = list(dict.fromkeys(r.channel.value for r in advice.routes))
+        self.channel.choices = [
+            ("", _l("Choose the channel")),
+            *sorted(CHANNELS, key=lambda c: (c[0] not in advised, _rank(advised, c[0]))),
+        ]
         self.language.choices = [("", _l("Choose a language")), *language_choices()]
-        ctx.extra["routes"] = routes
+        suggestion = advice.suggestion
+        if suggestion and not self.is_submitted() and not self.legal_basis.data:
+            self.legal_basis.data = suggestion.legal_basis
+            self.channel.data = self.channel.data or suggestion.channel.value
+            ctx.extra["suggested"] = suggestion
+        ctx.extra.update(bases=bases, advice=advice)
 
     def validate_legal_basis(self, field: Any) -> None:
         if field.data and field.data not in dict(_instrument_choices()):
@@ -234,3 +247,7 @@ class RouteForm(StepForm):
             "title": (self.title.data or "").strip(),
             "requested_state": (self.requested_state.data or "").upper(),
         }
+
+
+def _rank(order: list[str], value: str) -> int:
+    return order.index(value) if value in order else len(order)

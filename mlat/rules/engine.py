@@ -8,6 +8,7 @@ pages translate them while the CLI prints them as they are.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from mlat.request_format import RequestDocument
@@ -17,7 +18,7 @@ from mlat.rules.loader import RuleBook
 
 
 def validate(
-    request: RequestDocument, book: RuleBook, today: dt.date, checks: list[Check] | None = None
+    request: RequestDocument, book: RuleBook, today: dt.date, checks: Sequence[Check] | None = None
 ) -> list[Finding]:
     """Every finding for the request, errors first, then in the order of the request."""
     context = Context(request=request, book=book, today=today)

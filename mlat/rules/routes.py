@@ -1,61 +1,385 @@
-"""The route advisor: which ways to the evidence exist between two states, fastest first."""
+"""The route advisor: the ways to the evidence that fit the case, in the order to try
+them, each saying why it is where it is; and the instruments in force between the two
+states that do not fit the case, each with the reason.
+
+The order, from the case itself:
+
+1. preservation through the 24/7 network (Budapest Art. 29 and 35), first whenever
+   stored data may be lost before the full request is executed;
+2. orders straight to a service provider: European Production and Preservation Orders
+   between member states bound by Regulation (EU) 2023/1543, orders under a CLOUD Act
+   agreement, and subscriber information under Art. 7 of the Second Additional Protocol;
+   only for the electronic data these instruments reach;
+3. requests for mutual legal assistance under each instrument whose scope covers the
+   case: the EIO and bilateral treaties before regional and then worldwide conventions,
+   and an instrument whose coverage the request does not show (a corruption convention
+   for a fraud, UNTOC without an organised group) after those whose coverage it does;
+4. reciprocity, when no treaty serves.
+
+Every route is one the engine's legal-basis, channel and language checks accept when it
+is applied to the request (``tests/test_catalogue_invariants.py``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from enum import StrEnum
 
 from mlat.messages import N_
-from mlat.request_format import Channel, MeasureKind
+from mlat.request_format import Channel, MeasureKind, RequestDocument
+from mlat.rules.citations import rule_citation
+from mlat.rules.fit import CaseFacts, Fit, read_scope
 from mlat.rules.instruments import Link, link, linking_instruments
 from mlat.rules.loader import RuleBook
 from mlat.rules.provenance import Citation
 from mlat.rules.schema import Authority, StateTable
 
-STORED_DATA = {MeasureKind.subscriber_info, MeasureKind.traffic_data, MeasureKind.stored_content}
+STORED_DATA = frozenset(
+    {MeasureKind.subscriber_info, MeasureKind.traffic_data, MeasureKind.stored_content}
+)
+# What an order straight to a service provider can obtain: data a provider holds.
+PROVIDER_DATA = STORED_DATA | {
+    MeasureKind.preservation,
+    MeasureKind.realtime_traffic,
+    MeasureKind.interception,
+}
+# Regulation (EU) 2023/1543 orders: production (Art. 5) and preservation (Art. 6) of
+# subscriber, traffic and content data.
+PRODUCTION_ORDER_DATA = STORED_DATA | {MeasureKind.preservation}
+PRODUCTION_ORDERS = "e-evidence"
+PROTOCOL = "budapest-2ap"
+
+
+class RouteKind(StrEnum):
+    preservation_24_7 = "preservation_24_7"
+    production_order = "production_order"
+    direct_provider = "direct_provider"
+    eio = "eio"
+    treaty = "treaty"
+    reciprocity = "reciprocity"
+
+
+@dataclass(frozen=True)
+class Case:
+    """What the advisor weighs: the two states, the measures, urgency, the offences."""
+
+    requesting: str
+    requested: str
+    measures: frozenset[MeasureKind] = frozenset()
+    urgent: bool = False
+    max_penalty_years: float | None = None
+    offence_text: str = ""
+    facts: str = ""
+    organised_group: bool = False
+
+    @classmethod
+    def of(cls, doc: RequestDocument, requesting: str) -> Case:
+        penalties = [o.max_penalty_years for o in doc.offences]
+        known = [p for p in penalties if p is not None]
+        return cls(
+            requesting=requesting,
+            requested=doc.requested_state or "",
+            measures=frozenset(m.kind for m in doc.measures),
+            urgent=doc.urgency.urgent,
+            max_penalty_years=max(known) if known and len(known) == len(penalties) else None,
+            offence_text=" ".join(
+                f"{o.name} {o.citation} {o.equivalent_offence}" for o in doc.offences
+            ),
+            facts=doc.facts,
+        )
+
+    @property
+    def facts_for_scope(self) -> CaseFacts:
+        return CaseFacts(
+            self.measures,
+            self.max_penalty_years,
+            self.offence_text,
+            self.facts,
+            self.organised_group,
+        )
+
+    @property
+    def data_at_risk(self) -> bool:
+        """Whether stored data may be lost before the full request is executed."""
+        return bool(self.measures & STORED_DATA) or MeasureKind.preservation in self.measures
 
 
 @dataclass(frozen=True)
 class Route:
-    kind: str  # preservation_24_7 | direct_provider | treaty | reciprocity
-    legal_basis: str  # instrument slug
+    kind: RouteKind
+    legal_basis: str  # instrument id
     legal_basis_name: str
+    article: str  # where in the instrument, e.g. "Art. 29, Art. 35"
     channel: Channel
-    authority: str
+    authority: Authority | None  # who receives it, with contact data, when known
     typical_days: int | None
-    explanation: str  # N_-marked
+    typical_citation: Citation | None
+    explanation: str  # N_: what to send, to whom
+    why: str  # N_: why the route is here, and ranked where it is
+    why_params: dict[str, str]
+    contents: tuple[str, ...]  # N_: what the request must contain for this route
+    languages: tuple[str, ...]  # ISO 639-1 codes the requested state accepts
     verified: bool
     citation: Citation
+    to_confirm: bool = False  # the request does not show that the scope covers the case
 
 
-def _route(
-    kind: str,
-    lk: Link,
-    channel: Channel,
-    authority: Authority | None,
-    typical_days: int | None,
-    explanation: str,
-) -> Route:
-    return Route(
-        kind=kind,
-        legal_basis=lk.slug,
-        legal_basis_name=lk.instrument.name,
-        channel=channel,
-        authority=authority.name if authority else "",
-        typical_days=typical_days,
-        explanation=explanation,
-        verified=lk.verified,
-        citation=lk.citation,
-    )
+@dataclass(frozen=True)
+class NotAvailable:
+    """An instrument in force between the two states that does not serve this case."""
+
+    legal_basis: str
+    name: str
+    reason: str  # N_-marked, with %(name)s and the params
+    params: dict[str, str] = field(default_factory=dict)
 
 
-def _reciprocity_channel(lk: Link, table: StateTable | None) -> Channel:
-    """The diplomatic channel, unless the requested state takes requests without a
-    treaty only through another channel the instrument allows (its central authority)."""
-    accepted = {c.kind for c in table.channels} if table else set()
-    usable = [c for c in lk.instrument.channels if c in accepted]
-    return Channel.diplomatic if Channel.diplomatic in accepted or not usable else usable[0]
+@dataclass(frozen=True)
+class Advice:
+    routes: list[Route]
+    not_available: list[NotAvailable]
+    same_state: bool = False
+
+    @property
+    def suggestion(self) -> Route | None:
+        """The first route: a suggestion to the officer, never applied by itself."""
+        return self.routes[0] if self.routes else None
+
+
+PRESERVATION_CONTENTS = (
+    N_("the authority seeking preservation (Art. 29(2)(a))"),
+    N_("the offence under investigation and a brief summary of the facts (Art. 29(2)(b))"),
+    N_("the stored data to be preserved and its relationship to the offence (Art. 29(2)(c))"),
+    N_("any information identifying the custodian or the location of the data (Art. 29(2)(d))"),
+    N_("the necessity of the preservation (Art. 29(2)(e))"),
+    N_("that a request for mutual assistance will follow (Art. 29(2)(f))"),
+)
+MLA_CONTENTS = (
+    N_("the authority making the request and the proceedings"),
+    N_("the facts, the offences and their penalties"),
+    N_("the evidence sought and how it links to the offence"),
+    N_("the legal basis, and the assurances the requested state requires"),
+)
+ORDER_CONTENTS = (
+    N_("the issuing authority and, where required, its validation by a judge or prosecutor"),
+    N_("the service provider's designated establishment or legal representative"),
+    N_("the identifiers and the data categories sought, with the time range"),
+    N_("the offence and its maximum penalty"),
+)
+
+
+def advise(book: RuleBook, case: Case, today: dt.date) -> Advice:
+    """The routes for the case in the order to try them, and what does not serve it."""
+    if not (case.requesting and case.requested):
+        return Advice([], [])
+    if case.requesting == case.requested:
+        return Advice([], [], same_state=True)
+    table = book.state(case.requested)
+    routes: list[tuple[tuple[int, int, int], Route]] = []
+    not_available: list[NotAvailable] = []
+    languages = tuple(table.languages.accepted) if table else ()
+
+    def add(order: tuple[int, int, int], route: Route) -> None:
+        routes.append((order, route))
+
+    def make(kind: RouteKind, lk: Link, channel: Channel, **values: object) -> Route:
+        return Route(
+            kind=kind,
+            legal_basis=lk.slug,
+            legal_basis_name=lk.instrument.name,
+            channel=channel,
+            languages=languages,
+            verified=lk.verified,
+            citation=_route_citation(lk),
+            **values,  # type: ignore[arg-type]
+        )
+
+    budapest = link(book.instruments, "budapest", case.requesting, case.requested, today)
+    if budapest and not budapest.linked and case.data_at_risk:
+        not_available.append(
+            NotAvailable(
+                "budapest",
+                budapest.instrument.name,
+                N_(
+                    "Preservation through the 24/7 network (Art. 29 and 35) needs both states "
+                    "to be parties to %(name)s: %(reason)s"
+                ),
+                {
+                    "name": budapest.instrument.name,
+                    "reason": budapest.reason % budapest.reason_params,
+                },
+            )
+        )
+    if budapest and budapest.linked and case.data_at_risk:
+        add(
+            (0, 0, 0),
+            make(
+                RouteKind.preservation_24_7,
+                budapest,
+                Channel.network_24_7,
+                article="Art. 29, Art. 35",
+                authority=table.contact_24_7 if table else None,
+                typical_days=None,
+                typical_citation=None,
+                explanation=N_(
+                    "Ask the 24/7 point of contact to preserve the data at once, then send "
+                    "the full request within the time the preservation lasts."
+                ),
+                why=N_("Stored data can be deleted at any time: preservation comes first.")
+                if case.measures - {MeasureKind.preservation}
+                else N_("Preservation is what this request asks for."),
+                why_params={},
+                contents=PRESERVATION_CONTENTS,
+            ),
+        )
+
+    direct_ok = _accepts(table, Channel.direct_provider)
+    for lk in linking_instruments(book.instruments, case.requesting, case.requested, today):
+        inst = lk.instrument
+        if inst.kind == "reciprocity":
+            continue
+        direct_only = bool(inst.channels) and Channel.central_authority not in inst.channels
+        reading = read_scope(inst, case.facts_for_scope)
+        params = {"name": inst.name, "article": _scope_article(lk), **reading.params}
+        if reading.fit == Fit.outside:
+            not_available.append(NotAvailable(lk.slug, inst.name, reading.reason, params))
+            continue
+        if lk.slug == PROTOCOL:
+            if MeasureKind.subscriber_info in case.measures and direct_ok:
+                add(
+                    (1, 1, 0),
+                    make(
+                        RouteKind.direct_provider,
+                        lk,
+                        Channel.direct_provider,
+                        article="Art. 7",
+                        authority=None,
+                        typical_days=None,
+                        typical_citation=None,
+                        explanation=N_(
+                            "Ask the service provider directly for subscriber information."
+                        ),
+                        why=N_(
+                            "Both states apply the Second Additional Protocol: providers "
+                            "answer such orders without a request to the state."
+                        ),
+                        why_params={},
+                        contents=ORDER_CONTENTS,
+                    ),
+                )
+            continue
+        if direct_only:
+            if Channel.direct_provider not in inst.channels:
+                continue
+            reach = PRODUCTION_ORDER_DATA if lk.slug == PRODUCTION_ORDERS else PROVIDER_DATA
+            wanted = case.measures & reach
+            if not wanted or case.measures - reach - {MeasureKind.preservation}:
+                not_available.append(
+                    NotAvailable(
+                        lk.slug,
+                        inst.name,
+                        N_(
+                            "%(name)s reaches only data held by service providers; this "
+                            "request also asks for other evidence."
+                        )
+                        if wanted
+                        else N_("%(name)s reaches only data held by service providers."),
+                        {"name": inst.name},
+                    )
+                )
+                continue
+            kind = (
+                RouteKind.production_order
+                if lk.slug == PRODUCTION_ORDERS
+                else RouteKind.direct_provider
+            )
+            add(
+                (1, int(reading.fit), 0 if kind == RouteKind.production_order else 1),
+                make(
+                    kind,
+                    lk,
+                    Channel.direct_provider,
+                    article=_scope_article(lk),
+                    authority=None,
+                    typical_days=None,
+                    typical_citation=None,
+                    explanation=N_(
+                        "Send an order straight to the service provider, without a request "
+                        "to the requested state."
+                    ),
+                    why=N_("An order to the provider is usually the fastest way to data it holds.")
+                    if reading.fit == Fit.covers
+                    else reading.reason,
+                    why_params={} if reading.fit == Fit.covers else params,
+                    contents=ORDER_CONTENTS,
+                    to_confirm=reading.fit == Fit.confirm,
+                ),
+            )
+            continue
+        if not _accepts(table, Channel.central_authority) and table is not None:
+            not_available.append(
+                NotAvailable(
+                    lk.slug,
+                    inst.name,
+                    N_("%(state)s does not take requests through its central authority."),
+                    {"name": inst.name, "state": table.name},
+                )
+            )
+            continue
+        eio = lk.slug == "eio"
+        order = {"bilateral": 0, "regional": 1, "multilateral": 2}[inst.kind]
+        add(
+            (2, int(reading.fit), -1 if eio else order),
+            make(
+                RouteKind.eio if eio else RouteKind.treaty,
+                lk,
+                Channel.central_authority,
+                article=_scope_article(lk),
+                authority=table.central_authority if table else None,
+                typical_days=table.execution.typical_days if table else None,
+                typical_citation=_typical_citation(table, today),
+                explanation=N_(
+                    "Send a European Investigation Order; where the executing state has "
+                    "designated one, its central authority forwards it."
+                )
+                if eio
+                else N_(
+                    "Send a request for mutual legal assistance to the central authority "
+                    "under this instrument."
+                ),
+                why=reading.reason if reading.fit == Fit.confirm else _treaty_why(inst.kind, eio),
+                why_params=params if reading.fit == Fit.confirm else {},
+                contents=MLA_CONTENTS,
+                to_confirm=reading.fit == Fit.confirm,
+            ),
+        )
+
+    reciprocity = link(book.instruments, "reciprocity", case.requesting, case.requested, today)
+    if reciprocity and reciprocity.linked:
+        channel = _reciprocity_channel(reciprocity, table)
+        if channel is not None:
+            add(
+                (3, 0, 0),
+                make(
+                    RouteKind.reciprocity,
+                    reciprocity,
+                    channel,
+                    article="",
+                    authority=table.central_authority if table else None,
+                    typical_days=table.execution.typical_days if table else None,
+                    typical_citation=_typical_citation(table, today),
+                    explanation=N_(
+                        "Without a treaty: a letter rogatory on the basis of reciprocity, "
+                        "with an assurance that your state would do the same."
+                    ),
+                    why=N_("The slowest way: use it only where no treaty serves."),
+                    why_params={},
+                    contents=(*MLA_CONTENTS, N_("an assurance of reciprocity")),
+                ),
+            )
+    ranked = [route for _order, route in sorted(routes, key=lambda item: item[0])]
+    return Advice(ranked, not_available)
 
 
 def advise_routes(
@@ -66,88 +390,52 @@ def advise_routes(
     urgent: bool,
     today: dt.date,
 ) -> list[Route]:
-    """Available routes in the order to try them: preservation through the 24/7 network
-    where data may be lost, direct disclosure by the provider where both states apply the
-    Second Additional Protocol, treaty MLA, then reciprocity / letters rogatory."""
-    table = book.state(requested)
-    wanted = set(measures)
-    typical = table.execution.typical_days if table else None
-    central = table.central_authority if table else None
-    routes: list[Route] = []
+    """The routes for a case known only by its states, measures and urgency."""
+    case = Case(requesting, requested, frozenset(measures), urgent)
+    return advise(book, case, today).routes
 
-    budapest = link(book.instruments, "budapest", requesting, requested, today)
-    data_at_risk = urgent or bool(wanted & STORED_DATA) or MeasureKind.preservation in wanted
-    if budapest and budapest.linked and data_at_risk and table and table.contact_24_7:
-        routes.append(
-            _route(
-                "preservation_24_7",
-                budapest,
-                Channel.network_24_7,
-                table.contact_24_7,
-                None,
-                N_(
-                    "Ask the 24/7 point of contact to preserve the data at once (Budapest "
-                    "Convention, Article 29), then send the full request."
-                ),
-            )
-        )
-    protocol = link(book.instruments, "budapest-2ap", requesting, requested, today)
-    if protocol and protocol.linked and MeasureKind.subscriber_info in wanted:
-        routes.append(
-            _route(
-                "direct_provider",
-                protocol,
-                Channel.direct_provider,
-                None,
-                None,
-                N_(
-                    "Ask the service provider directly for subscriber information (Second "
-                    "Additional Protocol, Article 7)."
-                ),
-            )
-        )
-    for lk in linking_instruments(book.instruments, requesting, requested, today):
-        if lk.instrument.kind == "reciprocity" or lk.slug == "budapest-2ap":
-            continue
-        if lk.instrument.channels and Channel.central_authority not in lk.instrument.channels:
-            if Channel.direct_provider in lk.instrument.channels:
-                routes.append(
-                    _route(
-                        "direct_provider",
-                        lk,
-                        Channel.direct_provider,
-                        None,
-                        None,
-                        N_("Send an order straight to the service provider under this instrument."),
-                    )
-                )
-            continue
-        routes.append(
-            _route(
-                "treaty",
-                lk,
-                Channel.central_authority,
-                central,
-                typical,
-                N_(
-                    "Send a request for mutual legal assistance to the central authority "
-                    "under this instrument."
-                ),
-            )
-        )
-    reciprocity = link(book.instruments, "reciprocity", requesting, requested, today)
-    if reciprocity and reciprocity.linked:
-        routes.append(
-            _route(
-                "reciprocity",
-                reciprocity,
-                _reciprocity_channel(reciprocity, table),
-                central,
-                typical,
-                N_(
-                    "Without a treaty: a letter rogatory on the basis of reciprocity, usually "
-                    "through the diplomatic channel. Expect it to take longer."
-                ),
-            )
-        )
-    return routes
+
+def _treaty_why(kind: str, eio: bool) -> str:
+    if eio:
+        return N_("Between member states bound by it, the EIO replaces mutual assistance.")
+    return {
+        "bilateral": N_("A bilateral treaty is made for requests between these two states."),
+        "regional": N_("A regional instrument binding both states and covering the case."),
+        "multilateral": N_("A worldwide convention binding both states and covering the case."),
+    }[kind]
+
+
+def _scope_article(lk: Link) -> str:
+    scope = lk.instrument.scope
+    return (scope.article or scope.locator) if scope else ""
+
+
+def _accepts(table: StateTable | None, channel: Channel) -> bool:
+    """Whether the requested state takes requests through the channel (unknown without
+    a table, which the checks do not refuse)."""
+    return table is None or any(c.kind == channel for c in table.channels)
+
+
+def _route_citation(lk: Link) -> Citation:
+    """The requested state's entry for reciprocity (the instrument has no text of its
+    own); the instrument's source otherwise."""
+    if lk.instrument.kind == "reciprocity" and lk.parties:
+        return lk.parties[-1]
+    return lk.citation
+
+
+def _typical_citation(table: StateTable | None, today: dt.date) -> Citation | None:
+    if table is None or table.execution.typical_days is None:
+        return None
+    return rule_citation(table, table.execution, today)
+
+
+def _reciprocity_channel(lk: Link, table: StateTable | None) -> Channel | None:
+    """The diplomatic channel, unless the requested state takes requests without a
+    treaty only through another channel the instrument allows (its central authority);
+    None when the state accepts none of them."""
+    accepted = {c.kind for c in table.channels} if table else set(lk.instrument.channels)
+    usable = [c for c in lk.instrument.channels if c in accepted]
+    if Channel.diplomatic in usable:
+        return Channel.diplomatic
+    return usable[0] if usable else None

@@ -19,7 +19,7 @@ from mlat.rules.citations import (
 )
 from mlat.rules.loader import rulebook
 from mlat.rules.provenance import rule_statuses
-from mlat.rules.routes import advise_routes
+from mlat.rules.routes import Case, advise
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
 
@@ -86,12 +86,15 @@ def routes() -> str:
     form.measure.choices = [(m.value, label("measure", m)) for m in MeasureKind]
     found = None
     if request.args and form.validate():
-        found = advise_routes(
-            rulebook(),
-            form.requesting.data,
-            form.requested.data,
-            [MeasureKind(m) for m in form.measure.data or []],
-            bool(form.urgent.data),
-            local_today(the_user().unit),
+        penalty = form.max_penalty_years.data
+        case = Case(
+            requesting=form.requesting.data,
+            requested=form.requested.data,
+            measures=frozenset(MeasureKind(m) for m in form.measure.data or []),
+            urgent=bool(form.urgent.data),
+            max_penalty_years=float(penalty) if penalty is not None else None,
+            offence_text=form.offence.data or "",
+            organised_group=bool(form.organised_group.data),
         )
-    return render_template("rules/routes.html", form=form, routes=found)
+        found = advise(rulebook(), case, local_today(the_user().unit))
+    return render_template("rules/routes.html", form=form, advice=found)

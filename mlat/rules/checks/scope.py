@@ -8,39 +8,21 @@ confirm. It never raises an error: whether an offence is covered is for a person
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from mlat.messages import N_
-from mlat.request_format import MeasureKind, RequestDocument
-from mlat.rules.checks.common import DATA_MEASURES
+from mlat.request_format import RequestDocument
 from mlat.rules.findings import Context, Finding, Severity
+from mlat.rules.fit import (
+    COMPUTER_WORDS,
+    CORRUPTION_WORDS,
+    ELECTRONIC_EVIDENCE,
+    ORGANISED_GROUP_WORDS,
+    TRANSNATIONAL_WORDS,
+)
 from mlat.rules.provenance import citation
 from mlat.rules.refs import catalogue_ref
 from mlat.rules.schema import Instrument, Scope
-
-# Measures that obtain evidence in electronic form.
-ELECTRONIC_EVIDENCE = DATA_MEASURES | {MeasureKind.preservation}
-# Words that make an offence look like a corruption offence (bribery, embezzlement,
-# trading in influence, abuse of functions, illicit enrichment, laundering,
-# concealment, obstruction of justice).
-CORRUPTION_WORDS = re.compile(
-    r"brib|corrupt|embezzl|misappropriat|influence|abuse of (office|functions?|power)"
-    r"|illicit enrichment|launder|conceal|obstruct",
-    re.IGNORECASE,
-)
-COMPUTER_WORDS = re.compile(
-    r"computer|cyber|information system|data|network|online|internet|electronic"
-    r"|hack|malware|ransomware|phishing|intrusion|unauthori[sz]ed access",
-    re.IGNORECASE,
-)
-ORGANISED_GROUP_WORDS = re.compile(
-    r"organi[sz]ed (criminal )?group|criminal (group|network|organi[sz]ation)", re.IGNORECASE
-)
-TRANSNATIONAL_WORDS = re.compile(
-    r"transnational|cross-border|across borders|more than one state|in another state",
-    re.IGNORECASE,
-)
 
 
 class _Scoped:
