@@ -161,3 +161,11 @@ def test_every_quoted_scope_in_the_catalogue_was_read_from_its_source() -> None:
         if scope.quote:  # a quote can only come from a source someone read; when the
             # scope is still unverified, its note says why
             assert scope.verified_on is not None or "unverified" in scope.note, slug
+
+
+def test_an_offence_outside_the_scope_is_flagged_on_the_legal_basis_with_the_article() -> None:
+    offence = BASE["offences"][0]
+    request = changed(offences=[{**offence, "max_penalty_years": 2}])(BASE)
+    (found,) = [f for f in scope_findings(request) if f.code == "scope_penalty_below"]
+    assert found.field == "legal_basis"
+    assert "Art. 2(b)" in found.message  # UNTOC's definition of serious crime

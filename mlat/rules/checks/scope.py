@@ -76,7 +76,7 @@ def _penalty(req: RequestDocument, scoped: _Scoped) -> Iterator[Finding]:
     yield scoped.finding(
         "scope_penalty_below",
         "warning",
-        "offences",
+        "legal_basis",
         N_(
             "%(name)s covers serious crime, punishable by at least %(years)s years "
             "(%(article)s); the offences in this request carry at most %(highest)s years. "
@@ -96,7 +96,7 @@ def _offence_kind(req: RequestDocument, scoped: _Scoped) -> Iterator[Finding]:
             yield scoped.finding(
                 "scope_no_electronic_evidence",
                 "warning",
-                "measures",
+                "legal_basis",
                 N_(
                     "%(name)s covers offences related to computer systems and data, and "
                     "evidence in electronic form of any offence (%(article)s). No measure "
@@ -108,7 +108,7 @@ def _offence_kind(req: RequestDocument, scoped: _Scoped) -> Iterator[Finding]:
         yield scoped.finding(
             "scope_not_computer_related",
             "warning",
-            "offences",
+            "legal_basis",
             N_(
                 "%(name)s covers offences against or by means of computer systems "
                 "(%(article)s). No offence in this request looks like one: confirm that "
@@ -119,7 +119,7 @@ def _offence_kind(req: RequestDocument, scoped: _Scoped) -> Iterator[Finding]:
         yield scoped.finding(
             "scope_not_corruption",
             "warning",
-            "offences",
+            "legal_basis",
             N_(
                 "%(name)s covers corruption offences (%(article)s). No offence in this "
                 "request looks like one: confirm that the offence is one established under "
@@ -130,7 +130,7 @@ def _offence_kind(req: RequestDocument, scoped: _Scoped) -> Iterator[Finding]:
         yield scoped.finding(
             "scope_convention_offences",
             "info",
-            "offences",
+            "legal_basis",
             N_(
                 "%(name)s covers the offences established under it (%(article)s): confirm "
                 "that each offence in this request is one of them."
