@@ -20,7 +20,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, ValidationError
 
 from mlat.countries import state_choices
-from mlat.i18n import MEASURE_LABELS, STATUS_LABELS
+from mlat.labels import MEASURE_LABELS, STATUS_LABELS
 from mlat.models import RequestStatus
 from mlat.services.listing import ListFilters, day_bounds
 
@@ -76,8 +76,8 @@ def _select(label: Any, options: list[SelectChoice] | None = None, default: str 
 
 
 FIXED_CHOICES = {  # the filters whose options do not depend on the unit
-    "status": choices(("", _l("Any status")), *STATUS_LABELS.items()),
-    "measure": choices(("", _l("Any measure")), *MEASURE_LABELS.items()),
+    "status": choices(("", _l("Any status")), *((k, _l(v)) for k, v in STATUS_LABELS.items())),
+    "measure": choices(("", _l("Any measure")), *((k, _l(v)) for k, v in MEASURE_LABELS.items())),
     "due": choices(
         ("", _l("All requests")),
         ("overdue", _l("Overdue")),

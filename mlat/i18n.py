@@ -11,10 +11,11 @@ from babel import Locale
 from babel.dates import get_date_format, get_datetime_format, get_time_format
 from flask import Flask, request
 from flask_babel import Babel, get_locale, get_timezone, gettext, ngettext
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from mlat.countries import state_name
+from mlat.labels import LABELS
+from mlat.rules.words import Speaker, WordKind, language_names
 
 SUPPORTED_LOCALES = ("en",)
 
@@ -38,103 +39,11 @@ def init_app(app: Flask) -> None:
     install_template_helpers(app)
 
 
-STATUS_LABELS = {
-    "draft": _l("Draft"),
-    "in_review": _l("In review"),
-    "returned": _l("Returned"),
-    "approved": _l("Approved"),
-    "signed": _l("Signed"),
-    "transmitted": _l("Transmitted"),
-    "acknowledged": _l("Acknowledged"),
-    "partially_executed": _l("Partially executed"),
-    "executed": _l("Executed"),
-    "refused": _l("Refused"),
-    "withdrawn": _l("Withdrawn"),
-    "closed": _l("Closed"),
-}
-
-
-MEASURE_LABELS = {
-    "preservation": _l("Preservation of data"),
-    "subscriber_info": _l("Subscriber information"),
-    "traffic_data": _l("Traffic data"),
-    "stored_content": _l("Stored content"),
-    "realtime_traffic": _l("Real-time collection of traffic data"),
-    "interception": _l("Interception of content"),
-    "search_seizure": _l("Search and seizure"),
-    "witness_statement": _l("Witness statement"),
-    "video_hearing": _l("Hearing by video conference"),
-    "bank_records": _l("Bank records"),
-    "service_of_documents": _l("Service of documents"),
-    "asset_freezing": _l("Freezing of assets"),
-}
-
-CHANNEL_LABELS = {
-    "central_authority": _l("Central authority to central authority"),
-    "diplomatic": _l("Diplomatic channel"),
-    "interpol": _l("Interpol"),
-    "network_24_7": _l("24/7 network"),
-    "direct_provider": _l("Directly to the service provider"),
-    "online_portal": _l("Online portal"),
-}
-
-THRESHOLD_LABELS = {
-    "none": _l("No particular threshold"),
-    "relevance": _l("Relevance to the investigation"),
-    "reasonable_grounds": _l("Reasonable grounds"),
-    "specific_articulable_facts": _l("Specific and articulable facts"),
-    "probable_cause": _l("Probable cause"),
-}
-
-DUAL_CRIMINALITY_LABELS = {
-    "never": _l("Not required"),
-    "coercive_only": _l("Required for coercive measures only"),
-    "always": _l("Always required"),
-}
-
-SEVERITY_LABELS = {
-    "error": _l("Must be fixed"),
-    "warning": _l("Advice"),
-    "info": _l("Note"),
-}
-
-PROVENANCE_LABELS = {
-    "verified": _l("Verified against a primary source"),
-    "secondary": _l("Checked against a secondary source only"),
-    "stale": _l("Verification older than 12 months"),
-    "unverified": _l("Unverified: not yet confirmed against a source"),
-}
-DECLARATION_LABELS = {
-    "central_authority": _l("Central authority"),
-    "urgent_means": _l("Urgent requests by expedited means"),
-    "dual_criminality": _l("Dual criminality"),
-    "contact_24_7": _l("24/7 point of contact"),
-    "language": _l("Languages of requests"),
-    "other": _l("Declaration"),
-}
-SOURCE_KIND_LABELS = {
-    "primary": _l("primary source"),
-    "secondary": _l("secondary source: a copy or a commentary"),
-}
-
-LABELS = {
-    "status": STATUS_LABELS,
-    "measure": MEASURE_LABELS,
-    "channel": CHANNEL_LABELS,
-    "threshold": THRESHOLD_LABELS,
-    "dual_criminality": DUAL_CRIMINALITY_LABELS,
-    "provenance": PROVENANCE_LABELS,
-    "source_kind": SOURCE_KIND_LABELS,
-    "declaration": DECLARATION_LABELS,
-    "severity": SEVERITY_LABELS,
-}
-
-
 @lru_cache(maxsize=64)
 def _translated_labels(kind: str, locale: Locale) -> dict[str, str]:
     """The labels of one kind translated into ``locale`` (the current request's, in which
     they are translated), once rather than for each of a page's rows."""
-    return {key: str(text) for key, text in LABELS[kind].items()}
+    return {key: gettext(text) for key, text in LABELS[kind].items()}
 
 
 def label(kind: str, value: object) -> str:
@@ -205,6 +114,21 @@ def date_local(value: dt.date | None) -> str:
     return format_day(_locale(), "medium", value)
 
 
+def speaker() -> Speaker:
+    """Words messages of the rule layer in the user's language: states and languages by
+    their names in it, channels and measures by their labels."""
+    locale = str(get_locale() or "en")
+
+    def word(kind: WordKind, code: str) -> str:
+        if kind == "state":
+            return state_name(code, locale)
+        if kind == "language":
+            return language_names(locale).get(code, code)
+        return label(kind, code)
+
+    return Speaker(gettext=gettext, ngettext=ngettext, word=word)
+
+
 def install_template_helpers(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(
@@ -212,7 +136,8 @@ def install_template_helpers(app: Flask) -> None:
         status_label=status_label,
         label=label,
         severity_label=lambda value: label("severity", value),
-        finding_message=lambda finding: finding.translated(gettext, ngettext),
+        finding_message=lambda finding: finding.translated(speaker()),
+        say=lambda template, params: speaker().say(template, params),
         current_locale=lambda: str(get_locale() or "en"),
     )
     app.jinja_env.filters["datetime_local"] = datetime_local

@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ from mlat.rules.schema import (
     Party,
     StateTable,
 )
+from mlat.rules.words import Speaker, english_word
 
 TODAY = dt.date(2026, 11, 22)
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
@@ -82,6 +84,10 @@ def test_the_complete_example_has_no_findings_but_the_scope_of_its_legal_basis()
         "legal_basis_unverified",
     }
 
+
+# An internal code (central_authority, legal_basis) or a state's ISO code in a message.
+CODE_WORD = re.compile(r"\b[a-z0-9]+_[a-z0-9_]+\b")
+STATE_CODE = re.compile(r"\b(QA|US|GB|DE|ZA)\b")
 
 CASES: list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]], StateTable | None]] = [
     ("requesting_state_missing", changed(requesting_state=None), None),
@@ -236,6 +242,9 @@ def test_check_triggers(
     found = [f for f in run(mutate(BASE), book_with(table)) if f.code == code]
     assert found, f"{code} was not reported"
     assert all(f.message and f.field for f in found)
+    for f in found:  # in words: no internal codes, no state codes
+        assert not CODE_WORD.search(f.message), f.message
+        assert not STATE_CODE.search(f.message), f.message
 
 
 def test_findings_cite_the_rule_they_rest_on() -> None:
@@ -452,7 +461,7 @@ def test_the_word_count_is_worded_by_the_language_plural_rules() -> None:
     def gettext(message: str, **params: object) -> str:
         raise AssertionError("a message worded by a number goes through ngettext")
 
-    assert "(1 word)" in found.translated(gettext, ngettext)
+    assert "(1 word)" in found.translated(Speaker(gettext, ngettext, english_word))
     assert calls and calls[0][2] == 1 and "words" in calls[0][1]
 
 
@@ -501,3 +510,19 @@ def test_the_days_named_in_the_facts_are_read_in_the_usual_forms(
     text: str, days: list[str]
 ) -> None:
     assert sorted(d.isoformat() for d in dates_in(text)) == sorted(days)
+
+
+def test_a_refused_channel_names_the_accepted_ones_in_words() -> None:
+    (found,) = [
+        f for f in run(changed(channel="interpol")(BASE)) if f.code == "channel_not_accepted"
+    ]
+    assert "United States does not accept requests through this channel" in found.message
+    assert "Central authority to central authority" in found.message
+    assert "24/7 network" in found.message
+    assert "central_authority" not in found.message
+
+
+def test_a_basis_that_does_not_link_the_states_names_them() -> None:
+    (found,) = [f for f in run(changed(legal_basis="eu-uk-tca")(BASE))
+                if f.code == "legal_basis_not_in_force"]  # fmt: skip
+    assert "Qatar is not a party to" in found.message

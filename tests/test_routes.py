@@ -7,6 +7,7 @@ import datetime as dt
 from mlat.request_format import Channel, MeasureKind
 from mlat.rules.loader import rulebook
 from mlat.rules.routes import Advice, Case, RouteKind, advise, advise_routes
+from mlat.rules.words import ENGLISH
 
 TODAY = dt.date(2026, 12, 5)
 STORED = frozenset({MeasureKind.stored_content})
@@ -71,12 +72,13 @@ def test_without_a_24_7_route_the_advice_says_why() -> None:
     assert RouteKind.preservation_24_7 not in [r.kind for r in found.routes]
     (budapest,) = [n for n in found.not_available if n.legal_basis == "budapest"]
     assert "24/7 network" in budapest.reason
+    assert "Qatar" in ENGLISH.say(budapest.reason, budapest.params)
 
 
 def test_reciprocity_comes_last_through_a_channel_the_requested_state_accepts() -> None:
     # Neither the United States nor the United Kingdom lists the diplomatic channel.
     for requested in ("US", "GB"):
-        found = advice("QA", requested, measures=STORED)
+        found = advice("QA", requested, measures=STORED, offence_text="Bribery")
         last = found.routes[-1]
         assert last.kind == RouteKind.reciprocity
         accepted = {c.kind for c in rulebook().states[requested].channels}
@@ -85,10 +87,10 @@ def test_reciprocity_comes_last_through_a_channel_the_requested_state_accepts() 
 
 def test_the_reciprocity_route_cites_the_requested_states_own_entry() -> None:
     """The Qatar-to-UK reciprocity route cited the US DOJ Criminal Resource Manual."""
-    last = advice("QA", "GB", measures=STORED).routes[-1]
+    last = advice("QA", "GB", measures=STORED, offence_text="Bribery").routes[-1]
     assert last.kind == RouteKind.reciprocity
     assert last.citation.ref.endswith(":GB")
-    us = advice("QA", "US", measures=STORED).routes[-1]
+    us = advice("QA", "US", measures=STORED, offence_text="Bribery").routes[-1]
     assert us.citation.ref.endswith(":US")
 
 
@@ -138,3 +140,18 @@ def test_the_legacy_entry_point_ranks_the_same_way() -> None:
     assert [r.legal_basis for r in routes] == bases(
         advice("GB", "US", measures=STORED, urgent=True)
     )
+
+
+def test_a_fraud_without_a_stated_group_still_puts_the_corruption_convention_last() -> None:
+    found = advice("QA", "US", measures=STORED, max_penalty_years=5.0, offence_text="Fraud")
+    treaties = [r.legal_basis for r in found.routes if r.kind == RouteKind.treaty]
+    assert treaties.index("untoc") < treaties.index("uncac")
+    assert found.suggestion is not None and found.suggestion.legal_basis == "untoc"
+
+
+def test_when_no_treaty_covers_the_offence_reciprocity_comes_before_the_unlikely_ones() -> None:
+    """A 3-year fraud from Qatar: UNTOC needs 4 years, UNCAC is for corruption."""
+    found = advice("QA", "US", measures=STORED, max_penalty_years=3.0, offence_text="Fraud")
+    kinds = [(r.kind, r.legal_basis) for r in found.routes]
+    assert kinds[0] == (RouteKind.reciprocity, "reciprocity")
+    assert kinds[-1] == (RouteKind.treaty, "uncac")

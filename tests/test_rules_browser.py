@@ -107,3 +107,39 @@ def test_state_page_shows_each_party_entry_with_its_source_and_declarations(
     assert treaty is not None
     assert "a party; the date it took effect is not in the catalogue" in text_of(treaty)
     assert "signed, not in force" not in text_of(treaty)
+
+
+def test_route_advisor_page_ranks_from_the_case_and_says_why(
+    client_request: PageClient, login_as: LoginAs
+) -> None:
+    login_as(Role.officer)
+    page = client_request.get(
+        "/rules/routes?requesting=QA&requested=US&measure=stored_content&urgent=y"
+        "&offence=Fraud&max_penalty_years=3"
+    )
+    routes = page.select("main ol > li[data-route]")
+    assert routes, "routes listed"
+    bases = [li["data-basis"] for li in routes]
+    # A 3-year fraud: UNTOC needs 4 years, UNCAC is for corruption; reciprocity serves.
+    assert bases[0] == "reciprocity" and bases[-1] == "uncac"
+    assert "untoc" not in bases
+    for li in routes:
+        assert text_of(li.select_one(".why")).startswith("Why here:")
+    unavailable = {str(li["data-basis"]): text_of(li) for li in page.select(".not-available li")}
+    assert "at least 4 years" in unavailable["untoc"]
+    assert "Qatar" in unavailable["budapest"]  # why no preservation through the 24/7 network
+    same = client_request.get("/rules/routes?requesting=QA&requested=QA")
+    assert "not mutual legal assistance" in text_of(same.select_one("main"))
+    bad = client_request.get("/rules/routes?requesting=QA&requested=US&max_penalty_years=lots")
+    assert form_errors(bad)
+
+
+def test_reciprocity_reads_as_help_without_a_treaty_on_the_state_page(
+    client_request: PageClient, login_as: LoginAs
+) -> None:
+    login_as(Role.officer)
+    page = client_request.get("/rules/US")
+    entry = page.select_one("#instrument-reciprocity")
+    assert entry is not None
+    assert "executes requests without a treaty" in text_of(entry)
+    assert "signed, not in force" not in text_of(entry)

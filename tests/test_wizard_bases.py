@@ -115,7 +115,7 @@ def test_the_other_instruments_sit_in_a_closed_disclosure_until_one_is_chosen(
     # The choice is kept, and the engine says why it does not hold.
     notes = text_of(page.select_one("#legal_basis-notes"))
     # The Convention's party list in the catalogue is incomplete: a warning, not a refusal.
-    assert "QA was not found among the parties to Convention on Cybercrime" in notes
+    assert "Qatar was not found among the parties to Convention on Cybercrime" in notes
     assert "may be incomplete" in notes
 
 

@@ -16,6 +16,7 @@ from mlat.rules.citations import rule_citation
 from mlat.rules.loader import RuleBook
 from mlat.rules.provenance import Citation
 from mlat.rules.schema import MeasureRule, Ruled, StateTable
+from mlat.rules.words import ENGLISH, Speaker
 
 Severity = Literal["error", "warning", "info"]
 SEVERITY_ORDER: dict[Severity, int] = {"error": 0, "warning": 1, "info": 2}
@@ -34,13 +35,10 @@ class Finding:
     @property
     def message(self) -> str:
         """The message in English."""
-        template = self.plural if self.plural and self.params["n"] != 1 else self.template
-        return template % self.params if self.params else template
+        return self.translated(ENGLISH)
 
-    def translated(self, gettext: Callable[..., str], ngettext: Callable[..., str]) -> str:
-        if self.plural:
-            return ngettext(self.template, self.plural, self.params["n"], **self.params)
-        return gettext(self.template, **self.params)
+    def translated(self, speaker: Speaker) -> str:
+        return speaker.say(self.template, self.params, self.plural)
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -53,8 +53,9 @@ class Fit(IntEnum):
     """How the case stands against the scope, best first."""
 
     covers = 0  # the scope covers any offence, or what the request states fits it
-    confirm = 1  # nothing stated excludes it, but nothing shows it either
-    outside = 2  # a stated fact puts the case outside the scope
+    confirm = 1  # an element the scope needs is not stated (a penalty, an organised group)
+    unlikely = 2  # the offences as worded look like another kind than the scope covers
+    outside = 3  # a stated fact puts the case outside the scope
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,7 @@ def read_scope(inst: Instrument, case: CaseFacts) -> Reading:
                 N_("%(name)s covers electronic evidence of any offence (%(article)s)."),
             )
         return Reading(
-            Fit.confirm,
+            _unlikely_if_worded(case),
             N_(
                 "%(name)s covers computer-related offences and electronic evidence "
                 "(%(article)s); nothing in this case seeks either yet."
@@ -108,7 +109,7 @@ def read_scope(inst: Instrument, case: CaseFacts) -> Reading:
         if COMPUTER_WORDS.search(case.offence_text):
             return Reading(Fit.covers, N_("%(name)s covers computer-related offences."))
         return Reading(
-            Fit.confirm,
+            _unlikely_if_worded(case),
             N_(
                 "%(name)s covers computer-related offences (%(article)s); no offence here "
                 "looks like one."
@@ -117,7 +118,7 @@ def read_scope(inst: Instrument, case: CaseFacts) -> Reading:
     if kind in ("corruption", "convention_offences"):
         if kind == "corruption" and not CORRUPTION_WORDS.search(case.offence_text):
             return Reading(
-                Fit.confirm,
+                _unlikely_if_worded(case),
                 N_(
                     "%(name)s covers corruption offences (%(article)s); no offence here "
                     "looks like one."
@@ -146,3 +147,9 @@ def read_scope(inst: Instrument, case: CaseFacts) -> Reading:
             ),
         )
     return Reading(Fit.covers, N_("%(name)s covers serious crime such as this (%(article)s)."))
+
+
+def _unlikely_if_worded(case: CaseFacts) -> Fit:
+    """An offence named in other words than the scope's makes the instrument unlikely to
+    apply; with no offence named yet, it is only to be confirmed."""
+    return Fit.unlikely if case.offence_text.strip() else Fit.confirm

@@ -10,6 +10,7 @@ from mlat.request_format import Channel
 from mlat.rules.provenance import Citation, citation
 from mlat.rules.refs import catalogue_ref
 from mlat.rules.schema import Instrument, InstrumentCatalogue, Party
+from mlat.rules.words import Words
 
 NOT_LISTED = N_(
     "%(state)s was not found among the parties to %(name)s in the catalogue; the catalogue's "
@@ -29,7 +30,7 @@ class Link:
     instrument: Instrument
     linked: bool
     reason: str  # N_-marked message when not linked
-    reason_params: dict[str, str]
+    reason_params: dict[str, object]
     verified: bool
     citation: Citation
     uncertain: bool = False
@@ -66,7 +67,7 @@ def link(
         reason: str = "",
         parties: tuple[Citation, ...] = (),
         uncertain: bool = False,
-        **params: str,
+        **params: object,
     ) -> Link:
         verified = bool(parties) and all(c.status == "verified" for c in parties)
         return Link(slug, inst, linked, reason, params, verified, cite, uncertain, parties)
@@ -87,7 +88,7 @@ def link(
                     "No source records that %(state)s executes requests on the basis of "
                     "reciprocity."
                 ),
-                state=requested,
+                state=Words("state", (requested,)),
             )
         return result(True, parties=(party_citation(catalogue, slug, party, today),))
 
@@ -98,22 +99,27 @@ def link(
             False,
             N_("%(name)s joins two sides; %(a)s and %(b)s are on the same side."),
             name=inst.name,
-            a=requesting,
-            b=requested,
+            a=Words("state", (requesting,)),
+            b=Words("state", (requested,)),
         )
     for state in (requesting, requested):
         party = inst.party(state)
         if party is None and not inst.parties_complete:
-            return result(False, NOT_LISTED, uncertain=True, state=state, name=inst.name)
+            return result(
+                False, NOT_LISTED, uncertain=True, state=Words("state", (state,)), name=inst.name
+            )
         if party is None:
             return result(
-                False, N_("%(state)s is not a party to %(name)s."), state=state, name=inst.name
+                False,
+                N_("%(state)s is not a party to %(name)s."),
+                state=Words("state", (state,)),
+                name=inst.name,
             )
         if not party.in_force_on(today):
             return result(
                 False,
                 N_("%(name)s is not in force for %(state)s (signed only, or not yet in force)."),
-                state=state,
+                state=Words("state", (state,)),
                 name=inst.name,
             )
         found.append(party_citation(catalogue, slug, party, today))

@@ -12,9 +12,11 @@ The order, from the case itself:
    only for the electronic data these instruments reach;
 3. requests for mutual legal assistance under each instrument whose scope covers the
    case: the EIO and bilateral treaties before regional and then worldwide conventions,
-   and an instrument whose coverage the request does not show (a corruption convention
-   for a fraud, UNTOC without an organised group) after those whose coverage it does;
-4. reciprocity, when no treaty serves.
+   and an instrument whose coverage the request does not show (UNTOC without an
+   organised group or without penalties) after those whose coverage it does;
+4. reciprocity;
+5. instruments for another kind of offence than the case's as worded (a corruption
+   convention for a fraud), which would likely be refused.
 
 Every route is one the engine's legal-basis, channel and language checks accept when it
 is applied to the request (``tests/test_catalogue_invariants.py``)."""
@@ -22,7 +24,7 @@ is applied to the request (``tests/test_catalogue_invariants.py``)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -34,6 +36,7 @@ from mlat.rules.instruments import Link, link, linking_instruments
 from mlat.rules.loader import RuleBook
 from mlat.rules.provenance import Citation
 from mlat.rules.schema import Authority, StateTable
+from mlat.rules.words import Phrase
 
 STORED_DATA = frozenset(
     {MeasureKind.subscriber_info, MeasureKind.traffic_data, MeasureKind.stored_content}
@@ -117,7 +120,7 @@ class Route:
     typical_citation: Citation | None
     explanation: str  # N_: what to send, to whom
     why: str  # N_: why the route is here, and ranked where it is
-    why_params: dict[str, str]
+    why_params: Mapping[str, object]
     contents: tuple[str, ...]  # N_: what the request must contain for this route
     languages: tuple[str, ...]  # ISO 639-1 codes the requested state accepts
     verified: bool
@@ -132,7 +135,7 @@ class NotAvailable:
     legal_basis: str
     name: str
     reason: str  # N_-marked, with %(name)s and the params
-    params: dict[str, str] = field(default_factory=dict)
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -207,7 +210,7 @@ def advise(book: RuleBook, case: Case, today: dt.date) -> Advice:
                 ),
                 {
                     "name": budapest.instrument.name,
-                    "reason": budapest.reason % budapest.reason_params,
+                    "reason": Phrase(budapest.reason, budapest.reason_params),
                 },
             )
         )
@@ -313,7 +316,7 @@ def advise(book: RuleBook, case: Case, today: dt.date) -> Advice:
                     else reading.reason,
                     why_params={} if reading.fit == Fit.covers else params,
                     contents=ORDER_CONTENTS,
-                    to_confirm=reading.fit == Fit.confirm,
+                    to_confirm=reading.fit in (Fit.confirm, Fit.unlikely),
                 ),
             )
             continue
@@ -329,8 +332,11 @@ def advise(book: RuleBook, case: Case, today: dt.date) -> Advice:
             continue
         eio = lk.slug == "eio"
         order = {"bilateral": 0, "regional": 1, "multilateral": 2}[inst.kind]
+        # An instrument the offences do not look covered by would likely be refused:
+        # after reciprocity, which serves where no treaty does.
+        stage = 4 if reading.fit == Fit.unlikely else 2
         add(
-            (2, int(reading.fit), -1 if eio else order),
+            (stage, int(reading.fit), -1 if eio else order),
             make(
                 RouteKind.eio if eio else RouteKind.treaty,
                 lk,
@@ -348,10 +354,10 @@ def advise(book: RuleBook, case: Case, today: dt.date) -> Advice:
                     "Send a request for mutual legal assistance to the central authority "
                     "under this instrument."
                 ),
-                why=reading.reason if reading.fit == Fit.confirm else _treaty_why(inst.kind, eio),
-                why_params=params if reading.fit == Fit.confirm else {},
+                why=_treaty_why(inst.kind, eio) if reading.fit == Fit.covers else reading.reason,
+                why_params={} if reading.fit == Fit.covers else params,
                 contents=MLA_CONTENTS,
-                to_confirm=reading.fit == Fit.confirm,
+                to_confirm=reading.fit in (Fit.confirm, Fit.unlikely),
             ),
         )
 

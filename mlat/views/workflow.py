@@ -20,7 +20,7 @@ from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.dates import local_today
 from mlat.db import get_session
-from mlat.i18n import CHANNEL_LABELS
+from mlat.labels import CHANNEL_LABELS
 from mlat.models import MlaRequest, Role
 from mlat.services import Conflict, notifications
 from mlat.services import workflow as svc
@@ -41,7 +41,10 @@ bp = Blueprint("workflow", __name__)
 
 def transition_form() -> TransitionForm:
     form = TransitionForm()
-    form.channel.choices = [("", _("Choose a channel")), *CHANNEL_LABELS.items()]
+    form.channel.choices = [
+        ("", _("Choose a channel")),
+        *((key, _(text)) for key, text in CHANNEL_LABELS.items()),
+    ]
     return form
 
 

@@ -11,6 +11,7 @@ from mlat.rules.checks.common import (
 )
 from mlat.rules.findings import Context, Finding
 from mlat.rules.instruments import Link, link, opens_directly
+from mlat.rules.words import Phrase, Words
 
 
 def check_state(ctx: Context) -> Iterator[Finding]:
@@ -35,7 +36,7 @@ def check_state(ctx: Context) -> Iterator[Finding]:
                 "There is no rule table for %(state)s yet: only general checks were made. "
                 "Check the state's requirements with its central authority."
             ),
-            state=req.requested_state,
+            state=Words("state", (req.requested_state,)),
         )
 
 
@@ -68,7 +69,7 @@ def check_legal_basis(ctx: Context) -> Iterator[Finding]:
             "warning",
             "legal_basis",
             N_("%(reason)s Until then, treat this legal basis as unconfirmed."),
-            {"reason": lk.reason % lk.reason_params},
+            {"reason": Phrase(lk.reason, lk.reason_params)},
             lk.citation,
         )
     elif not lk.linked:
@@ -80,7 +81,7 @@ def check_legal_basis(ctx: Context) -> Iterator[Finding]:
                 "This legal basis does not link the two states: %(reason)s Choose another "
                 "instrument; the route advisor lists those in force."
             ),
-            {"reason": lk.reason % lk.reason_params},
+            {"reason": Phrase(lk.reason, lk.reason_params)},
             lk.citation,
         )
     else:
@@ -147,7 +148,7 @@ def check_channel(ctx: Context) -> Iterator[Finding]:
             ctx,
             table.channels[0],
             state=table.name,
-            accepted=", ".join(c.value for c in accepted),
+            accepted=Words("channel", tuple(c.value for c in accepted)),
         )
     elif rule.urgent_only and not req.urgency.urgent and not _preservation_by_24_7(ctx):
         yield finding(
@@ -232,7 +233,7 @@ def check_language(ctx: Context) -> Iterator[Finding]:
         ctx,
         rule,
         state=table.name,
-        accepted=", ".join(sorted(accepted)),
+        accepted=Words("language", tuple(sorted(accepted))),
     )
 
 

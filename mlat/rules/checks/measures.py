@@ -15,6 +15,7 @@ from mlat.rules.checks.common import (
 )
 from mlat.rules.findings import Context, Finding
 from mlat.rules.schema import THRESHOLD_ORDER, MeasureRule, Threshold
+from mlat.rules.words import Words
 
 
 def check_measures(ctx: Context) -> Iterator[Finding]:
@@ -157,7 +158,7 @@ def _threshold(ctx: Context, i: int, rule: MeasureRule) -> Iterator[Finding]:
             ),
             ctx,
             rule,
-            threshold=rule.threshold.value.replace("_", " "),
+            threshold=Words("threshold", (rule.threshold.value,)),
             guidance=rule.guidance,
         )
     if rule.threshold != Threshold.probable_cause:

@@ -1,0 +1,99 @@
+"""The words for the app's enumerated values (states of a request, measures, channels,
+thresholds...), in English and marked for translation; ``mlat.i18n.label`` gives them in
+the user's language. A module of the lowest layer, so that the rule checks can word their
+messages without Flask."""
+
+from __future__ import annotations
+
+from mlat.messages import N_
+
+STATUS_LABELS = {
+    "draft": N_("Draft"),
+    "in_review": N_("In review"),
+    "returned": N_("Returned"),
+    "approved": N_("Approved"),
+    "signed": N_("Signed"),
+    "transmitted": N_("Transmitted"),
+    "acknowledged": N_("Acknowledged"),
+    "partially_executed": N_("Partially executed"),
+    "executed": N_("Executed"),
+    "refused": N_("Refused"),
+    "withdrawn": N_("Withdrawn"),
+    "closed": N_("Closed"),
+}
+
+
+MEASURE_LABELS = {
+    "preservation": N_("Preservation of data"),
+    "subscriber_info": N_("Subscriber information"),
+    "traffic_data": N_("Traffic data"),
+    "stored_content": N_("Stored content"),
+    "realtime_traffic": N_("Real-time collection of traffic data"),
+    "interception": N_("Interception of content"),
+    "search_seizure": N_("Search and seizure"),
+    "witness_statement": N_("Witness statement"),
+    "video_hearing": N_("Hearing by video conference"),
+    "bank_records": N_("Bank records"),
+    "service_of_documents": N_("Service of documents"),
+    "asset_freezing": N_("Freezing of assets"),
+}
+
+CHANNEL_LABELS = {
+    "central_authority": N_("Central authority to central authority"),
+    "diplomatic": N_("Diplomatic channel"),
+    "interpol": N_("Interpol"),
+    "network_24_7": N_("24/7 network"),
+    "direct_provider": N_("Directly to the service provider"),
+    "online_portal": N_("Online portal"),
+}
+
+THRESHOLD_LABELS = {
+    "none": N_("No particular threshold"),
+    "relevance": N_("Relevance to the investigation"),
+    "reasonable_grounds": N_("Reasonable grounds"),
+    "specific_articulable_facts": N_("Specific and articulable facts"),
+    "probable_cause": N_("Probable cause"),
+}
+
+DUAL_CRIMINALITY_LABELS = {
+    "never": N_("Not required"),
+    "coercive_only": N_("Required for coercive measures only"),
+    "always": N_("Always required"),
+}
+
+SEVERITY_LABELS = {
+    "error": N_("Must be fixed"),
+    "warning": N_("Advice"),
+    "info": N_("Note"),
+}
+
+PROVENANCE_LABELS = {
+    "verified": N_("Verified against a primary source"),
+    "secondary": N_("Checked against a secondary source only"),
+    "stale": N_("Verification older than 12 months"),
+    "unverified": N_("Unverified: not yet confirmed against a source"),
+}
+DECLARATION_LABELS = {
+    "central_authority": N_("Central authority"),
+    "urgent_means": N_("Urgent requests by expedited means"),
+    "dual_criminality": N_("Dual criminality"),
+    "contact_24_7": N_("24/7 point of contact"),
+    "language": N_("Languages of requests"),
+    "other": N_("Declaration"),
+}
+SOURCE_KIND_LABELS = {
+    "primary": N_("primary source"),
+    "secondary": N_("secondary source: a copy or a commentary"),
+}
+
+LABELS = {
+    "status": STATUS_LABELS,
+    "measure": MEASURE_LABELS,
+    "channel": CHANNEL_LABELS,
+    "threshold": THRESHOLD_LABELS,
+    "dual_criminality": DUAL_CRIMINALITY_LABELS,
+    "provenance": PROVENANCE_LABELS,
+    "source_kind": SOURCE_KIND_LABELS,
+    "declaration": DECLARATION_LABELS,
+    "severity": SEVERITY_LABELS,
+}
