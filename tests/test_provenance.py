@@ -173,5 +173,5 @@ def test_an_agreement_between_two_sides_does_not_link_two_states_of_one_side() -
     assert across is not None and across.linked
     assert within is not None and not within.linked
     assert within.reason % within.reason_params == (
-        "EU-US Agreement joins two sides; FR and DE are on the same side."
+        "EU-US Agreement joins two sides; France and Germany are on the same side."
     )
