@@ -337,7 +337,6 @@ NO_24_7_CONTACT_YET = frozenset(
         "RS",
         "SE",
         "SL",
-        "SM",
         "SN",
         "TO",
         "TR",
