@@ -5,10 +5,11 @@
 #   fonts-noto-core  fonts for the PDF packets (Noto Serif, and Noto Naskh Arabic, which
 #                    shapes Arabic) and for the pages in the browser
 #   libharfbuzz-subset0  HarfBuzz's font subsetter: WeasyPrint embeds fonts much faster with it
+#   qpdf             `qpdf --check`, which the tests run on every packet to prove it is a valid PDF
 # Quick and silent when everything is there; runs `apt-get update` only before an install.
 set -euo pipefail
 
-PACKAGES=(chromium poppler-utils fonts-noto-core libharfbuzz-subset0)
+PACKAGES=(chromium poppler-utils fonts-noto-core libharfbuzz-subset0 qpdf)
 
 installed() {
     dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed

@@ -6,14 +6,25 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+import subprocess
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pikepdf
 import pytest
-from pypdf import PageObject, PdfReader
-from pypdf.generic import ArrayObject, DictionaryObject, PdfObject
+from PIL import Image
+from pypdf import PageObject, PdfReader, PdfWriter
+from pypdf.generic import (
+    ArrayObject,
+    DecodedStreamObject,
+    DictionaryObject,
+    NameObject,
+    PdfObject,
+)
 
+from mlat.packets.annexes import Placement, place_annex_pages
 from mlat.packets.build import AnnexInput, Issuer, Record, packet_values
 from mlat.packets.render import (
     html_to_pdf,
@@ -324,3 +335,64 @@ def test_the_packet_is_pdf_a_3b_with_metadata_and_embedded_fonts(signed_pdf: byt
 
 def test_rendering_the_same_values_twice_gives_the_same_bytes(signed_pdf: bytes) -> None:
     assert render_packet(values(status="signed", signed_at=SIGNED), internal=False) == signed_pdf
+
+
+def qpdf_check(pdf: bytes, tmp_path: Path) -> str:
+    """What ``qpdf --check`` says of the file: exit status 0 and no warning is a valid PDF."""
+    path = tmp_path / "packet.pdf"
+    path.write_bytes(pdf)
+    done = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout + done.stderr
+
+
+def png(width: int = 40, height: int = 30) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), "navy").save(out, format="PNG")
+    return out.getvalue()
+
+
+ANNEX_FILES: dict[str, tuple[str, str, Callable[[], bytes]]] = {
+    "pdf": ("law.pdf", "application/pdf", lambda: one_page_pdf("LAW-TEXT", pages=3)),
+    "image": ("photo.png", "image/png", png),
+    "text": ("headers.txt", "text/plain", lambda: b"Received: from mailhost.example"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(ANNEX_FILES))
+def test_every_packet_is_a_valid_pdf_whatever_its_annexes(kind: str, tmp_path: Path) -> None:
+    """qpdf finds no error and no warning, and pikepdf reads every page: an annex's pages
+    once went into /Contents as direct streams, which poppler tolerated but qpdf did not."""
+    name, media_type, data = ANNEX_FILES[kind]
+    annexes = [AnnexInput("evidence", "Annex", "en", annex_file(name, media_type, data()))]
+    pdf = render_packet(values(status="approved", annexes=annexes), internal=False)
+    report = qpdf_check(pdf, tmp_path)
+    assert "WARNING" not in report.upper(), report
+    assert "No syntax or stream encoding errors found" in report
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        assert len(document.pages) == len(PdfReader(io.BytesIO(pdf)).pages)
+        for page in document.pages:
+            contents = page.obj.get("/Contents")
+            assert contents is not None
+            parts = list(contents) if isinstance(contents, pikepdf.Array) else [contents]
+            assert all(part.is_indirect for part in parts)
+
+
+def test_an_annex_drawn_on_a_page_whose_contents_are_an_array_keeps_them_indirect(
+    tmp_path: Path,
+) -> None:
+    writer = PdfWriter()
+    page = writer.add_blank_page(595, 842)
+    streams = []
+    for data in (b"q\n", b"Q\n"):
+        stream = DecodedStreamObject()
+        stream.set_data(data)
+        streams.append(writer._add_object(stream))
+    page[NameObject("/Contents")] = ArrayObject(streams)
+    page[NameObject("/Resources")] = DictionaryObject()
+    base = io.BytesIO()
+    writer.write(base)
+    placed = place_annex_pages(base.getvalue(), [Placement(0, one_page_pdf("ANNEX"), 0)])
+    report = qpdf_check(placed, tmp_path)
+    assert "WARNING" not in report.upper(), report
+    assert "ANNEX page 1" in pages_text(placed)[0]

@@ -118,9 +118,17 @@ def draw_form(
     matrix = " ".join(f"{value:.4f}" for value in transform.ctm)
     before = writer._add_object(_stream(b"q\n"))
     after = writer._add_object(_stream(f"\nQ\nq {matrix} cm {name} Do Q\n".encode()))
-    existing = page[NameObject("/Contents")]
+    # A page's /Contents is a stream or an array of streams, each an indirect object: the
+    # raw entry keeps the references (indexing the page would resolve them to the streams
+    # themselves, which must not sit in an array).
+    existing = page.raw_get(NameObject("/Contents"))
     content = existing.get_object()
-    parts = list(content) if isinstance(content, ArrayObject) else [existing]
+    if isinstance(content, ArrayObject):
+        parts = list(content)  # a list of the references as they are
+    elif isinstance(existing, IndirectObject):
+        parts = [existing]
+    else:
+        parts = [writer._add_object(content)]
     page[NameObject("/Contents")] = ArrayObject([before, *parts, after])
 
 
