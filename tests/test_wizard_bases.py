@@ -10,6 +10,7 @@ import pytest
 from bs4 import BeautifulSoup
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlmodel import Session
 
 from mlat.dates import local_today
 from mlat.models import MlaRequest, Role
@@ -18,7 +19,7 @@ from mlat.rules.instruments import basis_choices, link, linking_instruments
 from mlat.rules.loader import rulebook
 from mlat.rules.routes import Case, advise
 from tests.conftest import Client, LoginAs, MakeRequest, MakeUnit, PageClient, text_of
-from tests.wizard_helpers import example_content, step_data
+from tests.wizard_helpers import example_content, saved_request, step_data
 
 STATES = sorted(rulebook().states)
 PAIRS = [("QA", "US"), ("GB", "US"), ("FR", "DE"), ("IN", "SG"), ("NG", "GB"), ("QA", "AE")]
@@ -137,3 +138,26 @@ def test_every_basis_offered_for_a_pair_links_that_pair(
         assert not lk.linked and lk.reason
     slugs = [lk.slug for lk in [*choices.linking, *choices.others]]
     assert sorted(slugs) == sorted(catalogue.instruments)
+
+
+def test_the_advisors_first_route_is_suggested_but_not_saved_until_the_officer_saves(
+    client_request: PageClient, login_as: LoginAs, make_request: MakeRequest, db: Session
+) -> None:
+    content = {**example_content(), "legal_basis": "", "channel": None}
+    officer = login_as(Role.officer)
+    draft = make_request(officer, content=content, requested_state="US")
+    page = client_request.get(f"/requests/{draft.id}/wizard/route")
+    advice = advise(rulebook(), Case.of(draft_document(draft), "QA"), local_today(officer.unit))
+    assert advice.suggestion is not None
+    checked = page.select_one("input[name=legal_basis][checked]")
+    assert checked is not None and checked["value"] == advice.suggestion.legal_basis
+    note = text_of(page.select_one("#legal_basis-suggestion"))
+    assert note.startswith("Suggested by the route advisor for this case:")
+    assert "Nothing is applied until you save this step." in note
+    assert saved_request(db, draft.id).content["legal_basis"] == ""
+    # A request that has a legal basis keeps it, and no suggestion is shown.
+    chosen = make_request(officer, content=example_content(), requested_state="US")
+    page = client_request.get(f"/requests/{chosen.id}/wizard/route")
+    assert page.select_one("#legal_basis-suggestion") is None
+    kept = page.select_one("input[name=legal_basis][checked]")
+    assert kept is not None and kept["value"] == example_content()["legal_basis"]
