@@ -75,7 +75,10 @@ def _instant(observed_at: dt.datetime | str | None) -> str | None:
     if observed_at is None:
         return None
     if observed_at.tzinfo is not None:
-        observed_at = observed_at.astimezone(dt.UTC)
+        try:
+            observed_at = observed_at.astimezone(dt.UTC)
+        except OverflowError:  # beyond year 9999 in UTC: kept as written
+            return observed_at.isoformat()
     return observed_at.isoformat()
 
 

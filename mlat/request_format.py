@@ -15,7 +15,7 @@ import json
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 
 # What a request asks for and how it travels; the rule tables (mlat.rules.schema) use them too.
@@ -57,6 +57,9 @@ MAX_ANNEXES = 100
 StateCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
+# The range of a time of use an identifier can have: the internet's, not a typing slip.
+EARLIEST_USE = dt.date(1970, 1, 1)
+LATEST_USE = dt.date(2100, 12, 31)
 Line = Annotated[str, StringConstraints(max_length=MAX_LINE)]
 
 IdentifierKind = Literal[
@@ -117,6 +120,20 @@ class Identifier(Part):
         description="ISO 8601 with offset, e.g. 2026-03-01T14:22:05+03:00; needed for IPs",
     )
     provider: Line = Field(default="", description="custodian or service provider holding data")
+
+    @field_validator("observed_at")
+    @classmethod
+    def _a_real_instant(cls, value: dt.datetime | None) -> dt.datetime | None:
+        """A time of use that exists in UTC too (9999-12-31T23:59-05:00 does not)."""
+        if value is None:
+            return value
+        try:
+            instant = value.astimezone(dt.UTC) if value.utcoffset() is not None else value
+        except OverflowError:
+            raise ValueError("the time is out of range") from None
+        if not EARLIEST_USE.year <= instant.year <= LATEST_USE.year:
+            raise ValueError(f"give a time between {EARLIEST_USE.year} and {LATEST_USE.year}")
+        return value
 
 
 class Measure(Part):

@@ -101,9 +101,15 @@ def test_the_documented_example_imports_with_the_case_number_as_title(
          ["XX is not a known state (requested_state)."]),
         (json.dumps({"requesting_state": "GB", "requested_state": "US"}).encode(),
          ["The file is a request of GB, but your unit is in QA."]),
+        (b'{"format_version": ' + b"9" * 5000 + b', "requested_state": "US"}',
+         ["The file holds a number far too long to be in a request."]),
+        (json.dumps({"requested_state": "US", "identifiers": [
+            {"kind": "ip", "value": "198.51.100.23", "observed_at": "9999-12-31T23:59-05:00"}
+        ]}).encode(),
+         ["The request content is not in the request format.", "identifiers.0.observed_at"]),
     ],
     ids=["not-json", "array", "not-utf8", "wrong-types", "no-state", "unknown-state",
-         "other-requesting-state"],
+         "other-requesting-state", "endless-integer", "time-beyond-utc"],
 )  # fmt: skip
 def test_a_file_that_does_not_fit_is_refused_with_what_is_wrong(
     client: Client, login_as: LoginAs, db: Session, data: bytes, messages: list[str]

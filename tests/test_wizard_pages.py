@@ -27,6 +27,7 @@ from tests.conftest import (
     check_page,
     field_value,
     flashes,
+    form_errors,
     text_of,
     texts,
 )
@@ -222,3 +223,29 @@ def test_opening_a_step_or_the_check_page_is_audited_as_a_consultation(
         )
     ).all()
     assert views == [{"wizard_step": "facts"}, {"wizard_step": "check"}]
+
+
+def test_a_time_of_use_beyond_any_calendar_is_refused_and_the_steps_still_open(
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
+) -> None:
+    """9999-12-31T23:59 at UTC-05:00 is in the year 10000 in UTC: it once saved, and then
+    the persons and measures steps answered 500 for good."""
+    request = make_request(login_as(Role.officer), content=example_content())
+    data = {
+        **step_data("persons"),
+        "identifiers-1-observed_at": "9999-12-31T23:59",
+        "identifiers-1-observed_tz": "-05:00",
+        "version": "1",
+    }
+    response = client.submit(wizard_url(request.id, "persons"), data)
+    page = BeautifulSoup(response.text, "html.parser")
+    assert any("between 1970 and 2100" in e for e in form_errors(page)), form_errors(page)
+    assert saved_request(db, request.id).version == 1
+    # A request stored with such a time before this check still opens on every step.
+    stored = example_content()
+    stored["identifiers"][1]["observed_at"] = "9999-12-31T23:59:00-05:00"
+    request.content = stored
+    db.add(request)
+    db.commit()
+    for step in ("persons", "measures", "check"):
+        assert client.get(wizard_url(request.id, step)).status_code == 200, step

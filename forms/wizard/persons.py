@@ -30,7 +30,7 @@ from forms.wizard.base import (
 )
 from mlat.content import identifier_key, identifier_keys, identifier_positions
 from mlat.countries import is_timezone, state_choices
-from mlat.request_format import MAX_IDENTIFIERS, MAX_PERSONS
+from mlat.request_format import EARLIEST_USE, LATEST_USE, MAX_IDENTIFIERS, MAX_PERSONS
 from mlat.rules.checks.common import DOMAIN_NAME
 
 ROLES = [
@@ -159,6 +159,15 @@ class IdentifierRow(Form):  # type: ignore[misc]
             )
 
     def validate_observed_at(self, field: Any) -> None:
+        seen = field.data
+        if seen is not None and not EARLIEST_USE.year <= seen.year <= LATEST_USE.year:
+            raise ValidationError(
+                _l(
+                    "Enter the real date and time of use, between %(first)d and %(last)d.",
+                    first=EARLIEST_USE.year,
+                    last=LATEST_USE.year,
+                )
+            )
         given = (self.value.data or "").strip()
         if self.kind.data == "ip" and given and field.data is None and not field.process_errors:
             raise ValidationError(

@@ -47,6 +47,10 @@ def read_document(data: bytes) -> dict[str, Any]:
         ) from None
     except RecursionError:
         raise InvalidContent(N_("The file's JSON is nested too deeply to be a request.")) from None
+    except ValueError:  # an integer of thousands of digits, which Python refuses to read
+        raise InvalidContent(
+            N_("The file holds a number far too long to be in a request.")
+        ) from None
     if not isinstance(value, dict):
         raise InvalidContent(N_("The file holds JSON, but not a request (an object)."))
     if _holds_nul(value):
