@@ -11,9 +11,9 @@ from wtforms import (
     StringField,
     widgets,
 )
-from wtforms.validators import DataRequired, Email, Length, Regexp
+from wtforms.validators import DataRequired, Email, Regexp
 
-from forms.validators import iana_timezone, iso_state, new_password
+from forms.validators import at_most, iana_timezone, iso_state, new_password
 from mlat.models import Role
 
 ROLE_LABELS = {
@@ -35,7 +35,7 @@ def _role_choices() -> list[tuple[str, str]]:
 
 class UserEditForm(FlaskForm):  # type: ignore[misc]
     name = StringField(
-        _l("Full name"), validators=[DataRequired(_l("Enter the user's name.")), Length(max=200)]
+        _l("Full name"), validators=[DataRequired(_l("Enter the user's name.")), at_most(200)]
     )
     unit_id = SelectField(_l("Unit"), coerce=int)
     roles = RolesField(_l("Roles"), choices=_role_choices)
@@ -48,7 +48,7 @@ class UserCreateForm(UserEditForm):
         validators=[
             DataRequired(_l("Enter the user's e-mail address.")),
             Email(_l("Enter a valid e-mail address."), check_deliverability=False),
-            Length(max=254),
+            at_most(254),
         ],
     )
     password = PasswordField(
@@ -64,7 +64,7 @@ class UnitForm(FlaskForm):  # type: ignore[misc]
     name = StringField(
         _l("Name"),
         description=_l("e.g. Cybercrime Unit, Doha"),
-        validators=[DataRequired(_l("Enter the unit's name.")), Length(max=200)],
+        validators=[DataRequired(_l("Enter the unit's name.")), at_most(200)],
     )
     code = StringField(
         _l("Reference prefix"),

@@ -8,7 +8,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, Field, IntegerField, StringField
-from wtforms.validators import Email, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import Email, NumberRange, Optional, ValidationError
+
+from forms.validators import at_most
 
 
 class AuditFilterForm(FlaskForm):  # type: ignore[misc]
@@ -17,19 +19,19 @@ class AuditFilterForm(FlaskForm):  # type: ignore[misc]
 
     user = StringField(
         _l("User's e-mail address"),
-        validators=[Optional(), Length(max=254), Email(_l("Enter an e-mail address."))],
+        validators=[Optional(), at_most(254), Email(_l("Enter an e-mail address."))],
     )
     action = StringField(
         _l("Action"),
         description=_l("Or its beginning, e.g. request."),
-        validators=[Optional(), Length(max=48)],
+        validators=[Optional(), at_most(48)],
     )
     object_type = StringField(
         _l("Object type"),
         description=_l("e.g. request"),
-        validators=[Optional(), Length(max=32)],
+        validators=[Optional(), at_most(32)],
     )
-    object_id = StringField(_l("Object"), validators=[Optional(), Length(max=64)])
+    object_id = StringField(_l("Object"), validators=[Optional(), at_most(64)])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
     before_seq = IntegerField(validators=[Optional(), NumberRange(min=1, max=2**63 - 1)])

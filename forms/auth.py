@@ -3,18 +3,18 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms.validators import DataRequired, EqualTo
 
-from forms.validators import new_password
+from forms.validators import at_most, new_password
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
     email = EmailField(
         _l("E-mail address"),
-        validators=[DataRequired(_l("Enter your e-mail address.")), Length(max=254)],
+        validators=[DataRequired(_l("Enter your e-mail address.")), at_most(254)],
     )
     password = PasswordField(
-        _l("Password"), validators=[DataRequired(_l("Enter your password.")), Length(max=1024)]
+        _l("Password"), validators=[DataRequired(_l("Enter your password.")), at_most(1024)]
     )
 
 
@@ -22,7 +22,7 @@ class CodeForm(FlaskForm):  # type: ignore[misc]
     code = StringField(
         _l("Code from your authenticator app"),
         description=_l("The 6-digit code your app shows now."),
-        validators=[DataRequired(_l("Enter the code.")), Length(max=10)],
+        validators=[DataRequired(_l("Enter the code.")), at_most(10)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
 
@@ -30,7 +30,7 @@ class CodeForm(FlaskForm):  # type: ignore[misc]
 class PasswordChangeForm(FlaskForm):  # type: ignore[misc]
     current = PasswordField(
         _l("Current password"),
-        validators=[DataRequired(_l("Enter your current password.")), Length(max=1024)],
+        validators=[DataRequired(_l("Enter your current password.")), at_most(1024)],
         render_kw={"autocomplete": "current-password"},
     )
     new = PasswordField(

@@ -17,8 +17,9 @@ from flask_wtf import FlaskForm
 from markupsafe import Markup
 from wtforms import DateField, Field, SelectField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import ValidationError
 
+from forms.validators import at_most
 from mlat.countries import state_choices
 from mlat.labels import MEASURE_LABELS, STATUS_LABELS
 from mlat.models import RequestStatus
@@ -190,5 +191,5 @@ class SearchForm(FlaskForm):  # type: ignore[misc]
             "A reference, a case number, a person's name (or its beginning), or an "
             "identifier such as an e-mail address, an IP address or a phone number."
         ),
-        validators=[Length(max=500, message=_l("Use at most %(max)d characters."))],
+        validators=[at_most(500)],
     )

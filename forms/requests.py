@@ -3,16 +3,16 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
-from forms.validators import iso_state
+from forms.validators import at_most, iso_state
 
 
 class RequestForm(FlaskForm):  # type: ignore[misc]
     title = StringField(
         _l("Title"),
         description=_l("A short name for the case, e.g. 'Ransomware attack on Doha hospital'."),
-        validators=[DataRequired(_l("Enter a title.")), Length(max=200)],
+        validators=[DataRequired(_l("Enter a title.")), at_most(200)],
     )
     requested_state = SelectField(
         _l("Requested state"),

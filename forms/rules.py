@@ -10,9 +10,9 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, NumberRange, Optional
 
-from forms.validators import iso_state
+from forms.validators import at_most, iso_state
 
 
 class RouteForm(FlaskForm):  # type: ignore[misc]
@@ -36,7 +36,7 @@ class RouteForm(FlaskForm):  # type: ignore[misc]
     offence = StringField(
         _l("Offence"),
         description=_l("As the law names it, e.g. 'Fraud' or 'Bribery of a public official'."),
-        validators=[Optional(), Length(max=200, message=_l("Use at most %(max)d characters."))],
+        validators=[Optional(), at_most(200)],
     )
     max_penalty_years = DecimalField(
         _l("Maximum penalty, in years of imprisonment"),
@@ -58,7 +58,7 @@ class RuleReportForm(FlaskForm):  # type: ignore[misc]
         render_kw={"rows": 6},
         validators=[
             DataRequired(_l("Say what is wrong with the rule.")),
-            Length(max=5000, message=_l("Keep the comment under 5000 characters.")),
+            at_most(5000, _l("Keep the comment under 5000 characters.")),
         ],
     )
 
@@ -69,6 +69,6 @@ class ResolveReportForm(FlaskForm):  # type: ignore[misc]
         render_kw={"rows": 4},
         validators=[
             DataRequired(_l("Say what was done about the report.")),
-            Length(max=5000, message=_l("Keep the note under 5000 characters.")),
+            at_most(5000, _l("Keep the note under 5000 characters.")),
         ],
     )

@@ -6,10 +6,18 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from wtforms import Field
-from wtforms.validators import ValidationError
+from wtforms.validators import Length, ValidationError
 
 from mlat.countries import is_state, is_timezone
 from mlat.services.users import MAX_PASSWORD, MIN_PASSWORD
+
+
+def at_most(n: int, message: Any = None) -> Length:
+    """A length limit the server checks and states, with the input kept. It sets no
+    ``maxlength`` on the box: a browser cuts what is pasted beyond it without a word."""
+    limit = Length(max=n, message=message or _l("Use at most %(max)d characters."))
+    limit.field_flags = {}
+    return limit
 
 
 def iso_state(_form: Any, field: Field) -> None:

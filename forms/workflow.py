@@ -6,8 +6,9 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import InputRequired, Optional
 
+from forms.validators import at_most
 from mlat.services.workflow import MAX_COMMENT
 
 # The parts of a request a reviewer can comment on, by their path in the request format.
@@ -35,13 +36,11 @@ COMMENT_TARGETS: tuple[tuple[str, str], ...] = (
 class TransitionForm(FlaskForm):  # type: ignore[misc]
     version = HiddenField(validators=[InputRequired()])
     seen_digest = HiddenField()
-    comment = TextAreaField(
-        _l("Comment or reason"), validators=[Optional(), Length(max=MAX_COMMENT)]
-    )
+    comment = TextAreaField(_l("Comment or reason"), validators=[Optional(), at_most(MAX_COMMENT)])
     on = DateField(_l("Date"), validators=[Optional()])
     channel = SelectField(_l("Channel"), validate_choice=False, validators=[Optional()])
     foreign_reference = StringField(
-        _l("Reference given by the requested state"), validators=[Optional(), Length(max=100)]
+        _l("Reference given by the requested state"), validators=[Optional(), at_most(100)]
     )
 
 

@@ -249,3 +249,30 @@ def test_a_time_of_use_beyond_any_calendar_is_refused_and_the_steps_still_open(
     db.commit()
     for step in ("persons", "measures", "check"):
         assert client.get(wizard_url(request.id, step)).status_code == 200, step
+
+
+def test_a_text_longer_than_the_limit_is_refused_with_the_limit_and_kept(
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
+) -> None:
+    """158,000 characters pasted into the facts were cut to 20,000 by the browser's
+    maxlength without a word; now the whole text comes back with the limit stated."""
+    request = make_request(login_as(Role.officer), content=example_content())
+    form = BeautifulSoup(client.get(wizard_url(request.id, "facts")).text, "html.parser")
+    assert form.select("[maxlength]") == []
+    pasted = "The suspect sent false invoices. " * 700  # 23,100 characters
+    data = {**step_data("facts"), "facts": pasted, "version": "1"}
+    page = BeautifulSoup(client.submit(wizard_url(request.id, "facts"), data).text, "html.parser")
+    assert "Use at most 20000 characters." in form_errors(page)
+    box = page.select_one("textarea[name=facts]")
+    assert box is not None and box.get_text().strip() == pasted.strip()
+    assert saved_request(db, request.id).version == 1
+
+
+@pytest.mark.parametrize("url", ["/login", "/requests/import", "/rules/routes", "/requests"])
+def test_no_form_lets_the_browser_cut_input_silently(
+    client: Client, login_as: LoginAs, url: str
+) -> None:
+    if url != "/login":
+        login_as(Role.officer)
+    page = BeautifulSoup(client.get(url).text, "html.parser")
+    assert page.select("[maxlength]") == []

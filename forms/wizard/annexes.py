@@ -6,9 +6,10 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import HiddenField, SelectField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired
 
-from forms.wizard.base import LINE, at_most, choice_in, language_choices, options
+from forms.validators import at_most
+from forms.wizard.base import LINE, choice_in, language_choices, options
 
 ANNEX_KINDS = [
     ("offence_text", _l("Text of the offence provisions")),
@@ -61,5 +62,5 @@ class ImportForm(FlaskForm):  # type: ignore[misc]
     title = StringField(
         _l("Title of the new draft"),
         description=_l("Leave empty to use the case number from the file."),
-        validators=[Length(max=200, message=_l("Use at most %(max)d characters."))],
+        validators=[at_most(200)],
     )

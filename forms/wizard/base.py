@@ -25,17 +25,13 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Length, ValidationError
+from wtforms.validators import ValidationError
 
 from mlat.models import MlaRequest
 from mlat.request_format import MAX_LINE, MAX_TEXT, RequestDocument
 from mlat.rules.schema import StateTable
 
 LINE, TEXT = MAX_LINE, MAX_TEXT  # the request format's limits of a line and a text
-
-
-def at_most(n: int) -> Length:
-    return Length(max=n, message=_l("Use at most %(max)d characters."))
 
 
 class DateInput(DateField):  # type: ignore[misc]

@@ -8,7 +8,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from wtforms import TextAreaField
 
-from forms.wizard.base import TEXT, StepContext, StepForm, at_most
+from forms.validators import at_most
+from forms.wizard.base import TEXT, StepContext, StepForm
 
 
 class FactsForm(StepForm):

@@ -10,13 +10,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import FieldList, Form, FormField, SelectField, TextAreaField
 from wtforms.validators import ValidationError
 
+from forms.validators import at_most
 from forms.wizard.base import (
     TEXT,
     CheckboxesField,
     DateInput,
     StepContext,
     StepForm,
-    at_most,
     choice_values,
     iso,
     typed,

@@ -9,7 +9,8 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, FieldList, Form, FormField, StringField
 from wtforms.validators import ValidationError
 
-from forms.wizard.base import LINE, NumberInput, StepContext, StepForm, at_most, typed
+from forms.validators import at_most
+from forms.wizard.base import LINE, NumberInput, StepContext, StepForm, typed
 from mlat.request_format import MAX_OFFENCES, MAX_PENALTY_YEARS
 
 

@@ -16,14 +16,13 @@ from flask_babel import lazy_gettext as _l
 from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField
 from wtforms.validators import ValidationError
 
-from forms.validators import iso_state
+from forms.validators import at_most, iso_state
 from forms.wizard.base import (
     LINE,
     DateInput,
     DateTimeInput,
     StepContext,
     StepForm,
-    at_most,
     choice_in,
     options,
     typed,

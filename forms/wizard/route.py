@@ -16,14 +16,13 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Email, Optional, ValidationError
 
-from forms.validators import iana_timezone, iso_state
+from forms.validators import at_most, iana_timezone, iso_state
 from forms.wizard.base import (
     LINE,
     StepContext,
     StepForm,
-    at_most,
     choice_in,
     language_choices,
     options,
@@ -66,7 +65,7 @@ class AuthorityForm(Form):  # type: ignore[misc]
     timezone = StringField(
         _l("Time zone"),
         description=_l("IANA name such as Asia/Qatar, so that calls come in your office hours."),
-        validators=[Length(max=64), iana_timezone],
+        validators=[at_most(64), iana_timezone],
     )
     office_hours = StringField(
         _l("Office hours"),
@@ -99,7 +98,7 @@ class RouteForm(StepForm):
         description=_l("A short name for the case, e.g. 'Ransomware attack on Doha hospital'."),
         validators=[
             DataRequired(_l("Enter a title.")),
-            Length(max=200, message=_l("Use at most %(max)d characters.")),
+            at_most(200),
         ],
     )
     requested_state = SelectField(
@@ -123,7 +122,7 @@ class RouteForm(StepForm):
     translations = StringField(
         _l("Translations attached"),
         description=_l("Language codes separated by commas, e.g. en, fr."),
-        validators=[Length(max=200, message=_l("Use at most %(max)d characters."))],
+        validators=[at_most(200)],
     )
     requesting_authority = FormField(AuthorityForm, label=_l("Requesting authority"))
     proceedings = FormField(ProceedingsForm, label=_l("Proceedings"))

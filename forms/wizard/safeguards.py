@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, Form, FormField, StringField, TextAreaField
 from wtforms.validators import ValidationError
 
+from forms.validators import at_most
 from forms.wizard.base import (
     LINE,
     TEXT,
@@ -16,7 +17,6 @@ from forms.wizard.base import (
     DateInput,
     StepContext,
     StepForm,
-    at_most,
     iso,
     options,
 )
