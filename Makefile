@@ -21,10 +21,13 @@ setup: system-packages $(STAMP)
 system-packages:
 	@bash scripts/install-system-packages.sh
 
+# `make run PORT=5101` serves on another port.
+PORT ?= 5000
+
 run: setup
 	$(BIN)/flask init-db
 	$(BIN)/flask seed-demo
-	$(BIN)/flask run --host 127.0.0.1 --port 5000
+	$(BIN)/flask run --host 127.0.0.1 --port $(PORT)
 
 # Production-style: gunicorn with gunicorn.conf.py on 127.0.0.1:8000 (MLAT_BIND, MLAT_WORKERS,
 # ...; docs/deploy.md). Without MLAT_REDIS_URL, packet jobs run in threads of each worker.

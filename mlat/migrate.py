@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine
 
 from mlat.config import PROJECT_ROOT
@@ -19,8 +20,26 @@ def alembic_config(engine: Engine) -> AlembicConfig:
     return cfg
 
 
-def upgrade(engine: Engine, revision: str = "head") -> None:
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at; None for a database without the schema."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
+    """Migrate to ``revision``; the revisions before and after."""
+    before = current_revision(engine)
     command.upgrade(alembic_config(engine), revision)
+    return before, current_revision(engine)
+
+
+def upgrade_report(before: str | None, after: str | None) -> str:
+    """What ``init-db`` did, in words."""
+    if before is None:
+        return f"Created the database schema (revision {after})."
+    if before != after:
+        return f"Migrated the database from revision {before} to {after}."
+    return f"Database is up to date (revision {after})."
 
 
 def downgrade(engine: Engine, revision: str) -> None:

@@ -9,8 +9,10 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
+from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
+from mlat.migrate import upgrade, upgrade_report
 from mlat.models import Role, Unit, User
 from tests.conftest import Client, MakeUser, PageClient, rows, texts
 from tests.flask_cli import flask
@@ -30,7 +32,16 @@ def test_init_db_can_run_twice(runner: FlaskCliRunner) -> None:
     for _ in range(2):
         result = flask(runner, "init-db")
         assert result.exit_code == 0, result.output
-        assert "Database is up to date." in result.output
+        assert "Database is up to date (revision " in result.output
+
+
+def test_init_db_says_it_created_the_schema_of_a_new_database(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite:///{tmp_path / 'new.sqlite3'}")
+    before, after = upgrade(engine)
+    assert before is None and after is not None
+    assert upgrade_report(before, after) == f"Created the database schema (revision {after})."
+    assert upgrade_report(*upgrade(engine)) == f"Database is up to date (revision {after})."
+    engine.dispose()
 
 
 def test_seed_demo_prints_logins_once(

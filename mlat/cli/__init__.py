@@ -33,10 +33,9 @@ def register(app: Flask) -> None:
 @click.command("init-db")
 def init_db() -> None:
     """Apply every database migration (safe to run again)."""
-    from mlat.migrate import upgrade
+    from mlat.migrate import upgrade, upgrade_report
 
-    upgrade(current_app.extensions["mlat_engine"])
-    click.echo("Database is up to date.")
+    click.echo(upgrade_report(*upgrade(current_app.extensions["mlat_engine"])))
 
 
 @click.command("seed-demo")
