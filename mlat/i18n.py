@@ -16,6 +16,7 @@ from flask_login import current_user
 from mlat.countries import state_name
 from mlat.labels import LABELS
 from mlat.rules.words import Speaker, WordKind, language_names
+from mlat.services.format_errors import ContentProblem
 
 SUPPORTED_LOCALES = ("en",)
 
@@ -127,6 +128,15 @@ def speaker() -> Speaker:
         return label(kind, code)
 
     return Speaker(gettext=gettext, ngettext=ngettext, word=word)
+
+
+def problem_text(found: ContentProblem) -> str:
+    """A problem of a request's content in the user's language: "Offence 1, maximum
+    penalty: give a number"."""
+    words = speaker()
+    where = ", ".join(words.say(part.template, part.params) for part in found.where)
+    what = words.say(found.what.template, found.what.params)
+    return f"{where}: {what}" if where else what
 
 
 def install_template_helpers(app: Flask) -> None:

@@ -89,12 +89,18 @@ def test_the_documented_example_imports_with_the_case_number_as_title(
 @pytest.mark.parametrize(
     ("data", "messages"),
     [
-        (b"{not json", ["The file is not valid JSON.", "line 1, column 2"]),
+        (b"{not json", ["The file is not valid JSON.", "Line 1, column 2:"]),
         (b"[1, 2, 3]", ["The file holds JSON, but not a request (an object)."]),
         (b"\xff\xfe{}", ["The file is not UTF-8 text"]),
         (json.dumps({"requested_state": "US", "measures": [{"kind": "telepathy"}],
                      "facts": 7}).encode(),
-         ["The request content is not in the request format.", "measures.0.kind", "facts"]),
+         ["The request content is not in the request format.",
+          "Measure 1, kind: use one of the values the format allows: 'preservation'",
+          "summary of the facts: give text"]),
+        (json.dumps({"requested_state": "US", "offences": [
+            {"name": "Fraud", "max_penalty_years": "lots"}
+        ]}).encode(),
+         ["Offence 1, maximum penalty: give a number"]),
         (json.dumps({"facts": "x"}).encode(),
          ["The file does not say which state is asked (requested_state)."]),
         (json.dumps({"requested_state": "XX"}).encode(),
@@ -106,9 +112,10 @@ def test_the_documented_example_imports_with_the_case_number_as_title(
         (json.dumps({"requested_state": "US", "identifiers": [
             {"kind": "ip", "value": "198.51.100.23", "observed_at": "9999-12-31T23:59-05:00"}
         ]}).encode(),
-         ["The request content is not in the request format.", "identifiers.0.observed_at"]),
+         ["The request content is not in the request format.",
+          "Identifier 1, time of use: the time is out of range"]),
     ],
-    ids=["not-json", "array", "not-utf8", "wrong-types", "no-state", "unknown-state",
+    ids=["not-json", "array", "not-utf8", "wrong-types", "penalty-in-words", "no-state", "unknown-state",
          "other-requesting-state", "endless-integer", "time-beyond-utc"],
 )  # fmt: skip
 def test_a_file_that_does_not_fit_is_refused_with_what_is_wrong(

@@ -8,7 +8,10 @@ and translated by the caller (``ServiceError.translated``).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mlat.services.format_errors import ContentProblem
 
 
 class ServiceError(Exception):
@@ -38,6 +41,6 @@ class Forbidden(ServiceError):
 class InvalidContent(ServiceError):
     """The request content does not fit the request format."""
 
-    def __init__(self, message: str, errors: list[tuple[str, str]] | None = None) -> None:
+    def __init__(self, message: str, errors: list[ContentProblem] | None = None) -> None:
         super().__init__(message)
         self.errors = errors or []

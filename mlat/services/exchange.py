@@ -14,6 +14,7 @@ from mlat.countries import is_state
 from mlat.messages import N_
 from mlat.models import MlaRequest, Unit, User
 from mlat.services import InvalidContent, ServiceError, audit
+from mlat.services.format_errors import problem
 from mlat.services.requests import create_request, parse_content
 from mlat.services.validation import request_document
 
@@ -43,7 +44,14 @@ def read_document(data: bytes) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise InvalidContent(
             N_("The file is not valid JSON."),
-            [("", f"line {exc.lineno}, column {exc.colno}: {exc.msg}")],
+            [
+                problem(
+                    N_("Line %(line)d, column %(column)d: %(reason)s"),
+                    line=exc.lineno,
+                    column=exc.colno,
+                    reason=exc.msg,
+                )
+            ],
         ) from None
     except RecursionError:
         raise InvalidContent(N_("The file's JSON is nested too deeply to be a request.")) from None

@@ -36,6 +36,7 @@ from mlat.services import (
     audit,
     steps,
 )
+from mlat.services.format_errors import in_words
 from mlat.workflow import BY_ACTION, EDITABLE
 
 NOT_A_REQUEST = N_("The request content is not in the request format.")
@@ -106,10 +107,7 @@ def parse_content(content: dict[str, Any]) -> RequestDocument:
     try:
         return RequestDocument.model_validate(content)
     except ValidationError as exc:
-        errors = [
-            (".".join(str(part) for part in error["loc"]), error["msg"]) for error in exc.errors()
-        ]
-        raise InvalidContent(NOT_A_REQUEST, errors) from exc
+        raise InvalidContent(NOT_A_REQUEST, in_words(exc.errors())) from exc
     except (TypeError, ValueError) as exc:
         raise InvalidContent(NOT_A_REQUEST) from exc
 

@@ -10,6 +10,7 @@ from forms.wizard.annexes import ImportForm
 from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.db import get_session
+from mlat.i18n import problem_text
 from mlat.models import Role
 from mlat.services import InvalidContent
 from mlat.services.exchange import MAX_IMPORT_BYTES, export_json, import_request
@@ -37,7 +38,7 @@ def export(request_id: int) -> Response | BaseResponse:
 @role_required(Role.officer)
 def import_json() -> str | BaseResponse | tuple[str, int]:
     form = ImportForm()
-    problems: list[tuple[str, str]] = []
+    problems: list[str] = []
     if form.validate_on_submit():
         with attempt(flash_error=False) as done:
             created = import_request(
@@ -50,7 +51,7 @@ def import_json() -> str | BaseResponse | tuple[str, int]:
         if done.error is not None:
             form.file.errors = [done.error.translated(_)]
             if isinstance(done.error, InvalidContent):
-                problems = done.error.errors
+                problems = [problem_text(found) for found in done.error.errors]
         else:
             flash(_("Imported as %(ref)s, a new draft.", ref=created.reference), "success")
             return redirect(url_for("wizard.tasks", request_id=created.id))

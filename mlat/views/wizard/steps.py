@@ -14,6 +14,7 @@ from forms.wizard.base import add_error, flat_errors, parse_row_action, without_
 from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.db import get_session
+from mlat.i18n import problem_text, speaker
 from mlat.models import Role
 from mlat.rules.loader import rulebook
 from mlat.services import Conflict, InvalidContent
@@ -166,10 +167,10 @@ def _save(ctx: StepContext, form: StepForm, slug: str) -> Response | tuple[str, 
             flash(note, "error")
         return _render(fresh, form, slug, status=409)
     if isinstance(saved.error, InvalidContent):
-        for path, message in saved.error.errors:
-            field_id = path.replace(".", "-")
-            if not add_error(form, field_id, message):
-                flash(f"{path}: {message}", "error")
+        for found in saved.error.errors:
+            what = speaker().say(found.what.template, found.what.params)
+            if not add_error(form, found.path.replace(".", "-"), what):
+                flash(problem_text(found), "error")
     if saved.error is not None:
         flash(saved.error.translated(_), "error")
         return _render(ctx, form, slug, status=400)
