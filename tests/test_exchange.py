@@ -115,8 +115,8 @@ def test_the_documented_example_imports_with_the_case_number_as_title(
          ["The request content is not in the request format.",
           "Identifier 1, time of use: the time is out of range"]),
     ],
-    ids=["not-json", "array", "not-utf8", "wrong-types", "penalty-in-words", "no-state", "unknown-state",
-         "other-requesting-state", "endless-integer", "time-beyond-utc"],
+    ids=["not-json", "array", "not-utf8", "wrong-types", "penalty-in-words", "no-state",
+         "unknown-state", "other-requesting-state", "endless-integer", "time-beyond-utc"],
 )  # fmt: skip
 def test_a_file_that_does_not_fit_is_refused_with_what_is_wrong(
     client: Client, login_as: LoginAs, db: Session, data: bytes, messages: list[str]
