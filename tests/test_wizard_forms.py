@@ -155,7 +155,7 @@ def test_valid_input_is_saved_and_leads_to_the_next_step(
             "persons",
             {"persons-0-date_of_birth": "1990-02-30"},
             "persons-0-date_of_birth",
-            "Enter a real date, for example 2026-03-31.",
+            "Enter a real date.",
         ),
         (
             "persons",
@@ -179,7 +179,7 @@ def test_valid_input_is_saved_and_leads_to_the_next_step(
             "measures",
             {"measures-0-date_from": "2026-13-01"},
             "measures-0-date_from",
-            "Enter a real date, for example 2026-03-31.",
+            "Enter a real date.",
         ),
         (
             "measures",

@@ -276,3 +276,15 @@ def test_no_form_lets_the_browser_cut_input_silently(
         login_as(Role.officer)
     page = BeautifulSoup(client.get(url).text, "html.parser")
     assert page.select("[maxlength]") == []
+
+
+def test_date_boxes_carry_no_format_hint_of_their_own(
+    client: Client, login_as: LoginAs, make_request: MakeRequest
+) -> None:
+    """The browser's date box shows dates in the user's format (mm/dd/yyyy in the US): a
+    hint 'For example 2026-03-31' beside it contradicted it."""
+    request = make_request(login_as(Role.officer), content=example_content())
+    for step in ("measures", "safeguards", "persons"):
+        page = BeautifulSoup(client.get(wizard_url(request.id, step)).text, "html.parser")
+        assert page.select("input[type=date]"), step
+        assert "For example 2026-03-31" not in page.get_text(), step

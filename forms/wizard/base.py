@@ -35,11 +35,8 @@ LINE, TEXT = MAX_LINE, MAX_TEXT  # the request format's limits of a line and a t
 
 
 class DateInput(DateField):  # type: ignore[misc]
-    """A date as year-month-day; an empty box is no date rather than an error."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("description", _l("For example 2026-03-31."))
-        super().__init__(*args, **kwargs)
+    """A date in the browser's date box, which shows it in the user's own format (so no
+    hint of a format of ours beside it); an empty box is no date rather than an error."""
 
     def process_formdata(self, valuelist: list[str]) -> None:
         if not valuelist or not "".join(valuelist).strip():
@@ -48,7 +45,7 @@ class DateInput(DateField):  # type: ignore[misc]
         try:
             super().process_formdata([v.strip() for v in valuelist])
         except ValueError as exc:
-            raise ValueError(_l("Enter a real date, for example 2026-03-31.")) from exc
+            raise ValueError(_l("Enter a real date.")) from exc
 
 
 class DateTimeInput(DateTimeLocalField):  # type: ignore[misc]
@@ -66,9 +63,7 @@ class DateTimeInput(DateTimeLocalField):  # type: ignore[misc]
         try:
             super().process_formdata([v.strip() for v in valuelist])
         except ValueError as exc:
-            raise ValueError(
-                _l("Enter a real date and time, for example 2026-03-09T10:14:22.")
-            ) from exc
+            raise ValueError(_l("Enter a real date and time.")) from exc
 
 
 class NumberInput(FloatField):  # type: ignore[misc]
