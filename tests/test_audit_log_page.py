@@ -207,3 +207,25 @@ def test_the_export_has_the_details_as_json(client: Client, login_as: LoginAs, d
     response = client.get("/admin/audit.csv", query_string={"action": "request.export"})
     [row] = list(csv.DictReader(io.StringIO(response.text)))
     assert json.loads(row["details"]) == {"format": "JSON"}
+
+
+def test_the_log_names_requests_by_reference_and_users_by_name(
+    client_request: PageClient,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
+) -> None:
+    officer = make_user(Role.officer)
+    draft = make_request(officer)
+    audit.record(session=db, action=AuditAction.request_view, user=officer,
+                 object_type="request", object_id=draft.id)  # fmt: skip
+    audit.record(session=db, action=AuditAction.request_view, user=officer,
+                 object_type="user", object_id=officer.id)  # fmt: skip
+    db.commit()
+    login_as(Role.admin)
+    page = client_request.get("/admin/audit?" + urlencode({"user": officer.email}))
+    objects = [row["Object"] for row in entries(page)]
+    assert f"Request {draft.reference}" in objects
+    assert f"User {officer.name}" in objects
+    assert f"request {draft.id}" not in objects

@@ -15,7 +15,7 @@ from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.db import get_session
 from mlat.messages import N_
-from mlat.models import AuditEntry, Role, User
+from mlat.models import AuditEntry, MlaRequest, Role, User
 from mlat.services import audit as audit_svc
 from mlat.services.listing import day_bounds
 from mlat.services.users import normalise_email
@@ -100,6 +100,24 @@ def _names(entries: list[AuditEntry]) -> dict[int, str]:
     return {u.id: f"{u.name} <{u.email}>" for u in users if u.id is not None}
 
 
+def _objects(entries: list[AuditEntry]) -> dict[tuple[str, str], str]:
+    """The entries' requests and users by name: a request's reference, a user's name,
+    rather than "request 6"."""
+    request_ids = {int(e.object_id) for e in entries
+                   if e.object_type == "request" and e.object_id.isdigit()}  # fmt: skip
+    user_ids = {int(e.object_id) for e in entries
+                if e.object_type == "user" and e.object_id.isdigit()}  # fmt: skip
+    session = get_session()
+    found: dict[tuple[str, str], str] = {}
+    if request_ids:
+        rows = session.exec(select(MlaRequest).where(col(MlaRequest.id).in_(request_ids)))
+        found |= {("request", str(r.id)): _("Request %(ref)s", ref=r.reference) for r in rows}
+    if user_ids:
+        users = session.exec(select(User).where(col(User.id).in_(user_ids)))
+        found |= {("user", str(u.id)): _("User %(name)s", name=u.name) for u in users}
+    return found
+
+
 @bp.get("/audit")
 def index() -> tuple[str, int] | str:
     form = AuditFilterForm(request.args)
@@ -116,6 +134,7 @@ def index() -> tuple[str, int] | str:
         entries=entries[:PAGE_SIZE],
         next_before=entries[PAGE_SIZE - 1].seq if len(entries) > PAGE_SIZE else None,
         names=_names(entries[:PAGE_SIZE]),
+        objects=_objects(entries[:PAGE_SIZE]),
         details={e.seq: described(e.details) for e in entries[:PAGE_SIZE]},
         query_args=form.query_args(),
         head=audit_svc.head(session=get_session()),
