@@ -93,9 +93,12 @@ def test_admin_filters_the_log(
     assert {e["Action"] for e in by_action} == {"login"}
     assert [e["Outcome"] for e in by_action].count("failure") == 1
     [by_object] = listed(object_type="request", object_id=str(request.id))
-    assert (by_object["Action"], by_object["Object"]) == ("request.create", f"request {request.id}")
+    assert (by_object["Action"], by_object["Object"]) == (
+        "request.create",
+        f"Request {request.reference}",
+    )
     [by_date] = listed(date_from="2026-01-10", date_to="2026-01-10")
-    assert by_date["Object"] == f"request {other.id}"
+    assert by_date["Object"] == f"Request {other.reference}"
     empty = client_request.get("/admin/audit?date_from=2025-01-01&date_to=2025-01-02")
     assert entries(empty) == []
     assert "No entry matches these filters." in texts(empty, "main > p")
