@@ -184,6 +184,11 @@ class MlaRequest(SQLModel, table=True):
     submitted_at: dt.datetime | None = Field(default=None)
     approved_at: dt.datetime | None = Field(default=None)
     signed_at: dt.datetime | None = Field(default=None)
+    signed_by_id: int | None = Field(
+        default=None,
+        description="the user.id of the prosecutor whose account signed (no foreign key: "
+        "see migration 0010); the packet's signature block names them",
+    )
     transmitted_on: dt.date | None = Field(default=None, index=True)
     transmission_channel: str = Field(default="", max_length=32)
     foreign_reference: str = Field(default="", max_length=100)

@@ -167,3 +167,41 @@ def test_a_database_in_use_upgrades_with_its_data(empty_engine: Engine) -> None:
         roles = conn.execute(text("SELECT role FROM user_role WHERE user_id = 1")).all()
     assert (user[0], bool(user[1])) == ("officer@example.org", False)
     assert [r[0] for r in roles] == ["officer"]
+
+
+def test_requests_signed_before_record_who_signed_them(empty_engine: Engine) -> None:
+    """The signer of a request signed before the column existed comes from its history."""
+    upgrade(empty_engine, "0009")
+    now = {"now": "2026-11-01 09:00:00"}
+    with empty_engine.begin() as conn:
+        conn.execute(text("INSERT INTO unit (id, name, code, state, timezone, created_at) "
+                          "VALUES (1, 'Unit', 'DOH', 'QA', 'Asia/Qatar', :now)"), now)  # fmt: skip
+        for user_id in (1, 2):
+            conn.execute(
+                text('INSERT INTO "user" (id, email, name, password_hash, unit_id, active, '
+                     "locale, session_epoch, password_must_change, created_at) VALUES "
+                     "(:id, :email, 'Someone', 'hash', 1, true, 'en', 0, false, :now)"),
+                {**now, "id": user_id, "email": f"user{user_id}@example.org"},
+            )  # fmt: skip
+        for request_id, signed in ((1, "2026-11-02 10:00:00"), (2, None)):
+            conn.execute(
+                text("INSERT INTO mla_request (id, reference, unit_id, owner_id, "
+                     "requested_state, title, status, content, version, signed_at, created_at, "
+                     "updated_at) VALUES (:id, :ref, 1, 1, 'US', 'T', :status, '{}', 3, "
+                     ":signed, :now, :now)"),
+                {**now, "id": request_id, "ref": f"DOH-2026-000{request_id}", "signed": signed,
+                 "status": "signed" if signed else "approved"},
+            )  # fmt: skip
+        conn.execute(
+            text("INSERT INTO request_event (request_id, at, actor_id, action, from_status, "
+                 "to_status, comment, details, content_digest) VALUES (1, :now, 2, 'sign', "
+                 "'approved', 'signed', '', '{}', '')"),
+            now,
+        )  # fmt: skip
+    upgrade(empty_engine)
+    with empty_engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, signed_by_id FROM mla_request")).all()
+        events = conn.execute(text("SELECT count(*) FROM request_event")).scalar_one()
+    signers: dict[int, int | None] = {row[0]: row[1] for row in rows}
+    assert events == 1  # the history is kept
+    assert signers == {1: 2, 2: None}

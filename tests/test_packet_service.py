@@ -135,3 +135,27 @@ def test_uploaded_annexes_are_appended_and_attached(
     assert "LAW-TEXT one" in texts[-2] and "LAW-TEXT two" in texts[-1]
     reader = PdfReader(io.BytesIO(pdf))
     assert reader.attachments["headers.txt"] == [b"Received: from mailhost.example"]
+
+
+@pytest.mark.parametrize(
+    ("account_name", "title"),
+    [
+        ("Khalid Al-Sulaiti", ""),  # another prosecutor signed: the typed position is not theirs
+        ("noora  al-thani", "Chief Prosecutor, Cybercrime Prosecution Office"),
+    ],
+)
+def test_the_signature_block_names_the_prosecutor_whose_account_signed(
+    db: Session, drafted: MlaRequest, make_user: MakeUser, account_name: str, title: str
+) -> None:
+    """The block once printed whatever name the officer typed as signatory."""
+    before = svc.packet_values_for(session=db, request=drafted, internal=False)
+    assert before.signature.name == "Noora Al-Thani"  # who is to sign, until someone does
+    prosecutor = make_user(Role.prosecutor)
+    prosecutor.name = account_name
+    db.add(prosecutor)
+    drafted.signed_by_id = prosecutor.id
+    sign(db, drafted)
+    after = svc.packet_values_for(session=db, request=drafted, internal=False)
+    assert after.signature.name == account_name
+    assert after.signature.title == title
+    assert after.signature.signed_on is not None

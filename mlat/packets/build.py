@@ -41,6 +41,7 @@ class Record:
     status: str
     approved_at: dt.datetime | None
     signed_at: dt.datetime | None
+    signer: str = ""  # the name on the account that signed; empty before signing
 
 
 @dataclass(frozen=True)
@@ -124,14 +125,22 @@ def packet_values(
         ),
         assurances=assurances(document, table),
         annexes=numbered(described(document) if annexes is None else annexes),
-        signature=v.Signature(
-            name=document.signatory.name,
-            title=document.signatory.title,
-            signed_on=local_date(record.signed_at, issuer.timezone) if record.signed_at else None,
-        ),
+        signature=signature(document, record, issuer),
         findings=tuple(finding(f) for f in findings),
         checked_on=local_date(now, issuer.timezone),
     )
+
+
+def signature(document: RequestDocument, record: Record, issuer: Issuer) -> v.Signature:
+    """Who signs: the signatory the officer named until the request is signed; then the
+    prosecutor whose account signed, with the position typed in the request only if it
+    was typed for that same person, so that typed text never poses as the signer."""
+    typed = document.signatory
+    signed_on = local_date(record.signed_at, issuer.timezone) if record.signed_at else None
+    if not record.signer:
+        return v.Signature(name=typed.name, title=typed.title, signed_on=signed_on)
+    same = typed.name.casefold().split() == record.signer.casefold().split()
+    return v.Signature(name=record.signer, title=typed.title if same else "", signed_on=signed_on)
 
 
 def record_state(document: RequestDocument) -> str:

@@ -75,6 +75,14 @@ def _annex_file(annex: RequestAnnex, stored: StoredFile, data: bytes) -> AnnexFi
     )
 
 
+def signer_name(*, session: Session, request: MlaRequest) -> str:
+    """The name on the account that signed the request; empty before signing."""
+    if request.signed_by_id is None:
+        return ""
+    signer = session.get(User, request.signed_by_id)
+    return signer.name if signer is not None else ""
+
+
 def packet_values_for(
     *, session: Session, request: MlaRequest, internal: bool, now: dt.datetime | None = None
 ) -> PacketValues:
@@ -92,6 +100,7 @@ def packet_values_for(
             status=str(request.status),
             approved_at=request.approved_at,
             signed_at=request.signed_at,
+            signer=signer_name(session=session, request=request),
         ),
         issuer=Issuer(name=unit.name, state=unit.state, timezone=unit.timezone),
         book=book,

@@ -128,7 +128,9 @@ def _check_order(step: Transition, request: MlaRequest, on: dt.date | None, time
         )
 
 
-def _state_columns(step: Transition, request: MlaRequest, inputs: Inputs) -> dict[str, Any]:
+def _state_columns(
+    step: Transition, request: MlaRequest, inputs: Inputs, actor: User
+) -> dict[str, Any]:
     now = utcnow()
     values: dict[str, Any] = {"updated_at": now}
     if step.action == "submit":
@@ -138,7 +140,7 @@ def _state_columns(step: Transition, request: MlaRequest, inputs: Inputs) -> dic
     elif step.action == "return":
         values["approved_digest"] = None
     elif step.action == "sign":
-        values["signed_at"] = now
+        values |= {"signed_at": now, "signed_by_id": actor.id}
     elif step.action == "transmit":
         values |= {
             "transmitted_on": inputs.on,
@@ -197,7 +199,7 @@ def transition(
         actor=actor,
         step=step,
         expected_version=expected_version,
-        values=_state_columns(step, request, inputs),
+        values=_state_columns(step, request, inputs, actor),
         comment=inputs.comment,
         field_comments=inputs.field_comments,
         details=details,

@@ -132,3 +132,15 @@ def test_saving_an_approved_request_unchanged_keeps_the_approval(
     db.commit()
     db.refresh(ready)
     assert (ready.status, ready.approved_digest) == (S.approved, ready.content_digest)
+
+
+def test_signing_records_whose_account_signed(
+    db: Session, ready: MlaRequest, officer: User, make_user: MakeUser
+) -> None:
+    take(db, ready, officer, "submit")
+    take(db, ready, make_user(Role.reviewer), "approve", seen_digest=ready.content_digest)
+    prosecutor = make_user(Role.prosecutor)
+    take(db, ready, prosecutor, "sign")
+    db.refresh(ready)
+    assert (ready.status, ready.signed_by_id) == (S.signed, prosecutor.id)
+    assert ready.signed_at is not None
