@@ -8,6 +8,8 @@ import pyotp
 
 from mlat.services.twofactor import DRIFT_STEPS, STEP_SECONDS
 
+SAFETY_SECONDS = 10  # time a loaded machine may take between making a code and checking it
+
 
 class Authenticator:
     """Remembers each user's secret and the last step used, so that a user who logs in
@@ -18,9 +20,13 @@ class Authenticator:
         self.last_step: dict[str, int] = {}
 
     def code(self, email: str) -> str:
-        step = max(
-            int(time.time()) // STEP_SECONDS - DRIFT_STEPS, self.last_step.get(email, -1) + 1
-        )
+        now = time.time()
+        earliest = int(now) // STEP_SECONDS - DRIFT_STEPS
+        if now % STEP_SECONDS > STEP_SECONDS - SAFETY_SECONDS:
+            # the oldest step the app accepts now is gone once the step changes: a slow
+            # machine may not check the code before that
+            earliest += 1
+        step = max(earliest, self.last_step.get(email, -1) + 1)
         while step > int(time.time()) // STEP_SECONDS + DRIFT_STEPS:
             time.sleep(1)  # every acceptable code was used: wait for the next one
         self.last_step[email] = step
