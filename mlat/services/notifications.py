@@ -92,10 +92,38 @@ def notify(
     return count
 
 
+# The notifications an action makes stale: a review once the request is approved or
+# returned, a signature once it is signed or changed, a return once it is resubmitted.
+SETTLED: dict[WorkflowAction, tuple[NotificationKind, ...]] = {
+    WorkflowAction.approve: (NotificationKind.review_needed,),
+    WorkflowAction.return_: (NotificationKind.review_needed,),
+    WorkflowAction.submit: (NotificationKind.returned,),
+    WorkflowAction.edit_after_approval: (NotificationKind.approved,),
+    WorkflowAction.sign: (NotificationKind.approved,),
+    WorkflowAction.withdraw: (
+        NotificationKind.review_needed,
+        NotificationKind.returned,
+        NotificationKind.approved,
+    ),
+}
+
+
 def after_transition(
     *, session: Session, request: MlaRequest, action: WorkflowAction, actor: User
 ) -> None:
-    """Notify whoever must act after ``action``; never the person who just acted."""
+    """Notify whoever must act after ``action``; never the person who just acted. What the
+    action settles is no longer anyone's to do: those notifications are marked read."""
+    settled = SETTLED.get(action, ())
+    if settled:
+        session.execute(
+            update(Notification)
+            .where(
+                col(Notification.request_id) == request.id,
+                col(Notification.kind).in_([str(kind) for kind in settled]),
+                col(Notification.read_at).is_(None),
+            )
+            .values(read_at=utcnow())
+        )
     owner = session.get(User, request.owner_id)
     recipients: dict[WorkflowAction, list[User]] = {
         WorkflowAction.submit: _reviewers(session, request),
@@ -219,7 +247,7 @@ def send_pending(
             .join(User, col(User.id) == col(Notification.user_id))
             .outerjoin(MlaRequest, col(MlaRequest.id) == col(Notification.request_id))
             .outerjoin(RuleReport, col(RuleReport.id) == col(Notification.rule_report_id))
-            .where(col(Notification.emailed_at).is_(None))
+            .where(col(Notification.emailed_at).is_(None), col(Notification.read_at).is_(None))
             .order_by(col(Notification.id))
             .limit(SEND_BATCH)
         )

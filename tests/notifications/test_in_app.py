@@ -119,4 +119,31 @@ def test_marking_read_only_touches_the_ones_shown(
     shown = [str(box["value"]) for box in check_page(page).select('input[name="id"]')]
     assert len(shown) == 1
     client.submit("/notifications/read", {"id": shown}, form_url="/notifications")
-    assert inbox(db) == {reviewer.id: ["review_needed"], officer.id: ["returned"]}
+    # the new review request stays unread; the return was settled by the resubmission
+    assert inbox(db) == {reviewer.id: ["review_needed"]}
+
+
+def test_a_notification_whose_cause_is_gone_leaves_the_inbox(
+    db: Session, draft: MlaRequest, officer: User, make_user: MakeUser
+) -> None:
+    """A reviewer was still told "DOH-2026-0001 is waiting for your review" after another
+    reviewer approved it."""
+    first, second = make_user(Role.reviewer), make_user(Role.reviewer)
+    prosecutor, other_prosecutor = make_user(Role.prosecutor), make_user(Role.prosecutor)
+    step(db, draft, officer, "submit")
+    assert inbox(db) == {first.id: ["review_needed"], second.id: ["review_needed"]}
+
+    step(db, draft, first, "approve", seen_digest=draft.content_digest)
+    assert inbox(db) == {prosecutor.id: ["approved"], other_prosecutor.id: ["approved"]}
+
+    step(db, draft, prosecutor, "sign")
+    assert inbox(db) == {officer.id: ["signed"]}  # the other prosecutor has nothing to do
+
+
+def test_a_withdrawn_request_leaves_no_one_waiting(
+    db: Session, draft: MlaRequest, officer: User, make_user: MakeUser
+) -> None:
+    reviewer = make_user(Role.reviewer)
+    step(db, draft, officer, "submit")
+    step(db, draft, officer, "withdraw", comment="Sent through the 24/7 network instead.")
+    assert reviewer.id not in inbox(db)
