@@ -288,3 +288,22 @@ def test_date_boxes_carry_no_format_hint_of_their_own(
         page = BeautifulSoup(client.get(wizard_url(request.id, step)).text, "html.parser")
         assert page.select("input[type=date]"), step
         assert "For example 2026-03-31" not in page.get_text(), step
+
+
+def test_changing_an_approved_request_warns_before_and_says_so_after(
+    client: Client, login_as: LoginAs, make_request: MakeRequest, db: Session
+) -> None:
+    """An approved request went back to review with only "Saved."."""
+    request = make_request(login_as(Role.officer), content=example_content())
+    request.status = RequestStatus.approved
+    db.add(request)
+    db.commit()
+    page = BeautifulSoup(client.get(wizard_url(request.id, "facts")).text, "html.parser")
+    warning = page.select_one("#approval-warning")
+    assert warning is not None
+    assert "Saving a change withdraws the approval" in text_of(warning)
+    data = {**step_data("facts"), "nexus": example()["nexus"] + " It was used daily.",
+            "version": str(request.version)}  # fmt: skip
+    saved = client.submit(wizard_url(request.id, "facts"), data, follow_redirects=True)
+    assert any("The approval is withdrawn" in f for f in flashes(check_page(saved)))
+    assert saved_request(db, request.id).status == RequestStatus.in_review

@@ -15,7 +15,7 @@ from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.db import get_session
 from mlat.i18n import problem_text, speaker
-from mlat.models import Role
+from mlat.models import RequestStatus, Role
 from mlat.rules.loader import rulebook
 from mlat.services import Conflict, InvalidContent
 from mlat.services.annexes import annex_rows
@@ -147,6 +147,7 @@ def _save(ctx: StepContext, form: StepForm, slug: str) -> Response | tuple[str, 
     mla_request = ctx.request
     columns = form.columns()
     state_before = mla_request.requested_state
+    status_before = mla_request.status
     with attempt(refresh=mla_request, flash_error=False) as saved:
         save_content(
             session=get_session(),
@@ -174,7 +175,16 @@ def _save(ctx: StepContext, form: StepForm, slug: str) -> Response | tuple[str, 
     if saved.error is not None:
         flash(saved.error.translated(_), "error")
         return _render(ctx, form, slug, status=400)
-    flash(_("Saved."), "success")
+    if status_before == RequestStatus.approved and mla_request.status == RequestStatus.in_review:
+        flash(
+            _(
+                "Saved. The approval is withdrawn: the request is back in review, and its "
+                "reviewers have been told."
+            ),
+            "warning",
+        )
+    else:
+        flash(_("Saved."), "success")
     if slug == "route" and mla_request.requested_state != state_before:
         flash(_("The requested state changed: check the legal basis and channel."), "info")
         return redirect(url_for("wizard.step", request_id=mla_request.id, step="route"))
