@@ -30,6 +30,28 @@ class Transition:
     by_editing: bool = False
     """Taken by saving a change of content, never chosen as an action of its own."""
 
+    @property
+    def done(self) -> str:
+        """What the page says once the action is taken."""
+        return DONE[self.action]
+
+
+# What the page says once an action is taken, in words rather than the action's label.
+DONE: dict[A, str] = {
+    A.submit: N_("Submitted for review. The reviewers have been told."),
+    A.approve: N_("Approved. The prosecutors have been told it is ready to sign."),
+    A.return_: N_("Returned to the officer with your comments."),
+    A.sign: N_("Signed. The packet is being prepared."),
+    A.transmit: N_("The transmission is recorded."),
+    A.acknowledge: N_("The acknowledgement is recorded."),
+    A.execute_partly: N_("The partial execution is recorded."),
+    A.execute: N_("The execution is recorded."),
+    A.refuse: N_("The refusal is recorded."),
+    A.withdraw: N_("The request is withdrawn."),
+    A.close: N_("The request is closed."),
+    A.edit_after_approval: N_("Saved. The approval is withdrawn: the request is back in review."),
+}
+
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(

@@ -191,7 +191,7 @@ def test_two_reviewers_approving_at_once_through_two_instances_make_one_approval
         for b, (status, text, _location) in zip((first, second), results, strict=True)
     ]
     messages = [" ".join(flashes(check_html(page))) for page in said]
-    assert sum("Done: Approve." in shown for shown in messages) == 1, messages
+    assert sum("Approved. The prosecutors" in shown for shown in messages) == 1, messages
     assert sum("was changed" in shown for shown in messages) == 1, messages
     with Session(office.engine) as session:
         approvals = session.exec(

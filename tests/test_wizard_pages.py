@@ -307,3 +307,15 @@ def test_changing_an_approved_request_warns_before_and_says_so_after(
     saved = client.submit(wizard_url(request.id, "facts"), data, follow_redirects=True)
     assert any("The approval is withdrawn" in f for f in flashes(check_page(saved)))
     assert saved_request(db, request.id).status == RequestStatus.in_review
+
+
+def test_the_task_list_counts_steps_as_the_steps_do(
+    client_request: PageClient, login_as: LoginAs, make_request: MakeRequest
+) -> None:
+    """'0 of 7 parts completed' stood next to 'Step 1 of 8'."""
+    request = make_request(login_as(Role.officer))
+    tasks = client_request.get(wizard_url(request.id))
+    summary = text_of(tasks.select_one("main h1 + p"))
+    assert summary.startswith("Steps 1 to 7: 0 completed. Step 8 checks and submits the request.")
+    step = client_request.get(wizard_url(request.id, "route"))
+    assert text_of(step.select_one("p.caption")).endswith("Step 1 of 8")

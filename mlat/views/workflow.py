@@ -109,7 +109,7 @@ def act(request_id: int, action: str) -> Response | tuple[str, int]:
         if action in REVIEW_ACTIONS:
             return review_page(mla_request, form), 400
         return redirect(back, 303)
-    flash(_("Done: %(action)s.", action=_(step.label)), "success")
+    flash(_(step.done), "success")
     return redirect(back, 303)
 
 

@@ -219,7 +219,7 @@ def officer_drafts(visit: Visit) -> tuple[str, str]:
     page.get_by_role("region", name="Submit for review").get_by_role(
         "button", name="Submit for review"
     ).click()
-    expect(page.locator(".flash-success")).to_contain_text("Done: Submit for review.")
+    expect(page.locator(".flash-success")).to_contain_text("Submitted for review.")
     assert visit.status() == "In review"
     visit.check("submitted")
     reference = page.get_by_role("heading", level=1).inner_text().split(":")[0]
@@ -236,7 +236,7 @@ def reviewer_returns(visit: Visit, request_path: str) -> None:
     visit.check("review")
     page.locator("textarea[name='note-facts']").fill(REVIEW_NOTE)
     page.get_by_role("button", name="Return to the officer with these comments").click()
-    expect(page.locator(".flash-success")).to_contain_text("Done: Return to the officer.")
+    expect(page.locator(".flash-success")).to_contain_text("Returned to the officer")
     assert visit.status() == "Returned"
     visit.check("returned")
     visit.logout()
@@ -268,7 +268,7 @@ def officer_fixes_and_resubmits(visit: Visit, request_path: str) -> None:
     page.get_by_role("region", name="Submit for review").get_by_role(
         "button", name="Submit for review"
     ).click()
-    expect(page.locator(".flash-success")).to_contain_text("Done: Submit for review.")
+    expect(page.locator(".flash-success")).to_contain_text("Submitted for review.")
     assert visit.status() == "In review"
     visit.logout()
 
@@ -282,7 +282,7 @@ def reviewer_approves(visit: Visit, request_path: str) -> None:
     )
     visit.check("review of the changes")
     page.get_by_role("button", name="Approve").click()
-    expect(page.locator(".flash-success")).to_contain_text("Done: Approve.")
+    expect(page.locator(".flash-success")).to_contain_text("Approved. The prosecutors")
     assert visit.status() == "Approved"
     visit.logout()
 
@@ -296,7 +296,7 @@ def prosecutor_signs_and_downloads(visit: Visit, request_path: str) -> Path:
     page.get_by_role("region", name="What you can do next").get_by_role(
         "button", name="Sign", exact=True
     ).click()
-    expect(page.locator(".flash-success")).to_contain_text("Done: Sign.")
+    expect(page.locator(".flash-success")).to_contain_text("Signed. The packet is being prepared.")
     assert visit.status() == "Signed"
     packet = page.get_by_role("region", name="Request packet")
     visit.check("signed")

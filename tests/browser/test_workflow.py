@@ -31,7 +31,7 @@ def test_a_prosecutor_signs_and_the_officer_records_the_transmission(
     visit.check("approved request seen by the prosecutor")
     actions = page.get_by_role("region", name="What you can do next")
     actions.get_by_role("button", name="Sign", exact=True).click()
-    expect(page.locator(".flash-success")).to_contain_text("Done: Sign.")
+    expect(page.locator(".flash-success")).to_contain_text("Signed. The packet is being prepared.")
     assert visit.status() == "Signed"
     expect(page.get_by_role("region", name="History")).to_contain_text("Approved → Signed")
     visit.check("signed")
@@ -45,7 +45,7 @@ def test_a_prosecutor_signs_and_the_officer_records_the_transmission(
     actions.get_by_label("Date").fill(dt.date.today().isoformat())
     visit.check("transmission filled in")
     actions.get_by_role("button", name="Record transmission").click()
-    expect(page.locator(".flash-success")).to_contain_text("Done: Record transmission.")
+    expect(page.locator(".flash-success")).to_contain_text("The transmission is recorded.")
     assert visit.status() == "Transmitted"
     expect(page.locator(".summary")).to_contain_text(
         re.compile(r"Central authority to central authority · their reference DOJ-OIA-182-77421")
@@ -63,7 +63,7 @@ def test_a_transmission_without_its_channel_is_refused_with_the_reason(
     page.get_by_role("region", name="What you can do next").get_by_role(
         "button", name="Sign", exact=True
     ).click()
-    expect(page.locator(".flash-success")).to_contain_text("Done: Sign.")
+    expect(page.locator(".flash-success")).to_contain_text("Signed. The packet is being prepared.")
 
     actions = page.get_by_role("region", name="What you can do next")
     actions.get_by_label("Date").fill(dt.date.today().isoformat())

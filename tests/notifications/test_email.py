@@ -132,7 +132,7 @@ class TestWithAnSmtpServerThatIsDown:
         response = submit_in_browser(client, officer, draft)
         assert response.status_code == 303
         shown = check_page(client.get(response.location))
-        assert flashes(shown) == ["Done: Submit for review."]
+        assert flashes(shown) == ["Submitted for review. The reviewers have been told."]
         db.expire_all()
         assert db.get_one(MlaRequest, draft.id).status == RequestStatus.in_review
         [pending] = db.exec(select(Notification)).all()

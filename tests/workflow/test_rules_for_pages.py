@@ -85,3 +85,13 @@ def test_another_units_request_is_not_found(
     stranger = make_user(Role.officer, unit_=make_unit(name="Economic Crime Unit, Lagos"))
     found = refusal(session=db, request=ready, user=stranger, step=BY_ACTION["submit"])
     assert isinstance(found, NotFound)
+
+
+def test_every_action_says_in_words_what_was_done() -> None:
+    """ "Done: Submit for review." read like a button label, not a sentence."""
+    from mlat.workflow import DONE, TRANSITIONS
+
+    for transition in TRANSITIONS:
+        assert transition.done.endswith("."), transition.action
+        assert not transition.done.startswith("Done:"), transition.action
+    assert set(DONE) == {t.action for t in TRANSITIONS}

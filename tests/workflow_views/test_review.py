@@ -65,7 +65,7 @@ def test_the_drafter_cannot_approve_their_own_request_even_as_reviewer(
         form_url=f"/requests/{request.id}/review",
         follow_redirects=True,
     )
-    assert messages(read(done)) == ["Done: Approve."]
+    assert messages(read(done)) == ["Approved. The prosecutors have been told it is ready to sign."]
     assert reload(db, request).status == S.approved
 
 

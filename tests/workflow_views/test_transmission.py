@@ -46,7 +46,7 @@ def test_transmission_is_recorded_and_shown(
         form_url=f"/requests/{signed.id}", follow_redirects=True,
     )  # fmt: skip
     page = read(shown)
-    assert messages(page) == ["Done: Record transmission."]
+    assert messages(page) == ["The transmission is recorded."]
     assert summary(page)["Transmitted"] == (
         f"{format_date(yesterday, 'medium', locale='en')} · "
         "Central authority to central authority · their reference CRM-182-77"
@@ -103,6 +103,6 @@ def test_refusal_needs_a_reason(
     done = own.submit(url, {**form, "comment": "Dual criminality not met."}, form_url=back,
                       follow_redirects=True)  # fmt: skip
     page = read(done)
-    assert messages(page) == ["Done: Record refusal."]
+    assert messages(page) == ["The refusal is recorded."]
     assert history_entries(page)[-1].endswith("Dual criminality not met.")
     assert reload(db, draft).status == S.refused
