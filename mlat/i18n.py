@@ -16,7 +16,7 @@ from flask_login import current_user
 from mlat.countries import state_name
 from mlat.labels import LABELS
 from mlat.rules.words import Speaker, WordKind, language_names
-from mlat.services.format_errors import ContentProblem
+from mlat.services.format_errors import ContentProblem, path_parts, where
 
 SUPPORTED_LOCALES = ("en",)
 
@@ -130,6 +130,15 @@ def speaker() -> Speaker:
     return Speaker(gettext=gettext, ngettext=ngettext, word=word)
 
 
+def field_words(path: str) -> str:
+    """A part of the request in words: ``identifiers[1].observed_at`` -> "Identifier 2,
+    time of use"."""
+    words = speaker()
+    parts = where(path_parts(path))
+    text = ", ".join(words.say(part.template, part.params) for part in parts)
+    return text[:1].upper() + text[1:]
+
+
 def problem_text(found: ContentProblem) -> str:
     """A problem of a request's content in the user's language: "Offence 1, maximum
     penalty: give a number"."""
@@ -147,6 +156,7 @@ def install_template_helpers(app: Flask) -> None:
         label=label,
         severity_label=lambda value: label("severity", value),
         finding_message=lambda finding: finding.translated(speaker()),
+        field_words=field_words,
         say=lambda template, params: speaker().say(template, params),
         current_locale=lambda: str(get_locale() or "en"),
     )

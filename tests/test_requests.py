@@ -338,8 +338,13 @@ def test_request_page_shows_the_findings_with_their_sources(
     page = client_request.get(f"/requests/{created.id}")
     assert "Check against the rules of United States" in texts(page, "h2")
     findings = texts(page, ".findings > li")
-    [offset] = [f for f in findings if "identifiers[1].observed_at" in f]
+    [offset] = [f for f in findings if "Identifier 2, time of use" in f]
     assert "Give the time zone offset of this timestamp" in offset
+    assert not any("identifiers[1]" in f or "observed_at" in f for f in findings)
+    # the place links to the field on its step
+    link = page.select_one('.findings a[href$="#identifiers-1-observed_at"]')
+    assert link is not None and text_of(link) == "Identifier 2, time of use"
+    assert "/wizard/persons" in str(link["href"])
     assert any("Explain why the evidence sought is relevant" in f for f in findings)
     count = page.select_one("h2 ~ p:has(~ .findings)")
     assert "problems must be fixed before the request can be submitted" in text_of(count)

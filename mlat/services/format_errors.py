@@ -151,6 +151,15 @@ def where(loc: tuple[Any, ...]) -> tuple[Phrase, ...]:
     return tuple(parts)
 
 
+def path_parts(path: str) -> tuple[str | int, ...]:
+    """``identifiers[2].observed_at`` as the parts pydantic gives: ("identifiers", 2, ...)."""
+    parts: list[str | int] = []
+    for piece in path.replace("[", ".").replace("]", "").split("."):
+        if piece:
+            parts.append(int(piece) if piece.isdigit() else piece)
+    return tuple(parts)
+
+
 def what(error: Mapping[str, Any]) -> Phrase:
     context = {key: str(value) for key, value in (error.get("ctx") or {}).items()}
     if error["type"] == "value_error" and context.get("error"):

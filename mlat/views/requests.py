@@ -21,6 +21,7 @@ from mlat.views.common import visible_request
 from mlat.views.packets import packet_context
 from mlat.views.transaction import attempt, commit
 from mlat.views.workflow import workflow_context
+from mlat.wizard import anchor, step_for
 from mlat.workflow import EDITABLE
 
 bp = Blueprint("requests", __name__)
@@ -103,6 +104,8 @@ def show(request_id: int) -> str:
         findings=findings,
         clocks=request_clocks(mla_request, today=local_today(the_user().unit)),
         related=related_requests(session=get_session(), request=mla_request),
+        step_for=step_for,
+        anchor=anchor,
         **workflow_context(mla_request),
         **packet_context(mla_request),
     )
