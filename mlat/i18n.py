@@ -115,6 +115,42 @@ def date_local(value: dt.date | None) -> str:
     return format_day(_locale(), "medium", value)
 
 
+def stored_date(value: object) -> str:
+    """A day kept in a request's content as text (2026-03-31), in the user's locale; text
+    that is not a day is shown as it is."""
+    if isinstance(value, str):
+        try:
+            return date_local(dt.date.fromisoformat(value))
+        except ValueError:
+            return value
+    return date_local(value) if isinstance(value, dt.date) else ""
+
+
+def stored_instant(value: object) -> str:
+    """A time of use kept as text with its offset, in the user's locale and in the offset
+    it was given in (as a provider will look it up), e.g. "Mar 9, 2026, 10:14:22 AM
+    (UTC+03:00)"."""
+    if not isinstance(value, str):
+        return ""
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return value
+    offset = moment.utcoffset()
+    if offset is None:
+        shown: str = datetime_formatter(_locale(), dt.UTC, "medium")(moment)
+        return f"{shown} {gettext('(time zone not given)')}"
+    minutes = int(offset.total_seconds() // 60)
+    sign = "+" if minutes >= 0 else "-"
+    hours, rest = divmod(abs(minutes), 60)
+    shown = datetime_formatter(_locale(), dt.timezone(offset), "medium")(moment)
+    return f"{shown} (UTC{sign}{hours:02d}:{rest:02d})"
+
+
+def language_name(code: str) -> str:
+    return language_names(str(get_locale() or "en")).get(code, code) if code else ""
+
+
 def speaker() -> Speaker:
     """Words messages of the rule layer in the user's language: states and languages by
     their names in it, channels and measures by their labels."""
@@ -148,6 +184,14 @@ def problem_text(found: ContentProblem) -> str:
     return f"{where}: {what}" if where else what
 
 
+def instrument_name(slug: str) -> str:
+    """The name of an instrument of the catalogue, or the id as given if it has none."""
+    from mlat.rules.loader import rulebook
+
+    instrument = rulebook().instruments.instruments.get(slug)
+    return instrument.name if instrument else slug
+
+
 def install_template_helpers(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(
@@ -159,6 +203,11 @@ def install_template_helpers(app: Flask) -> None:
         field_words=field_words,
         say=lambda template, params: speaker().say(template, params),
         current_locale=lambda: str(get_locale() or "en"),
+        language_name=language_name,
+        instrument_name=instrument_name,
     )
+    app.jinja_env.filters["stored_date"] = stored_date
+    app.jinja_env.filters["stored_instant"] = stored_instant
+    app.jinja_env.filters["years"] = lambda value: f"{float(value):g}"
     app.jinja_env.filters["datetime_local"] = datetime_local
     app.jinja_env.filters["date_local"] = date_local

@@ -86,6 +86,41 @@ SOURCE_KIND_LABELS = {
     "secondary": N_("secondary source: a copy or a commentary"),
 }
 
+PROCEEDINGS_LABELS = {
+    "investigation": N_("Investigation"),
+    "prosecution": N_("Prosecution"),
+    "trial": N_("Trial"),
+}
+PERSON_ROLE_LABELS = {
+    "suspect": N_("Suspect"),
+    "victim": N_("Victim"),
+    "witness": N_("Witness"),
+    "other": N_("Other"),
+}
+IDENTIFIER_LABELS = {
+    "ip": N_("IP address"),
+    "email": N_("E-mail address"),
+    "phone": N_("Phone number"),
+    "account": N_("Account or user name"),
+    "domain": N_("Domain name"),
+    "url": N_("Web address (URL)"),
+    "crypto_wallet": N_("Crypto-wallet address"),
+    "device": N_("Device (IMEI, serial number)"),
+}
+ANNEX_LABELS = {
+    "offence_text": N_("Text of the offence provisions"),
+    "judicial_order": N_("Court order or warrant"),
+    "translation": N_("Translation"),
+    "evidence": N_("Evidence"),
+    "other": N_("Other"),
+}
+ASSURANCE_LABELS = {
+    "death_penalty": N_("The death penalty will not be sought or carried out"),
+    "speciality": N_("The evidence will be used only for the purpose stated (speciality)"),
+    "data_protection": N_("Personal data will be protected"),
+    "life_imprisonment": N_("Life imprisonment without review will not be imposed"),
+}
+
 LABELS = {
     "status": STATUS_LABELS,
     "measure": MEASURE_LABELS,
@@ -96,4 +131,9 @@ LABELS = {
     "source_kind": SOURCE_KIND_LABELS,
     "declaration": DECLARATION_LABELS,
     "severity": SEVERITY_LABELS,
+    "proceedings": PROCEEDINGS_LABELS,
+    "person_role": PERSON_ROLE_LABELS,
+    "identifier": IDENTIFIER_LABELS,
+    "annex": ANNEX_LABELS,
+    "assurance": ASSURANCE_LABELS,
 }

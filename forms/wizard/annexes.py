@@ -10,14 +10,9 @@ from wtforms.validators import DataRequired
 
 from forms.validators import at_most
 from forms.wizard.base import LINE, choice_in, language_choices, options
+from mlat.labels import ANNEX_LABELS
 
-ANNEX_KINDS = [
-    ("offence_text", _l("Text of the offence provisions")),
-    ("judicial_order", _l("Court order or warrant")),
-    ("translation", _l("Translation")),
-    ("evidence", _l("Evidence")),
-    ("other", _l("Other")),
-]
+ANNEX_KINDS = [*((key, _l(text)) for key, text in ANNEX_LABELS.items())]
 
 
 class AnnexUploadForm(FlaskForm):  # type: ignore[misc]

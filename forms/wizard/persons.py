@@ -29,25 +29,12 @@ from forms.wizard.base import (
 )
 from mlat.content import identifier_key, identifier_keys, identifier_positions
 from mlat.countries import is_timezone, state_choices
+from mlat.labels import IDENTIFIER_LABELS, PERSON_ROLE_LABELS
 from mlat.request_format import EARLIEST_USE, LATEST_USE, MAX_IDENTIFIERS, MAX_PERSONS
 from mlat.rules.checks.common import DOMAIN_NAME
 
-ROLES = [
-    ("suspect", _l("Suspect")),
-    ("victim", _l("Victim")),
-    ("witness", _l("Witness")),
-    ("other", _l("Other")),
-]
-IDENTIFIER_KINDS = [
-    ("ip", _l("IP address")),
-    ("email", _l("E-mail address")),
-    ("phone", _l("Phone number")),
-    ("account", _l("Account or user name")),
-    ("domain", _l("Domain name")),
-    ("url", _l("Web address (URL)")),
-    ("crypto_wallet", _l("Crypto-wallet address")),
-    ("device", _l("Device (IMEI, serial number)")),
-]
+ROLES = [*((key, _l(text)) for key, text in PERSON_ROLE_LABELS.items())]
+IDENTIFIER_KINDS = [*((key, _l(text)) for key, text in IDENTIFIER_LABELS.items())]
 _OFFSET = re.compile(r"^(?:UTC|GMT)?\s*([+-])(\d{1,2})(?::?(\d{2}))?$", re.I)
 _PHONE = re.compile(r"^\+?[\d\s().-]+$")
 

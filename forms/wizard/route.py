@@ -28,6 +28,7 @@ from forms.wizard.base import (
     options,
 )
 from mlat.i18n import label
+from mlat.labels import PROCEEDINGS_LABELS
 from mlat.request_format import MAX_RELATED, Channel
 from mlat.rules.instruments import BasisChoices, basis_choices
 from mlat.rules.loader import rulebook
@@ -35,9 +36,7 @@ from mlat.rules.routes import Case, advise
 
 PROCEEDINGS = [
     ("", _l("Choose the stage")),
-    ("investigation", _l("Investigation")),
-    ("prosecution", _l("Prosecution")),
-    ("trial", _l("Trial")),
+    *((key, _l(text)) for key, text in PROCEEDINGS_LABELS.items()),
 ]
 STATUSES = [
     ("new", _l("A new request")),

@@ -20,14 +20,10 @@ from forms.wizard.base import (
     iso,
     options,
 )
+from mlat.labels import ASSURANCE_LABELS
 from mlat.wizard import preservation_lapses_on
 
-ASSURANCES = [
-    ("death_penalty", _l("The death penalty will not be sought or carried out")),
-    ("speciality", _l("The evidence will be used only for the purpose stated (speciality)")),
-    ("data_protection", _l("Personal data will be protected")),
-    ("life_imprisonment", _l("Life imprisonment without review will not be imposed")),
-]
+ASSURANCES = [*((key, _l(text)) for key, text in ASSURANCE_LABELS.items())]
 
 
 class UrgencyForm(Form):  # type: ignore[misc]

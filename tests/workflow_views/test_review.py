@@ -245,3 +245,31 @@ def test_a_refused_return_keeps_what_the_reviewer_typed(
     assert field_value(shown, "note-persons") == "Give the suspect's date of birth."
     assert field_value(shown, "comment") == "See my notes."
     assert reload(db, in_review).status == S.in_review
+
+
+def test_the_review_page_reads_in_words_not_codes(
+    db: Session,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    browser: Callable[[User], Client],
+    reviewer: User,
+) -> None:
+    """The review page showed "untoc", "en", "investigation", "(ip)", "speciality,
+    data_protection", "3.0 years", identifiers numbered from 0, and four comment boxes with
+    the same label after Urgency."""
+    import re
+
+    officer = make_user(Role.officer)
+    request = make_request(officer, content=submittable_content(today()))
+    step(db, request, officer, "submit")
+    page = read(browser(reviewer).get(f"/requests/{request.id}/review"))
+    content = " ".join(texts(page, "section.content-section"))
+    assert not re.search(r"\b[a-z]+_[a-z_]+\b", content), content
+    for code in ("(ip)", "(email)", "untoc", " en ", "3.0 years", "investigation"):
+        assert code not in content, code
+    assert "Reciprocity / comity (execution of MLA requests without a treaty)" in content
+    assert "(IP address)" in content and "(UTC+03:00)" in content
+    assert page.select("section#part-identifiers ol[start]") == []
+    labels = texts(page, ".comment-box label")
+    assert len(labels) == len(set(labels)), labels
+    assert "Comment on “Preservation” (optional)" in labels
