@@ -4,6 +4,7 @@ of its identifiers and the differences between two versions of it."""
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import hashlib
 import ipaddress
 import json
@@ -149,6 +150,39 @@ class Change:
     path: str
     before: Any
     after: Any
+
+    @property
+    def words(self) -> list[tuple[str, str]]:
+        """The change word by word: ("same" | "deleted" | "inserted", text)."""
+        return word_diff(_as_text(self.before), _as_text(self.after))
+
+
+_TOKENS = re.compile(r"^\s+|\S+\s*")  # each word with the space after it
+
+
+def _as_text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return ", ".join(str(item) for item in value)
+    return str(value)
+
+
+def word_diff(before: str, after: str) -> list[tuple[str, str]]:
+    """What was deleted and inserted between two texts, word by word, with the words
+    that stayed: enough for a reviewer to see the change inside a long paragraph."""
+    old, new = _TOKENS.findall(before), _TOKENS.findall(after)
+    parts: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            parts.append(("same", "".join(old[i1:i2])))
+            continue
+        if i2 > i1:
+            parts.append(("deleted", "".join(old[i1:i2])))
+        if j2 > j1:
+            parts.append(("inserted", "".join(new[j1:j2])))
+    return parts
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> list[Change]:

@@ -49,7 +49,10 @@ DONE: dict[A, str] = {
     A.refuse: N_("The refusal is recorded."),
     A.withdraw: N_("The request is withdrawn."),
     A.close: N_("The request is closed."),
-    A.edit_after_approval: N_("Saved. The approval is withdrawn: the request is back in review."),
+    A.edit_after_approval: N_(
+        "Saved. The approval is withdrawn: the request is back in review, and its reviewers "
+        "have been told."
+    ),
 }
 
 

@@ -11,7 +11,7 @@ from mlat.auth import audit, role_required, the_user
 from mlat.countries import state_choices
 from mlat.dates import local_today
 from mlat.db import get_session
-from mlat.models import Role
+from mlat.models import RequestStatus, Role, WorkflowAction
 from mlat.services import Conflict, ServiceError, listing
 from mlat.services import requests as svc
 from mlat.services.deadlines import request_clocks
@@ -22,7 +22,7 @@ from mlat.views.packets import packet_context
 from mlat.views.transaction import attempt, commit
 from mlat.views.workflow import workflow_context
 from mlat.wizard import anchor, step_for
-from mlat.workflow import EDITABLE
+from mlat.workflow import BY_ACTION, EDITABLE
 
 bp = Blueprint("requests", __name__)
 
@@ -127,6 +127,7 @@ def edit(request_id: int) -> str | Response | tuple[str, int]:
         form.requested_state.data = mla_request.requested_state
         form.version.data = str(mla_request.version)
     elif form.validate_on_submit():
+        status_before = mla_request.status
         try:
             expected = int(form.version.data or 0)
         except ValueError:
@@ -147,6 +148,9 @@ def edit(request_id: int) -> str | Response | tuple[str, int]:
             return render_template("requests/edit.html", form=form, mla_request=mla_request), 409
         if done.error is not None:
             return render_template("requests/edit.html", form=form, mla_request=mla_request), 400
-        flash(_("Changes saved."), "success")
+        if (status_before, mla_request.status) == (RequestStatus.approved, RequestStatus.in_review):
+            flash(_(BY_ACTION[WorkflowAction.edit_after_approval].done), "warning")
+        else:
+            flash(_("Changes saved."), "success")
         return redirect(url_for("requests.show", request_id=mla_request.id))
     return render_template("requests/edit.html", form=form, mla_request=mla_request)

@@ -159,7 +159,10 @@ def test_editing_an_approved_request_sends_it_back_with_the_changes_shown(
         follow_redirects=True,
     )  # fmt: skip
     shown = read(saved)
-    assert messages(shown) == ["Changes saved."]
+    assert messages(shown) == [
+        "Saved. The approval is withdrawn: the request is back in review, and its reviewers "
+        "have been told."
+    ]
     assert status_of(shown) == "In review"
     request = reload(db, in_review)
     assert (request.status, request.approved_digest) == (S.in_review, None)
@@ -171,8 +174,11 @@ def test_editing_an_approved_request_sends_it_back_with_the_changes_shown(
     page = read(browser(second_reviewer).get(f"/requests/{in_review.id}/review"))
     assert "Changed since the last review" in texts(page, "h2")
     assert rows(page, "table.diff") == [
-        ["title", "Phishing of a bank's customers", "Business e-mail compromise of Al Waha Trading"]
+        ["Title", "Phishing of a bank's customers", "Business e-mail compromise of Al Waha Trading"]
     ]
+    # what changed is marked word by word; the word both share ("of") is not
+    assert texts(page, "table.diff del") == ["Phishing", "a bank's customers"]
+    assert texts(page, "table.diff ins") == ["Business e-mail compromise", "Al Waha Trading"]
     assert approve_button(page) is not None
 
 
@@ -273,3 +279,17 @@ def test_the_review_page_reads_in_words_not_codes(
     labels = texts(page, ".comment-box label")
     assert len(labels) == len(set(labels)), labels
     assert "Comment on “Preservation” (optional)" in labels
+
+
+def test_a_changed_paragraph_marks_only_the_words_that_changed() -> None:
+    from mlat.content import Change
+
+    change = Change(
+        "nexus",
+        "The account was used to send the invoices.",
+        "The account was used daily to send the false invoices.",
+    )
+    assert [(kind, text.strip()) for kind, text in change.words if kind != "same"] == [
+        ("inserted", "daily"),
+        ("inserted", "false"),
+    ]

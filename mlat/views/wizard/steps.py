@@ -15,7 +15,7 @@ from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.db import get_session
 from mlat.i18n import problem_text, speaker
-from mlat.models import RequestStatus, Role
+from mlat.models import RequestStatus, Role, WorkflowAction
 from mlat.rules.loader import rulebook
 from mlat.services import Conflict, InvalidContent
 from mlat.services.annexes import annex_rows
@@ -43,7 +43,7 @@ from mlat.wizard import (
     step_number,
     step_states,
 )
-from mlat.workflow import submittable
+from mlat.workflow import BY_ACTION, submittable
 
 
 @bp.get("/requests/<int:request_id>/wizard")
@@ -176,13 +176,7 @@ def _save(ctx: StepContext, form: StepForm, slug: str) -> Response | tuple[str, 
         flash(saved.error.translated(_), "error")
         return _render(ctx, form, slug, status=400)
     if status_before == RequestStatus.approved and mla_request.status == RequestStatus.in_review:
-        flash(
-            _(
-                "Saved. The approval is withdrawn: the request is back in review, and its "
-                "reviewers have been told."
-            ),
-            "warning",
-        )
+        flash(_(BY_ACTION[WorkflowAction.edit_after_approval].done), "warning")
     else:
         flash(_("Saved."), "success")
     if slug == "route" and mla_request.requested_state != state_before:
