@@ -319,3 +319,34 @@ def test_the_task_list_counts_steps_as_the_steps_do(
     assert summary.startswith("Steps 1 to 7: 0 completed. Step 8 checks and submits the request.")
     step = client_request.get(wizard_url(request.id, "route"))
     assert text_of(step.select_one("p.caption")).endswith("Step 1 of 8")
+
+
+def test_the_check_step_numbers_identifiers_from_one_and_shows_times_in_words(
+    client_request: PageClient, login_as: LoginAs, make_request: MakeRequest
+) -> None:
+    """Identifiers were numbered from 0, and a time of use read 2026-03-09T10:14:22+03:00
+    next to dates such as "Sep 3, 1984"."""
+    request = make_request(login_as(Role.officer), content=example_content())
+    page = client_request.get(wizard_url(request.id, "check"))
+    identifiers = page.select_one("ol.identifiers")
+    assert identifiers is not None and not identifiers.has_attr("start")
+    shown = text_of(identifiers)
+    assert "Mar 9, 2026" in shown and "(UTC+03:00)" in shown
+    assert "T10:14:22" not in shown
+
+
+def test_a_reviewers_comment_appears_once_on_its_step_with_its_part_in_words(
+    client: Client,
+    login_as: LoginAs,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
+) -> None:
+    """Each comment appeared twice, once behind a raw "identifiers:" link."""
+    request = make_request(login_as(Role.officer), content=example_content())
+    _return_with_comments(db, request, make_user(Role.reviewer))
+    persons = check_page(client.get(wizard_url(request.id, "persons")))
+    assert persons.text.count("Give the provider of the IP address.") == 1
+    assert texts(persons, ".review-comments li") == ["Identifiers"]
+    link = persons.select_one(".review-comments a")
+    assert link is not None and link["href"] == "#identifiers"
