@@ -39,6 +39,7 @@ class AuditAction(StrEnum):
     request_withdraw = "request.withdraw"
     request_close = "request.close"
     request_edit_after_approval = "request.edit_after_approval"
+    request_edit_in_review = "request.edit_in_review"
     annex_upload = "annex.upload"
     annex_remove = "annex.remove"
     annex_download = "annex.download"

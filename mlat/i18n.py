@@ -192,6 +192,14 @@ def instrument_name(slug: str) -> str:
     return instrument.name if instrument else slug
 
 
+def action_label(action: str) -> str:
+    """What a step of the history was, e.g. "Change during review"."""
+    from mlat.workflow import BY_ACTION
+
+    step = BY_ACTION.get(action)
+    return gettext(step.label) if step else action
+
+
 def install_template_helpers(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.globals.update(
@@ -205,6 +213,7 @@ def install_template_helpers(app: Flask) -> None:
         current_locale=lambda: str(get_locale() or "en"),
         language_name=language_name,
         instrument_name=instrument_name,
+        action_label=action_label,
     )
     app.jinja_env.filters["stored_date"] = stored_date
     app.jinja_env.filters["stored_instant"] = stored_instant

@@ -36,7 +36,8 @@ class RequestStatus(StrEnum):
 
 class WorkflowAction(StrEnum):
     """A step of a request's history: the actions of the workflow table (``mlat.workflow``),
-    and an edit after approval, which sends the request back to review."""
+    an edit after approval, which sends the request back to review, and an edit during
+    review, which the reviewers are told of."""
 
     submit = "submit"
     approve = "approve"
@@ -50,10 +51,12 @@ class WorkflowAction(StrEnum):
     withdraw = "withdraw"
     close = "close"
     edit_after_approval = "edit_after_approval"
+    edit_in_review = "edit_in_review"
 
 
 class NotificationKind(StrEnum):
     review_needed = "review_needed"
+    changed_in_review = "changed_in_review"
     returned = "returned"
     approved = "approved"
     signed = "signed"

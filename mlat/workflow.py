@@ -53,6 +53,9 @@ DONE: dict[A, str] = {
         "Saved. The approval is withdrawn: the request is back in review, and its reviewers "
         "have been told."
     ),
+    A.edit_in_review: N_(
+        "Saved. The request is in review: its reviewers have been told of the change."
+    ),
 }
 
 
@@ -108,6 +111,12 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         A.edit_after_approval, frozenset({S.approved}), S.in_review, frozenset({Role.officer}),
         N_("Change after approval"), by_editing=True,
+    ),
+    # Officers may correct a request while it is in review; the reviewers are told, and an
+    # approval is only of the content the reviewer was shown.
+    Transition(
+        A.edit_in_review, frozenset({S.in_review}), S.in_review, frozenset({Role.officer}),
+        N_("Change during review"), by_editing=True,
     ),
 )  # fmt: skip
 

@@ -350,3 +350,19 @@ def test_a_reviewers_comment_appears_once_on_its_step_with_its_part_in_words(
     assert texts(persons, ".review-comments li") == ["Identifiers"]
     link = persons.select_one(".review-comments a")
     assert link is not None and link["href"] == "#identifiers"
+
+
+def test_a_change_during_review_says_who_was_told_and_shows_in_the_history(
+    client: Client, login_as: LoginAs, make_user: MakeUser, make_request: MakeRequest, db: Session
+) -> None:
+    request = make_request(login_as(Role.officer), content=example_content())
+    make_user(Role.reviewer)
+    request.status = RequestStatus.in_review
+    db.add(request)
+    db.commit()
+    data = {**step_data("facts"), "nexus": example()["nexus"] + " It was used daily.",
+            "version": str(request.version)}  # fmt: skip
+    saved = client.submit(wizard_url(request.id, "facts"), data, follow_redirects=True)
+    assert "its reviewers have been told of the change" in " ".join(flashes(check_page(saved)))
+    shown = check_page(client.get(f"/requests/{request.id}"))
+    assert any("Change during review" in entry for entry in texts(shown, "ol.history li"))

@@ -38,6 +38,9 @@ from mlat.models import (
 # address of the rule a report is about.
 MESSAGES: dict[str, str] = {
     NotificationKind.review_needed: N_("%(reference)s is waiting for your review."),
+    NotificationKind.changed_in_review: N_(
+        "%(reference)s was changed while in review: look at it again before you decide."
+    ),
     NotificationKind.returned: N_("%(reference)s was returned to you with comments."),
     NotificationKind.approved: N_("%(reference)s was approved and is waiting for signature."),
     NotificationKind.signed: N_("%(reference)s was signed and can be transmitted."),
@@ -95,13 +98,14 @@ def notify(
 # The notifications an action makes stale: a review once the request is approved or
 # returned, a signature once it is signed or changed, a return once it is resubmitted.
 SETTLED: dict[WorkflowAction, tuple[NotificationKind, ...]] = {
-    WorkflowAction.approve: (NotificationKind.review_needed,),
-    WorkflowAction.return_: (NotificationKind.review_needed,),
+    WorkflowAction.approve: (NotificationKind.review_needed, NotificationKind.changed_in_review),
+    WorkflowAction.return_: (NotificationKind.review_needed, NotificationKind.changed_in_review),
     WorkflowAction.submit: (NotificationKind.returned,),
     WorkflowAction.edit_after_approval: (NotificationKind.approved,),
     WorkflowAction.sign: (NotificationKind.approved,),
     WorkflowAction.withdraw: (
         NotificationKind.review_needed,
+        NotificationKind.changed_in_review,
         NotificationKind.returned,
         NotificationKind.approved,
     ),
@@ -128,6 +132,7 @@ def after_transition(
     recipients: dict[WorkflowAction, list[User]] = {
         WorkflowAction.submit: _reviewers(session, request),
         WorkflowAction.edit_after_approval: _reviewers(session, request),
+        WorkflowAction.edit_in_review: _reviewers(session, request),
         WorkflowAction.return_: [owner] if owner else [],
         WorkflowAction.approve: _unit_members(session, request.unit_id, Role.prosecutor),
         WorkflowAction.sign: [owner] if owner else [],
@@ -135,6 +140,7 @@ def after_transition(
     kinds = {
         WorkflowAction.submit: NotificationKind.review_needed,
         WorkflowAction.edit_after_approval: NotificationKind.review_needed,
+        WorkflowAction.edit_in_review: NotificationKind.changed_in_review,
         WorkflowAction.return_: NotificationKind.returned,
         WorkflowAction.approve: NotificationKind.approved,
         WorkflowAction.sign: NotificationKind.signed,

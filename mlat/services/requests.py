@@ -37,7 +37,7 @@ from mlat.services import (
     steps,
 )
 from mlat.services.format_errors import in_words
-from mlat.workflow import BY_ACTION, EDITABLE
+from mlat.workflow import EDITABLE, TRANSITIONS
 
 NOT_A_REQUEST = N_("The request content is not in the request format.")
 
@@ -168,9 +168,13 @@ def save_content(
         raise _stale()
     if new_digest == request.content_digest:
         return request  # nothing changed: no new version, no second review
-    reopen = BY_ACTION["edit_after_approval"]
-    reopens = RequestStatus(request.status) in reopen.sources
-    if not reopens:
+    # A change after submission is a step of the history: after approval it withdraws
+    # the approval, during review the reviewers are told.
+    reopen = next(
+        (t for t in TRANSITIONS if t.by_editing and RequestStatus(request.status) in t.sources),
+        None,
+    )
+    if reopen is None:
         saved = session.execute(
             update(MlaRequest)
             .where(col(MlaRequest.id) == request.id, col(MlaRequest.version) == expected_version)
@@ -182,7 +186,7 @@ def save_content(
     request.title, request.requested_state, request.content = new_title, new_state, new_content
     assert request.id is not None and editor.id is not None
     _copy_out(request, document)
-    if reopens:
+    if reopen is not None:
         session.flush()  # the new content, which the step's history entry records
         try:
             steps.take(session=session, request=request, actor=editor, step=reopen,

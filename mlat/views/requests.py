@@ -150,6 +150,8 @@ def edit(request_id: int) -> str | Response | tuple[str, int]:
             return render_template("requests/edit.html", form=form, mla_request=mla_request), 400
         if (status_before, mla_request.status) == (RequestStatus.approved, RequestStatus.in_review):
             flash(_(BY_ACTION[WorkflowAction.edit_after_approval].done), "warning")
+        elif status_before == RequestStatus.in_review and mla_request.version > expected:
+            flash(_(BY_ACTION[WorkflowAction.edit_in_review].done), "success")
         else:
             flash(_("Changes saved."), "success")
         return redirect(url_for("requests.show", request_id=mla_request.id))

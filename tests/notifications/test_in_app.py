@@ -147,3 +147,22 @@ def test_a_withdrawn_request_leaves_no_one_waiting(
     step(db, draft, officer, "submit")
     step(db, draft, officer, "withdraw", comment="Sent through the 24/7 network instead.")
     assert reviewer.id not in inbox(db)
+
+
+def test_a_change_during_review_is_in_the_history_and_the_reviewers_are_told(
+    db: Session, draft: MlaRequest, officer: User, make_user: MakeUser
+) -> None:
+    """An officer's edit while the request was in review reached the audit log only."""
+    from mlat.services.workflow import history
+
+    reviewer = make_user(Role.reviewer)
+    step(db, draft, officer, "submit")
+    clear(db)
+    db.refresh(draft)
+    save_content(session=db, request=draft, editor=officer, expected_version=draft.version,
+                 content={**draft.content, "nexus": "The account sent every invoice."})  # fmt: skip
+    db.commit()
+    assert inbox(db) == {reviewer.id: ["changed_in_review"]}
+    assert [e.action for e in history(session=db, request=draft)][-1] == "edit_in_review"
+    step(db, draft, reviewer, "approve", seen_digest=draft.content_digest)
+    assert reviewer.id not in inbox(db)  # settled by the decision

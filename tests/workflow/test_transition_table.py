@@ -55,11 +55,12 @@ def test_the_table_covers_every_state() -> None:
 
 def test_the_table_holds_the_actions_and_the_step_a_saved_change_takes() -> None:
     assert [t.action for t in TRANSITIONS if not t.by_editing] == list(ACTIONS)
-    [edit] = [t for t in TRANSITIONS if t.by_editing]
-    assert (edit.action, set(edit.sources), edit.target) == (
-        "edit_after_approval", {S.approved}, S.in_review
-    )  # fmt: skip
-    assert edit.roles == {OFFICER}
+    edits = {t.action: (set(t.sources), t.target, t.roles)
+             for t in TRANSITIONS if t.by_editing}  # fmt: skip
+    assert edits == {
+        "edit_after_approval": ({S.approved}, S.in_review, {OFFICER}),
+        "edit_in_review": ({S.in_review}, S.in_review, {OFFICER}),
+    }
 
 
 @dataclass
@@ -234,6 +235,17 @@ def test_a_saved_change_sends_only_an_approved_request_back_to_review(
         assert saved.content_digest == request.content_digest
         assert audit_actions(db, request) == [
             "request.create", "request.edit_after_approval", "request.edit"
+        ]  # fmt: skip
+    elif state is S.in_review:
+        # an officer may correct a request in review: it stays there, and the change is
+        # in the history for the reviewers to see
+        assert request.status == S.in_review
+        [saved] = events(db, request)
+        assert (saved.action, saved.from_status, saved.to_status) == (
+            "edit_in_review", S.in_review, S.in_review
+        )  # fmt: skip
+        assert audit_actions(db, request) == [
+            "request.create", "request.edit_in_review", "request.edit"
         ]  # fmt: skip
     else:
         assert request.status == state

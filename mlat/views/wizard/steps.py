@@ -147,7 +147,7 @@ def _save(ctx: StepContext, form: StepForm, slug: str) -> Response | tuple[str, 
     mla_request = ctx.request
     columns = form.columns()
     state_before = mla_request.requested_state
-    status_before = mla_request.status
+    status_before, version_before = mla_request.status, mla_request.version
     with attempt(refresh=mla_request, flash_error=False) as saved:
         save_content(
             session=get_session(),
@@ -177,6 +177,8 @@ def _save(ctx: StepContext, form: StepForm, slug: str) -> Response | tuple[str, 
         return _render(ctx, form, slug, status=400)
     if status_before == RequestStatus.approved and mla_request.status == RequestStatus.in_review:
         flash(_(BY_ACTION[WorkflowAction.edit_after_approval].done), "warning")
+    elif status_before == RequestStatus.in_review and mla_request.version > version_before:
+        flash(_(BY_ACTION[WorkflowAction.edit_in_review].done), "success")
     else:
         flash(_("Saved."), "success")
     if slug == "route" and mla_request.requested_state != state_before:
