@@ -55,7 +55,7 @@ def test_the_table_covers_every_state() -> None:
 
 def test_the_table_holds_the_actions_and_the_step_a_saved_change_takes() -> None:
     assert [t.action for t in TRANSITIONS if not t.by_editing] == list(ACTIONS)
-    edits = {t.action: (set(t.sources), t.target, t.roles)
+    edits = {str(t.action): (set(t.sources), t.target, set(t.roles))
              for t in TRANSITIONS if t.by_editing}  # fmt: skip
     assert edits == {
         "edit_after_approval": ({S.approved}, S.in_review, {OFFICER}),
