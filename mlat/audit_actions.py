@@ -47,6 +47,7 @@ class AuditAction(StrEnum):
     packet_status = "packet.status"
     packet_download = "packet.download"
     audit_export = "audit.export"
+    statistics_export = "statistics.export"
     rule_report = "rule.report"
     rule_report_resolve = "rule.report_resolve"
 

@@ -72,6 +72,7 @@ ACCESS: dict[str, Access] = {
     "dashboard.index": Access(ANYONE),
     "dashboard.search_page": Access(ANYONE),
     "dashboard.statistics_page": Access(ANYONE),
+    "dashboard.statistics_csv": Access(ANYONE),
     "dashboard.extension": Access(OFFICERS),
     "rules.index": Access(ANYONE),
     "rules.state": Access(ANYONE),

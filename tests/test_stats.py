@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from mlat.charts import Bar, bar_chart
 from mlat.models import MlaRequest, RequestStatus, Role, User
-from mlat.services.stats import Median, statistics
+from mlat.services.stats import Median, Period, Timing, percentile, statistics
 from tests.conftest import LoginAs, MakeRequest, MakeUnit, MakeUser, PageClient, rows, texts
 
 START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
@@ -58,7 +58,8 @@ def test_counts_and_medians_per_requested_state(
     assert counts["closed"] == 0 and list(counts) == [s.value for s in RequestStatus]
     assert stats.by_state == [("US", 5), ("GB", 3)]
     assert stats.draft_to_approval == [Median("GB", 2.3, 2), Median("US", 4.0, 3)]
-    assert stats.transmission_to_execution == [Median("US", 200.0, 2)]
+    # the United States' rule table gives about 300 days as typical
+    assert stats.transmission_to_execution == [Timing("US", 2, 200.0, 300.0, 300)]
 
 
 def test_bar_chart_has_a_bar_and_a_title_per_value_and_escapes_labels() -> None:
@@ -105,3 +106,51 @@ def test_statistics_page_shows_charts_and_the_numbers(
         "No request has been executed yet."
     ]
     assert page.select("[style]") == [] and "style=" not in str(page)
+
+
+def test_the_90th_percentile_is_the_nearest_rank() -> None:
+    assert percentile([5.0], 0.9) == 5.0
+    assert percentile([float(n) for n in range(1, 11)], 0.9) == 9.0
+    assert percentile([float(n) for n in range(1, 21)], 0.9) == 18.0
+
+
+def test_a_period_counts_the_requests_created_in_it(
+    db: Session, make_user: MakeUser, make_request: MakeRequest
+) -> None:
+    officer = make_user(Role.officer)
+    arranged(db, make_request, officer, "US")  # created on 5 January 2026
+    later = arranged(db, make_request, officer, "GB")
+    later.created_at = dt.datetime(2026, 4, 2, 9, 0, tzinfo=dt.UTC)
+    db.commit()
+    assert statistics(session=db, user=officer).total == 2
+    first = statistics(session=db, user=officer, period=Period.quarter(2026, 1))
+    assert (first.total, first.by_state) == (1, [("US", 1)])
+    second = statistics(session=db, user=officer, period=Period(dt.date(2026, 4, 1), None))
+    assert second.by_state == [("GB", 1)]
+    assert Period.quarter(2026, 4) == Period(dt.date(2026, 10, 1), dt.date(2026, 12, 31))
+
+
+def test_the_page_filters_by_quarter_counts_measures_and_exports_csv(
+    client_request: PageClient, login_as: LoginAs, make_request: MakeRequest, db: Session
+) -> None:
+    from tests.wizard_helpers import example_content
+
+    officer = login_as(Role.officer)
+    request = make_request(officer, requested_state="US", content=example_content())
+    request.created_at = START
+    request.status = RequestStatus.executed
+    request.transmitted_on, request.executed_on = dt.date(2026, 2, 1), dt.date(2026, 3, 3)
+    db.commit()
+    page = client_request.get("/statistics?quarter=2026-Q1")
+    assert "Requests created from" in texts(page, "main > p")[0]
+    measures = rows(page, "section[aria-labelledby=stat-measure] table")
+    assert ["Stored content", "1"] in measures and ["Traffic data", "1"] in measures
+    assert rows(page, "#execution-times") == [["United States", "30.0", "30.0", "300", "1"]]
+    empty = client_request.get("/statistics?quarter=2025-Q4")
+    assert texts(empty, "section[aria-labelledby=stat-execution] p") == [
+        "No request has been executed yet."
+    ]
+    bad = client_request.get("/statistics?date_from=2026-03-01&date_to=2026-01-01", status=400)
+    assert "The end date is before the start date." in texts(bad, ".error-message")
+    csv_text = client_request.client.get("/statistics.csv?quarter=2026-Q1").text
+    assert csv_text.splitlines()[1] == "United States,1,1,30.0,30.0,300"

@@ -1,19 +1,27 @@
-"""Statistics of a unit's requests: how many per status and per requested state, and the
-median days from draft to approval and from transmission to execution.
+"""Statistics of a unit's requests over a period: how many per status, per requested
+state and per measure, the median days from draft to approval, and per requested state
+the median and 90th percentile of the days from transmission to execution, next to the
+typical time the state's rule table gives.
 
-Medians are computed in SQL on both engines, with window functions: the middle row (or
-the two middle rows) of each requested state's durations, ordered.
+Medians of approval are computed in SQL on both engines, with window functions: the middle
+row (or the two middle rows) of each requested state's durations, ordered. The execution
+times per state are few per unit, and read whole to take their percentiles.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, cast, func, select
+from sqlalchemy import ColumnElement, Float, and_, cast, func, select
 from sqlmodel import Session, col
 
-from mlat.models import MlaRequest, RequestStatus, User
+from mlat.models import MlaRequest, RequestStatus, RequestTerm, User
+from mlat.rules.loader import rulebook
+from mlat.services.listing import day_bounds
 
 
 @dataclass(frozen=True)
@@ -25,14 +33,42 @@ class Median:
 
 
 @dataclass(frozen=True)
+class Timing:
+    """Days from transmission to execution for one requested state."""
+
+    requested_state: str
+    count: int
+    median: float
+    p90: float
+    typical_days: int | None  # what the state's rule table gives, if anything
+
+
+@dataclass(frozen=True)
+class Period:
+    """The days whose new requests are counted, both included; None is no bound."""
+
+    start: dt.date | None = None
+    end: dt.date | None = None
+
+    @classmethod
+    def quarter(cls, year: int, number: int) -> Period:
+        first = dt.date(year, 3 * number - 2, 1)
+        following = dt.date(year + (number == 4), 1 if number == 4 else 3 * number + 1, 1)
+        return cls(first, following - dt.timedelta(days=1))
+
+
+@dataclass(frozen=True)
 class Statistics:
+    period: Period
     total: int
     by_status: list[tuple[str, int]]
     """Every status in workflow order, with zero counts kept."""
     by_state: list[tuple[str, int]]
     """Requested states, most requests first."""
+    by_measure: list[tuple[str, int]]
+    """Measures asked for, most requests first."""
     draft_to_approval: list[Median]
-    transmission_to_execution: list[Median]
+    transmission_to_execution: list[Timing]
 
 
 def _days_between(session: Session, start: Any, end: Any, *, dates: bool) -> ColumnElement[Any]:
@@ -51,6 +87,7 @@ def medians(
     start: Any,
     end: Any,
     dates: bool,
+    where: Sequence[ColumnElement[bool]] = (),
 ) -> list[Median]:
     """The median of ``end - start`` in days per requested state, where both are set."""
     state = col(MlaRequest.requested_state)
@@ -59,7 +96,7 @@ def medians(
             state.label("state"),
             _days_between(session, start, end, dates=dates).label("days"),
         )
-        .where(col(MlaRequest.unit_id) == unit_id, start.is_not(None), end.is_not(None))
+        .where(col(MlaRequest.unit_id) == unit_id, start.is_not(None), end.is_not(None), *where)
         .subquery()
     )
     ranked = select(
@@ -81,10 +118,63 @@ def medians(
     return [Median(state, round(float(days), 1), int(n)) for state, days, n in rows]
 
 
-def statistics(*, session: Session, user: User) -> Statistics:
-    """The statistics of the user's unit."""
+def percentile(values: Sequence[float], share: float) -> float:
+    """The nearest-rank percentile: the smallest value with ``share`` of the values at or
+    below it."""
+    ordered = sorted(values)
+    return ordered[max(math.ceil(share * len(ordered)) - 1, 0)]
+
+
+def execution_times(
+    *, session: Session, unit_id: int | None, where: Sequence[ColumnElement[bool]] = ()
+) -> list[Timing]:
+    """Per requested state, the days from transmission to execution: median, 90th
+    percentile, and the typical time the state's rule table gives."""
+    rows = session.execute(
+        select(
+            col(MlaRequest.requested_state),
+            col(MlaRequest.transmitted_on),
+            col(MlaRequest.executed_on),
+        ).where(
+            col(MlaRequest.unit_id) == unit_id,
+            col(MlaRequest.transmitted_on).is_not(None),
+            col(MlaRequest.executed_on).is_not(None),
+            *where,
+        )
+    )
+    days: dict[str, list[float]] = {}
+    for state, sent, done in rows:
+        days.setdefault(state, []).append(float((done - sent).days))
+    book = rulebook()
+    timings = []
+    for state, values in sorted(days.items()):
+        table = book.state(state)
+        half = sorted(values)
+        middle = len(half) // 2
+        median = half[middle] if len(half) % 2 else (half[middle - 1] + half[middle]) / 2
+        timings.append(
+            Timing(
+                requested_state=state,
+                count=len(values),
+                median=round(median, 1),
+                p90=round(percentile(values, 0.9), 1),
+                typical_days=table.execution.typical_days if table else None,
+            )
+        )
+    return timings
+
+
+def statistics(*, session: Session, user: User, period: Period = Period()) -> Statistics:
+    """The statistics of the user's unit, over the requests created in the period (days
+    of the unit's calendar)."""
     unit_id = user.unit_id
-    in_unit = col(MlaRequest.unit_id) == unit_id
+    after, before = day_bounds(period.start, period.end, user.unit.timezone)
+    when: list[ColumnElement[bool]] = []
+    if after is not None:
+        when.append(col(MlaRequest.created_at) >= after)
+    if before is not None:
+        when.append(col(MlaRequest.created_at) < before)
+    in_unit = and_(col(MlaRequest.unit_id) == unit_id, *when)
     status_counts = dict(
         session.execute(
             select(col(MlaRequest.status), func.count()).where(in_unit).group_by(MlaRequest.status)
@@ -100,22 +190,31 @@ def statistics(*, session: Session, user: User) -> Statistics:
             .order_by(func.count().desc(), col(MlaRequest.requested_state))
         )
     ]
+    by_measure = [
+        (kind, int(n))
+        for kind, n in session.execute(
+            select(col(RequestTerm.value), func.count(func.distinct(RequestTerm.request_id)))
+            .join(MlaRequest, col(MlaRequest.id) == col(RequestTerm.request_id))
+            .where(in_unit, col(RequestTerm.kind) == "measure")
+            .group_by(RequestTerm.value)
+            .order_by(
+                func.count(func.distinct(RequestTerm.request_id)).desc(), col(RequestTerm.value)
+            )
+        )
+    ]
     return Statistics(
+        period=period,
         total=sum(n for _, n in by_status),
         by_status=by_status,
         by_state=by_state,
+        by_measure=by_measure,
         draft_to_approval=medians(
             session=session,
             unit_id=unit_id,
             start=col(MlaRequest.created_at),
             end=col(MlaRequest.approved_at),
             dates=False,
+            where=when,
         ),
-        transmission_to_execution=medians(
-            session=session,
-            unit_id=unit_id,
-            start=col(MlaRequest.transmitted_on),
-            end=col(MlaRequest.executed_on),
-            dates=True,
-        ),
+        transmission_to_execution=execution_times(session=session, unit_id=unit_id, where=when),
     )

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
@@ -9,18 +12,19 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from forms.filters import SearchForm
+from forms.stats import StatisticsForm
 from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.charts import Bar, bar_chart
 from mlat.countries import state_name as _state_name
 from mlat.dates import local_today
 from mlat.db import get_session
-from mlat.i18n import status_label
+from mlat.i18n import label, status_label
 from mlat.models import Role
 from mlat.services.dashboard import dashboard
 from mlat.services.deadlines import draft_extension
 from mlat.services.search import MATCH_LABELS, search
-from mlat.services.stats import Median, statistics
+from mlat.services.stats import Median, Period, statistics
 from mlat.views.common import visible_request
 from mlat.views.transaction import attempt, commit
 
@@ -65,13 +69,23 @@ def _median_chart(chart_id: str, title: str, medians: list[Median]) -> Markup:
     return bar_chart(chart_id=chart_id, title=title, bars=bars)
 
 
+def _period_form() -> StatisticsForm:
+    form = StatisticsForm(request.args)
+    form.prepare(local_today(the_user().unit))
+    return form
+
+
 @bp.get("/statistics")
-def statistics_page() -> str:
-    stats = statistics(session=get_session(), user=the_user())
+def statistics_page() -> str | tuple[str, int]:
+    form = _period_form()
+    valid = not request.args or form.validate()
+    period = form.period() if valid else Period()
+    stats = statistics(session=get_session(), user=the_user(), period=period)
     status_title = _("Requests per status")
     state_title = _("Requests per requested state")
+    measure_title = _("Requests per measure")
     approval_title = _("Median days from draft to approval, per requested state")
-    execution_title = _("Median days from transmission to execution, per requested state")
+    execution_title = _("Days from transmission to execution, per requested state")
     charts = {
         "status": bar_chart(
             chart_id="chart-status",
@@ -83,18 +97,63 @@ def statistics_page() -> str:
             title=state_title,
             bars=[Bar(state_name(s), n, format_decimal(n)) for s, n in stats.by_state],
         ),
+        "measure": bar_chart(
+            chart_id="chart-measure",
+            title=measure_title,
+            bars=[Bar(label("measure", m), n, format_decimal(n)) for m, n in stats.by_measure],
+        ),
         "approval": _median_chart("chart-approval", approval_title, stats.draft_to_approval),
-        "execution": _median_chart(
-            "chart-execution", execution_title, stats.transmission_to_execution
+        "execution": bar_chart(
+            chart_id="chart-execution",
+            title=execution_title,
+            bars=[
+                Bar(state_name(t.requested_state), t.median, format_decimal(t.median, "#,##0.#"))
+                for t in stats.transmission_to_execution
+            ],
         ),
     }
     titles = {
         "status": status_title,
         "state": state_title,
+        "measure": measure_title,
         "approval": approval_title,
         "execution": execution_title,
     }
-    return render_template("dashboard/statistics.html", stats=stats, charts=charts, titles=titles)
+    page = render_template(
+        "dashboard/statistics.html", stats=stats, charts=charts, titles=titles, form=form
+    )
+    return page if valid else (page, 400)
+
+
+@bp.get("/statistics.csv")
+def statistics_csv() -> Response | str | tuple[str, int]:
+    """Per requested state: requests, executed, and the days to execution against the
+    rule table's typical time, for the same period as the page."""
+    form = _period_form()
+    if request.args and not form.validate():
+        return statistics_page()
+    stats = statistics(session=get_session(), user=the_user(), period=form.period())
+    timings = {t.requested_state: t for t in stats.transmission_to_execution}
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [_("Requested state"), _("Requests"), _("Executed"), _("Median days to execution"),
+         _("90th percentile (days)"), _("Typical days (rule table)")]
+    )  # fmt: skip
+    for state, count in stats.by_state:
+        timing = timings.get(state)
+        writer.writerow(
+            [state_name(state), count, timing.count if timing else 0,
+             timing.median if timing else "", timing.p90 if timing else "",
+             (timing.typical_days or "") if timing else ""]
+        )  # fmt: skip
+    period = form.period()
+    shown = {"from": str(period.start or ""), "to": str(period.end or "")}
+    audit(AuditAction.statistics_export, object_type="statistics", details=shown)
+    commit()
+    response = Response(out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = 'attachment; filename="statistics.csv"'
+    return response
 
 
 @bp.post("/requests/<int:request_id>/extension")
