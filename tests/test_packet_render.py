@@ -32,7 +32,7 @@ from mlat.packets.render import (
     render_packet,
 )
 from mlat.packets.values import AnnexFile, PacketValues
-from mlat.request_format import RequestDocument
+from mlat.request_format import Channel, MeasureKind, RequestDocument
 from mlat.rules.loader import rulebook
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
@@ -396,3 +396,53 @@ def test_an_annex_drawn_on_a_page_whose_contents_are_an_array_keeps_them_indirec
     report = qpdf_check(placed, tmp_path)
     assert "WARNING" not in report.upper(), report
     assert "ANNEX page 1" in pages_text(placed)[0]
+
+
+def preservation_request() -> RequestDocument:
+    """The sample, sent to the 24/7 network as a request to preserve the account's data."""
+    base = sample()
+    measure = base.measures[0].model_copy(update={"kind": MeasureKind.preservation})
+    return base.model_copy(
+        update={
+            "requesting_state": "GB",
+            "legal_basis": "budapest",
+            "channel": Channel.network_24_7,
+            "measures": [measure],
+            "urgency": base.urgency.model_copy(
+                update={"urgent": True, "reason": "The account may be deleted at any time."}
+            ),
+        }
+    )
+
+
+def test_a_preservation_request_is_its_own_document_under_article_29() -> None:
+    """It came out as a request for mutual legal assistance, never cited Art. 29, never said
+    that a request for mutual assistance would follow, and printed 'Preservation requested:
+    No'."""
+    packet = values(preservation_request(), status="approved")
+    assert packet.document == "preservation"
+    text = squeezed(" ".join(pages_text(render_packet(packet, internal=False))))
+    for item in (
+        "Subject: Request for expedited preservation of stored computer data",
+        "under Article 29 of the Convention on Cybercrime",
+        "A request for mutual assistance for the search, seizure or disclosure of the data",
+        "Necessity of preservation",
+        "The account may be deleted at any time.",
+        "(Article 29, paragraph 2.f, of the Convention on Cybercrime)",
+    ):
+        assert squeezed(item) in text, item
+    assert squeezed("Request for mutual legal assistance in criminal matters") not in text
+    assert squeezed("Preservation requested") not in text
+
+
+def test_a_preservation_request_in_french_reads_as_such() -> None:
+    document = preservation_request().model_copy(update={"requested_state": "FR"})
+    text = squeezed(" ".join(pages_text(render_packet(values(document), internal=False))))
+    assert squeezed("Demande de conservation rapide de données informatiques stockées") in text
+    assert squeezed("article 29, paragraphe 2.f, de la Convention sur la cybercriminalité") in text
+
+
+def test_a_request_for_evidence_stays_a_request_for_mutual_legal_assistance() -> None:
+    assert values().document == "mla"
+    under_untoc = preservation_request().model_copy(update={"legal_basis": "untoc"})
+    assert values(under_untoc).document == "mla"  # Art. 29 is the Budapest Convention's

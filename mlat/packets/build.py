@@ -96,6 +96,7 @@ def packet_values(
         receiving=receiving_authority(record_state(document), table),
         channel=document.channel.value if document.channel else "",
         legal_basis=legal_basis(document.legal_basis, book),
+        document=document_kind(document),
         proceedings=v.Proceedings(
             type=document.proceedings.type or "",
             case_number=document.proceedings.case_number,
@@ -141,6 +142,20 @@ def signature(document: RequestDocument, record: Record, issuer: Issuer) -> v.Si
         return v.Signature(name=typed.name, title=typed.title, signed_on=signed_on)
     same = typed.name.casefold().split() == record.signer.casefold().split()
     return v.Signature(name=record.signer, title=typed.title if same else "", signed_on=signed_on)
+
+
+# The instruments under which a request to preserve data is its own document, not a
+# request for mutual assistance: Art. 29 of the Budapest Convention.
+PRESERVATION_BASES = frozenset({"budapest", "budapest-2ap"})
+
+
+def document_kind(document: RequestDocument) -> str:
+    """"preservation" for a request that asks only for data to be preserved, under the
+    Budapest Convention (Art. 29): the mutual assistance request follows it."""
+    measures = {m.kind for m in document.measures}
+    if measures == {rf.MeasureKind.preservation} and document.legal_basis in PRESERVATION_BASES:
+        return "preservation"
+    return "mla"
 
 
 def record_state(document: RequestDocument) -> str:

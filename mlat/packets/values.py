@@ -169,6 +169,7 @@ class PacketValues:
     receiving: ReceivingAuthority
     channel: str
     legal_basis: str
+    document: str  # "mla", or "preservation": an expedited preservation request (Budapest Art. 29)
     proceedings: Proceedings
     offences: tuple[Offence, ...]
     facts: str
