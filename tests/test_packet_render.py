@@ -446,3 +446,15 @@ def test_a_request_for_evidence_stays_a_request_for_mutual_legal_assistance() ->
     assert values().document == "mla"
     under_untoc = preservation_request().model_copy(update={"legal_basis": "untoc"})
     assert values(under_untoc).document == "mla"  # Art. 29 is the Budapest Convention's
+
+
+def test_a_request_through_the_24_7_network_is_addressed_to_the_24_7_point_of_contact() -> None:
+    """The addressee was always the central authority, whatever the channel."""
+    through_network = values(preservation_request())
+    assert through_network.receiving.role == "contact_24_7"
+    assert through_network.receiving.name.startswith("Computer Crime and Intellectual Property")
+    text = squeezed(" ".join(pages_text(render_packet(through_network, internal=False))))
+    assert squeezed("24/7 point of contact") in text
+    to_central = values()  # through the central authority
+    assert to_central.receiving.role == "central_authority"
+    assert to_central.receiving.name.startswith("Office of International Affairs")

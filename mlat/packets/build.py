@@ -93,7 +93,7 @@ def packet_values(
         request_status=document.status,
         related_requests=tuple(document.related_requests),
         requesting=requesting_authority(document, issuer),
-        receiving=receiving_authority(record_state(document), table),
+        receiving=receiving_authority(record_state(document), table, document.channel),
         channel=document.channel.value if document.channel else "",
         legal_basis=legal_basis(document.legal_basis, book),
         document=document_kind(document),
@@ -150,7 +150,7 @@ PRESERVATION_BASES = frozenset({"budapest", "budapest-2ap"})
 
 
 def document_kind(document: RequestDocument) -> str:
-    """"preservation" for a request that asks only for data to be preserved, under the
+    """ "preservation" for a request that asks only for data to be preserved, under the
     Budapest Convention (Art. 29): the mutual assistance request follows it."""
     measures = {m.kind for m in document.measures}
     if measures == {rf.MeasureKind.preservation} and document.legal_basis in PRESERVATION_BASES:
@@ -177,11 +177,19 @@ def requesting_authority(document: RequestDocument, issuer: Issuer) -> v.Request
     )
 
 
-def receiving_authority(state: str, table: StateTable | None) -> v.ReceivingAuthority:
+def receiving_authority(
+    state: str, table: StateTable | None, channel: rf.Channel | None = None
+) -> v.ReceivingAuthority:
+    """The 24/7 point of contact for a request through the 24/7 network, where the rule
+    table names one; the central authority otherwise."""
     if table is None:
         return v.ReceivingAuthority(state, "", "", "", "", "", "", "")
+    role = "central_authority"
     authority = table.central_authority
+    if channel == rf.Channel.network_24_7 and table.contact_24_7 is not None:
+        role, authority = "contact_24_7", table.contact_24_7
     return v.ReceivingAuthority(
+        role=role,
         state=state,
         name=authority.name,
         address=authority.address,

@@ -25,7 +25,9 @@ class RequestingAuthority:
 
 @dataclass(frozen=True)
 class ReceivingAuthority:
-    """The requested state's central authority as its rule table gives it."""
+    """Who receives the request, as the requested state's rule table gives it: its 24/7
+    point of contact for a request through the 24/7 network, its central authority
+    otherwise."""
 
     state: str
     name: str
@@ -35,6 +37,7 @@ class ReceivingAuthority:
     url: str
     timezone: str
     office_hours: str
+    role: str = "central_authority"  # or "contact_24_7"
 
 
 @dataclass(frozen=True)
