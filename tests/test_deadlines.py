@@ -159,7 +159,13 @@ def test_extension_draft_copies_the_request_and_names_the_original(
     assert draft.content["related_requests"] == [original.reference, "DOH-2025-0099"]
     assert draft.content["preservation"]["reference"] == "US-PRES-2026-1182"
     assert draft.content["identifiers"] == original.content["identifiers"]
-    assert draft.content["measures"] == original.content["measures"]
+    # it asks only for the preservation of the same data to go on, not for the data again
+    [measure] = draft.content["measures"]
+    assert measure["kind"] == "preservation"
+    assert measure["identifiers"] == sorted(
+        {i for m in original.content["measures"] for i in m["identifiers"]}
+    )
+    assert measure["date_from"] == min(m["date_from"] for m in original.content["measures"])
 
 
 def test_officer_drafts_the_extension_from_the_request_page(

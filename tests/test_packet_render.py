@@ -458,3 +458,13 @@ def test_a_request_through_the_24_7_network_is_addressed_to_the_24_7_point_of_co
     to_central = values()  # through the central authority
     assert to_central.receiving.role == "central_authority"
     assert to_central.receiving.name.startswith("Office of International Affairs")
+
+
+def test_an_extension_names_the_preservation_it_extends() -> None:
+    extension = preservation_request().model_copy(
+        update={"status": "extension", "related_requests": ["DOH-2026-0001"]}
+    )
+    text = squeezed(" ".join(pages_text(render_packet(values(extension), internal=False))))
+    assert squeezed("Type of request Extension") in text
+    assert squeezed("Preservation reference US-PRES-2026-1182") in text
+    assert squeezed("Preservation expires on January 18, 2027") in text

@@ -207,11 +207,28 @@ def request_clocks(request: MlaRequest, *, today: dt.date, book: RuleBook | None
 
 
 def extension_content(original: MlaRequest) -> dict[str, Any]:
-    """The content of an extension request: the original's, marked as an extension of it."""
+    """The content of an extension request: the original's case (offences, facts, persons,
+    identifiers, the preservation's reference and dates), marked as an extension of it,
+    asking for one thing: that the preservation of the same data go on. The measures of
+    the original (stored content, traffic data...) are for the request that follows."""
     content = copy.deepcopy(original.content) if isinstance(original.content, dict) else {}
     earlier = [ref for ref in content.get("related_requests") or [] if ref != original.reference]
     content["status"] = "extension"
     content["related_requests"] = [original.reference, *earlier][:50]
+    measures = [m for m in content.get("measures") or [] if isinstance(m, dict)]
+    if measures:
+        identifiers = sorted({i for m in measures for i in m.get("identifiers") or []})
+        starts = [m["date_from"] for m in measures if m.get("date_from")]
+        ends = [m["date_to"] for m in measures if m.get("date_to")]
+        content["measures"] = [
+            {
+                "kind": "preservation",
+                "identifiers": identifiers,
+                "date_from": min(starts) if starts else None,
+                "date_to": max(ends) if ends else None,
+                "details": "",
+            }
+        ]
     return content
 
 
