@@ -468,3 +468,25 @@ def test_an_extension_names_the_preservation_it_extends() -> None:
     assert squeezed("Type of request Extension") in text
     assert squeezed("Preservation reference US-PRES-2026-1182") in text
     assert squeezed("Preservation expires on January 18, 2027") in text
+
+
+def test_assurances_print_the_undertaking_itself() -> None:
+    """'Assurances' printed two bold headings and no undertaking."""
+    document = sample(assurances=["death_penalty", "speciality"])
+    text = squeezed(" ".join(pages_text(render_packet(values(document), internal=False))))
+    authority = "Public Prosecution of the State of Qatar"
+    assert (
+        squeezed(
+            f"{authority} undertakes that the death penalty will not be sought, imposed or carried out."
+        )
+        in text
+    )
+    assert squeezed(f"{authority} undertakes that the evidence will be used only for") in text
+
+
+def test_french_labels_take_a_narrow_space_before_the_colon() -> None:
+    html = packet_html(values(sample(requested_state="FR")), internal=False, annex_pages={})
+    assert "Objet\u202f:" in html
+    assert "Objet:" not in html
+    english = packet_html(values(), internal=False, annex_pages={})
+    assert "Subject:" in english

@@ -85,8 +85,17 @@ class Labels:
         text = self.lookup(message)
         return text % params if params else text
 
+    @property
+    def colon(self) -> str:
+        """A colon as the language sets it: French puts a narrow no-break space before it."""
+        return "\u202f:" if self.language == "fr" else ":"
+
     def enum(self, context: str, value: str) -> str:
         return self.lookup(value, context)
+
+    def undertaking(self, kind: str, authority: str) -> str:
+        """The undertaking an assurance gives, worded for its kind, by the authority."""
+        return self.lookup(kind, "undertaking") % {"authority": authority}
 
     def yes_no(self, value: bool) -> str:
         return self("Yes") if value else self("No")
