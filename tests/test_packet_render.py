@@ -475,12 +475,8 @@ def test_assurances_print_the_undertaking_itself() -> None:
     document = sample(assurances=["death_penalty", "speciality"])
     text = squeezed(" ".join(pages_text(render_packet(values(document), internal=False))))
     authority = "Public Prosecution of the State of Qatar"
-    assert (
-        squeezed(
-            f"{authority} undertakes that the death penalty will not be sought, imposed or carried out."
-        )
-        in text
-    )
+    death = "undertakes that the death penalty will not be sought, imposed or carried out."
+    assert squeezed(f"{authority} {death}") in text
     assert squeezed(f"{authority} undertakes that the evidence will be used only for") in text
 
 
@@ -490,3 +486,11 @@ def test_french_labels_take_a_narrow_space_before_the_colon() -> None:
     assert "Objet:" not in html
     english = packet_html(values(), internal=False, annex_pages={})
     assert "Subject:" in english
+
+
+def test_the_facts_keep_their_paragraphs_as_typed_in_a_browser() -> None:
+    """Paragraphs typed in a text box (which sends CR LF) ran together into one block."""
+    facts = "First paragraph, line one.\r\nLine two.\r\n\r\nSecond paragraph."
+    html = packet_html(values(sample(facts=facts)), internal=False, annex_pages={})
+    assert '<p dir="ltr">First paragraph, line one.<br>Line two.</p>' in html
+    assert '<p dir="ltr">Second paragraph.</p>' in html
