@@ -494,3 +494,9 @@ def test_the_facts_keep_their_paragraphs_as_typed_in_a_browser() -> None:
     html = packet_html(values(sample(facts=facts)), internal=False, annex_pages={})
     assert '<p dir="ltr">First paragraph, line one.<br>Line two.</p>' in html
     assert '<p dir="ltr">Second paragraph.</p>' in html
+
+
+def test_no_page_holds_only_the_line_saying_there_are_no_annexes() -> None:
+    texts_ = pages_text(render_packet(values(sample(annexes=[])), internal=False))
+    [page] = [t for t in texts_ if "Index of annexes" in t]
+    assert "Signature and certification" in page
