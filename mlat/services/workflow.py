@@ -22,6 +22,7 @@ from mlat.dates import local_date, local_today
 from mlat.messages import N_
 from mlat.models import (
     MlaRequest,
+    RequestAnnex,
     RequestEditor,
     RequestEvent,
     RequestStatus,
@@ -31,6 +32,8 @@ from mlat.models import (
     utcnow,
 )
 from mlat.request_format import Channel
+from mlat.rules.loader import rulebook
+from mlat.rules.words import Words
 from mlat.services import (
     Conflict,
     Forbidden,
@@ -128,6 +131,33 @@ def _check_order(step: Transition, request: MlaRequest, on: dt.date | None, time
         )
 
 
+def _check_translation(session: Session, request: MlaRequest) -> None:
+    """A request written in a language the requested state does not accept is signed
+    only with its translation among the annexes: otherwise the packet would go out saying
+    that none is enclosed."""
+    table = rulebook().state(request.requested_state)
+    language = (request.content or {}).get("language")
+    if table is None or not language or language in table.languages.accepted:
+        return
+    accepted = set(table.languages.accepted)
+    annexes = session.exec(
+        select(RequestAnnex).where(
+            RequestAnnex.request_id == request.id, RequestAnnex.kind == "translation"
+        )
+    ).all()
+    if any(a.language in accepted or a.language is None for a in annexes):
+        return
+    raise ServiceError(
+        N_(
+            "%(state)s accepts requests in %(accepted)s only, and no translation is among the "
+            "annexes. Attach the translation before signing: the packet would say that none "
+            "is enclosed."
+        ),
+        state=table.name,
+        accepted=Words("language", tuple(sorted(accepted))),
+    )
+
+
 def _state_columns(
     step: Transition, request: MlaRequest, inputs: Inputs, actor: User
 ) -> dict[str, Any]:
@@ -179,6 +209,8 @@ def transition(
         )
     _check_inputs(step, inputs, today)
     _check_order(step, request, inputs.on, actor.unit.timezone)
+    if step.action == "sign":
+        _check_translation(session, request)
     if step.action == "submit":
         unit = session.get(Unit, request.unit_id)
         assert unit is not None

@@ -14,7 +14,7 @@ from mlat.services.requests import save_content
 from mlat.workflow import BY_ACTION
 from tests.conftest import MakeRequest, MakeUser
 from tests.workflow.steps import TODAY, S, events, take
-from tests.workflow_helpers import submittable_content
+from tests.workflow_helpers import put_in_state, submittable_content
 
 # Four eyes --------------------------------------------------------------------------------
 
@@ -144,3 +144,36 @@ def test_signing_records_whose_account_signed(
     db.refresh(ready)
     assert (ready.status, ready.signed_by_id) == (S.signed, prosecutor.id)
     assert ready.signed_at is not None
+
+
+def test_a_request_needing_a_translation_is_signed_only_with_it_among_the_annexes(
+    db: Session, ready: MlaRequest, officer: User, make_user: MakeUser
+) -> None:
+    """Signed packets went out saying 'No translation is enclosed', seven times."""
+    import hashlib
+
+    from mlat.models import RequestAnnex, StoredFile
+
+    ready.content = {**ready.content, "language": "ar", "translations": ["en"]}
+    db.add(ready)
+    db.commit()
+    put_in_state(db, ready, S.approved)
+    prosecutor = make_user(Role.prosecutor)
+    with pytest.raises(ServiceError, match="no translation is among the annexes"):
+        take(db, ready, prosecutor, "sign")
+    db.rollback()
+    db.refresh(ready)
+    assert ready.status == S.approved
+
+    data = b"Translation into English"
+    stored = StoredFile(sha256=hashlib.sha256(data).hexdigest(), size=len(data),
+                        media_type="text/plain")  # fmt: skip
+    db.add(stored)
+    db.flush()
+    assert stored.id is not None and ready.id is not None and officer.id is not None
+    db.add(RequestAnnex(request_id=ready.id, file_id=stored.id, kind="translation",
+                        title="English translation", language="en", filename="en.txt",
+                        uploaded_by=officer.id))  # fmt: skip
+    db.commit()
+    take(db, ready, prosecutor, "sign")
+    assert workflow_svc.history(session=db, request=ready)[-1].action == "sign"
