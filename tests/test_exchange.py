@@ -100,7 +100,7 @@ def test_the_documented_example_imports_with_the_case_number_as_title(
         (json.dumps({"requested_state": "US", "offences": [
             {"name": "Fraud", "max_penalty_years": "lots"}
         ]}).encode(),
-         ["Offence 1, maximum penalty: give a number"]),
+         ["Offence 1, maximum penalty: give a number of years"]),
         (json.dumps({"facts": "x"}).encode(),
          ["The file does not say which state is asked (requested_state)."]),
         (json.dumps({"requested_state": "XX"}).encode(),

@@ -160,8 +160,18 @@ def path_parts(path: str) -> tuple[str | int, ...]:
     return tuple(parts)
 
 
+# Problems whose wording depends on the field: (field, pydantic's type) -> what to say.
+FIELD_PROBLEM_WORDS = {
+    ("max_penalty_years", "float_parsing"): N_("give a number of years"),
+    ("max_penalty_years", "float_type"): N_("give a number of years"),
+}
+
+
 def what(error: Mapping[str, Any]) -> Phrase:
     context = {key: str(value) for key, value in (error.get("ctx") or {}).items()}
+    field = str(error["loc"][-1]) if error.get("loc") else ""
+    if (field, error["type"]) in FIELD_PROBLEM_WORDS:
+        return Phrase(FIELD_PROBLEM_WORDS[field, error["type"]], context)
     if error["type"] == "value_error" and context.get("error"):
         return Phrase(N_("%(reason)s"), {"reason": context["error"]})
     template = PROBLEM_WORDS.get(error["type"], DOES_NOT_FIT)

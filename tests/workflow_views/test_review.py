@@ -9,7 +9,7 @@ from sqlmodel import Session
 
 from mlat.models import MlaRequest, Role, User
 from mlat.services.requests import save_content
-from tests.conftest import Client, MakeRequest, MakeUser, field_value, rows, texts
+from tests.conftest import Client, MakeRequest, MakeUser, field_value, rows, text_of, texts
 from tests.workflow_helpers import step, submittable_content, today
 from tests.workflow_views.pages import (
     CHANGED,
@@ -271,14 +271,20 @@ def test_the_review_page_reads_in_words_not_codes(
     page = read(browser(reviewer).get(f"/requests/{request.id}/review"))
     content = " ".join(texts(page, "section.content-section"))
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", content), content
-    for code in ("(ip)", "(email)", "untoc", " en ", "3.0 years", "investigation"):
+    for code in ("(ip)", "(email)", "untoc", " en ", "3.0 years"):
         assert code not in content, code
+    proceedings = " ".join(texts(page, "section#part-proceedings dd"))
+    assert proceedings.startswith("Investigation")
     assert "Reciprocity / comity (execution of MLA requests without a treaty)" in content
     assert "(IP address)" in content and "(UTC+03:00)" in content
     assert page.select("section#part-identifiers ol[start]") == []
     labels = texts(page, ".comment-box label")
     assert len(labels) == len(set(labels)), labels
     assert "Comment on “Preservation” (optional)" in labels
+    # every part the reviewer can comment on has a heading of its own, then its box
+    for section in page.select("section.content-section"):
+        assert len(section.select("h3")) == 1
+        assert len(section.select(".comment-box")) == 1, text_of(section.select_one("h3"))
 
 
 def test_a_changed_paragraph_marks_only_the_words_that_changed() -> None:
