@@ -168,6 +168,9 @@ def save_content(
         raise _stale()
     if new_digest == request.content_digest:
         return request  # nothing changed: no new version, no second review
+    # What a reviewer may be looking at: kept with a change made during review, so that a
+    # refused approval can show what changed since (``changes_since_seen``).
+    seen = {"before_digest": request.content_digest, "before": steps.reviewable(request)}
     # A change after submission is a step of the history: after approval it withdraws
     # the approval, during review the reviewers are told.
     reopen = next(
@@ -191,7 +194,8 @@ def save_content(
         try:
             steps.take(session=session, request=request, actor=editor, step=reopen,
                        expected_version=expected_version, client_addr=client_addr,
-                       values={"updated_at": utcnow(), "approved_digest": None})  # fmt: skip
+                       values={"updated_at": utcnow(), "approved_digest": None},
+                       details=seen if reopen.action == "edit_in_review" else None)  # fmt: skip
         except Conflict as exc:
             raise _stale() from exc
     if session.get(RequestEditor, (request.id, editor.id)) is None:

@@ -276,6 +276,22 @@ def changes_since_review(*, session: Session, request: MlaRequest) -> list[Chang
     return changes(event.snapshot, reviewable(request))
 
 
+def changes_since_seen(
+    *, session: Session, request: MlaRequest, seen_digest: str
+) -> list[Change] | None:
+    """What changed since the reviewer loaded the version with ``seen_digest``, when a
+    change made during review kept that version; None when none did."""
+    events = session.exec(
+        select(RequestEvent)
+        .where(RequestEvent.request_id == request.id, RequestEvent.action == "edit_in_review")
+        .order_by(col(RequestEvent.id))
+    )
+    for event in events:
+        if event.details.get("before_digest") == seen_digest and event.details.get("before"):
+            return changes(event.details["before"], reviewable(request))
+    return None
+
+
 def open_comments(*, session: Session, request: MlaRequest) -> list[ReviewComment]:
     """The comments of the latest return, which the officer is working through."""
     event = session.exec(

@@ -101,9 +101,10 @@ def act(request_id: int, action: str) -> Response | tuple[str, int]:
         if action in REVIEW_ACTIONS and mla_request.status == "in_review":
             # Show the request as it is now, keeping the reviewer's comments; the form is
             # pinned to what is now shown, so approving again approves that.
+            seen = form.seen_digest.data or ""
             form.version.data = str(mla_request.version)
             form.seen_digest.data = mla_request.content_digest
-            return review_page(mla_request, form), 409
+            return review_page(mla_request, form, seen_digest=seen), 409
         return redirect(back, 303)
     if done.error is not None:
         if action in REVIEW_ACTIONS:
@@ -113,7 +114,11 @@ def act(request_id: int, action: str) -> Response | tuple[str, int]:
     return redirect(back, 303)
 
 
-def review_page(mla_request: MlaRequest, form: TransitionForm | None = None) -> str:
+def review_page(
+    mla_request: MlaRequest, form: TransitionForm | None = None, seen_digest: str = ""
+) -> str:
+    """The review page; after a refused decision, what changed since the version the
+    reviewer had loaded (``seen_digest``)."""
     db = get_session()
     form = form or transition_form()
     if request.method == "GET":
@@ -128,6 +133,11 @@ def review_page(mla_request: MlaRequest, form: TransitionForm | None = None) -> 
         form=form,
         findings=findings,
         changes=svc.changes_since_review(session=db, request=mla_request),
+        changed_meanwhile=svc.changes_since_seen(
+            session=db, request=mla_request, seen_digest=seen_digest
+        )
+        if seen_digest
+        else None,
         comment_targets=COMMENT_TARGETS,
         comment_field_name=comment_field_name,
         submitted=request.form,

@@ -123,8 +123,12 @@ def test_approving_after_the_officer_changed_the_request_shows_it_again(
     )  # fmt: skip
     page = read(stale, 409)
     assert says(page, CHANGED)
-    # the request as it is now
+    # the request as it is now, and what changed since the reviewer opened it
     assert "The account was opened from Lagos." in texts(page, "main form .prose")
+    assert texts(page, "#changed-meanwhile h2") == ["Changed while you were reviewing"]
+    changed = rows(page, "#changed-meanwhile table.diff")
+    assert [row[0] for row in changed] == ["Link between the evidence and the offence"]
+    assert texts(page, "#changed-meanwhile ins") != []
     # nothing lost
     assert (field_value(page, "note-facts"), field_value(page, "comment")) == (
         "Well written.",
