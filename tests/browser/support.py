@@ -145,6 +145,10 @@ class Visit:
         phone = self.server.phone
         if self.page.url.endswith("/login/enrol"):
             self.check("set up two-factor authentication")
+            # the QR code is an image the browser shows, not an empty box
+            qr = self.page.locator("img.qr")
+            expect(qr).to_be_visible()
+            assert qr.evaluate("image => image.complete && image.naturalWidth") > 0
             phone.secrets[email] = self.page.locator("#totp-secret").inner_text()
         if self.page.url.endswith(("/login/enrol", "/login/code")):
             self.page.get_by_label("Code from your authenticator app").fill(phone.code(email))
