@@ -146,6 +146,7 @@ def test_the_page_filters_by_quarter_counts_measures_and_exports_csv(
     measures = rows(page, "section[aria-labelledby=stat-measure] table")
     assert ["Stored content", "1"] in measures and ["Traffic data", "1"] in measures
     assert rows(page, "#execution-times") == [["United States", "30.0", "30.0", "300", "1"]]
+    assert ["Stored content", "30.0", "30.0", "1"] in rows(page, "#execution-by-measure")
     empty = client_request.get("/statistics?quarter=2025-Q4")
     assert texts(empty, "section[aria-labelledby=stat-execution] p") == [
         "No request has been executed yet."

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Float, and_, cast, func, select
@@ -69,6 +69,9 @@ class Statistics:
     """Measures asked for, most requests first."""
     draft_to_approval: list[Median]
     transmission_to_execution: list[Timing]
+    execution_by_measure: list[Timing] = field(default_factory=list)
+    """Days from transmission to execution per measure asked for (``requested_state``
+    holds the measure; no typical time)."""
 
 
 def _days_between(session: Session, start: Any, end: Any, *, dates: bool) -> ColumnElement[Any]:
@@ -146,22 +149,46 @@ def execution_times(
     for state, sent, done in rows:
         days.setdefault(state, []).append(float((done - sent).days))
     book = rulebook()
-    timings = []
-    for state, values in sorted(days.items()):
-        table = book.state(state)
-        half = sorted(values)
-        middle = len(half) // 2
-        median = half[middle] if len(half) % 2 else (half[middle - 1] + half[middle]) / 2
-        timings.append(
-            Timing(
-                requested_state=state,
-                count=len(values),
-                median=round(median, 1),
-                p90=round(percentile(values, 0.9), 1),
-                typical_days=table.execution.typical_days if table else None,
-            )
+    return [
+        _timing(
+            state, values, table.execution.typical_days if (table := book.state(state)) else None
         )
-    return timings
+        for state, values in sorted(days.items())
+    ]
+
+
+def _timing(key: str, values: list[float], typical_days: int | None) -> Timing:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    median = ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return Timing(key, len(values), round(median, 1), round(percentile(values, 0.9), 1),
+                  typical_days)  # fmt: skip
+
+
+def execution_by_measure(
+    *, session: Session, unit_id: int | None, where: Sequence[ColumnElement[bool]] = ()
+) -> list[Timing]:
+    """Days from transmission to execution per measure asked for: a request counts once
+    for each measure it includes."""
+    rows = session.execute(
+        select(
+            col(RequestTerm.value),
+            col(MlaRequest.transmitted_on),
+            col(MlaRequest.executed_on),
+        )
+        .join(MlaRequest, col(MlaRequest.id) == col(RequestTerm.request_id))
+        .where(
+            col(MlaRequest.unit_id) == unit_id,
+            col(RequestTerm.kind) == "measure",
+            col(MlaRequest.transmitted_on).is_not(None),
+            col(MlaRequest.executed_on).is_not(None),
+            *where,
+        )
+    )
+    days: dict[str, list[float]] = {}
+    for kind, sent, done in rows:
+        days.setdefault(kind, []).append(float((done - sent).days))
+    return [_timing(kind, values, None) for kind, values in sorted(days.items())]
 
 
 def statistics(*, session: Session, user: User, period: Period = Period()) -> Statistics:
@@ -217,4 +244,5 @@ def statistics(*, session: Session, user: User, period: Period = Period()) -> St
             where=when,
         ),
         transmission_to_execution=execution_times(session=session, unit_id=unit_id, where=when),
+        execution_by_measure=execution_by_measure(session=session, unit_id=unit_id, where=when),
     )
