@@ -147,6 +147,7 @@ def test_the_page_filters_by_quarter_counts_measures_and_exports_csv(
     assert ["Stored content", "1"] in measures and ["Traffic data", "1"] in measures
     assert rows(page, "#execution-times") == [["United States", "30.0", "30.0", "300", "1"]]
     assert ["Stored content", "30.0", "30.0", "1"] in rows(page, "#execution-by-measure")
+    assert rows(page, "#outcome-times") == [["Executed", "30.0", "30.0", "1"]]
     empty = client_request.get("/statistics?quarter=2025-Q4")
     assert texts(empty, "section[aria-labelledby=stat-execution] p") == [
         "No request has been executed yet."
@@ -155,3 +156,19 @@ def test_the_page_filters_by_quarter_counts_measures_and_exports_csv(
     assert "The end date is before the start date." in texts(bad, ".error-message")
     csv_text = client_request.client.get("/statistics.csv?quarter=2026-Q1").text
     assert csv_text.splitlines()[1] == "United States,1,1,30.0,30.0,300"
+
+
+def test_the_days_to_a_refusal_are_counted_from_the_date_recorded_with_it(
+    db: Session, make_user: MakeUser, make_request: MakeRequest
+) -> None:
+    from mlat.services.stats import outcome_times
+    from tests.workflow_helpers import step
+
+    officer = make_user(Role.officer)
+    request = arranged(db, make_request, officer, "US", status=RequestStatus.transmitted,
+                       transmitted_on=dt.date(2026, 2, 1))  # fmt: skip
+    step(db, request, officer, "refuse", comment="Dual criminality not met.",
+         on=dt.date(2026, 2, 21))  # fmt: skip
+    assert outcome_times(session=db, unit_id=officer.unit_id) == [
+        Timing("refused", 1, 20.0, 20.0, None)
+    ]

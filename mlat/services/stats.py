@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Float, and_, cast, func, select
 from sqlmodel import Session, col
 
-from mlat.models import MlaRequest, RequestStatus, RequestTerm, User
+from mlat.models import MlaRequest, RequestEvent, RequestStatus, RequestTerm, User
 from mlat.rules.loader import rulebook
 from mlat.services.listing import day_bounds
 
@@ -72,6 +72,9 @@ class Statistics:
     execution_by_measure: list[Timing] = field(default_factory=list)
     """Days from transmission to execution per measure asked for (``requested_state``
     holds the measure; no typical time)."""
+    by_outcome: list[Timing] = field(default_factory=list)
+    """Days from transmission to each outcome, executed or refused (``requested_state``
+    holds the outcome)."""
 
 
 def _days_between(session: Session, start: Any, end: Any, *, dates: bool) -> ColumnElement[Any]:
@@ -165,6 +168,41 @@ def _timing(key: str, values: list[float], typical_days: int | None) -> Timing:
                   typical_days)  # fmt: skip
 
 
+def outcome_times(
+    *, session: Session, unit_id: int | None, where: Sequence[ColumnElement[bool]] = ()
+) -> list[Timing]:
+    """Days from transmission to execution, and to refusal (the date recorded with it)."""
+    sent_and_done = session.execute(
+        select(col(MlaRequest.transmitted_on), col(MlaRequest.executed_on)).where(
+            col(MlaRequest.unit_id) == unit_id,
+            col(MlaRequest.transmitted_on).is_not(None),
+            col(MlaRequest.executed_on).is_not(None),
+            *where,
+        )
+    )
+    days: dict[str, list[float]] = {}
+    for sent, done in sent_and_done:
+        days.setdefault("executed", []).append(float((done - sent).days))
+    refusals = session.execute(
+        select(col(MlaRequest.transmitted_on), col(RequestEvent.details))
+        .join(RequestEvent, col(RequestEvent.request_id) == col(MlaRequest.id))
+        .where(
+            col(MlaRequest.unit_id) == unit_id,
+            col(MlaRequest.transmitted_on).is_not(None),
+            col(RequestEvent.action) == "refuse",
+            *where,
+        )
+    )
+    for sent, details in refusals:
+        try:
+            refused = dt.date.fromisoformat(str((details or {}).get("on", "")))
+        except ValueError:
+            continue
+        days.setdefault("refused", []).append(float((refused - sent).days))
+    return [_timing(outcome, days[outcome], None) for outcome in ("executed", "refused")
+            if outcome in days]  # fmt: skip
+
+
 def execution_by_measure(
     *, session: Session, unit_id: int | None, where: Sequence[ColumnElement[bool]] = ()
 ) -> list[Timing]:
@@ -245,4 +283,5 @@ def statistics(*, session: Session, user: User, period: Period = Period()) -> St
         ),
         transmission_to_execution=execution_times(session=session, unit_id=unit_id, where=when),
         execution_by_measure=execution_by_measure(session=session, unit_id=unit_id, where=when),
+        by_outcome=outcome_times(session=session, unit_id=unit_id, where=when),
     )
