@@ -288,6 +288,7 @@ def test_date_boxes_carry_no_format_hint_of_their_own(
         page = BeautifulSoup(client.get(wizard_url(request.id, step)).text, "html.parser")
         assert page.select("input[type=date]"), step
         assert "For example 2026-03-31" not in page.get_text(), step
+        assert "e.g. 2026-03-09T10:14:22" not in page.get_text(), step
 
 
 def test_changing_an_approved_request_warns_before_and_says_so_after(

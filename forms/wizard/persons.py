@@ -99,7 +99,7 @@ class IdentifierRow(Form):  # type: ignore[misc]
     value = StringField(_l("Exact value"), validators=[at_most(LINE)])
     observed_at = DateTimeInput(
         _l("Date and time it was used"),
-        description=_l("Needed for IP addresses: the exact time, e.g. 2026-03-09T10:14:22."),
+        description=_l("Needed for IP addresses: the exact time, to the second."),
     )
     observed_tz = StringField(
         _l("Time zone of that time"),
