@@ -231,3 +231,17 @@ def test_create_user_refuses_an_unknown_time_zone_or_state(
     assert "Traceback" not in result.output
     db.expire_all()
     assert db.exec(select(Unit)).all() == []
+
+
+def test_make_run_serves_on_the_port_given() -> None:
+    import subprocess
+
+    root = Path(__file__).resolve().parent.parent
+    planned = subprocess.run(
+        ["make", "-n", "run", "PORT=5101"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+    assert "flask run --host 127.0.0.1 --port 5101" in planned
+    default = subprocess.run(
+        ["make", "-n", "run"], cwd=root, capture_output=True, text=True, check=True
+    ).stdout
+    assert "--port 5000" in default
