@@ -163,7 +163,7 @@ def speaker() -> Speaker:
             return language_names(locale).get(code, code)
         return label(kind, code)
 
-    return Speaker(gettext=gettext, ngettext=ngettext, word=word)
+    return Speaker(gettext=gettext, ngettext=ngettext, word=word, locale=locale)
 
 
 def field_words(path: str) -> str:

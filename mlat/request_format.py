@@ -120,6 +120,9 @@ class Identifier(Part):
         description="ISO 8601 with offset, e.g. 2026-03-01T14:22:05+03:00; needed for IPs",
     )
     provider: Line = Field(default="", description="custodian or service provider holding data")
+    provider_state: StateCode | None = Field(
+        default=None, description="the state where that provider is established"
+    )
 
     @field_validator("observed_at")
     @classmethod
@@ -148,6 +151,10 @@ class Measure(Part):
 
 class Urgency(Part):
     urgent: bool = False
+    danger_to_life: bool = Field(
+        default=False,
+        description="an emergency: a risk to the life or physical safety of a person",
+    )
     reason: Text = ""
     deadline: dt.date | None = None
 

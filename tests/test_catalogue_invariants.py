@@ -82,7 +82,8 @@ def route_request(
         facts=facts,
     )
     doc["offences"][0].update(name=name, max_penalty_years=penalty)
-    doc["urgency"]["urgent"] = case.urgent
+    doc["urgency"]["urgent"] = case.urgent or case.emergency
+    doc["urgency"]["danger_to_life"] = case.emergency
     return RequestDocument.model_validate(doc)
 
 
@@ -96,11 +97,23 @@ def route_problems(
     urgent: bool,
     today: dt.date,
     offence: tuple[str, float | None, str] = OFFENCES[0],
+    emergency: bool = False,
+    providers: frozenset[str] = frozenset(),
 ) -> Iterator[tuple[Route, Finding]]:
     """Each route offered for the case whose request the legal-basis, channel and
     language checks refuse."""
     name, penalty, facts = offence
-    case = Case(requesting, requested, frozenset(measures), urgent, penalty, name, facts)
+    case = Case(
+        requesting,
+        requested,
+        frozenset(measures),
+        urgent or emergency,
+        penalty,
+        name,
+        facts,
+        emergency=emergency,
+        provider_states=providers,
+    )
     for route in advise(BOOK, case, today).routes:
         request = route_request(route, case, offence)
         for f in validate(request, BOOK, today, ROUTE_CHECKS):
@@ -115,11 +128,13 @@ def unexplained(
     urgent: bool,
     today: dt.date,
     offence: tuple[str, float | None, str] = OFFENCES[0],
+    emergency: bool = False,
+    providers: frozenset[str] = frozenset(),
 ) -> list[tuple[str, str, str]]:
-    return [
-        (route.kind, route.legal_basis, f.message)
-        for route, f in route_problems(requesting, requested, measures, urgent, today, offence)
-    ]
+    found = route_problems(
+        requesting, requested, measures, urgent, today, offence, emergency, providers
+    )
+    return [(route.kind, route.legal_basis, f.message) for route, f in found]
 
 
 @settings(max_examples=120, deadline=None)
@@ -131,6 +146,8 @@ def unexplained(
     urgent=st.booleans(),
     today=st.one_of(st.just(TODAY), st.dates(dt.date(2000, 1, 1), dt.date(2030, 12, 31))),
     offence=st.sampled_from(OFFENCES),
+    emergency=st.booleans(),
+    providers=st.frozensets(st.sampled_from(STATES), max_size=2),
 )
 def test_every_route_offered_passes_the_legal_basis_channel_and_language_checks(
     states: tuple[str, str],
@@ -138,9 +155,14 @@ def test_every_route_offered_passes_the_legal_basis_channel_and_language_checks(
     urgent: bool,
     today: dt.date,
     offence: tuple[str, float | None, str],
+    emergency: bool,
+    providers: frozenset[str],
 ) -> None:
     requesting, requested = states
-    assert unexplained(requesting, requested, measures, urgent, today, offence) == []
+    found = unexplained(
+        requesting, requested, measures, urgent, today, offence, emergency, providers
+    )
+    assert found == []
 
 
 MEASURE_SETS = [

@@ -176,6 +176,18 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]], StateTable | 
         changed(urgency={"urgent": True, "reason": "Data at risk.", "deadline": "2099-01-01"}),
         None,
     ),
+    (
+        "emergency_not_urgent",
+        changed(urgency={"urgent": False, "danger_to_life": True}),
+        None,
+    ),
+    # US providers may disclose records of their own accord, never contents.
+    (
+        "legal_basis_beyond_reach",
+        changed(legal_basis="us-sca-voluntary", channel="direct_provider"),
+        None,
+    ),
+    ("provider_elsewhere", changed(identifiers__0__provider_state="IE"), None),
     ("measure_overbroad_wording", changed(measures__0__details="All data of the account."), None),
     ("date_range_in_future", changed(measures__0__date_to="2099-12-31"), None),
     # The facts and the IP's time of use lie in March 2026.
@@ -526,3 +538,29 @@ def test_a_basis_that_does_not_link_the_states_names_them() -> None:
     (found,) = [f for f in run(changed(legal_basis="eu-uk-tca")(BASE))
                 if f.code == "legal_basis_not_in_force"]  # fmt: skip
     assert "Qatar is not a party to" in found.message
+
+
+def test_records_alone_may_be_asked_of_a_us_provider_directly() -> None:
+    records = changed(
+        legal_basis="us-sca-voluntary",
+        channel="direct_provider",
+        measures=[{"kind": "traffic_data", "identifiers": [0, 1], "date_from": "2026-03-01",
+                   "date_to": "2026-03-15", "details": "Login records with IP addresses."}],
+    )(BASE)  # fmt: skip
+    found = run(records)
+    assert not {"legal_basis_beyond_reach", "channel_not_accepted"} & codes(found)
+    # the statute was read in copies only, and the app says so
+    assert "legal_basis_unverified" in codes(found)
+    (beyond,) = [f for f in run(changed(legal_basis="us-sca-voluntary")(BASE))
+                 if f.code == "legal_basis_beyond_reach"]  # fmt: skip
+    assert "not Stored content" in beyond.message
+
+
+def test_a_provider_in_the_requested_state_raises_nothing() -> None:
+    assert "provider_elsewhere" not in codes(
+        run(changed(identifiers__0__provider_state="US")(BASE))
+    )
+    (found,) = [f for f in run(changed(identifiers__0__provider_state="IE")(BASE))
+                if f.code == "provider_elsewhere"]  # fmt: skip
+    assert found.field == "identifiers[0].provider_state"
+    assert found.message.startswith("Mailhost Inc. is established in Ireland, not in United States")

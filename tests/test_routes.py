@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 from mlat.request_format import Channel, MeasureKind
 from mlat.rules.loader import rulebook
 from mlat.rules.routes import Advice, Case, RouteKind, advise, advise_routes
+from mlat.rules.schema import Party
 from mlat.rules.words import ENGLISH
 
 TODAY = dt.date(2026, 12, 5)
@@ -155,3 +157,94 @@ def test_when_no_treaty_covers_the_offence_reciprocity_comes_before_the_unlikely
     kinds = [(r.kind, r.legal_basis) for r in found.routes]
     assert kinds[0] == (RouteKind.reciprocity, "reciprocity")
     assert kinds[-1] == (RouteKind.treaty, "uncac")
+
+
+# ------------------------------------------------ where the data is, and emergencies
+
+SUBSCRIBER = frozenset({MeasureKind.subscriber_info})
+
+
+def spoken(found: Advice, slug: str) -> str:
+    reasons = [n for n in found.not_available if n.legal_basis == slug]
+    assert reasons, f"{slug} is not among the routes not available"
+    return ENGLISH.say(reasons[0].reason, reasons[0].params)
+
+
+def test_us_providers_may_be_asked_for_records_directly_after_the_binding_routes() -> None:
+    found = advice("GB", "US", measures=SUBSCRIBER)
+    kinds = [r.kind for r in found.routes]
+    voluntary = found.routes[kinds.index(RouteKind.voluntary_disclosure)]
+    assert kinds.index(RouteKind.direct_provider) < kinds.index(RouteKind.voluntary_disclosure)
+    assert (voluntary.legal_basis, voluntary.channel) == (
+        "us-sca-voluntary",
+        Channel.direct_provider,
+    )
+    assert voluntary.article == "18 U.S.C. § 2702(c)(6)"
+    assert voluntary.to_confirm and not voluntary.verified  # copies of the statute only
+    assert voluntary.citation.status == "secondary"
+    why = ENGLISH.say(voluntary.why, voluntary.why_params)
+    assert "United States" in why and "your own law" in why
+
+
+def test_voluntary_disclosure_is_not_offered_for_contents_and_says_why() -> None:
+    found = advice("QA", "US", measures=STORED)
+    assert "us-sca-voluntary" not in bases(found)
+    reason = spoken(found, "us-sca-voluntary")
+    assert "reaches only Subscriber information and Traffic data." in reason
+
+
+def test_voluntary_disclosure_is_a_law_of_the_united_states_only() -> None:
+    found = advice("QA", "GB", measures=SUBSCRIBER)
+    assert "us-sca-voluntary" not in bases(found)
+    assert "us-sca-voluntary" not in [n.legal_basis for n in found.not_available]
+
+
+def test_an_order_to_a_provider_established_elsewhere_is_not_offered() -> None:
+    here = advice("FR", "IE", measures=SUBSCRIBER, provider_states=frozenset({"IE"}))
+    assert "e-evidence" in bases(here)
+    elsewhere = advice("FR", "IE", measures=SUBSCRIBER, provider_states=frozenset({"US"}))
+    assert "e-evidence" not in bases(elsewhere)
+    assert "United States" in spoken(elsewhere, "e-evidence")
+    # the request to Ireland itself is still offered: the data may be held there
+    assert "eu-mla-2000" in bases(elsewhere)
+    to_us = advice("GB", "US", measures=SUBSCRIBER, provider_states=frozenset({"IE"}))
+    assert "us-sca-voluntary" not in bases(to_us)
+    assert "cloud-gb-us" not in bases(to_us)
+
+
+def test_an_emergency_names_the_protocols_emergency_procedure_when_it_does_not_apply() -> None:
+    calm = advice("GB", "US", measures=STORED, urgent=True)
+    assert "budapest-2ap" not in [n.legal_basis for n in calm.not_available]
+    found = advice("GB", "US", measures=STORED, urgent=True, emergency=True)
+    reason = spoken(found, "budapest-2ap")
+    assert reason.startswith("Emergency co-operation (Art. 9, Art. 10) needs both states")
+    assert RouteKind.emergency not in [r.kind for r in found.routes]
+    assert found.routes[0].kind == RouteKind.preservation_24_7
+
+
+def test_an_emergency_goes_first_where_the_protocol_binds_both_states() -> None:
+    book = rulebook()
+    protocol = book.instruments.instruments["budapest-2ap"]
+    bound = [Party(state=s, in_force=dt.date(2026, 7, 1)) for s in ("GB", "US")]
+    catalogue = book.instruments.model_copy(
+        update={
+            "instruments": {
+                **book.instruments.instruments,
+                "budapest-2ap": protocol.model_copy(update={"parties": bound}),
+            }
+        }
+    )
+    in_force = replace(book, instruments=catalogue)
+    case = Case("GB", "US", STORED, urgent=True, emergency=True)
+    first = advise(in_force, case, TODAY).routes[0]
+    assert (first.kind, first.legal_basis, first.channel) == (
+        RouteKind.emergency,
+        "budapest-2ap",
+        Channel.central_authority,
+    )
+    assert first.article == "Art. 9, Art. 10"
+    assert "eurojust.europa.eu" in first.citation.url
+    assert first.authority is not None and "Office of International Affairs" in first.authority.name
+    assert any("any hour" in item for item in first.contents)
+    without = advise(in_force, replace(case, emergency=False), TODAY).routes
+    assert RouteKind.emergency not in [r.kind for r in without]

@@ -9,7 +9,7 @@ from mlat.messages import N_
 from mlat.request_format import Channel
 from mlat.rules.provenance import Citation, citation
 from mlat.rules.refs import catalogue_ref
-from mlat.rules.schema import Instrument, InstrumentCatalogue, Party
+from mlat.rules.schema import ONE_SIDED, Instrument, InstrumentCatalogue, Party
 from mlat.rules.words import Words
 
 NOT_LISTED = N_(
@@ -79,15 +79,22 @@ def link(
             name=inst.name,
             date=inst.applies_from.isoformat(),
         )
-    if inst.kind == "reciprocity":
+    if inst.kind in ONE_SIDED:
         party = inst.party(requested)
-        if party is None:
+        if party is None and inst.kind == "reciprocity":
             return result(
                 False,
                 N_(
                     "No source records that %(state)s executes requests on the basis of "
                     "reciprocity."
                 ),
+                state=Words("state", (requested,)),
+            )
+        if party is None:
+            return result(
+                False,
+                N_("%(name)s is a law of another state; it does not apply to %(state)s."),
+                name=inst.name,
                 state=Words("state", (requested,)),
             )
         return result(True, parties=(party_citation(catalogue, slug, party, today),))
@@ -130,7 +137,7 @@ def linking_instruments(
     catalogue: InstrumentCatalogue, requesting: str, requested: str, today: dt.date
 ) -> list[Link]:
     """Every instrument in force between the two states: bilateral treaties first."""
-    order = {"bilateral": 0, "regional": 1, "multilateral": 2, "reciprocity": 3}
+    order = {"bilateral": 0, "regional": 1, "multilateral": 2, "reciprocity": 3, "domestic_law": 4}
     links = [link(catalogue, slug, requesting, requested, today) for slug in catalogue.instruments]
     found = [lk for lk in links if lk is not None and lk.linked]
     return sorted(found, key=lambda lk: (order[lk.instrument.kind], lk.slug))

@@ -4,12 +4,18 @@ states that do not fit the case, each with the reason.
 
 The order, from the case itself:
 
+0. in an emergency (a risk to a person's life or physical safety), the emergency
+   procedure of an instrument binding both states (Art. 10 of the Second Additional
+   Protocol to the Budapest Convention);
 1. preservation through the 24/7 network (Budapest Art. 29 and 35), first whenever
    stored data may be lost before the full request is executed;
 2. orders straight to a service provider: European Production and Preservation Orders
    between member states bound by Regulation (EU) 2023/1543, orders under a CLOUD Act
    agreement, and subscriber information under Art. 7 of the Second Additional Protocol;
-   only for the electronic data these instruments reach;
+   then requests a provider may answer of its own accord under its state's law (US
+   providers' voluntary disclosure of non-content records). Only for the electronic data
+   these instruments reach, and only where the providers named in the request are
+   established in the requested state;
 3. requests for mutual legal assistance under each instrument whose scope covers the
    case: the EIO and bilateral treaties before regional and then worldwide conventions,
    and an instrument whose coverage the request does not show (UNTOC without an
@@ -34,9 +40,11 @@ from mlat.rules.citations import rule_citation
 from mlat.rules.fit import CaseFacts, Fit, read_scope
 from mlat.rules.instruments import Link, link, linking_instruments
 from mlat.rules.loader import RuleBook
-from mlat.rules.provenance import Citation
+from mlat.rules.provenance import Citation, citation
+from mlat.rules.refs import catalogue_ref
 from mlat.rules.schema import Authority, StateTable
-from mlat.rules.words import Phrase
+from mlat.rules.schema import Urgency as UrgencyRule
+from mlat.rules.words import Phrase, Words
 
 STORED_DATA = frozenset(
     {MeasureKind.subscriber_info, MeasureKind.traffic_data, MeasureKind.stored_content}
@@ -55,9 +63,11 @@ PROTOCOL = "budapest-2ap"
 
 
 class RouteKind(StrEnum):
+    emergency = "emergency"
     preservation_24_7 = "preservation_24_7"
     production_order = "production_order"
     direct_provider = "direct_provider"
+    voluntary_disclosure = "voluntary_disclosure"
     eio = "eio"
     treaty = "treaty"
     reciprocity = "reciprocity"
@@ -65,7 +75,8 @@ class RouteKind(StrEnum):
 
 @dataclass(frozen=True)
 class Case:
-    """What the advisor weighs: the two states, the measures, urgency, the offences."""
+    """What the advisor weighs: the two states, the measures, urgency and emergency, the
+    offences, and where the providers holding the data are established."""
 
     requesting: str
     requested: str
@@ -75,6 +86,8 @@ class Case:
     offence_text: str = ""
     facts: str = ""
     organised_group: bool = False
+    emergency: bool = False  # a risk to a person's life or physical safety
+    provider_states: frozenset[str] = frozenset()  # empty: not known
 
     @classmethod
     def of(cls, doc: RequestDocument, requesting: str) -> Case:
@@ -90,6 +103,10 @@ class Case:
                 f"{o.name} {o.citation} {o.equivalent_offence}" for o in doc.offences
             ),
             facts=doc.facts,
+            emergency=doc.urgency.urgent and doc.urgency.danger_to_life,
+            provider_states=frozenset(
+                i.provider_state for i in doc.identifiers if i.provider_state
+            ),
         )
 
     @property
@@ -101,6 +118,14 @@ class Case:
             self.facts,
             self.organised_group,
         )
+
+    @property
+    def providers_elsewhere(self) -> frozenset[str]:
+        """The states the providers are established in, when none is the requested state:
+        an order or a request to a provider in the requested state would not reach them."""
+        if self.provider_states and self.requested not in self.provider_states:
+            return self.provider_states
+        return frozenset()
 
     @property
     def data_at_risk(self) -> bool:
@@ -136,6 +161,17 @@ class NotAvailable:
     name: str
     reason: str  # N_-marked, with %(name)s and the params
     params: Mapping[str, object] = field(default_factory=dict)
+    emergency: bool = False  # an emergency procedure that does not bind both states
+
+
+@dataclass(frozen=True)
+class EmergencyPractice:
+    """What the requested state's rule table says it does in an emergency: what it treats
+    as one, the channel, the time it aims for, with the rule's source."""
+
+    state: str  # the state's name
+    rule: UrgencyRule
+    citation: Citation
 
 
 @dataclass(frozen=True)
@@ -143,6 +179,16 @@ class Advice:
     routes: list[Route]
     not_available: list[NotAvailable]
     same_state: bool = False
+    emergency: bool = False  # the case is an emergency
+    emergency_practice: EmergencyPractice | None = None
+
+    @property
+    def emergency_blocked(self) -> list[NotAvailable]:
+        """In an emergency with no emergency procedure between the two states, why each
+        one does not apply: the officer must know before choosing a slower route."""
+        if not self.emergency or any(r.kind == RouteKind.emergency for r in self.routes):
+            return []
+        return [n for n in self.not_available if n.emergency]
 
     @property
     def suggestion(self) -> Route | None:
@@ -163,6 +209,18 @@ MLA_CONTENTS = (
     N_("the facts, the offences and their penalties"),
     N_("the evidence sought and how it links to the offence"),
     N_("the legal basis, and the assurances the requested state requires"),
+)
+EMERGENCY_CONTENTS = (
+    N_("the facts that show the emergency: who is at risk, of what, and how soon"),
+    N_("why the evidence sought can avert the risk, and why it cannot wait"),
+    N_("the evidence sought, limited to what the emergency needs"),
+    N_("a contact who can be reached at any hour"),
+)
+VOLUNTARY_CONTENTS = (
+    N_("the requesting authority, with contact data the provider can check"),
+    N_("the offence and a brief summary of the facts"),
+    N_("the identifiers and the records sought, with the time range"),
+    N_("the law of your state under which you ask"),
 )
 ORDER_CONTENTS = (
     N_("the issuing authority and, where required, its validation by a judge or prosecutor"),
@@ -187,6 +245,7 @@ def advise(book: RuleBook, case: Case, today: dt.date) -> Advice:
         routes.append((order, route))
 
     def make(kind: RouteKind, lk: Link, channel: Channel, **values: object) -> Route:
+        values.setdefault("citation", _route_citation(lk))
         return Route(
             kind=kind,
             legal_basis=lk.slug,
@@ -194,9 +253,61 @@ def advise(book: RuleBook, case: Case, today: dt.date) -> Advice:
             channel=channel,
             languages=languages,
             verified=lk.verified,
-            citation=_route_citation(lk),
             **values,  # type: ignore[arg-type]
         )
+
+    if case.emergency:
+        for slug, inst in book.instruments.instruments.items():
+            provision = inst.emergency
+            lk = link(book.instruments, slug, case.requesting, case.requested, today)
+            if provision is None or lk is None:
+                continue
+            if not lk.linked:
+                not_available.append(
+                    NotAvailable(
+                        slug,
+                        inst.name,
+                        N_(
+                            "Emergency co-operation (%(article)s) needs both states to be "
+                            "bound: %(reason)s"
+                        ),
+                        {
+                            "name": inst.name,
+                            "article": provision.article,
+                            "reason": Phrase(lk.reason, lk.reason_params),
+                        },
+                        emergency=True,
+                    )
+                )
+                continue
+            add(
+                (-1, 0, 0),
+                make(
+                    RouteKind.emergency,
+                    lk,
+                    provision.channel,
+                    article=provision.article,
+                    authority=table.central_authority if table else None,
+                    typical_days=None,
+                    typical_citation=None,
+                    explanation=N_(
+                        "Ask for emergency assistance, stating the emergency: it is handled "
+                        "on a rapidly expedited basis."
+                    ),
+                    why=N_(
+                        "A person's life or safety is at risk: the emergency procedure comes first."
+                    ),
+                    why_params={},
+                    contents=EMERGENCY_CONTENTS,
+                    citation=citation(
+                        book.instruments.sources,
+                        provision.cite,
+                        provision,
+                        today,
+                        ref=catalogue_ref(slug),
+                    ),
+                ),
+            )
 
     budapest = link(book.instruments, "budapest", case.requesting, case.requested, today)
     if budapest and not budapest.linked and case.data_at_risk:
@@ -248,8 +359,30 @@ def advise(book: RuleBook, case: Case, today: dt.date) -> Advice:
         if reading.fit == Fit.outside:
             not_available.append(NotAvailable(lk.slug, inst.name, reading.reason, params))
             continue
+        if direct_only and case.providers_elsewhere:
+            not_available.append(
+                NotAvailable(
+                    lk.slug,
+                    inst.name,
+                    N_(
+                        "The providers named in the request are established in %(where)s, "
+                        "not in %(state)s: an order or request to a provider under %(name)s "
+                        "would not reach them."
+                    ),
+                    {
+                        "name": inst.name,
+                        "where": Words("state", tuple(sorted(case.providers_elsewhere))),
+                        "state": Words("state", (case.requested,)),
+                    },
+                )
+            )
+            continue
         if lk.slug == PROTOCOL:
-            if MeasureKind.subscriber_info in case.measures and direct_ok:
+            if (
+                MeasureKind.subscriber_info in case.measures
+                and direct_ok
+                and not case.providers_elsewhere
+            ):
                 add(
                     (1, 1, 0),
                     make(
@@ -275,21 +408,46 @@ def advise(book: RuleBook, case: Case, today: dt.date) -> Advice:
         if direct_only:
             if Channel.direct_provider not in inst.channels:
                 continue
-            reach = PRODUCTION_ORDER_DATA if lk.slug == PRODUCTION_ORDERS else PROVIDER_DATA
+            reach = reach_of(inst.reaches, lk.slug)
             wanted = case.measures & reach
-            if not wanted or case.measures - reach - {MeasureKind.preservation}:
+            if not wanted or case.measures - reach:
                 not_available.append(
                     NotAvailable(
                         lk.slug,
                         inst.name,
-                        N_(
-                            "%(name)s reaches only data held by service providers; this "
-                            "request also asks for other evidence."
-                        )
-                        if wanted
-                        else N_("%(name)s reaches only data held by service providers."),
-                        {"name": inst.name},
+                        _reach_reason(inst.reaches, bool(wanted)),
+                        {
+                            "name": inst.name,
+                            "measures": Words("measure", tuple(m.value for m in inst.reaches)),
+                        },
                     )
+                )
+                continue
+            if inst.kind == "domestic_law":
+                # Discretionary: after every order a provider must answer.
+                add(
+                    (1, len(Fit), 0),
+                    make(
+                        RouteKind.voluntary_disclosure,
+                        lk,
+                        Channel.direct_provider,
+                        article=lk.instrument.locator,
+                        authority=None,
+                        typical_days=None,
+                        typical_citation=None,
+                        explanation=N_(
+                            "Ask the service provider directly. It may answer of its own "
+                            "accord; nothing obliges it to."
+                        ),
+                        why=N_(
+                            "The law of %(state)s lets its providers disclose these records to "
+                            "a foreign authority if they choose. Check that your own law lets "
+                            "you ask, and the provider's guidelines for foreign authorities."
+                        ),
+                        why_params={"state": Words("state", (case.requested,))},
+                        contents=VOLUNTARY_CONTENTS,
+                        to_confirm=True,
+                    ),
                 )
                 continue
             kind = (
@@ -385,7 +543,12 @@ def advise(book: RuleBook, case: Case, today: dt.date) -> Advice:
                 ),
             )
     ranked = [route for _order, route in sorted(routes, key=lambda item: item[0])]
-    return Advice(ranked, not_available)
+    practice = None
+    if case.emergency and table is not None and table.urgency.emergency_definition:
+        practice = EmergencyPractice(
+            table.name, table.urgency, rule_citation(table, table.urgency, today)
+        )
+    return Advice(ranked, not_available, emergency=case.emergency, emergency_practice=practice)
 
 
 def advise_routes(
@@ -399,6 +562,33 @@ def advise_routes(
     """The routes for a case known only by its states, measures and urgency."""
     case = Case(requesting, requested, frozenset(measures), urgent)
     return advise(book, case, today).routes
+
+
+def reach_of(reaches: Iterable[MeasureKind], slug: str) -> frozenset[MeasureKind]:
+    """The measures an order straight to a provider can obtain under the instrument: its
+    own list where the catalogue gives one; otherwise what Regulation (EU) 2023/1543
+    orders reach, or any data a provider holds."""
+    listed = frozenset(reaches)
+    if listed:
+        return listed
+    return PRODUCTION_ORDER_DATA if slug == PRODUCTION_ORDERS else PROVIDER_DATA
+
+
+def _reach_reason(reaches: list[MeasureKind], some_wanted: bool) -> str:
+    if reaches:
+        return (
+            N_("%(name)s reaches only %(measures)s; this request also asks for other evidence.")
+            if some_wanted
+            else N_("%(name)s reaches only %(measures)s.")
+        )
+    return (
+        N_(
+            "%(name)s reaches only data held by service providers; this request also asks "
+            "for other evidence."
+        )
+        if some_wanted
+        else N_("%(name)s reaches only data held by service providers.")
+    )
 
 
 def _treaty_why(kind: str, eio: bool) -> str:

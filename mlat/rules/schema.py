@@ -328,9 +328,28 @@ class Scope(Provenance):
     between: str = ""
 
 
+class Emergency(Provenance):
+    """An instrument's own provision for emergencies: a significant and imminent risk to
+    the life or safety of a person, and the channel it opens."""
+
+    summary: str = Field(min_length=3)
+    article: str = Field(min_length=3, description="article(s) that provide for it")
+    channel: Channel
+
+
+InstrumentKind = Literal["multilateral", "bilateral", "regional", "reciprocity", "domestic_law"]
+# Kinds that bind only the requested state: it executes requests without a treaty, or
+# its law lets its service providers answer a foreign authority directly.
+ONE_SIDED: frozenset[str] = frozenset({"reciprocity", "domestic_law"})
+
+
 class Instrument(Ruled):
     name: str
-    kind: Literal["multilateral", "bilateral", "regional", "reciprocity"]
+    kind: InstrumentKind = Field(
+        description="domestic_law: a law of the requested state that lets its service "
+        "providers answer a foreign authority directly; like reciprocity, it binds only the "
+        "requested state"
+    )
     applies_from: dt.date | None = Field(
         default=None, description="first day the instrument applies at all"
     )
@@ -345,6 +364,11 @@ class Instrument(Ruled):
         default=None, description="the status date of the party list entered"
     )
     scope: Scope | None = None
+    reaches: list[MeasureKind] = Field(
+        default_factory=list,
+        description="the only measures an order or request under it can obtain; empty: any",
+    )
+    emergency: Emergency | None = None
 
     def party(self, state: str) -> Party | None:
         return next((p for p in self.parties if p.state == state), None)
@@ -360,6 +384,7 @@ class InstrumentCatalogue(Strict):
             cites = [inst.cite] + [p.cite for p in inst.parties if p.cite]
             cites += [d.cite for p in inst.parties for d in p.declarations]
             cites += [inst.scope.cite] if inst.scope else []
+            cites += [inst.emergency.cite] if inst.emergency else []
             for cite in cites:
                 if cite not in self.sources:
                     raise ValueError(f"instruments.{slug}: cite {cite!r} is not in [sources]")

@@ -14,6 +14,7 @@ from functools import cache
 from typing import Literal
 
 from babel import Locale
+from babel.lists import format_list
 
 from mlat.countries import state_name
 from mlat.labels import LABELS
@@ -51,9 +52,13 @@ class Speaker:
     gettext: Callable[..., str]
     ngettext: Callable[..., str]
     word: Callable[[WordKind, str], str]
+    locale: str = "en"
 
     def words(self, value: Words) -> str:
-        return ", ".join(self.word(value.kind, code) for code in value.codes)
+        """The words joined as the language joins a list: "A, B and C", "A, B et C"."""
+        return format_list(
+            [self.word(value.kind, code) for code in value.codes], locale=self.locale
+        )
 
     def value(self, value: object) -> object:
         if isinstance(value, Words):

@@ -86,6 +86,7 @@ def check_legal_basis(ctx: Context) -> Iterator[Finding]:
         )
     else:
         yield from _basis_reliability(lk)
+        yield from _beyond_reach(ctx, lk)
     channels = lk.instrument.channels if lk is not None and lk.linked else []
     if req.channel and channels and req.channel not in channels:
         assert lk is not None
@@ -97,6 +98,30 @@ def check_legal_basis(ctx: Context) -> Iterator[Finding]:
             {"name": lk.instrument.name},
             lk.citation,
         )
+
+
+def _beyond_reach(ctx: Context, lk: Link) -> Iterator[Finding]:
+    """An error when the instrument reaches only some kinds of data and the request asks
+    for others: US providers may disclose records of their own accord, never contents."""
+    reaches = lk.instrument.reaches
+    beyond = sorted({m.kind for m in ctx.request.measures} - set(reaches))
+    if not reaches or not beyond:
+        return
+    yield Finding(
+        "legal_basis_beyond_reach",
+        "error",
+        "legal_basis",
+        N_(
+            "%(name)s reaches only %(reaches)s, not %(beyond)s. Ask for those under "
+            "another legal basis, in a separate request."
+        ),
+        {
+            "name": lk.instrument.name,
+            "reaches": Words("measure", tuple(m.value for m in reaches)),
+            "beyond": Words("measure", tuple(m.value for m in beyond)),
+        },
+        lk.citation,
+    )
 
 
 def _basis_reliability(lk: Link) -> Iterator[Finding]:

@@ -19,6 +19,7 @@ from mlat.rules.checks.common import (
     words,
 )
 from mlat.rules.findings import Context, Finding
+from mlat.rules.words import Words
 
 
 def check_facts_and_nexus(ctx: Context) -> Iterator[Finding]:
@@ -102,8 +103,29 @@ def check_offences(ctx: Context) -> Iterator[Finding]:
 
 
 def check_identifiers(ctx: Context) -> Iterator[Finding]:
+    requested = ctx.request.requested_state
     for i, ident in enumerate(ctx.request.identifiers):
         yield from _identifier_findings(i, ident)
+        if requested and ident.provider_state and ident.provider_state != requested:
+            yield finding(
+                "provider_elsewhere",
+                "warning",
+                f"identifiers[{i}].provider_state",
+                N_(
+                    "%(provider)s is established in %(where)s, not in %(state)s. A request "
+                    "to %(state)s reaches data held there: check where the data is held, or "
+                    "ask %(where)s."
+                )
+                if ident.provider
+                else N_(
+                    "The provider is established in %(where)s, not in %(state)s. A request "
+                    "to %(state)s reaches data held there: check where the data is held, or "
+                    "ask %(where)s."
+                ),
+                provider=ident.provider,
+                where=Words("state", (ident.provider_state,)),
+                state=Words("state", (requested,)),
+            )
 
 
 def _identifier_findings(i: int, ident: Identifier) -> Iterator[Finding]:

@@ -17,6 +17,16 @@ from mlat.rules.findings import Context, Finding
 
 def check_urgency(ctx: Context) -> Iterator[Finding]:
     urgency = ctx.request.urgency
+    if urgency.danger_to_life and not urgency.urgent:
+        yield finding(
+            "emergency_not_urgent",
+            "error",
+            "urgency.urgent",
+            N_(
+                "A risk to a person's life or safety makes the request urgent: mark it "
+                "urgent, with the reason and the date the evidence is needed by."
+            ),
+        )
     if not urgency.urgent:
         return
     if not urgency.reason:
