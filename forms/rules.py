@@ -33,6 +33,13 @@ class RouteForm(FlaskForm):  # type: ignore[misc]
     )
     measure = SelectMultipleField(_l("Measures"), validate_choice=True)
     urgent = BooleanField(_l("Urgent: data may be lost or a life is at risk"))
+    danger_to_life = BooleanField(_l("Emergency: a person's life or physical safety is at risk"))
+    provider_state = SelectField(
+        _l("Country where the provider holding the data is established"),
+        description=_l("Leave it empty if you do not know."),
+        validators=[Optional(), iso_state],
+        validate_choice=False,
+    )
     offence = StringField(
         _l("Offence"),
         description=_l("As the law names it, e.g. 'Fraud' or 'Bribery of a public official'."),

@@ -500,3 +500,23 @@ def test_no_page_holds_only_the_line_saying_there_are_no_annexes() -> None:
     texts_ = pages_text(render_packet(values(sample(annexes=[])), internal=False))
     [page] = [t for t in texts_ if "Index of annexes" in t]
     assert "Signature and certification" in page
+
+
+def test_an_emergency_and_the_providers_country_are_stated_in_the_packet() -> None:
+    document = sample()
+    urgency = document.urgency.model_copy(update={"urgent": True, "danger_to_life": True})
+    first = document.identifiers[0].model_copy(update={"provider_state": "US"})
+    changed = document.model_copy(
+        update={"urgency": urgency, "identifiers": [first, *document.identifiers[1:]]}
+    )
+    text = squeezed("\n".join(pages_text(render_packet(values(changed), internal=False))))
+    assert (
+        text.count(squeezed("A person's life or physical safety is at risk.")) == 2
+    )  # cover, request
+    assert squeezed(f"{first.provider} (United States)") in text
+    french = values(changed.model_copy(update={"requested_state": "FR"}))
+    text = squeezed("\n".join(pages_text(render_packet(french, internal=False))))
+    assert squeezed("La vie ou la sécurité physique d'une personne est en danger.") in text
+    assert squeezed(f"{first.provider} (États-Unis)") in text
+    plain = squeezed("\n".join(pages_text(render_packet(values(), internal=False))))
+    assert squeezed("physical safety is at risk") not in plain

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from mlat.models import Role
-from tests.conftest import Client, LoginAs, PageClient, form_errors, rows, summary, text_of, texts
+from tests.conftest import (
+    Client,
+    LoginAs,
+    PageClient,
+    field_value,
+    form_errors,
+    rows,
+    summary,
+    text_of,
+    texts,
+)
 
 
 def test_index_lists_states_with_unverified_counts(
@@ -143,3 +153,45 @@ def test_reciprocity_reads_as_help_without_a_treaty_on_the_state_page(
     assert entry is not None
     assert "executes requests without a treaty" in text_of(entry)
     assert "signed, not in force" not in text_of(entry)
+
+
+def test_route_advisor_page_weighs_an_emergency_and_where_the_provider_is(
+    client_request: PageClient, login_as: LoginAs
+) -> None:
+    login_as(Role.officer)
+    ask = "/rules/routes?requesting=GB&requested=US&measure=subscriber_info"
+    page = client_request.get(ask)
+    bases = [li["data-basis"] for li in page.select("main ol > li[data-route]")]
+    assert "us-sca-voluntary" in bases and "cloud-gb-us" in bases
+    voluntary = page.select_one('li[data-route="voluntary_disclosure"]')
+    assert "Confirm that it applies before relying on it." in text_of(voluntary)
+    assert "secondary" in text_of(voluntary).lower()  # the statute was read in copies
+
+    elsewhere = client_request.get(ask + "&provider_state=IE")
+    assert field_value(elsewhere, "provider_state") == "IE"
+    bases = [li["data-basis"] for li in elsewhere.select("main ol > li[data-route]")]
+    assert "us-sca-voluntary" not in bases and "cloud-gb-us" not in bases
+    unavailable = {
+        str(li["data-basis"]): text_of(li) for li in elsewhere.select(".not-available li")
+    }
+    assert "established in Ireland, not in United States" in unavailable["cloud-gb-us"]
+
+    emergency = client_request.get(ask + "&danger_to_life=y")
+    unavailable = {
+        str(li["data-basis"]): text_of(li) for li in emergency.select(".not-available li")
+    }
+    assert (
+        "Emergency co-operation (Art. 9, Art. 10) needs both states" in unavailable["budapest-2ap"]
+    )
+    blocked = text_of(emergency.select_one(".emergency-blocked"))
+    assert blocked.startswith("No emergency procedure binds these two states.")
+    assert "Second Additional Protocol" in blocked
+    # and what the United States' own table says it does in an emergency, with its source
+    practice = emergency.select_one(".emergency-practice")
+    assert "What United States treats as an emergency" in text_of(practice)
+    assert "Channel for emergencies: 24/7 network." in text_of(practice)
+    assert practice is not None and practice.select_one(".source")
+    calm = client_request.get(ask + "&urgent=y")
+    assert calm.select_one(".emergency") is None
+    bad = client_request.get(ask + "&provider_state=XX")
+    assert "Choose a state from the list." in form_errors(bad)

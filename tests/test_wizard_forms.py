@@ -23,7 +23,15 @@ from tests.conftest import (
 )
 from tests.wizard_helpers import example_content, step_data
 
-CHOICES = {"requested_state", "legal_basis", "channel", "language", "kind", "nationality"}
+CHOICES = {
+    "requested_state",
+    "legal_basis",
+    "channel",
+    "language",
+    "kind",
+    "nationality",
+    "provider_state",
+}
 LONG_LINE = "x" * 501
 LONG_TEXT = "word " * 4001  # 20,005 characters
 
@@ -64,6 +72,12 @@ def test_valid_input_is_saved_and_leads_to_the_next_step(
             "Choose a legal basis from the list.",
         ),
         ("route", {"channel": "pigeon"}, "channel", "Choose a channel from the list."),
+        (
+            "persons",
+            {"identifiers-0-provider_state": "XX"},
+            "identifiers-0-provider_state",
+            "Choose a state from the list.",
+        ),
         ("route", {"language": "xx"}, "language", "Choose a language from the list."),
         ("route", {"translations": "english"}, "translations", "Not a language code: english."),
         (
@@ -351,3 +365,58 @@ def test_every_step_labels_every_input(client_request: PageClient, draft: MlaReq
             if field.get("type") == "hidden":
                 continue
             assert field["id"] in labelled, (step, field["id"])
+
+
+def test_the_providers_country_is_saved_shown_and_weighed_by_the_route_advisor(
+    client: Client, client_request: PageClient, draft: MlaRequest, db: Session
+) -> None:
+    response = _post(client, draft, "persons", {"identifiers-0-provider_state": "IE"})
+    assert response.status_code == 302
+    db.expire_all()
+    saved = db.get_one(MlaRequest, draft.id)
+    assert saved.content["identifiers"][0]["provider_state"] == "IE"
+    assert saved.content["identifiers"][1].get("provider_state") is None
+    page = client_request.get(f"/requests/{draft.id}/wizard/persons")
+    assert field_value(page, "identifiers-0-provider_state") == "IE"
+    check = client_request.get(f"/requests/{draft.id}/wizard/check")
+    assert "Mailhost Inc. (established in Ireland)" in text_of(check.select_one(".identifiers"))
+    # the check names the mismatch in words, on the identifier's field
+    assert any(
+        "Mailhost Inc. is established in Ireland, not in United States" in t
+        for t in texts(check, ".finding")
+    )
+
+
+def test_an_emergency_is_saved_and_the_route_step_names_the_emergency_procedure(
+    client: Client, client_request: PageClient, draft: MlaRequest, db: Session
+) -> None:
+    emergency = {
+        "urgency-urgent": "y",
+        "urgency-danger_to_life": "y",
+        "urgency-reason": "The victim's staff receive threats of violence from the account.",
+        "urgency-deadline": "2026-12-20",
+    }
+    assert _post(client, draft, "safeguards", emergency).status_code == 302
+    db.expire_all()
+    urgency = db.get_one(MlaRequest, draft.id).content["urgency"]
+    assert urgency["urgent"] and urgency["danger_to_life"]
+    route = client_request.get(f"/requests/{draft.id}/wizard/route")
+    unavailable = texts(route, ".not-available li")
+    assert any(
+        t.startswith("Second Additional Protocol")
+        and "Emergency co-operation (Art. 9, Art. 10)" in t
+        for t in unavailable
+    ), unavailable
+    check = client_request.get(f"/requests/{draft.id}/wizard/check")
+    assert "A person's life or physical safety is at risk." in text_of(check)
+
+
+def test_an_emergency_that_is_not_marked_urgent_is_an_error_in_words(
+    client: Client, client_request: PageClient, draft: MlaRequest
+) -> None:
+    assert _post(client, draft, "safeguards", {"urgency-danger_to_life": "y"}).status_code == 302
+    check = client_request.get(f"/requests/{draft.id}/wizard/check")
+    assert any(
+        "A risk to a person's life or safety makes the request urgent" in t
+        for t in texts(check, ".finding")
+    )

@@ -107,10 +107,16 @@ class IdentifierRow(Form):  # type: ignore[misc]
         validators=[at_most(64)],
     )
     provider = StringField(_l("Service provider holding the data"), validators=[at_most(LINE)])
+    provider_state = SelectField(
+        _l("Country where that provider is established"),
+        description=_l("The route advisor offers orders to providers only where they are."),
+        validators=[iso_state],
+        validate_choice=False,
+    )
 
     def is_blank(self) -> bool:
         fields = (self.value, self.observed_at, self.observed_tz, self.provider)
-        return not any(typed(f) for f in fields)
+        return not any(typed(f) for f in (*fields, self.provider_state))
 
     def validate_value(self, field: Any) -> None:
         value = (field.data or "").strip()
@@ -197,6 +203,7 @@ class PersonsForm(StepForm):
                     "observed_at": seen.replace(tzinfo=None) if seen else None,
                     "observed_tz": offset_text(seen) if seen else "",
                     "provider": ident.provider,
+                    "provider_state": ident.provider_state or "",
                 }
             )
         persons = [
@@ -209,6 +216,8 @@ class PersonsForm(StepForm):
         for row in self.persons:
             row.form.nationality.choices = states
             row.form.today = ctx.today
+        for row in self.identifiers:
+            row.form.provider_state.choices = states
 
     def apply(self, content: dict[str, Any]) -> dict[str, Any]:
         out = copy.deepcopy(content)
@@ -231,6 +240,7 @@ class PersonsForm(StepForm):
                 "value": (row.value.data or "").strip(),
                 "observed_at": row.observed_at_iso(),
                 "provider": (row.provider.data or "").strip(),
+                "provider_state": (row.provider_state.data or "").upper() or None,
             }
             for row in kept
         ]

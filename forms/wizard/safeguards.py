@@ -28,6 +28,13 @@ ASSURANCES = [*((key, _l(text)) for key, text in ASSURANCE_LABELS.items())]
 
 class UrgencyForm(Form):  # type: ignore[misc]
     urgent = BooleanField(_l("The request is urgent"))
+    danger_to_life = BooleanField(
+        _l("Emergency: a person's life or physical safety is at risk"),
+        description=_l(
+            "The route advisor then lists the emergency procedures. An emergency request "
+            "is urgent too."
+        ),
+    )
     reason = TextAreaField(
         _l("Why it is urgent"),
         description=_l("e.g. the data will be deleted, a suspect will leave, a life is at risk."),
@@ -99,6 +106,7 @@ class SafeguardsForm(StepForm):
         out.update(
             urgency={
                 "urgent": bool(urgency.urgent.data),
+                "danger_to_life": bool(urgency.danger_to_life.data),
                 "reason": (urgency.reason.data or "").strip(),
                 "deadline": iso(urgency.deadline.data),
             },

@@ -113,6 +113,7 @@ def packet_values(
             urgent=document.urgency.urgent,
             reason=document.urgency.reason,
             deadline=document.urgency.deadline,
+            danger_to_life=document.urgency.danger_to_life,
         ),
         preservation=v.Preservation(
             requested=document.preservation.requested,
@@ -230,6 +231,7 @@ def identifiers(document: RequestDocument) -> tuple[v.Identifier, ...]:
             value=i.value,
             observed_at=i.observed_at,
             provider=i.provider,
+            provider_state=i.provider_state or "",
         )
         for index, i in enumerate(document.identifiers, start=1)
     )

@@ -71,6 +71,7 @@ class Identifier:
     value: str
     observed_at: dt.datetime | None
     provider: str
+    provider_state: str = ""
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Urgency:
     urgent: bool
     reason: str
     deadline: dt.date | None
+    danger_to_life: bool = False
 
 
 @dataclass(frozen=True)

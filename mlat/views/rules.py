@@ -83,6 +83,7 @@ def routes() -> str:
     form = RouteForm(request.args)
     choices = [("", _("Choose a state")), *state_choices()]
     form.requesting.choices = form.requested.choices = choices
+    form.provider_state.choices = [("", _("Not known")), *state_choices()]
     form.measure.choices = [(m.value, label("measure", m)) for m in MeasureKind]
     found = None
     if request.args and form.validate():
@@ -91,7 +92,9 @@ def routes() -> str:
             requesting=form.requesting.data,
             requested=form.requested.data,
             measures=frozenset(MeasureKind(m) for m in form.measure.data or []),
-            urgent=bool(form.urgent.data),
+            urgent=bool(form.urgent.data or form.danger_to_life.data),
+            emergency=bool(form.danger_to_life.data),
+            provider_states=frozenset({form.provider_state.data} - {"", None}),
             max_penalty_years=float(penalty) if penalty is not None else None,
             offence_text=form.offence.data or "",
             organised_group=bool(form.organised_group.data),
