@@ -34,8 +34,7 @@ def _samples(database_url: str, email: str) -> dict[str, str]:
 
 def stored_packet_request(database_url: str, email: str) -> int:
     """A signed request of the user's unit with its packet stored (rendered here once)."""
-    from bench.packets import typical_values
-    from mlat.packets.render import render_packet
+    from bench.packets import BENCH_KEYS, signed_typical_pdf
 
     engine = make_engine(database_url)
     with Session(engine, expire_on_commit=False) as session:
@@ -49,8 +48,8 @@ def stored_packet_request(database_url: str, email: str) -> int:
             .limit(1)
         ).one()
         if session.exec(select(Packet).where(Packet.request_id == request.id)).first() is None:
-            pdf = render_packet(typical_values(), internal=False)
-            store_signed_packet(session=session, request=request, pdf=pdf)
+            store_signed_packet(session=session, request=request, keys=BENCH_KEYS,
+                                pdf=signed_typical_pdf(), signed=True)  # fmt: skip
             session.commit()
         assert request.id is not None
         request_id = request.id

@@ -37,12 +37,15 @@ from mlat.migrate import upgrade
 from mlat.models import RequestStatus, Role, utcnow
 from mlat.packets.annexes import annex_page_counts
 from mlat.packets.build import AnnexInput, Issuer, Record, packet_values
+from mlat.packets.certificates import demo_authority, demo_signing_pkcs12
 from mlat.packets.render import STYLESHEET, html_to_pdf, packet_html, render_packet
+from mlat.packets.signature import Credential, sign_pdf
 from mlat.packets.values import AnnexFile, PacketValues
 from mlat.request_format import RequestDocument
 from mlat.rules.loader import rulebook
 from mlat.services import packets as packet_service
 from mlat.services.requests import create_request
+from mlat.services.signing import SigningKeys
 from mlat.services.users import create_unit, create_user
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
@@ -102,6 +105,21 @@ def timed(action: Callable[[], object], rounds: int) -> dict[str, float]:
     }
 
 
+BENCH_KEYS = SigningKeys.from_secret("bench")
+
+
+def signed_typical_pdf() -> bytes:
+    """The typical packet, signed with a throwaway demonstration certificate."""
+    now = utcnow()
+    authority = demo_authority("Bench unit", "QA", now)
+    pkcs12 = demo_signing_pkcs12(authority, name="Bench Prosecutor", email="p@bench.example",
+                                 organisation="Bench unit", country="QA", passphrase=b"bench",
+                                 now=now)  # fmt: skip
+    return sign_pdf(render_packet(typical_values(), internal=False),
+                    Credential(pkcs12, b"bench", (authority.certificate,)),
+                    stamp_lines=("Bench",), reason="Bench", location="Bench")  # fmt: skip
+
+
 def peak_memory_mb(action: Callable[[], object]) -> float:
     tracemalloc.start()
     try:
@@ -126,12 +144,15 @@ def stored_packet_serving(rounds: int) -> dict[str, float]:
                                      requested_state="US",
                                      content=json.loads(EXAMPLE.read_text()))  # fmt: skip
             request.status, request.signed_at = RequestStatus.signed, utcnow()
-            packet_service.store_signed_packet(session=session, request=request)
+            packet_service.store_signed_packet(session=session, request=request,
+                                               keys=BENCH_KEYS, pdf=signed_typical_pdf(),
+                                               signed=True)  # fmt: skip
             session.commit()
 
         def serve() -> bytes:
             with Session(engine) as fresh:
-                return packet_service.packet_bytes(session=fresh, request=request)
+                return packet_service.packet_bytes(session=fresh, request=request,
+                                                   keys=BENCH_KEYS)  # fmt: skip
 
         result = timed(serve, rounds)
         engine.dispose()

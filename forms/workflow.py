@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    HiddenField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import InputRequired, Optional
 
 from forms.validators import at_most
@@ -41,6 +49,16 @@ class TransitionForm(FlaskForm):  # type: ignore[misc]
     channel = SelectField(_l("Channel"), validate_choice=False, validators=[Optional()])
     foreign_reference = StringField(
         _l("Reference given by the requested state"), validators=[Optional(), at_most(100)]
+    )
+    # Signing: the prosecutor confirms what they sign and proves it is them.
+    confirm = BooleanField(
+        _l("I have read the request and its annexes, and I sign them as they stand.")
+    )
+    password = PasswordField(_l("Your password"), validators=[Optional(), at_most(1000)])
+    code = StringField(
+        _l("Code from your authenticator app"),
+        validators=[Optional(), at_most(20)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
 
 

@@ -46,6 +46,7 @@ class AuditAction(StrEnum):
     packet_prepare = "packet.prepare"
     packet_status = "packet.status"
     packet_download = "packet.download"
+    packet_verify = "packet.verify"
     audit_export = "audit.export"
     statistics_export = "statistics.export"
     rule_report = "rule.report"

@@ -54,6 +54,12 @@ class Config:
     jobs: JobSettings = field(default_factory=JobSettings)
     proxy_fix: int = 0
     """trust X-Forwarded-For/-Proto/-Host/-Prefix from this many reverse proxies"""
+    signing_secret: str = ""
+    """encrypts the stored signing keys; empty: derived from ``secret_key``"""
+    signing_trust_file: str = ""
+    """PEM file of the certification authorities whose signing certificates are trusted"""
+    timestamp_url: str = ""
+    """an RFC 3161 timestamp authority; each packet signature is then timestamped"""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def flask_settings(self) -> dict[str, Any]:
@@ -104,6 +110,9 @@ def config_from_env() -> Config:
         redis_url=os.environ.get("MLAT_REDIS_URL", ""),
         jobs=_job_settings(),
         proxy_fix=int(os.environ.get("MLAT_PROXY_FIX", "0")),
+        signing_secret=os.environ.get("MLAT_SIGNING_SECRET", ""),
+        signing_trust_file=os.environ.get("MLAT_SIGNING_TRUST", ""),
+        timestamp_url=os.environ.get("MLAT_TIMESTAMP_URL", ""),
     )
 
 

@@ -12,6 +12,7 @@ from mlat.config import PROJECT_ROOT
 from mlat.models import MlaRequest, Role, Unit, User
 from mlat.services import ServiceError
 from mlat.services.requests import create_request
+from mlat.services.signing import SigningKeys, issue_demo_credential
 from mlat.services.users import create_unit, create_user
 from mlat.services.workflow import Inputs, transition
 
@@ -55,8 +56,10 @@ class DemoLogin:
     roles: list[Role]
 
 
-def seed_demo(*, session: Session) -> list[DemoLogin]:
-    """Load the demo data unless it is there already. Returns the logins created."""
+def seed_demo(*, session: Session, keys: SigningKeys) -> list[DemoLogin]:
+    """Load the demo data unless it is there already; each prosecutor gets a
+    demonstration signing certificate from their unit's own authority. Returns the
+    logins created."""
     if session.exec(select(Unit).where(Unit.code == DEMO_UNITS[0][1])).first():
         return []
     units = {
@@ -75,6 +78,8 @@ def seed_demo(*, session: Session) -> list[DemoLogin]:
             roles=roles,
         )
         logins.append(DemoLogin(email=email, password=password, roles=roles))
+        if Role.prosecutor in roles:
+            issue_demo_credential(session=session, user=users[email], keys=keys)
     created = []
     for owner, state, title, example in DEMO_REQUESTS:
         content = json.loads((EXAMPLES / example).read_text()) if example else {}

@@ -352,6 +352,44 @@ class Packet(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
+class SigningAuthority(SQLModel, table=True):
+    """A unit's demonstration certification authority, which issues its prosecutors'
+    demonstration signing certificates and is trusted when a packet is verified. Real
+    installations load certificates issued elsewhere (``flask signing import``)."""
+
+    __tablename__ = "signing_authority"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", unique=True)
+    certificate: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    key: bytes = Field(
+        sa_column=Column(LargeBinary, nullable=False),
+        description="PKCS#8, encrypted with the installation's signing secret",
+    )
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class SigningCredential(SQLModel, table=True):
+    """A prosecutor's signing key and certificate, as a PKCS#12 file encrypted with the
+    installation's signing secret; the certificate's digest, subject and expiry, and the
+    issuing authorities' certificates, to be shown and checked without opening it."""
+
+    __tablename__ = "signing_credential"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", unique=True)
+    pkcs12: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    chain: bytes = Field(
+        default=b"", sa_column=Column(LargeBinary, nullable=False),
+        description="the issuing authorities' certificates, PEM",
+    )  # fmt: skip
+    certificate_sha256: str = Field(max_length=64, index=True)
+    subject: str = Field(max_length=500)
+    not_after: dt.datetime
+    demo: bool = Field(default=False)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
 class LoginSession(SQLModel, table=True):
     """An open log-in session. The browser's signed cookie carries a random token; this
     row holds only its SHA-256, and a session whose row is gone (logout, expiry) no

@@ -26,7 +26,8 @@ class Transition:
     label: str
     needs: frozenset[str] = frozenset()
     """What the action asks for: ``comment`` (a reason or comments), ``transmission``
-    (date, channel and foreign reference), ``date`` (when it happened)."""
+    (date, channel and foreign reference), ``date`` (when it happened), ``reauth`` (the
+    user confirms what they sign, with their password and a fresh two-factor code)."""
     by_editing: bool = False
     """Taken by saving a change of content, never chosen as an action of its own."""
 
@@ -74,7 +75,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         A.sign, frozenset({S.approved}), S.signed, frozenset({Role.prosecutor}),
-        N_("Sign"),
+        N_("Sign"), frozenset({"reauth"}),
     ),
     Transition(
         A.transmit, frozenset({S.signed}), S.transmitted,

@@ -31,6 +31,7 @@ from mlat.db import make_engine
 from mlat.migrate import upgrade
 from mlat.models import MlaRequest, Role, Unit, User
 from mlat.services.requests import create_request
+from mlat.services.signing import issue_demo_credential, signing_keys
 from mlat.services.users import create_unit, create_user
 from tests.totp import Authenticator
 
@@ -120,9 +121,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+# One signing secret for every app of a test: a credential made through one app is used
+# by another (a second instance, an RQ worker).
+SIGNING_SECRET = "test signing secret"
+
+
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     config = Config(
+        signing_secret=SIGNING_SECRET,
         database_url=database_url,
         secret_key="test-" + secrets.token_hex(8),
         instance_path=tmp_path / "instance",
@@ -386,8 +393,11 @@ def unit(make_unit: MakeUnit) -> Unit:
 
 
 @pytest.fixture
-def make_user(db: Session, unit: Unit) -> MakeUser:
+def make_user(app: Flask, db: Session, unit: Unit) -> MakeUser:
+    """A new user; a prosecutor gets a demonstration signing certificate, as seed-demo
+    gives one."""
     counter = iter(range(1, 10_000))
+    keys = signing_keys(app.config["MLAT"])
 
     def make(
         *roles: Role, unit_: Unit | None = None, email: str | None = None, password: str = PASSWORD
@@ -401,6 +411,8 @@ def make_user(db: Session, unit: Unit) -> MakeUser:
             unit=unit_ or unit,
             roles=roles or (Role.officer,),
         )
+        if Role.prosecutor in roles:
+            issue_demo_credential(session=db, user=user, keys=keys)
         db.commit()
         return user
 

@@ -9,15 +9,18 @@ from mlat import dispatch
 from mlat.jobs.queues import ManualQueue
 from mlat.jobs.sandbox import Limits
 from mlat.models import MlaRequest, RequestStatus, User
+from mlat.services.signing import SigningKeys, signing_keys
 from mlat.services.workflow import transition
+from tests.conftest import SIGNING_SECRET
 
 LIMITS = Limits(seconds=120, memory_mb=1024)
+KEYS = SigningKeys.from_secret(SIGNING_SECRET)
 
 
 def manual_queue(app: Flask, limits: Limits = LIMITS) -> ManualQueue:
     """Jobs the app queues from now on wait in this queue until ``run_all``."""
     engine = app.extensions["mlat_engine"]
-    queue = ManualQueue(engine, limits)
+    queue = ManualQueue(engine, limits, signing_keys(app.config["MLAT"]))
     app.extensions["mlat_jobs"] = queue
     dispatch.register(engine, queue)
     return queue

@@ -69,6 +69,7 @@ ACCESS: dict[str, Access] = {
     "packets.download": Access(PACKET_ROLES, owner=True),
     "packets.prepare": Access(PACKET_ROLES, owner=True),
     "packets.status": Access(PACKET_ROLES, owner=True),
+    "packets.verify": Access(ANYONE),
     "dashboard.index": Access(ANYONE),
     "dashboard.search_page": Access(ANYONE),
     "dashboard.statistics_page": Access(ANYONE),

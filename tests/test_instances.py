@@ -29,8 +29,17 @@ from mlat.db import make_engine
 from mlat.jobs.queues import RedisQueue, configure_worker, rq_queue
 from mlat.migrate import upgrade
 from mlat.models import MlaRequest, Packet, PacketJob, RequestEvent, RequestStatus, Role, User
+from mlat.services.signing import issue_demo_credential
 from mlat.services.users import create_unit, create_user
-from tests.conftest import PASSWORD, _admin_dsn, check_html, flashes, text_of, texts
+from tests.conftest import (
+    PASSWORD,
+    SIGNING_SECRET,
+    _admin_dsn,
+    check_html,
+    flashes,
+    text_of,
+    texts,
+)
 from tests.gunicorn_instances import (
     Browser,
     Instance,
@@ -42,7 +51,7 @@ from tests.gunicorn_instances import (
     start_instance,
     stop,
 )
-from tests.packet_jobs import LIMITS
+from tests.packet_jobs import KEYS, LIMITS
 from tests.test_jobs import REDIS_URL
 from tests.totp import Authenticator
 
@@ -91,6 +100,7 @@ def instances(
         **os.environ,
         "MLAT_DATABASE_URL": shared_database,
         "MLAT_SECRET_KEY": "instances-" + secrets.token_hex(16),
+        "MLAT_SIGNING_SECRET": SIGNING_SECRET,
         "MLAT_REDIS_URL": REDIS_URL,
         "MLAT_JOB_QUEUE": redis_queue,
         "MLAT_WORKERS": "2",
@@ -136,6 +146,7 @@ def office(shared_database: str) -> Iterator[Office]:
         officer = person(session, unit, "officer", Role.officer)
         reviewers = [person(session, unit, f"reviewer{n}", Role.reviewer) for n in (1, 2)]
         prosecutor = person(session, unit, "prosecutor", Role.prosecutor)
+        issue_demo_credential(session=session, user=prosecutor, keys=KEYS)
         session.commit()
     yield Office(engine, phone, officer, reviewers, prosecutor)
     engine.dispose()
@@ -213,8 +224,10 @@ def test_packet_jobs_from_both_instances_are_rendered_once_each(
     for browser in browsers:
         browser.login(office.prosecutor.email, office.phone)
     for browser, request_id in zip(browsers, signed, strict=True):  # one signs on each
+        proof = {"confirm": "y", "password": PASSWORD,
+                 "code": office.phone.code(office.prosecutor.email)}  # fmt: skip
         status, _text, _location = browser.form(
-            f"/requests/{request_id}/do/sign", {}, page=f"/requests/{request_id}"
+            f"/requests/{request_id}/do/sign", proof, page=f"/requests/{request_id}"
         )
         assert status == 303
     # Both instances ask for the same draft at the same moment.
@@ -230,6 +243,7 @@ def test_packet_jobs_from_both_instances_are_rendered_once_each(
     assert "The signed packet is being prepared." in browsers[1].get(f"/requests/{signed[0]}")
 
     config = Config(
+        signing_secret=SIGNING_SECRET,
         database_url=str(office.engine.url.render_as_string(hide_password=False)),
         secret_key="worker",
         instance_path=Path("unused"),
@@ -243,7 +257,7 @@ def test_packet_jobs_from_both_instances_are_rendered_once_each(
     RedisQueue(REDIS_URL, redis_queue, LIMITS).enqueue(int(ids[0] or 0))
     from rq import SimpleWorker
 
-    configure_worker(office.engine, LIMITS)
+    configure_worker(office.engine, LIMITS, KEYS)
     SimpleWorker([queue], connection=connection).work(burst=True)
 
     with Session(office.engine) as session:

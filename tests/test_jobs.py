@@ -26,8 +26,8 @@ from mlat.jobs.runner import TOO_BIG, requeue_lost, run_packet_job
 from mlat.jobs.sandbox import Limits
 from mlat.models import MlaRequest, Packet, PacketJob, PacketJobStatus, Role, User, utcnow
 from mlat.services import packet_jobs as svc
-from tests.conftest import MakeRequest, MakeUser
-from tests.packet_jobs import LIMITS, manual_queue, sign
+from tests.conftest import SIGNING_SECRET, MakeRequest, MakeUser
+from tests.packet_jobs import KEYS, LIMITS, manual_queue, sign
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 SAMPLE = EXAMPLES / "qa-to-us-stored-content.json"
@@ -98,7 +98,7 @@ def test_the_job_stores_the_signed_packet_once(
     assert packet.request_id == mla_request.id
     assert svc.ready_bytes(session=db, request=mla_request, kind=svc.SIGNED) is not None
     # The same job again (queued twice, or by another instance) does nothing.
-    assert run_packet_job(engine_of(db), job_id, LIMITS) == "skipped"
+    assert run_packet_job(engine_of(db), job_id, LIMITS, KEYS) == "skipped"
     assert svc.request_render(session=db, request=mla_request, kind="signed") is None
     db.commit()
     assert jobs.queued == [] and len(packets(db)) == 1
@@ -120,7 +120,10 @@ def test_two_instances_asking_for_the_same_render_queue_one_job(
     assert job.id is not None
     assert jobs.queued == [job.id]
     engine_ = engine_of(db)
-    assert sorted(run_packet_job(engine_, job.id, LIMITS) for _ in range(2)) == ["done", "skipped"]
+    assert sorted(run_packet_job(engine_, job.id, LIMITS, KEYS) for _ in range(2)) == [
+        "done",
+        "skipped",
+    ]
 
 
 def test_a_render_whose_claim_was_taken_keeps_nothing(
@@ -135,7 +138,9 @@ def test_a_render_whose_claim_was_taken_keeps_nothing(
     # Its worker seems dead: asking again starts the render afresh under a new claim.
     svc.request_render(session=db, request=mla_request, kind="draft")
     db.commit()
-    assert svc.finish_job(session=db, claim=claim, pdf=b"%PDF-stale", basis="v1") is False
+    assert (
+        svc.finish_job(session=db, claim=claim, pdf=b"%PDF-stale", basis="v1", keys=KEYS) is False
+    )
     db.commit()
     (job,) = packet_jobs(db)
     assert job.status == "pending" and job.file_id is None
@@ -161,10 +166,10 @@ def test_a_render_over_its_memory_limit_fails_with_a_message_and_can_be_retried(
 def test_jobs_queued_without_a_queue_wait_in_the_database_for_a_worker(
     app: Flask, db: Session, mla_request: MlaRequest
 ) -> None:
-    dispatch.register(app.extensions["mlat_engine"], ManualQueue(engine_of(db), LIMITS))
+    dispatch.register(app.extensions["mlat_engine"], ManualQueue(engine_of(db), LIMITS, KEYS))
     svc.request_render(session=db, request=mla_request, kind="draft")
     db.commit()  # queued in a queue nobody runs, as if the process had died
-    later = ManualQueue(engine_of(db), LIMITS)
+    later = ManualQueue(engine_of(db), LIMITS, KEYS)
     assert requeue_lost(engine_of(db), later, older_than=dt.timedelta(minutes=10)) == 1
     assert later.run_all() == ["done"]
 
@@ -186,6 +191,7 @@ def test_the_local_worker_renders_in_the_background(
     db: Session,
 ) -> None:
     config = Config(
+        signing_secret=SIGNING_SECRET,
         database_url=database_url,
         secret_key="k",
         instance_path=tmp_path / "i",
@@ -230,6 +236,7 @@ def redis_queue_name() -> Iterator[str]:
 @pytest.fixture
 def rq_app(database_url: str, tmp_path: Path, redis_queue_name: str) -> Iterator[Flask]:
     config = Config(
+        signing_secret=SIGNING_SECRET,
         database_url=database_url,
         secret_key="test-" + secrets.token_hex(8),
         instance_path=tmp_path / "instance",
@@ -256,7 +263,7 @@ def test_with_redis_jobs_go_to_rq_and_a_worker_renders_them(
     connection, queue = rq_queue(rq_app.config["MLAT"])
     job_ids = queue.job_ids
     assert len(job_ids) == 1
-    configure_worker(engine, LIMITS)
+    configure_worker(engine, LIMITS, KEYS)
     SimpleWorker([queue], connection=connection).work(burst=True)
     assert queue.count == 0
     assert len(packets(db)) == 1

@@ -28,6 +28,7 @@ from mlat.packets.render import html_to_pdf
 from mlat.services import Conflict, ServiceError
 from mlat.services import packets as svc
 from tests.conftest import MakeRequest, MakeUser
+from tests.packet_jobs import KEYS
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 SAMPLE = EXAMPLES / "qa-to-us-stored-content.json"
@@ -48,9 +49,15 @@ def drafted(officer: User, make_request: MakeRequest) -> MlaRequest:
     return make_request(officer, content=sample_content())
 
 
-def sign(db: Session, request: MlaRequest) -> MlaRequest:
+@pytest.fixture
+def prosecutor(make_user: MakeUser) -> User:
+    return make_user(Role.prosecutor)
+
+
+def sign(db: Session, request: MlaRequest, prosecutor: User) -> MlaRequest:
     request.status = RequestStatus.signed
     request.signed_at = utcnow()
+    request.signed_by_id = prosecutor.id
     db.add(request)
     db.commit()
     return request
@@ -74,7 +81,7 @@ def pages(pdf: bytes) -> list[str]:
 
 
 def test_a_draft_is_rendered_on_demand_and_never_stored(db: Session, drafted: MlaRequest) -> None:
-    pdf = svc.packet_bytes(session=db, request=drafted)
+    pdf = svc.packet_bytes(session=db, request=drafted, keys=KEYS)
     assert pdf.startswith(b"%PDF-")
     assert "DRAFT" in pages(pdf)[0]
     assert svc.stored_packet(session=db, request=drafted) is None
@@ -91,32 +98,36 @@ def test_the_internal_copy_carries_the_rule_check(db: Session, drafted: MlaReque
 
 def test_the_unsigned_packet_is_not_stored(db: Session, drafted: MlaRequest) -> None:
     with pytest.raises(ServiceError):
-        svc.store_signed_packet(session=db, request=drafted)
+        svc.store_signed_packet(session=db, request=drafted, keys=KEYS)
 
 
-def test_the_signed_packet_is_stored_once_with_its_digest(db: Session, drafted: MlaRequest) -> None:
-    sign(db, drafted)
-    packet = svc.store_signed_packet(session=db, request=drafted)
+def test_the_signed_packet_is_stored_once_with_its_digest(
+    db: Session, drafted: MlaRequest, prosecutor: User
+) -> None:
+    sign(db, drafted, prosecutor)
+    packet = svc.store_signed_packet(session=db, request=drafted, keys=KEYS)
     db.commit()
     found = svc.stored_packet(session=db, request=drafted)
     assert found is not None
     stored_packet, stored = found
     assert stored_packet.id == packet.id
-    data = svc.packet_bytes(session=db, request=drafted)
+    data = svc.packet_bytes(session=db, request=drafted, keys=KEYS)
     assert hashlib.sha256(data).hexdigest() == stored.sha256
     assert stored.size == len(data) and stored.media_type == "application/pdf"
     assert "DRAFT" not in "".join(pages(data))
     with pytest.raises(Conflict):
-        svc.store_signed_packet(session=db, request=drafted)
-    assert svc.packet_bytes(session=db, request=drafted) == data
+        svc.store_signed_packet(session=db, request=drafted, keys=KEYS)
+    assert svc.packet_bytes(session=db, request=drafted, keys=KEYS) == data
 
 
-def test_a_signed_request_downloaded_first_is_stored_then(db: Session, drafted: MlaRequest) -> None:
-    sign(db, drafted)
-    first = svc.packet_bytes(session=db, request=drafted)
+def test_a_signed_request_downloaded_first_is_stored_then(
+    db: Session, drafted: MlaRequest, prosecutor: User
+) -> None:
+    sign(db, drafted, prosecutor)
+    first = svc.packet_bytes(session=db, request=drafted, keys=KEYS)
     db.commit()
     assert len(list(db.exec(select(Packet).where(Packet.request_id == drafted.id)))) == 1
-    assert svc.packet_bytes(session=db, request=drafted) == first
+    assert svc.packet_bytes(session=db, request=drafted, keys=KEYS) == first
 
 
 def test_uploaded_annexes_are_appended_and_attached(
@@ -154,7 +165,7 @@ def test_the_signature_block_names_the_prosecutor_whose_account_signed(
     prosecutor.name = account_name
     db.add(prosecutor)
     drafted.signed_by_id = prosecutor.id
-    sign(db, drafted)
+    sign(db, drafted, prosecutor)
     after = svc.packet_values_for(session=db, request=drafted, internal=False)
     assert after.signature.name == account_name
     assert after.signature.title == title

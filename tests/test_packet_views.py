@@ -14,7 +14,16 @@ from flask import Flask, render_template
 from sqlmodel import Session, select
 
 from mlat.jobs.queues import ManualQueue
-from mlat.models import AuditEntry, MlaRequest, PacketJob, RequestStatus, Role, User, utcnow
+from mlat.models import (
+    AuditEntry,
+    MlaRequest,
+    PacketJob,
+    RequestStatus,
+    Role,
+    SigningCredential,
+    User,
+    utcnow,
+)
 from mlat.services import packets as svc
 from mlat.views.packets import packet_context
 from tests.conftest import (
@@ -284,17 +293,30 @@ def test_the_partial_offers_nothing_to_who_may_not_download(
 
 
 def test_the_packet_command_writes_the_packet(
-    runner: Any, db: Session, mla_request: MlaRequest, tmp_path: Path
+    runner: Any, db: Session, mla_request: MlaRequest, tmp_path: Path, make_user: MakeUser
 ) -> None:
     out = tmp_path / "packet.pdf"
-    result = runner.invoke(args=["packet", mla_request.reference, "--out", str(out)])
+    result = runner.invoke(args=["packet", "write", mla_request.reference, "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert out.read_bytes().startswith(b"%PDF-")
     assert "draft render" in result.output
     mla_request.status, mla_request.signed_at = RequestStatus.signed, utcnow()
+    unready = make_user(Role.prosecutor)
+    db.delete(
+        db.exec(select(SigningCredential).where(SigningCredential.user_id == unready.id)).one()
+    )
+    mla_request.signed_by_id = unready.id
     db.add(mla_request)
     db.commit()
-    result = runner.invoke(args=["packet", mla_request.reference, "--out", str(out)])
+    # a signer without a certificate: said in words, and nothing is written or stored
+    result = runner.invoke(args=["packet", "write", mla_request.reference, "--out", str(out)])
+    assert result.exit_code == 1
+    assert "has no signing certificate" in result.output and "Traceback" not in result.output
+    assert svc.stored_packet(session=db, request=mla_request) is None
+    mla_request.signed_by_id = make_user(Role.prosecutor).id
+    db.add(mla_request)
+    db.commit()
+    result = runner.invoke(args=["packet", "write", mla_request.reference, "--out", str(out)])
     assert result.exit_code == 0, result.output
     found = svc.stored_packet(session=db, request=mla_request)
     assert found is not None
@@ -304,7 +326,7 @@ def test_the_packet_command_writes_the_packet(
 
 def test_the_packet_command_refuses_an_unknown_reference(runner: Any, tmp_path: Path) -> None:
     out = tmp_path / "packet.pdf"
-    result = runner.invoke(args=["packet", "NOPE-2026-0001", "--out", str(out)])
+    result = runner.invoke(args=["packet", "write", "NOPE-2026-0001", "--out", str(out)])
     assert result.exit_code == 1
     assert "No request with the reference NOPE-2026-0001" in result.output
     assert not out.exists()

@@ -1,15 +1,16 @@
 """Command-line interface: ``flask --app app <command>``.
 
-The commands of the whole app are here; `packet`, `rules`, `validate` and `worker` have
-modules of their own beside this one."""
+The commands of the whole app are here; `packet`, `rules`, `signing`, `validate` and
+`worker` have modules of their own beside this one."""
 
 from __future__ import annotations
 
 import click
 from flask import Flask, current_app
 
-from mlat.cli.packet import packet_command
+from mlat.cli.packet import packet_group
 from mlat.cli.rules import rules_group, validate_command
+from mlat.cli.signing import signing_group
 from mlat.cli.worker import worker_command
 from mlat.db import get_session
 from mlat.models import Role
@@ -23,7 +24,8 @@ def register(app: Flask) -> None:
     app.cli.add_command(create_user_command)
     app.cli.add_command(validate_command)
     app.cli.add_command(rules_group)
-    app.cli.add_command(packet_command)
+    app.cli.add_command(packet_group)
+    app.cli.add_command(signing_group)
     app.cli.add_command(audit_group)
     app.cli.add_command(notify_group)
     app.cli.add_command(backup_command)
@@ -42,9 +44,10 @@ def init_db() -> None:
 def seed_demo_command() -> None:
     """Load demo units, users and requests once; print the demo logins."""
     from mlat.demo import seed_demo
+    from mlat.services.signing import signing_keys
 
     session = get_session()
-    logins = seed_demo(session=session)
+    logins = seed_demo(session=session, keys=signing_keys(current_app.config["MLAT"]))
     if not logins:
         click.echo("Demo data is already loaded.")
         return

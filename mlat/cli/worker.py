@@ -18,6 +18,7 @@ def worker_command(burst: bool) -> None:
 
     from mlat.jobs.queues import RedisQueue, configure_worker, limits_of, rq_queue, stuck_after
     from mlat.jobs.runner import requeue_lost
+    from mlat.services.signing import signing_keys
 
     config: Config = current_app.config["MLAT"]
     if not config.redis_url:
@@ -25,7 +26,7 @@ def worker_command(burst: bool) -> None:
             "Set MLAT_REDIS_URL: without Redis, packet jobs run in the app's own process."
         )
     engine = current_app.extensions["mlat_engine"]
-    configure_worker(engine, limits_of(config))
+    configure_worker(engine, limits_of(config), signing_keys(config))
     queue = RedisQueue(config.redis_url, config.jobs.queue_name, limits_of(config))
     found = requeue_lost(engine, queue, older_than=stuck_after(config))
     if found:

@@ -23,6 +23,7 @@ from mlat.config import Config, config_from_env
 from mlat.db import make_engine
 from mlat.jobs.runner import run_packet_job
 from mlat.jobs.sandbox import Limits
+from mlat.services.signing import SigningKeys, signing_keys
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -48,8 +49,8 @@ def stuck_after(config: Config) -> dt.timedelta:
 class LocalQueue:
     """Worker threads in this process; each render runs in the sandbox's child process."""
 
-    def __init__(self, engine: Engine, limits: Limits, threads: int) -> None:
-        self.engine, self.limits = engine, limits
+    def __init__(self, engine: Engine, limits: Limits, threads: int, keys: SigningKeys) -> None:
+        self.engine, self.limits, self.keys = engine, limits, keys
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mlat-job")
 
     def enqueue(self, job_id: int) -> None:
@@ -57,7 +58,7 @@ class LocalQueue:
 
     def _run(self, job_id: int) -> str:
         try:
-            return run_packet_job(self.engine, job_id, self.limits)
+            return run_packet_job(self.engine, job_id, self.limits, self.keys)
         except Exception:
             log.exception("Packet job %s stopped with an error", job_id)
             return "error"
@@ -72,6 +73,7 @@ class ManualQueue:
 
     engine: Engine
     limits: Limits
+    keys: SigningKeys
     queued: list[int] = field(default_factory=list)
 
     def enqueue(self, job_id: int) -> None:
@@ -79,7 +81,7 @@ class ManualQueue:
 
     def run_all(self) -> list[str]:
         ids, self.queued = self.queued, []
-        return [run_packet_job(self.engine, job_id, self.limits) for job_id in ids]
+        return [run_packet_job(self.engine, job_id, self.limits, self.keys) for job_id in ids]
 
 
 class RedisQueue:
@@ -105,13 +107,13 @@ class RedisQueue:
 
 
 def make_queue(config: Config, engine: Engine) -> dispatch.JobQueue:
-    limits = limits_of(config)
+    limits, keys = limits_of(config), signing_keys(config)
     if config.redis_url:
         return RedisQueue(config.redis_url, config.jobs.queue_name, limits)
     if config.jobs.threads <= 0 or config.testing:
         # Tests run the jobs when they choose, so none outlives the test that queued it.
-        return ManualQueue(engine, limits)
-    return LocalQueue(engine, limits, config.jobs.threads)
+        return ManualQueue(engine, limits, keys)
+    return LocalQueue(engine, limits, config.jobs.threads, keys)
 
 
 def init_app(app: Flask) -> None:
@@ -125,14 +127,14 @@ def init_app(app: Flask) -> None:
 # The RQ side: what ``flask worker`` sets up, and the task it runs.
 
 _worker_lock = threading.Lock()
-_worker: tuple[Engine, Limits, int] | None = None
+_worker: tuple[Engine, Limits, SigningKeys, int] | None = None
 
 
-def configure_worker(engine: Engine, limits: Limits) -> None:
-    """The engine and limits that ``render_job`` uses in this process."""
+def configure_worker(engine: Engine, limits: Limits, keys: SigningKeys) -> None:
+    """The engine, limits and signing keys that ``render_job`` uses in this process."""
     global _worker
     with _worker_lock:
-        _worker = (engine, limits, os.getpid())
+        _worker = (engine, limits, keys, os.getpid())
 
 
 def render_job(job_id: int) -> str:
@@ -142,12 +144,13 @@ def render_job(job_id: int) -> str:
     with _worker_lock:
         if _worker is None:
             config = config_from_env()
-            _worker = (make_engine(config.database_url), limits_of(config), os.getpid())
-        engine, limits, pid = _worker
+            _worker = (make_engine(config.database_url), limits_of(config),
+                       signing_keys(config), os.getpid())  # fmt: skip
+        engine, limits, keys, pid = _worker
         if pid != os.getpid():  # a forked process must not share the parent's connections
             engine.dispose(close=False)
-            _worker = (engine, limits, os.getpid())
-    return run_packet_job(engine, job_id, limits)
+            _worker = (engine, limits, keys, os.getpid())
+    return run_packet_job(engine, job_id, limits, keys)
 
 
 def rq_queue(config: Config) -> tuple[Redis, Queue]:

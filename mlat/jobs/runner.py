@@ -19,6 +19,7 @@ from mlat.messages import N_
 from mlat.models import PacketJob, PacketJobStatus, utcnow
 from mlat.services import ServiceError
 from mlat.services import packet_jobs as svc
+from mlat.services.signing import SigningKeys
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ TOO_BIG = N_(
 )
 
 
-def run_packet_job(engine: Engine, job_id: int, limits: Limits) -> str:
+def run_packet_job(engine: Engine, job_id: int, limits: Limits, keys: SigningKeys) -> str:
     """Render the job if it is still pending; returns what happened (for logs and tests):
     done, failed, skipped (not pending: done already, or running elsewhere) or lost (the
     claim was taken from it meanwhile, and nothing was kept)."""
@@ -52,7 +53,14 @@ def run_packet_job(engine: Engine, job_id: int, limits: Limits) -> str:
             kept = svc.fail_job(session=session, claim=claim, message=message)
             session.commit()
             return "failed" if kept else "lost"
-        kept = svc.finish_job(session=session, claim=claim, pdf=pdf, basis=basis)
+        try:
+            kept = svc.finish_job(session=session, claim=claim, pdf=pdf, basis=basis, keys=keys)
+        except ServiceError as exc:  # the signature could not be made
+            session.rollback()
+            log.warning("Packet job %s could not be signed: %s", job_id, exc)
+            kept = svc.fail_job(session=session, claim=claim, message=_message(exc))
+            session.commit()
+            return "failed" if kept else "lost"
         session.commit()
         return "done" if kept else "lost"
 
@@ -62,6 +70,8 @@ def _message(exc: ServiceError) -> str:
         return TOO_SLOW
     if isinstance(exc, RenderFailed) and "mb" in exc.params:
         return TOO_BIG
+    if not isinstance(exc, RenderFailed) and not exc.params:
+        return exc.message  # a reason the user can act on, e.g. no signing certificate
     return svc.RENDER_FAILED
 
 

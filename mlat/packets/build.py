@@ -42,6 +42,7 @@ class Record:
     approved_at: dt.datetime | None
     signed_at: dt.datetime | None
     signer: str = ""  # the name on the account that signed; empty before signing
+    demo_signature: bool = False  # the signer's certificate is a demonstration one
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,8 @@ def signature(document: RequestDocument, record: Record, issuer: Issuer) -> v.Si
     if not record.signer:
         return v.Signature(name=typed.name, title=typed.title, signed_on=signed_on)
     same = typed.name.casefold().split() == record.signer.casefold().split()
-    return v.Signature(name=record.signer, title=typed.title if same else "", signed_on=signed_on)
+    return v.Signature(name=record.signer, title=typed.title if same else "", signed_on=signed_on,
+                       demo=record.demo_signature)  # fmt: skip
 
 
 # The instruments under which a request to preserve data is its own document, not a

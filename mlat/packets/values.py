@@ -137,6 +137,7 @@ class Signature:
     name: str
     title: str
     signed_on: dt.date | None
+    demo: bool = False  # signed with a demonstration certificate
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ from mlat.services.packets import (
     stored_packet,
     unit_of,
 )
+from mlat.services.signing import SigningKeys, sign_packet
 
 SIGNED, DRAFT, INTERNAL = PacketKind.signed, PacketKind.draft, PacketKind.internal
 KINDS = tuple(PacketKind)
@@ -240,15 +241,25 @@ def _close_claim(session: Session, claim: Claim, **values: object) -> bool:
     return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def finish_job(*, session: Session, claim: Claim, pdf: bytes, basis: str) -> bool:
-    """Keep the rendered bytes; False (nothing kept) when the claim no longer holds."""
+def finish_job(
+    *, session: Session, claim: Claim, pdf: bytes, basis: str, keys: SigningKeys
+) -> bool:
+    """Keep the rendered bytes, the signed packet with its digital signature; False
+    (nothing kept) when the claim no longer holds. A signature that cannot be made
+    raises ``ServiceError`` before anything is kept."""
+    request = session.get(MlaRequest, claim.request_id)
+    if request is None:
+        raise ServiceError(N_("No such request."))
+    if claim.kind == SIGNED and stored_packet(session=session, request=request) is None:
+        unit = unit_of(session=session, request=request)
+        pdf = sign_packet(session=session, request=request, pdf=pdf, keys=keys,
+                          location=unit.name)  # fmt: skip
     if not _close_claim(session, claim, status=PacketJobStatus.done, basis=basis):
         return False
-    request = session.get(MlaRequest, claim.request_id)
-    assert request is not None
     if claim.kind == SIGNED:
         with contextlib.suppress(Conflict):  # kept already (the command line): unchanged
-            store_signed_packet(session=session, request=request, pdf=pdf)
+            store_signed_packet(session=session, request=request, pdf=pdf, keys=keys,
+                                signed=True)  # fmt: skip
         return True
     stored = store_file(session=session, pdf=pdf)
     session.execute(

@@ -35,6 +35,7 @@ from mlat.rules.engine import validate
 from mlat.rules.loader import rulebook
 from mlat.services import Conflict, ServiceError
 from mlat.services.annexes import annex_rows
+from mlat.services.signing import SigningKeys, credential_of, sign_packet
 from mlat.services.validation import request_document
 
 MEDIA_TYPE = "application/pdf"
@@ -83,6 +84,11 @@ def signer_name(*, session: Session, request: MlaRequest) -> str:
     return signer.name if signer is not None else ""
 
 
+def _demo_signature(session: Session, request: MlaRequest) -> bool:
+    found = credential_of(session=session, user_id=request.signed_by_id)
+    return found is not None and found.demo
+
+
 def packet_values_for(
     *, session: Session, request: MlaRequest, internal: bool, now: dt.datetime | None = None
 ) -> PacketValues:
@@ -101,6 +107,7 @@ def packet_values_for(
             approved_at=request.approved_at,
             signed_at=request.signed_at,
             signer=signer_name(session=session, request=request),
+            demo_signature=_demo_signature(session, request),
         ),
         issuer=Issuer(name=unit.name, state=unit.state, timezone=unit.timezone),
         book=book,
@@ -137,10 +144,16 @@ def store_file(*, session: Session, pdf: bytes) -> StoredFile:
 
 
 def store_signed_packet(
-    *, session: Session, request: MlaRequest, pdf: bytes | None = None
+    *,
+    session: Session,
+    request: MlaRequest,
+    keys: SigningKeys,
+    pdf: bytes | None = None,
+    signed: bool = False,
 ) -> Packet:
     """Keep the signed request's packet (``pdf``, rendered by a job; rendered here when
-    not given, for the command line) once; refuse a second time."""
+    not given, for the command line) once, with the digital signature of the prosecutor
+    who signed the request (made here unless ``signed``); refuse a second time."""
     if request.signed_at is None:
         raise ServiceError(N_("Only a signed request's packet is stored."))
     if stored_packet(session=session, request=request) is not None:
@@ -148,6 +161,10 @@ def store_signed_packet(
     if pdf is None:
         values = packet_values_for(session=session, request=request, internal=False)
         pdf = render_packet(values, internal=False)
+    if not signed:  # a job's render is signed before its claim is closed
+        unit = unit_of(session=session, request=request)
+        pdf = sign_packet(session=session, request=request, pdf=pdf, keys=keys,
+                          location=unit.name)  # fmt: skip
     assert request.id is not None
     try:
         with session.begin_nested():
@@ -167,7 +184,9 @@ def stored_bytes(*, session: Session, packet: Packet) -> bytes:
     return content.data
 
 
-def packet_bytes(*, session: Session, request: MlaRequest, internal: bool = False) -> bytes:
+def packet_bytes(
+    *, session: Session, request: MlaRequest, keys: SigningKeys, internal: bool = False
+) -> bytes:
     """For the command line, which may wait: the stored bytes of a signed request (stored
     now if not yet kept), else a fresh draft render; the internal copy is always fresh.
     Web requests use ``request_render`` and ``ready_bytes`` instead."""
@@ -176,7 +195,7 @@ def packet_bytes(*, session: Session, request: MlaRequest, internal: bool = Fals
     found = stored_packet(session=session, request=request)
     if found is None and request.signed_at is not None:
         with contextlib.suppress(Conflict):  # a concurrent download stored it meanwhile
-            store_signed_packet(session=session, request=request)
+            store_signed_packet(session=session, request=request, keys=keys)
         found = stored_packet(session=session, request=request)
     if found is None:
         return render_draft(session=session, request=request)

@@ -42,6 +42,7 @@ from mlat.services import (
     packet_jobs,
     steps,
 )
+from mlat.services.signing import signing_refusal
 from mlat.services.steps import CHANGED_MEANWHILE, reviewable
 from mlat.services.validation import validate_request
 from mlat.workflow import BY_ACTION, REVIEW_ACTIONS, Transition
@@ -211,6 +212,9 @@ def transition(
     _check_order(step, request, inputs.on, actor.unit.timezone)
     if step.action == "sign":
         _check_translation(session, request)
+        no_certificate = signing_refusal(session=session, user=actor, now=utcnow())
+        if no_certificate is not None:
+            raise no_certificate
     if step.action == "submit":
         unit = session.get(Unit, request.unit_id)
         assert unit is not None

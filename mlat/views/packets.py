@@ -26,6 +26,7 @@ from flask import (
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from forms.packets import VerifyForm
 from mlat.audit_actions import AuditAction, Outcome
 from mlat.auth import audit, the_user
 from mlat.config import Config
@@ -34,6 +35,7 @@ from mlat.jobs.queues import stuck_after
 from mlat.models import MlaRequest
 from mlat.services import packet_jobs as svc
 from mlat.services.packets import MEDIA_TYPE, may_download
+from mlat.services.signing import signing_keys, verify_packet
 from mlat.views.common import visible_request
 from mlat.views.transaction import attempt, commit
 
@@ -134,3 +136,30 @@ def download(request_id: int) -> Response:
         as_attachment=True,
         download_name=f"{mla_request.reference}{suffix}.pdf",
     )
+
+
+@bp.route("/packets/verify", methods=["GET", "POST"])
+def verify() -> str | tuple[str, int]:
+    """Whether a PDF is exactly a packet this installation signed: its signature is
+    intact, covers the whole file and chains to a trusted certificate, and its bytes are
+    those of a stored packet."""
+    form = VerifyForm()
+    found = None
+    if form.validate_on_submit():
+        data = form.file.data.read()
+        found = verify_packet(session=get_session(), data=data,
+                              keys=signing_keys(current_app.config["MLAT"]))  # fmt: skip
+        audit(AuditAction.packet_verify, object_type="request",
+              object_id=found.request.id if found.request else "",
+              outcome=Outcome.success if found.genuine else Outcome.failure,
+              details={"sha256": hashlib.sha256(data).hexdigest(), "signed": found.check.signed,
+                       "intact": found.check.intact, "trusted": found.check.trusted})  # fmt: skip
+        commit()
+    visible = (
+        found is not None
+        and found.request is not None
+        and found.request.unit_id == the_user().unit_id
+    )
+    status = 400 if form.errors else 200
+    page = render_template("packet/verify.html", form=form, found=found, visible=visible)
+    return page, status

@@ -16,14 +16,16 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from forms.workflow import COMMENT_TARGETS, TransitionForm, comment_field_name
-from mlat.audit_actions import AuditAction
+from mlat.audit_actions import AuditAction, Outcome
 from mlat.auth import audit, role_required, the_user
 from mlat.dates import local_today
 from mlat.db import get_session
 from mlat.labels import CHANNEL_LABELS
-from mlat.models import MlaRequest, Role
-from mlat.services import Conflict, notifications
+from mlat.models import MlaRequest, Role, utcnow
+from mlat.services import Conflict, notifications, twofactor
 from mlat.services import workflow as svc
+from mlat.services.throttle import login_refused
+from mlat.services.users import authenticate
 from mlat.services.validation import validate_request
 from mlat.views.common import visible_request
 from mlat.views.transaction import attempt, commit
@@ -87,6 +89,8 @@ def act(request_id: int, action: str) -> Response | tuple[str, int]:
             for error in errors:
                 flash(error, "error")
         return redirect(back)
+    if "reauth" in step.needs and not _reauthenticated(form):
+        return redirect(back, 303)
     with attempt(refresh=mla_request) as done:
         svc.transition(
             session=get_session(),
@@ -112,6 +116,33 @@ def act(request_id: int, action: str) -> Response | tuple[str, int]:
         return redirect(back, 303)
     flash(_(step.done), "success")
     return redirect(back, 303)
+
+
+def _reauthenticated(form: TransitionForm) -> bool:
+    """Whether the user confirmed what they sign and gave their password and a fresh
+    two-factor code; failures count with failed logins (``mlat.services.throttle``)."""
+    user = the_user()
+    if not form.confirm.data:
+        flash(_("Tick the box to confirm that you have read what you sign."), "error")
+        return False
+    db = get_session()
+    if login_refused(session=db, email=user.email, client_addr=request.remote_addr or "",
+                     now=utcnow()):  # fmt: skip
+        flash(_("Too many failed attempts. Wait 15 minutes and try again."), "error")
+        return False
+    if authenticate(session=db, email=user.email, password=form.password.data or "") is None:
+        reason, message = "password, to sign", _("Your password is not right.")
+    elif not twofactor.check_code(session=db, user=user, code=form.code.data or "",
+                                  now=utcnow()):  # fmt: skip
+        reason = "two-factor code, to sign"
+        message = _("That code is not right, or it has been used already. Enter the next code.")
+    else:
+        return True
+    audit(AuditAction.login, object_type="email", object_id=user.email[:64],
+          outcome=Outcome.failure, reason=reason)  # fmt: skip
+    commit()
+    flash(message, "error")
+    return False
 
 
 def review_page(

@@ -26,6 +26,7 @@ from mlat.demo import EXAMPLES, seed_demo
 from mlat.migrate import upgrade
 from mlat.models import MlaRequest, RequestStatus, User
 from mlat.services.requests import create_request
+from mlat.services.signing import signing_keys
 from mlat.services.workflow import Inputs, transition
 from tests.browser.support import (
     A11Y_REPORT,
@@ -93,15 +94,15 @@ def live_server(
     database_url = f"sqlite:///{folder / 'mlat.sqlite3'}"
     engine = make_engine(database_url)
     upgrade(engine)
-    with Session(engine) as session:
-        logins = seed_demo(session=session)
-        session.commit()
-    engine.dispose()
     config = Config(
         database_url=database_url,
         secret_key="browser-" + secrets.token_hex(8),
         instance_path=folder / "instance",
     )
+    with Session(engine) as session:
+        logins = seed_demo(session=session, keys=signing_keys(config))
+        session.commit()
+    engine.dispose()
     app = create_app(config)
     errors = ServerErrors(app.wsgi_app)
     app.wsgi_app = errors  # type: ignore[method-assign]

@@ -155,6 +155,15 @@ class Visit:
             self.page.locator("main button[type=submit]").click()
         expect(self.page.get_by_role("button", name="Log out")).to_be_visible()
 
+    def sign(self, email: str) -> None:
+        """Sign the request shown, as the prosecutor does: confirm, then prove it is them
+        with their password and a fresh code from their authenticator."""
+        actions = self.page.get_by_role("region", name="What you can do next")
+        actions.get_by_label("I have read the request and its annexes").check()
+        actions.get_by_label("Your password").fill(self.server.passwords[email])
+        actions.get_by_label("Code from your authenticator app").fill(self.server.phone.code(email))
+        actions.get_by_role("button", name="Sign", exact=True).click()
+
     def logout(self) -> None:
         self.page.get_by_role("button", name="Log out").click()
         expect(self.page.get_by_role("heading", name="Log in", level=1)).to_be_visible()

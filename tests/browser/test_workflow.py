@@ -29,8 +29,7 @@ def test_a_prosecutor_signs_and_the_officer_records_the_transmission(
     expect(page.get_by_role("heading", level=1)).to_contain_text(request.reference)
     assert visit.status() == "Approved"
     visit.check("approved request seen by the prosecutor")
-    actions = page.get_by_role("region", name="What you can do next")
-    actions.get_by_role("button", name="Sign", exact=True).click()
+    visit.sign(PROSECUTOR)
     expect(page.locator(".flash-success")).to_contain_text("Signed. The packet is being prepared.")
     assert visit.status() == "Signed"
     expect(page.get_by_role("region", name="History")).to_contain_text("Approved → Signed")
@@ -60,9 +59,7 @@ def test_a_transmission_without_its_channel_is_refused_with_the_reason(
     request = approved_request("Ransomware payment traced to a US exchange")
     visit.login(PROSECUTOR)
     visit.goto(f"/requests/{request.id}")
-    page.get_by_role("region", name="What you can do next").get_by_role(
-        "button", name="Sign", exact=True
-    ).click()
+    visit.sign(PROSECUTOR)
     expect(page.locator(".flash-success")).to_contain_text("Signed. The packet is being prepared.")
 
     actions = page.get_by_role("region", name="What you can do next")

@@ -19,10 +19,12 @@ from mlat.migrate import upgrade
 from mlat.models import MlaRequest, RequestEvent, Role, User
 from mlat.services import Forbidden, ServiceError
 from mlat.services.requests import create_request, save_content
+from mlat.services.signing import issue_demo_credential
 from mlat.services.users import create_unit, create_user
 from mlat.services.workflow import Inputs, transition
 from mlat.workflow import EDITABLE, TRANSITIONS
 from tests.conftest import BACKENDS, PASSWORD, POSTGRES, MakeRequest, MakeUnit, MakeUser
+from tests.packet_jobs import KEYS
 from tests.workflow.steps import (
     ADMIN,
     ALLOWED,
@@ -104,6 +106,7 @@ def world(
 
             owner = user(0, OFFICER)
             staff = {role: user(1, role) for role in Role}
+            issue_demo_credential(session=db, user=staff[Role.prosecutor], keys=KEYS)
             db.commit()
             yield World(db, owner, staff)
     finally:

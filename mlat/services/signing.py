@@ -1,0 +1,272 @@
+"""Signing credentials and the digital signature of a signed request's packet.
+
+Each prosecutor who signs has a credential: a key and its certificate, kept as a PKCS#12
+file encrypted with the installation's signing secret (``SigningKeys``). Demonstration
+units get their own certification authority, which issues a demonstration certificate
+to each prosecutor (``issue_demo_credential``); real installations load each
+prosecutor's PKCS#12 file (``import_credential``; ``docs/packets.md``). When the signed
+packet is stored, it is signed with the credential of the prosecutor who signed the
+request (``sign_packet``), and anyone can later check a copy (``verify_packet``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from dataclasses import dataclass
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.serialization import pkcs12
+from sqlmodel import Session, col, select
+
+from mlat.config import Config
+from mlat.messages import N_
+from mlat.models import (
+    MlaRequest,
+    Packet,
+    SigningAuthority,
+    SigningCredential,
+    StoredFile,
+    Unit,
+    User,
+    utcnow,
+)
+from mlat.packets.certificates import (
+    Authority,
+    demo_authority,
+    demo_signing_pkcs12,
+    is_demo,
+    pkcs12_certificate,
+)
+from mlat.packets.signature import Check, Credential, SignatureError, check_pdf, sign_pdf
+from mlat.services import ServiceError
+
+
+@dataclass(frozen=True)
+class SigningKeys:
+    """The installation's signing secret, which encrypts the stored keys, the trusted
+    authorities' certificates loaded from configuration (DER), and the timestamp
+    authority to ask, if any."""
+
+    passphrase: bytes
+    trust: tuple[bytes, ...] = ()
+    timestamp_url: str = ""
+
+    @classmethod
+    def from_secret(cls, secret: str, *, trust: tuple[bytes, ...] = (),
+                    timestamp_url: str = "") -> SigningKeys:  # fmt: skip
+        digest = hashlib.sha256(b"mlat signing credentials\0" + secret.encode()).hexdigest()
+        return cls(digest.encode(), trust, timestamp_url)
+
+
+def signing_keys(config: Config) -> SigningKeys:
+    """The keys from configuration: the signing secret (the application's secret key
+    unless set apart), the trusted authorities' certificates, the timestamp authority."""
+    trust: tuple[bytes, ...] = ()
+    if config.signing_trust_file:
+        with open(config.signing_trust_file, "rb") as fh:
+            certs = x509.load_pem_x509_certificates(fh.read())
+        trust = tuple(c.public_bytes(serialization.Encoding.DER) for c in certs)
+    return SigningKeys.from_secret(
+        config.signing_secret or config.secret_key,
+        trust=trust,
+        timestamp_url=config.timestamp_url,
+    )
+
+
+NO_CREDENTIAL = N_(
+    "Your account has no signing certificate, so the packet could not carry your digital "
+    "signature. Ask an administrator to load your certificate."
+)
+
+
+def credential_of(*, session: Session, user_id: int | None) -> SigningCredential | None:
+    if user_id is None:
+        return None
+    return session.exec(
+        select(SigningCredential).where(SigningCredential.user_id == user_id)
+    ).first()
+
+
+def signing_refusal(*, session: Session, user: User, now: dt.datetime) -> ServiceError | None:
+    """Why the user cannot sign a packet now, or None: no certificate, or an expired one."""
+    found = credential_of(session=session, user_id=user.id)
+    if found is None:
+        return ServiceError(NO_CREDENTIAL)
+    if _aware(found.not_after) <= now:
+        return ServiceError(
+            N_("Your signing certificate expired on %(date)s. Ask an administrator for a new one."),
+            date=found.not_after.date().isoformat(),
+        )
+    return None
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
+def _store(
+    session: Session, user: User, data: bytes, passphrase: bytes, chain: list[x509.Certificate]
+) -> SigningCredential:
+    cert = pkcs12_certificate(data, passphrase)
+    existing = credential_of(session=session, user_id=user.id)
+    if existing is not None:
+        session.delete(existing)
+        session.flush()
+    assert user.id is not None
+    row = SigningCredential(
+        user_id=user.id,
+        pkcs12=data,
+        chain=b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain),
+        certificate_sha256=cert.fingerprint(hashes.SHA256()).hex(),
+        subject=cert.subject.rfc4514_string()[:500],
+        not_after=cert.not_valid_after_utc,
+        demo=is_demo(cert),
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def unit_authority(
+    *, session: Session, unit: Unit, keys: SigningKeys, now: dt.datetime | None = None
+) -> Authority:
+    """The unit's demonstration authority, made on first use."""
+    row = session.exec(select(SigningAuthority).where(SigningAuthority.unit_id == unit.id)).first()
+    if row is not None:
+        key = serialization.load_der_private_key(row.key, password=keys.passphrase)
+        return Authority(
+            certificate=row.certificate,
+            key=key.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        )
+    made = demo_authority(unit.name, unit.state, now or utcnow())
+    key = serialization.load_der_private_key(made.key, password=None)
+    assert unit.id is not None
+    session.add(
+        SigningAuthority(
+            unit_id=unit.id,
+            certificate=made.certificate,
+            key=key.private_bytes(
+                serialization.Encoding.DER,
+                serialization.PrivateFormat.PKCS8,
+                serialization.BestAvailableEncryption(keys.passphrase),
+            ),
+        )
+    )
+    session.flush()
+    return made
+
+
+def issue_demo_credential(
+    *, session: Session, user: User, keys: SigningKeys, now: dt.datetime | None = None
+) -> SigningCredential:
+    """A demonstration certificate for the user, issued by their unit's authority."""
+    now = now or utcnow()
+    unit = session.get(Unit, user.unit_id)
+    assert unit is not None
+    authority = unit_authority(session=session, unit=unit, keys=keys, now=now)
+    data = demo_signing_pkcs12(
+        authority, name=user.name, email=user.email, organisation=unit.name,
+        country=unit.state, passphrase=keys.passphrase, now=now,
+    )  # fmt: skip
+    issuer = x509.load_der_x509_certificate(authority.certificate)
+    return _store(session, user, data, keys.passphrase, [issuer])
+
+
+def import_credential(
+    *, session: Session, user: User, data: bytes, passphrase: bytes, keys: SigningKeys
+) -> SigningCredential:
+    """Keep a prosecutor's PKCS#12 file (key, certificate and issuing authorities),
+    encrypted anew with the installation's signing secret."""
+    try:
+        key, cert, others = pkcs12.load_key_and_certificates(data, passphrase)
+    except ValueError as exc:
+        raise ServiceError(
+            N_("The file could not be opened: check that it is a PKCS#12 file and its passphrase.")
+        ) from exc
+    if key is None or cert is None:
+        raise ServiceError(N_("The file holds no key and certificate to sign with."))
+    stored = pkcs12.serialize_key_and_certificates(
+        name=user.name.encode(), key=key, cert=cert, cas=others,  # type: ignore[arg-type]
+        encryption_algorithm=serialization.BestAvailableEncryption(keys.passphrase),
+    )  # fmt: skip
+    return _store(session, user, stored, keys.passphrase, list(others))
+
+
+def trust_roots(*, session: Session, keys: SigningKeys) -> tuple[bytes, ...]:
+    """The authorities a packet's signature may chain to: those configured, and the
+    units' demonstration authorities."""
+    demo = session.exec(select(SigningAuthority.certificate)).all()
+    return (*keys.trust, *demo)
+
+
+def sign_packet(
+    *, session: Session, request: MlaRequest, pdf: bytes, keys: SigningKeys, location: str
+) -> bytes:
+    """The signed request's packet with the PAdES signature of the prosecutor who
+    signed it."""
+    found = credential_of(session=session, user_id=request.signed_by_id)
+    if found is None:
+        raise ServiceError(NO_CREDENTIAL)
+    chain = tuple(
+        c.public_bytes(serialization.Encoding.DER)
+        for c in x509.load_pem_x509_certificates(found.chain)
+    ) if found.chain else ()  # fmt: skip
+    signer = session.get(User, request.signed_by_id)
+    assert signer is not None
+    when = _aware(request.signed_at or utcnow())
+    lines = [f"Digitally signed by {signer.name}", f"{when:%Y-%m-%d %H:%M} UTC"]
+    if found.demo:
+        lines.append("Demonstration certificate: not for use abroad")
+    try:
+        return sign_pdf(
+            pdf,
+            Credential(found.pkcs12, keys.passphrase, chain),
+            stamp_lines=tuple(lines),
+            reason=f"Request {request.reference}",
+            location=location,
+            timestamp_url=keys.timestamp_url,
+        )
+    except SignatureError as exc:
+        raise ServiceError(
+            N_("The signing certificate could not be used: %(reason)s"), reason=str(exc)
+        ) from exc
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Whether a PDF is exactly a packet this installation signed, and who signed it."""
+
+    check: Check
+    request: MlaRequest | None = None  # the request whose stored packet has these bytes
+    signer: User | None = None  # the account whose certificate made the signature
+
+    @property
+    def genuine(self) -> bool:
+        return self.check.valid and self.request is not None
+
+
+def verify_packet(*, session: Session, data: bytes, keys: SigningKeys) -> Verification:
+    """Check an uploaded PDF: its signature (intact, covering the whole file, by a
+    trusted certificate) and whether its exact bytes are a packet stored here."""
+    check = check_pdf(data, trust_roots(session=session, keys=keys))
+    digest = hashlib.sha256(data).hexdigest()
+    request = session.exec(
+        select(MlaRequest)
+        .join(Packet, col(Packet.request_id) == MlaRequest.id)
+        .join(StoredFile, col(StoredFile.id) == Packet.file_id)
+        .where(StoredFile.sha256 == digest)
+    ).first()
+    signer = None
+    if check.certificate_sha256:
+        found = session.exec(
+            select(SigningCredential).where(
+                SigningCredential.certificate_sha256 == check.certificate_sha256
+            )
+        ).first()
+        signer = session.get(User, found.user_id) if found else None
+    return Verification(check, request, signer)

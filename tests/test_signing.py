@@ -1,0 +1,351 @@
+"""Signed packets carry the PAdES signature of the prosecutor who signed: valid for
+Poppler's pdfsig and pyHanko, covering the whole file, broken by any change; signing asks
+the prosecutor to confirm and re-authenticate; anyone can check a copy."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives.serialization import pkcs12
+from flask import Flask
+from pypdf import PdfReader
+from sqlmodel import Session, col, select
+
+from mlat.audit_actions import AuditAction, Outcome
+from mlat.jobs.queues import ManualQueue
+from mlat.models import (
+    AuditEntry,
+    MlaRequest,
+    RequestStatus,
+    Role,
+    SigningCredential,
+    User,
+    utcnow,
+)
+from mlat.packets.certificates import demo_authority, demo_signing_pkcs12
+from mlat.packets.render import render_packet
+from mlat.packets.signature import check_pdf
+from mlat.services import ServiceError
+from mlat.services import packet_jobs as svc
+from mlat.services.packets import packet_values_for
+from mlat.services.signing import (
+    import_credential,
+    trust_roots,
+    verify_packet,
+)
+from mlat.services.workflow import transition
+from tests.conftest import Client, MakeRequest, MakeUser, PageClient, text_of
+from tests.packet_jobs import KEYS, manual_queue, sign
+from tests.tsa import timestamp_authority
+
+SAMPLE = (
+    Path(__file__).resolve().parent.parent / "docs" / "examples" / "qa-to-us-stored-content.json"
+)
+
+
+@pytest.fixture
+def jobs(app: Flask) -> ManualQueue:
+    return manual_queue(app)
+
+
+@pytest.fixture
+def prosecutor(make_user: MakeUser) -> User:
+    return make_user(Role.prosecutor)
+
+
+@pytest.fixture
+def mla_request(make_user: MakeUser, make_request: MakeRequest) -> MlaRequest:
+    return make_request(make_user(Role.officer), content=json.loads(SAMPLE.read_text()))
+
+
+@pytest.fixture
+def signed_pdf(db: Session, jobs: ManualQueue, mla_request: MlaRequest, prosecutor: User) -> bytes:
+    sign(db, mla_request, prosecutor)
+    assert jobs.run_all() == ["done"]
+    pdf = svc.ready_bytes(session=db, request=mla_request, kind=svc.SIGNED)
+    assert pdf is not None
+    return pdf
+
+
+def pdfsig(pdf: bytes, tmp_path: Path) -> str:
+    tool = shutil.which("pdfsig")
+    assert tool, "pdfsig is missing: `make setup` installs poppler-utils"
+    path = tmp_path / "packet.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run([tool, path], capture_output=True, text=True, timeout=60).stdout
+
+
+def tampered(pdf: bytes) -> bytes:
+    """One byte of the signed content changed: a letter of the request's text."""
+    at = pdf.index(b"/Contents") // 2
+    changed = bytearray(pdf)
+    changed[at] = changed[at] ^ 0x01
+    return bytes(changed)
+
+
+def test_the_stored_packet_carries_a_valid_signature_over_the_whole_file(
+    db: Session, signed_pdf: bytes, prosecutor: User, tmp_path: Path
+) -> None:
+    report = pdfsig(signed_pdf, tmp_path)
+    assert "Signature Validation: Signature is Valid." in report, report
+    assert "Total document signed" in report, report
+    assert f"Signer Certificate Common Name: {prosecutor.name}" in report, report
+    assert "ETSI.CAdES.detached" in report  # PAdES baseline
+    # a demonstration certificate says so in the packet itself
+    text = " ".join(
+        " ".join(page.extract_text().split()) for page in PdfReader(io.BytesIO(signed_pdf)).pages
+    )
+    assert "signed with a demonstration certificate" in text
+    check = check_pdf(signed_pdf, trust_roots(session=db, keys=KEYS))
+    assert check.valid and check.signer.startswith(f"Common Name: {prosecutor.name}")
+    qpdf = shutil.which("qpdf")
+    assert qpdf
+    path = tmp_path / "packet.pdf"
+    checked = subprocess.run([qpdf, "--check", path], capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 0 and "WARNING" not in checked.stdout + checked.stderr
+
+
+def test_a_single_changed_byte_breaks_the_signature(
+    db: Session, signed_pdf: bytes, tmp_path: Path
+) -> None:
+    changed = tampered(signed_pdf)
+    assert "Signature Validation: Digest Mismatch." in pdfsig(changed, tmp_path)
+    assert not check_pdf(changed, trust_roots(session=db, keys=KEYS)).intact
+    found = verify_packet(session=db, data=changed, keys=KEYS)
+    assert not found.genuine and found.request is None
+
+
+def test_a_page_added_after_signing_is_noticed(db: Session, signed_pdf: bytes) -> None:
+    """An incremental update after the signature: the signed bytes are intact, but the
+    signature no longer covers the file."""
+    import pikepdf
+
+    with pikepdf.open(io.BytesIO(signed_pdf)) as pdf:
+        pdf.pages.append(pdf.pages[0])
+        out = io.BytesIO()
+        pdf.save(out)
+    found = verify_packet(session=db, data=out.getvalue(), keys=KEYS)
+    assert not found.genuine
+
+
+def test_the_signature_is_checked_against_the_trusted_authorities(
+    db: Session, signed_pdf: bytes
+) -> None:
+    assert not check_pdf(signed_pdf, trust_roots=()).trusted
+    found = verify_packet(session=db, data=signed_pdf, keys=KEYS)
+    assert found.genuine and found.request is not None and found.signer is not None
+
+
+def test_signing_without_a_certificate_is_refused_in_words(
+    db: Session, mla_request: MlaRequest, make_user: MakeUser
+) -> None:
+    unready = make_user(Role.prosecutor)
+    credential = db.exec(
+        select(SigningCredential).where(SigningCredential.user_id == unready.id)
+    ).one()
+    db.delete(credential)
+    db.commit()
+    mla_request.status = RequestStatus.approved
+    mla_request.approved_digest = mla_request.content_digest
+    db.add(mla_request)
+    db.commit()
+    db.refresh(mla_request)
+    with pytest.raises(ServiceError) as refused:
+        transition(session=db, request=mla_request, actor=unready, action="sign",
+                   expected_version=mla_request.version)  # fmt: skip
+    assert "has no signing certificate" in refused.value.message
+    db.rollback()
+    db.refresh(mla_request)
+    assert mla_request.status == RequestStatus.approved
+
+
+def test_an_imported_pkcs12_file_signs_and_is_trusted_when_configured(
+    db: Session, app: Flask, jobs: ManualQueue, mla_request: MlaRequest, make_user: MakeUser,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    """A certificate issued by an outside authority, loaded from its PKCS#12 file."""
+
+    outside = demo_authority("Ministry of Justice", "QA", utcnow())
+    data = demo_signing_pkcs12(outside, name="Khalid Al-Sulaiti", email="k@pp.qa",
+                               organisation="Public Prosecution", country="QA",
+                               passphrase=b"card pin", now=utcnow())  # fmt: skip
+    prosecutor = make_user(Role.prosecutor)
+    with pytest.raises(ServiceError):
+        import_credential(session=db, user=prosecutor, data=data, passphrase=b"wrong", keys=KEYS)
+    found = import_credential(session=db, user=prosecutor, data=data, passphrase=b"card pin",
+                              keys=KEYS)  # fmt: skip
+    db.commit()
+    assert "Khalid Al-Sulaiti" in found.subject and found.demo  # made by the demo helper
+    # the stored file is encrypted with the installation's secret, not the card's PIN
+    key, _cert, _cas = pkcs12.load_key_and_certificates(found.pkcs12, KEYS.passphrase)
+    assert key is not None
+    sign(db, mla_request, prosecutor)
+    assert jobs.run_all() == ["done"]
+    pdf = svc.ready_bytes(session=db, request=mla_request, kind=svc.SIGNED)
+    assert pdf is not None
+    assert not verify_packet(session=db, data=pdf, keys=KEYS).check.trusted  # not configured
+    trusted = KEYS.__class__(KEYS.passphrase, trust=(outside.certificate,))
+    assert verify_packet(session=db, data=pdf, keys=trusted).genuine
+
+
+# ------------------------------------------------ the sign form: confirm and re-authenticate
+
+
+def sign_form(client: Client, request: MlaRequest, **fields: str) -> Any:
+    data = {"version": str(request.version), **fields}
+    return client.submit(f"/requests/{request.id}/do/sign", data,
+                         form_url=f"/requests/{request.id}")  # fmt: skip
+
+
+def approved(db: Session, request: MlaRequest) -> MlaRequest:
+    request.status = RequestStatus.approved
+    request.approved_digest = request.content_digest
+    db.add(request)
+    db.commit()
+    db.refresh(request)
+    return request
+
+
+def test_signing_asks_for_confirmation_password_and_a_fresh_code(
+    app: Flask, client: Client, db: Session, jobs: ManualQueue, mla_request: MlaRequest,
+    make_user: MakeUser,
+) -> None:  # fmt: skip
+    from tests.conftest import PASSWORD
+
+    prosecutor = make_user(Role.prosecutor)
+    assert client.login(prosecutor.email).status_code == 302
+    request = approved(db, mla_request)
+    page = client.get(f"/requests/{request.id}").text
+    assert "Signing puts your digital signature on the packet" in page
+    phone = app.extensions["test_authenticator"]
+    attempts = [
+        ({"password": PASSWORD, "code": phone.code(prosecutor.email)},
+         "Tick the box to confirm that you have read what you sign."),
+        ({"confirm": "y", "password": "not the password", "code": phone.code(prosecutor.email)},
+         "Your password is not right."),
+        ({"confirm": "y", "password": PASSWORD, "code": "000000"},
+         "That code is not right, or it has been used already."),
+    ]  # fmt: skip
+    for fields, message in attempts:
+        response = sign_form(client, request, **fields)
+        assert response.status_code == 303
+        shown = client.get(response.location).text
+        assert message in shown, shown
+        db.refresh(request)
+        assert request.status == RequestStatus.approved
+    failures = db.exec(
+        select(AuditEntry).where(
+            AuditEntry.action == AuditAction.login, AuditEntry.outcome == Outcome.failure
+        )
+    ).all()
+    assert {e.reason for e in failures} >= {"password, to sign", "two-factor code, to sign"}
+    response = sign_form(client, request, confirm="y", password=PASSWORD,
+                         code=phone.code(prosecutor.email))  # fmt: skip
+    assert response.status_code == 303
+    assert "Signed. The packet is being prepared." in client.get(response.location).text
+    db.refresh(request)
+    assert request.status == RequestStatus.signed and request.signed_by_id == prosecutor.id
+
+
+# ------------------------------------------------ checking a copy: the page and the command
+
+
+def test_the_check_page_says_whether_a_packet_is_genuine(
+    client_request: PageClient, client: Client, db: Session, signed_pdf: bytes,
+    mla_request: MlaRequest, prosecutor: User, login_as: Any,
+) -> None:  # fmt: skip
+    login_as(Role.officer)
+
+    def check(data: bytes) -> Any:
+        return client.submit("/packets/verify",
+                             {"file": (io.BytesIO(data), "packet.pdf")},
+                             content_type="multipart/form-data")  # fmt: skip
+
+    genuine = check(signed_pdf)
+    assert genuine.status_code == 200
+    from bs4 import BeautifulSoup
+
+    page = BeautifulSoup(genuine.text, "html.parser")
+    verdict = text_of(page.select_one(".verdict"))
+    assert verdict.startswith("Genuine: this is a packet signed here, unchanged.")
+    assert prosecutor.name in verdict and mla_request.reference in verdict
+    changed = BeautifulSoup(check(tampered(signed_pdf)).text, "html.parser")
+    verdict = text_of(changed.select_one(".verdict"))
+    assert verdict.startswith("Not confirmed")
+    assert "No: the signed content was changed after signing." in verdict
+    unsigned = BeautifulSoup(check(b"%PDF-1.7\n%%EOF\n").text, "html.parser")
+    assert "The file carries no digital signature." in text_of(unsigned.select_one(".verdict"))
+    empty = client.submit("/packets/verify", {}, content_type="multipart/form-data")
+    assert empty.status_code == 400
+    assert "Choose the PDF file to check." in empty.text
+    audited = db.exec(
+        select(AuditEntry).where(AuditEntry.action == AuditAction.packet_verify)
+        .order_by(col(AuditEntry.seq))
+    ).all()  # fmt: skip
+    assert [e.outcome for e in audited] == [Outcome.success, Outcome.failure, Outcome.failure]
+
+
+def test_the_verify_command_answers_and_exits_by_its_verdict(
+    runner: Any, signed_pdf: bytes, mla_request: MlaRequest, tmp_path: Path
+) -> None:
+    good, bad = tmp_path / "good.pdf", tmp_path / "bad.pdf"
+    good.write_bytes(signed_pdf)
+    bad.write_bytes(tampered(signed_pdf))
+    result = runner.invoke(args=["packet", "verify", str(good)])
+    assert result.exit_code == 0, result.output
+    assert "Genuine: yes" in result.output
+    assert f"Packet of request {mla_request.reference}, as stored here." in result.output
+    result = runner.invoke(args=["packet", "verify", str(bad)])
+    assert result.exit_code == 1
+    assert "Signature intact: NO" in result.output and "Genuine: NO" in result.output
+
+
+def test_the_signing_commands_load_and_issue_certificates(
+    runner: Any, db: Session, make_user: MakeUser, tmp_path: Path, monkeypatch: Any
+) -> None:
+
+    officer = make_user(Role.prosecutor)
+    authority = demo_authority("Ministry of Justice", "QA", utcnow())
+    path = tmp_path / "card.p12"
+    path.write_bytes(demo_signing_pkcs12(authority, name="Card Holder", email="c@pp.qa",
+                                         organisation="PP", country="QA", passphrase=b"1234",
+                                         now=utcnow()))  # fmt: skip
+    monkeypatch.setenv("MLAT_PKCS12_PASSPHRASE", "1234")
+    result = runner.invoke(args=["signing", "import", officer.email, str(path)])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"now signs as CN=Card Holder.*valid until \d{4}-\d\d-\d\d", result.output)
+    monkeypatch.setenv("MLAT_PKCS12_PASSPHRASE", "wrong")
+    result = runner.invoke(args=["signing", "import", officer.email, str(path)])
+    assert result.exit_code == 1 and "passphrase" in result.output
+    result = runner.invoke(args=["signing", "demo", officer.email])
+    assert result.exit_code == 0 and "demonstration certificate" in result.output
+    result = runner.invoke(args=["signing", "demo", "nobody@example.org"])
+    assert result.exit_code == 1 and "No user with the e-mail address" in result.output
+
+
+def test_a_timestamp_authority_when_configured_timestamps_the_signature(
+    db: Session, mla_request: MlaRequest, prosecutor: User, tmp_path: Path
+) -> None:
+    from mlat.services.signing import SigningKeys, sign_packet
+
+    values = packet_values_for(session=db, request=mla_request, internal=False)
+    rendered = render_packet(values, internal=False)
+    mla_request.signed_by_id, mla_request.signed_at = prosecutor.id, utcnow()
+    with timestamp_authority() as (url, answered):
+        keys = SigningKeys(KEYS.passphrase, timestamp_url=url)
+        signed = sign_packet(session=db, request=mla_request, pdf=rendered, keys=keys,
+                             location="Doha")  # fmt: skip
+    assert answered  # the authority was asked
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    embedded = PdfFileReader(io.BytesIO(signed)).embedded_signatures[-1]
+    token = embedded.signer_info["unsigned_attrs"]
+    assert any(a["type"].native == "signature_time_stamp_token" for a in token)
+    assert "Signature Validation: Signature is Valid." in pdfsig(signed, tmp_path)
