@@ -349,3 +349,46 @@ def test_a_timestamp_authority_when_configured_timestamps_the_signature(
     token = embedded.signer_info["unsigned_attrs"]
     assert any(a["type"].native == "signature_time_stamp_token" for a in token)
     assert "Signature Validation: Signature is Valid." in pdfsig(signed, tmp_path)
+
+
+# ------------------------------------------------ a packet that cannot be rendered is not signed
+
+
+def test_approval_renders_the_packet_and_a_failed_render_blocks_signing(
+    db: Session, jobs: ManualQueue, mla_request: MlaRequest, prosecutor: User,
+    make_user: MakeUser,
+) -> None:  # fmt: skip
+    from mlat.models import PacketJob, PacketJobStatus
+    from mlat.services.workflow import Inputs
+
+    mla_request.status = RequestStatus.in_review
+    db.add(mla_request)
+    db.commit()
+    db.refresh(mla_request)
+    reviewer = make_user(Role.reviewer)
+    transition(session=db, request=mla_request, actor=reviewer, action="approve",
+               expected_version=mla_request.version,
+               inputs=Inputs(seen_digest=mla_request.content_digest))  # fmt: skip
+    db.commit()
+    (job,) = db.exec(select(PacketJob).where(PacketJob.request_id == mla_request.id)).all()
+    assert job.kind == svc.DRAFT and job.id in jobs.queued
+    # the render fails, as an annex of 3,000 pages would past the time limit
+    job.status, job.error = PacketJobStatus.failed, "Rendering the packet took longer."
+    db.add(job)
+    db.commit()
+    db.refresh(mla_request)
+    with pytest.raises(ServiceError) as refused:
+        transition(session=db, request=mla_request, actor=prosecutor, action="sign",
+                   expected_version=mla_request.version)  # fmt: skip
+    assert "could not be rendered, so it cannot be signed" in refused.value.message
+    db.rollback()
+    # rendered again (the annex fixed, or the limits raised), it can be signed
+    jobs.queued.clear()
+    svc.request_render(session=db, request=mla_request, kind=svc.DRAFT)
+    db.commit()
+    assert jobs.run_all() == ["done"]
+    db.refresh(mla_request)
+    transition(session=db, request=mla_request, actor=prosecutor, action="sign",
+               expected_version=mla_request.version)  # fmt: skip
+    db.commit()
+    assert mla_request.status == RequestStatus.signed

@@ -159,6 +159,19 @@ def _check_translation(session: Session, request: MlaRequest) -> None:
     )
 
 
+def _check_renderable(session: Session, request: MlaRequest) -> None:
+    """A request whose packet failed to render, as approved, is not signed: the signed
+    packet would fail the same way, and the request would be left without one."""
+    state = packet_jobs.packet_state(session=session, request=request, kind=packet_jobs.DRAFT)
+    if state.status == "failed":
+        raise ServiceError(
+            N_(
+                "The packet of this request could not be rendered, so it cannot be signed. "
+                "The packet box on this page says why: fix that, render it again, then sign."
+            )
+        )
+
+
 def _state_columns(
     step: Transition, request: MlaRequest, inputs: Inputs, actor: User
 ) -> dict[str, Any]:
@@ -212,6 +225,7 @@ def transition(
     _check_order(step, request, inputs.on, actor.unit.timezone)
     if step.action == "sign":
         _check_translation(session, request)
+        _check_renderable(session, request)
         no_certificate = signing_refusal(session=session, user=actor, now=utcnow())
         if no_certificate is not None:
             raise no_certificate
@@ -241,6 +255,12 @@ def transition(
         details=details,
         client_addr=client_addr,
     )
+    if step.action == "approve":
+        # The approved version is rendered at once, so that a packet that cannot be
+        # rendered (an annex too large for the limits) is known before anyone signs.
+        packet_jobs.request_render(session=session, request=request,
+                                   kind=packet_jobs.DRAFT, user=actor)  # fmt: skip
+        session.flush()
     if step.action == "sign":
         # The signed packet is rendered once, by a job queued when this commits, and
         # served unchanged ever after.
