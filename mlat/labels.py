@@ -114,6 +114,13 @@ ANNEX_LABELS = {
     "evidence": N_("Evidence"),
     "other": N_("Other"),
 }
+RESPONSE_LABELS = {
+    "email": N_("By e-mail"),
+    "post": N_("By post"),
+    "fax": N_("By fax"),
+    "phone": N_("By phone"),
+    "network_24_7": N_("Through the 24/7 network"),
+}
 ASSURANCE_LABELS = {
     "death_penalty": N_("The death penalty will not be sought or carried out"),
     "speciality": N_("The evidence will be used only for the purpose stated (speciality)"),
@@ -136,4 +143,5 @@ LABELS = {
     "identifier": IDENTIFIER_LABELS,
     "annex": ANNEX_LABELS,
     "assurance": ASSURANCE_LABELS,
+    "response": RESPONSE_LABELS,
 }

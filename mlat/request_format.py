@@ -75,15 +75,47 @@ class Part(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
 
 
+ResponseMeans = Literal["email", "post", "fax", "phone", "network_24_7"]
+
+
+class Contact(Part):
+    """A second person to reach when the first is away."""
+
+    name: Line = ""
+    phone: Line = ""
+    email: Line = ""
+
+
 class RequestingAuthority(Part):
     name: Line = ""
     office: Line = ""
     address: Line = ""
     contact_person: Line = ""
     phone: Line = ""
+    mobile: Line = ""
+    fax: Line = ""
     email: Line = ""
+    preferred_response: ResponseMeans | None = Field(
+        default=None, description="how the requesting authority prefers to be answered"
+    )
+    languages: list[LanguageCode] = Field(
+        default_factory=list,
+        description="languages the requesting authority can correspond in",
+    )
+    backup_contact: Contact = Field(default_factory=Contact)
     timezone: Line = Field(default="", description="IANA time zone name, e.g. Asia/Qatar")
     office_hours: Line = ""
+
+
+class ValidatingAuthority(Part):
+    """The judicial authority that validated the request, where the issuing authority is
+    not a judge or prosecutor (EIO Annex A, section L)."""
+
+    name: Line = Field(default="", description="the court or prosecutor's office")
+    person: Line = Field(default="", description="name and position of the person who validated")
+    address: Line = ""
+    phone: Line = ""
+    email: Line = ""
 
 
 class Proceedings(Part):
@@ -110,6 +142,10 @@ class Person(Part):
     name: Line = ""
     date_of_birth: dt.date | None = None
     nationality: StateCode | None = None
+    address: Line = Field(default="", description="last known address")
+    identity_documents: Line = Field(
+        default="", description="identity card, passport or other numbers, with their kind"
+    )
 
 
 class Identifier(Part):
@@ -220,6 +256,12 @@ class RequestDocument(Part):
     confidentiality: Confidentiality = Field(default_factory=Confidentiality)
     assurances: list[AssuranceKind] = Field(default_factory=list)
     procedures: Text = Field(default="", description="formalities for admissibility")
+    legal_remedies: Text = Field(
+        default="",
+        description="remedies sought or available against the measures in the requesting "
+        "state (EIO Annex A, section J)",
+    )
+    validating_authority: ValidatingAuthority = Field(default_factory=ValidatingAuthority)
     annexes: list[Annex] = Field(default_factory=list, max_length=MAX_ANNEXES)
     signatory: Signatory = Field(default_factory=Signatory)
 

@@ -520,3 +520,55 @@ def test_an_emergency_and_the_providers_country_are_stated_in_the_packet() -> No
     assert squeezed(f"{first.provider} (États-Unis)") in text
     plain = squeezed("\n".join(pages_text(render_packet(values(), internal=False))))
     assert squeezed("physical safety is at risk") not in plain
+
+
+def test_the_fields_a_formal_request_needs_are_printed_when_given() -> None:
+    """Mobile, fax, preferred means of response, languages and a second contact (T-CY
+    field 5), the validating judicial authority (EIO section L), legal remedies (section
+    J), and persons' addresses and identity documents."""
+    document = sample()
+    authority = document.requesting_authority.model_copy(
+        update={
+            "mobile": "+974 5550 0001",
+            "fax": "+974 4440 0002",
+            "preferred_response": "email",
+            "languages": ["ar", "en"],
+            "backup_contact": document.requesting_authority.backup_contact.model_copy(
+                update={"name": "Aisha Al-Marri", "phone": "+974 4440 0003"}
+            ),
+        }
+    )
+    validating = document.validating_authority.model_copy(
+        update={"name": "Court of First Instance, Doha", "person": "Judge H. Al-Naimi"}
+    )
+    suspect = document.persons[-1].model_copy(
+        update={"address": "Al Sadd Street 12, Doha", "identity_documents": "Passport P1234567"}
+    )
+    changed = document.model_copy(
+        update={
+            "requesting_authority": authority,
+            "validating_authority": validating,
+            "legal_remedies": "No remedy has been sought against the order in Qatar.",
+            "persons": [*document.persons[:-1], suspect],
+        }
+    )
+    text = squeezed("\n".join(pages_text(render_packet(values(changed), internal=False))))
+    for expected in (
+        "Mobile phone+974 5550 0001",
+        "Fax+974 4440 0002",
+        "Preferred means of responseBy e-mail",
+        "Languages of correspondenceArabic, English",
+        "Second contactAisha Al-Marri · +974 4440 0003",
+        "Validated byCourt of First Instance, Doha · Judge H. Al-Naimi",
+        "Legal remediesNo remedy has been sought against the order in Qatar.",
+        "Address: Al Sadd Street 12, Doha",
+        "Identity documents: Passport P1234567",
+    ):
+        assert squeezed(expected) in text, expected
+    french = values(changed.model_copy(update={"requested_state": "FR"}))
+    text = squeezed("\n".join(pages_text(render_packet(french, internal=False))))
+    for expected in ("Moyen de réponse préféréPar courrier électronique", "Voies de recours",
+                     "Validée par", "Documents d'identité\u202f: Passport P1234567"):  # fmt: skip
+        assert squeezed(expected) in text, expected
+    plain = squeezed("\n".join(pages_text(render_packet(values(), internal=False))))
+    assert squeezed("Legal remedies") not in plain and squeezed("Validated by") not in plain

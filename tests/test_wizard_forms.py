@@ -420,3 +420,64 @@ def test_an_emergency_that_is_not_marked_urgent_is_an_error_in_words(
         "A risk to a person's life or safety makes the request urgent" in t
         for t in texts(check, ".finding")
     )
+
+
+def test_the_contact_validation_and_remedy_fields_are_saved_and_shown(
+    client: Client, client_request: PageClient, draft: MlaRequest, db: Session
+) -> None:
+    route = {
+        "requesting_authority-mobile": "+974 5550 0001",
+        "requesting_authority-fax": "+974 4440 0002",
+        "requesting_authority-preferred_response": "email",
+        "requesting_authority-languages": "ar; en",
+        "requesting_authority-backup_name": "Aisha Al-Marri",
+        "requesting_authority-backup_email": "aisha@pp.qa",
+        "validating_authority-name": "Court of First Instance, Doha",
+        "validating_authority-person": "Judge H. Al-Naimi",
+    }
+    assert _post(client, draft, "route", route).status_code == 302
+    db.expire_all()
+    draft = db.get_one(MlaRequest, draft.id)
+    assert _post(client, draft, "persons", {"persons-1-address": "Al Sadd Street 12, Doha",
+                                            "persons-1-identity_documents": "Passport P1234567"}
+                 ).status_code == 302  # fmt: skip
+    db.expire_all()
+    draft = db.get_one(MlaRequest, draft.id)
+    remedies = {"legal_remedies": "No remedy has been sought in Qatar."}
+    assert _post(client, draft, "safeguards", remedies).status_code == 302
+    db.expire_all()
+    content = db.get_one(MlaRequest, draft.id).content
+    authority = content["requesting_authority"]
+    assert authority["languages"] == ["ar", "en"] and authority["preferred_response"] == "email"
+    assert authority["backup_contact"] == {
+        "name": "Aisha Al-Marri", "phone": "", "email": "aisha@pp.qa"
+    }  # fmt: skip
+    assert content["validating_authority"]["person"] == "Judge H. Al-Naimi"
+    assert content["persons"][1]["identity_documents"] == "Passport P1234567"
+    assert content["legal_remedies"] == "No remedy has been sought in Qatar."
+    page = client_request.get(f"/requests/{draft.id}/wizard/route")
+    assert field_value(page, "requesting_authority-languages") == "ar, en"
+    assert field_value(page, "requesting_authority-backup_name") == "Aisha Al-Marri"
+    shown = text_of(client_request.get(f"/requests/{draft.id}/wizard/check").select_one("main"))
+    for expected in (
+        "Languages of correspondence Arabic, English",
+        "Preferred means of response By e-mail",
+        "Second contact Aisha Al-Marri · aisha@pp.qa",
+        "Validated by Court of First Instance, Doha · Judge H. Al-Naimi",
+        "Passport P1234567",
+        "Legal remedies No remedy has been sought in Qatar.",
+    ):
+        assert expected.replace(" ", "") in shown.replace(" ", ""), expected
+
+
+def test_an_unknown_language_of_correspondence_is_refused_at_its_field(
+    client: Client, draft: MlaRequest
+) -> None:
+    response = _post(client, draft, "route", {"requesting_authority-languages": "arabic"})
+    assert response.status_code == 200
+    page = check_page(response)
+    assert any("Not a language code: arabic." in e for e in form_errors(page))
+    assert "Not a language code: arabic." in text_of(
+        page.select_one("#requesting_authority-languages-error")
+    )
+    assert field_value(page, "requesting_authority-languages") == "arabic"

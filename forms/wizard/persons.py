@@ -73,9 +73,17 @@ class PersonRow(Form):  # type: ignore[misc]
     name = StringField(_l("Full name or company name"), validators=[at_most(LINE)])
     date_of_birth = DateInput(_l("Date of birth"))
     nationality = SelectField(_l("Nationality"), validators=[iso_state], validate_choice=False)
+    address = StringField(_l("Last known address"), validators=[at_most(LINE)])
+    identity_documents = StringField(
+        _l("Identity documents"),
+        description=_l("Kind and number, e.g. passport P1234567 (Qatar)."),
+        validators=[at_most(LINE)],
+    )
 
     def is_blank(self) -> bool:
-        return not any(typed(f) for f in (self.name, self.date_of_birth, self.nationality))
+        fields = (self.name, self.date_of_birth, self.nationality, self.address,
+                  self.identity_documents)  # fmt: skip
+        return not any(typed(f) for f in fields)
 
     def validate_name(self, field: Any) -> None:
         if not (field.data or "").strip() and not self.is_blank():
@@ -229,6 +237,8 @@ class PersonsForm(StepForm):
                 if row.form.date_of_birth.data
                 else None,
                 "nationality": (row.form.nationality.data or "").upper() or None,
+                "address": (row.form.address.data or "").strip(),
+                "identity_documents": (row.form.identity_documents.data or "").strip(),
             }
             for row in self.persons
             if not row.form.is_blank()

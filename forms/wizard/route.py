@@ -28,7 +28,7 @@ from forms.wizard.base import (
     options,
 )
 from mlat.i18n import label
-from mlat.labels import PROCEEDINGS_LABELS
+from mlat.labels import PROCEEDINGS_LABELS, RESPONSE_LABELS
 from mlat.request_format import MAX_RELATED, Channel
 from mlat.rules.instruments import BasisChoices, basis_choices
 from mlat.rules.loader import rulebook
@@ -45,14 +45,15 @@ STATUSES = [
 ]
 
 
-class AuthorityForm(Form):  # type: ignore[misc]
-    name = StringField(_l("Requesting authority"), validators=[at_most(LINE)])
-    office = StringField(_l("Office"), validators=[at_most(LINE)])
-    address = StringField(_l("Postal address"), validators=[at_most(LINE)])
-    contact_person = StringField(_l("Contact person"), validators=[at_most(LINE)])
-    phone = StringField(_l("Phone"), validators=[at_most(LINE)])
-    email = EmailField(
-        _l("E-mail address"),
+RESPONSES = [
+    ("", _l("No preference")),
+    *((key, _l(text)) for key, text in RESPONSE_LABELS.items()),
+]
+
+
+def _email(text: Any) -> EmailField:
+    return EmailField(
+        text,
         validators=[
             Optional(),
             Email(
@@ -61,6 +62,39 @@ class AuthorityForm(Form):  # type: ignore[misc]
             at_most(LINE),
         ],
     )
+
+
+class AuthorityForm(Form):  # type: ignore[misc]
+    name = StringField(_l("Requesting authority"), validators=[at_most(LINE)])
+    office = StringField(_l("Office"), validators=[at_most(LINE)])
+    address = StringField(_l("Postal address"), validators=[at_most(LINE)])
+    contact_person = StringField(_l("Contact person"), validators=[at_most(LINE)])
+    phone = StringField(_l("Phone"), validators=[at_most(LINE)])
+    mobile = StringField(_l("Mobile phone"), validators=[at_most(LINE)])
+    fax = StringField(_l("Fax"), validators=[at_most(LINE)])
+    email = _email(_l("E-mail address"))
+    preferred_response = SelectField(
+        _l("Preferred means of response"),
+        choices=options(RESPONSES),
+        validators=[choice_in(RESPONSES, _l("Choose one of the options."))],
+        validate_choice=False,
+    )
+    languages = StringField(
+        _l("Languages you can correspond in"),
+        description=_l("Language codes separated by commas, e.g. ar, en."),
+        validators=[at_most(200)],
+    )
+    backup_name = StringField(
+        _l("Second contact person"),
+        description=_l("Someone to reach when the contact person is away."),
+        validators=[at_most(LINE)],
+    )
+    backup_phone = StringField(_l("Phone of the second contact"), validators=[at_most(LINE)])
+    backup_email = _email(_l("E-mail address of the second contact"))
+
+    def validate_languages(self, field: Any) -> None:
+        _known_languages(language_codes(field.data))
+
     timezone = StringField(
         _l("Time zone"),
         description=_l("IANA name such as Asia/Qatar, so that calls come in your office hours."),
@@ -82,6 +116,17 @@ class ProceedingsForm(Form):  # type: ignore[misc]
     )
     case_number = StringField(_l("Case number"), validators=[at_most(LINE)])
     authority = StringField(_l("Court or prosecutor in charge"), validators=[at_most(LINE)])
+
+
+class ValidationForm(Form):  # type: ignore[misc]
+    """EIO Annex A, section L: only where the issuing authority is not a judge or
+    prosecutor."""
+
+    name = StringField(_l("Validating judge or prosecutor's office"), validators=[at_most(LINE)])
+    person = StringField(_l("Name and position of who validated"), validators=[at_most(LINE)])
+    address = StringField(_l("Address"), validators=[at_most(LINE)])
+    phone = StringField(_l("Phone"), validators=[at_most(LINE)])
+    email = _email(_l("E-mail address"))
 
 
 def _instrument_choices() -> list[tuple[str, str]]:
@@ -125,6 +170,7 @@ class RouteForm(StepForm):
     )
     requesting_authority = FormField(AuthorityForm, label=_l("Requesting authority"))
     proceedings = FormField(ProceedingsForm, label=_l("Proceedings"))
+    validating_authority = FormField(ValidationForm, label=_l("Validation by a judicial authority"))
 
     @classmethod
     def initial(cls, ctx: StepContext) -> dict[str, Any]:
@@ -132,6 +178,14 @@ class RouteForm(StepForm):
         authority = doc.requesting_authority.model_dump()
         if not authority["timezone"]:
             authority["timezone"] = ctx.unit_timezone
+        backup = authority.pop("backup_contact")
+        authority |= {
+            "preferred_response": authority["preferred_response"] or "",
+            "languages": ", ".join(authority["languages"]),
+            "backup_name": backup["name"],
+            "backup_phone": backup["phone"],
+            "backup_email": backup["email"],
+        }
         return {
             "title": ctx.request.title,
             "requested_state": ctx.request.requested_state,
@@ -143,6 +197,7 @@ class RouteForm(StepForm):
             "translations": ", ".join(doc.translations),
             "requesting_authority": authority,
             "proceedings": {**doc.proceedings.model_dump(), "type": doc.proceedings.type or ""},
+            "validating_authority": doc.validating_authority.model_dump(),
         }
 
     def prepare(self, ctx: StepContext) -> None:
@@ -193,13 +248,7 @@ class RouteForm(StepForm):
             raise ValidationError(_l("Choose a language from the list."))
 
     def validate_translations(self, field: Any) -> None:
-        known = dict(language_choices())
-        unknown = [code for code in self.translation_codes() if code not in known]
-        if unknown:
-            codes = ", ".join(unknown)
-            raise ValidationError(
-                _l("Not a language code: %(codes)s. Use two letters, e.g. en.", codes=codes)
-            )
+        _known_languages(self.translation_codes())
 
     def validate_status(self, field: Any) -> None:
         if field.data not in dict(STATUSES):
@@ -213,8 +262,7 @@ class RouteForm(StepForm):
             raise ValidationError(_l("Keep each line to %(n)d characters.", n=LINE))
 
     def translation_codes(self) -> list[str]:
-        raw = (self.translations.data or "").replace(";", ",").replace(" ", ",")
-        return list(dict.fromkeys(c.strip().lower() for c in raw.split(",") if c.strip()))
+        return language_codes(self.translations.data)
 
     def related_lines(self) -> list[str]:
         lines = (self.related_requests.data or "").splitlines()
@@ -222,7 +270,18 @@ class RouteForm(StepForm):
 
     def apply(self, content: dict[str, Any]) -> dict[str, Any]:
         out = copy.deepcopy(content)
-        authority = {k: (v or "").strip() for k, v in self.requesting_authority.data.items()}
+        given = {k: (v or "").strip() for k, v in self.requesting_authority.data.items()}
+        authority = {
+            **{k: v for k, v in given.items() if not k.startswith("backup_")},
+            "preferred_response": given["preferred_response"] or None,
+            "languages": language_codes(given["languages"]),
+            "backup_contact": {
+                "name": given["backup_name"],
+                "phone": given["backup_phone"],
+                "email": given["backup_email"],
+            },
+        }
+        validation = {k: (v or "").strip() for k, v in self.validating_authority.data.items()}
         proceedings = dict(self.proceedings.data)
         out.update(
             status=self.status.data,
@@ -237,6 +296,7 @@ class RouteForm(StepForm):
                 "case_number": (proceedings["case_number"] or "").strip(),
                 "authority": (proceedings["authority"] or "").strip(),
             },
+            validating_authority=validation,
         )
         return out
 
@@ -245,6 +305,24 @@ class RouteForm(StepForm):
             "title": (self.title.data or "").strip(),
             "requested_state": (self.requested_state.data or "").upper(),
         }
+
+
+def _known_languages(codes: list[str]) -> None:
+    known = dict(language_choices())
+    unknown = [code for code in codes if code not in known]
+    if unknown:
+        raise ValidationError(
+            _l(
+                "Not a language code: %(codes)s. Use two letters, e.g. en.",
+                codes=", ".join(unknown),
+            )
+        )
+
+
+def language_codes(raw: str | None) -> list[str]:
+    """Two-letter codes typed with commas, semicolons or spaces between them."""
+    text = (raw or "").replace(";", ",").replace(" ", ",")
+    return list(dict.fromkeys(c.strip().lower() for c in text.split(",") if c.strip()))
 
 
 def _rank(order: list[str], value: str) -> int:

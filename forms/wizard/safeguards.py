@@ -81,6 +81,15 @@ class SafeguardsForm(StepForm):
         validators=[at_most(TEXT)],
         render_kw={"rows": 4},
     )
+    legal_remedies = TextAreaField(
+        _l("Legal remedies"),
+        description=_l(
+            "Whether a remedy has been sought against the measures in your state, and which "
+            "remedies the persons concerned have there."
+        ),
+        validators=[at_most(TEXT)],
+        render_kw={"rows": 3},
+    )
     signatory = FormField(SignatoryForm, label=_l("Signatory"))
 
     @classmethod
@@ -92,6 +101,7 @@ class SafeguardsForm(StepForm):
             "confidentiality": doc.confidentiality.model_dump(),
             "assurances": list(doc.assurances),
             "procedures": doc.procedures,
+            "legal_remedies": doc.legal_remedies,
             "signatory": doc.signatory.model_dump(),
         }
 
@@ -122,6 +132,7 @@ class SafeguardsForm(StepForm):
             },
             assurances=[value for value, _label in ASSURANCES if value in chosen],
             procedures=(self.procedures.data or "").strip(),
+            legal_remedies=(self.legal_remedies.data or "").strip(),
             signatory={
                 "name": (sign.name.data or "").strip(),
                 "title": (sign.title.data or "").strip(),

@@ -131,6 +131,8 @@ def packet_values(
         signature=signature(document, record, issuer),
         findings=tuple(finding(f) for f in findings),
         checked_on=local_date(now, issuer.timezone),
+        legal_remedies=document.legal_remedies,
+        validating=v.ValidatingAuthority(**document.validating_authority.model_dump()),
     )
 
 
@@ -177,6 +179,13 @@ def requesting_authority(document: RequestDocument, issuer: Issuer) -> v.Request
         timezone=authority.timezone or issuer.timezone,
         office_hours=authority.office_hours,
         state=document.requesting_state or issuer.state,
+        mobile=authority.mobile,
+        fax=authority.fax,
+        preferred_response=authority.preferred_response or "",
+        languages=tuple(authority.languages),
+        backup_name=authority.backup_contact.name,
+        backup_phone=authority.backup_contact.phone,
+        backup_email=authority.backup_contact.email,
     )
 
 
@@ -221,7 +230,12 @@ def offence(o: rf.Offence) -> v.Offence:
 
 def person(p: rf.Person) -> v.Person:
     return v.Person(
-        role=p.role, name=p.name, date_of_birth=p.date_of_birth, nationality=p.nationality or ""
+        role=p.role,
+        name=p.name,
+        date_of_birth=p.date_of_birth,
+        nationality=p.nationality or "",
+        address=p.address,
+        identity_documents=p.identity_documents,
     )
 
 

@@ -21,6 +21,22 @@ class RequestingAuthority:
     timezone: str
     office_hours: str
     state: str
+    mobile: str = ""
+    fax: str = ""
+    preferred_response: str = ""
+    languages: tuple[str, ...] = ()
+    backup_name: str = ""
+    backup_phone: str = ""
+    backup_email: str = ""
+
+
+@dataclass(frozen=True)
+class ValidatingAuthority:
+    name: str = ""
+    person: str = ""
+    address: str = ""
+    phone: str = ""
+    email: str = ""
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,8 @@ class Person:
     name: str
     date_of_birth: dt.date | None
     nationality: str
+    address: str = ""
+    identity_documents: str = ""
 
 
 @dataclass(frozen=True)
@@ -192,6 +210,8 @@ class PacketValues:
     signature: Signature
     findings: tuple[Finding, ...]
     checked_on: dt.date
+    legal_remedies: str = ""
+    validating: ValidatingAuthority = ValidatingAuthority()
 
     @property
     def translation_annexes(self) -> tuple[Annex, ...]:

@@ -87,9 +87,12 @@ def officer_drafts(visit: Visit) -> tuple[str, str]:
     authority.get_by_label("Requesting authority").fill("Public Prosecution of the State of Qatar")
     authority.get_by_label("Office", exact=True).fill("Cybercrime Prosecution Office")
     authority.get_by_label("Postal address").fill("Public Prosecution Building, Doha, Qatar")
-    authority.get_by_label("Contact person").fill("Mariam Al-Kuwari, Prosecutor")
-    authority.get_by_label("Phone").fill("+974 4000 0000")
-    authority.get_by_label("E-mail address").fill("cybercrime.prosecution@pp.example.qa")
+    authority.get_by_label("Contact person", exact=True).fill("Mariam Al-Kuwari, Prosecutor")
+    authority.get_by_label("Phone", exact=True).fill("+974 4000 0000")
+    authority.get_by_label("Mobile phone").fill("+974 5500 0000")
+    authority.get_by_label("E-mail address", exact=True).fill(
+        "cybercrime.prosecution@pp.example.qa"
+    )
     authority.get_by_label("Office hours").fill("07:00-14:00 Sunday-Thursday")
     proceedings = page.get_by_role("group", name="Proceedings")
     proceedings.get_by_label("Stage of the proceedings").select_option(value="investigation")
@@ -324,7 +327,15 @@ def check_packet(pdf: Path, reference: str) -> None:
     """The packet says what was drafted, with the reviewer's fix; its first page is kept
     as an image (pdftoppm) beside the screenshots, for a person to look at."""
     text = " ".join(" ".join(p.extract_text() or "" for p in PdfReader(pdf).pages).split())
-    for expected in (reference, TITLE, "United States", ACCOUNT, IP, "Noora Al-Thani"):
+    for expected in (
+        reference,
+        TITLE,
+        "United States",
+        ACCOUNT,
+        IP,
+        "Noora Al-Thani",
+        "+974 5500 0000",
+    ):
         assert expected in text, f"{expected!r} is not in the packet's text: {text[:2000]}"
     assert "The headers were obtained" in text, "the officer's fix is not in the packet"
     pdftoppm = shutil.which("pdftoppm")
