@@ -60,6 +60,12 @@ class Config:
     """PEM file of the certification authorities whose signing certificates are trusted"""
     timestamp_url: str = ""
     """an RFC 3161 timestamp authority; each packet signature is then timestamped"""
+    token_module: str = ""
+    """the PKCS#11 library of the token (HSM) holding prosecutors' keys; empty: none"""
+    token_label: str = ""
+    """the label of that token"""
+    token_pin: str = ""
+    """the user PIN that opens it"""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def flask_settings(self) -> dict[str, Any]:
@@ -113,6 +119,9 @@ def config_from_env() -> Config:
         signing_secret=os.environ.get("MLAT_SIGNING_SECRET", ""),
         signing_trust_file=os.environ.get("MLAT_SIGNING_TRUST", ""),
         timestamp_url=os.environ.get("MLAT_TIMESTAMP_URL", ""),
+        token_module=os.environ.get("MLAT_PKCS11_MODULE", ""),
+        token_label=os.environ.get("MLAT_PKCS11_TOKEN", ""),
+        token_pin=os.environ.get("MLAT_PKCS11_PIN", ""),
     )
 
 

@@ -370,15 +370,24 @@ class SigningAuthority(SQLModel, table=True):
 
 
 class SigningCredential(SQLModel, table=True):
-    """A prosecutor's signing key and certificate, as a PKCS#12 file encrypted with the
-    installation's signing secret; the certificate's digest, subject and expiry, and the
+    """A prosecutor's signing key and certificate: a PKCS#12 file encrypted with the
+    installation's signing secret, or the label of their key on the installation's PKCS#11
+    token and their certificate; the certificate's digest, subject and expiry, and the
     issuing authorities' certificates, to be shown and checked without opening it."""
 
     __tablename__ = "signing_credential"
 
     id: int | None = Field(default=None, primary_key=True)
     user_id: int = Field(foreign_key="user.id", unique=True)
-    pkcs12: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    pkcs12: bytes = Field(sa_column=Column(LargeBinary, nullable=False))  # empty for a token
+    token_key: str = Field(
+        default="", max_length=200,
+        description="the label of the key on the PKCS#11 token; empty: the key is in pkcs12",
+    )  # fmt: skip
+    certificate: bytes = Field(
+        default=b"", sa_column=Column(LargeBinary, nullable=False, server_default=""),
+        description="the signer's certificate, DER, for a key on a token",
+    )  # fmt: skip
     chain: bytes = Field(
         default=b"", sa_column=Column(LargeBinary, nullable=False),
         description="the issuing authorities' certificates, PEM",

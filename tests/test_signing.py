@@ -4,16 +4,21 @@ the prosecutor to confirm and re-authenticate; anyone can check a copy."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import io
 import json
 import re
+import secrets
 import shutil
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives.serialization import pkcs12
+from cryptography import x509 as cx509
+from cryptography.hazmat.primitives.serialization import Encoding, pkcs12
 from flask import Flask
 from pypdf import PdfReader
 from sqlmodel import Session, col, select
@@ -29,19 +34,28 @@ from mlat.models import (
     User,
     utcnow,
 )
-from mlat.packets.certificates import demo_authority, demo_signing_pkcs12
+from mlat.packets.certificates import (
+    demo_authority,
+    demo_signing_certificate,
+    demo_signing_pkcs12,
+)
 from mlat.packets.render import render_packet
-from mlat.packets.signature import check_pdf
+from mlat.packets.signature import Check, Credential, check_pdf, sign_pdf
 from mlat.services import ServiceError
 from mlat.services import packet_jobs as svc
 from mlat.services.packets import packet_values_for
 from mlat.services.signing import (
+    Token,
+    credential_of,
     import_credential,
+    import_token_credential,
+    sign_packet,
     trust_roots,
     verify_packet,
 )
 from mlat.services.workflow import transition
 from tests.conftest import Client, MakeRequest, MakeUser, PageClient, text_of
+from tests.hsm import Hsm, start_hsm
 from tests.packet_jobs import KEYS, manual_queue, sign
 from tests.tsa import timestamp_authority
 
@@ -195,6 +209,151 @@ def test_an_imported_pkcs12_file_signs_and_is_trusted_when_configured(
     assert verify_packet(session=db, data=pdf, keys=trusted).genuine
 
 
+def test_signing_and_checking_work_where_an_event_loop_already_runs(
+    db: Session, signed_pdf: bytes, mla_request: MlaRequest
+) -> None:
+    """pyHanko starts an event loop of its own; inside a thread that already runs one
+    (an async server, a browser driver) signing and checking must still work."""
+    authority = demo_authority("Public Prosecution", "QA", utcnow())
+    data = demo_signing_pkcs12(authority, name="Khalid Al-Sulaiti", email="k@pp.qa",
+                               organisation="Public Prosecution", country="QA",
+                               passphrase=b"pin", now=utcnow())  # fmt: skip
+    credential = Credential(data, b"pin")
+    pdf = render_packet(
+        packet_values_for(session=db, request=mla_request, internal=False), internal=False
+    )
+
+    async def inside_a_loop() -> tuple[Check, Check]:
+        asyncio.get_running_loop()  # there is one
+        again = sign_pdf(pdf, credential, stamp_lines=("Khalid",), reason="r", location="Doha")
+        return check_pdf(again, (authority.certificate,)), check_pdf(signed_pdf, ())
+
+    # a thread of its own, whose loop runs the coroutine: whatever this thread runs
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        fresh, stored = pool.submit(asyncio.run, inside_a_loop()).result()
+    assert fresh.valid and fresh.signer.startswith("Common Name: Khalid Al-Sulaiti")
+    assert stored.intact and stored.whole and not stored.trusted
+
+
+# ------------------------------------------------ a key on a PKCS#11 token (SoftHSM2)
+
+
+@pytest.fixture(scope="session")
+def hsm(tmp_path_factory: pytest.TempPathFactory) -> Hsm:
+    return start_hsm(tmp_path_factory.mktemp("softhsm"))
+
+
+def with_token(app: Flask, hsm: Hsm) -> None:
+    """The app configured as with MLAT_PKCS11_MODULE, _TOKEN and _PIN."""
+    app.config["MLAT"] = dataclasses.replace(
+        app.config["MLAT"], token_module=hsm.module, token_label=hsm.label, token_pin=hsm.pin
+    )
+
+
+def test_a_key_on_a_pkcs11_token_signs_the_packet_without_leaving_it(
+    db: Session, app: Flask, runner: Any, hsm: Hsm, mla_request: MlaRequest,
+    make_user: MakeUser, tmp_path: Path,
+) -> None:  # fmt: skip
+    prosecutor = make_user(Role.prosecutor)
+    label = f"prosecutor-{prosecutor.id}-{secrets.token_hex(4)}"
+    outside = demo_authority("Ministry of Justice", "QA", utcnow())
+    certificate = demo_signing_certificate(
+        outside, hsm.new_key(label), name="Khalid Al-Sulaiti", email="k@pp.qa",
+        organisation="Public Prosecution", country="QA", now=utcnow(),
+    )  # fmt: skip
+    hsm.store_certificate(label, certificate)
+    chain = tmp_path / "chain.pem"
+    chain.write_bytes(
+        cx509.load_der_x509_certificate(outside.certificate).public_bytes(Encoding.PEM)
+    )
+    with_token(app, hsm)
+    result = runner.invoke(args=["signing", "token", prosecutor.email, label,
+                                 "--chain", str(chain)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "now signs as CN=Khalid Al-Sulaiti" in result.output
+    assert f"with the key '{label}' on the token" in result.output
+    db.expire_all()
+    stored = credential_of(session=db, user_id=prosecutor.id)
+    assert stored is not None and stored.token_key == label and stored.pkcs12 == b""
+
+    jobs = manual_queue(app)
+    sign(db, mla_request, prosecutor)
+    assert jobs.run_all() == ["done"]
+    pdf = svc.ready_bytes(session=db, request=mla_request, kind=svc.SIGNED)
+    assert pdf is not None
+    report = pdfsig(pdf, tmp_path)
+    assert "Signature Validation: Signature is Valid." in report, report
+    assert "Total document signed" in report, report
+    assert "Signer Certificate Common Name: Khalid Al-Sulaiti" in report, report
+    trusted = KEYS.__class__(KEYS.passphrase, trust=(outside.certificate,))
+    found = verify_packet(session=db, data=pdf, keys=trusted)
+    assert found.genuine and found.signer is not None and found.signer.id == prosecutor.id
+
+
+def test_a_token_key_that_cannot_sign_is_refused_when_loaded_in_words(
+    db: Session, app: Flask, runner: Any, hsm: Hsm, mla_request: MlaRequest,
+    make_user: MakeUser, tmp_path: Path,
+) -> None:  # fmt: skip
+    prosecutor = make_user(Role.prosecutor)
+    label = f"refused-{prosecutor.id}-{secrets.token_hex(4)}"
+    result = runner.invoke(args=["signing", "token", prosecutor.email, label])
+    assert result.exit_code == 1
+    assert "No PKCS#11 token is configured (MLAT_PKCS11_MODULE)." in result.output
+
+    with_token(app, hsm)
+    result = runner.invoke(args=["signing", "token", prosecutor.email, label])
+    assert result.exit_code == 1
+    assert f"The key {label} on the token cannot sign:" in result.output, result.output
+
+    # a certificate for another key: the test signature does not verify
+    hsm.new_key(label)
+    outside = demo_authority("Ministry of Justice", "QA", utcnow())
+    other = cx509.load_der_x509_certificate(
+        pkcs12.load_key_and_certificates(
+            demo_signing_pkcs12(outside, name="Someone Else", email="s@pp.qa",
+                                organisation="PP", country="QA", passphrase=b"x",
+                                now=utcnow()), b"x")[1].public_bytes(Encoding.DER)  # type: ignore[union-attr]
+    )  # fmt: skip
+    path = tmp_path / "other.pem"
+    path.write_bytes(other.public_bytes(Encoding.PEM))
+    result = runner.invoke(args=["signing", "token", prosecutor.email, label,
+                                 "--certificate", str(path)])  # fmt: skip
+    assert result.exit_code == 1
+    assert "the key on the token does not belong to the certificate" in result.output
+    kept = credential_of(session=db, user_id=prosecutor.id)  # the demo one, untouched
+    assert kept is not None and kept.token_key == "" and kept.demo
+
+
+def test_a_token_key_is_refused_in_words_where_the_token_is_not_configured(
+    db: Session, app: Flask, hsm: Hsm, mla_request: MlaRequest, make_user: MakeUser
+) -> None:
+    prosecutor = make_user(Role.prosecutor)
+    label = f"gone-{prosecutor.id}-{secrets.token_hex(4)}"
+    outside = demo_authority("Ministry of Justice", "QA", utcnow())
+    hsm.store_certificate(label, demo_signing_certificate(
+        outside, hsm.new_key(label), name="Khalid Al-Sulaiti", email="k@pp.qa",
+        organisation="Public Prosecution", country="QA", now=utcnow(),
+    ))  # fmt: skip
+    token = Token(hsm.module, hsm.label, hsm.pin)
+    keys = KEYS.__class__(KEYS.passphrase, token=token)
+    import_token_credential(session=db, user=prosecutor, key_label=label, keys=keys)
+    db.commit()
+    mla_request.signed_by_id = prosecutor.id
+    with pytest.raises(ServiceError) as refused:
+        sign_packet(session=db, request=mla_request, pdf=b"%PDF-1.7", keys=KEYS,
+                    location="Doha")  # fmt: skip
+    assert "on a security token that this server is not set up to use" in refused.value.message
+    wrong_pin = KEYS.__class__(KEYS.passphrase, token=dataclasses.replace(token, pin="0000"))
+    values = packet_values_for(session=db, request=mla_request, internal=False)
+    with pytest.raises(ServiceError) as refused:
+        sign_packet(session=db, request=mla_request, pdf=render_packet(values, internal=False),
+                    keys=wrong_pin, location="Doha")  # fmt: skip
+    assert (
+        refused.value.params["reason"]
+        == "the token 'mlat-tests' could not be opened: the PIN is wrong"
+    )
+
+
 # ------------------------------------------------ the sign form: confirm and re-authenticate
 
 
@@ -333,7 +492,7 @@ def test_the_signing_commands_load_and_issue_certificates(
 def test_a_timestamp_authority_when_configured_timestamps_the_signature(
     db: Session, mla_request: MlaRequest, prosecutor: User, tmp_path: Path
 ) -> None:
-    from mlat.services.signing import SigningKeys, sign_packet
+    from mlat.services.signing import SigningKeys
 
     values = packet_values_for(session=db, request=mla_request, internal=False)
     rendered = render_packet(values, internal=False)

@@ -1,5 +1,7 @@
 """``flask --app app signing import EMAIL FILE.p12``: load a prosecutor's signing key and
-certificate; ``flask --app app signing demo EMAIL``: give them a demonstration one."""
+certificate; ``flask --app app signing token EMAIL LABEL``: sign for them with their key
+on the installation's PKCS#11 token; ``flask --app app signing demo EMAIL``: give them a
+demonstration one."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import os
 from pathlib import Path
 
 import click
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlmodel import select
@@ -14,7 +18,12 @@ from sqlmodel import select
 from mlat.db import get_session
 from mlat.models import User
 from mlat.services import ServiceError
-from mlat.services.signing import import_credential, issue_demo_credential, signing_keys
+from mlat.services.signing import (
+    import_credential,
+    import_token_credential,
+    issue_demo_credential,
+    signing_keys,
+)
 from mlat.services.users import normalise_email
 
 
@@ -49,11 +58,54 @@ def import_command(email: str, file: Path) -> None:
                                   passphrase=passphrase.encode(),
                                   keys=signing_keys(current_app.config["MLAT"]))  # fmt: skip
     except ServiceError as exc:
-        message = exc.message % exc.params if exc.params else exc.message
-        raise click.ClickException(message) from exc
+        raise _refused(exc) from exc
     session.commit()
     click.echo(
         f"{user.email} now signs as {found.subject} (valid until {found.not_after:%Y-%m-%d})."
+    )
+
+
+def _refused(exc: ServiceError) -> click.ClickException:
+    return click.ClickException(exc.message % exc.params if exc.params else exc.message)
+
+
+@signing_group.command("token")
+@click.argument("email")
+@click.argument("label")
+@click.option(
+    "--certificate", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The user's certificate (PEM or DER), if the token does not hold it under LABEL.",
+)  # fmt: skip
+@click.option(
+    "--chain", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The certificates of the issuing authorities (PEM), to embed in each signature.",
+)  # fmt: skip
+@with_appcontext
+def token_command(email: str, label: str, certificate: Path | None, chain: Path | None) -> None:
+    """Sign for the user EMAIL with the key labelled LABEL on the PKCS#11 token named by
+    MLAT_PKCS11_MODULE, MLAT_PKCS11_TOKEN and MLAT_PKCS11_PIN. The key signs a test
+    message first, which the certificate must verify."""
+    user = _user(email)
+    authorities: tuple[bytes, ...] = ()
+    if chain is not None:
+        try:
+            certs = x509.load_pem_x509_certificates(chain.read_bytes())
+        except ValueError as exc:
+            raise click.ClickException(f"{chain} holds no PEM certificates.") from exc
+        authorities = tuple(c.public_bytes(serialization.Encoding.DER) for c in certs)
+    session = get_session()
+    try:
+        found = import_token_credential(
+            session=session, user=user, key_label=label,
+            keys=signing_keys(current_app.config["MLAT"]),
+            certificate=certificate.read_bytes() if certificate else None, chain=authorities,
+        )  # fmt: skip
+    except ServiceError as exc:
+        raise _refused(exc) from exc
+    session.commit()
+    click.echo(
+        f"{user.email} now signs as {found.subject} with the key {label!r} on the token "
+        f"(valid until {found.not_after:%Y-%m-%d})."
     )
 
 

@@ -1,6 +1,7 @@
 """Demonstration certificates: a unit's own certification authority and a signing
 certificate for each of its prosecutors, made with ``cryptography``. Real installations
-load each prosecutor's PKCS#12 file instead (``docs/packets.md``)."""
+load each prosecutor's PKCS#12 file, or use their key on a PKCS#11 token, instead
+(``docs/packets.md``)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import CertificatePublicKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
@@ -78,27 +80,26 @@ def demo_authority(organisation: str, country: str, now: dt.datetime) -> Authori
     )
 
 
-def demo_signing_pkcs12(
+def demo_signing_certificate(
     authority: Authority,
+    public_key: CertificatePublicKeyTypes,
     *,
     name: str,
     email: str,
     organisation: str,
     country: str,
-    passphrase: bytes,
     now: dt.datetime,
-) -> bytes:
-    """A PKCS#12 file holding a new key and its certificate, issued by the authority for
-    signing documents (non-repudiation), valid three years."""
+) -> x509.Certificate:
+    """A certificate issued by the authority to the holder of the public key, for signing
+    documents (non-repudiation), valid three years."""
     issuer = x509.load_der_x509_certificate(authority.certificate)
     issuer_key = serialization.load_der_private_key(authority.key, password=None)
     assert isinstance(issuer_key, ec.EllipticCurvePrivateKey)
-    key = ec.generate_private_key(ec.SECP256R1())
-    cert = (
+    return (
         x509.CertificateBuilder()
         .subject_name(_name(name, organisation, country))
         .issuer_name(issuer.subject)
-        .public_key(key.public_key())
+        .public_key(public_key)
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=1))
         .not_valid_after(now + dt.timedelta(days=3 * 365))
@@ -113,11 +114,29 @@ def demo_signing_pkcs12(
         )
         .sign(issuer_key, hashes.SHA256())
     )
+
+
+def demo_signing_pkcs12(
+    authority: Authority,
+    *,
+    name: str,
+    email: str,
+    organisation: str,
+    country: str,
+    passphrase: bytes,
+    now: dt.datetime,
+) -> bytes:
+    """A PKCS#12 file holding a new key and its demonstration certificate."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = demo_signing_certificate(
+        authority, key.public_key(), name=name, email=email, organisation=organisation,
+        country=country, now=now,
+    )  # fmt: skip
     return pkcs12.serialize_key_and_certificates(
         name=name.encode(),
         key=key,
         cert=cert,
-        cas=[issuer],
+        cas=[x509.load_der_x509_certificate(authority.certificate)],
         encryption_algorithm=serialization.BestAvailableEncryption(passphrase),
     )
 

@@ -1,7 +1,8 @@
 """Signing credentials and the digital signature of a signed request's packet.
 
 Each prosecutor who signs has a credential: a key and its certificate, kept as a PKCS#12
-file encrypted with the installation's signing secret (``SigningKeys``). Demonstration
+file encrypted with the installation's signing secret (``SigningKeys``), or a key on the
+installation's PKCS#11 token, which never leaves it (``import_token_credential``). Demonstration
 units get their own certification authority, which issues a demonstration certificate
 to each prosecutor (``issue_demo_credential``); real installations load each
 prosecutor's PKCS#12 file (``import_credential``; ``docs/packets.md``). When the signed
@@ -38,25 +39,50 @@ from mlat.packets.certificates import (
     is_demo,
     pkcs12_certificate,
 )
-from mlat.packets.signature import Check, Credential, SignatureError, check_pdf, sign_pdf
+from mlat.packets.signature import (
+    Check,
+    Credential,
+    SignatureError,
+    TokenKey,
+    check_pdf,
+    sign_pdf,
+    token_certificate,
+)
 from mlat.services import ServiceError
+
+
+@dataclass(frozen=True)
+class Token:
+    """The installation's PKCS#11 token (a hardware security module) that holds
+    prosecutors' keys: its library, its label and the PIN that opens it."""
+
+    module: str
+    label: str
+    pin: str
 
 
 @dataclass(frozen=True)
 class SigningKeys:
     """The installation's signing secret, which encrypts the stored keys, the trusted
-    authorities' certificates loaded from configuration (DER), and the timestamp
-    authority to ask, if any."""
+    authorities' certificates loaded from configuration (DER), the timestamp authority
+    to ask, if any, and the token holding keys, if any."""
 
     passphrase: bytes
     trust: tuple[bytes, ...] = ()
     timestamp_url: str = ""
+    token: Token | None = None
 
     @classmethod
-    def from_secret(cls, secret: str, *, trust: tuple[bytes, ...] = (),
-                    timestamp_url: str = "") -> SigningKeys:  # fmt: skip
+    def from_secret(
+        cls,
+        secret: str,
+        *,
+        trust: tuple[bytes, ...] = (),
+        timestamp_url: str = "",
+        token: Token | None = None,
+    ) -> SigningKeys:
         digest = hashlib.sha256(b"mlat signing credentials\0" + secret.encode()).hexdigest()
-        return cls(digest.encode(), trust, timestamp_url)
+        return cls(digest.encode(), trust, timestamp_url, token)
 
 
 def signing_keys(config: Config) -> SigningKeys:
@@ -67,13 +93,21 @@ def signing_keys(config: Config) -> SigningKeys:
         with open(config.signing_trust_file, "rb") as fh:
             certs = x509.load_pem_x509_certificates(fh.read())
         trust = tuple(c.public_bytes(serialization.Encoding.DER) for c in certs)
+    token = None
+    if config.token_module:
+        token = Token(config.token_module, config.token_label, config.token_pin)
     return SigningKeys.from_secret(
         config.signing_secret or config.secret_key,
         trust=trust,
         timestamp_url=config.timestamp_url,
+        token=token,
     )
 
 
+NO_TOKEN = N_(
+    "Your signing key is on a security token that this server is not set up to use. "
+    "Ask an administrator to configure the token."
+)
 NO_CREDENTIAL = N_(
     "Your account has no signing certificate, so the packet could not carry your digital "
     "signature. Ask an administrator to load your certificate."
@@ -106,9 +140,14 @@ def _aware(moment: dt.datetime) -> dt.datetime:
 
 
 def _store(
-    session: Session, user: User, data: bytes, passphrase: bytes, chain: list[x509.Certificate]
+    session: Session,
+    user: User,
+    cert: x509.Certificate,
+    chain: list[x509.Certificate],
+    *,
+    pkcs12: bytes = b"",
+    token_key: str = "",
 ) -> SigningCredential:
-    cert = pkcs12_certificate(data, passphrase)
     existing = credential_of(session=session, user_id=user.id)
     if existing is not None:
         session.delete(existing)
@@ -116,7 +155,9 @@ def _store(
     assert user.id is not None
     row = SigningCredential(
         user_id=user.id,
-        pkcs12=data,
+        pkcs12=pkcs12,
+        token_key=token_key,
+        certificate=cert.public_bytes(serialization.Encoding.DER) if token_key else b"",
         chain=b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain),
         certificate_sha256=cert.fingerprint(hashes.SHA256()).hex(),
         subject=cert.subject.rfc4514_string()[:500],
@@ -174,7 +215,8 @@ def issue_demo_credential(
         country=unit.state, passphrase=keys.passphrase, now=now,
     )  # fmt: skip
     issuer = x509.load_der_x509_certificate(authority.certificate)
-    return _store(session, user, data, keys.passphrase, [issuer])
+    cert = pkcs12_certificate(data, keys.passphrase)
+    return _store(session, user, cert, [issuer], pkcs12=data)
 
 
 def import_credential(
@@ -194,7 +236,47 @@ def import_credential(
         name=user.name.encode(), key=key, cert=cert, cas=others,  # type: ignore[arg-type]
         encryption_algorithm=serialization.BestAvailableEncryption(keys.passphrase),
     )  # fmt: skip
-    return _store(session, user, stored, keys.passphrase, list(others))
+    return _store(session, user, cert, list(others), pkcs12=stored)
+
+
+def import_token_credential(
+    *,
+    session: Session,
+    user: User,
+    key_label: str,
+    keys: SigningKeys,
+    certificate: bytes | None = None,
+    chain: tuple[bytes, ...] = (),
+) -> SigningCredential:
+    """Sign for the user with their key on the installation's token, which never leaves
+    it: the key labelled ``key_label`` and its certificate (given, PEM or DER, or the
+    token's certificate of the same label), checked to belong together."""
+    if keys.token is None:
+        raise ServiceError(N_("No PKCS#11 token is configured (MLAT_PKCS11_MODULE)."))
+    given = _certificate(certificate) if certificate else None
+    try:
+        der = token_certificate(
+            module=keys.token.module, token=keys.token.label, pin=keys.token.pin,
+            key_label=key_label,
+            certificate=given.public_bytes(serialization.Encoding.DER) if given else None,
+        )  # fmt: skip
+    except SignatureError as exc:
+        raise ServiceError(
+            N_("The key %(label)s on the token cannot sign: %(reason)s"),
+            label=key_label, reason=str(exc),
+        ) from exc  # fmt: skip
+    authorities = [x509.load_der_x509_certificate(c) for c in chain]
+    return _store(session, user, x509.load_der_x509_certificate(der), authorities,
+                  token_key=key_label)  # fmt: skip
+
+
+def _certificate(data: bytes) -> x509.Certificate:
+    try:
+        if data.lstrip().startswith(b"-----BEGIN"):
+            return x509.load_pem_x509_certificate(data)
+        return x509.load_der_x509_certificate(data)
+    except ValueError as exc:
+        raise ServiceError(N_("The certificate file is neither PEM nor DER.")) from exc
 
 
 def trust_roots(*, session: Session, keys: SigningKeys) -> tuple[bytes, ...]:
@@ -222,10 +304,18 @@ def sign_packet(
     lines = [f"Digitally signed by {signer.name}", f"{when:%Y-%m-%d %H:%M} UTC"]
     if found.demo:
         lines.append("Demonstration certificate: not for use abroad")
+    credential: Credential | TokenKey
+    if found.token_key:
+        if keys.token is None:
+            raise ServiceError(NO_TOKEN)
+        credential = TokenKey(keys.token.module, keys.token.label, keys.token.pin,
+                              found.token_key, found.certificate, chain)  # fmt: skip
+    else:
+        credential = Credential(found.pkcs12, keys.passphrase, chain)
     try:
         return sign_pdf(
             pdf,
-            Credential(found.pkcs12, keys.passphrase, chain),
+            credential,
             stamp_lines=tuple(lines),
             reason=f"Request {request.reference}",
             location=location,
