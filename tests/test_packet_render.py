@@ -3,7 +3,9 @@ labels in the requested state's language, Arabic shaping, annexes and PDF/A meta
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import html
 import io
 import re
 import subprocess
@@ -279,6 +281,58 @@ def test_arabic_labels_are_shaped_with_an_embedded_arabic_font() -> None:
     assert embedded
     # Shaping draws a letter with different glyphs at the start, middle and end of words.
     assert any(count > 1 and "\u0621" <= char <= "\u064a" for char, count in uses.items())
+
+
+def words_with_positions(pdf: bytes, page: int) -> list[tuple[str, float, float]]:
+    """Poppler's words of a page as (word, left, top), in reading order."""
+    found = subprocess.run(
+        ["pdftotext", "-bbox", "-f", str(page), "-l", str(page), "-", "-"],
+        input=pdf, capture_output=True, timeout=60, check=True,
+    ).stdout.decode()  # fmt: skip
+    return [
+        (html.unescape(word), float(left), float(top))
+        for left, top, word in re.findall(
+            r'<word xMin="([\d.]+)" yMin="([\d.]+)"[^>]*>([^<]*)</word>', found
+        )
+    ]
+
+
+def test_arabic_keeps_phone_numbers_and_english_titles_in_their_order() -> None:
+    """Values in another direction are isolated: a phone number is not reversed, and an
+    English title that wraps keeps its closing parenthesis at its end."""
+    ae = values(sample(requested_state="AE"))
+    pdf = render_packet(ae, internal=False)
+    words = words_with_positions(pdf, 1)
+    phone = [(left, top) for word, left, top in words if word in ("+974", "4000", "0000")]
+    assert len(phone) >= 3
+    first_line = sorted(p for p in phone if abs(p[1] - phone[0][1]) < 1)
+    assert [w for w, left, top in sorted(words, key=lambda w: w[1])
+            if (left, top) in first_line] == ["+974", "4000", "0000"]  # fmt: skip
+    text = [word for word, _left, _top in words]
+    assert "XVIII-12)" in text  # the title's parenthesis closes after it
+    assert not [w for w in text if w.startswith((".(", "(York"))], text
+
+
+def test_long_identifiers_break_after_their_punctuation_never_inside_a_word() -> None:
+    """In the narrow columns of a French packet an e-mail address breaks after "@" or
+    ".", and copying it from the PDF gives the address without hidden characters."""
+    french = dataclasses.replace(values(), label_language="fr")
+    pdf = render_packet(french, internal=False)
+    layout = subprocess.run(
+        ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, timeout=60, check=True
+    ).stdout.decode()
+    address = "finance.alwaha@mailhost.example"
+    pieces = [
+        token
+        for line in layout.splitlines()
+        for token in line.split()
+        if token.startswith("finance.") and address.startswith(token) and token != address
+    ]
+    assert pieces, "the address no longer wraps in the identifiers table"
+    assert all(piece[-1] in "@._-/" for piece in pieces), pieces
+    assert "électronique" in layout.split() and "électroniqu" not in layout.split()
+    text = "".join(pages_text(pdf))
+    assert address in text and "\u200b" not in text
 
 
 def annex_file(name: str, media_type: str, data: bytes) -> AnnexFile:

@@ -10,6 +10,7 @@ A missing translation falls back to English, then to the id itself.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ from pathlib import Path
 from babel import Locale
 from babel.dates import format_date
 from babel.messages.pofile import read_po
+from markupsafe import Markup, escape
 
 LABELS_DIR = Path(__file__).parent / "labels"
 DOMAIN = "packet"
@@ -26,6 +28,12 @@ FALLBACK = "en"
 RIGHT_TO_LEFT = frozenset({"ar"})
 
 Messages = dict[tuple[str | None, str], str]
+
+# Runs without spaces longer than this may break after their punctuation.
+LONG_RUN = 16
+SPACES = re.compile(r"(\s+)")
+ZERO_WIDTH_SPACE = "\u200b"
+BREAK_AFTER = re.compile(r"(?<=[@/._\-:?&=#])(?=\S)")
 
 
 def catalogue_path(language: str) -> Path:
@@ -81,9 +89,24 @@ class Labels:
         key = (context, message)
         return messages(self.language).get(key) or messages(FALLBACK).get(key) or message
 
-    def __call__(self, message: str, **params: object) -> str:
-        text = self.lookup(message)
+    def __call__(self, message: str, **params: object) -> Markup:
+        """The label, as markup: parameters given as markup (a value isolated in its own
+        direction by the ``text`` macro) are kept, the rest escaped."""
+        text = escape(self.lookup(message))
         return text % params if params else text
+
+    @staticmethod
+    def breakable(text: str) -> str:
+        """The text with a break opportunity (a zero-width space) after the punctuation
+        inside long runs without spaces (e-mail addresses, URLs, account names), so that
+        a narrow column breaks them there and never inside a word. Markup (a label) is
+        left as it is."""
+        if isinstance(text, Markup):
+            return text
+        return "".join(
+            ZERO_WIDTH_SPACE.join(BREAK_AFTER.split(token)) if len(token) > LONG_RUN else token
+            for token in SPACES.split(text)
+        )
 
     @property
     def colon(self) -> str:
