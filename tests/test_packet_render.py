@@ -387,6 +387,31 @@ def test_the_packet_is_pdf_a_3b_with_metadata_and_embedded_fonts(signed_pdf: byt
             assert "/FontFile2" in descendant["/FontDescriptor"].get_object()
 
 
+def test_the_packet_is_tagged_for_screen_readers(signed_pdf: bytes) -> None:
+    """A structure tree gives the reading order: the title, the numbered sections, the
+    tables with their header cells, in the packet's language."""
+    with pikepdf.open(io.BytesIO(signed_pdf)) as pdf:
+        assert bool(pdf.Root.MarkInfo.Marked)
+        kinds: Counter[str] = Counter()
+        headings: list[str] = []
+
+        def walk(node: Any) -> None:
+            if isinstance(node, pikepdf.Array):
+                for child in node:
+                    walk(child)
+            elif isinstance(node, pikepdf.Dictionary) and "/S" in node:
+                kinds[str(node.S)] += 1
+                if str(node.S) == "/H2":
+                    headings.append(str(node.S))
+                if "/K" in node:
+                    walk(node.K)
+
+        walk(pdf.Root.StructTreeRoot.K)
+    assert kinds["/Document"] == 1 and kinds["/H1"] == 1
+    assert len(headings) >= 14  # the numbered sections of the request
+    assert kinds["/Table"] >= 5 and kinds["/TH"] >= 20 and kinds["/TD"] >= 20
+
+
 def test_rendering_the_same_values_twice_gives_the_same_bytes(signed_pdf: bytes) -> None:
     assert render_packet(values(status="signed", signed_at=SIGNED), internal=False) == signed_pdf
 

@@ -74,7 +74,7 @@ def packet_html(values: PacketValues, *, internal: bool, annex_pages: Mapping[in
 
 
 def html_to_pdf(html: str, attachments: Sequence[Any] = ()) -> tuple[bytes, list[Any]]:
-    """PDF/A-3b bytes of the HTML, with the laid-out pages (for their anchors)."""
+    """PDF/A-3b bytes of the HTML, tagged, with the laid-out pages (for their anchors)."""
     try:
         with _render_lock:
             document = HTML(string=html, base_url=BASE_URL, url_fetcher=url_fetcher()).render(
@@ -85,6 +85,7 @@ def html_to_pdf(html: str, attachments: Sequence[Any] = ()) -> tuple[bytes, list
                 warnings.simplefilter("ignore", ResourceWarning)
                 pdf = document.write_pdf(
                     pdf_variant=PDF_VARIANT,
+                    pdf_tags=True,  # a structure tree, for screen readers (PDF/UA's basis)
                     attachments=list(attachments),
                     finisher=list_attachments_once,
                 )
