@@ -283,6 +283,18 @@ def test_arabic_labels_are_shaped_with_an_embedded_arabic_font() -> None:
     assert any(count > 1 and "\u0621" <= char <= "\u064a" for char, count in uses.items())
 
 
+def test_the_signature_block_never_stands_alone_on_a_page() -> None:
+    """However long the request, the page of the signature block also carries the end of
+    the request: a page with a signature alone could be put behind any text."""
+    paragraph = "Records to be produced with a certificate of authenticity. " * 4
+    for paragraphs in range(0, 22, 2):
+        document = sample(procedures="\n\n".join([paragraph] * (paragraphs + 1)))
+        pages = pages_text(render_packet(values(document), internal=False))
+        page = next(text for text in pages if "Signature and certification" in text)
+        before = squeezed(page.split("Signature and certification")[0])
+        assert "Assurances" in before or "Confidentiality" in before, (paragraphs, page[:300])
+
+
 def words_with_positions(pdf: bytes, page: int) -> list[tuple[str, float, float]]:
     """Poppler's words of a page as (word, left, top), in reading order."""
     found = subprocess.run(
