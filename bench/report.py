@@ -94,6 +94,13 @@ def _targets(
             f"{packet['median_ms']} ms (CPU of the in-process render "
             f"{p['packet']['cpu_median_ms']} ms) | {_met(packet['median_ms'] < 500)} |"
         )
+        signing = p.get("sign_to_signed_pdf", {})
+        if "median_ms" in signing:
+            rows.append(
+                f"| Sign to a downloadable signed PDF < 300 ms ({signing['pages']} pages) | "
+                f"{signing['median_ms']} ms (the signature alone "
+                f"{p['signature']['median_ms']} ms) | {_met(signing['median_ms'] < 300)} |"
+            )
         if "median_ms" in chrome:
             rows.append(
                 f"| packet as fast as Chromium prints it | WeasyPrint "
@@ -160,6 +167,8 @@ def generated(results: Path) -> str:
             ("baseline_plain_html", "WeasyPrint, same HTML, no CSS/PDF/A"),
             ("chromium", "Chromium (Playwright page.pdf, browser running)"),
             ("stored_packet_read", "stored packet read from SQLite"),
+            ("signature", "PAdES signature of the rendered packet (pyHanko, stamp included)"),
+            ("sign_to_signed_pdf", "Sign to a downloadable signed packet (rendered while read)"),
         ):
             row = p.get(name, {})
             if "median_ms" not in row:

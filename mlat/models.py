@@ -66,11 +66,14 @@ class NotificationKind(StrEnum):
 
 
 class PacketKind(StrEnum):
-    """The copies of a request's packet: the signed packet, a draft, the internal copy."""
+    """The copies of a request's packet: the signed packet, a draft, the internal copy,
+    and the packet as it will be signed, rendered while a prosecutor reads the request
+    so that signing only adds the signature."""
 
     signed = "signed"
     draft = "draft"
     internal = "internal"
+    ready = "ready"
 
 
 class Unit(SQLModel, table=True):
@@ -482,6 +485,9 @@ class PacketJob(SQLModel, table=True):
         default=None, foreign_key="stored_file.id", description="a draft's or copy's bytes"
     )
     requested_by: int | None = Field(default=None, foreign_key="user.id")
+    values_digest: str = Field(
+        default="", max_length=64, description="SHA-256 of the values the file was rendered from"
+    )
     queued_at: dt.datetime = Field(default_factory=utcnow)
     started_at: dt.datetime | None = Field(default=None)
     finished_at: dt.datetime | None = Field(default=None)

@@ -24,6 +24,7 @@ from pypdf import PdfReader
 from sqlmodel import Session, col, select
 
 from mlat.audit_actions import AuditAction, Outcome
+from mlat.jobs import runner, sandbox
 from mlat.jobs.queues import ManualQueue
 from mlat.models import (
     AuditEntry,
@@ -551,3 +552,75 @@ def test_approval_renders_the_packet_and_a_failed_render_blocks_signing(
                expected_version=mla_request.version)  # fmt: skip
     db.commit()
     assert mla_request.status == RequestStatus.signed
+
+
+# ------------------------------------------------ rendered while the prosecutor reads
+
+
+def counted_renders(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The renders packet jobs make from now on, each still made."""
+    renders: list[object] = []
+    real = sandbox.render_isolated
+
+    def counting(*args: Any, **kwargs: Any) -> bytes:
+        renders.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "render_isolated", counting)
+    return renders
+
+
+def test_the_packet_rendered_while_the_prosecutor_reads_is_the_one_signed(
+    db: Session, client: Client, jobs: ManualQueue, mla_request: MlaRequest,
+    prosecutor: User, make_user: MakeUser, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    """Opening an approved request to sign it renders the packet as this prosecutor
+    would sign it today; signing then only adds the signature, to those very pages."""
+    approved(db, mla_request)
+    client.login(make_user(Role.officer).email)
+    assert client.get(f"/requests/{mla_request.id}").status_code == 200
+    assert jobs.queued == []  # only someone who may sign has it prepared
+    client.login(prosecutor.email)
+    assert client.get(f"/requests/{mla_request.id}").status_code == 200
+    assert client.get(f"/requests/{mla_request.id}").status_code == 200
+    assert jobs.run_all() == ["done"]  # one render, however often the page is opened
+    ready = svc.packet_job(session=db, request=mla_request, kind=svc.READY)
+    assert ready is not None and ready.file_id is not None and ready.values_digest
+    values = packet_values_for(session=db, request=mla_request, internal=False,
+                               as_signed_by=prosecutor)  # fmt: skip
+    prepared = svc.ready_render(session=db, request_id=mla_request.id or 0, values=values)
+    assert prepared is not None
+
+    renders = counted_renders(monkeypatch)
+    sign(db, mla_request, prosecutor)
+    assert jobs.run_all() == ["done"]
+    assert renders == []  # nothing rendered: the prepared pages were signed
+    pdf = svc.ready_bytes(session=db, request=mla_request, kind=svc.SIGNED)
+    assert pdf is not None and pdf.startswith(prepared)  # the signature is an update after them
+    report = pdfsig(pdf, tmp_path)
+    assert (
+        "Signature Validation: Signature is Valid." in report and "Total document signed" in report
+    )
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert prosecutor.name in text and "DRAFT" not in text
+    db.expire_all()
+    assert svc.packet_job(session=db, request=mla_request, kind=svc.READY) is None  # served
+
+
+def test_a_packet_prepared_for_another_prosecutor_is_not_signed(
+    db: Session, client: Client, jobs: ManualQueue, mla_request: MlaRequest,
+    prosecutor: User, make_user: MakeUser, monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    approved(db, mla_request)
+    client.login(prosecutor.email)
+    client.get(f"/requests/{mla_request.id}")
+    assert jobs.run_all() == ["done"]
+    other = make_user(Role.prosecutor)
+    renders = counted_renders(monkeypatch)
+    sign(db, mla_request, other)
+    assert jobs.run_all() == ["done"]
+    assert len(renders) == 1  # rendered afresh, with the other prosecutor's name
+    pdf = svc.ready_bytes(session=db, request=mla_request, kind=svc.SIGNED)
+    assert pdf is not None
+    text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert other.name in text and prosecutor.name not in text

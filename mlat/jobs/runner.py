@@ -44,8 +44,14 @@ def run_packet_job(engine: Engine, job_id: int, limits: Limits, keys: SigningKey
             return "skipped"
         try:
             values, basis = svc.claimed_values(session=session, claim=claim)
+            digest = svc.values_digest(values)
+            pdf = None
+            if claim.kind == svc.SIGNED:  # rendered while the prosecutor read the request
+                pdf = svc.ready_render(session=session, request_id=claim.request_id,
+                                       values=values)  # fmt: skip
             session.rollback()  # end the read transaction before the long render
-            pdf = render_isolated(values, internal=claim.kind == svc.INTERNAL, limits=limits)
+            if pdf is None:
+                pdf = render_isolated(values, internal=claim.kind == svc.INTERNAL, limits=limits)
         except (RenderFailed, ServiceError) as exc:
             session.rollback()
             message = _message(exc)
@@ -54,7 +60,8 @@ def run_packet_job(engine: Engine, job_id: int, limits: Limits, keys: SigningKey
             session.commit()
             return "failed" if kept else "lost"
         try:
-            kept = svc.finish_job(session=session, claim=claim, pdf=pdf, basis=basis, keys=keys)
+            kept = svc.finish_job(session=session, claim=claim, pdf=pdf, basis=basis, keys=keys,
+                                  digest=digest)  # fmt: skip
         except ServiceError as exc:  # the signature could not be made
             session.rollback()
             log.warning("Packet job %s could not be signed: %s", job_id, exc)

@@ -11,7 +11,10 @@ job's file, replaced by the next render.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
+import hashlib
+import json
 import secrets
 from dataclasses import dataclass
 
@@ -45,7 +48,8 @@ from mlat.services.packets import (
 from mlat.services.signing import SigningKeys, sign_packet
 
 SIGNED, DRAFT, INTERNAL = PacketKind.signed, PacketKind.draft, PacketKind.internal
-KINDS = tuple(PacketKind)
+READY = PacketKind.ready
+KINDS = (SIGNED, DRAFT, INTERNAL)  # the copies users ask for; READY is asked for by the page
 RENDER_FAILED = N_("The packet could not be rendered.")
 
 
@@ -55,16 +59,45 @@ def external_kind(request: MlaRequest) -> PacketKind:
 
 
 def render_basis(
-    *, session: Session, request: MlaRequest, kind: PacketKind, now: dt.datetime
-) -> str:
+    *, session: Session, request: MlaRequest, kind: PacketKind, now: dt.datetime,
+    user_id: int | None = None,
+) -> str:  # fmt: skip
     """What a render of this kind is of: the request's version (every change of content,
-    annexes or state raises it), and for the internal copy the day of its rule check."""
+    annexes or state raises it), for the internal copy the day of its rule check, and for
+    the packet ready to sign the prosecutor and the day it would be signed."""
     if kind == SIGNED:
         return SIGNED
-    if kind == INTERNAL:
+    if kind in (INTERNAL, READY):
         timezone = unit_of(session=session, request=request).timezone
-        return f"v{request.version} {local_date(now, timezone)}"
+        day = f"v{request.version} {local_date(now, timezone)}"
+        return f"{day} u{user_id}" if kind == READY else day
     return f"v{request.version}"
+
+
+def values_digest(values: PacketValues) -> str:
+    """SHA-256 of the values a packet is rendered from (files by their digest): two
+    renders of equal values are the same document. The moment of issue, which only dates
+    the PDF's metadata, is left out: a packet rendered for signing in the morning is
+    the one signed in the afternoon, and its metadata says when it was made."""
+
+    def plain(value: object) -> object:
+        if isinstance(value, bytes):
+            return hashlib.sha256(value).hexdigest()
+        if isinstance(value, dt.date | dt.datetime):
+            return value.isoformat()
+        return repr(value)
+
+    fields = dataclasses.asdict(values)
+    del fields["issued_at"]
+    data = json.dumps(fields, default=plain, sort_keys=True)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def prepare_signature(*, session: Session, request: MlaRequest, user: User) -> None:
+    """Render the packet as this prosecutor would sign it today, while they read the
+    request, so that signing only adds the signature (``run_packet_job``)."""
+    if request.signed_at is None and request.status == "approved":
+        request_render(session=session, request=request, kind=READY, user=user)
 
 
 def packet_job(*, session: Session, request: MlaRequest, kind: PacketKind) -> PacketJob | None:
@@ -100,7 +133,7 @@ def request_render(
     Idempotent: a render of the same thing already queued, running or done is not asked
     for again (None for a signed packet already stored). Two callers at once queue one
     render: the unique row, and the conditional update that resets it, decide."""
-    if kind not in KINDS:
+    if kind not in (*KINDS, READY):
         raise ServiceError(N_("There is no such copy of the packet."))
     kind = PacketKind(kind)
     if kind == SIGNED and request.signed_at is None:
@@ -110,7 +143,8 @@ def request_render(
     if kind == SIGNED and stored_packet(session=session, request=request) is not None:
         return None
     now = now or utcnow()
-    basis = render_basis(session=session, request=request, kind=kind, now=now)
+    user_id = user.id if user else None
+    basis = render_basis(session=session, request=request, kind=kind, now=now, user_id=user_id)
     job = packet_job(session=session, request=request, kind=kind)
     if job is None:
         return _new_job(session, request, kind, basis, user, now)
@@ -223,9 +257,34 @@ def claimed_values(*, session: Session, claim: Claim) -> tuple[PacketValues, str
     if request is None:
         raise ServiceError(N_("No such request."))
     now = utcnow()
-    values = packet_values_for(session=session, request=request,
-                               internal=claim.kind == INTERNAL, now=now)  # fmt: skip
-    return values, render_basis(session=session, request=request, kind=claim.kind, now=now)
+    signer = None
+    if claim.kind == READY:
+        job = session.get(PacketJob, claim.job_id)
+        signer = session.get(User, job.requested_by) if job and job.requested_by else None
+        if signer is None:
+            raise ServiceError(N_("No such user."))
+    values = packet_values_for(session=session, request=request, internal=claim.kind == INTERNAL,
+                               now=now, as_signed_by=signer)  # fmt: skip
+    basis = render_basis(session=session, request=request, kind=claim.kind, now=now,
+                         user_id=signer.id if signer else None)  # fmt: skip
+    return values, basis
+
+
+def ready_render(*, session: Session, request_id: int, values: PacketValues) -> bytes | None:
+    """The packet rendered, while the prosecutor read the request, from exactly these
+    values, if there is one: signing then only adds the signature."""
+    digest = values_digest(values)
+    found = session.exec(
+        select(FileContent.data)
+        .join(PacketJob, col(PacketJob.file_id) == FileContent.file_id)
+        .where(
+            PacketJob.request_id == request_id,
+            PacketJob.kind == READY,
+            PacketJob.status == PacketJobStatus.done,
+            PacketJob.values_digest == digest,
+        )
+    ).first()
+    return found
 
 
 def _close_claim(session: Session, claim: Claim, **values: object) -> bool:
@@ -242,8 +301,9 @@ def _close_claim(session: Session, claim: Claim, **values: object) -> bool:
 
 
 def finish_job(
-    *, session: Session, claim: Claim, pdf: bytes, basis: str, keys: SigningKeys
-) -> bool:
+    *, session: Session, claim: Claim, pdf: bytes, basis: str, keys: SigningKeys,
+    digest: str = "",
+) -> bool:  # fmt: skip
     """Keep the rendered bytes, the signed packet with its digital signature; False
     (nothing kept) when the claim no longer holds. A signature that cannot be made
     raises ``ServiceError`` before anything is kept."""
@@ -254,18 +314,33 @@ def finish_job(
         unit = unit_of(session=session, request=request)
         pdf = sign_packet(session=session, request=request, pdf=pdf, keys=keys,
                           location=unit.name)  # fmt: skip
-    if not _close_claim(session, claim, status=PacketJobStatus.done, basis=basis):
+    if not _close_claim(
+        session, claim, status=PacketJobStatus.done, basis=basis, values_digest=digest
+    ):
         return False
     if claim.kind == SIGNED:
         with contextlib.suppress(Conflict):  # kept already (the command line): unchanged
             store_signed_packet(session=session, request=request, pdf=pdf, keys=keys,
                                 signed=True)  # fmt: skip
+        _drop_ready(session, request)
         return True
     stored = store_file(session=session, pdf=pdf)
     session.execute(
         update(PacketJob).where(col(PacketJob.id) == claim.job_id).values(file_id=stored.id)
     )
     return True
+
+
+def _drop_ready(session: Session, request: MlaRequest) -> None:
+    """Once the packet is signed, the render made ready for signing has served."""
+    ready = packet_job(session=session, request=request, kind=READY)
+    if ready is None:
+        return
+    file_id = ready.file_id
+    session.delete(ready)
+    session.flush()
+    if file_id is not None:
+        session.execute(delete(StoredFile).where(col(StoredFile.id) == file_id))
 
 
 def fail_job(*, session: Session, claim: Claim, message: str) -> bool:

@@ -78,23 +78,30 @@ def _annex_file(annex: RequestAnnex, stored: StoredFile, data: bytes) -> AnnexFi
 
 def signer_name(*, session: Session, request: MlaRequest) -> str:
     """The name on the account that signed the request; empty before signing."""
-    if request.signed_by_id is None:
-        return ""
-    signer = session.get(User, request.signed_by_id)
-    return signer.name if signer is not None else ""
+    return _name(session, request.signed_by_id)
 
 
-def _demo_signature(session: Session, request: MlaRequest) -> bool:
-    found = credential_of(session=session, user_id=request.signed_by_id)
+def _name(session: Session, user_id: int | None) -> str:
+    user = session.get(User, user_id) if user_id is not None else None
+    return user.name if user is not None else ""
+
+
+def _demo_signature(session: Session, user_id: int | None) -> bool:
+    found = credential_of(session=session, user_id=user_id)
     return found is not None and found.demo
 
 
 def packet_values_for(
-    *, session: Session, request: MlaRequest, internal: bool, now: dt.datetime | None = None
-) -> PacketValues:
-    """The plain values a packet of the request is rendered from."""
+    *, session: Session, request: MlaRequest, internal: bool, now: dt.datetime | None = None,
+    as_signed_by: User | None = None,
+) -> PacketValues:  # fmt: skip
+    """The plain values a packet of the request is rendered from; ``as_signed_by``: as
+    that prosecutor would sign it now."""
     unit = unit_of(session=session, request=request)
     now = now or utcnow()
+    status, signed_at, signer = str(request.status), request.signed_at, request.signed_by_id
+    if as_signed_by is not None:
+        status, signed_at, signer = "signed", now, as_signed_by.id
     document = request_document(request=request, unit=unit)
     book = rulebook()
     findings = validate(document, book, local_date(now, unit.timezone)) if internal else []
@@ -103,11 +110,11 @@ def packet_values_for(
         record=Record(
             reference=request.reference,
             subject=request.title,
-            status=str(request.status),
+            status=status,
             approved_at=request.approved_at,
-            signed_at=request.signed_at,
-            signer=signer_name(session=session, request=request),
-            demo_signature=_demo_signature(session, request),
+            signed_at=signed_at,
+            signer=_name(session, signer),
+            demo_signature=_demo_signature(session, signer),
         ),
         issuer=Issuer(name=unit.name, state=unit.state, timezone=unit.timezone),
         book=book,

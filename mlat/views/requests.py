@@ -18,7 +18,7 @@ from mlat.services.deadlines import request_clocks
 from mlat.services.search import related_requests
 from mlat.services.validation import validate_request
 from mlat.views.common import visible_request
-from mlat.views.packets import packet_context
+from mlat.views.packets import packet_context, prepare_for_signing
 from mlat.views.transaction import attempt, commit
 from mlat.views.workflow import workflow_context
 from mlat.wizard import anchor, step_for
@@ -110,6 +110,7 @@ def show(request_id: int) -> str:
         **packet_context(mla_request),
     )
     audit(AuditAction.request_view, object_type="request", object_id=mla_request.id)
+    prepare_for_signing(mla_request)
     commit()
     return page
 
