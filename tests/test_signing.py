@@ -167,16 +167,8 @@ def test_signing_without_a_certificate_is_refused_in_words(
     ).one()
     db.delete(credential)
     db.commit()
-    mla_request.status = RequestStatus.approved
-    mla_request.approved_digest = mla_request.content_digest
-    db.add(mla_request)
-    db.commit()
-    db.refresh(mla_request)
-    with pytest.raises(ServiceError) as refused:
-        transition(session=db, request=mla_request, actor=unready, action="sign",
-                   expected_version=mla_request.version)  # fmt: skip
-    assert "has no signing certificate" in refused.value.message
-    db.rollback()
+    approved(db, mla_request)
+    assert "has no signing certificate" in refused_signing(db, mla_request, unready)
     db.refresh(mla_request)
     assert mla_request.status == RequestStatus.approved
 
@@ -364,6 +356,15 @@ def sign_form(client: Client, request: MlaRequest, **fields: str) -> Any:
                          form_url=f"/requests/{request.id}")  # fmt: skip
 
 
+def refused_signing(db: Session, request: MlaRequest, actor: User) -> str:
+    """Why signing is refused to the actor (it must be), the session rolled back."""
+    with pytest.raises(ServiceError) as refused:
+        transition(session=db, request=request, actor=actor, action="sign",
+                   expected_version=request.version)  # fmt: skip
+    db.rollback()
+    return refused.value.message
+
+
 def approved(db: Session, request: MlaRequest) -> MlaRequest:
     request.status = RequestStatus.approved
     request.approved_digest = request.content_digest
@@ -537,11 +538,9 @@ def test_approval_renders_the_packet_and_a_failed_render_blocks_signing(
     db.add(job)
     db.commit()
     db.refresh(mla_request)
-    with pytest.raises(ServiceError) as refused:
-        transition(session=db, request=mla_request, actor=prosecutor, action="sign",
-                   expected_version=mla_request.version)  # fmt: skip
-    assert "could not be rendered, so it cannot be signed" in refused.value.message
-    db.rollback()
+    assert "could not be rendered, so it cannot be signed" in refused_signing(
+        db, mla_request, prosecutor
+    )
     # rendered again (the annex fixed, or the limits raised), it can be signed
     jobs.queued.clear()
     svc.request_render(session=db, request=mla_request, kind=svc.DRAFT)
