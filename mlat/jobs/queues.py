@@ -23,6 +23,7 @@ from mlat.config import Config, config_from_env
 from mlat.db import make_engine
 from mlat.jobs.runner import run_packet_job
 from mlat.jobs.sandbox import Limits
+from mlat.packets import signature
 from mlat.services.signing import SigningKeys, signing_keys
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ class LocalQueue:
     def __init__(self, engine: Engine, limits: Limits, threads: int, keys: SigningKeys) -> None:
         self.engine, self.limits, self.keys = engine, limits, keys
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mlat-job")
+        self.executor.submit(signature.warm_up)  # before the first job, not in its time
 
     def enqueue(self, job_id: int) -> None:
         self.executor.submit(self._run, job_id)
@@ -135,6 +137,7 @@ def configure_worker(engine: Engine, limits: Limits, keys: SigningKeys) -> None:
     global _worker
     with _worker_lock:
         _worker = (engine, limits, keys, os.getpid())
+    signature.warm_up()  # once, in the process each job's work horse is forked from
 
 
 def render_job(job_id: int) -> str:

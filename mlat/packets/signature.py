@@ -277,6 +277,14 @@ class _FontFromBytes(GlyphAccumulatorFactory):
         )
 
 
+def warm_up() -> None:
+    """Cut the stamp's font now, so that the first signature of a worker does not wait
+    for it (a worker process calls this when it starts)."""
+    font = next((path for path in STAMP_FONTS if path.exists()), None)
+    if font is not None:
+        _stamp_font(str(font))
+
+
 def _text_style() -> TextBoxStyle:
     font = next((path for path in STAMP_FONTS if path.exists()), None)
     if font is None:
