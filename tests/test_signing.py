@@ -579,6 +579,12 @@ def test_the_packet_rendered_while_the_prosecutor_reads_is_the_one_signed(
     client.login(make_user(Role.officer).email)
     assert client.get(f"/requests/{mla_request.id}").status_code == 200
     assert jobs.queued == []  # only someone who may sign has it prepared
+    uncertified = make_user(Role.prosecutor)
+    db.delete(credential_of(session=db, user_id=uncertified.id))
+    db.commit()
+    client.login(uncertified.email)
+    assert client.get(f"/requests/{mla_request.id}").status_code == 200
+    assert jobs.queued == []  # nor for a prosecutor who cannot sign yet
     client.login(prosecutor.email)
     assert client.get(f"/requests/{mla_request.id}").status_code == 200
     assert client.get(f"/requests/{mla_request.id}").status_code == 200

@@ -45,7 +45,7 @@ from mlat.services.packets import (
     stored_packet,
     unit_of,
 )
-from mlat.services.signing import SigningKeys, sign_packet
+from mlat.services.signing import SigningKeys, sign_packet, signing_refusal
 
 SIGNED, DRAFT, INTERNAL = PacketKind.signed, PacketKind.draft, PacketKind.internal
 READY = PacketKind.ready
@@ -96,7 +96,9 @@ def values_digest(values: PacketValues) -> str:
 def prepare_signature(*, session: Session, request: MlaRequest, user: User) -> None:
     """Render the packet as this prosecutor would sign it today, while they read the
     request, so that signing only adds the signature (``run_packet_job``)."""
-    if request.signed_at is None and request.status == "approved":
+    if request.signed_at is not None or request.status != "approved":
+        return
+    if signing_refusal(session=session, user=user, now=utcnow()) is None:  # they can sign
         request_render(session=session, request=request, kind=READY, user=user)
 
 
