@@ -526,6 +526,35 @@ def test_a_preservation_request_is_its_own_document_under_article_29() -> None:
     assert squeezed("Preservation requested") not in text
 
 
+def test_a_preservation_request_gives_every_item_of_article_29_paragraph_2() -> None:
+    """Convention on Cybercrime (CETS No. 185), Art. 29(2): "A request for preservation
+    made under paragraph 1 shall specify: a the authority seeking the preservation; b the
+    offence that is the subject of a criminal investigation or proceedings and a brief
+    summary of the related facts; c the stored computer data to be preserved and its
+    relationship to the offence; d any available information identifying the custodian
+    of the stored computer data or the location of the computer system; e the necessity
+    of the preservation; and f that the Party intends to submit a request for mutual
+    assistance for the search or similar access, seizure or similar securing, or
+    disclosure of the stored computer data." Each item is found in the packet's text,
+    with the sample's own values."""
+    document = preservation_request()
+    text = squeezed(" ".join(pages_text(render_packet(values(document), internal=False))))
+    identifiers = [i.value for i in document.identifiers]
+    model = {
+        "a": [document.requesting_authority.name, document.requesting_authority.office],
+        "b": [document.offences[0].name, document.offences[0].citation, document.facts],
+        "c": [*identifiers, "From March 1, 2026 to March 15, 2026", document.nexus],
+        "d": [i.provider for i in document.identifiers if i.provider],
+        "e": ["Necessity of preservation", "The account may be deleted at any time."],
+        "f": ["A request for mutual assistance for the search, seizure or disclosure of "
+              "the data will follow."],
+    }  # fmt: skip
+    for item, expected in model.items():
+        assert expected, item
+        for value in expected:
+            assert squeezed(value) in text, f"Art. 29(2)({item}): {value!r} is missing"
+
+
 def test_a_preservation_request_in_french_reads_as_such() -> None:
     document = preservation_request().model_copy(update={"requested_state": "FR"})
     text = squeezed(" ".join(pages_text(render_packet(values(document), internal=False))))
