@@ -101,12 +101,17 @@ def _targets(
                 f"{signing['median_ms']} ms (the signature alone "
                 f"{p['signature']['median_ms']} ms) | {_met(signing['median_ms'] < 300)} |"
             )
-        if "median_ms" in chrome:
-            rows.append(
-                f"| packet as fast as Chromium prints it | WeasyPrint "
-                f"{packet['median_ms']} ms, Chromium {chrome['median_ms']} ms | "
-                f"{_met(packet['median_ms'] <= chrome['median_ms'])} |"
-            )
+        for label, ours, theirs in (
+            ("en", p["packet"], chrome),
+            ("ar", p.get("packet_ar", {}), p.get("chromium_ar", {})),
+        ):
+            if "median_ms" in ours and "median_ms" in theirs:
+                ratio = round(ours["median_ms"] / theirs["median_ms"], 1)
+                rows.append(
+                    f"| fresh render at most twice Chromium's time, same HTML ({label}) | "
+                    f"WeasyPrint {ours['median_ms']} ms, Chromium {theirs['median_ms']} ms: "
+                    f"{ratio} times | {_met(ratio <= 2)} |"
+                )
     for engine, row in (writers or {}).get("results", {}).items():
         rows.append(
             f"| 10 concurrent writers, {row['seconds']} s, zero errors ({engine}) | "
@@ -166,6 +171,8 @@ def generated(results: Path) -> str:
             ("packet_in_job_sandbox", "the same as a job (forked, limited)"),
             ("baseline_plain_html", "WeasyPrint, same HTML, no CSS/PDF/A"),
             ("chromium", "Chromium (Playwright page.pdf, browser running)"),
+            ("packet_ar", "WeasyPrint, the same packet with Arabic labels"),
+            ("chromium_ar", "Chromium, the same Arabic HTML"),
             ("stored_packet_read", "stored packet read from SQLite"),
             ("signature", "PAdES signature of the rendered packet (pyHanko, stamp included)"),
             ("sign_to_signed_pdf", "Sign to a downloadable signed packet (rendered while read)"),
