@@ -84,6 +84,27 @@ class UnitForm(FlaskForm):  # type: ignore[misc]
         description=_l("IANA name, e.g. Asia/Qatar"),
         validators=[DataRequired(_l("Enter a time zone.")), iana_timezone],
     )
+    separate_duties = BooleanField(
+        _l("Keep duties apart"),
+        description=_l(
+            "Who approved a request, drafted it or changed it cannot sign it, even when one "
+            "person holds several roles. Nobody approves what they drafted or changed, "
+            "whatever this setting."
+        ),
+        default=True,
+    )
+
+
+class UnitSettingsForm(FlaskForm):  # type: ignore[misc]
+    separate_duties = BooleanField(
+        _l("Keep duties apart"),
+        description=_l(
+            "Who approved a request, drafted it or changed it cannot sign it, even when one "
+            "person holds several roles. Nobody approves what they drafted or changed, "
+            "whatever this setting."
+        ),
+        default=True,
+    )
 
 
 class PasswordSetForm(FlaskForm):  # type: ignore[misc]

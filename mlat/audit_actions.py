@@ -20,6 +20,7 @@ class AuditAction(StrEnum):
     user_two_factor_enabled = "user.two_factor_enabled"
     user_two_factor_reset = "user.two_factor_reset"
     unit_create = "unit.create"
+    unit_update = "unit.update"
     request_view = "request.view"
     request_search = "request.search"
     request_create = "request.create"

@@ -82,6 +82,10 @@ class Unit(SQLModel, table=True):
     code: str = Field(max_length=8, unique=True, description="prefix of reference numbers")
     state: str = Field(max_length=2, description="ISO 3166 alpha-2 code of the unit's state")
     timezone: str = Field(default="UTC", max_length=64)
+    separate_duties: bool = Field(
+        default=True,
+        description="who approves a request does not sign it; who drafted it does neither",
+    )
     created_at: dt.datetime = Field(default_factory=utcnow)
 
     users: list["User"] = Relationship(back_populates="unit")

@@ -87,6 +87,8 @@ ACCESS: dict[str, Access] = {
     "admin.reset_two_factor": Access(ADMINS),
     "admin.set_password": Access(ADMINS),
     "admin.new_unit": Access(ADMINS),
+    # The settings of the administrator's own unit (another unit's is 404).
+    "admin.unit_settings": Access(ADMINS),
     # Reports of wrong rules: those of the administrator's own unit (another's is 404).
     "admin.rule_reports_page": Access(ADMINS),
     "admin.rule_report": Access(ADMINS),
@@ -139,12 +141,14 @@ def _ids(world: World, whose: str) -> dict[str, int]:
     assert own is not None and other is not None and colleague is not None  # all saved
     if whose == "own":
         return {"request_id": own, "annex_id": world.own_annex, "user_id": colleague,
-                "report_id": world.rule_report}  # fmt: skip
+                "report_id": world.rule_report, "unit_id": world.unit.id or 0}  # fmt: skip
     if whose == "other":
-        return {"request_id": other, "annex_id": world.other_annex}
+        return {"request_id": other, "annex_id": world.other_annex,
+                "unit_id": world.other_unit.id or 0}  # fmt: skip
     if whose == "crossed":  # the own request with another unit's annex
         return {"request_id": own, "annex_id": world.other_annex}
-    return {"request_id": MISSING, "annex_id": MISSING, "user_id": MISSING, "report_id": MISSING}
+    return {"request_id": MISSING, "annex_id": MISSING, "user_id": MISSING, "report_id": MISSING,
+            "unit_id": MISSING}  # fmt: skip
 
 
 def _int_args(rule: Rule) -> set[str]:

@@ -8,11 +8,13 @@ from bs4 import BeautifulSoup
 from flask import Flask
 from sqlmodel import Session, select
 
-from mlat.models import Role, Unit, User
+from mlat.audit_actions import AuditAction
+from mlat.models import AuditEntry, Role, Unit, User
 from tests.conftest import (
     PASSWORD,
     Client,
     LoginAs,
+    MakeUnit,
     MakeUser,
     PageClient,
     check_page,
@@ -82,12 +84,16 @@ def test_admin_creates_a_unit_then_a_user_who_can_log_in(
             "code": "los",
             "state": "NG",
             "timezone": "Africa/Lagos",
+            "separate_duties": "y",
         },
         follow_redirects=True,
     )
     assert flashes(page) == ["Unit Economic Crime Unit, Lagos created."]
-    assert units(page)["LOS"] == ["Economic Crime Unit, Lagos", "LOS", "Nigeria", "Africa/Lagos"]
+    assert units(page)["LOS"] == [
+        "Economic Crime Unit, Lagos", "LOS", "Nigeria", "Africa/Lagos", "Yes"
+    ]  # fmt: skip
     lagos = db.exec(select(Unit).where(Unit.code == "LOS")).one()  # stored in capitals
+    assert lagos.separate_duties
 
     page = client_request.post(
         "/admin/users/new",
@@ -112,6 +118,39 @@ def test_admin_creates_a_unit_then_a_user_who_can_log_in(
     assert text_of(home.h1) == "Requests of Economic Crime Unit, Lagos"
     assert browser.get("/requests/new").status_code == 200  # officer
     assert browser.get("/admin/users").status_code == 403  # not an admin
+
+
+def test_an_admin_changes_whether_their_unit_keeps_duties_apart(
+    client_request: PageClient, login_as: LoginAs, db: Session, make_user: MakeUser,
+    make_unit: MakeUnit,
+) -> None:  # fmt: skip
+    admin = login_as(Role.admin)
+    other = make_user(Role.admin, unit_=make_unit(name="Economic Crime Unit, Lagos", code="LOS"))
+    page = client_request.get("/admin/users")
+    [link] = [a for a in page.select("main table a") if str(a["href"]).startswith("/admin/units/")]
+    assert link["href"] == f"/admin/units/{admin.unit_id}"  # their own unit only
+    page = client_request.get(link["href"])
+    assert text_of(page.select_one("title")) == f"Settings of {admin.unit.name} · mlat"
+    box = page.select_one("#separate_duties")
+    assert box is not None and box.has_attr("checked")  # on by default
+    assert "Who approved a request, drafted it or changed it cannot sign it" in text_of(
+        page.select_one("main form")
+    )
+    page = client_request.post(link["href"], {}, follow_redirects=True)  # unticked
+    assert flashes(page) == [f"The settings of {admin.unit.name} are saved."]
+    assert units(page)[admin.unit.code][-1] == "No"
+    db.expire_all()
+    assert not db.get_one(Unit, admin.unit_id).separate_duties
+    entry = db.exec(select(AuditEntry).where(AuditEntry.action == AuditAction.unit_update)).one()
+    assert (entry.user_id, entry.details) == (admin.id, {"separate_duties": [True, False]})
+    # another unit's settings are not this administrator's to see or change
+    assert client_request.client.get(f"/admin/units/{other.unit_id}").status_code == 404
+    refused = client_request.client.submit(
+        f"/admin/units/{other.unit_id}", {}, form_url="/admin/users"
+    )
+    assert refused.status_code == 404
+    db.expire_all()
+    assert db.get_one(Unit, other.unit_id).separate_duties  # unchanged
 
 
 def test_unit_form_explains_mistakes(

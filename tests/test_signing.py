@@ -29,10 +29,12 @@ from mlat.jobs.queues import ManualQueue
 from mlat.models import (
     AuditEntry,
     MlaRequest,
+    RequestEvent,
     RequestStatus,
     Role,
     SigningCredential,
     User,
+    WorkflowAction,
     utcnow,
 )
 from mlat.packets.certificates import (
@@ -629,3 +631,25 @@ def test_a_packet_prepared_for_another_prosecutor_is_not_signed(
     assert pdf is not None
     text = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
     assert other.name in text and prosecutor.name not in text
+
+
+def test_the_request_page_tells_the_approver_that_another_prosecutor_signs(
+    db: Session, client_request: PageClient, client: Client, mla_request: MlaRequest,
+    make_user: MakeUser,
+) -> None:  # fmt: skip
+    both = make_user(Role.reviewer, Role.prosecutor)
+    approved(db, mla_request)
+    db.add(RequestEvent(request_id=mla_request.id or 0, actor_id=both.id,
+                        action=WorkflowAction.approve, from_status="in_review",
+                        to_status="approved"))  # fmt: skip
+    db.commit()
+    client.login(both.email)
+    page = client_request.get(f"/requests/{mla_request.id}")
+    assert not [b for b in page.select("main button") if text_of(b) == "Sign"]
+    assert text_of(page.select_one(".sign-refused")) == (
+        "You approved this request, so another prosecutor must sign it."
+    )
+    client.login(make_user(Role.prosecutor).email)
+    page = client_request.get(f"/requests/{mla_request.id}")
+    assert [b for b in page.select("main button") if text_of(b) == "Sign"]
+    assert page.select_one(".sign-refused") is None

@@ -19,17 +19,18 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('signing_credential') as batch:
-        batch.add_column(
-            sa.Column('token_key', sqlmodel.sql.sqltypes.AutoString(length=200),
-                      nullable=False, server_default='')
-        )
-        batch.add_column(
-            sa.Column('certificate', sa.LargeBinary(), nullable=False, server_default='')
-        )
+    # Plain columns, so that SQLite adds them in place instead of copying the table.
+    op.add_column(
+        'signing_credential',
+        sa.Column('token_key', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False,
+                  server_default=''),
+    )
+    op.add_column(
+        'signing_credential',
+        sa.Column('certificate', sa.LargeBinary(), nullable=False, server_default=''),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('signing_credential') as batch:
-        batch.drop_column('certificate')
-        batch.drop_column('token_key')
+    op.drop_column('signing_credential', 'certificate')
+    op.drop_column('signing_credential', 'token_key')

@@ -20,13 +20,13 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('packet_job') as batch:
-        batch.add_column(
-            sa.Column('values_digest', sqlmodel.sql.sqltypes.AutoString(length=64),
-                      nullable=False, server_default='')
-        )
+    # A plain column, so that SQLite adds it in place instead of copying the table.
+    op.add_column(
+        'packet_job',
+        sa.Column('values_digest', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False,
+                  server_default=''),
+    )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('packet_job') as batch:
-        batch.drop_column('values_digest')
+    op.drop_column('packet_job', 'values_digest')

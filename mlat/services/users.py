@@ -21,7 +21,7 @@ from mlat.audit_actions import AuditAction
 from mlat.countries import is_state, is_timezone
 from mlat.messages import N_
 from mlat.models import Role, Unit, User, UserRole
-from mlat.services import NotFound, ServiceError, audit
+from mlat.services import Forbidden, NotFound, ServiceError, audit
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 MIN_PASSWORD = 12
@@ -87,6 +87,7 @@ def create_unit(
     code: str,
     state: str,
     timezone: str,
+    separate_duties: bool = True,
     actor: User | None = None,
     client_addr: str = "",
 ) -> Unit:
@@ -98,7 +99,8 @@ def create_unit(
         raise ServiceError(N_("'%(tz)s' is not a time zone name such as Asia/Qatar."), tz=timezone)
     if session.exec(select(Unit).where((Unit.code == code) | (Unit.name == name))).first():
         raise ServiceError(N_("A unit with this name or code already exists."))
-    unit = Unit(name=name.strip(), code=code, state=state.upper(), timezone=timezone)
+    unit = Unit(name=name.strip(), code=code, state=state.upper(), timezone=timezone,
+                separate_duties=separate_duties)  # fmt: skip
     session.add(unit)
     session.flush()
     audit.record(
@@ -107,7 +109,30 @@ def create_unit(
         user=actor,
         object_type="unit",
         object_id=unit.id,
-        details={"name": unit.name, "code": unit.code, "state": unit.state, "timezone": timezone},
+        details={"name": unit.name, "code": unit.code, "state": unit.state, "timezone": timezone,
+                 "separate_duties": separate_duties},
+        client_addr=client_addr,
+    )  # fmt: skip
+    return unit
+
+
+def update_unit_settings(
+    *, session: Session, unit: Unit, separate_duties: bool, actor: User, client_addr: str = ""
+) -> Unit:
+    """Change how the unit works; only an administrator of the unit itself may."""
+    if actor.unit_id != unit.id or not actor.has_role(Role.admin):
+        raise Forbidden(N_("Only an administrator of the unit can change its settings."))
+    before = unit.separate_duties
+    unit.separate_duties = separate_duties
+    session.add(unit)
+    session.flush()
+    audit.record(
+        session=session,
+        action=AuditAction.unit_update,
+        user=actor,
+        object_type="unit",
+        object_id=unit.id,
+        details={"separate_duties": [before, separate_duties]},
         client_addr=client_addr,
     )
     return unit

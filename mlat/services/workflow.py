@@ -29,6 +29,7 @@ from mlat.models import (
     ReviewComment,
     Unit,
     User,
+    WorkflowAction,
     utcnow,
 )
 from mlat.request_format import Channel
@@ -95,7 +96,37 @@ def refusal(
         return Forbidden(
             N_("You drafted or changed this request, so someone else must approve it.")
         )
+    if step.action == "sign":
+        return _duties_apart(session, request, user)
     return None
+
+
+def _duties_apart(session: Session, request: MlaRequest, user: User) -> Forbidden | None:
+    """Where the unit keeps duties apart (the default), the prosecutor who signs neither
+    drafted nor changed the request nor approved it: one person holding several roles
+    cannot carry a request alone from draft to signature."""
+    unit = session.get(Unit, request.unit_id)
+    if unit is None or not unit.separate_duties:
+        return None
+    if user.id in editors(session=session, request=request):
+        return Forbidden(
+            N_("You drafted or changed this request, so another prosecutor must sign it.")
+        )
+    if user.id == approver(session=session, request=request):
+        return Forbidden(N_("You approved this request, so another prosecutor must sign it."))
+    return None
+
+
+def approver(*, session: Session, request: MlaRequest) -> int | None:
+    """Who gave the request's current approval."""
+    return session.exec(
+        select(RequestEvent.actor_id)
+        .where(
+            RequestEvent.request_id == request.id,
+            RequestEvent.action == WorkflowAction.approve,
+        )
+        .order_by(col(RequestEvent.id).desc())
+    ).first()
 
 
 def _check_inputs(step: Transition, inputs: Inputs, today: dt.date) -> None:

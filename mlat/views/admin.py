@@ -4,12 +4,18 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from forms.admin import PasswordSetForm, UnitForm, UserCreateForm, UserEditForm
+from forms.admin import (
+    PasswordSetForm,
+    UnitForm,
+    UnitSettingsForm,
+    UserCreateForm,
+    UserEditForm,
+)
 from forms.rules import ResolveReportForm
 from mlat.auth import role_required, the_user
 from mlat.countries import state_choices
 from mlat.db import get_session
-from mlat.models import Role, RuleReportStatus, User
+from mlat.models import Role, RuleReportStatus, Unit, User
 from mlat.services import NotFound, rule_reports, twofactor
 from mlat.services import users as svc
 from mlat.views.transaction import attempt, commit
@@ -153,6 +159,7 @@ def new_unit() -> str | Response:
                 code=form.code.data,
                 state=form.state.data,
                 timezone=form.timezone.data,
+                separate_duties=form.separate_duties.data,
                 actor=the_user(),
                 client_addr=request.remote_addr or "",
             )
@@ -160,6 +167,27 @@ def new_unit() -> str | Response:
             flash(_("Unit %(name)s created.", name=unit.name), "success")
             return redirect(url_for("admin.users"))
     return render_template("admin/unit_form.html", form=form)
+
+
+@bp.route("/units/<int:unit_id>", methods=["GET", "POST"])
+def unit_settings(unit_id: int) -> str | Response | tuple[str, int]:
+    """The settings of the administrator's own unit; other units' are not theirs."""
+    db = get_session()
+    unit = db.get(Unit, unit_id)
+    if unit is None or unit.id != the_user().unit_id:
+        abort(404)
+    form = UnitSettingsForm(obj=unit)
+    if form.validate_on_submit():
+        with attempt(refresh=unit) as done:
+            svc.update_unit_settings(session=db, unit=unit,
+                                     separate_duties=form.separate_duties.data,
+                                     actor=the_user(),
+                                     client_addr=request.remote_addr or "")  # fmt: skip
+        if done:
+            flash(_("The settings of %(name)s are saved.", name=unit.name), "success")
+            return redirect(url_for("admin.users"), 303)
+    page = render_template("admin/unit_settings.html", form=form, unit=unit)
+    return (page, 400) if form.errors else page
 
 
 @bp.get("/rule-reports")

@@ -21,7 +21,7 @@ from mlat.auth import audit, role_required, the_user
 from mlat.dates import local_today
 from mlat.db import get_session
 from mlat.labels import CHANNEL_LABELS
-from mlat.models import MlaRequest, Role, utcnow
+from mlat.models import MlaRequest, RequestStatus, Role, utcnow
 from mlat.services import Conflict, notifications, twofactor
 from mlat.services import workflow as svc
 from mlat.services.throttle import login_refused
@@ -192,12 +192,18 @@ def workflow_context(mla_request: MlaRequest) -> dict[str, object]:
         for step in available(mla_request.status)
         if step.action not in REVIEW_ACTIONS and _may_take(mla_request, step)
     ]
+    sign_refused = ""
+    if mla_request.status == RequestStatus.approved and user.has_role(Role.prosecutor):
+        refused = svc.refusal(session=db, request=mla_request, user=user, step=BY_ACTION["sign"])
+        if refused is not None:  # say why Sign is not offered: another prosecutor signs
+            sign_refused = refused.translated(_)
     form = transition_form()
     form.version.data = str(mla_request.version)
     form.on.data = local_today(user.unit)
     events = svc.history(session=db, request=mla_request)
     return {
         "actions": actions,
+        "sign_refused": sign_refused,
         "action_form": form,
         "history": events,
         "open_comments": svc.open_comments(session=db, request=mla_request)

@@ -63,6 +63,57 @@ def test_an_officer_who_edited_it_cannot_approve_but_another_reviewer_can(
     assert ready.approved_digest == ready.content_digest
 
 
+# Duties kept apart ------------------------------------------------------------------------
+
+
+def test_who_approved_a_request_cannot_sign_it_where_duties_are_kept_apart(
+    db: Session, ready: MlaRequest, officer: User, make_user: MakeUser
+) -> None:
+    """One user with the reviewer and prosecutor roles approved and signed the same
+    request: the unit's separation of duties, on by default, now refuses the second."""
+    both = make_user(Role.reviewer, Role.prosecutor)
+    assert both.unit.separate_duties
+    take(db, ready, officer, "submit")
+    take(db, ready, both, "approve", seen_digest=ready.content_digest)
+    with pytest.raises(Forbidden, match="You approved this request, so another prosecutor"):
+        take(db, ready, both, "sign")
+    db.rollback()
+    db.refresh(ready)
+    assert ready.status == S.approved
+    refused = workflow_svc.refusal(session=db, request=ready, user=both, step=BY_ACTION["sign"])
+    assert isinstance(refused, Forbidden)  # so the request page offers no Sign
+    other = make_user(Role.prosecutor)
+    take(db, ready, other, "sign")
+    db.refresh(ready)
+    assert (ready.status, ready.signed_by_id) == (S.signed, other.id)
+
+
+def test_who_drafted_or_changed_a_request_cannot_sign_it_where_duties_are_kept_apart(
+    db: Session, make_user: MakeUser, make_request: MakeRequest
+) -> None:
+    drafter = make_user(Role.officer, Role.prosecutor)
+    request = make_request(drafter, content=submittable_content(TODAY), today=TODAY)
+    take(db, request, drafter, "submit")
+    take(db, request, make_user(Role.reviewer), "approve", seen_digest=request.content_digest)
+    with pytest.raises(Forbidden, match="You drafted or changed this request, so another"):
+        take(db, request, drafter, "sign")
+    db.rollback()
+
+
+def test_a_unit_that_does_not_keep_duties_apart_lets_the_approver_sign(
+    db: Session, ready: MlaRequest, officer: User, make_user: MakeUser
+) -> None:
+    both = make_user(Role.reviewer, Role.prosecutor)
+    both.unit.separate_duties = False
+    db.add(both.unit)
+    db.commit()
+    take(db, ready, officer, "submit")
+    take(db, ready, both, "approve", seen_digest=ready.content_digest)
+    take(db, ready, both, "sign")
+    db.refresh(ready)
+    assert (ready.status, ready.signed_by_id) == (S.signed, both.id)
+
+
 # Approval pinned to the content approved ---------------------------------------------------
 
 
