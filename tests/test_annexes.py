@@ -16,6 +16,7 @@ from mlat.models import (
     AuditEntry,
     FileContent,
     MlaRequest,
+    RequestAnnex,
     RequestStatus,
     Role,
     StoredFile,
@@ -267,3 +268,44 @@ def test_annexes_cannot_change_once_the_request_is_signed(
     )
     assert removed.status_code == 302
     assert len(db.exec(select(StoredFile)).all()) == 1
+
+
+@pytest.mark.parametrize(
+    ("name", "extension"),
+    [
+        ("invoice.hta", ".hta"),
+        ("run.bat", ".bat"),
+        ("app.js", ".js"),
+        ("page.html", ".html"),
+        ("logo.svg", ".svg"),
+        ("report\u202etxt.exe", ".exe"),
+    ],
+    ids=["hta", "bat", "js", "html", "svg", "rtl-override-exe"],
+)
+def test_a_name_that_would_open_as_a_program_or_a_page_is_refused(
+    client: Client, draft: MlaRequest, db: Session, name: str, extension: str
+) -> None:
+    """Plain text under any name was kept and served under that name."""
+    response = _upload(client, draft, HEADERS_TXT, name)
+    assert response.status_code == 400
+    page = check_page(response)
+    assert text_of(page.select_one("#file-error")) == (
+        f"Files named “…{extension}” are not accepted as annexes. Save the document as a "
+        "plain-text file, with a name ending in .txt."
+    )
+    assert db.exec(select(StoredFile)).all() == []
+
+
+def test_a_name_without_extension_gets_its_type_and_old_names_are_served_safely(
+    client: Client, draft: MlaRequest, db: Session
+) -> None:
+    assert _upload(client, draft, HEADERS_TXT, "headers").status_code == 302
+    annex = db.exec(select(RequestAnnex)).one()
+    assert annex.filename == "headers.txt"
+    # a file kept under an unsafe name before names were checked is served under a safe one
+    annex.filename = "invoice.hta"
+    db.add(annex)
+    db.commit()
+    with client.get(f"/requests/{draft.id}/annexes/{annex.id}") as download:
+        assert download.status_code == 200
+        assert download.headers["Content-Disposition"] == "attachment; filename=invoice.txt"

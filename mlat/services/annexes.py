@@ -40,6 +40,9 @@ EXTENSIONS = {
     ".jpeg": "image/jpeg",
     ".txt": "text/plain",
 }
+# The extension a name without one is given, per type.
+CANONICAL = {"application/pdf": ".pdf", "image/png": ".png", "image/jpeg": ".jpg",
+             "text/plain": ".txt"}  # fmt: skip
 
 
 def sniff(data: bytes) -> str | None:
@@ -71,10 +74,24 @@ def size_text(size: int) -> str:
 
 
 def clean_filename(name: str) -> str:
-    """The last part of the name the browser sent, without control characters."""
+    """The last part of the name the browser sent, without control or format characters
+    (a right-to-left override among them, which makes 'report\u202etxt.exe' read as
+    'reportexe.txt')."""
     base = PurePosixPath((name or "").replace("\\", "/")).name
     base = "".join(c for c in base if unicodedata.category(c)[0] != "C").strip()
     return base[-255:] or "annex"
+
+
+def download_name(name: str, media_type: str) -> str:
+    """The name a file is served under: the clean name, with the extension of the type
+    its bytes are (an extension of another kind replaced), so that no download opens as
+    a program or a page."""
+    name = clean_filename(name)
+    path = PurePosixPath(name)
+    if EXTENSIONS.get(path.suffix.lower()) == media_type:
+        return name
+    stem = path.stem if path.suffix and len(path.suffix) > 1 else name
+    return f"{stem or 'annex'}{CANONICAL.get(media_type, '')}"
 
 
 @dataclass(frozen=True)
@@ -158,7 +175,19 @@ def add_annex(
             N_("This file is not a PDF, PNG or JPEG image, or plain UTF-8 text. Save it as one.")
         )
     name = clean_filename(filename)
-    claimed = EXTENSIONS.get(PurePosixPath(name.lower()).suffix)
+    suffix = PurePosixPath(name.lower()).suffix
+    claimed = EXTENSIONS.get(suffix)
+    if suffix and claimed is None:
+        raise ServiceError(
+            N_(
+                "Files named %(extension)s are not accepted as annexes. Save the document as "
+                "%(type)s, with a name ending in %(allowed)s."
+            ),
+            extension=f"“…{suffix}”",
+            type=ACCEPTED[media_type],
+            allowed=CANONICAL[media_type],
+        )
+    name = download_name(name, media_type)  # a name without an extension gets its type's
     if claimed is not None and claimed != media_type:
         raise ServiceError(
             N_(

@@ -140,7 +140,7 @@ def download_annex(request_id: int, annex_id: int) -> Response:
         io.BytesIO(data),
         mimetype=stored.media_type,
         as_attachment=True,
-        download_name=annex.filename,
+        download_name=svc.download_name(annex.filename, stored.media_type),
         max_age=0,
     )
     response.headers["Content-Security-Policy"] = (
