@@ -10,11 +10,39 @@ from flask_wtf.csrf import CSRFProtect
 csrf = CSRFProtect()
 
 
+# Before logging in, nothing sent is larger than the log-in and code forms need.
+ANONYMOUS_MAX_BYTES = 64 * 1024
+ANONYMOUS_MAX_FIELDS = 50
+# After it, far more fields than the longest wizard step has.
+MAX_FIELDS = 5000
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 def init_app(app: Flask) -> None:
-    # The input guard first: the CSRF check, registered next, runs after it.
+    # The limits first, then the input guard: the CSRF check, registered next, runs after
+    # both, so no body is parsed before it is known to be of a size worth parsing.
+    app.before_request(limit_input)
     app.before_request(refuse_unusable_input)
     csrf.init_app(app)
     app.after_request(security_headers)
+
+
+def limit_input() -> None:
+    """413 before any parsing for a body no page of the app sends: larger than the
+    log-in forms before logging in, or with more fields than a form has. A URL-encoded
+    body's fields are counted in its bytes (parsing millions of empty fields took
+    seconds of CPU); a multipart body's by Werkzeug's part limit as it parses."""
+    if request.mimetype not in FORM_TYPES:
+        return
+    anonymous = not current_user.is_authenticated
+    fields = ANONYMOUS_MAX_FIELDS if anonymous else MAX_FIELDS
+    if anonymous:
+        request.max_content_length = ANONYMOUS_MAX_BYTES
+    request.max_form_parts = fields
+    if request.mimetype == FORM_TYPES[0]:
+        data = request.get_data(cache=True)  # 413 past max_content_length, unread
+        if data.count(b"&") >= fields:
+            abort(413)
 
 
 def refuse_unusable_input() -> None:

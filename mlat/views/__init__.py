@@ -38,7 +38,7 @@ def register(app: Flask) -> None:
             403: _("You do not have permission to do this."),
             404: _("There is nothing here, or you may not see it."),
             405: _("This action is not available here."),
-            413: _("The upload is too large."),
+            413: _("What was sent is too large, or has too many fields, to be accepted."),
         }
         code = exc.code or 500
         message = messages.get(code, _("Something went wrong."))
