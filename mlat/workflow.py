@@ -6,6 +6,7 @@ this table, taken by ``mlat.services.steps.take``: the actions users choose thro
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from mlat.messages import N_
@@ -149,3 +150,14 @@ def may_review(status: S | str, user: User) -> bool:
     four-eyes rule aside, which the review page says)."""
     steps = [BY_ACTION[action] for action in REVIEW_ACTIONS]
     return any(S(status) in step.sources and user.has_role(*step.roles) for step in steps)
+
+
+# Who may take a request's files (its packet, its annexes, its export): the unit's
+# prosecutors and reviewers, and the officers who drafted or changed it.
+DOWNLOADERS = (Role.prosecutor, Role.reviewer)
+
+
+def may_download(user: User, drafters: Collection[int]) -> bool:
+    """Whether the user may download a request's packet, annexes or export, given who
+    drafted or changed the request (its owner among them); the unit is checked apart."""
+    return user.has_role(*DOWNLOADERS) or user.id in drafters

@@ -24,7 +24,8 @@ ANYONE = frozenset(Role)
 OFFICERS = frozenset({Role.officer})
 REVIEWERS = frozenset({Role.reviewer})
 ADMINS = frozenset({Role.admin})
-PACKET_ROLES = frozenset({Role.prosecutor, Role.reviewer})  # and the request's owner
+# The request's files (packet, annexes, export): these roles, the owner (and who changed it)
+PACKET_ROLES = frozenset({Role.prosecutor, Role.reviewer})
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,8 @@ ACCESS: dict[str, Access] = {
     "wizard.step": Access(OFFICERS),
     "wizard.check": Access(OFFICERS),
     "wizard.remove_annex": Access(OFFICERS),
-    "wizard.download_annex": Access(ANYONE),
-    "wizard.export": Access(ANYONE),
+    "wizard.download_annex": Access(PACKET_ROLES, owner=True),
+    "wizard.export": Access(PACKET_ROLES, owner=True),
     # Any role reaches the action; transition() refuses what the workflow table does not
     # give the user's roles (see test_a_workflow_action_needs_one_of_its_roles).
     "workflow.act": Access(ANYONE),

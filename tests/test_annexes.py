@@ -27,6 +27,7 @@ from tests.conftest import (
     LoginAs,
     MakeRequest,
     MakeUnit,
+    MakeUser,
     check_page,
     field_value,
     flashes,
@@ -309,3 +310,27 @@ def test_a_name_without_extension_gets_its_type_and_old_names_are_served_safely(
     with client.get(f"/requests/{draft.id}/annexes/{annex.id}") as download:
         assert download.status_code == 200
         assert download.headers["Content-Disposition"] == "attachment; filename=invoice.txt"
+
+
+def test_an_officer_who_did_not_work_on_a_request_may_not_take_its_files(
+    client: Client, draft: MlaRequest, db: Session, make_user: MakeUser
+) -> None:
+    """A unit member got 403 on another officer's packet but 200 on its export and every
+    annex: the three now follow one rule."""
+    assert _upload(client, draft, HEADERS_TXT, "headers.txt").status_code == 302
+    annex = db.exec(select(RequestAnnex)).one()
+    client.login(make_user(Role.officer).email)
+    page = check_page(client.get(_annexes(draft)))
+    assert page.select("table.annex-table td a") == []  # the name, without a link
+    assert "headers.txt" in text_of(page.select_one("table.annex-table"))
+    assert client.get(f"/requests/{draft.id}/annexes/{annex.id}").status_code == 403
+    assert client.get(f"/requests/{draft.id}/export.json").status_code == 403
+    show = check_page(client.get(f"/requests/{draft.id}"))
+    assert not [a for a in show.select("a") if text_of(a) == "Export JSON"]
+    refused = [e for e in _actions(db, "annex.download") if e.outcome == "denied"]
+    assert (
+        len(refused) == 1
+        and len([e for e in _actions(db, "request.export") if e.outcome == "denied"]) == 1
+    )
+    client.login(make_user(Role.reviewer).email)
+    assert client.get(f"/requests/{draft.id}/annexes/{annex.id}").status_code == 200

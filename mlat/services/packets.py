@@ -22,7 +22,6 @@ from mlat.models import (
     MlaRequest,
     Packet,
     RequestAnnex,
-    Role,
     StoredFile,
     Unit,
     User,
@@ -39,13 +38,6 @@ from mlat.services.signing import SigningKeys, credential_of, sign_packet
 from mlat.services.validation import request_document
 
 MEDIA_TYPE = "application/pdf"
-DOWNLOADERS = (Role.prosecutor, Role.reviewer)
-
-
-def may_download(*, user: User, request: MlaRequest) -> bool:
-    """Who may prepare and download a request's packet: the unit's prosecutors and
-    reviewers, and the request's owner."""
-    return user.has_role(*DOWNLOADERS) or request.owner_id == user.id
 
 
 def unit_of(*, session: Session, request: MlaRequest) -> Unit:

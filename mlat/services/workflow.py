@@ -47,6 +47,7 @@ from mlat.services.signing import signing_refusal
 from mlat.services.steps import CHANGED_MEANWHILE, reviewable
 from mlat.services.validation import validate_request
 from mlat.workflow import BY_ACTION, REVIEW_ACTIONS, Transition
+from mlat.workflow import may_download as table_may_download
 
 MAX_COMMENT = 5000
 
@@ -68,6 +69,12 @@ def editors(*, session: Session, request: MlaRequest) -> set[int]:
     """Everyone who drafted or changed the request."""
     rows = session.exec(select(RequestEditor.user_id).where(RequestEditor.request_id == request.id))
     return set(rows) | {request.owner_id}
+
+
+def may_download(*, session: Session, user: User, request: MlaRequest) -> bool:
+    """Whether the user may download the request's packet, annexes or export
+    (``mlat.workflow.may_download``): one rule for the three."""
+    return table_may_download(user, editors(session=session, request=request))
 
 
 def refusal(

@@ -6,11 +6,14 @@ from urllib.parse import urlsplit
 
 from flask import abort, url_for
 
-from mlat.auth import the_user
+from mlat.audit_actions import AuditAction, Outcome
+from mlat.auth import audit, the_user
 from mlat.db import get_session
 from mlat.models import MlaRequest
 from mlat.services import NotFound
 from mlat.services.requests import get_visible_request
+from mlat.services.workflow import may_download
+from mlat.views.transaction import commit
 
 
 def visible_request(request_id: int) -> MlaRequest:
@@ -19,6 +22,23 @@ def visible_request(request_id: int) -> MlaRequest:
         return get_visible_request(session=get_session(), user=the_user(), request_id=request_id)
     except NotFound:
         abort(404)
+
+
+def downloadable_request(request_id: int, action: AuditAction) -> MlaRequest:
+    """The request whose files (packet, annexes, export) the user asks for, or 404 (not
+    visible) or 403 (not theirs to take: recorded in the audit trail)."""
+    mla_request = visible_request(request_id)
+    if not may_download(session=get_session(), user=the_user(), request=mla_request):
+        audit(
+            action,
+            object_type="request",
+            object_id=request_id,
+            outcome=Outcome.denied,
+            reason="not a prosecutor, reviewer or one who drafted or changed it",
+        )
+        commit()  # the refusal is recorded, although the page is an error
+        abort(403)
+    return mla_request
 
 
 def safe_next(target: str | None, fallback: str | None = None) -> str:

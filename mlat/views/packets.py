@@ -14,7 +14,6 @@ import secrets
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -35,9 +34,9 @@ from mlat.jobs.queues import stuck_after
 from mlat.models import MlaRequest, RequestStatus
 from mlat.services import packet_jobs as svc
 from mlat.services import workflow
-from mlat.services.packets import MEDIA_TYPE, may_download
+from mlat.services.packets import MEDIA_TYPE
 from mlat.services.signing import signing_keys, verify_packet
-from mlat.views.common import visible_request
+from mlat.views.common import downloadable_request
 from mlat.views.transaction import attempt, commit
 from mlat.workflow import BY_ACTION
 
@@ -50,7 +49,7 @@ def packet_context(mla_request: MlaRequest) -> dict[str, object]:
     """What the packet box shows: whether this user may prepare and download the packet
     and, if so, the state of the external copy (signed or draft) and the internal copy,
     and a link that reloads the page at the box."""
-    if not may_download(user=the_user(), request=mla_request):
+    if not workflow.may_download(session=get_session(), user=the_user(), request=mla_request):
         return {"may_download_packet": False, "packet_copies": [], "packet_refresh_url": ""}
     config: Config = current_app.config["MLAT"]
     copies = [
@@ -79,22 +78,6 @@ def prepare_for_signing(mla_request: MlaRequest) -> None:
     svc.prepare_signature(session=db, request=mla_request, user=user)
 
 
-def _allowed_request(request_id: int, action: AuditAction) -> MlaRequest:
-    """The request, or 404 (not visible) or 403 (recorded in the audit trail)."""
-    mla_request = visible_request(request_id)
-    if not may_download(user=the_user(), request=mla_request):
-        audit(
-            action,
-            object_type="request",
-            object_id=request_id,
-            outcome=Outcome.denied,
-            reason="not a prosecutor, reviewer or the owner",
-        )
-        commit()  # the refusal is recorded, although the page is an error
-        abort(403)
-    return mla_request
-
-
 def _request_page(mla_request: MlaRequest) -> Response:
     target = url_for("requests.show", request_id=mla_request.id, _anchor="packet-heading")
     return redirect(target, 303)
@@ -102,7 +85,7 @@ def _request_page(mla_request: MlaRequest) -> Response:
 
 @bp.post("/requests/<int:request_id>/packet/prepare")
 def prepare(request_id: int) -> Response:
-    mla_request = _allowed_request(request_id, AuditAction.packet_prepare)
+    mla_request = downloadable_request(request_id, AuditAction.packet_prepare)
     config: Config = current_app.config["MLAT"]
     with attempt():
         svc.request_render(
@@ -118,7 +101,7 @@ def prepare(request_id: int) -> Response:
 @bp.get("/requests/<int:request_id>/packet")
 def status(request_id: int) -> str:
     """The packet box alone, as the request page shows it."""
-    mla_request = _allowed_request(request_id, AuditAction.packet_status)
+    mla_request = downloadable_request(request_id, AuditAction.packet_status)
     return render_template(
         "packet/_download.html", mla_request=mla_request, **packet_context(mla_request)
     )
@@ -126,7 +109,7 @@ def status(request_id: int) -> str:
 
 @bp.get("/requests/<int:request_id>/packet.pdf")
 def download(request_id: int) -> Response:
-    mla_request = _allowed_request(request_id, AuditAction.packet_download)
+    mla_request = downloadable_request(request_id, AuditAction.packet_download)
     db = get_session()
     internal = request.args.get("copy") == "internal"
     kind = svc.INTERNAL if internal else svc.external_kind(mla_request)

@@ -8,8 +8,8 @@ from sqlmodel import Session
 
 from mlat.models import MlaRequest, RequestStatus, Role, User, UserRole
 from mlat.services import Conflict, Forbidden, NotFound, ServiceError
-from mlat.services.packets import may_download
-from mlat.services.workflow import refusal
+from mlat.services.requests import save_content
+from mlat.services.workflow import may_download, refusal
 from mlat.workflow import BY_ACTION, EDITABLE, Transition, may_review, submittable
 from tests.conftest import MakeRequest, MakeUnit, MakeUser
 from tests.workflow.steps import ALLOWED, S
@@ -37,26 +37,33 @@ def test_content_can_change_only_before_signing() -> None:
 
 
 @pytest.mark.parametrize(
-    ("roles", "owner", "allowed"),
+    ("roles", "involved", "allowed"),
     [
-        ((Role.prosecutor,), False, True),
-        ((Role.reviewer,), False, True),
-        ((Role.officer,), True, True),
-        ((Role.officer,), False, False),
-        ((Role.admin,), False, False),
+        ((Role.prosecutor,), None, True),
+        ((Role.reviewer,), None, True),
+        ((Role.officer,), "owner", True),
+        ((Role.officer,), "editor", True),
+        ((Role.officer,), None, False),
+        ((Role.admin,), None, False),
     ],
 )
-def test_who_may_download_the_packet(
+def test_who_may_download_a_requests_packet_annexes_and_export(
     db: Session,
     make_user: MakeUser,
     make_request: MakeRequest,
     roles: tuple[Role, ...],
-    owner: bool,
+    involved: str | None,
     allowed: bool,
 ) -> None:
+    """One rule for the three: the unit's prosecutors and reviewers, and the officers
+    who drafted or changed the request."""
     user = make_user(*roles)
-    request = make_request(user if owner else make_user(Role.officer))
-    assert may_download(user=user, request=request) is allowed
+    request = make_request(user if involved == "owner" else make_user(Role.officer))
+    if involved == "editor":
+        save_content(session=db, request=request, editor=user,
+                     expected_version=request.version, title="Changed by a colleague")  # fmt: skip
+        db.commit()
+    assert may_download(session=db, user=user, request=request) is allowed
 
 
 def test_a_refusal_names_the_first_reason_in_order(

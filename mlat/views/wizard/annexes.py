@@ -15,7 +15,8 @@ from mlat.db import get_session
 from mlat.models import MlaRequest, Role
 from mlat.services import Conflict, NotFound
 from mlat.services import annexes as svc
-from mlat.views.common import visible_request
+from mlat.services.workflow import may_download
+from mlat.views.common import downloadable_request
 from mlat.views.transaction import attempt, commit
 from mlat.views.wizard.common import (
     bp,
@@ -91,6 +92,7 @@ def _page(mla_request: MlaRequest, form: AnnexUploadForm, status: int) -> tuple[
         total=len(STEPS),
         max_size=svc.size_text(_max_bytes()),
         kind_labels=dict(ANNEX_KINDS),
+        may_download=may_download(session=get_session(), user=the_user(), request=mla_request),
     )
 
 
@@ -123,7 +125,7 @@ def remove_annex(request_id: int) -> Response:
 @bp.get("/requests/<int:request_id>/annexes/<int:annex_id>")
 def download_annex(request_id: int, annex_id: int) -> Response:
     """The uploaded file as an attachment, with the type read from its bytes at upload."""
-    mla_request = visible_request(request_id)
+    mla_request = downloadable_request(request_id, AuditAction.annex_download)
     db = get_session()
     try:
         annex, stored, data = svc.annex_file(session=db, request=mla_request, annex_id=annex_id)

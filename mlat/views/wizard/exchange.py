@@ -14,7 +14,7 @@ from mlat.i18n import problem_text
 from mlat.models import Role
 from mlat.services import InvalidContent
 from mlat.services.exchange import MAX_IMPORT_BYTES, export_json, import_request
-from mlat.views.common import visible_request
+from mlat.views.common import downloadable_request
 from mlat.views.transaction import attempt
 from mlat.views.wizard.common import bp, client_addr
 from mlat.wizard import content_path
@@ -22,7 +22,7 @@ from mlat.wizard import content_path
 
 @bp.get("/requests/<int:request_id>/export.json")
 def export(request_id: int) -> Response | BaseResponse:
-    mla_request = visible_request(request_id)
+    mla_request = downloadable_request(request_id, AuditAction.request_export)
     with attempt() as done:
         body = export_json(request=mla_request, unit=the_user().unit)
         audit(AuditAction.request_export, object_type="request", object_id=request_id,
