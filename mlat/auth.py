@@ -13,7 +13,7 @@ from flask import Flask, abort, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
-from sqlalchemy import bindparam, delete, exists, select
+from sqlalchemy import bindparam, delete, exists, select, update
 from sqlalchemy.orm import joinedload
 from sqlmodel import col
 from werkzeug.wrappers import Response as BaseResponse
@@ -127,12 +127,10 @@ def start_session(user: User) -> None:
     db.execute(delete(LoginSession).where(col(LoginSession.started_at) < now - ABSOLUTE_TIMEOUT))
     token = secrets.token_urlsafe(32)
     assert user.id is not None
-    db.add(LoginSession(id=token_key(token), user_id=user.id, started_at=now))
+    db.add(LoginSession(id=token_key(token), user_id=user.id, started_at=now, seen_at=now))
     db.flush()
     session.clear()
     login_user(SessionUser(user, token))
-    session["login_at"] = now.timestamp()
-    session["seen_at"] = now.timestamp()
 
 
 def end_session() -> None:
@@ -146,20 +144,31 @@ def end_session() -> None:
     session.clear()
 
 
+# The last request is written to the session's record at most this often.
+SEEN_EVERY = dt.timedelta(minutes=1)
+
+
 def session_expired() -> bool:
-    """True, after ending it, when the session was idle too long or is too old."""
-    now = utcnow().timestamp()
-    login_at = float(session.get("login_at", 0))
-    seen_at = float(session.get("seen_at", 0))
-    if (
-        now - seen_at > IDLE_TIMEOUT.total_seconds()
-        or now - login_at > ABSOLUTE_TIMEOUT.total_seconds()
+    """True, after ending it, when the session was idle too long or is too old: its
+    record on the server says, not the cookie, so that every copy of a cookie shares
+    one idle time."""
+    db = get_session()
+    row = db.get(LoginSession, token_key(cast(SessionUser, current_user).token))
+    now = utcnow()
+    if row is None or (
+        now - _aware(row.seen_at) > IDLE_TIMEOUT or now - _aware(row.started_at) > ABSOLUTE_TIMEOUT
     ):
         end_session()
-        get_session().commit()
+        db.commit()
         return True
-    session["seen_at"] = now
+    if now - _aware(row.seen_at) >= SEEN_EVERY:
+        db.execute(update(LoginSession).where(col(LoginSession.id) == row.id).values(seen_at=now))
+        db.commit()  # on its own: a page that reads only commits nothing
     return False
+
+
+def _aware(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def the_user() -> User:

@@ -77,6 +77,9 @@ class Config:
             "SESSION_COOKIE_HTTPONLY": True,
             "SESSION_COOKIE_SAMESITE": "Lax",
             "SESSION_COOKIE_SECURE": self.secure_cookies,
+            # Behind HTTPS the cookie is bound to this host, path "/" and HTTPS: no
+            # subdomain or plain-HTTP page can set or overwrite it.
+            "SESSION_COOKIE_NAME": "__Host-session" if self.secure_cookies else "session",
             "REMEMBER_COOKIE_SECURE": self.secure_cookies,
             "REMEMBER_COOKIE_HTTPONLY": True,
             "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
@@ -110,7 +113,7 @@ def config_from_env() -> Config:
         database_url=database_url,
         secret_key=_secret_key(instance_path),
         instance_path=instance_path,
-        secure_cookies=os.environ.get("MLAT_SECURE_COOKIES", "0") == "1",
+        secure_cookies=_secure_cookies(),
         smtp=_smtp_settings(),
         base_url=os.environ.get("MLAT_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         redis_url=os.environ.get("MLAT_REDIS_URL", ""),
@@ -123,6 +126,15 @@ def config_from_env() -> Config:
         token_label=os.environ.get("MLAT_PKCS11_TOKEN", ""),
         token_pin=os.environ.get("MLAT_PKCS11_PIN", ""),
     )
+
+
+def _secure_cookies() -> bool:
+    """Secure cookies when asked for, and whenever the app's address is HTTPS (unless
+    MLAT_SECURE_COOKIES=0 says otherwise, as behind a proxy that is tested over HTTP)."""
+    asked = os.environ.get("MLAT_SECURE_COOKIES")
+    if asked is not None:
+        return asked == "1"
+    return os.environ.get("MLAT_BASE_URL", "").lower().startswith("https://")
 
 
 def _job_settings() -> JobSettings:

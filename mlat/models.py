@@ -409,13 +409,17 @@ class SigningCredential(SQLModel, table=True):
 class LoginSession(SQLModel, table=True):
     """An open log-in session. The browser's signed cookie carries a random token; this
     row holds only its SHA-256, and a session whose row is gone (logout, expiry) no
-    longer loads its user, whoever presents a copy of the cookie."""
+    longer loads its user, whoever presents a copy of the cookie. Its start and last
+    request, kept here rather than in the cookie, decide when it ends."""
 
     __tablename__ = "login_session"
 
     id: str = Field(primary_key=True, max_length=64, description="SHA-256 of the token")
     user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
     started_at: dt.datetime = Field(default_factory=utcnow, index=True)
+    seen_at: dt.datetime = Field(
+        default_factory=utcnow, description="the session's last request, to the minute"
+    )
 
 
 class AuditHead(SQLModel, table=True):

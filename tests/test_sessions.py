@@ -3,8 +3,10 @@ common passwords are refused."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
+import re
 from typing import Any
 
 import pytest
@@ -13,6 +15,8 @@ from sqlmodel import Session, select
 import mlat.auth
 import mlat.services.audit
 import mlat.views.auth
+from mlat import create_app
+from mlat.config import config_from_env
 from mlat.models import AuditEntry, LoginSession, Role
 from mlat.services import ServiceError
 from mlat.services.users import check_new_password
@@ -65,6 +69,32 @@ def test_session_ends_after_12_hours_however_active(
         assert client.get("/rules/").status_code == 200
     clock.advance(minutes=25)  # 12 h 1 min after logging in
     assert client.get("/rules/").status_code == 302
+
+
+def test_the_idle_time_is_kept_on_the_server_for_every_copy_of_the_cookie(
+    app: Any, client: Client, login_as: LoginAs, clock: Clock, db: Session
+) -> None:
+    """The idle time was kept in the cookie: each copy of it had an idle time of its
+    own. The session's record on the server now keeps it, written at most once a
+    minute."""
+    login_as(Role.officer)
+    copied: Client = app.test_client()
+    copied.set_cookie("session", _cookie(client))  # taken at log-in, never refreshed
+    [record] = db.exec(select(LoginSession)).all()
+    started = record.seen_at
+    clock.advance(seconds=30)
+    assert client.get("/rules/").status_code == 200
+    db.refresh(record)
+    assert record.seen_at == started  # not written for every request
+    clock.advance(minutes=29)
+    assert client.get("/rules/").status_code == 200
+    db.refresh(record)
+    assert record.seen_at > started
+    clock.advance(minutes=2)  # 31.5 minutes after the copy's last use, 2 after the session's
+    assert copied.get("/rules/").status_code == 200
+    clock.advance(minutes=31)
+    assert copied.get("/rules/").status_code == 302
+    assert client.get("/rules/").status_code == 302  # one session, ended for both
 
 
 def _fail(client: Client, email: str) -> Any:
@@ -187,3 +217,47 @@ def test_records_of_sessions_past_their_lifetime_go_at_the_next_login(
     db.expire_all()
     kept = db.exec(select(LoginSession.user_id)).all()
     assert kept == [second.id]  # the first user's session was past its lifetime
+
+
+@pytest.mark.parametrize(
+    ("environment", "secure"),
+    [
+        ({"MLAT_BASE_URL": "https://mlat.example.org"}, True),
+        ({"MLAT_BASE_URL": "http://127.0.0.1:5000"}, False),
+        ({"MLAT_BASE_URL": "https://mlat.example.org", "MLAT_SECURE_COOKIES": "0"}, False),
+        ({"MLAT_SECURE_COOKIES": "1"}, True),
+    ],
+)
+def test_behind_https_the_session_cookie_is_secure_and_bound_to_the_host(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any, environment: dict[str, str], secure: bool
+) -> None:
+    for name in ("MLAT_BASE_URL", "MLAT_SECURE_COOKIES"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("MLAT_INSTANCE_PATH", str(tmp_path))
+    config = config_from_env()
+    assert config.secure_cookies is secure
+    settings = config.flask_settings()
+    assert settings["SESSION_COOKIE_SECURE"] is secure
+    assert settings["SESSION_COOKIE_NAME"] == ("__Host-session" if secure else "session")
+
+
+def test_the_host_bound_cookie_is_set_as_browsers_require(app: Any, make_user: MakeUser) -> None:
+    """A "__Host-" cookie is taken by browsers only with Secure, Path=/ and no Domain."""
+    secure = create_app(dataclasses.replace(app.config["MLAT"], secure_cookies=True))
+    user = make_user(Role.officer)
+    browser = secure.test_client()
+    page = browser.get("/login", base_url="https://localhost")
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page.text)
+    assert token is not None
+    answer = browser.post("/login", base_url="https://localhost",
+                          headers={"Referer": "https://localhost/login"},
+                          data={"csrf_token": token.group(1), "email": user.email,
+                                "password": PASSWORD})  # fmt: skip
+    assert answer.status_code == 302, answer.text[:500]
+    [cookie] = [c for c in answer.headers.getlist("Set-Cookie") if c.startswith("__Host-")]
+    attributes = [part.strip().lower() for part in cookie.split(";")]
+    assert "secure" in attributes and "path=/" in attributes and "httponly" in attributes
+    assert not [a for a in attributes if a.startswith("domain=")]
+    secure.extensions["mlat_engine"].dispose()
