@@ -45,4 +45,4 @@ def test_enums_are_stored_as_the_strings_they_were(
         {"id": request.id},
     ).one()  # fmt: skip
     assert tuple(stored) == ("return", "returned")
-    assert [k.value for k in PacketKind] == ["signed", "draft", "internal"]
+    assert [k.value for k in PacketKind] == ["signed", "draft", "internal", "ready"]

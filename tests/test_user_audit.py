@@ -51,7 +51,8 @@ def test_create_user_on_the_command_line_is_audited(runner: FlaskCliRunner, db: 
         None,  # nobody logged in: an operator at the server
     )
     assert made_unit.details == {"name": "Economic Crime Unit, Lagos", "code": "LOS",
-                                 "state": "NG", "timezone": "Africa/Lagos"}  # fmt: skip
+                                 "state": "NG", "timezone": "Africa/Lagos",
+                                 "separate_duties": True}  # fmt: skip
     assert (made_user.action, made_user.object_id, made_user.user_id) == (
         "user.create",
         str(user.id),

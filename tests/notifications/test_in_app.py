@@ -61,6 +61,9 @@ def test_nobody_is_told_about_their_own_step(
     db: Session, make_user: MakeUser, make_request: MakeRequest
 ) -> None:
     officer_and_prosecutor = make_user(Role.officer, Role.prosecutor)
+    # a unit that lets the officer who drafted a request sign it too
+    officer_and_prosecutor.unit.separate_duties = False
+    db.add(officer_and_prosecutor.unit)
     request = make_request(officer_and_prosecutor, content=submittable_content(today()))
     put_in_state(db, request, RequestStatus.approved)
     step(db, request, officer_and_prosecutor, "sign")
