@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from mlat.models import (
     AuditEntry,
@@ -303,6 +303,11 @@ def test_a_name_without_extension_gets_its_type_and_old_names_are_served_safely(
     assert _upload(client, draft, HEADERS_TXT, "headers").status_code == 302
     annex = db.exec(select(RequestAnnex)).one()
     assert annex.filename == "headers.txt"
+    # dots in a name are not an extension unless they end in one
+    dated = _upload(client, draft, HEADERS_TXT, "Statement 12.03.2026", version=2)
+    assert dated.status_code == 302
+    names = db.exec(select(RequestAnnex.filename).order_by(col(RequestAnnex.id))).all()
+    assert names == ["headers.txt", "Statement 12.03.2026.txt"]
     # a file kept under an unsafe name before names were checked is served under a safe one
     annex.filename = "invoice.hta"
     db.add(annex)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -82,15 +83,26 @@ def clean_filename(name: str) -> str:
     return base[-255:] or "annex"
 
 
+# What counts as a file name's extension: a dot, a letter, up to five letters or digits
+# (".hta", ".js", ".mp4"); "Statement 12.03.2026" has none.
+EXTENSION = re.compile(r"\.[a-z][a-z0-9]{0,5}")
+
+
+def extension(name: str) -> str:
+    """The name's extension, in lower case; empty when it has none."""
+    suffix = PurePosixPath(name.lower()).suffix
+    return suffix if EXTENSION.fullmatch(suffix) else ""
+
+
 def download_name(name: str, media_type: str) -> str:
     """The name a file is served under: the clean name, with the extension of the type
     its bytes are (an extension of another kind replaced), so that no download opens as
     a program or a page."""
     name = clean_filename(name)
-    path = PurePosixPath(name)
-    if EXTENSIONS.get(path.suffix.lower()) == media_type:
+    suffix = extension(name)
+    if EXTENSIONS.get(suffix) == media_type:
         return name
-    stem = path.stem if path.suffix and len(path.suffix) > 1 else name
+    stem = name[: -len(suffix)] if suffix else name
     return f"{stem or 'annex'}{CANONICAL.get(media_type, '')}"
 
 
@@ -175,7 +187,7 @@ def add_annex(
             N_("This file is not a PDF, PNG or JPEG image, or plain UTF-8 text. Save it as one.")
         )
     name = clean_filename(filename)
-    suffix = PurePosixPath(name.lower()).suffix
+    suffix = extension(name)
     claimed = EXTENSIONS.get(suffix)
     if suffix and claimed is None:
         raise ServiceError(
