@@ -60,7 +60,23 @@ class UserCreateForm(UserEditForm):
     )
 
 
-class UnitForm(FlaskForm):  # type: ignore[misc]
+class UnitSettingsForm(FlaskForm):  # type: ignore[misc]
+    """How a unit works, which an administrator of the unit may change."""
+
+    separate_duties = BooleanField(
+        _l("Keep duties apart"),
+        description=_l(
+            "Who approved a request, drafted it or changed it cannot sign it, even when one "
+            "person holds several roles. Nobody approves what they drafted or changed, "
+            "whatever this setting."
+        ),
+        default=True,
+    )
+
+
+class UnitForm(UnitSettingsForm):
+    """A new unit: its name, reference prefix, state and time zone, and its settings."""
+
     name = StringField(
         _l("Name"),
         description=_l("e.g. Cybercrime Unit, Doha"),
@@ -83,27 +99,6 @@ class UnitForm(FlaskForm):  # type: ignore[misc]
         _l("Time zone"),
         description=_l("IANA name, e.g. Asia/Qatar"),
         validators=[DataRequired(_l("Enter a time zone.")), iana_timezone],
-    )
-    separate_duties = BooleanField(
-        _l("Keep duties apart"),
-        description=_l(
-            "Who approved a request, drafted it or changed it cannot sign it, even when one "
-            "person holds several roles. Nobody approves what they drafted or changed, "
-            "whatever this setting."
-        ),
-        default=True,
-    )
-
-
-class UnitSettingsForm(FlaskForm):  # type: ignore[misc]
-    separate_duties = BooleanField(
-        _l("Keep duties apart"),
-        description=_l(
-            "Who approved a request, drafted it or changed it cannot sign it, even when one "
-            "person holds several roles. Nobody approves what they drafted or changed, "
-            "whatever this setting."
-        ),
-        default=True,
     )
 
 
