@@ -595,7 +595,9 @@ def test_the_packet_rendered_while_the_prosecutor_reads_is_the_one_signed(
     assert ready is not None and ready.file_id is not None and ready.values_digest
     values = packet_values_for(session=db, request=mla_request, internal=False,
                                as_signed_by=prosecutor)  # fmt: skip
-    prepared = svc.ready_render(session=db, request_id=mla_request.id or 0, values=values)
+    prepared = svc.ready_render(
+        session=db, request_id=mla_request.id or 0, digest=svc.values_digest(values)
+    )
     assert prepared is not None
 
     renders = counted_renders(monkeypatch)

@@ -44,11 +44,11 @@ def run_packet_job(engine: Engine, job_id: int, limits: Limits, keys: SigningKey
             return "skipped"
         try:
             values, basis = svc.claimed_values(session=session, claim=claim)
-            digest = svc.values_digest(values)
+            digest = svc.values_digest(values) if claim.kind in svc.COMPARED else ""
             pdf = None
             if claim.kind == svc.SIGNED:  # rendered while the prosecutor read the request
                 pdf = svc.ready_render(session=session, request_id=claim.request_id,
-                                       values=values)  # fmt: skip
+                                       digest=digest)  # fmt: skip
             session.rollback()  # end the read transaction before the long render
             if pdf is None:
                 pdf = render_isolated(values, internal=claim.kind == svc.INTERNAL, limits=limits)

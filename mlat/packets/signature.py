@@ -277,16 +277,20 @@ class _FontFromBytes(GlyphAccumulatorFactory):
         )
 
 
+def _stamp_font_file() -> Path | None:
+    return next((path for path in STAMP_FONTS if path.exists()), None)
+
+
 def warm_up() -> None:
     """Cut the stamp's font now, so that the first signature of a worker does not wait
     for it (a worker process calls this when it starts)."""
-    font = next((path for path in STAMP_FONTS if path.exists()), None)
+    font = _stamp_font_file()
     if font is not None:
         _stamp_font(str(font))
 
 
 def _text_style() -> TextBoxStyle:
-    font = next((path for path in STAMP_FONTS if path.exists()), None)
+    font = _stamp_font_file()
     if font is None:
         return TextBoxStyle(font_size=7)
     return TextBoxStyle(font=_FontFromBytes(str(font), font_size=7), font_size=7)

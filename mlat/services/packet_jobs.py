@@ -272,10 +272,15 @@ def claimed_values(*, session: Session, claim: Claim) -> tuple[PacketValues, str
     return values, basis
 
 
-def ready_render(*, session: Session, request_id: int, values: PacketValues) -> bytes | None:
-    """The packet rendered, while the prosecutor read the request, from exactly these
-    values, if there is one: signing then only adds the signature."""
-    digest = values_digest(values)
+# The kinds whose renders are compared by their values: one made ready for signing, and
+# the signed packet that may use it.
+COMPARED = (SIGNED, READY)
+
+
+def ready_render(*, session: Session, request_id: int, digest: str) -> bytes | None:
+    """The packet rendered, while the prosecutor read the request, from the values of
+    this digest (``values_digest``), if there is one: signing then only adds the
+    signature."""
     found = session.exec(
         select(FileContent.data)
         .join(PacketJob, col(PacketJob.file_id) == FileContent.file_id)

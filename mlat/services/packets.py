@@ -68,12 +68,8 @@ def _annex_file(annex: RequestAnnex, stored: StoredFile, data: bytes) -> AnnexFi
     )
 
 
-def signer_name(*, session: Session, request: MlaRequest) -> str:
-    """The name on the account that signed the request; empty before signing."""
-    return _name(session, request.signed_by_id)
-
-
 def _name(session: Session, user_id: int | None) -> str:
+    """The name on the account; empty for none (a request not signed yet)."""
     user = session.get(User, user_id) if user_id is not None else None
     return user.name if user is not None else ""
 

@@ -71,6 +71,15 @@ def editors(*, session: Session, request: MlaRequest) -> set[int]:
     return set(rows) | {request.owner_id}
 
 
+def prepare_for_signing(*, session: Session, request: MlaRequest, user: User) -> None:
+    """When the user may sign the request now, have its packet rendered as they would
+    sign it, while they read it: signing then only adds the signature."""
+    if request.status != RequestStatus.approved:
+        return
+    if refusal(session=session, request=request, user=user, step=BY_ACTION["sign"]) is None:
+        packet_jobs.prepare_signature(session=session, request=request, user=user)
+
+
 def may_download(*, session: Session, user: User, request: MlaRequest) -> bool:
     """Whether the user may download the request's packet, annexes or export
     (``mlat.workflow.may_download``): one rule for the three."""

@@ -31,14 +31,13 @@ from mlat.auth import audit, the_user
 from mlat.config import Config
 from mlat.db import get_session
 from mlat.jobs.queues import stuck_after
-from mlat.models import MlaRequest, RequestStatus
+from mlat.models import MlaRequest
 from mlat.services import packet_jobs as svc
 from mlat.services import workflow
 from mlat.services.packets import MEDIA_TYPE
 from mlat.services.signing import signing_keys, verify_packet
 from mlat.views.common import downloadable_request
 from mlat.views.transaction import attempt, commit
-from mlat.workflow import BY_ACTION
 
 bp = Blueprint("packets", __name__)
 
@@ -64,18 +63,6 @@ def packet_context(mla_request: MlaRequest) -> dict[str, object]:
                           refresh=secrets.token_hex(4), _anchor="packet-heading")  # fmt: skip
     return {"may_download_packet": True, "packet_copies": copies,
             "packet_refresh_url": refresh_url}  # fmt: skip
-
-
-def prepare_for_signing(mla_request: MlaRequest) -> None:
-    """The request page, shown to a prosecutor who may sign it now, has the packet
-    rendered as they would sign it, while they read: signing then only adds the
-    signature."""
-    if mla_request.status != RequestStatus.approved:
-        return
-    db, user = get_session(), the_user()
-    if workflow.refusal(session=db, request=mla_request, user=user, step=BY_ACTION["sign"]):
-        return
-    svc.prepare_signature(session=db, request=mla_request, user=user)
 
 
 def _request_page(mla_request: MlaRequest) -> Response:

@@ -12,13 +12,13 @@ from mlat.countries import state_choices
 from mlat.dates import local_today
 from mlat.db import get_session
 from mlat.models import RequestStatus, Role, WorkflowAction
-from mlat.services import Conflict, ServiceError, listing
+from mlat.services import Conflict, ServiceError, listing, workflow
 from mlat.services import requests as svc
 from mlat.services.deadlines import request_clocks
 from mlat.services.search import related_requests
 from mlat.services.validation import validate_request
 from mlat.views.common import visible_request
-from mlat.views.packets import packet_context, prepare_for_signing
+from mlat.views.packets import packet_context
 from mlat.views.transaction import attempt, commit
 from mlat.views.workflow import workflow_context
 from mlat.wizard import anchor, step_for
@@ -110,7 +110,7 @@ def show(request_id: int) -> str:
         **packet_context(mla_request),
     )
     audit(AuditAction.request_view, object_type="request", object_id=mla_request.id)
-    prepare_for_signing(mla_request)
+    workflow.prepare_for_signing(session=get_session(), request=mla_request, user=the_user())
     commit()
     return page
 
