@@ -21,6 +21,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from mlat.audit_actions import AuditAction, Outcome
 from mlat.db import get_session
 from mlat.models import LoginSession, Role, User, utcnow
+from mlat.services import throttle
 
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
@@ -37,6 +38,11 @@ MAY_CHANGE_PASSWORD = frozenset({"auth.account_password", "auth.logout"})
 def init_app(app: Flask) -> None:
     login_manager.init_app(app)
     app.before_request(require_login)
+    redis_url = app.config["MLAT"].redis_url
+    if redis_url:  # the login throttle's counters (mlat.services.throttle) go there too
+        from redis import Redis
+
+        app.extensions["mlat_throttle_redis"] = Redis.from_url(redis_url)
 
 
 def require_login() -> BaseResponse | None:
@@ -125,6 +131,7 @@ def start_session(user: User) -> None:
     db = get_session()
     now = utcnow()
     db.execute(delete(LoginSession).where(col(LoginSession.started_at) < now - ABSOLUTE_TIMEOUT))
+    throttle.forget_old(session=db, now=now)
     token = secrets.token_urlsafe(32)
     assert user.id is not None
     db.add(LoginSession(id=token_key(token), user_id=user.id, started_at=now, seen_at=now))

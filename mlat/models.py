@@ -422,6 +422,35 @@ class LoginSession(SQLModel, table=True):
     )
 
 
+class ThrottleCounter(SQLModel, table=True):
+    """Failed attempts at logging in, counted per client address, account or known
+    device (``mlat.services.throttle``). ``version`` makes each change a compare-and-set,
+    so that attempts at the same moment are counted one after the other."""
+
+    __tablename__ = "throttle_counter"
+
+    key: str = Field(primary_key=True, max_length=300, description="e.g. address:192.0.2.7")
+    failures: int = Field(default=0)
+    last_at: dt.datetime = Field(default_factory=utcnow, index=True)
+    wait_until: dt.datetime = Field(default_factory=utcnow)
+    version: int = Field(default=0)
+
+
+class KnownDevice(SQLModel, table=True):
+    """A browser a user has logged in from, known by a random token in a long-lived
+    cookie; the row holds only its SHA-256. An account locked after many failed logins
+    still accepts the right password and code from its known devices."""
+
+    __tablename__ = "known_device"
+    __table_args__ = (UniqueConstraint("user_id", "token_hash", name="uq_known_device"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    token_hash: str = Field(max_length=64)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    last_used_at: dt.datetime = Field(default_factory=utcnow)
+
+
 class AuditHead(SQLModel, table=True):
     """The newest link of the audit chain; its row lock orders concurrent appends."""
 

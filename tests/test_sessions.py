@@ -1,4 +1,5 @@
-"""Sessions end when idle or old; logins are throttled per account and per address;
+"""Sessions end when idle or old; logins are throttled per address, account and known
+device;
 common passwords are refused."""
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlmodel import Session, select
 
 import mlat.auth
 import mlat.services.audit
+import mlat.views.attempts
 import mlat.views.auth
 from mlat import create_app
 from mlat.config import config_from_env
@@ -39,6 +41,7 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     clock = Clock()
     monkeypatch.setattr(mlat.auth, "utcnow", clock)
     monkeypatch.setattr(mlat.views.auth, "utcnow", clock)
+    monkeypatch.setattr(mlat.views.attempts, "utcnow", clock)
     monkeypatch.setattr(mlat.services.audit, "utcnow", clock)
     return clock
 
@@ -101,20 +104,55 @@ def _fail(client: Client, email: str) -> Any:
     return client.submit("/login", {"email": email, "password": "not the password at all"})
 
 
-def test_sixth_failed_login_is_refused_even_with_the_right_password(
+def _refused(response: Any) -> str:
+    assert response.status_code == 429
+    page = check_page(response)
+    [said] = [m for m in flashes(page) + form_errors(page) if "Too many failed attempts" in m]
+    return said
+
+
+def test_after_five_failures_an_address_waits_longer_after_each_failure(
     client: Client, make_user: MakeUser, clock: Clock
 ) -> None:
     user = make_user(Role.officer)
     for _ in range(5):
         assert _fail(client, user.email).status_code == 200
-    refused = client.login(user.email)
-    assert refused.status_code == 429
-    page = check_page(refused)
-    assert any("Too many failed attempts" in m for m in flashes(page) + form_errors(page))
-    clock.advance(minutes=10)
-    assert client.login(user.email).status_code == 429  # still refused ten minutes on
-    clock.advance(minutes=6)
-    assert client.login(user.email).status_code == 302  # the lock has passed
+    # The sixth attempt waits, even with the right password ...
+    assert "Wait 30 seconds" in _refused(client.login(user.email))
+    clock.advance(seconds=31)
+    assert _fail(client, user.email).status_code == 200  # checked: a sixth failure
+    # ... and each further failure doubles the wait.
+    assert "Wait 1 minute" in _refused(client.login(user.email))
+    clock.advance(seconds=61)
+    assert _fail(client, user.email).status_code == 200
+    clock.advance(seconds=90)
+    assert "Wait 30 seconds" in _refused(client.login(user.email))  # of two minutes
+    clock.advance(seconds=31)
+    assert client.login(user.email).status_code == 302
+
+
+def test_failures_are_forgotten_an_hour_after_the_last(
+    client: Client, make_user: MakeUser, clock: Clock
+) -> None:
+    user = make_user(Role.officer)
+    for _ in range(5):
+        _fail(client, user.email)
+    clock.advance(minutes=61)
+    for _ in range(5):  # five free failures again
+        assert _fail(client, user.email).status_code == 200
+    assert client.login(user.email).status_code == 429
+
+
+def test_a_right_password_does_not_count_as_a_failure(
+    app: Any, client: Client, make_user: MakeUser, clock: Clock
+) -> None:
+    user = make_user(Role.officer)
+    for _ in range(4):
+        _fail(client, user.email)
+    assert client.login(user.email).status_code == 302
+    other: Client = app.test_client()  # the same address
+    assert _fail(other, user.email).status_code == 200  # the fifth failure, not the sixth
+    assert other.login(user.email).status_code == 429
 
 
 def test_one_address_cannot_lock_every_account(
@@ -123,13 +161,71 @@ def test_one_address_cannot_lock_every_account(
     victims = [make_user(Role.officer) for _ in range(3)]
     for n in range(5):
         _fail(client, victims[n % 3].email)
-    # The attacking address is now refused, whichever account it tries ...
+    # The attacking address now waits, whichever account it tries ...
     assert _fail(client, victims[0].email).status_code == 429
-    # ... but no single account has five failures, so the owners log in from elsewhere.
+    # ... but no account has many failures, so their owners log in from elsewhere.
     elsewhere = app.test_client()
     elsewhere.environ_base["REMOTE_ADDR"] = "192.0.2.7"
     for victim in victims:
         assert elsewhere.login(victim.email).status_code == 302
+
+
+def _from(app: Any, address: str) -> Client:
+    client: Client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
+def test_guesses_from_many_addresses_lock_the_account_but_not_its_known_devices(
+    app: Any, client: Client, make_user: MakeUser, clock: Clock
+) -> None:
+    """Ten failures from ten addresses lock the account for a quarter of an hour, except
+    from a browser its owner has logged in from before: there the right password and
+    code still pass, so guessing cannot keep the owner out of their own computer."""
+    user = make_user(Role.reviewer)  # logs in with a two-factor code
+    own = _from(app, "198.51.100.1")
+    assert own.login(user.email).status_code == 302  # a known device from now on
+    own.submit("/logout", {})
+    for n in range(10):
+        assert _fail(_from(app, f"203.0.113.{n}"), user.email).status_code == 200
+    said = _refused(_from(app, "203.0.113.99").login(user.email))
+    assert "at this account" in said and "computer you have logged in from before" in said
+    assert own.login(user.email).status_code == 302  # password and code from a known device
+    clock.advance(minutes=14)
+    assert _from(app, "203.0.113.100").login(user.email).status_code == 429
+    clock.advance(minutes=2)  # a quarter of an hour after the last failure
+    response = _from(app, "203.0.113.101").submit(
+        "/login", {"email": user.email, "password": PASSWORD}
+    )
+    assert response.status_code == 302 and response.location.startswith("/login/code")
+
+
+def test_a_known_device_of_another_account_does_not_pass_the_lock(
+    app: Any, client: Client, make_user: MakeUser, clock: Clock
+) -> None:
+    target, colleague = make_user(Role.officer), make_user(Role.officer)
+    shared = _from(app, "198.51.100.2")
+    assert shared.login(colleague.email).status_code == 302  # known for the colleague only
+    shared.submit("/logout", {})
+    for n in range(10):
+        _fail(_from(app, f"203.0.113.{n}"), target.email)
+    assert shared.login(target.email).status_code == 429
+    # A device cookie made up, or copied from elsewhere, is not a known device either.
+    forged = _from(app, "198.51.100.3")
+    forged.set_cookie("mlat_device", "a" * 43)
+    assert forged.login(target.email).status_code == 429
+
+
+def test_the_device_cookie_is_secret_to_scripts_and_kept_half_a_year(
+    client: Client, login_as: LoginAs
+) -> None:
+    login_as(Role.officer)
+    cookie = client.get_cookie("mlat_device")
+    assert cookie is not None and len(cookie.value) >= 43
+    assert cookie.http_only and cookie.same_site == "Lax"
+    assert cookie.expires is not None
+    lifetime = cookie.expires - dt.datetime.now(dt.UTC)
+    assert dt.timedelta(days=179) < lifetime <= dt.timedelta(days=180)
 
 
 def test_failed_and_refused_logins_are_audited(
@@ -141,6 +237,8 @@ def test_failed_and_refused_logins_are_audited(
     logins = db.exec(select(AuditEntry).where(AuditEntry.action == "login").order_by("seq"))
     outcomes = [e.outcome for e in logins]
     assert outcomes == ["failure"] * 5 + ["denied"]
+    [denied] = [e for e in db.exec(select(AuditEntry).where(AuditEntry.outcome == "denied"))]
+    assert denied.reason == "throttled per address"
 
 
 @pytest.mark.parametrize(
@@ -256,8 +354,10 @@ def test_the_host_bound_cookie_is_set_as_browsers_require(app: Any, make_user: M
                           data={"csrf_token": token.group(1), "email": user.email,
                                 "password": PASSWORD})  # fmt: skip
     assert answer.status_code == 302, answer.text[:500]
-    [cookie] = [c for c in answer.headers.getlist("Set-Cookie") if c.startswith("__Host-")]
-    attributes = [part.strip().lower() for part in cookie.split(";")]
-    assert "secure" in attributes and "path=/" in attributes and "httponly" in attributes
-    assert not [a for a in attributes if a.startswith("domain=")]
+    cookies = [c for c in answer.headers.getlist("Set-Cookie") if c.startswith("__Host-")]
+    assert sorted(c.split("=")[0] for c in cookies) == ["__Host-mlat-device", "__Host-session"]
+    for cookie in cookies:  # the session's, and the one that makes this a known device
+        attributes = [part.strip().lower() for part in cookie.split(";")]
+        assert "secure" in attributes and "path=/" in attributes and "httponly" in attributes
+        assert not [a for a in attributes if a.startswith("domain=")]
     secure.extensions["mlat_engine"].dispose()

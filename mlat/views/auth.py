@@ -3,34 +3,19 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
-from wtforms import Field
 
 from forms.auth import CodeForm, LoginForm, PasswordChangeForm
-from mlat.audit_actions import AuditAction, Outcome
+from mlat.audit_actions import AuditAction
 from mlat.auth import audit, end_session, start_session, the_user
 from mlat.db import get_session
 from mlat.models import User, utcnow
 from mlat.services import twofactor
-from mlat.services.throttle import login_refused
 from mlat.services.users import WrongPassword, authenticate, change_password, normalise_email
+from mlat.views.attempts import failed, give_back, remember_device, take_slot
 from mlat.views.common import safe_next
 from mlat.views.transaction import attempt, commit
 
 bp = Blueprint("auth", __name__)
-
-
-def _throttled(email: str, field: Field) -> bool:
-    """Whether the throttle refuses this attempt at the account's password or code (see
-    ``mlat.services.throttle``); a refusal is audited and said on the form's field."""
-    db = get_session()
-    if not login_refused(
-        session=db, email=email, client_addr=request.remote_addr or "", now=utcnow()
-    ):
-        return False
-    audit(AuditAction.login, object_type="email", object_id=email[:64], outcome=Outcome.denied)
-    commit()
-    field.errors.append(_("Too many failed attempts. Wait 15 minutes and try again."))
-    return True
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -39,19 +24,23 @@ def login() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         db = get_session()
         email = normalise_email(form.email.data)
-        if _throttled(email, form.password):
+        counters = take_slot(email)
+        if isinstance(counters, str):
+            form.password.errors.append(counters)
             return render_template("auth/login.html", form=form), 429
         user = authenticate(session=db, email=email, password=form.password.data)
+        if user is not None:
+            give_back(counters)
         if user is not None and (user.totp_secret or twofactor.required(user)):
-            commit()  # a rehashed password
+            commit()  # a rehashed password, the slot given back
             return _begin_second_step(user)
         if user is not None:
             audit(AuditAction.login, user=user, object_type="user", object_id=user.id)
             start_session(user)
+            response = remember_device(user, redirect(safe_next(request.args.get("next"))))
             commit()
-            return redirect(safe_next(request.args.get("next")))
-        audit(AuditAction.login, object_type="email", object_id=email[:64], outcome=Outcome.failure)
-        commit()
+            return response
+        failed(email, "")
         form.password.errors.append(_("The e-mail address or password is not right."))
     return render_template("auth/login.html", form=form)
 
@@ -91,8 +80,9 @@ def _finish_login(user: User) -> Response:
     target = str(session.get("pending", {}).get("next") or url_for("requests.index"))
     audit(AuditAction.login, user=user, object_type="user", object_id=user.id)
     start_session(user)
+    response = remember_device(user, redirect(safe_next(target)))
     commit()
-    return redirect(safe_next(target))
+    return response
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
@@ -103,15 +93,16 @@ def code() -> str | Response | tuple[str, int]:
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
-        if _throttled(user.email, form.code):
+        counters = take_slot(user.email)
+        if isinstance(counters, str):
+            form.code.errors.append(counters)
             return render_template("auth/code.html", form=form), 429
         db = get_session()
         now = utcnow()
         if twofactor.check_code(session=db, user=user, code=form.code.data, now=now):
+            give_back(counters)
             return _finish_login(user)
-        audit(AuditAction.login, object_type="email", object_id=user.email[:64],
-              outcome=Outcome.failure, reason="two-factor code")  # fmt: skip
-        commit()
+        failed(user.email, "two-factor code")
         form.code.errors.append(
             _("That code is not right, or it has been used already. Enter the next code.")
         )
@@ -174,7 +165,9 @@ def account_password() -> str | Response | tuple[str, int]:
     user = the_user()
     form = PasswordChangeForm()
     if form.validate_on_submit():
-        if _throttled(user.email, form.current):
+        counters = take_slot(user.email)
+        if isinstance(counters, str):
+            form.current.errors.append(counters)
             return render_template("auth/password.html", form=form), 429
         with attempt(flash_error=False) as done:
             change_password(session=get_session(), user=user, current=form.current.data,
@@ -182,13 +175,15 @@ def account_password() -> str | Response | tuple[str, int]:
             start_session(user)
         if isinstance(done.error, WrongPassword):
             # Counted with failed logins: guessing here is guessing the password.
-            audit(AuditAction.login, object_type="email", object_id=user.email[:64],
-                  outcome=Outcome.failure, reason="current password, to change it")  # fmt: skip
-            commit()
+            failed(user.email, "current password, to change it")
             form.current.errors.append(done.error.translated(_))
-        elif done.error is not None:
+        elif done.error is not None:  # the current password was right
+            give_back(counters)
+            commit()
             form.new.errors.append(done.error.translated(_))
         else:
+            give_back(counters)
+            commit()
             flash(
                 _("Your password is changed. Any other sessions of yours have ended."),
                 "success",

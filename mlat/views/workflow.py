@@ -16,17 +16,16 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from forms.workflow import COMMENT_TARGETS, TransitionForm, comment_field_name
-from mlat.audit_actions import AuditAction, Outcome
+from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
 from mlat.dates import local_today
 from mlat.db import get_session
 from mlat.labels import CHANNEL_LABELS
-from mlat.models import MlaRequest, RequestStatus, Role, utcnow
-from mlat.services import Conflict, notifications, twofactor
+from mlat.models import MlaRequest, RequestStatus, Role
+from mlat.services import Conflict, notifications
 from mlat.services import workflow as svc
-from mlat.services.throttle import login_refused
-from mlat.services.users import authenticate
 from mlat.services.validation import validate_request
+from mlat.views.attempts import reauthenticate
 from mlat.views.common import visible_request
 from mlat.views.transaction import attempt, commit
 from mlat.workflow import (
@@ -125,24 +124,12 @@ def _reauthenticated(form: TransitionForm) -> bool:
     if not form.confirm.data:
         flash(_("Tick the box to confirm that you have read what you sign."), "error")
         return False
-    db = get_session()
-    if login_refused(session=db, email=user.email, client_addr=request.remote_addr or "",
-                     now=utcnow()):  # fmt: skip
-        flash(_("Too many failed attempts. Wait 15 minutes and try again."), "error")
+    error = reauthenticate(user, password=form.password.data or "", code=form.code.data or "",
+                           purpose="to sign")  # fmt: skip
+    if error is not None:
+        flash(error, "error")
         return False
-    if authenticate(session=db, email=user.email, password=form.password.data or "") is None:
-        reason, message = "password, to sign", _("Your password is not right.")
-    elif not twofactor.check_code(session=db, user=user, code=form.code.data or "",
-                                  now=utcnow()):  # fmt: skip
-        reason = "two-factor code, to sign"
-        message = _("That code is not right, or it has been used already. Enter the next code.")
-    else:
-        return True
-    audit(AuditAction.login, object_type="email", object_id=user.email[:64],
-          outcome=Outcome.failure, reason=reason)  # fmt: skip
-    commit()
-    flash(message, "error")
-    return False
+    return True
 
 
 def review_page(
