@@ -52,6 +52,8 @@ class AuditAction(StrEnum):
     statistics_export = "statistics.export"
     rule_report = "rule.report"
     rule_report_resolve = "rule.report_resolve"
+    access_refused = "access.refused"
+    """A 403 or 404 answered to a logged-in user (``mlat.views.refusals``)."""
 
     @classmethod
     def of_step(cls, action: str) -> AuditAction:

@@ -13,6 +13,7 @@ from mlat.views import (
     auth,
     dashboard,
     packets,
+    refusals,
     requests,
     rule_reports,
     rules,
@@ -41,6 +42,7 @@ def register(app: Flask) -> None:
             413: _("What was sent is too large, or has too many fields, to be accepted."),
         }
         code = exc.code or 500
+        refusals.record(code)
         message = messages.get(code, _("Something went wrong."))
         return render_template("error.html", code=code, message=message), code
 

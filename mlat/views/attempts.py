@@ -28,7 +28,8 @@ def device_cookie() -> str:
     return "__Host-mlat-device" if current_app.config["MLAT"].secure_cookies else DEVICE_COOKIE
 
 
-def _store() -> throttle.Store:
+def counter_store() -> throttle.Store:
+    """Where counters shared by every app instance are kept: Redis when configured."""
     redis = current_app.extensions.get("mlat_throttle_redis")
     return throttle.RedisStore(redis) if redis is not None else throttle.SqlStore(get_session())
 
@@ -45,7 +46,7 @@ def take_slot(email: str) -> list[throttle.Counter] | str:
         client_addr=request.remote_addr or "",
         device=throttle.device_hash(token) if known and token else None,
     )
-    refusal = throttle.take(store=_store(), counters=counters, now=now, known_device=known)
+    refusal = throttle.take(store=counter_store(), counters=counters, now=now, known_device=known)
     if refusal is None:
         commit()
         return counters
@@ -66,7 +67,7 @@ def take_slot(email: str) -> list[throttle.Counter] | str:
 
 def give_back(counters: list[throttle.Counter]) -> None:
     """The check succeeded: its slot is not a failure (the caller commits)."""
-    throttle.give_back(store=_store(), counters=counters, now=utcnow())
+    throttle.give_back(store=counter_store(), counters=counters, now=utcnow())
 
 
 def failed(email: str, reason: str) -> None:

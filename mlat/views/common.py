@@ -13,6 +13,7 @@ from mlat.models import MlaRequest
 from mlat.services import NotFound
 from mlat.services.requests import get_visible_request
 from mlat.services.workflow import may_download
+from mlat.views.refusals import already_recorded
 from mlat.views.transaction import commit
 
 
@@ -37,6 +38,7 @@ def downloadable_request(request_id: int, action: AuditAction) -> MlaRequest:
             reason="not a prosecutor, reviewer or one who drafted or changed it",
         )
         commit()  # the refusal is recorded, although the page is an error
+        already_recorded()
         abort(403)
     return mla_request
 
