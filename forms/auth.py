@@ -27,6 +27,34 @@ class CodeForm(FlaskForm):  # type: ignore[misc]
     )
 
 
+class LoginCodeForm(FlaskForm):  # type: ignore[misc]
+    code = StringField(
+        _l("Code from your authenticator app"),
+        description=_l(
+            "The 6-digit code your app shows now. Without your phone, enter one of your "
+            "recovery codes."
+        ),
+        validators=[DataRequired(_l("Enter the code.")), at_most(40)],
+        render_kw={"autocomplete": "one-time-code", "autocapitalize": "characters"},
+    )
+
+
+class ReauthenticationForm(FlaskForm):  # type: ignore[misc]
+    """The user's own password and a fresh code, before a grave step."""
+
+    password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(_l("Enter your password.")), at_most(1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    code = StringField(
+        _l("Code from your authenticator app"),
+        description=_l("The 6-digit code your app shows now."),
+        validators=[DataRequired(_l("Enter the code.")), at_most(10)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+    )
+
+
 class PasswordChangeForm(FlaskForm):  # type: ignore[misc]
     current = PasswordField(
         _l("Current password"),

@@ -19,6 +19,7 @@ class AuditAction(StrEnum):
     user_password_reset = "user.password_reset"
     user_two_factor_enabled = "user.two_factor_enabled"
     user_two_factor_reset = "user.two_factor_reset"
+    user_recovery_codes = "user.recovery_codes"
     unit_create = "unit.create"
     unit_update = "unit.update"
     request_view = "request.view"

@@ -451,6 +451,19 @@ class KnownDevice(SQLModel, table=True):
     last_used_at: dt.datetime = Field(default_factory=utcnow)
 
 
+class RecoveryCode(SQLModel, table=True):
+    """One of a user's ten one-time recovery codes, for logging in without their phone.
+    Only the code's SHA-256 is kept: a code has 125 random bits (``mlat.services.recovery``)."""
+
+    __tablename__ = "recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    code_hash: str = Field(max_length=64, unique=True)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    used_at: dt.datetime | None = Field(default=None)
+
+
 class AuditHead(SQLModel, table=True):
     """The newest link of the audit chain; its row lock orders concurrent appends."""
 

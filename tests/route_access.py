@@ -50,6 +50,7 @@ ACCESS: dict[str, Access] = {
     "auth.logout": Access(ANYONE),
     "auth.account_two_factor": Access(ANYONE),
     "auth.account_password": Access(ANYONE),
+    "auth.account_recovery_codes": Access(ANYONE),
     "requests.index": Access(ANYONE),
     "requests.new": Access(OFFICERS),
     "requests.show": Access(ANYONE),

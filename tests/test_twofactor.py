@@ -80,7 +80,9 @@ def test_first_login_of_a_reviewer_prosecutor_or_admin_sets_up_an_authenticator(
 
     secret = _secret_from(page.text)
     done = client.submit("/login/enrol", {"code": pyotp.TOTP(secret).now()})
-    assert done.status_code == 302
+    assert done.status_code == 200  # logged in; the recovery codes are shown, once
+    assert len(check_page(done).select("#recovery-codes code")) == 10
+    assert done.headers["Cache-Control"] == "no-store"
     assert client.get("/dashboard").status_code == 200
     db.expire_all()
     assert db.get_one(User, user.id).totp_secret == secret

@@ -17,6 +17,7 @@ class Authenticator:
 
     def __init__(self) -> None:
         self.secrets: dict[str, str] = {}
+        self.recovery: dict[str, list[str]] = {}  # the codes shown when it was set up
         self.last_step: dict[str, int] = {}
 
     def code(self, email: str) -> str:

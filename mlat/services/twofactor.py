@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 from mlat.audit_actions import AuditAction
 from mlat.messages import N_
 from mlat.models import Role, User
-from mlat.services import ServiceError, audit
+from mlat.services import ServiceError, audit, recovery
 
 REQUIRED_FOR = frozenset({Role.reviewer, Role.prosecutor, Role.admin})
 ISSUER = "mlat"
@@ -102,6 +102,7 @@ def reset(
     user.totp_secret = None
     user.totp_last_step = None
     user.session_epoch += 1
+    recovery.remove_all(session=session, user=user)
     session.add(user)
     session.flush()
     audit.record(session=session, action=AuditAction.user_two_factor_reset, user=actor,

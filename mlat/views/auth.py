@@ -1,17 +1,33 @@
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
-from forms.auth import CodeForm, LoginForm, PasswordChangeForm
+from forms.auth import (
+    CodeForm,
+    LoginCodeForm,
+    LoginForm,
+    PasswordChangeForm,
+    ReauthenticationForm,
+)
 from mlat.audit_actions import AuditAction
 from mlat.auth import audit, end_session, start_session, the_user
 from mlat.db import get_session
 from mlat.models import User, utcnow
-from mlat.services import twofactor
+from mlat.services import recovery, twofactor
 from mlat.services.users import WrongPassword, authenticate, change_password, normalise_email
-from mlat.views.attempts import failed, give_back, remember_device, take_slot
+from mlat.views.attempts import failed, give_back, reauthenticate, remember_device, take_slot
 from mlat.views.common import safe_next
 from mlat.views.transaction import attempt, commit
 
@@ -76,12 +92,32 @@ def _pending_user() -> User | None:
     return user
 
 
-def _finish_login(user: User) -> Response:
-    target = str(session.get("pending", {}).get("next") or url_for("requests.index"))
-    audit(AuditAction.login, user=user, object_type="user", object_id=user.id)
+def _finish_login(
+    user: User,
+    *,
+    codes: list[str] | None = None,
+    factor: str = "authenticator",
+    note: str | None = None,
+) -> Response:
+    """Start the session; with a new set of recovery ``codes`` (just after setting up an
+    authenticator), show them before going on to the page the user asked for."""
+    target = safe_next(str(session.get("pending", {}).get("next") or url_for("requests.index")))
+    audit(AuditAction.login, user=user, object_type="user", object_id=user.id,
+          details={"second_factor": factor})  # fmt: skip
     start_session(user)
-    response = remember_device(user, redirect(safe_next(target)))
+    if note:
+        flash(note, "info")
+    response = redirect(target) if codes is None else _codes_page(codes, target)
+    remember_device(user, response)
     commit()
+    return response
+
+
+def _codes_page(codes: list[str], target: str) -> Response:
+    """Recovery codes, shown once: never cached, never kept."""
+    response = make_response(render_template("auth/recovery_codes.html", codes=codes,
+                                             target=target, shown=True))  # fmt: skip
+    response.headers["Cache-Control"] = "no-store"
     return response
 
 
@@ -91,7 +127,7 @@ def code() -> str | Response | tuple[str, int]:
     if user is None or not user.totp_secret:
         flash(_("Log in again."), "info")
         return redirect(url_for("auth.login"))
-    form = CodeForm()
+    form = LoginCodeForm()
     if form.validate_on_submit():
         counters = take_slot(user.email)
         if isinstance(counters, str):
@@ -99,6 +135,19 @@ def code() -> str | Response | tuple[str, int]:
             return render_template("auth/code.html", form=form), 429
         db = get_session()
         now = utcnow()
+        if recovery.looks_like_one(form.code.data):
+            if recovery.spend(session=db, user=user, code=form.code.data, now=now):
+                give_back(counters)
+                left = recovery.remaining(session=db, user=user)
+                note = ngettext("You logged in with a recovery code; %(num)d is left. Make new "
+                                "ones from your account if you have lost your phone.",
+                                "You logged in with a recovery code; %(num)d are left. Make "
+                                "new ones from your account if you have lost your phone.",
+                                left)  # fmt: skip
+                return _finish_login(user, factor="recovery code", note=note)
+            failed(user.email, "recovery code")
+            form.code.errors.append(_("That recovery code is not right, or it has been used."))
+            return render_template("auth/code.html", form=form)
         if twofactor.check_code(session=db, user=user, code=form.code.data, now=now):
             give_back(counters)
             return _finish_login(user)
@@ -123,8 +172,10 @@ def enrol() -> str | Response:
                              code=form.code.data, now=utcnow())  # fmt: skip
             audit(AuditAction.user_two_factor_enabled, user=user, object_type="user",
                   object_id=user.id)  # fmt: skip
+            codes = recovery.issue(session=get_session(), user=user, now=utcnow(),
+                                   client_addr=request.remote_addr or "")  # fmt: skip
         if done.error is None:
-            return _finish_login(user)
+            return _finish_login(user, codes=codes)
         form.code.errors.append(done.error.translated(_))
     uri = twofactor.provisioning_uri(secret, user.email)
     return render_template(
@@ -147,15 +198,43 @@ def account_two_factor() -> str | Response:
             twofactor.enable(session=get_session(), user=user, secret=secret,
                              code=form.code.data, now=utcnow())  # fmt: skip
             audit(AuditAction.user_two_factor_enabled, object_type="user", object_id=user.id)
+            codes = recovery.issue(session=get_session(), user=user, now=utcnow(),
+                                   client_addr=request.remote_addr or "")  # fmt: skip
         if done.error is not None:
             form.code.errors.append(done.error.translated(_))
         else:
             session.pop("enrol_secret", None)
             flash(_("Two-factor authentication is on."), "success")
-            return redirect(url_for("requests.index"))
+            return _codes_page(codes, url_for("requests.index"))
     uri = twofactor.provisioning_uri(secret, user.email)
     return render_template(
         "auth/enrol.html", form=form, secret=secret, qr=twofactor.qr_data_uri(uri), optional=True
+    )
+
+
+@bp.route("/account/recovery-codes", methods=["GET", "POST"])
+def account_recovery_codes() -> str | Response | tuple[str, int]:
+    """How many recovery codes are left; a new set, after the password and a code."""
+    user = the_user()
+    if not user.totp_secret:
+        flash(_("Recovery codes come with two-factor authentication. Turn it on first."), "info")
+        return redirect(url_for("auth.account_two_factor"))
+    db = get_session()
+    form = ReauthenticationForm()
+    if form.validate_on_submit():
+        error = reauthenticate(user, password=form.password.data, code=form.code.data,
+                               purpose="to make recovery codes")  # fmt: skip
+        if error is None:
+            codes = recovery.issue(session=db, user=user, now=utcnow(),
+                                   client_addr=request.remote_addr or "")  # fmt: skip
+            commit()
+            return _codes_page(codes, url_for("requests.index"))
+        form.password.errors.append(error)
+        status = 429 if "Too many failed attempts" in error else 200
+        return render_template("auth/recovery_codes.html", form=form,
+                               left=recovery.remaining(session=db, user=user)), status  # fmt: skip
+    return render_template(
+        "auth/recovery_codes.html", form=form, left=recovery.remaining(session=db, user=user)
     )
 
 

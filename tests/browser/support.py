@@ -153,6 +153,9 @@ class Visit:
         if self.page.url.endswith(("/login/enrol", "/login/code")):
             self.page.get_by_label("Code from your authenticator app").fill(phone.code(email))
             self.page.locator("main button[type=submit]").click()
+            self.page.wait_for_load_state("load")
+        if self.page.locator("#recovery-codes").count():  # shown once, after setting up
+            self.page.get_by_role("link", name="I have kept them: continue").click()
         expect(self.page.get_by_role("button", name="Log out")).to_be_visible()
 
     def sign(self, email: str) -> None:
