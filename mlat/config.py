@@ -188,7 +188,10 @@ def instance_audit_keys(instance_path: Path) -> tuple[AuditKey, ...]:
             pass  # another process was first: its key counts
         finally:
             fresh.unlink()
-    return parse_audit_keys(key_file.read_text(), str(key_file))
+    keys = parse_audit_keys(key_file.read_text(), str(key_file))
+    if not keys:  # entries signed with no key would break the chain
+        raise ValueError(f"{key_file} holds no audit key.")
+    return keys
 
 
 def audit_keys(config: Config) -> tuple[AuditKey, ...]:
