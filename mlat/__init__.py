@@ -23,6 +23,7 @@ class DatabaseId(IntegerConverter):
 def create_app(config: Config | None = None) -> Flask:
     from mlat import auth, cli, db, i18n, security, views
     from mlat.jobs import queues
+    from mlat.services import audit_checkpoints
 
     config = config or config_from_env()
     app = Flask(
@@ -33,6 +34,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.config.from_mapping(config.flask_settings())
     app.config["MLAT"] = config
     db.init_app(app)  # the engine, and a session per request closed at teardown
+    # the audit keys, and checkpoints of the chain written after appends
+    audit_checkpoints.attach(app.extensions["mlat_engine"], config)
     queues.init_app(app)  # where packet jobs go once their transaction commits
     if config.proxy_fix:  # behind that many reverse proxies (docs/deploy.md)
         hops = config.proxy_fix

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +41,34 @@ class JobSettings:
 
 
 @dataclass(frozen=True)
+class AuditKey:
+    """A key of the audit trail's HMAC, named by the id that entries and checkpoints record."""
+
+    key_id: str
+    secret: bytes = field(repr=False)
+
+
+@dataclass(frozen=True)
+class AuditSettings:
+    """What anchors the audit trail outside the database (``mlat.services.audit_keys``,
+    ``mlat.services.audit_checkpoints``)."""
+
+    keys: tuple[AuditKey, ...] = ()
+    """the first signs new entries and checkpoints, the others only verify (rotation);
+    empty: a key generated once in the instance folder"""
+    checkpoint_dir: Path | None = None
+    """where signed checkpoints of the chain head are appended; None: nowhere"""
+    checkpoint_minutes: float = 15.0
+    """the app writes a checkpoint after an append at most this often; 0: only the
+    ``audit checkpoint`` command and backups do"""
+    tsa_url: str = ""
+    """an RFC 3161 timestamp authority that timestamps each checkpoint"""
+    syslog: str = ""
+    """also send each checkpoint to syslog: a socket path (/dev/log), host[:port] (UDP)
+    or tcp:host[:port]"""
+
+
+@dataclass(frozen=True)
 class Config:
     database_url: str
     secret_key: str
@@ -66,6 +95,7 @@ class Config:
     """the label of that token"""
     token_pin: str = ""
     """the user PIN that opens it"""
+    audit: AuditSettings = field(default_factory=AuditSettings)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def flask_settings(self) -> dict[str, Any]:
@@ -104,6 +134,97 @@ def _secret_key(instance_path: Path) -> str:
     return key
 
 
+AUDIT_KEY_FILE = "audit_key"
+_KEY_ID = re.compile(r"[A-Za-z0-9._-]{1,32}")
+MIN_SECRET = 32
+
+
+def parse_audit_keys(text: str, source: str) -> tuple[AuditKey, ...]:
+    """Keys written as ``id:secret``, one a line or separated by commas, the signing key
+    first; lines starting with # are comments."""
+    keys: list[AuditKey] = []
+    items = (
+        item.strip()
+        for line in text.splitlines()
+        if not line.lstrip().startswith("#")
+        for item in line.split(",")
+    )
+    for item in filter(None, items):
+        key_id, colon, secret = item.partition(":")
+        key_id, secret = key_id.strip(), secret.strip()
+        if not colon or not _KEY_ID.fullmatch(key_id):
+            raise ValueError(
+                f"{source}: each audit key is written as id:secret, the id made of up to 32 "
+                "letters, digits, dots, dashes and underscores."
+            )
+        if len(secret) < MIN_SECRET:
+            raise ValueError(
+                f"{source}: the audit key {key_id} is shorter than {MIN_SECRET} characters."
+            )
+        if any(k.key_id == key_id for k in keys):
+            raise ValueError(f"{source}: the audit key id {key_id} is given twice.")
+        keys.append(AuditKey(key_id, secret.encode()))
+    return tuple(keys)
+
+
+def instance_audit_keys(instance_path: Path) -> tuple[AuditKey, ...]:
+    """The audit keys kept in the instance folder, generated there once when none are.
+
+    The key is written to a file of its own and linked into place, so that app processes
+    starting together all end up with the one key that won."""
+    key_file = instance_path / AUDIT_KEY_FILE
+    if not key_file.exists():
+        instance_path.mkdir(parents=True, exist_ok=True)
+        fresh = instance_path / f".{AUDIT_KEY_FILE}.{secrets.token_hex(8)}"
+        fd = os.open(fresh, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            os.write(fd, f"instance-{secrets.token_hex(4)}:{secrets.token_hex(32)}\n".encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        try:
+            os.link(fresh, key_file)
+        except FileExistsError:
+            pass  # another process was first: its key counts
+        finally:
+            fresh.unlink()
+    keys = parse_audit_keys(key_file.read_text(), str(key_file))
+    if not keys:  # entries signed with no key would break the chain
+        raise ValueError(f"{key_file} holds no audit key.")
+    return keys
+
+
+def audit_keys(config: Config) -> tuple[AuditKey, ...]:
+    """The configured audit keys, or else the instance folder's."""
+    return config.audit.keys or instance_audit_keys(config.instance_path)
+
+
+def _audit_settings(instance_path: Path) -> AuditSettings:
+    from_env, key_file = (
+        os.environ.get("MLAT_AUDIT_KEY", ""),
+        os.environ.get("MLAT_AUDIT_KEY_FILE", ""),
+    )
+    if from_env and key_file:
+        raise ValueError("Set MLAT_AUDIT_KEY or MLAT_AUDIT_KEY_FILE, not both.")
+    keys: tuple[AuditKey, ...] = ()
+    if from_env:
+        keys = parse_audit_keys(from_env, "MLAT_AUDIT_KEY")
+    elif key_file:
+        keys = parse_audit_keys(Path(key_file).read_text(), key_file)
+    if (from_env or key_file) and not keys:
+        raise ValueError("MLAT_AUDIT_KEY or MLAT_AUDIT_KEY_FILE is set but holds no key.")
+    # Unset: the instance folder; set but empty: no checkpoints.
+    default_dir = str(instance_path / "audit-checkpoints")
+    checkpoint_dir = os.environ.get("MLAT_AUDIT_CHECKPOINT_DIR", default_dir)
+    return AuditSettings(
+        keys=keys,
+        checkpoint_dir=Path(checkpoint_dir) if checkpoint_dir else None,
+        checkpoint_minutes=float(os.environ.get("MLAT_AUDIT_CHECKPOINT_MINUTES", "15")),
+        tsa_url=os.environ.get("MLAT_AUDIT_TSA_URL", ""),
+        syslog=os.environ.get("MLAT_AUDIT_SYSLOG", ""),
+    )
+
+
 def config_from_env() -> Config:
     instance_path = Path(os.environ.get("MLAT_INSTANCE_PATH", DEFAULT_INSTANCE))
     database_url = os.environ.get(
@@ -125,6 +246,7 @@ def config_from_env() -> Config:
         token_module=os.environ.get("MLAT_PKCS11_MODULE", ""),
         token_label=os.environ.get("MLAT_PKCS11_TOKEN", ""),
         token_pin=os.environ.get("MLAT_PKCS11_PIN", ""),
+        audit=_audit_settings(instance_path),
     )
 
 

@@ -499,6 +499,11 @@ class AuditEntry(SQLModel, table=True):
     )
     client_addr: str = Field(default="", max_length=64)
     prev_hash: str = Field(max_length=64)
+    key_id: str = Field(
+        default="",
+        max_length=32,
+        description="the key whose HMAC is the hash; empty: plain SHA-256, written before keys",
+    )
     hash: str = Field(max_length=64)
 
 

@@ -45,8 +45,9 @@ def legacy_hash(entry: AuditEntry) -> str:
 
 def write_legacy_chain(conn: Connection, count: int) -> str:
     """Start an empty trail with ``count`` entries written as before migration 0008, with
-    reasons in words and no details column; returns the newest hash."""
-    columns = [c for c in AuditEntry.__table__.columns if c.name != "details"]  # type: ignore[attr-defined]
+    reasons in words and no details or key id column; returns the newest hash."""
+    table_columns = AuditEntry.__table__.columns  # type: ignore[attr-defined]
+    columns = [c for c in table_columns if c.name not in ("details", "key_id")]
     table = sa.table("audit_entry", *(sa.column(c.name, c.type) for c in columns))
     prev = GENESIS
     for seq in range(1, count + 1):

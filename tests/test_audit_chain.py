@@ -16,6 +16,7 @@ from sqlmodel import Session, select
 from mlat.audit_actions import AuditAction
 from mlat.models import AuditEntry, Role
 from mlat.services import audit
+from mlat.services.audit_keys import keyring_for
 from mlat.workflow import TRANSITIONS
 from tests.audit_trail import trail, write_legacy_chain
 from tests.conftest import Client, MakeRequest, MakeUser, PageClient
@@ -116,10 +117,13 @@ def five_entries(db: Session, make_user: MakeUser) -> list[AuditEntry]:
 
 
 def _forge(db: Session, *, seq: int, prev_hash: str) -> None:
-    """Add an entry that looks right: it follows its predecessor and its hash fits."""
+    """Add an entry that looks right: it follows its predecessor and its hash fits (made
+    with the key: what the chain alone shows even to someone who has it)."""
+    keys = keyring_for(db)
     forged = AuditEntry(seq=seq, at=dt.datetime.now(dt.UTC), action="login", object_type="user",
-                        object_id="1", prev_hash=prev_hash, hash="")  # fmt: skip
-    forged.hash = audit.entry_hash(forged)
+                        object_id="1", prev_hash=prev_hash, key_id=keys.signing_id,
+                        hash="")  # fmt: skip
+    forged.hash = audit.entry_hash(forged, keys)
     db.execute(insert(AuditEntry).values(**forged.model_dump()))
 
 

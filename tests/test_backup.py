@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 from mlat.db import make_engine
 from mlat.models import MlaRequest, Role
 from mlat.services.audit import verify
+from mlat.services.audit_keys import keyring_for
 from tests.conftest import Client, LoginAs, MakeRequest
 from tests.flask_cli import flask
 
@@ -47,11 +48,12 @@ def test_backup_restores_with_requests_and_an_intact_audit_chain(
         with Session(engine) as session:
             titles = session.exec(select(MlaRequest.title)).all()
             assert titles == ["Kept in the backup"]
-            check = verify(session=session)
+            keys = keyring_for(app.extensions["mlat_engine"])  # the app's, not in the copy
+            check = verify(session=session, keys=keys)
             assert check.intact and check.checked >= 3  # login, create, view
             session.execute(text("UPDATE audit_entry SET reason = 'edited' WHERE seq = 2"))
             session.commit()
-            assert verify(session=session).broken_at == 2
+            assert verify(session=session, keys=keys).broken_at == 2
     finally:
         engine.dispose()
 

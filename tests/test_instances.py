@@ -94,13 +94,14 @@ def redis_queue() -> Iterator[str]:
 def instances(
     shared_database: str, redis_queue: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[Instance, Instance]]:
-    """Two gunicorn servers, each with two workers, sharing the secret key, the database
-    and the Redis queue; stopped when the module's tests are done."""
+    """Two gunicorn servers, each with two workers, sharing the secret key, the audit
+    key, the database and the Redis queue; stopped when the module's tests are done."""
     env = {
         **os.environ,
         "MLAT_DATABASE_URL": shared_database,
         "MLAT_SECRET_KEY": "instances-" + secrets.token_hex(16),
         "MLAT_SIGNING_SECRET": SIGNING_SECRET,
+        "MLAT_AUDIT_KEY": "instances:" + secrets.token_hex(32),
         "MLAT_REDIS_URL": REDIS_URL,
         "MLAT_JOB_QUEUE": redis_queue,
         "MLAT_WORKERS": "2",

@@ -2,7 +2,7 @@
 counted from the audit trail, and attempts at the same moment all read the same count)
 
 Revision ID: 0020
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-05
 """
 

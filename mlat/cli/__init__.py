@@ -1,13 +1,16 @@
 """Command-line interface: ``flask --app app <command>``.
 
-The commands of the whole app are here; `packet`, `rules`, `signing`, `validate` and
-`worker` have modules of their own beside this one."""
+The commands of the whole app are here; `audit`, `packet`, `rules`, `signing`, `validate`
+and `worker` have modules of their own beside this one."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 
+from mlat.cli.audit import audit_group, report_written
 from mlat.cli.packet import packet_group
 from mlat.cli.rules import rules_group, validate_command
 from mlat.cli.signing import signing_group
@@ -122,37 +125,6 @@ def create_user_command(
     click.echo(f"Created {user.email} ({', '.join(roles)}) in {unit.name}.")
 
 
-@click.group("audit")
-def audit_group() -> None:
-    """Check the audit trail."""
-
-
-@audit_group.command("verify")
-def audit_verify() -> None:
-    """Walk the hash chain; exit 0 when intact, 1 at the first broken entry."""
-    from mlat.services.audit import verify
-
-    result = verify(session=get_session())
-    if result.intact:
-        click.echo(f"Audit trail intact: {result.checked} entries.")
-        return
-    click.echo(
-        f"Audit trail broken at entry {result.broken_at}: {result.problem} "
-        f"({result.checked} entries before it are intact).",
-        err=True,
-    )
-    raise SystemExit(1)
-
-
-@audit_group.command("head")
-def audit_head() -> None:
-    """Print the newest entry's number and hash, to be recorded outside the database."""
-    from mlat.services.audit import head
-
-    seq, digest = head(session=get_session())
-    click.echo(f"{seq} {digest}")
-
-
 @click.group("notify")
 def notify_group() -> None:
     """Send notifications that do not come from a user's action."""
@@ -175,13 +147,29 @@ def notify_deadlines() -> None:
 
 
 @click.command("backup")
-@click.argument("target", type=click.Path(dir_okay=False, writable=True))
-def backup_command(target: str) -> None:
-    """Write a consistent copy of the SQLite database while the app keeps running."""
+@click.argument("target", type=click.Path(dir_okay=False, writable=True, path_type=Path))
+def backup_command(target: Path) -> None:
+    """Write a consistent copy of the SQLite database while the app keeps running, and a
+    signed checkpoint of the audit chain in it."""
     from mlat.backup import BackupError, backup_sqlite
+    from mlat.services.audit_checkpoints import CheckpointError, write_checkpoint
+    from mlat.services.audit_keys import keyring_for
 
+    engine = current_app.extensions["mlat_engine"]
     try:
-        pages = backup_sqlite(current_app.extensions["mlat_engine"], target)
+        copy = backup_sqlite(engine, target)
     except BackupError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Backed up {pages} pages to {target}.")
+    click.echo(f"Backed up {copy.pages} pages to {target}.")
+    settings = current_app.config["MLAT"].audit
+    if settings.checkpoint_dir is None:
+        return
+    try:
+        written = write_checkpoint(session=get_session(), settings=settings,
+                                   keys=keyring_for(engine), source=f"backup {target.name}",
+                                   at_head=copy.audit_head)  # fmt: skip
+    except CheckpointError as exc:
+        raise click.ClickException(
+            f"The backup was written, but not its checkpoint: {exc}"
+        ) from exc
+    report_written(written)

@@ -1,9 +1,15 @@
 """The audit trail: an append-only, hash-chained log of who did what.
 
-Each entry stores the hash of the entry before it and the SHA-256 of its own canonical
-content (which includes that previous hash), so editing, deleting or inserting an entry
-breaks the chain at that point. ``verify`` walks the chain; ``head`` gives the newest
-hash, to be written down somewhere the database's administrators cannot reach.
+Each entry stores the hash of the entry before it and the HMAC-SHA-256 of its own
+canonical content (which includes that previous hash) under a key kept outside the
+database (``mlat.services.audit_keys``), so editing, deleting or inserting an entry breaks
+the chain at that point, and a chain recomputed without the key does not verify.
+``verify`` walks the chain; ``head`` gives the newest hash, which signed checkpoints keep
+outside the database (``mlat.services.audit_checkpoints``), so that cutting the newest
+entries off or replacing the whole chain shows too.
+
+Entries written before the key existed have an empty ``key_id`` and the plain SHA-256 of
+their content; once an entry is keyed, every later one must be.
 
 Appends are ordered by the single ``audit_head`` row: raising its counter takes the
 row's write lock, so concurrent transactions append one after the other, and an entry
@@ -27,6 +33,7 @@ from sqlmodel import Session, col, select
 
 from mlat.audit_actions import AuditAction, Outcome
 from mlat.models import AuditEntry, AuditHead, User, utcnow
+from mlat.services.audit_keys import NO_KEYS, Keyring, UnknownKey, appended, trail_for
 
 __all__ = ["AuditAction", "Outcome"]  # re-exported for callers of ``record``
 
@@ -37,9 +44,10 @@ VERIFY_BATCH = 1000
 def canonical(entry: AuditEntry) -> bytes:
     """The bytes an entry's hash covers: every field but the hash itself.
 
-    ``details`` is covered when it holds anything. Entries without details, among them
-    every entry written before the column existed (migration 0008), hash exactly as they
-    always did, so one chain runs across the change and is verified with one formula.
+    ``details`` and ``key_id`` are covered when they hold anything. Entries without
+    details, among them every entry written before the column existed (migration 0008),
+    and entries written before keys (migration 0016) hash exactly as they always did, so
+    one chain runs across both changes.
     """
     at = entry.at if entry.at.tzinfo else entry.at.replace(tzinfo=dt.UTC)
     fields = {
@@ -57,11 +65,17 @@ def canonical(entry: AuditEntry) -> bytes:
     }
     if entry.details:
         fields["details"] = entry.details
+    if entry.key_id:
+        fields["key_id"] = entry.key_id
     return json.dumps(fields, sort_keys=True, separators=(",", ":")).encode()
 
 
-def entry_hash(entry: AuditEntry) -> str:
-    return hashlib.sha256(canonical(entry)).hexdigest()
+def entry_hash(entry: AuditEntry, keys: Keyring = NO_KEYS) -> str:
+    """The HMAC of the entry under the key it names, or the plain SHA-256 of an entry
+    written before keys; raises ``UnknownKey`` for a key that is not in ``keys``."""
+    if not entry.key_id:
+        return hashlib.sha256(canonical(entry)).hexdigest()
+    return keys.entry_mac(entry.key_id, canonical(entry))
 
 
 def _raise_head(session: Session) -> tuple[int, str]:
@@ -103,6 +117,8 @@ def record(
     ``details`` holds strings, integers, booleans and lists of them (no floats, whose
     text may not survive the database unchanged); ``reason`` is for failures and refusals.
     """
+    trail = trail_for(session)
+    keys = trail.keyring() if trail is not None else NO_KEYS
     seq, prev_hash = _raise_head(session)
     entry = AuditEntry(
         seq=seq,
@@ -118,12 +134,15 @@ def record(
         details=json.loads(json.dumps(dict(details or {}))),
         client_addr=client_addr[:64],
         prev_hash=prev_hash,
+        key_id=keys.signing_id,
         hash="",
     )
-    entry.hash = entry_hash(entry)
+    entry.hash = entry_hash(entry, keys)
     session.add(entry)
     session.execute(update(AuditHead).where(col(AuditHead.id) == 1).values(hash=entry.hash))
     session.flush()
+    if trail is not None:
+        appended(session, trail)
     return entry
 
 
@@ -162,23 +181,41 @@ def _entries(session: Session) -> Iterator[AuditEntry]:
         session.expunge_all()
 
 
-def verify(*, session: Session) -> Verification:
+def _unfit(entry: AuditEntry, keys: Keyring, keyed_before: bool) -> str:
+    """What is wrong with the entry's own hash, or ""."""
+    if not entry.key_id and keyed_before:
+        return "written without the key, after entries written with it"
+    try:
+        if entry_hash(entry, keys) != entry.hash:
+            return "content changed after it was written"
+    except UnknownKey:
+        return f"hashed with the key {entry.key_id}, which is not configured"
+    return ""
+
+
+def verify(*, session: Session, keys: Keyring | None = None) -> Verification:
     """Walk the whole chain and report the first entry that does not fit.
 
-    The head is read before the walk: every entry up to it was committed with it, so it
-    must be there and end with the head's hash. Entries appended while the walk goes on
-    are fine, but none may lie beyond the head as it is after the walk.
+    ``keys`` defaults to those of the session's engine. The head is read before the
+    walk: every entry up to it was committed with it, so it must be there and end with
+    the head's hash. Entries appended while the walk goes on are fine, but none may lie
+    beyond the head as it is after the walk.
     """
+    if keys is None:
+        trail = trail_for(session)
+        keys = trail.keyring() if trail is not None else NO_KEYS
     head_seq, head_hash = head(session=session)
     expected_seq, prev = 1, GENESIS
-    checked = 0
+    checked, keyed = 0, False
     for entry in _entries(session):
         if entry.seq != expected_seq:
             return Verification(False, checked, expected_seq, "missing entry")
         if entry.prev_hash != prev:
             return Verification(False, checked, entry.seq, "does not follow the entry before")
-        if entry_hash(entry) != entry.hash:
-            return Verification(False, checked, entry.seq, "content changed after it was written")
+        problem = _unfit(entry, keys, keyed)
+        if problem:
+            return Verification(False, checked, entry.seq, problem)
+        keyed = keyed or bool(entry.key_id)
         if entry.seq == head_seq and entry.hash != head_hash:
             return Verification(False, checked, entry.seq, "does not match the chain head")
         prev, expected_seq = entry.hash, expected_seq + 1
