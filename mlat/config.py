@@ -38,6 +38,23 @@ class JobSettings:
     """a render taking longer is stopped and the job fails with a message"""
     memory_mb: int = 1024
     """address space a render may use; past it the render fails with a message"""
+    heartbeat_seconds: float = 10.0
+    """how often a worker marks the job it runs alive, and how often each app process
+    (local queue) or RQ worker looks for lost jobs"""
+    lost_after_seconds: float = 45.0
+    """a running job not marked alive for this long lost its worker, and a pending job
+    not taken for this long was lost by its queue: either is queued again"""
+    max_attempts: int = 3
+    """runs of a job whose worker may stop without a word before the job fails"""
+
+    def __post_init__(self) -> None:
+        if self.heartbeat_seconds <= 0 or self.lost_after_seconds < 2 * self.heartbeat_seconds:
+            raise ValueError(
+                "MLAT_JOB_LOST_AFTER must be at least twice MLAT_JOB_HEARTBEAT, which must "
+                "be more than 0: a live render would otherwise be taken for a lost one."
+            )
+        if self.max_attempts < 1:
+            raise ValueError("MLAT_JOB_ATTEMPTS must be at least 1.")
 
 
 @dataclass(frozen=True)
@@ -266,6 +283,13 @@ def _job_settings() -> JobSettings:
         threads=int(os.environ.get("MLAT_JOB_THREADS", str(default.threads))),
         timeout_seconds=float(os.environ.get("MLAT_RENDER_TIMEOUT", str(default.timeout_seconds))),
         memory_mb=int(os.environ.get("MLAT_RENDER_MEMORY_MB", str(default.memory_mb))),
+        heartbeat_seconds=float(
+            os.environ.get("MLAT_JOB_HEARTBEAT", str(default.heartbeat_seconds))
+        ),
+        lost_after_seconds=float(
+            os.environ.get("MLAT_JOB_LOST_AFTER", str(default.lost_after_seconds))
+        ),
+        max_attempts=int(os.environ.get("MLAT_JOB_ATTEMPTS", str(default.max_attempts))),
     )
 
 

@@ -3,7 +3,7 @@
 Services call ``enqueue_after_commit(session, job_id)``; the ids wait on the session and
 go to the queue registered for the session's engine when its transaction commits, and
 are dropped when it rolls back. With no queue registered (a script without the app) the
-jobs stay pending in the database, where a worker finds them (``runner.requeue_lost``).
+jobs stay pending in the database, where a worker finds them (``mlat.jobs.reaper``).
 """
 
 from __future__ import annotations

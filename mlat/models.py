@@ -520,7 +520,9 @@ class PacketJob(SQLModel, table=True):
 
     The row is the arbiter between workers and app instances: a worker starts a render
     only by moving the row from pending to running with a fresh ``token``, and keeps the
-    result only while the row still carries that token.
+    result only while the row still carries that token. While it renders, it refreshes
+    ``heartbeat_at``; a running job whose heartbeat has stopped lost its worker, and is
+    queued again or failed (``mlat.jobs.reaper``).
     """
 
     __tablename__ = "packet_job"
@@ -545,4 +547,10 @@ class PacketJob(SQLModel, table=True):
     )
     queued_at: dt.datetime = Field(default_factory=utcnow)
     started_at: dt.datetime | None = Field(default=None)
+    heartbeat_at: dt.datetime | None = Field(
+        default=None, description="when the worker running it last said it was alive"
+    )
+    lost_runs: int = Field(
+        default=0, description="runs whose worker stopped without a word, since last asked for"
+    )
     finished_at: dt.datetime | None = Field(default=None)

@@ -22,7 +22,8 @@ from sqlmodel import Session, select
 from mlat import create_app, dispatch
 from mlat.config import Config, JobSettings
 from mlat.jobs.queues import LocalQueue, ManualQueue, configure_worker, rq_queue
-from mlat.jobs.runner import TOO_BIG, requeue_lost, run_packet_job
+from mlat.jobs.reaper import Liveness, reap_lost
+from mlat.jobs.runner import TOO_BIG, run_packet_job
 from mlat.jobs.sandbox import Limits
 from mlat.models import MlaRequest, Packet, PacketJob, PacketJobStatus, Role, User, utcnow
 from mlat.services import packet_jobs as svc
@@ -170,7 +171,12 @@ def test_jobs_queued_without_a_queue_wait_in_the_database_for_a_worker(
     svc.request_render(session=db, request=mla_request, kind="draft")
     db.commit()  # queued in a queue nobody runs, as if the process had died
     later = ManualQueue(engine_of(db), LIMITS, KEYS)
-    assert requeue_lost(engine_of(db), later, older_than=dt.timedelta(minutes=10)) == 1
+    liveness = Liveness(lost_after=dt.timedelta(minutes=10), check_every=10, max_runs=3)
+    # A worker starting queues every job waiting, however recent.
+    assert reap_lost(engine_of(db), later, liveness, every_waiting=True).queued == tuple(
+        later.queued
+    )
+    assert len(later.queued) == 1
     assert later.run_all() == ["done"]
 
 

@@ -16,8 +16,8 @@ def worker_command(burst: bool) -> None:
     """Run packet render jobs from the Redis queue (needs MLAT_REDIS_URL)."""
     from rq import SimpleWorker
 
-    from mlat.jobs.queues import RedisQueue, configure_worker, limits_of, rq_queue, stuck_after
-    from mlat.jobs.runner import requeue_lost
+    from mlat.jobs.queues import RedisQueue, configure_worker, limits_of, rq_queue
+    from mlat.jobs.reaper import Liveness, Reaper, reap_lost
     from mlat.services.signing import signing_keys
 
     config: Config = current_app.config["MLAT"]
@@ -28,10 +28,20 @@ def worker_command(burst: bool) -> None:
     engine = current_app.extensions["mlat_engine"]
     configure_worker(engine, limits_of(config), signing_keys(config))
     queue = RedisQueue(config.redis_url, config.jobs.queue_name, limits_of(config))
-    found = requeue_lost(engine, queue, older_than=stuck_after(config))
-    if found:
-        click.echo(f"Queued {found} packet jobs that were waiting.")
+    liveness = Liveness.of(config)
+    # Redis may have lost the queue with the jobs in it: queue again every job waiting.
+    found = reap_lost(engine, queue, liveness, every_waiting=True)
+    if found.queued:
+        click.echo(f"Queued {len(found.queued)} packet jobs that were waiting.")
+    if found.failed:
+        click.echo(f"Failed {len(found.failed)} packet jobs whose worker stopped too often.")
     connection, rq = rq_queue(config)
-    # Each render already runs in its own limited child process (mlat.jobs.sandbox), so
-    # the worker need not fork per job; RQ's job timeout still applies.
-    SimpleWorker([rq], connection=connection).work(burst=burst)
+    # While this worker renders, a thread of its own looks for jobs that other workers
+    # lost (they died mid-render), so that one is queued again within a minute.
+    reaper = Reaper(engine, queue, liveness).start()
+    try:
+        # Each render already runs in its own limited child process (mlat.jobs.sandbox),
+        # so the worker need not fork per job; RQ's job timeout still applies.
+        SimpleWorker([rq], connection=connection).work(burst=burst)
+    finally:
+        reaper.stop()

@@ -7,5 +7,7 @@ package runs them). A queue (``queues``) hands the job's id to a worker: RQ on R
 ``MLAT_REDIS_URL`` is set (``flask --app app worker``), else threads in the app process.
 The worker (``runner``) claims the row, renders in a child process limited in time and
 memory (``sandbox``), and keeps the result only while its claim holds, so that a job
-queued twice, or by two instances, is rendered once.
+queued twice, or by two instances, is rendered once. While it renders it marks the row
+alive; the ``reaper`` of every app process and RQ worker queues again a job whose worker
+died, or fails it once that happened too often.
 """

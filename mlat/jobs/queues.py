@@ -2,13 +2,13 @@
 
 ``init_app`` picks one from the configuration and registers it for the app's engine
 (``mlat.dispatch``). The local queue suits one app process or one machine: a job waits in
-the memory of the process that queued it (and in its database row, which a restarted
-worker finds again). Several machines share one Redis and run ``flask worker``.
+the memory of the process that queued it, and in its database row, where the reaper of
+any app process (``mlat.jobs.reaper``) finds it again if that process dies. Several
+machines share one Redis and run ``flask worker``, whose reapers do the same.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import os
 import threading
@@ -21,8 +21,9 @@ from sqlalchemy import Engine
 from mlat import dispatch
 from mlat.config import Config, config_from_env
 from mlat.db import make_engine
+from mlat.jobs.reaper import Liveness, Reaper
 from mlat.jobs.runner import run_packet_job
-from mlat.jobs.sandbox import Limits
+from mlat.jobs.sandbox import Limits, start_fork_server
 from mlat.packets import signature
 from mlat.services.signing import SigningKeys, signing_keys
 
@@ -39,21 +40,22 @@ RQ_MARGIN_SECONDS = 60
 
 
 def limits_of(config: Config) -> Limits:
-    return Limits(seconds=config.jobs.timeout_seconds, memory_mb=config.jobs.memory_mb)
-
-
-def stuck_after(config: Config) -> dt.timedelta:
-    """How long a job may stay queued or running before it counts as lost."""
-    return max(dt.timedelta(minutes=10), dt.timedelta(seconds=3 * config.jobs.timeout_seconds))
+    return Limits(seconds=config.jobs.timeout_seconds, memory_mb=config.jobs.memory_mb,
+                  heartbeat_seconds=config.jobs.heartbeat_seconds)  # fmt: skip
 
 
 class LocalQueue:
-    """Worker threads in this process; each render runs in the sandbox's child process."""
+    """Worker threads in this process; each render runs in the sandbox's child process.
+    A reaper thread queues here the jobs that any process lost (``mlat.jobs.reaper``)."""
 
-    def __init__(self, engine: Engine, limits: Limits, threads: int, keys: SigningKeys) -> None:
+    def __init__(
+        self, engine: Engine, limits: Limits, threads: int, keys: SigningKeys,
+        liveness: Liveness,
+    ) -> None:  # fmt: skip
         self.engine, self.limits, self.keys = engine, limits, keys
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mlat-job")
         self.executor.submit(signature.warm_up)  # before the first job, not in its time
+        self.reaper = Reaper(engine, self, liveness).start()
 
     def enqueue(self, job_id: int) -> None:
         self.executor.submit(self._run, job_id)
@@ -66,6 +68,7 @@ class LocalQueue:
             return "error"
 
     def shutdown(self) -> None:
+        self.reaper.stop()
         self.executor.shutdown(wait=True)
 
 
@@ -115,7 +118,7 @@ def make_queue(config: Config, engine: Engine) -> dispatch.JobQueue:
     if config.jobs.threads <= 0 or config.testing:
         # Tests run the jobs when they choose, so none outlives the test that queued it.
         return ManualQueue(engine, limits, keys)
-    return LocalQueue(engine, limits, config.jobs.threads, keys)
+    return LocalQueue(engine, limits, config.jobs.threads, keys, Liveness.of(config))
 
 
 def init_app(app: Flask) -> None:
@@ -138,6 +141,7 @@ def configure_worker(engine: Engine, limits: Limits, keys: SigningKeys) -> None:
     with _worker_lock:
         _worker = (engine, limits, keys, os.getpid())
     signature.warm_up()  # once, in the process each job's work horse is forked from
+    start_fork_server()  # and the renders' fork server, before the first job
 
 
 def render_job(job_id: int) -> str:

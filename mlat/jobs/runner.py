@@ -1,22 +1,23 @@
 """Running one packet job: claim it, render it in the sandbox, keep the result.
 
 Each step commits on its own, so that no transaction stays open while rendering, and the
-claim's token decides at the end whether the result still counts. No Flask here: the
-app's local worker threads, the RQ worker and the tests call ``run_packet_job`` alike.
+claim's token decides at the end whether the result still counts. While the sandboxed
+child renders, the thread waiting for it marks the job alive every few seconds (the
+heartbeat that ``mlat.jobs.reaper`` watches), and stops the render when the claim was
+taken from it. No Flask here: the app's local worker threads, the RQ worker and the
+tests call ``run_packet_job`` alike.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from sqlalchemy import Engine
-from sqlmodel import Session, col, select
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
-from mlat.dispatch import JobQueue
-from mlat.jobs.sandbox import Limits, RenderFailed, render_isolated
+from mlat.jobs.sandbox import Limits, RenderAbandoned, RenderFailed, render_isolated
 from mlat.messages import N_
-from mlat.models import PacketJob, PacketJobStatus, utcnow
 from mlat.services import ServiceError
 from mlat.services import packet_jobs as svc
 from mlat.services.signing import SigningKeys
@@ -51,7 +52,11 @@ def run_packet_job(engine: Engine, job_id: int, limits: Limits, keys: SigningKey
                                        digest=digest)  # fmt: skip
             session.rollback()  # end the read transaction before the long render
             if pdf is None:
-                pdf = render_isolated(values, internal=claim.kind == svc.INTERNAL, limits=limits)
+                pdf = render_isolated(values, internal=claim.kind == svc.INTERNAL, limits=limits,
+                                      alive=lambda: _beat(session, claim))  # fmt: skip
+        except RenderAbandoned:
+            log.warning("Packet job %s was taken from its render, which was stopped", job_id)
+            return "lost"
         except (RenderFailed, ServiceError) as exc:
             session.rollback()
             message = _message(exc)
@@ -72,6 +77,19 @@ def run_packet_job(engine: Engine, job_id: int, limits: Limits, keys: SigningKey
         return "done" if kept else "lost"
 
 
+def _beat(session: Session, claim: svc.Claim) -> bool:
+    """Mark the job alive; whether the render still counts. When the database does not
+    answer, it may: render on, and let the claim's token decide at the end."""
+    try:
+        held = svc.beat(session=session, claim=claim)
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        log.warning("Could not mark packet job %s alive", claim.job_id, exc_info=True)
+        return True
+    return held
+
+
 def _message(exc: ServiceError) -> str:
     if isinstance(exc, RenderFailed) and "seconds" in exc.params:
         return TOO_SLOW
@@ -80,32 +98,3 @@ def _message(exc: ServiceError) -> str:
     if not isinstance(exc, RenderFailed) and not exc.params:
         return exc.message  # a reason the user can act on, e.g. no signing certificate
     return svc.RENDER_FAILED
-
-
-def requeue_lost(engine: Engine, queue: JobQueue, *, older_than: dt.timedelta) -> int:
-    """Queue again the jobs left pending (queued by a process that died before handing
-    them on, or by a script without a queue) or running past any time limit (their
-    worker died): a worker calls this when it starts."""
-    now = utcnow()
-    with Session(engine, expire_on_commit=False) as session:
-        jobs = list(
-            session.exec(
-                select(PacketJob).where(
-                    col(PacketJob.status).in_([PacketJobStatus.pending, PacketJobStatus.running])
-                )
-            )
-        )
-        lost = [
-            job
-            for job in jobs
-            if job.status == PacketJobStatus.pending or svc.is_stuck(job, now=now, after=older_than)
-        ]
-        for job in lost:
-            if job.status == PacketJobStatus.running:
-                job.status, job.token = PacketJobStatus.pending, ""
-                session.add(job)
-        session.commit()
-    for job in lost:
-        assert job.id is not None
-        queue.enqueue(job.id)
-    return len(lost)

@@ -9,6 +9,10 @@ walk WeasyPrint's many short-lived objects again and again (a third of the rende
 time, measured in bench/packets.py), and the limit bounds what it keeps. The parent
 waits at most the time limit, then kills it. Either way the caller gets a
 ``RenderFailed`` with a message for the user, and the worker goes on.
+
+While it waits, the parent calls the caller's ``alive`` every ``heartbeat_seconds``: the
+worker marks its job alive there (``mlat.jobs.runner``), and learns whether the render
+still counts. When it no longer does, the child is killed and ``RenderAbandoned`` raised.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ import multiprocessing
 import resource
 import sys
 import threading
+import time
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -39,10 +44,16 @@ _start_lock = threading.Lock()
 class Limits:
     seconds: float
     memory_mb: int
+    heartbeat_seconds: float = 10.0
+    """how often the waiting parent calls ``alive``"""
 
 
 class RenderFailed(ServiceError):
     """The render was stopped (too slow, too big) or failed; the message says which."""
+
+
+class RenderAbandoned(Exception):
+    """The caller said the render no longer counts; its child was stopped."""
 
 
 def _fork_server() -> ForkServerContext:
@@ -69,6 +80,21 @@ def _main_hidden() -> Iterator[None]:
         sys.modules["__main__"] = main
 
 
+def _nothing() -> None:
+    """A child that does nothing: starting one starts the fork server."""
+
+
+def start_fork_server() -> None:
+    """Start the fork server now rather than in the first render's time: it loads
+    WeasyPrint and renders a sample packet, which takes seconds, during which that
+    render's worker could not mark its job alive."""
+    child = _fork_server().Process(target=_nothing, daemon=True)
+    with _start_lock, _main_hidden():
+        child.start()
+    child.join()
+    child.close()
+
+
 def _child(conn: Connection, values: PacketValues, internal: bool, memory_mb: int) -> None:
     limit = memory_mb * 2**20
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -85,8 +111,12 @@ def _child(conn: Connection, values: PacketValues, internal: bool, memory_mb: in
     conn.close()
 
 
-def render_isolated(values: PacketValues, *, internal: bool, limits: Limits) -> bytes:
-    """The packet's PDF bytes, rendered in a child process within ``limits``."""
+def render_isolated(
+    values: PacketValues, *, internal: bool, limits: Limits,
+    alive: Callable[[], bool] | None = None,
+) -> bytes:  # fmt: skip
+    """The packet's PDF bytes, rendered in a child process within ``limits``; ``alive``
+    is called while waiting (see the module's docstring)."""
     context = _fork_server()
     receiver, sender = context.Pipe(duplex=False)
     child = context.Process(
@@ -96,11 +126,7 @@ def render_isolated(values: PacketValues, *, internal: bool, limits: Limits) -> 
         child.start()
     sender.close()
     try:
-        if not receiver.poll(limits.seconds):
-            raise RenderFailed(
-                N_("Rendering took longer than the limit of %(seconds)d seconds."),
-                seconds=round(limits.seconds),
-            )
+        _wait(receiver, limits, alive)
         outcome, payload = receiver.recv()
     except EOFError:  # the child died without a word: killed, or out of memory in C code
         raise RenderFailed(
@@ -123,3 +149,16 @@ def render_isolated(values: PacketValues, *, internal: bool, limits: Limits) -> 
         raise RenderFailed(N_("Rendering failed: %(reason)s"), reason=str(payload)[:300])
     pdf: bytes = payload
     return pdf
+
+
+def _wait(receiver: Connection, limits: Limits, alive: Callable[[], bool] | None) -> None:
+    """Wait for the child's answer within the time limit, calling ``alive`` meanwhile."""
+    deadline = time.monotonic() + limits.seconds
+    while not receiver.poll(max(0.0, min(limits.heartbeat_seconds, deadline - time.monotonic()))):
+        if time.monotonic() >= deadline:
+            raise RenderFailed(
+                N_("Rendering took longer than the limit of %(seconds)d seconds."),
+                seconds=round(limits.seconds),
+            )
+        if alive is not None and not alive():
+            raise RenderAbandoned

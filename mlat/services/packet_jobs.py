@@ -5,7 +5,8 @@ Signing, or a user asking for a draft or the internal copy, records a ``PacketJo
 per request and kind) and has it queued once the caller commits (``mlat.jobs``). A
 worker claims the job, renders, and keeps the result only while its claim holds: the
 signed packet once (``packets.store_signed_packet``), a draft or internal copy as the
-job's file, replaced by the next render.
+job's file, replaced by the next render. While it renders, the worker marks the job alive
+(``beat``); a job whose worker stopped doing so counts as stuck (``is_stuck``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from mlat.config import JobSettings
 from mlat.dates import local_date
 from mlat.dispatch import enqueue_after_commit
 from mlat.messages import N_
@@ -51,6 +53,7 @@ SIGNED, DRAFT, INTERNAL = PacketKind.signed, PacketKind.draft, PacketKind.intern
 READY = PacketKind.ready
 KINDS = (SIGNED, DRAFT, INTERNAL)  # the copies users ask for; READY is asked for by the page
 RENDER_FAILED = N_("The packet could not be rendered.")
+LOST_AFTER = dt.timedelta(seconds=JobSettings.lost_after_seconds)
 
 
 def external_kind(request: MlaRequest) -> PacketKind:
@@ -109,12 +112,15 @@ def packet_job(*, session: Session, request: MlaRequest, kind: PacketKind) -> Pa
 
 
 def is_stuck(job: PacketJob, *, now: dt.datetime, after: dt.timedelta) -> bool:
-    """Queued or running for longer than any render takes: its worker died or the queue
-    lost it, and asking again starts it afresh."""
-    since = job.started_at if job.status == PacketJobStatus.running else job.queued_at
-    return job.status in (PacketJobStatus.pending, PacketJobStatus.running) and (
-        since is None or now - _aware(since) > after
-    )
+    """Running without a sign of life, or queued without being taken, for longer than
+    ``after``: its worker died or the queue lost it, and asking again starts it afresh."""
+    if job.status == PacketJobStatus.running:
+        since = job.heartbeat_at or job.started_at
+    elif job.status == PacketJobStatus.pending:
+        since = job.queued_at
+    else:
+        return False
+    return since is None or now - _aware(since) > after
 
 
 def _aware(moment: dt.datetime) -> dt.datetime:
@@ -128,7 +134,7 @@ def request_render(
     kind: PacketKind | str,
     user: User | None = None,
     now: dt.datetime | None = None,
-    stuck_after: dt.timedelta = dt.timedelta(minutes=10),
+    stuck_after: dt.timedelta = LOST_AFTER,
 ) -> PacketJob | None:
     """Ask for a render of the request's packet; it is queued when the caller commits.
 
@@ -171,6 +177,7 @@ def _new_job(
             status=PacketJobStatus.pending,
             token="",
             attempts=0,
+            lost_runs=0,
             error="",
             queued_at=now,
             requested_by=user.id if user else None,
@@ -206,6 +213,8 @@ def _reset_job(
             file_id=None,
             queued_at=now,
             started_at=None,
+            heartbeat_at=None,
+            lost_runs=0,
             finished_at=None,
             requested_by=user.id if user else None,
         )
@@ -234,13 +243,15 @@ def claim_job(*, session: Session, job_id: int, now: dt.datetime | None = None) 
     """Move a pending job to running for this worker; None when it is not pending (done,
     running elsewhere, failed, or gone), so a job queued twice is rendered once."""
     token = secrets.token_hex(16)
+    now = now or utcnow()
     moved = session.execute(
         update(PacketJob)
         .where(col(PacketJob.id) == job_id, col(PacketJob.status) == PacketJobStatus.pending)
         .values(
             status=PacketJobStatus.running,
             token=token,
-            started_at=now or utcnow(),
+            started_at=now,
+            heartbeat_at=now,
             attempts=col(PacketJob.attempts) + 1,
             error="",
         )
@@ -292,6 +303,21 @@ def ready_render(*, session: Session, request_id: int, digest: str) -> bytes | N
         )
     ).first()
     return found
+
+
+def beat(*, session: Session, claim: Claim, now: dt.datetime | None = None) -> bool:
+    """Mark the claimed job alive; False when the claim no longer holds (the job was
+    queued again or asked for afresh), so that only the current run keeps it alive."""
+    moved = session.execute(
+        update(PacketJob)
+        .where(
+            col(PacketJob.id) == claim.job_id,
+            col(PacketJob.token) == claim.token,
+            col(PacketJob.status) == PacketJobStatus.running,
+        )
+        .values(heartbeat_at=now or utcnow())
+    )
+    return bool(moved.rowcount == 1)  # type: ignore[attr-defined]
 
 
 def _close_claim(session: Session, claim: Claim, **values: object) -> bool:
@@ -369,7 +395,7 @@ class PacketState:
 
 def packet_state(
     *, session: Session, request: MlaRequest, kind: PacketKind, now: dt.datetime | None = None,
-    stuck_after: dt.timedelta = dt.timedelta(minutes=10),
+    stuck_after: dt.timedelta = LOST_AFTER,
 ) -> PacketState:  # fmt: skip
     now = now or utcnow()
     if kind == SIGNED:

@@ -8,6 +8,7 @@ internal copy of the request as it stands.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import secrets
@@ -30,7 +31,7 @@ from mlat.audit_actions import AuditAction, Outcome
 from mlat.auth import audit, the_user
 from mlat.config import Config
 from mlat.db import get_session
-from mlat.jobs.queues import stuck_after
+from mlat.jobs.reaper import Liveness
 from mlat.models import MlaRequest
 from mlat.services import packet_jobs as svc
 from mlat.services import workflow
@@ -50,10 +51,9 @@ def packet_context(mla_request: MlaRequest) -> dict[str, object]:
     and a link that reloads the page at the box."""
     if not workflow.may_download(session=get_session(), user=the_user(), request=mla_request):
         return {"may_download_packet": False, "packet_copies": [], "packet_refresh_url": ""}
-    config: Config = current_app.config["MLAT"]
     copies = [
         svc.packet_state(
-            session=get_session(), request=mla_request, kind=kind, stuck_after=stuck_after(config)
+            session=get_session(), request=mla_request, kind=kind, stuck_after=_lost_after()
         )
         for kind in (svc.external_kind(mla_request), svc.INTERNAL)
     ]
@@ -65,6 +65,13 @@ def packet_context(mla_request: MlaRequest) -> dict[str, object]:
             "packet_refresh_url": refresh_url}  # fmt: skip
 
 
+def _lost_after() -> dt.timedelta:
+    """How long a render may go without a sign of life before the page offers to try again
+    (the reapers queue it again meanwhile, ``mlat.jobs.reaper``)."""
+    config: Config = current_app.config["MLAT"]
+    return Liveness.of(config).lost_after
+
+
 def _request_page(mla_request: MlaRequest) -> Response:
     target = url_for("requests.show", request_id=mla_request.id, _anchor="packet-heading")
     return redirect(target, 303)
@@ -73,14 +80,13 @@ def _request_page(mla_request: MlaRequest) -> Response:
 @bp.post("/requests/<int:request_id>/packet/prepare")
 def prepare(request_id: int) -> Response:
     mla_request = downloadable_request(request_id, AuditAction.packet_prepare)
-    config: Config = current_app.config["MLAT"]
     with attempt():
         svc.request_render(
             session=get_session(),
             request=mla_request,
             kind=request.form.get("kind", ""),
             user=the_user(),
-            stuck_after=stuck_after(config),
+            stuck_after=_lost_after(),
         )
     return _request_page(mla_request)
 
