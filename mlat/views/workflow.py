@@ -230,7 +230,10 @@ def review(request_id: int) -> str:
 def notifications_page() -> str:
     rows = notifications.unread(session=get_session(), user=the_user())
     return render_template(
-        "workflow/notifications.html", rows=rows, messages=notifications.MESSAGES
+        "workflow/notifications.html",
+        rows=rows,
+        messages=notifications.MESSAGES,
+        operator=notifications.OPERATOR,
     )
 
 
