@@ -28,7 +28,7 @@ from mlat.views.admin_guard import (
     unit_to_change,
     user_to_change,
 )
-from mlat.views.transaction import attempt, commit
+from mlat.views.transaction import attempt
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -180,15 +180,16 @@ def reset_two_factor(user_id: int) -> Response | tuple[str, int]:
     user = user_to_change(user_id, AuditAction.user_two_factor_reset)
     form = TwoFactorResetForm()
     if form.validate_on_submit() and _confirmed(form, AuditAction.user_two_factor_reset, user):
-        twofactor.reset(session=db, user=user, actor=the_user(),
-                        client_addr=request.remote_addr or "")  # fmt: skip
-        commit()
-        flash(
-            _("Two-factor authentication of %(email)s was reset; they set it up again at their "
-              "next log-in.", email=user.email),
-            "success",
-        )  # fmt: skip
-        return redirect(url_for("admin.edit_user", user_id=user.id), 303)
+        with attempt(refresh=user) as done:
+            twofactor.reset(session=db, user=user, actor=the_user(),
+                            client_addr=request.remote_addr or "")  # fmt: skip
+        if done:
+            flash(
+                _("Two-factor authentication of %(email)s was reset; they set it up again at "
+                  "their next log-in.", email=user.email),
+                "success",
+            )  # fmt: skip
+            return redirect(url_for("admin.edit_user", user_id=user.id), 303)
     return _user_page(None, user, reset_form=form), 400
 
 
