@@ -11,7 +11,7 @@ from wtforms import (
     StringField,
     widgets,
 )
-from wtforms.validators import DataRequired, Email, Regexp
+from wtforms.validators import DataRequired, Email, Optional, Regexp
 
 from forms.validators import at_most, iana_timezone, iso_state, new_password
 from mlat.models import Role
@@ -20,7 +20,10 @@ ROLE_LABELS = {
     Role.officer: _l("Officer: drafts requests"),
     Role.reviewer: _l("Reviewer: approves or returns requests"),
     Role.prosecutor: _l("Prosecutor: signs and downloads packets"),
-    Role.admin: _l("Administrator: manages users and units"),
+    Role.admin: _l("Administrator of the unit: manages the unit's users and settings"),
+    Role.installation_admin: _l(
+        "Installation administrator: creates units, manages every unit's users and settings"
+    ),
 }
 
 
@@ -37,7 +40,11 @@ class UserEditForm(FlaskForm):  # type: ignore[misc]
     name = StringField(
         _l("Full name"), validators=[DataRequired(_l("Enter the user's name.")), at_most(200)]
     )
-    unit_id = SelectField(_l("Unit"), coerce=int)
+    # The choices offered are the units the administrator manages; another unit's id is
+    # refused by the service (``check_access``), which records the refusal.
+    unit_id = SelectField(_l("Unit"), coerce=int, validate_choice=False)
+    # Every role parses; the page offers those the administrator may give, and the
+    # service refuses the others.
     roles = RolesField(_l("Roles"), choices=_role_choices)
     active = BooleanField(_l("Active (may log in)"), default=True)
 
@@ -102,7 +109,42 @@ class UnitForm(UnitSettingsForm):
     )
 
 
-class PasswordSetForm(FlaskForm):  # type: ignore[misc]
+def _own_password(field_id: str) -> PasswordField:
+    return PasswordField(
+        _l("Your own password"),
+        description=_l("To confirm that it is you who makes this change."),
+        validators=[DataRequired(_l("Enter your own password.")), at_most(1024)],
+        render_kw={"autocomplete": "current-password"},
+        id=field_id,
+    )
+
+
+def _own_code(field_id: str) -> StringField:
+    return StringField(
+        _l("Code from your authenticator app"),
+        validators=[Optional(), at_most(20)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
+        id=field_id,
+    )
+
+
+class ReauthForm(FlaskForm):  # type: ignore[misc]
+    """The administrator's own password, and a fresh code when they have two-factor set
+    up, given with a change to another user's way of logging in."""
+
+    admin_password = _own_password("admin_password")
+    admin_code = _own_code("admin_code")
+
+
+class TwoFactorResetForm(ReauthForm):
+    """Forget a user's authenticator; its fields sit on the same page as the password
+    form's, so they have ids of their own."""
+
+    admin_password = _own_password("reset-admin_password")
+    admin_code = _own_code("reset-admin_code")
+
+
+class PasswordSetForm(ReauthForm):
     """An administrator's new password for a user (forgotten password): the user must
     choose their own at their next log-in."""
 
@@ -115,3 +157,6 @@ class PasswordSetForm(FlaskForm):  # type: ignore[misc]
         validators=[DataRequired(_l("Enter a password.")), new_password],
         render_kw={"autocomplete": "new-password"},
     )
+    # after the new password, in the page and in its list of problems
+    admin_password = _own_password("admin_password")
+    admin_code = _own_code("admin_code")

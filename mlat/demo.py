@@ -1,4 +1,6 @@
-"""Demo data: units, one user per role, and a handful of sample requests."""
+"""Demo data: units, one user per role, and a handful of sample requests. Each unit has
+its own administrator; one user, the installation administrator, creates units and
+manages every unit's users."""
 
 from __future__ import annotations
 
@@ -26,7 +28,9 @@ DEMO_USERS = [
     ("reviewer@doha.example", "Khalid Al-Sulaiti", "DOH", [Role.reviewer]),
     ("prosecutor@doha.example", "Noora Al-Thani", "DOH", [Role.prosecutor]),
     ("admin@doha.example", "Yusuf Haddad", "DOH", [Role.admin]),
+    ("installation.admin@doha.example", "Layla Mansour", "DOH", [Role.installation_admin]),
     ("officer@lagos.example", "Adaeze Okafor", "LOS", [Role.officer]),
+    ("admin@lagos.example", "Chinedu Eze", "LOS", [Role.admin]),
 ]
 
 DEMO_REQUESTS = [

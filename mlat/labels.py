@@ -128,8 +128,17 @@ ASSURANCE_LABELS = {
     "life_imprisonment": N_("Life imprisonment without review will not be imposed"),
 }
 
+ROLE_LABELS = {
+    "officer": N_("Officer"),
+    "reviewer": N_("Reviewer"),
+    "prosecutor": N_("Prosecutor"),
+    "admin": N_("Administrator of the unit"),
+    "install_admin": N_("Installation administrator"),
+}
+
 LABELS = {
     "status": STATUS_LABELS,
+    "role": ROLE_LABELS,
     "measure": MEASURE_LABELS,
     "channel": CHANNEL_LABELS,
     "threshold": THRESHOLD_LABELS,

@@ -13,10 +13,15 @@ def utcnow() -> dt.datetime:
 
 
 class Role(StrEnum):
+    """What a user may do. ``admin`` administers the users and settings of the user's own
+    unit; ``installation_admin`` creates units and administers every unit's users and
+    settings (its value is short: ``user_role.role`` holds 16 characters)."""
+
     officer = "officer"
     reviewer = "reviewer"
     prosecutor = "prosecutor"
     admin = "admin"
+    installation_admin = "install_admin"
 
 
 class RequestStatus(StrEnum):
@@ -63,6 +68,11 @@ class NotificationKind(StrEnum):
     preservation_lapsing = "preservation_lapsing"
     preservation_urgent = "preservation_urgent"
     rule_reported = "rule_reported"
+    # An administrator changed the user's account (``actor_id`` says who).
+    password_reset = "password_reset"
+    two_factor_reset = "two_factor_reset"
+    access_changed = "access_changed"
+    deactivated = "deactivated"
 
 
 class PacketKind(StrEnum):
@@ -295,7 +305,8 @@ class RuleReport(SQLModel, table=True):
 
 
 class Notification(SQLModel, table=True):
-    """Something a user must know: about a request, or about a reported rule."""
+    """Something a user must know: about a request, about a reported rule, or about a
+    change an administrator made to their account."""
 
     __table_args__ = (Index("ix_notification_user_read", "user_id", "read_at"),)
 
@@ -306,6 +317,11 @@ class Notification(SQLModel, table=True):
         default=None, foreign_key="rule_report.id", ondelete="CASCADE"
     )
     kind: NotificationKind = Field(sa_type=String(32))
+    actor_id: int | None = Field(
+        default=None,
+        description="the user.id of the administrator who changed the user's account (no "
+        "foreign key: see migration 0019)",
+    )
     created_at: dt.datetime = Field(default_factory=utcnow)
     read_at: dt.datetime | None = Field(default=None)
     emailed_at: dt.datetime | None = Field(default=None)

@@ -1,6 +1,7 @@
 """Who may reach which route, read from the views: the table ``ACCESS`` of the app's
 endpoints, and every call of every route (each method, each value of its converters,
-on a request of one's own unit, of another unit and on a missing id) to check it with."""
+on a request, user, unit or report of one's own unit, of another unit and on a missing
+id) to check it with."""
 
 from __future__ import annotations
 
@@ -23,7 +24,9 @@ from tests.conftest import Client, check_page
 ANYONE = frozenset(Role)
 OFFICERS = frozenset({Role.officer})
 REVIEWERS = frozenset({Role.reviewer})
-ADMINS = frozenset({Role.admin})
+UNIT_ADMINS = frozenset({Role.admin})
+INSTALLATION_ADMINS = frozenset({Role.installation_admin})
+ADMINS = UNIT_ADMINS | INSTALLATION_ADMINS
 # The request's files (packet, annexes, export): these roles, the owner (and who changed it)
 PACKET_ROLES = frozenset({Role.prosecutor, Role.reviewer})
 
@@ -31,11 +34,13 @@ PACKET_ROLES = frozenset({Role.prosecutor, Role.reviewer})
 @dataclass(frozen=True)
 class Access:
     """Who may use an endpoint. ``roles`` None: anyone, logged in or not. ``owner``: the
-    request's owner may too, whatever their roles. Every URL that names a request is
-    also limited to the request's unit (another unit gets 404): that needs no entry."""
+    request's owner may too, whatever their roles. Every URL that names a request, a
+    user, a unit or a report is also limited to the user's own unit (another unit's
+    gets 404), except for the roles in ``everywhere``, which reach every unit's."""
 
     roles: frozenset[Role] | None
     owner: bool = False
+    everywhere: frozenset[Role] = frozenset()
 
 
 PUBLIC = Access(None)
@@ -82,18 +87,19 @@ ACCESS: dict[str, Access] = {
     "rules.measure": Access(ANYONE),
     "rules.routes": Access(ANYONE),
     "rule_reports.new": Access(ANYONE),
-    # Administrators manage the users and units of every unit: not limited to their own.
+    # An administrator of a unit manages its users and settings (another unit's are 404);
+    # an installation administrator manages every unit's, and alone creates units.
     "admin.users": Access(ADMINS),
     "admin.new_user": Access(ADMINS),
-    "admin.edit_user": Access(ADMINS),
-    "admin.reset_two_factor": Access(ADMINS),
-    "admin.set_password": Access(ADMINS),
-    "admin.new_unit": Access(ADMINS),
-    # The settings of the administrator's own unit (another unit's is 404).
-    "admin.unit_settings": Access(ADMINS),
+    "admin.edit_user": Access(ADMINS, everywhere=INSTALLATION_ADMINS),
+    "admin.reset_two_factor": Access(ADMINS, everywhere=INSTALLATION_ADMINS),
+    "admin.set_password": Access(ADMINS, everywhere=INSTALLATION_ADMINS),
+    "admin.new_unit": Access(INSTALLATION_ADMINS),
+    "admin.unit_settings": Access(ADMINS, everywhere=INSTALLATION_ADMINS),
     # Reports of wrong rules: those of the administrator's own unit (another's is 404).
-    "admin.rule_reports_page": Access(ADMINS),
-    "admin.rule_report": Access(ADMINS),
+    "admin.rule_reports_page": Access(UNIT_ADMINS),
+    "admin.rule_report": Access(UNIT_ADMINS),
+    # The log of the administrator's unit; every unit's for an installation administrator.
     "audit_log.index": Access(ADMINS),
     "audit_log.export": Access(ADMINS),
 }
@@ -120,11 +126,13 @@ class World:
     other_unit: Unit
     owner: User  # an officer of the unit who drafted the requests
     colleague: User  # a user of the unit, for the administrators' user pages
+    stranger: User  # an officer of the other unit, who drafted its request
     own: MlaRequest
     own_annex: int
     other: MlaRequest
     other_annex: int
     rule_report: int  # a report of the unit's
+    other_rule_report: int  # a report of the other unit's
 
 
 @dataclass(frozen=True)
@@ -146,6 +154,7 @@ def _ids(world: World, whose: str) -> dict[str, int]:
                 "report_id": world.rule_report, "unit_id": world.unit.id or 0}  # fmt: skip
     if whose == "other":
         return {"request_id": other, "annex_id": world.other_annex,
+                "user_id": world.stranger.id or 0, "report_id": world.other_rule_report,
                 "unit_id": world.other_unit.id or 0}  # fmt: skip
     if whose == "crossed":  # the own request with another unit's annex
         return {"request_id": own, "annex_id": world.other_annex}
@@ -175,7 +184,7 @@ def cases(app: Flask, world: World) -> Iterator[Case]:
         elif "request_id" in ints:
             variants = ["own", "other", "missing"] + (["crossed"] if "annex_id" in ints else [])
         else:
-            variants = ["own", "missing"]
+            variants = ["own", "other", "missing"]
         for whose in variants:
             ids = _ids(world, whose)
             assert ints <= set(ids), f"no {whose} test id for {rule.rule}: add one to _ids"

@@ -3,25 +3,29 @@
 The routes come from ``app.url_map``, so a new route cannot be forgotten: the table
 ``ACCESS`` (in ``tests/route_access.py``) must name exactly the app's endpoints, and each
 endpoint's entry says who may use it. Every route is then called, with every method it
-takes, by an anonymous visitor, by a user of each role, and on the URLs of a request of
-the user's own unit, of a request of another unit and of an id that does not exist.
+takes, by an anonymous visitor, by a user of each role, and on the URLs of a request (a
+user, a unit, a report) of the user's own unit, of another unit and of an id that does
+not exist. The administrators' own accounts, and forms tampered with to reach another
+unit, are tried at the end.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from flask import Flask
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 from werkzeug.test import TestResponse
 
+from mlat.audit_actions import AuditAction
 from mlat.auth import PUBLIC_ENDPOINTS
-from mlat.models import MlaRequest, RequestStatus, Role, Unit, User
+from mlat.models import AuditEntry, MlaRequest, RequestStatus, Role, Unit, User
 from mlat.services.annexes import add_annex
 from mlat.services.rule_reports import report_rule
 from mlat.workflow import TRANSITIONS
-from tests.conftest import Client, LoginAs, MakeRequest, MakeUnit, MakeUser
+from tests.conftest import PASSWORD, Client, LoginAs, MakeRequest, MakeUnit, MakeUser
 from tests.route_access import (
     ACCESS,
     METHODS,
@@ -74,11 +78,13 @@ def world(
         other_unit=other_unit,
         owner=owner,
         colleague=make_user(Role.officer),
+        stranger=stranger,
         own=own,
         own_annex=_annexed(db, own, owner),
         other=other,
         other_annex=_annexed(db, other, stranger),
         rule_report=_reported(db, owner),
+        other_rule_report=_reported(db, stranger),
     )
 
 
@@ -125,7 +131,7 @@ def test_anonymous_visitors_are_sent_to_log_in(app: Flask, client: Client, world
 def _expected(access: Access, role: Role, case: Case) -> str:
     """What a user holding only ``role`` (not the request's owner) should get."""
     allowed = access.roles is None or role in access.roles
-    if case.whose in ("other", "missing"):
+    if case.whose == "missing" or (case.whose == "other" and role not in access.everywhere):
         return "404" if allowed else "403/404"
     if not allowed:
         return "403/404"
@@ -197,15 +203,6 @@ def test_the_owner_may_use_the_packet_of_their_request(client: Client, world: Wo
     assert download.headers["Cache-Control"] == "no-store"
 
 
-def test_admins_see_other_units_users_but_not_their_requests(
-    client: Client, login_as: LoginAs, world: World, make_user: MakeUser
-) -> None:
-    login_as(Role.admin)
-    outsider = make_user(Role.officer, unit_=world.other_unit)
-    assert client.get(f"/admin/users/{outsider.id}").status_code == 200
-    assert client.get(f"/requests/{world.other.id}").status_code == 404
-
-
 @pytest.mark.parametrize("step", TRANSITIONS, ids=lambda t: t.action)
 def test_a_workflow_action_needs_one_of_its_roles(
     app: Flask,
@@ -243,3 +240,181 @@ def test_a_workflow_action_needs_one_of_its_roles(
         assert request.status == status, f"{role} could {step.action}"
         client.post("/logout", data={"csrf_token": token_of(client.get("/").text)})
     assert RequestStatus(request.status) == status
+
+
+# ------------------------------------------------------------------ administrators
+
+
+def _access_of(db: Session, user: User) -> tuple[int | None, frozenset[Role], bool]:
+    db.expire_all()
+    found = db.get_one(User, user.id)
+    return found.unit_id, found.roles, found.active
+
+
+def _refusals(db: Session, action: AuditAction, object_id: object) -> list[AuditEntry]:
+    db.expire_all()
+    return list(
+        db.exec(
+            select(AuditEntry).where(
+                AuditEntry.action == action,
+                AuditEntry.outcome == "denied",
+                AuditEntry.object_id == str(object_id),
+            )
+        )
+    )
+
+
+@pytest.mark.parametrize("kind", [Role.admin, Role.installation_admin], ids=str)
+def test_a_unit_administrator_reaches_only_their_units_users_an_installation_one_every_unit(
+    client: Client, login_as: LoginAs, world: World, kind: Role
+) -> None:
+    """Neither reads another unit's requests: an installation administrator manages
+    accounts, and is a member of one unit like anyone else."""
+    login_as(kind)
+    listed = client.get("/admin/users").text
+    everywhere = kind is Role.installation_admin
+    assert world.colleague.email in listed
+    assert (world.stranger.email in listed) is everywhere
+    assert client.get(f"/admin/users/{world.stranger.id}").status_code == (
+        200 if everywhere else 404
+    )
+    assert client.get(f"/admin/units/{world.other_unit.id}").status_code == (
+        200 if everywhere else 404
+    )
+    assert client.get(f"/requests/{world.other.id}").status_code == 404
+    assert world.other.title not in client.get("/requests").text
+
+
+# What an administrator's own page would change if its form were tampered with.
+OWN_TAMPERING: dict[str, Callable[[World, User], dict[str, Any]]] = {
+    "unit": lambda world, me: {"unit_id": str(world.other_unit.id)},
+    "new role": lambda world, me: {
+        "roles": sorted({*me.roles, Role.officer, Role.installation_admin})
+    },
+    "admin role dropped": lambda world, me: {"roles": [Role.officer.value]},
+    "deactivated": lambda world, me: {"active": ""},
+}
+
+
+@pytest.mark.parametrize("tampering", OWN_TAMPERING)
+@pytest.mark.parametrize("kind", [Role.admin, Role.installation_admin], ids=str)
+def test_no_administrator_changes_their_own_unit_or_roles(
+    client: Client, login_as: LoginAs, db: Session, world: World, kind: Role, tampering: str
+) -> None:
+    me = login_as(kind)
+    page = client.get(f"/admin/users/{me.id}").text
+    assert 'name="unit_id"' not in page and 'name="roles"' not in page  # not offered
+    before = _access_of(db, me)
+    tampered = {"name": me.name, **OWN_TAMPERING[tampering](world, me)}
+    response = client.submit(f"/admin/users/{me.id}", tampered)
+    assert response.status_code == 403
+    assert "You cannot change your own unit, roles" in response.text
+    assert _access_of(db, me) == before
+    assert len(_refusals(db, AuditAction.user_update, me.id)) == 1
+    assert client.get(f"/requests/{world.other.id}").status_code == 404  # still outside
+    # renaming oneself is still one's own to do
+    renamed = client.submit(f"/admin/users/{me.id}", {"name": "A New Name"})
+    assert renamed.status_code == 302
+    assert _access_of(db, me) == before
+
+
+# Forms of a unit's administrator tampered with to reach another unit, or to give the
+# installation administrator's role: each is refused, changes nothing and is recorded.
+def _tampered_posts(world: World) -> dict[str, tuple[str, dict[str, Any], AuditAction, object]]:
+    colleague, stranger = world.colleague, world.stranger
+    same = {"name": colleague.name, "unit_id": str(world.unit.id), "roles": ["officer"],
+            "active": "y"}  # fmt: skip
+    new = {"email": "planted@example.org", "name": "Planted", "password": "a long passphrase 42",
+           "roles": ["officer"], "active": "y"}  # fmt: skip
+    return {
+        "colleague moved to the other unit": (
+            f"/admin/users/{colleague.id}", {**same, "unit_id": str(world.other_unit.id)},
+            AuditAction.user_update, colleague.id,
+        ),
+        "colleague made installation administrator": (
+            f"/admin/users/{colleague.id}", {**same, "roles": ["officer", "install_admin"]},
+            AuditAction.user_update, colleague.id,
+        ),
+        "user created in the other unit": (
+            "/admin/users/new", {**new, "unit_id": str(world.other_unit.id)},
+            AuditAction.user_create, "",
+        ),
+        "installation administrator created": (
+            "/admin/users/new", {**new, "unit_id": str(world.unit.id), "roles": ["install_admin"]},
+            AuditAction.user_create, "",
+        ),
+        "other unit's user edited": (
+            f"/admin/users/{stranger.id}",
+            {"name": "Renamed", "unit_id": str(world.unit.id), "roles": ["admin"], "active": "y"},
+            AuditAction.user_update, stranger.id,
+        ),
+        "other unit's settings changed": (
+            f"/admin/units/{world.other_unit.id}", {}, AuditAction.unit_update, world.other_unit.id,
+        ),
+        "unit created": (
+            "/admin/units/new",
+            {"name": "Fraud Unit, Abuja", "code": "ABJ", "state": "NG", "timezone": "Africa/Lagos"},
+            AuditAction.unit_create, "",
+        ),
+    }  # fmt: skip
+
+
+TAMPERED = [
+    "colleague moved to the other unit",
+    "colleague made installation administrator",
+    "user created in the other unit",
+    "installation administrator created",
+    "other unit's user edited",
+    "other unit's settings changed",
+    "unit created",
+]
+
+
+@pytest.mark.parametrize("attempt", TAMPERED)
+def test_a_unit_administrators_tampered_forms_are_refused_and_recorded(
+    client: Client, login_as: LoginAs, db: Session, world: World, attempt: str
+) -> None:
+    login_as(Role.admin)
+    url, data, action, object_id = _tampered_posts(world)[attempt]
+    people = [_access_of(db, u) for u in (world.colleague, world.stranger)]
+    counts = (len(db.exec(select(User)).all()), len(db.exec(select(Unit)).all()))
+    response = client.submit(url, data, form_url="/admin/users")
+    assert response.status_code in (403, 404), response.text
+    assert [_access_of(db, u) for u in (world.colleague, world.stranger)] == people
+    assert (len(db.exec(select(User)).all()), len(db.exec(select(Unit)).all())) == counts
+    db.expire_all()
+    assert db.get_one(Unit, world.other_unit.id).separate_duties
+    assert db.get_one(User, world.stranger.id).name != "Renamed"
+    assert len(_refusals(db, action, object_id)) == 1
+
+
+@pytest.mark.parametrize("attempt", TAMPERED)
+def test_an_installation_administrator_may_do_what_a_unit_administrator_may_not(
+    client: Client, login_as: LoginAs, db: Session, world: World, attempt: str
+) -> None:
+    login_as(Role.installation_admin)
+    url, data, action, _object_id = _tampered_posts(world)[attempt]
+    response = client.submit(url, data, form_url="/admin/users")
+    assert response.status_code in (302, 303), response.text
+    db.expire_all()
+    assert not db.exec(select(AuditEntry).where(col(AuditEntry.outcome) == "denied")).all()
+    done = db.exec(select(AuditEntry).where(AuditEntry.action == action)).all()
+    assert [e.outcome for e in done if e.user_id is not None] == ["success"]
+
+
+def test_a_unit_administrator_does_not_manage_an_installation_administrator_of_their_unit(
+    client: Client, login_as: LoginAs, db: Session, make_user: MakeUser, world: World
+) -> None:
+    """Resetting their password would give a unit's administrator the installation."""
+    chief = make_user(Role.installation_admin)
+    login_as(Role.admin)
+    page = client.get("/admin/users").text
+    assert chief.email in page  # listed with the unit's users, without a link
+    assert f'href="/admin/users/{chief.id}"' not in page
+    assert client.get(f"/admin/users/{chief.id}").status_code == 403
+    for url in (f"/admin/users/{chief.id}/password", f"/admin/users/{chief.id}/reset-two-factor"):
+        response = client.submit(url, {"password": "taken over 2026!", "admin_password": PASSWORD},
+                                 form_url="/admin/users")  # fmt: skip
+        assert response.status_code == 403
+    assert len(_refusals(db, AuditAction.user_password_reset, chief.id)) == 1
+    assert len(_refusals(db, AuditAction.user_two_factor_reset, chief.id)) == 1

@@ -1,4 +1,6 @@
-"""Administrators manage units and users through the forms."""
+"""Administrators manage units and users through the forms: a unit's administrator the
+unit's users and settings, an installation administrator the units and every unit's
+users (who may reach what is pinned in ``tests/test_access.py``)."""
 
 from __future__ import annotations
 
@@ -22,11 +24,12 @@ from tests.conftest import (
     flashes,
     form_errors,
     rows,
+    summary,
     text_of,
+    texts,
 )
 
 NEW_PASSWORD = "a long initial passphrase"
-SELF_MESSAGE = "You cannot remove your own admin role or deactivate yourself."
 
 
 def other_client(app: Flask) -> Client:
@@ -73,10 +76,10 @@ def edit_form(user: User, **fields: Any) -> dict[str, Any]:
     return {k: v for k, v in data.items() if v is not None}
 
 
-def test_admin_creates_a_unit_then_a_user_who_can_log_in(
+def test_installation_admin_creates_a_unit_then_a_user_who_can_log_in(
     app: Flask, client_request: PageClient, login_as: LoginAs, db: Session
 ) -> None:
-    login_as(Role.admin)
+    login_as(Role.installation_admin)
     page = client_request.post(
         "/admin/units/new",
         {
@@ -156,7 +159,7 @@ def test_an_admin_changes_whether_their_unit_keeps_duties_apart(
 def test_unit_form_explains_mistakes(
     client_request: PageClient, login_as: LoginAs, unit: Unit
 ) -> None:
-    login_as(Role.admin)
+    login_as(Role.installation_admin)
     page = client_request.post(
         "/admin/units/new",
         {"name": "Unit in Nowhere", "code": "A1", "state": "XX", "timezone": "Mars/Olympus"},
@@ -245,34 +248,66 @@ def test_reactivated_user_can_log_in_again(
     assert other_client(app).login(target.email).status_code == 302
 
 
-def test_admin_cannot_deactivate_themselves(
-    client: Client, client_request: PageClient, login_as: LoginAs
-) -> None:
-    admin = login_as(Role.admin)
-    page = client_request.post(f"/admin/users/{admin.id}", edit_form(admin, active=None))
-    assert errors(page) == [SELF_MESSAGE]
-    # still logged in, still admin
-    assert users(client_request.get("/admin/users"))[admin.email][4] == "Active"
-    assert "Deactivated" not in client.get("/admin/users").text
-
-
-def test_admin_cannot_drop_their_own_admin_role(
+def test_an_admins_own_page_shows_their_unit_and_roles_and_changes_only_their_name(
     client_request: PageClient, login_as: LoginAs
 ) -> None:
+    """Changing one's own unit, roles or active state is refused (tests/test_access.py)."""
     admin = login_as(Role.officer, Role.admin)
-    page = client_request.post(f"/admin/users/{admin.id}", edit_form(admin, roles=["officer"]))
-    assert errors(page) == [SELF_MESSAGE]
-    assert users(client_request.get("/admin/users"))[admin.email][3] == "admin, officer"
-
-
-def test_admin_may_rename_themselves(client_request: PageClient, login_as: LoginAs) -> None:
-    admin = login_as(Role.admin)
+    page = client_request.get(f"/admin/users/{admin.id}")
+    form = page.select_one("main form")
+    assert form is not None
+    assert [str(f["name"]) for f in form.select("input, select") if f.get("type") != "hidden"] == [
+        "name"
+    ]
+    assert summary(page, "dl.own-access") == {"Unit": admin.unit.name, "Roles": "admin, officer"}
     page = client_request.post(
-        f"/admin/users/{admin.id}", edit_form(admin, name="Renamed Admin"), follow_redirects=True
+        f"/admin/users/{admin.id}", {"name": "Renamed Admin"}, follow_redirects=True
     )
     assert flashes(page) == [f"User {admin.email} saved."]
-    assert users(page)[admin.email][0] == "Renamed Admin"
-    assert SELF_MESSAGE not in page.get_text()
+    assert users(page)[admin.email] == [
+        "Renamed Admin", admin.email, admin.unit.name, "admin, officer", "Active"
+    ]  # fmt: skip
+
+
+def test_a_unit_admin_is_offered_their_unit_and_the_roles_they_may_give(
+    client_request: PageClient, login_as: LoginAs, make_unit: MakeUnit, make_user: MakeUser
+) -> None:
+    lagos = make_unit(name="Economic Crime Unit, Lagos", code="LOS", state="NG")
+    stranger = make_user(Role.officer, unit_=lagos)
+    admin = login_as(Role.admin)
+    page = client_request.get("/admin/users")
+    assert stranger.email not in users(page)
+    assert list(units(page)) == [admin.unit.code]
+    assert "New unit" not in texts(page, "main .page-head a")
+    form = client_request.get("/admin/users/new")
+    assert texts(form, "#unit_id option") == [admin.unit.name]
+    assert [str(box["value"]) for box in form.select('input[name="roles"]')] == [
+        "officer", "reviewer", "prosecutor", "admin"
+    ]  # fmt: skip
+
+
+def test_an_installation_admin_is_offered_every_unit_and_role(
+    client_request: PageClient, login_as: LoginAs, make_unit: MakeUnit, make_user: MakeUser
+) -> None:
+    lagos = make_unit(name="Economic Crime Unit, Lagos", code="LOS", state="NG")
+    stranger = make_user(Role.officer, unit_=lagos)
+    admin = login_as(Role.installation_admin)
+    page = client_request.get("/admin/users")
+    assert users(page)[stranger.email][2] == lagos.name
+    assert sorted(units(page)) == sorted([admin.unit.code, "LOS"])
+    assert "New unit" in texts(page, "main .page-head a")
+    form = client_request.get(f"/admin/users/{stranger.id}")
+    assert texts(form, "#unit_id option") == sorted([admin.unit.name, lagos.name])
+    assert [str(box["value"]) for box in form.select('input[name="roles"]')] == [
+        "officer", "reviewer", "prosecutor", "admin", "install_admin"
+    ]  # fmt: skip
+    # and gives a Lagos officer the administration of Lagos
+    page = client_request.post(
+        f"/admin/users/{stranger.id}",
+        edit_form(stranger, roles=["officer", "admin"]),
+        follow_redirects=True,
+    )
+    assert users(page)[stranger.email][3] == "admin, officer"
 
 
 def test_short_password_is_refused(

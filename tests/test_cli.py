@@ -1,4 +1,5 @@
-"""The `flask --app app ...` commands an operator runs: init-db, seed-demo, create-user."""
+"""The `flask --app app ...` commands an operator runs: init-db, seed-demo, create-user,
+grant-role."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from sqlalchemy import create_engine
 from sqlmodel import Session, select
 
 from mlat.migrate import upgrade, upgrade_report
-from mlat.models import Role, Unit, User
+from mlat.models import AuditEntry, Role, Unit, User
 from tests.conftest import Client, MakeUser, PageClient, rows, texts
 from tests.flask_cli import flask
 
@@ -61,10 +62,14 @@ def test_seed_demo_prints_logins_once(
         "reviewer@doha.example",
         "prosecutor@doha.example",
         "admin@doha.example",
+        "installation.admin@doha.example",
         "officer@lagos.example",
+        "admin@lagos.example",
     ]
     assert all(len(password) >= 12 for _email, password, _roles in logins)
-    assert ("admin@doha.example", logins[3][1], "admin") in logins
+    roles = {email: role for email, _password, role in logins}
+    assert (roles["admin@doha.example"], roles["admin@lagos.example"]) == ("admin", "admin")
+    assert roles["installation.admin@doha.example"] == "install_admin"
 
     credentials = instance / "demo-credentials.txt"
     assert credentials.exists()
@@ -97,7 +102,7 @@ def test_seed_demo_without_an_instance_folder_still_gives_the_logins(
     logins = LOGIN_LINE.findall(result.output) or LOGIN_LINE.findall(
         flask(runner, "seed-demo").output
     )
-    assert len(logins) == 5
+    assert len(logins) == 7
 
 
 def test_create_user_creates_the_first_admin_and_their_unit(
@@ -132,6 +137,47 @@ def test_create_user_creates_the_first_admin_and_their_unit(
     assert client.login("first.admin@example.org", "a long admin passphrase").status_code == 302
     users = client_request.get("/admin/users")
     assert any("first.admin@example.org" in row for row in map(" ".join, rows(users)))
+    # an administrator of the one unit, who can create no other
+    assert "Nobody is an installation administrator yet" in result.output
+    assert client.get("/admin/units/new").status_code == 403
+
+
+def test_the_first_installation_admin_is_created_on_the_command_line(
+    runner: FlaskCliRunner, client: Client, db: Session
+) -> None:
+    result = flask(
+        runner, "create-user", "--email=chief@example.org", "--name=Chief", "--role=admin",
+        "--role=install_admin", "--unit-code=DOH", "--unit-name=Cybercrime Unit, Doha",
+        "--unit-state=QA", "--password=a long chief passphrase",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "Created chief@example.org (admin, install_admin)" in result.output
+    assert "Nobody is an installation administrator" not in result.output
+    assert client.login("chief@example.org", "a long chief passphrase").status_code == 302
+    assert client.get("/admin/units/new").status_code == 200
+
+
+def test_grant_role_makes_an_existing_admin_the_installation_admin(
+    runner: FlaskCliRunner, client: Client, db: Session, make_user: MakeUser
+) -> None:
+    """An installation upgraded from when every administrator managed every unit."""
+    admin = make_user(Role.admin)
+    result = flask(runner, "grant-role", admin.email.upper(), "install_admin")
+    assert result.exit_code == 0, result.output
+    assert f"{admin.email} now holds the role install_admin." in result.output
+    db.expire_all()
+    assert db.get_one(User, admin.id).roles == {Role.admin, Role.installation_admin}
+    entry = db.exec(select(AuditEntry).where(AuditEntry.object_id == str(admin.id))).all()[-1]
+    assert (entry.action, entry.user_id, entry.details["roles"]) == (
+        "user.update", None, ["admin", "install_admin"]
+    )  # fmt: skip
+    again = flask(runner, "grant-role", admin.email, "install_admin")
+    assert "already holds the role install_admin" in again.output
+    unknown = flask(runner, "grant-role", "nobody@example.org", "install_admin")
+    assert unknown.exit_code != 0
+    assert "No user has this e-mail address." in unknown.output
+    assert client.login(admin.email).status_code == 302
+    assert client.get("/admin/units/new").status_code == 200
 
 
 def test_create_user_in_an_existing_unit_with_several_roles(

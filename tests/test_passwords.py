@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from werkzeug.test import TestResponse
 
 from mlat.models import AuditEntry, Role, User
+from tests.admin_helpers import own_credentials
 from tests.conftest import (
     PASSWORD,
     Client,
@@ -140,11 +141,12 @@ def test_an_administrator_sets_a_forgotten_password_which_ends_the_users_session
     forgetful = make_user(Role.officer)
     theirs: Client = app.test_client()  # type: ignore[assignment]
     assert theirs.login(forgetful.email).status_code == 302
-    login_as(Role.admin)
+    admin = login_as(Role.admin)
     url = f"/admin/users/{forgetful.id}/password"
     form_url = f"/admin/users/{forgetful.id}"
 
-    too_short = client.submit(url, {"password": "short"}, form_url=form_url)
+    too_short = client.submit(url, {"password": "short", "admin_password": PASSWORD},
+                              form_url=form_url)  # fmt: skip
     assert too_short.status_code == 400
     page = check_page(too_short)
     assert any("Use at least 12 characters." in error for error in form_errors(page))
@@ -152,7 +154,11 @@ def test_an_administrator_sets_a_forgotten_password_which_ends_the_users_session
     assert text_of(page.h1) == f"Edit {forgetful.name}"
     assert forgetful.email in texts(page, "main form p")
 
-    done = client.submit(url, {"password": "temporary secret 2026"}, form_url=form_url)
+    done = client.submit(
+        url,
+        {"password": "temporary secret 2026", **own_credentials(client, admin)},
+        form_url=form_url,
+    )
     assert done.status_code == 303
     assert any(
         "they must choose their own" in m for m in flashes(check_page(client.get(done.location)))

@@ -59,14 +59,17 @@ def test_officer_cannot_create_a_user_by_posting_directly(
     assert client.login("intruder@example.org", "a long enough password").status_code == 200
 
 
-def test_admin_pages_open_for_administrators(client: Client, login_as: LoginAs) -> None:
-    admin = login_as(Role.admin)
+@pytest.mark.parametrize("role", [Role.admin, Role.installation_admin], ids=str)
+def test_admin_pages_open_for_administrators(client: Client, login_as: LoginAs, role: Role) -> None:
+    admin = login_as(role)
     page = client.get("/admin/users")
     assert page.status_code == 200
     assert admin.email in texts(check_page(page), "main table td")
     assert "Users and units" in menu(client)  # the menu offers it
-    for url in ("/admin/users/new", "/admin/units/new", f"/admin/users/{admin.id}"):
+    assert ("Reported rules" in menu(client)) is (role is Role.admin)  # a unit's reports
+    for url in ("/admin/users/new", f"/admin/users/{admin.id}", "/admin/audit"):
         assert client.get(url).status_code == 200, url
+    assert client.get("/admin/units/new").status_code == (403 if role is Role.admin else 200)
 
 
 def test_a_user_with_several_roles_gets_every_roles_pages(
@@ -100,7 +103,10 @@ ROLE_TABLE = [
     ("/admin/users/new", Role.admin, 200),
     ("/admin/units/new", Role.officer, 403),
     ("/admin/units/new", Role.prosecutor, 403),
-    ("/admin/units/new", Role.admin, 200),
+    ("/admin/units/new", Role.admin, 403),
+    ("/admin/units/new", Role.installation_admin, 200),
+    ("/admin/rule-reports", Role.admin, 200),
+    ("/admin/rule-reports", Role.installation_admin, 403),
 ]
 
 

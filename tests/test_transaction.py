@@ -83,7 +83,7 @@ def test_other_errors_are_not_caught(app: Flask, db: Session) -> None:
 def test_a_refused_form_is_shown_again_with_the_input_and_nothing_is_saved(
     client_request: PageClient, db: Session, login_as: LoginAs
 ) -> None:
-    login_as(Role.admin)
+    login_as(Role.installation_admin)
     form = {"name": "Economic Crime Unit, Lagos", "code": "LAG", "state": "NG",
             "timezone": "Africa/Lagos"}  # fmt: skip
     client_request.post_redirect("/admin/units/new", form)

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 import mlat.views.auth
 from mlat.models import AuditEntry, Role, User
+from tests.admin_helpers import own_credentials
 from tests.conftest import (
     Client,
     LoginAs,
@@ -181,7 +182,9 @@ def test_admin_resets_a_lost_authenticator(
     page = client.get(f"/admin/users/{lost.id}")
     assert "Reset two-factor authentication (lost phone)" in texts(check_page(page), "main button")
     reset = client.submit(
-        f"/admin/users/{lost.id}/reset-two-factor", {}, form_url=f"/admin/users/{lost.id}"
+        f"/admin/users/{lost.id}/reset-two-factor",
+        own_credentials(client, admin),
+        form_url=f"/admin/users/{lost.id}",
     )
     assert reset.status_code == 303
     db.expire_all()

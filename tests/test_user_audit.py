@@ -7,6 +7,7 @@ from flask.testing import FlaskCliRunner
 from sqlmodel import Session, col, select
 
 from mlat.models import AuditEntry, Role, Unit, User
+from tests.admin_helpers import own_credentials
 from tests.conftest import Client, LoginAs, MakeUser, PageClient, flashes
 from tests.flask_cli import flask
 
@@ -66,7 +67,7 @@ def test_each_change_an_administrator_makes_writes_one_entry(
     client: Client, login_as: LoginAs, make_user: MakeUser, db: Session
 ) -> None:
     target = make_user(Role.officer)
-    admin = login_as(Role.admin)
+    admin = login_as(Role.installation_admin)
     start = newest_seq(db)
 
     client.submit("/admin/units/new",
@@ -82,9 +83,9 @@ def test_each_change_an_administrator_makes_writes_one_entry(
                   {"name": target.name, "unit_id": str(target.unit_id),
                    "roles": ["prosecutor"], "active": "y"})  # fmt: skip
     client.submit(f"/admin/users/{target.id}/password",
-                  {"password": "a new passphrase for you"},
+                  {"password": "a new passphrase for you", **own_credentials(client, admin)},
                   form_url=f"/admin/users/{target.id}")  # fmt: skip
-    client.submit(f"/admin/users/{target.id}/reset-two-factor", {},
+    client.submit(f"/admin/users/{target.id}/reset-two-factor", own_credentials(client, admin),
                   form_url=f"/admin/users/{target.id}")  # fmt: skip
 
     entries = account_entries(db, start)
@@ -95,9 +96,9 @@ def test_each_change_an_administrator_makes_writes_one_entry(
         ("user.password_reset", "user", str(target.id)),
         ("user.two_factor_reset", "user", str(target.id)),
     ]
-    assert {(e.user_id, e.unit_id, e.client_addr) for e in entries} == {
-        (admin.id, admin.unit_id, "127.0.0.1")
-    }
+    assert {(e.user_id, e.client_addr) for e in entries} == {(admin.id, "127.0.0.1")}
+    # each entry is filed under the unit it is about, for that unit's administrators
+    assert [e.unit_id for e in entries] == [lagos.id, lagos.id] + [target.unit_id] * 3
     # Created without "active": inactive, and recorded so.
     assert entries[1].details == {"email": "adaeze@lagos.example",
                                   "roles": ["officer", "reviewer"], "unit": lagos.id,
@@ -106,13 +107,23 @@ def test_each_change_an_administrator_makes_writes_one_entry(
                                   "active": True}  # fmt: skip
 
 
-def test_a_refused_change_writes_no_entry(
+def test_a_refused_change_writes_one_entry_that_says_why_and_changes_nothing(
     client_request: PageClient, login_as: LoginAs, db: Session
 ) -> None:
     admin = login_as(Role.admin)
     start = newest_seq(db)
     page = client_request.post(f"/admin/users/{admin.id}",
-                               {"name": admin.name, "unit_id": str(admin.unit_id),
-                                "roles": ["officer"], "active": "y"})  # fmt: skip
-    assert flashes(page) == ["You cannot remove your own admin role or deactivate yourself."]
-    assert account_entries(db, start) == []
+                               {"name": "Renamed", "roles": ["officer"]}, status=403)  # fmt: skip
+    assert flashes(page) == [
+        "You cannot change your own unit, roles or whether your account is active: another "
+        "administrator does that."
+    ]
+    [entry] = account_entries(db, start)
+    assert (entry.action, entry.outcome, entry.object_id, entry.user_id) == (
+        "user.update", "denied", str(admin.id), admin.id
+    )  # fmt: skip
+    assert entry.reason == "own unit, roles or active state"
+    assert entry.details == {"asked": ["roles"]}
+    db.expire_all()
+    found = db.get_one(User, admin.id)
+    assert (found.name, found.roles) == (admin.name, frozenset({Role.admin}))

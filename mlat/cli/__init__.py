@@ -18,13 +18,22 @@ from mlat.cli.worker import worker_command
 from mlat.db import get_session
 from mlat.models import Role
 from mlat.services import ServiceError
-from mlat.services.users import create_unit, create_user, get_unit, list_units
+from mlat.services.users import (
+    create_unit,
+    create_user,
+    find_user,
+    get_unit,
+    grant_role,
+    has_installation_admin,
+    list_units,
+)
 
 
 def register(app: Flask) -> None:
     app.cli.add_command(init_db)
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(create_user_command)
+    app.cli.add_command(grant_role_command)
     app.cli.add_command(validate_command)
     app.cli.add_command(rules_group)
     app.cli.add_command(packet_group)
@@ -77,6 +86,8 @@ def seed_demo_command() -> None:
     type=click.Choice([r.value for r in Role]),
     default=[Role.admin.value],
     show_default=True,
+    help=f"repeat for several; {Role.installation_admin.value}: creates units and manages "
+    "every unit's users",
 )
 @click.option("--unit-code", prompt="Unit reference prefix (e.g. DOH)")
 @click.option("--unit-name", default=None, help="creates the unit when it does not exist")
@@ -93,7 +104,8 @@ def create_user_command(
     unit_timezone: str,
     password: str,
 ) -> None:
-    """Create a user (the first administrator, typically)."""
+    """Create a user (the first administrator, typically: give the first one the roles
+    admin and install_admin, so that they can create the other units)."""
     session = get_session()
     unit = next((u for u in list_units(session=session) if u.code == unit_code.upper()), None)
     try:
@@ -123,6 +135,48 @@ def create_user_command(
         raise click.ClickException(str(exc)) from exc
     session.commit()
     click.echo(f"Created {user.email} ({', '.join(roles)}) in {unit.name}.")
+    _say_if_nobody_creates_units()
+
+
+def _say_if_nobody_creates_units() -> None:
+    if not has_installation_admin(session=get_session()):
+        click.echo(
+            f"Nobody is an installation administrator yet, and only one can create units: "
+            f"give a user the role with `create-user --role {Role.installation_admin.value}` "
+            f"or `grant-role EMAIL {Role.installation_admin.value}`."
+        )
+
+
+@click.command("grant-role")
+@click.argument("email")
+@click.argument("role", type=click.Choice([r.value for r in Role]))
+def grant_role_command(email: str, role: str) -> None:
+    """Give an existing user a role, such as install_admin to the first installation
+    administrator (audited; the user is told)."""
+    session = get_session()
+    try:
+        user = find_user(session=session, email=email)
+        granted = grant_role(session=session, user=user, role=Role(role))
+    except ServiceError as exc:
+        session.rollback()
+        raise click.ClickException(str(exc)) from exc
+    session.commit()
+    if not granted:
+        click.echo(f"{user.email} already holds the role {role}.")
+        return
+    click.echo(f"{user.email} now holds the role {role}.")
+    _send_emails()
+
+
+def _send_emails() -> None:
+    """E-mail the notifications just committed, as the pages do after their commit."""
+    from flask_babel import gettext
+
+    from mlat.services.notifications import send_notification_emails
+
+    config = current_app.config["MLAT"]
+    send_notification_emails(session=get_session(), smtp=config.smtp, base_url=config.base_url,
+                             gettext=gettext, logger=current_app.logger)  # fmt: skip
 
 
 @click.group("notify")
@@ -133,17 +187,13 @@ def notify_group() -> None:
 @notify_group.command("deadlines")
 def notify_deadlines() -> None:
     """Warn owners of preservations lapsing within 14 and 7 days (run daily)."""
-    from flask_babel import gettext
-
-    from mlat.services.notifications import preservation_warnings, send_notification_emails
+    from mlat.services.notifications import preservation_warnings
 
     session = get_session()
     count = preservation_warnings(session=session)
     session.commit()
     click.echo(f"{count} notifications written.")
-    config = current_app.config["MLAT"]
-    send_notification_emails(session=session, smtp=config.smtp, base_url=config.base_url,
-                             gettext=gettext, logger=current_app.logger)  # fmt: skip
+    _send_emails()
 
 
 @click.command("backup")

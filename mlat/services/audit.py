@@ -27,7 +27,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, String, and_, cast, func, or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -230,9 +230,32 @@ def verify(*, session: Session, keys: Keyring | None = None) -> Verification:
     return Verification(True, checked)
 
 
+def about_unit(unit_id: int) -> ColumnElement[bool]:
+    """The entries a unit's administrator reads: those of the unit's users' actions, and
+    those about the unit, its users (whoever acted: an installation administrator, an
+    operator on the command line) and failed logins to its users' accounts."""
+    return or_(
+        col(AuditEntry.unit_id) == unit_id,
+        and_(col(AuditEntry.object_type) == "unit", col(AuditEntry.object_id) == str(unit_id)),
+        and_(
+            col(AuditEntry.object_type) == "user",
+            col(AuditEntry.object_id).in_(
+                select(cast(col(User.id), String)).where(User.unit_id == unit_id)
+            ),
+        ),
+        and_(
+            col(AuditEntry.object_type) == "email",
+            col(AuditEntry.object_id).in_(
+                select(func.substr(User.email, 1, 64)).where(User.unit_id == unit_id)
+            ),
+        ),
+    )
+
+
 def search(
     *,
     session: Session,
+    unit_id: int | None = None,
     user_id: int | None = None,
     action: str = "",
     object_type: str = "",
@@ -242,8 +265,11 @@ def search(
     limit: int = 100,
     before_seq: int | None = None,
 ) -> list[AuditEntry]:
-    """Entries matching the filters, newest first."""
+    """Entries matching the filters, newest first; ``unit_id``: only those a unit's
+    administrator reads (``about_unit``)."""
     query = select(AuditEntry)
+    if unit_id is not None:
+        query = query.where(about_unit(unit_id))
     if user_id is not None:
         query = query.where(AuditEntry.user_id == user_id)
     if action:

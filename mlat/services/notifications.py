@@ -13,12 +13,15 @@ import logging
 import smtplib
 from collections.abc import Callable, Iterable
 from email.message import EmailMessage
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from mlat.config import SmtpSettings
 from mlat.dates import local_today
+from mlat.labels import ROLE_LABELS
 from mlat.messages import N_
 from mlat.models import (
     MlaRequest,
@@ -35,7 +38,8 @@ from mlat.models import (
 )
 
 # What each kind of notification says; %(reference)s is the request's reference, or the
-# address of the rule a report is about.
+# address of the rule a report is about; %(actor)s the administrator who changed the
+# user's account.
 MESSAGES: dict[str, str] = {
     NotificationKind.review_needed: N_("%(reference)s is waiting for your review."),
     NotificationKind.changed_in_review: N_(
@@ -51,7 +55,42 @@ MESSAGES: dict[str, str] = {
         "The preservation for %(reference)s lapses within 7 days."
     ),
     NotificationKind.rule_reported: N_("The rule %(reference)s was reported as wrong."),
+    NotificationKind.password_reset: N_("%(actor)s set a new password for your account."),
+    NotificationKind.two_factor_reset: N_(
+        "%(actor)s reset the two-factor authentication of your account."
+    ),
+    NotificationKind.access_changed: N_("%(actor)s changed your roles or your unit."),
+    NotificationKind.deactivated: N_("%(actor)s deactivated your account."),
 }
+ACCOUNT_KINDS = frozenset(
+    {
+        NotificationKind.password_reset,
+        NotificationKind.two_factor_reset,
+        NotificationKind.access_changed,
+        NotificationKind.deactivated,
+    }
+)
+# What the e-mail about a change to one's account adds: what follows from it, who made it
+# and when, and what to do about a change one did not expect.
+ACCOUNT_CONSEQUENCES: dict[str, str] = {
+    NotificationKind.password_reset: N_(
+        "Your open sessions were ended. Log in with the password the administrator gives "
+        "you, then choose your own."
+    ),
+    NotificationKind.two_factor_reset: N_(
+        "Your open sessions were ended. You set up your authenticator app again when you "
+        "next log in."
+    ),
+    NotificationKind.access_changed: N_("Your roles are now: %(roles)s. Your unit: %(unit)s."),
+    NotificationKind.deactivated: N_("You can no longer log in."),
+}
+CHANGED_BY = N_("Changed by %(name)s <%(email)s> on %(when)s.")
+CHANGED_BY_OPERATOR = N_("Changed on the server's command line on %(when)s.")
+NOT_EXPECTED = N_(
+    "If you did not expect this change, contact your unit at once: someone may be trying "
+    "to take over your account."
+)
+OPERATOR = N_("An operator of the server")
 REPORT_SOURCE = N_("Source: %(title)s, %(url)s")
 REPORT_COMMENT = N_("What is wrong, according to %(name)s:")
 PRESERVATION_LEVELS = (
@@ -167,6 +206,18 @@ def after_rule_report(*, session: Session, report: RuleReport) -> int:
     return len(admins)
 
 
+def account_changed(
+    *, session: Session, user: User, kind: NotificationKind, actor: User | None
+) -> None:
+    """Tell the user that an administrator (``actor``; None: an operator on the command
+    line) changed their account; e-mailed once the change is committed."""
+    assert user.id is not None and kind in ACCOUNT_KINDS
+    session.add(
+        Notification(user_id=user.id, kind=kind, actor_id=actor.id if actor is not None else None)
+    )
+    session.info[WRITTEN] = True
+
+
 def preservation_warnings(*, session: Session, today: dt.date | None = None) -> int:
     """Tell owners whose preservation lapses within 14 and again within 7 days, once each.
 
@@ -204,18 +255,21 @@ def _warn_unit(session: Session, unit: Unit, today: dt.date) -> int:
     return sent
 
 
-def unread(*, session: Session, user: User, limit: int = 50) -> list[tuple[Notification, str]]:
+def unread(*, session: Session, user: User, limit: int = 50) -> list[tuple[Notification, str, str]]:
     """The user's unread notifications, newest first, with the request's reference (or
-    the reported rule's address)."""
+    the reported rule's address), and the name of the administrator who changed the
+    user's account (empty for the other kinds)."""
+    actor = aliased(User)
     rows = session.exec(
-        select(Notification, MlaRequest.reference, RuleReport.rule_ref)
+        select(Notification, MlaRequest.reference, RuleReport.rule_ref, actor.name)
         .outerjoin(MlaRequest, col(MlaRequest.id) == col(Notification.request_id))
         .outerjoin(RuleReport, col(RuleReport.id) == col(Notification.rule_report_id))
+        .outerjoin(actor, col(actor.id) == col(Notification.actor_id))
         .where(Notification.user_id == user.id, col(Notification.read_at).is_(None))
         .order_by(col(Notification.id).desc())
         .limit(limit)
     )
-    return [(n, reference or rule_ref or "") for n, reference, rule_ref in rows]
+    return [(n, reference or rule_ref or "", name or "") for n, reference, rule_ref, name in rows]
 
 
 def unread_count(*, session: Session, user: User) -> int:
@@ -267,15 +321,19 @@ def send_pending(
             server.login(smtp.username, smtp.password)
         for notification, email, reference, report in rows:
             message = EmailMessage()
+            actor = session.get(User, notification.actor_id) if notification.actor_id else None
             text = gettext(
                 MESSAGES.get(notification.kind, "%(reference)s"),
                 reference=report.rule_ref if report else reference,
+                actor=actor.name if actor is not None else gettext(OPERATOR),
             )
             message["Subject"] = text
             message["From"] = smtp.sender
             message["To"] = email
             if report is not None:
                 body = _report_body(session, report, base_url, gettext)
+            elif notification.kind in ACCOUNT_KINDS:
+                body = _account_body(session, notification, actor, base_url, gettext)
             else:
                 body = f"{base_url}/requests/{notification.request_id}\n"
             message.set_content(f"{text}\n\n{body}")
@@ -297,6 +355,37 @@ def _report_body(
     source = gettext(REPORT_SOURCE, title=report.source_title, url=report.source_url)
     said = gettext(REPORT_COMMENT, name=reporter.name if reporter else "")
     return f"{source}\n\n{said}\n{report.comment}\n\n{base_url}/admin/rule-reports\n"
+
+
+def _account_body(
+    session: Session,
+    notification: Notification,
+    actor: User | None,
+    base_url: str,
+    gettext: Callable[..., str],
+) -> str:
+    """What the change means, who made it and when (in the user's unit's time), and
+    what to do when it was not expected."""
+    user = session.get_one(User, notification.user_id)
+    roles = ", ".join(gettext(ROLE_LABELS[r]) for r in sorted(user.roles)) or gettext("none")
+    consequence = gettext(ACCOUNT_CONSEQUENCES[notification.kind], roles=roles,
+                          unit=user.unit.name)  # fmt: skip
+    when = _local_time(notification.created_at, user.unit.timezone)
+    if actor is not None:
+        by = gettext(CHANGED_BY, name=actor.name, email=actor.email, when=when)
+    else:
+        by = gettext(CHANGED_BY_OPERATOR, when=when)
+    return f"{consequence}\n\n{by}\n\n{gettext(NOT_EXPECTED)}\n\n{base_url}/login\n"
+
+
+def _local_time(moment: dt.datetime, timezone: str) -> str:
+    """A stored time as the user's unit reads it: 2026-12-06 14:05 (Asia/Qatar)."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    try:
+        zone = ZoneInfo(timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        zone, timezone = ZoneInfo("UTC"), "UTC"
+    return f"{aware.astimezone(zone):%Y-%m-%d %H:%M} ({timezone})"
 
 
 def send_notification_emails(

@@ -1,6 +1,7 @@
 """Two-factor authentication with time-based one-time passwords (RFC 6238).
 
-Required for reviewers, prosecutors and admins, optional for officers. A code is
+Required for reviewers, prosecutors and both kinds of administrator, optional for
+officers. A code is
 accepted once only: the time step of the last accepted code is stored, and a code of
 that step or an earlier one is refused, even while it is still within its 30 seconds.
 """
@@ -17,10 +18,11 @@ from sqlmodel import Session, col
 
 from mlat.audit_actions import AuditAction
 from mlat.messages import N_
-from mlat.models import Role, User
-from mlat.services import ServiceError, audit, recovery
+from mlat.models import NotificationKind, Role, User
+from mlat.services import ServiceError, audit, notifications, recovery
+from mlat.services.administration import check_may_manage
 
-REQUIRED_FOR = frozenset({Role.reviewer, Role.prosecutor, Role.admin})
+REQUIRED_FOR = frozenset({Role.reviewer, Role.prosecutor, Role.admin, Role.installation_admin})
 ISSUER = "mlat"
 STEP_SECONDS = 30
 DRIFT_STEPS = 1  # accept the code of the step before and after, for clock drift
@@ -98,7 +100,10 @@ def reset(
     *, session: Session, user: User, actor: User | None = None, client_addr: str = ""
 ) -> None:
     """Forget the user's authenticator (lost phone); they set up a new one at next log-in.
-    ``actor`` is the administrator who resets it."""
+    ``actor`` is the administrator who resets it, who must manage the user; the user is
+    told of it."""
+    if actor is not None:
+        check_may_manage(actor, user)
     user.totp_secret = None
     user.totp_last_step = None
     user.session_epoch += 1
@@ -106,4 +111,7 @@ def reset(
     session.add(user)
     session.flush()
     audit.record(session=session, action=AuditAction.user_two_factor_reset, user=actor,
-                 object_type="user", object_id=user.id, client_addr=client_addr)  # fmt: skip
+                 unit_id=user.unit_id, object_type="user", object_id=user.id,
+                 client_addr=client_addr)  # fmt: skip
+    notifications.account_changed(session=session, user=user,
+                                  kind=NotificationKind.two_factor_reset, actor=actor)  # fmt: skip

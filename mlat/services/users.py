@@ -2,7 +2,8 @@
 
 Every change to a user or a unit writes its audit entry here, whoever asks for it (an
 administrator's page, the command line): the caller passes who acts, if anyone, and
-from which address.
+from which address. The entry's unit is the unit changed, or the changed user's (before
+a move), so that the unit's administrators read it whoever acted (``audit.about_unit``).
 """
 
 from __future__ import annotations
@@ -20,8 +21,14 @@ from sqlmodel import Session, col, select
 from mlat.audit_actions import AuditAction
 from mlat.countries import is_state, is_timezone
 from mlat.messages import N_
-from mlat.models import Role, Unit, User, UserRole
-from mlat.services import Forbidden, NotFound, ServiceError, audit
+from mlat.models import NotificationKind, Role, Unit, User, UserRole
+from mlat.services import Forbidden, NotFound, ServiceError, audit, notifications
+from mlat.services.administration import (
+    check_access,
+    check_may_manage,
+    is_installation_admin,
+    may_manage_unit,
+)
 
 _hasher = PasswordHasher()  # argon2id with the library's current recommended parameters
 MIN_PASSWORD = 12
@@ -91,7 +98,10 @@ def create_unit(
     actor: User | None = None,
     client_addr: str = "",
 ) -> Unit:
-    """A new unit; ``actor`` is the administrator creating it (None on the command line)."""
+    """A new unit; ``actor`` is the installation administrator creating it (None on the
+    command line)."""
+    if actor is not None and not is_installation_admin(actor):
+        raise Forbidden(N_("Only an installation administrator can create units."))
     code = code.strip().upper()
     if not is_state(state):
         raise ServiceError(N_("'%(state)s' is not an ISO 3166 state code."), state=state)
@@ -107,6 +117,7 @@ def create_unit(
         session=session,
         action=AuditAction.unit_create,
         user=actor,
+        unit_id=unit.id,
         object_type="unit",
         object_id=unit.id,
         details={"name": unit.name, "code": unit.code, "state": unit.state, "timezone": timezone,
@@ -119,8 +130,9 @@ def create_unit(
 def update_unit_settings(
     *, session: Session, unit: Unit, separate_duties: bool, actor: User, client_addr: str = ""
 ) -> Unit:
-    """Change how the unit works; only an administrator of the unit itself may."""
-    if actor.unit_id != unit.id or not actor.has_role(Role.admin):
+    """Change how the unit works; only an administrator of the unit itself, or an
+    installation administrator, may."""
+    if not may_manage_unit(actor, unit.id):
         raise Forbidden(N_("Only an administrator of the unit can change its settings."))
     before = unit.separate_duties
     unit.separate_duties = separate_duties
@@ -130,6 +142,7 @@ def update_unit_settings(
         session=session,
         action=AuditAction.unit_update,
         user=actor,
+        unit_id=unit.id,
         object_type="unit",
         object_id=unit.id,
         details={"separate_duties": [before, separate_duties]},
@@ -157,7 +170,10 @@ def create_user(
     client_addr: str = "",
 ) -> User:
     """A new user; ``must_change`` when an administrator chose the password for them.
-    ``actor`` is that administrator (None on the command line)."""
+    ``actor`` is that administrator (None on the command line), who may create users of
+    the units they manage, with the roles they may give."""
+    if actor is not None:
+        check_access(actor=actor, user=None, unit=unit, roles=roles, active=active)
     email = normalise_email(email)
     if session.exec(select(User).where(User.email == email)).first():
         raise ServiceError(N_("A user with this e-mail address already exists."))
@@ -167,9 +183,9 @@ def create_user(
     user.role_rows = [UserRole(role=r) for r in sorted(set(roles))]
     session.add(user)
     session.flush()
-    audit.record(session=session, action=AuditAction.user_create, user=actor, object_type="user",
-                 object_id=user.id, details={"email": user.email, **_access(user)},
-                 client_addr=client_addr)  # fmt: skip
+    audit.record(session=session, action=AuditAction.user_create, user=actor, unit_id=unit.id,
+                 object_type="user", object_id=user.id, client_addr=client_addr,
+                 details={"email": user.email, **_access(user)})  # fmt: skip
     return user
 
 
@@ -201,10 +217,13 @@ def update_user(
     acting_user: User,
     client_addr: str = "",
 ) -> User:
+    """An administrator's change to a user they manage (``check_access``); the user is
+    told when their roles or unit change, or their account is deactivated."""
     wanted = set(roles)
-    if user.id == acting_user.id and (not active or Role.admin not in wanted):
-        raise ServiceError(N_("You cannot remove your own admin role or deactivate yourself."))
-    if not active and user.active:
+    check_access(actor=acting_user, user=user, unit=unit, roles=wanted, active=active)
+    before = _access(user)
+    deactivated = user.active and not active
+    if deactivated:
         user.session_epoch += 1  # ends every open session of the user
     user.name = name.strip()
     user.unit = unit
@@ -213,10 +232,50 @@ def update_user(
     user.role_rows = [current.get(r) or UserRole(role=r) for r in sorted(wanted)]
     session.add(user)
     session.flush()
+    after = _access(user)
     audit.record(session=session, action=AuditAction.user_update,
-                 user=acting_user, object_type="user",
-                 object_id=user.id, details=_access(user), client_addr=client_addr)  # fmt: skip
+                 user=acting_user, unit_id=before["unit"], object_type="user",
+                 object_id=user.id, details=after, client_addr=client_addr)  # fmt: skip
+    kind = None
+    if deactivated:
+        kind = NotificationKind.deactivated
+    elif (before["roles"], before["unit"]) != (after["roles"], after["unit"]):
+        kind = NotificationKind.access_changed
+    if kind is not None:
+        notifications.account_changed(session=session, user=user, kind=kind, actor=acting_user)
     return user
+
+
+def grant_role(*, session: Session, user: User, role: Role, client_addr: str = "") -> bool:
+    """Give a user a role from the command line (the first installation administrator
+    of an installation whose administrators all manage one unit); False when they hold
+    it already. Audited with no user, like ``create_user`` there; the user is told."""
+    if user.has_role(role):
+        return False
+    user.role_rows = [*user.role_rows, UserRole(role=role)]
+    session.add(user)
+    session.flush()
+    audit.record(session=session, action=AuditAction.user_update, unit_id=user.unit_id,
+                 object_type="user", object_id=user.id, details=_access(user),
+                 client_addr=client_addr)  # fmt: skip
+    notifications.account_changed(session=session, user=user,
+                                  kind=NotificationKind.access_changed, actor=None)  # fmt: skip
+    return True
+
+
+def find_user(*, session: Session, email: str) -> User:
+    user = session.exec(select(User).where(User.email == normalise_email(email))).first()
+    if user is None:
+        raise NotFound(N_("No user has this e-mail address."))
+    return user
+
+
+def has_installation_admin(*, session: Session) -> bool:
+    """Whether anyone may create units (``Role.installation_admin``)."""
+    found = session.exec(
+        select(UserRole.user_id).where(UserRole.role == Role.installation_admin)
+    ).first()
+    return found is not None
 
 
 def _store_password(session: Session, user: User, password: str, *, must_change: bool) -> None:
@@ -239,11 +298,16 @@ def set_password(
     client_addr: str = "",
 ) -> None:
     """An administrator's new password for a user who forgot theirs. ``must_change``: the
-    user then chooses their own before anything else."""
+    user then chooses their own before anything else. ``actor``, the administrator (None
+    on the command line), must manage the user, who is told of it."""
+    if actor is not None:
+        check_may_manage(actor, user)
     _store_password(session, user, password, must_change=must_change)
     audit.record(session=session, action=AuditAction.user_password_reset,
-                 user=actor, object_type="user",
+                 user=actor, unit_id=user.unit_id, object_type="user",
                  object_id=user.id, client_addr=client_addr)  # fmt: skip
+    notifications.account_changed(session=session, user=user,
+                                  kind=NotificationKind.password_reset, actor=actor)  # fmt: skip
 
 
 def change_password(
@@ -274,10 +338,6 @@ def get_unit(*, session: Session, unit_id: int) -> Unit:
     if unit is None:
         raise NotFound(N_("No such unit."))
     return unit
-
-
-def list_users(*, session: Session) -> list[User]:
-    return list(session.exec(select(User).order_by(col(User.name))))
 
 
 def list_units(*, session: Session) -> list[Unit]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import dataclass
 
 from flask import current_app, request
 from flask_babel import format_timedelta
@@ -96,21 +97,33 @@ def remember_device(user: User, response: Response) -> Response:
     return response
 
 
-def reauthenticate(user: User, *, password: str, code: str, purpose: str) -> str | None:
+@dataclass(frozen=True)
+class NotAuthenticated:
+    """Why a re-authentication failed: which ``factor`` ("password", "code", or
+    "throttle" when it was not checked), and what to tell the user."""
+
+    factor: str
+    message: str
+
+
+def reauthenticate(
+    user: User, *, password: str, code: str, purpose: str
+) -> NotAuthenticated | None:
     """Check the user's own password and a fresh two-factor code before a grave step
-    (``purpose``, e.g. "to sign"): None when both are right, else what to tell them.
-    A user without two-factor authentication gives the password alone."""
+    (``purpose``, e.g. "to sign"): None when both are right. A user without two-factor
+    authentication gives the password alone. Failures count as failed logins."""
     counters = take_slot(user.email)
     if isinstance(counters, str):
-        return counters
+        return NotAuthenticated("throttle", counters)
     db = get_session()
     if authenticate(session=db, email=user.email, password=password) is None:
         failed(user.email, f"password, {purpose}")
-        return str(_("Your password is not right."))
+        return NotAuthenticated("password", str(_("Your password is not right.")))
     if user.totp_secret and not twofactor.check_code(
         session=db, user=user, code=code, now=utcnow()
     ):
         failed(user.email, f"two-factor code, {purpose}")
-        return str(_("That code is not right, or it has been used already. Enter the next code."))
+        message = _("That code is not right, or it has been used already. Enter the next code.")
+        return NotAuthenticated("code", str(message))
     give_back(counters)
     return None

@@ -1,5 +1,7 @@
 """The audit trail for administrators: filter it, page through it newest first, and
-export it as CSV (an export is itself a disclosure, so it writes an audit entry)."""
+export it as CSV (an export is itself a disclosure, so it writes an audit entry). An
+administrator of a unit reads the entries about their unit; an installation
+administrator reads them all."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from mlat.db import get_session
 from mlat.messages import N_
 from mlat.models import AuditEntry, MlaRequest, Role, User
 from mlat.services import audit as audit_svc
+from mlat.services.administration import is_installation_admin
 from mlat.services.listing import day_bounds
 from mlat.services.users import normalise_email
 from mlat.views.transaction import commit
@@ -28,17 +31,26 @@ EXPORT_LIMIT = 100_000
 
 
 @bp.before_request
-@role_required(Role.admin)
+@role_required(Role.admin, Role.installation_admin)
 def _admins_only() -> None:
     """Every page of this blueprint is for administrators."""
 
 
+def _unit_scope() -> int | None:
+    """The unit whose entries the administrator reads; None: every unit's."""
+    return None if is_installation_admin(the_user()) else the_user().unit_id
+
+
 def _filters(form: AuditFilterForm) -> dict[str, Any] | None:
-    """The search filters of a valid form; None when the user filter matches nobody."""
-    filters: dict[str, Any] = {}
+    """The search filters of a valid form; None when the user filter matches nobody the
+    administrator may see."""
+    filters: dict[str, Any] = {"unit_id": _unit_scope()}
     if form.user.data:
         email = normalise_email(form.user.data)
-        user_id = get_session().exec(select(User.id).where(User.email == email)).first()
+        query = select(User.id).where(User.email == email)
+        if filters["unit_id"] is not None:
+            query = query.where(User.unit_id == filters["unit_id"])
+        user_id = get_session().exec(query).first()
         if user_id is None:
             form.user.errors.append(_("No user has this e-mail address."))
             return None
@@ -56,6 +68,7 @@ def _filters(form: AuditFilterForm) -> dict[str, Any] | None:
 # What the keys of an entry's details mean, in words (``mlat.services.audit.record``).
 DETAIL_LABELS = {
     "active": N_("Active"),
+    "asked": N_("Fields sent"),
     "code": N_("Code"),
     "copy": N_("Copy"),
     "description_only": N_("Description only"),
@@ -115,8 +128,10 @@ def _objects(entries: list[AuditEntry]) -> dict[tuple[str, str], str]:
         rows = session.exec(select(MlaRequest).where(col(MlaRequest.id).in_(request_ids)))
         found |= {("request", str(r.id)): _("Request %(ref)s", ref=r.reference) for r in rows}
     if user_ids:
-        users = session.exec(select(User).where(col(User.id).in_(user_ids)))
-        found |= {("user", str(u.id)): _("User %(name)s", name=u.name) for u in users}
+        query = select(User).where(col(User.id).in_(user_ids))
+        if (unit_id := _unit_scope()) is not None:  # another unit's people are not named
+            query = query.where(User.unit_id == unit_id)
+        found |= {("user", str(u.id)): _("User %(name)s", name=u.name) for u in session.exec(query)}
     return found
 
 
@@ -139,7 +154,8 @@ def index() -> tuple[str, int] | str:
         objects=_objects(entries[:PAGE_SIZE]),
         details={e.seq: described(e.details) for e in entries[:PAGE_SIZE]},
         query_args=form.query_args(),
-        head=audit_svc.head(session=get_session()),
+        # The chain's head tells how much the whole installation did: not a unit's to read.
+        head=audit_svc.head(session=get_session()) if _unit_scope() is None else None,
     )
     return (page, 400) if filters is None and form.errors else page
 

@@ -229,8 +229,8 @@ def account_recovery_codes() -> str | Response | tuple[str, int]:
                                    client_addr=request.remote_addr or "")  # fmt: skip
             commit()
             return _codes_page(codes, url_for("requests.index"))
-        form.password.errors.append(error)
-        status = 429 if "Too many failed attempts" in error else 200
+        (form.code if error.factor == "code" else form.password).errors.append(error.message)
+        status = 429 if error.factor == "throttle" else 200
         return render_template("auth/recovery_codes.html", form=form,
                                left=recovery.remaining(session=db, user=user)), status  # fmt: skip
     return render_template(

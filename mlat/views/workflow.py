@@ -127,7 +127,7 @@ def _reauthenticated(form: TransitionForm) -> bool:
     error = reauthenticate(user, password=form.password.data or "", code=form.code.data or "",
                            purpose="to sign")  # fmt: skip
     if error is not None:
-        flash(error, "error")
+        flash(error.message, "error")
         return False
     return True
 
@@ -217,7 +217,10 @@ def review(request_id: int) -> str:
 def notifications_page() -> str:
     rows = notifications.unread(session=get_session(), user=the_user())
     return render_template(
-        "workflow/notifications.html", rows=rows, messages=notifications.MESSAGES
+        "workflow/notifications.html",
+        rows=rows,
+        messages=notifications.MESSAGES,
+        operator=notifications.OPERATOR,
     )
 
 

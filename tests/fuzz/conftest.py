@@ -1,5 +1,6 @@
 """Fixtures of the fuzz tests: a logged-in officer and their draft, a user who has not
-logged in, and a logged-in administrator."""
+logged in, and a logged-in administrator (of their unit and of the installation, so that
+every administrator's form is theirs to fill in)."""
 
 from __future__ import annotations
 
@@ -30,6 +31,6 @@ def someone(make_user: MakeUser) -> User:
 
 @pytest.fixture
 def admin(client: Client, make_user: MakeUser) -> User:
-    user = make_user(Role.admin, Role.officer)
+    user = make_user(Role.admin, Role.installation_admin, Role.officer)
     assert client.login(user.email).status_code == 302
     return user
