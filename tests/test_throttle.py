@@ -247,7 +247,7 @@ def server(
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         if prefix:
             connection = Redis.from_url(REDIS_URL)
-            for key in connection.scan_iter("mlat:throttle:*throttle.example*"):
+            for key in connection.scan_iter(f"{prefix}:throttle:*"):
                 connection.delete(key)
             connection.close()
 

@@ -243,7 +243,7 @@ def forget_old(*, session: Session, now: dt.datetime) -> None:
 @dataclass
 class RedisStore:
     redis: Redis
-    prefix: str = "mlat:throttle:"
+    prefix: str
 
     def change(self, key: str, change: Change) -> tuple[bool, State | Refusal | None]:
         from redis.exceptions import WatchError

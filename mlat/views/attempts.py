@@ -32,7 +32,11 @@ def device_cookie() -> str:
 def counter_store() -> throttle.Store:
     """Where counters shared by every app instance are kept: Redis when configured."""
     redis = current_app.extensions.get("mlat_throttle_redis")
-    return throttle.RedisStore(redis) if redis is not None else throttle.SqlStore(get_session())
+    if redis is None:
+        return throttle.SqlStore(get_session())
+    # Named after the installation's queue, so that installations sharing a Redis
+    # keep counters of their own.
+    return throttle.RedisStore(redis, f"{current_app.config['MLAT'].jobs.queue_name}:throttle:")
 
 
 def take_slot(email: str) -> list[throttle.Counter] | str:
