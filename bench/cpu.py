@@ -25,7 +25,7 @@ from sqlmodel import Session, col
 
 from bench.pages import PASSWORD, _login, _samples
 from bench.seed import seed
-from bench.server import with_authenticator
+from bench.server import BENCH_DATA_KEYS, with_authenticator
 from mlat import create_app
 from mlat.config import Config
 from mlat.db import make_engine
@@ -96,6 +96,7 @@ def main() -> None:
             database_url=args.database_url,
             secret_key=secrets.token_hex(16),
             instance_path=Path(instance),
+            data_keys=BENCH_DATA_KEYS,
         )
         app = create_app(config)
         client = app.test_client()

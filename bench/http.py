@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlmodel import Session, select
 
 from bench import machine
-from bench.server import Browser, gunicorn, load, with_authenticator
+from bench.server import Browser, bench_engine, gunicorn, load, with_authenticator
 from mlat.db import make_engine
 from mlat.models import MlaRequest, Packet, User
 from mlat.services.packets import store_signed_packet
@@ -36,7 +36,7 @@ def stored_packet_request(database_url: str, email: str) -> int:
     """A signed request of the user's unit with its packet stored (rendered here once)."""
     from bench.packets import BENCH_KEYS, signed_typical_pdf
 
-    engine = make_engine(database_url)
+    engine = bench_engine(database_url)
     with Session(engine, expire_on_commit=False) as session:
         user = session.exec(select(User).where(User.email == email)).one()
         request = session.exec(

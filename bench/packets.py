@@ -32,8 +32,8 @@ from sqlmodel import Session
 from weasyprint import HTML  # type: ignore[import-untyped]
 
 from bench import chromium
+from bench.server import bench_engine
 from mlat import dispatch
-from mlat.db import make_engine
 from mlat.jobs.queues import ManualQueue
 from mlat.jobs.sandbox import Limits, render_isolated
 from mlat.migrate import upgrade
@@ -151,7 +151,7 @@ def peak_memory_mb(action: Callable[[], object]) -> float:
 def stored_packet_serving(rounds: int) -> dict[str, float]:
     """Reading a stored packet's bytes from a fresh SQLite database, one session per read."""
     with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite:///{folder}/bench.sqlite3")
+        engine = bench_engine(f"sqlite:///{folder}/bench.sqlite3")
         upgrade(engine)
         with Session(engine, expire_on_commit=False) as session:
             unit = create_unit(session=session, name="Cybercrime Unit, Doha", code="DOH",
@@ -185,7 +185,7 @@ def sign_to_signed_pdf(rounds: int) -> dict[str, Any]:
     round signs a fresh approved request of the typical packet (annex files uploaded)
     whose page the prosecutor opened, and whose render for signing is done, untimed."""
     with tempfile.TemporaryDirectory() as folder:
-        engine = make_engine(f"sqlite:///{folder}/bench.sqlite3")
+        engine = bench_engine(f"sqlite:///{folder}/bench.sqlite3")
         upgrade(engine)
         queue = ManualQueue(engine, Limits(seconds=120, memory_mb=1024), BENCH_KEYS)
         dispatch.register(engine, queue)

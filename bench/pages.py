@@ -33,7 +33,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bench.seed import seed
-from bench.server import with_authenticator
+from bench.server import BENCH_DATA_KEYS, with_authenticator
 from mlat import create_app
 from mlat.config import Config
 from mlat.db import make_engine
@@ -175,7 +175,7 @@ def measure_pages(url: str, *, email: str, repeats: int) -> dict[str, Any]:
     """Each page through the Flask test client, one at a time, in this process."""
     with tempfile.TemporaryDirectory() as instance:
         config = Config(database_url=url, secret_key=secrets.token_hex(16),
-                        instance_path=Path(instance))  # fmt: skip
+                        instance_path=Path(instance), data_keys=BENCH_DATA_KEYS)  # fmt: skip
         app = create_app(config)
         client = app.test_client()
         _login(client, email, with_authenticator(url, email))

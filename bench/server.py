@@ -8,6 +8,8 @@ generator; without it a small threaded Python client stands in, and the results 
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import http.cookiejar
 import json
 import os
@@ -31,16 +33,27 @@ from pathlib import Path
 from typing import Any
 
 import pyotp
-from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlalchemy import Engine
+from sqlmodel import Session, col, select
 
+from mlat.crypto import Keyring, use_keyring
 from mlat.db import make_engine
 from mlat.models import User
+from mlat.services import twofactor
 
 PROJECT = Path(__file__).resolve().parent.parent
 USER_AGENT = "mlat-bench"
 """sent by every client here: Flask-Login ties a session to the client's user agent"""
 WRK_SCRIPT = Path(__file__).resolve().parent / "wrk_report.lua"
+BENCH_DATA_KEYS = "bench:" + base64.b64encode(hashlib.sha256(b"mlat bench").digest()).decode()
+"""the data key of the served app and of the scripts that arrange its data"""
+
+
+def bench_engine(database_url: str) -> Engine:
+    """An engine on the benchmark's database that seals and opens as the app does."""
+    engine = make_engine(database_url)
+    use_keyring(engine, Keyring.parse(BENCH_DATA_KEYS))
+    return engine
 
 
 def free_port() -> int:
@@ -61,6 +74,7 @@ def gunicorn(
             **os.environ,
             "MLAT_DATABASE_URL": database_url,
             "MLAT_SECRET_KEY": "bench-secret-key",
+            "MLAT_DATA_KEYS": BENCH_DATA_KEYS,
             "MLAT_INSTANCE_PATH": instance,
             "MLAT_BIND": f"127.0.0.1:{port}",
             "MLAT_ACCESS_LOG": "",
@@ -105,14 +119,13 @@ def _wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path) -> Non
 
 def with_authenticator(database_url: str, email: str) -> str:
     """Set up two-factor for a seeded user; returns the secret their authenticator holds."""
-    secret = pyotp.random_base32()
-    engine = make_engine(database_url)
+    secret = twofactor.new_secret()
+    engine = bench_engine(database_url)
     with Session(engine) as session:
-        session.execute(
-            update(User)
-            .where(col(User.email) == email)
-            .values(totp_secret=secret, totp_last_step=None)
-        )
+        user = session.exec(select(User).where(col(User.email) == email)).one()
+        twofactor.store_secret(session=session, user=user, secret=secret)
+        user.totp_last_step = None
+        session.add(user)
         session.commit()
     engine.dispose()
     return secret

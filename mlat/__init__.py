@@ -21,7 +21,7 @@ class DatabaseId(IntegerConverter):
 
 
 def create_app(config: Config | None = None) -> Flask:
-    from mlat import auth, cli, db, i18n, security, views
+    from mlat import auth, cli, crypto, db, i18n, security, views
     from mlat.jobs import queues
     from mlat.services import audit_checkpoints
 
@@ -36,6 +36,8 @@ def create_app(config: Config | None = None) -> Flask:
     db.init_app(app)  # the engine, and a session per request closed at teardown
     # the audit keys, and checkpoints of the chain written after appends
     audit_checkpoints.attach(app.extensions["mlat_engine"], config)
+    # the keys that seal stored files and TOTP secrets in that database
+    crypto.use_keyring(app.extensions["mlat_engine"], crypto.keyring_of(config))
     queues.init_app(app)  # where packet jobs go once their transaction commits
     if config.proxy_fix:  # behind that many reverse proxies (docs/deploy.md)
         hops = config.proxy_fix

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -113,6 +114,10 @@ class Config:
     token_pin: str = ""
     """the user PIN that opens it"""
     audit: AuditSettings = field(default_factory=AuditSettings)
+    data_keys: str = ""
+    """the keys that encrypt stored files and TOTP secrets (``mlat.crypto``): entries
+    ``id:base64key``, the first current; empty: a key generated once into the instance
+    folder (``data_keys_of``)"""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def flask_settings(self) -> dict[str, Any]:
@@ -264,7 +269,45 @@ def config_from_env() -> Config:
         token_label=os.environ.get("MLAT_PKCS11_TOKEN", ""),
         token_pin=os.environ.get("MLAT_PKCS11_PIN", ""),
         audit=_audit_settings(instance_path),
+        data_keys=_data_keys_from_env(),
     )
+
+
+def _data_keys_from_env() -> str:
+    """MLAT_DATA_KEYS, or the contents of the file MLAT_DATA_KEY_FILE names; not both."""
+    keys = os.environ.get("MLAT_DATA_KEYS", "")
+    key_file = os.environ.get("MLAT_DATA_KEY_FILE", "")
+    if keys and key_file:
+        raise ValueError("Set MLAT_DATA_KEYS or MLAT_DATA_KEY_FILE, not both.")
+    if key_file:
+        try:
+            return Path(key_file).read_text()
+        except OSError as exc:
+            raise ValueError(f"MLAT_DATA_KEY_FILE: cannot read {key_file}: {exc}") from exc
+    return keys
+
+
+def data_keys_of(config: Config) -> str:
+    """The configured data keys, or the key generated once and kept in the instance
+    folder (``instance/data_keys``, as ``secret_key``), for a single machine."""
+    if config.data_keys.strip():
+        return config.data_keys
+    key_file = config.instance_path / "data_keys"
+    if not key_file.exists():
+        config.instance_path.mkdir(parents=True, exist_ok=True)
+        key_id = "local-" + secrets.token_hex(4)
+        entry = f"{key_id}:{base64.b64encode(secrets.token_bytes(32)).decode()}\n"
+        # Written aside and linked into place: two processes starting at once keep one key.
+        partial = key_file.with_name(f"data_keys.{secrets.token_hex(4)}")
+        partial.touch(mode=0o600)
+        partial.write_text(entry)
+        try:
+            os.link(partial, key_file)
+        except FileExistsError:
+            pass
+        finally:
+            partial.unlink()
+    return key_file.read_text()
 
 
 def _secure_cookies() -> bool:

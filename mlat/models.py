@@ -124,8 +124,16 @@ class User(SQLModel, table=True):
     password_must_change: bool = Field(
         default=False, description="set by an administrator's password: the user chooses their own"
     )
-    totp_secret: str | None = Field(
-        default=None, max_length=64, description="base32 TOTP secret once two-factor is set up"
+    totp_sealed: str | None = Field(
+        default=None,
+        max_length=255,
+        description="the base32 TOTP secret once two-factor is set up, sealed (mlat.crypto)",
+    )
+    totp_pending: str | None = Field(
+        default=None, max_length=255, description="the secret being set up, sealed"
+    )
+    totp_pending_at: dt.datetime | None = Field(
+        default=None, description="when the secret being set up was made; it expires"
     )
     totp_last_step: int | None = Field(
         default=None, description="time step of the last accepted code: each code works once"
@@ -143,6 +151,11 @@ class User(SQLModel, table=True):
 
     def has_role(self, *roles: Role) -> bool:
         return bool(self.roles.intersection(roles))
+
+    @property
+    def has_authenticator(self) -> bool:
+        """Whether two-factor authentication is set up (``mlat.services.twofactor``)."""
+        return self.totp_sealed is not None
 
 
 class ReferenceCounter(SQLModel, table=True):
@@ -344,12 +357,22 @@ class StoredFile(SQLModel, table=True):
 
 
 class FileContent(SQLModel, table=True):
-    """The bytes of a stored file, in a table of their own so that lists never load them."""
+    """The bytes of a stored file, in a table of their own so that lists never load them;
+    encrypted, with the key of this file wrapped by a configured key (``mlat.crypto``,
+    read and written by ``mlat.services.files``)."""
 
     __tablename__ = "file_content"
 
     file_id: int = Field(foreign_key="stored_file.id", primary_key=True, ondelete="CASCADE")
-    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False), description="the ciphertext")
+    key_id: str = Field(
+        default="",
+        max_length=32,
+        description="the configured key that wraps data_key; empty: data is the plain bytes, "
+        "stored before migration 0017 and not sealed since",
+    )
+    data_key: bytes = Field(default=b"", sa_column=Column(LargeBinary, nullable=False))
+    nonce: bytes = Field(default=b"", sa_column=Column(LargeBinary, nullable=False))
 
 
 class RequestAnnex(SQLModel, table=True):

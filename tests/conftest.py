@@ -3,7 +3,9 @@ a test client that fills in CSRF tokens as a browser would, and factories."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import html
 import os
 import re
@@ -126,12 +128,15 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 # One signing secret for every app of a test: a credential made through one app is used
 # by another (a second instance, an RQ worker).
 SIGNING_SECRET = "test signing secret"
+# One data key likewise: a file stored through one app is read by another.
+DATA_KEYS = "test:" + base64.b64encode(hashlib.sha256(b"mlat test data key").digest()).decode()
 
 
 @pytest.fixture
 def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     config = Config(
         signing_secret=SIGNING_SECRET,
+        data_keys=DATA_KEYS,
         database_url=database_url,
         secret_key="test-" + secrets.token_hex(8),
         instance_path=tmp_path / "instance",

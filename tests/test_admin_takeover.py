@@ -41,7 +41,7 @@ class Doha:
 
     def secret(self, db: Session) -> str | None:
         db.expire_all()
-        return db.get_one(User, self.reviewer.id).totp_secret
+        return db.get_one(User, self.reviewer.id).totp_sealed
 
 
 @pytest.fixture

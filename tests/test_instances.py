@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-import pyotp
 import pytest
 from redis import Redis
 from redis.exceptions import RedisError
@@ -25,13 +24,16 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, col, select
 
 from mlat.config import Config, JobSettings
+from mlat.crypto import Keyring, use_keyring
 from mlat.db import make_engine
 from mlat.jobs.queues import RedisQueue, configure_worker, rq_queue
 from mlat.migrate import upgrade
 from mlat.models import MlaRequest, Packet, PacketJob, RequestEvent, RequestStatus, Role, User
+from mlat.services import twofactor
 from mlat.services.signing import issue_demo_credential
 from mlat.services.users import create_unit, create_user
 from tests.conftest import (
+    DATA_KEYS,
     PASSWORD,
     SIGNING_SECRET,
     _admin_dsn,
@@ -102,6 +104,7 @@ def instances(
         "MLAT_SECRET_KEY": "instances-" + secrets.token_hex(16),
         "MLAT_SIGNING_SECRET": SIGNING_SECRET,
         "MLAT_AUDIT_KEY": "instances:" + secrets.token_hex(32),
+        "MLAT_DATA_KEYS": DATA_KEYS,
         "MLAT_REDIS_URL": REDIS_URL,
         "MLAT_JOB_QUEUE": redis_queue,
         "MLAT_WORKERS": "2",
@@ -121,6 +124,7 @@ def instances(
 @pytest.fixture(scope="module")
 def office(shared_database: str) -> Iterator[Office]:
     engine = make_engine(shared_database)
+    use_keyring(engine, Keyring.parse(DATA_KEYS))
     phone = Authenticator()
 
     def person(session: Session, unit: Any, n: str, *roles: Role) -> User:
@@ -132,8 +136,8 @@ def office(shared_database: str) -> Iterator[Office]:
             unit=unit,
             roles=roles,
         )
-        user.totp_secret = phone.secrets[user.email] = pyotp.random_base32()
-        session.add(user)
+        phone.secrets[user.email] = twofactor.new_secret()
+        twofactor.store_secret(session=session, user=user, secret=phone.secrets[user.email])
         return user
 
     with Session(engine, expire_on_commit=False) as session:
@@ -221,6 +225,7 @@ def test_packet_jobs_from_both_instances_are_rendered_once_each(
 ) -> None:
     config = Config(
         signing_secret=SIGNING_SECRET,
+        data_keys=DATA_KEYS,
         database_url=str(office.engine.url.render_as_string(hide_password=False)),
         secret_key="worker",
         instance_path=Path("unused"),

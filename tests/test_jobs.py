@@ -27,7 +27,7 @@ from mlat.jobs.runner import TOO_BIG, run_packet_job
 from mlat.jobs.sandbox import Limits
 from mlat.models import MlaRequest, Packet, PacketJob, PacketJobStatus, Role, User, utcnow
 from mlat.services import packet_jobs as svc
-from tests.conftest import SIGNING_SECRET, MakeRequest, MakeUser
+from tests.conftest import DATA_KEYS, SIGNING_SECRET, MakeRequest, MakeUser
 from tests.packet_jobs import KEYS, LIMITS, manual_queue, sign
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
@@ -198,6 +198,7 @@ def test_the_local_worker_renders_in_the_background(
 ) -> None:
     config = Config(
         signing_secret=SIGNING_SECRET,
+        data_keys=DATA_KEYS,
         database_url=database_url,
         secret_key="k",
         instance_path=tmp_path / "i",
@@ -243,6 +244,7 @@ def redis_queue_name() -> Iterator[str]:
 def rq_app(database_url: str, tmp_path: Path, redis_queue_name: str) -> Iterator[Flask]:
     config = Config(
         signing_secret=SIGNING_SECRET,
+        data_keys=DATA_KEYS,
         database_url=database_url,
         secret_key="test-" + secrets.token_hex(8),
         instance_path=tmp_path / "instance",

@@ -14,19 +14,18 @@ from pypdf import PdfReader
 from sqlmodel import Session, select
 
 from mlat.models import (
-    FileContent,
     MlaRequest,
     Packet,
     RequestAnnex,
     RequestStatus,
     Role,
-    StoredFile,
     User,
     utcnow,
 )
 from mlat.packets.render import html_to_pdf
 from mlat.services import Conflict, ServiceError
 from mlat.services import packets as svc
+from mlat.services.files import keep_file
 from tests.conftest import MakeRequest, MakeUser
 from tests.packet_jobs import KEYS
 
@@ -65,12 +64,8 @@ def sign(db: Session, request: MlaRequest, prosecutor: User) -> MlaRequest:
 
 def upload(db: Session, request: MlaRequest, owner: User, *, title: str, kind: str,
            filename: str, media_type: str, data: bytes) -> None:  # fmt: skip
-    stored = StoredFile(sha256=hashlib.sha256(data).hexdigest(), size=len(data),
-                        media_type=media_type)  # fmt: skip
-    db.add(stored)
-    db.flush()
+    stored = keep_file(session=db, data=data, media_type=media_type)
     assert request.id is not None and owner.id is not None and stored.id is not None
-    db.add(FileContent(file_id=stored.id, data=data))
     db.add(RequestAnnex(request_id=request.id, file_id=stored.id, kind=kind, title=title,
                         language="en", filename=filename, uploaded_by=owner.id))  # fmt: skip
     db.commit()

@@ -24,12 +24,13 @@ from sqlalchemy import Engine
 from sqlalchemy.engine import make_url
 from sqlmodel import Session, select
 
+from mlat.crypto import Keyring, use_keyring
 from mlat.db import make_engine
 from mlat.migrate import upgrade
 from mlat.models import AuditEntry, Role
-from mlat.services import throttle
+from mlat.services import throttle, twofactor
 from mlat.services.users import create_unit, create_user
-from tests.conftest import PASSWORD, _admin_dsn
+from tests.conftest import DATA_KEYS, PASSWORD, _admin_dsn
 from tests.gunicorn_instances import (
     Browser,
     Instance,
@@ -188,8 +189,8 @@ class Server:
             user = create_user(session=session, email=email, name="User", password=PASSWORD,
                                unit=unit, roles=[role])  # fmt: skip
             if two_factor:
-                user.totp_secret = self.phone[email] = pyotp.random_base32()
-                session.add(user)
+                self.phone[email] = pyotp.random_base32()
+                twofactor.store_secret(session=session, user=user, secret=self.phone[email])
             session.commit()
         return email
 
@@ -223,6 +224,7 @@ def server(
         database = make_url(postgres_server()).set(database=name).render_as_string(False)
     engine = make_engine(database)
     upgrade(engine)
+    use_keyring(engine, Keyring.parse(DATA_KEYS))
     env = {
         **os.environ,
         "MLAT_DATABASE_URL": database,
@@ -231,6 +233,7 @@ def server(
         "MLAT_THREADS": "8",
         "MLAT_PROXY_FIX": "1",
         "MLAT_ACCESS_LOG": "",
+        "MLAT_DATA_KEYS": DATA_KEYS,
     }
     prefix = ""
     if request.param.endswith("redis"):

@@ -2,7 +2,7 @@
 so that a render whose worker died is queued again (or failed) within a minute
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-08
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 
 
 revision: str = '0018'
-down_revision: str | None = "0016"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,6 +1,6 @@
 """Command-line interface: ``flask --app app <command>``.
 
-The commands of the whole app are here; `audit`, `packet`, `rules`, `signing`, `validate`
+The commands of the whole app are here; `audit`, `keys`, `packet`, `rules`, `signing`, `validate`
 and `worker` have modules of their own beside this one."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app
 
 from mlat.cli.audit import audit_group, report_written
+from mlat.cli.keys import keys_group, reseal
 from mlat.cli.packet import packet_group
 from mlat.cli.rules import rules_group, validate_command
 from mlat.cli.signing import signing_group
@@ -38,6 +39,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(rules_group)
     app.cli.add_command(packet_group)
     app.cli.add_command(signing_group)
+    app.cli.add_command(keys_group)
     app.cli.add_command(audit_group)
     app.cli.add_command(notify_group)
     app.cli.add_command(backup_command)
@@ -46,10 +48,15 @@ def register(app: Flask) -> None:
 
 @click.command("init-db")
 def init_db() -> None:
-    """Apply every database migration (safe to run again)."""
+    """Apply every database migration, then encrypt the files and two-factor secrets
+    stored before encryption at rest (safe to run again)."""
     from mlat.migrate import upgrade, upgrade_report
 
     click.echo(upgrade_report(*upgrade(current_app.extensions["mlat_engine"])))
+    files, secrets = reseal(get_session(), size=100, only_plain=True)
+    if files.moved or secrets.moved:
+        click.echo(f"Encrypted {files.moved} stored files and {secrets.moved} two-factor "
+                   "secrets kept before encryption at rest.")  # fmt: skip
 
 
 @click.command("seed-demo")

@@ -20,6 +20,7 @@ from sqlalchemy import Engine
 
 from mlat import dispatch
 from mlat.config import Config, config_from_env
+from mlat.crypto import keyring_of, use_keyring
 from mlat.db import make_engine
 from mlat.jobs.reaper import Liveness, Reaper
 from mlat.jobs.runner import run_packet_job
@@ -151,8 +152,9 @@ def render_job(job_id: int) -> str:
     with _worker_lock:
         if _worker is None:
             config = config_from_env()
-            _worker = (make_engine(config.database_url), limits_of(config),
-                       signing_keys(config), os.getpid())  # fmt: skip
+            engine = make_engine(config.database_url)
+            use_keyring(engine, keyring_of(config))
+            _worker = (engine, limits_of(config), signing_keys(config), os.getpid())
         engine, limits, keys, pid = _worker
         if pid != os.getpid():  # a forked process must not share the parent's connections
             engine.dispose(close=False)

@@ -25,6 +25,7 @@ from mlat.audit_actions import AuditAction
 from mlat.messages import N_
 from mlat.models import FileContent, MlaRequest, Packet, RequestAnnex, StoredFile, User
 from mlat.services import NotFound, ServiceError, audit
+from mlat.services.files import file_bytes, keep_file
 from mlat.services.requests import save_content
 
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
@@ -226,11 +227,8 @@ def add_annex(
         content=content,
         client_addr=client_addr,
     )
-    stored = StoredFile(sha256=sha256, size=len(data), media_type=media_type)
-    session.add(stored)
-    session.flush()
+    stored = keep_file(session=session, data=data, media_type=media_type)
     assert stored.id is not None and request.id is not None and editor.id is not None
-    session.add(FileContent(file_id=stored.id, data=data))
     annex = RequestAnnex(
         request_id=request.id,
         file_id=stored.id,
@@ -336,7 +334,7 @@ def annex_file(
     if annex is None or annex.request_id != request.id:
         raise NotFound(N_("No such annex."))
     stored = session.get(StoredFile, annex.file_id)
-    content = session.get(FileContent, annex.file_id)
-    if stored is None or content is None:
+    data = file_bytes(session=session, file_id=annex.file_id)
+    if stored is None or data is None:
         raise NotFound(N_("No such annex."))
-    return annex, stored, content.data
+    return annex, stored, data

@@ -40,6 +40,7 @@ from mlat.models import (
 )
 from mlat.packets.values import PacketValues
 from mlat.services import Conflict, ServiceError
+from mlat.services.files import content_bytes, file_bytes
 from mlat.services.packets import (
     packet_values_for,
     store_file,
@@ -293,7 +294,7 @@ def ready_render(*, session: Session, request_id: int, digest: str) -> bytes | N
     this digest (``values_digest``), if there is one: signing then only adds the
     signature."""
     found = session.exec(
-        select(FileContent.data)
+        select(FileContent)
         .join(PacketJob, col(PacketJob.file_id) == FileContent.file_id)
         .where(
             PacketJob.request_id == request_id,
@@ -302,7 +303,7 @@ def ready_render(*, session: Session, request_id: int, digest: str) -> bytes | N
             PacketJob.values_digest == digest,
         )
     ).first()
-    return found
+    return content_bytes(session=session, content=found) if found is not None else None
 
 
 def beat(*, session: Session, claim: Claim, now: dt.datetime | None = None) -> bool:
@@ -417,15 +418,14 @@ def packet_state(
 def ready_bytes(*, session: Session, request: MlaRequest, kind: PacketKind) -> bytes | None:
     """The bytes of the copy when rendered and still current; None otherwise."""
     if kind == SIGNED:  # one query: a download of the stored packet is the common case
-        data: bytes | None = session.exec(
-            select(FileContent.data)
+        content = session.exec(
+            select(FileContent)
             .join(Packet, col(Packet.file_id) == FileContent.file_id)
             .where(Packet.request_id == request.id)
         ).first()
-        return data
+        return content_bytes(session=session, content=content) if content is not None else None
     if packet_state(session=session, request=request, kind=kind).status != "ready":
         return None
     job = packet_job(session=session, request=request, kind=kind)
     assert job is not None and job.file_id is not None
-    content = session.get(FileContent, job.file_id)
-    return content.data if content else None
+    return file_bytes(session=session, file_id=job.file_id)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
-import hashlib
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -18,7 +17,6 @@ from sqlmodel import Session, col, select
 from mlat.dates import local_date
 from mlat.messages import N_
 from mlat.models import (
-    FileContent,
     MlaRequest,
     Packet,
     RequestAnnex,
@@ -34,6 +32,7 @@ from mlat.rules.engine import validate
 from mlat.rules.loader import rulebook
 from mlat.services import Conflict, ServiceError
 from mlat.services.annexes import annex_rows
+from mlat.services.files import file_bytes, keep_file
 from mlat.services.signing import SigningKeys, credential_of, sign_packet
 from mlat.services.validation import request_document
 
@@ -52,9 +51,10 @@ def annex_inputs(*, session: Session, request: MlaRequest) -> list[AnnexInput]:
     for row in annex_rows(session=session, request=request):
         annex_file = None
         if row.annex is not None and row.file is not None:
-            content = session.get(FileContent, row.file.id)
-            if content is not None:
-                annex_file = _annex_file(row.annex, row.file, content.data)
+            assert row.file.id is not None
+            data = file_bytes(session=session, file_id=row.file.id)
+            if data is not None:
+                annex_file = _annex_file(row.annex, row.file, data)
         inputs.append(AnnexInput(row.kind, row.title, row.language or "", annex_file))
     return inputs
 
@@ -129,13 +129,7 @@ def stored_packet(*, session: Session, request: MlaRequest) -> tuple[Packet, Sto
 
 def store_file(*, session: Session, pdf: bytes) -> StoredFile:
     """Keep PDF bytes as a stored file (flushed, not committed)."""
-    stored = StoredFile(sha256=hashlib.sha256(pdf).hexdigest(), size=len(pdf),
-                        media_type=MEDIA_TYPE)  # fmt: skip
-    session.add(stored)
-    session.flush()
-    assert stored.id is not None
-    session.add(FileContent(file_id=stored.id, data=pdf))
-    return stored
+    return keep_file(session=session, data=pdf, media_type=MEDIA_TYPE)
 
 
 def store_signed_packet(
@@ -174,9 +168,9 @@ def store_signed_packet(
 
 
 def stored_bytes(*, session: Session, packet: Packet) -> bytes:
-    content = session.get(FileContent, packet.file_id)
-    assert content is not None
-    return content.data
+    data = file_bytes(session=session, file_id=packet.file_id)
+    assert data is not None
+    return data
 
 
 def packet_bytes(

@@ -6,6 +6,7 @@ from flask import Flask, render_template
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from mlat.crypto import DataKeyError
 from mlat.db import get_session
 from mlat.views import (
     admin,
@@ -45,6 +46,17 @@ def register(app: Flask) -> None:
         refusals.record(code)
         message = messages.get(code, _("Something went wrong."))
         return render_template("error.html", code=code, message=message), code
+
+    @app.errorhandler(DataKeyError)
+    def unopened(exc: DataKeyError) -> tuple[str, int]:
+        """Stored data the configured keys do not open: the log says which and why."""
+        app.logger.error("Stored data not opened: %s", exc)
+        get_session().rollback()
+        message = _(
+            "Something stored here could not be decrypted with this server's keys. "
+            "Tell your administrator."
+        )
+        return render_template("error.html", code=500, message=message), 500
 
     @app.errorhandler(Exception)
     def server_error(exc: Exception) -> tuple[str, int]:

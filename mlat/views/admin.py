@@ -160,7 +160,7 @@ def _user_page(
 def _confirmed(form: ReauthForm, action: AuditAction, user: User) -> bool:
     """Whether the administrator re-authenticated in this submission; if not, why is
     shown by the field that was wrong."""
-    if the_user().totp_secret and not (form.admin_code.data or "").strip():
+    if the_user().has_authenticator and not (form.admin_code.data or "").strip():
         form.admin_code.errors.append(_("Enter the code from your authenticator app."))
         return False
     wrong = reauthenticated(form.admin_password.data or "", form.admin_code.data or "",

@@ -123,7 +123,7 @@ def reauthenticate(
     if authenticate(session=db, email=user.email, password=password) is None:
         failed(user.email, f"password, {purpose}")
         return NotAuthenticated("password", str(_("Your password is not right.")))
-    if user.totp_secret and not twofactor.check_code(
+    if user.has_authenticator and not twofactor.check_code(
         session=db, user=user, code=code, now=utcnow()
     ):
         failed(user.email, f"two-factor code, {purpose}")

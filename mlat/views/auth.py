@@ -47,7 +47,7 @@ def login() -> str | Response | tuple[str, int]:
         user = authenticate(session=db, email=email, password=form.password.data)
         if user is not None:
             give_back(counters)
-        if user is not None and (user.totp_secret or twofactor.required(user)):
+        if user is not None and (user.has_authenticator or twofactor.required(user)):
             commit()  # a rehashed password, the slot given back
             return _begin_second_step(user)
         if user is not None:
@@ -65,7 +65,8 @@ PENDING_SECONDS = 300
 
 
 def _begin_second_step(user: User) -> Response:
-    """Password accepted: remember who is half-way through logging in, for 5 minutes."""
+    """Password accepted: remember who is half-way through logging in, for 5 minutes. A
+    secret to set up is kept on the server, sealed, never in the cookie."""
     session.clear()
     session["pending"] = {
         "user": user.id,
@@ -73,9 +74,10 @@ def _begin_second_step(user: User) -> Response:
         "at": utcnow().timestamp(),
         "next": safe_next(request.args.get("next")),
     }
-    if user.totp_secret:
+    if user.has_authenticator:
         return redirect(url_for("auth.code"))
-    session["enrol_secret"] = twofactor.new_secret()
+    twofactor.begin_enrolment(session=get_session(), user=user, now=utcnow(), fresh=True)
+    commit()
     return redirect(url_for("auth.enrol"))
 
 
@@ -124,7 +126,7 @@ def _codes_page(codes: list[str], target: str) -> Response:
 @bp.route("/login/code", methods=["GET", "POST"])
 def code() -> str | Response | tuple[str, int]:
     user = _pending_user()
-    if user is None or not user.totp_secret:
+    if user is None or not user.has_authenticator:
         flash(_("Log in again."), "info")
         return redirect(url_for("auth.login"))
     form = LoginCodeForm()
@@ -161,15 +163,15 @@ def code() -> str | Response | tuple[str, int]:
 @bp.route("/login/enrol", methods=["GET", "POST"])
 def enrol() -> str | Response:
     user = _pending_user()
-    secret = session.get("enrol_secret")
-    if user is None or not secret:
+    db = get_session()
+    secret = twofactor.pending_secret(session=db, user=user, now=utcnow()) if user else None
+    if user is None or secret is None:
         flash(_("Log in again."), "info")
         return redirect(url_for("auth.login"))
     form = CodeForm()
     if form.validate_on_submit():
         with attempt(flash_error=False) as done:
-            twofactor.enable(session=get_session(), user=user, secret=secret,
-                             code=form.code.data, now=utcnow())  # fmt: skip
+            twofactor.enable(session=db, user=user, code=form.code.data, now=utcnow())
             audit(AuditAction.user_two_factor_enabled, user=user, object_type="user",
                   object_id=user.id)  # fmt: skip
             codes = recovery.issue(session=get_session(), user=user, now=utcnow(),
@@ -187,25 +189,24 @@ def enrol() -> str | Response:
 def account_two_factor() -> str | Response:
     """Officers may turn two-factor authentication on for themselves."""
     user = the_user()
-    if user.totp_secret:
+    if user.has_authenticator:
         flash(_("Two-factor authentication is already on for your account."), "info")
         return redirect(url_for("requests.index"))
-    secret = session.get("enrol_secret") or twofactor.new_secret()
-    session["enrol_secret"] = secret
+    db = get_session()
     form = CodeForm()
     if form.validate_on_submit():
         with attempt(flash_error=False) as done:
-            twofactor.enable(session=get_session(), user=user, secret=secret,
-                             code=form.code.data, now=utcnow())  # fmt: skip
+            twofactor.enable(session=db, user=user, code=form.code.data, now=utcnow())
             audit(AuditAction.user_two_factor_enabled, object_type="user", object_id=user.id)
-            codes = recovery.issue(session=get_session(), user=user, now=utcnow(),
+            codes = recovery.issue(session=db, user=user, now=utcnow(),
                                    client_addr=request.remote_addr or "")  # fmt: skip
-        if done.error is not None:
-            form.code.errors.append(done.error.translated(_))
-        else:
-            session.pop("enrol_secret", None)
+        if done.error is None:
             flash(_("Two-factor authentication is on."), "success")
             return _codes_page(codes, url_for("requests.index"))
+        form.code.errors.append(done.error.translated(_))
+    # The secret being set up, kept on the server until a code confirms it.
+    secret = twofactor.begin_enrolment(session=db, user=user, now=utcnow())
+    commit()
     uri = twofactor.provisioning_uri(secret, user.email)
     return render_template(
         "auth/enrol.html", form=form, secret=secret, qr=twofactor.qr_data_uri(uri), optional=True
@@ -216,7 +217,7 @@ def account_two_factor() -> str | Response:
 def account_recovery_codes() -> str | Response | tuple[str, int]:
     """How many recovery codes are left; a new set, after the password and a code."""
     user = the_user()
-    if not user.totp_secret:
+    if not user.has_authenticator:
         flash(_("Recovery codes come with two-factor authentication. Turn it on first."), "info")
         return redirect(url_for("auth.account_two_factor"))
     db = get_session()

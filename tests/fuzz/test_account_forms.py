@@ -108,7 +108,7 @@ def code_pages(app: Flask, client: Client, make_user: MakeUser) -> dict[str, Any
 def totp_secret(db: Session, user: User) -> str | None:
     db.expire_all()
     found = db.get_one(User, user.id)
-    return found.totp_secret if found else None
+    return found.totp_sealed if found else None
 
 
 @fuzz(40)
@@ -138,7 +138,7 @@ def target(make_user: MakeUser, make_unit: MakeUnit) -> User:
 def _snapshot(db: Session, user: User) -> tuple[Any, ...]:
     db.expire_all()
     found = db.get_one(User, user.id)
-    return (found.name, found.unit_id, sorted(found.roles), found.active, found.totp_secret)
+    return (found.name, found.unit_id, sorted(found.roles), found.active, found.totp_sealed)
 
 
 NEW_USER = [("email", "new.officer@example.org"), ("name", "New Officer"),

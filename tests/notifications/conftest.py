@@ -14,7 +14,7 @@ from flask import Flask
 from mlat import create_app
 from mlat.config import Config, SmtpSettings
 from mlat.models import MlaRequest, Role, User
-from tests.conftest import SIGNING_SECRET, MakeRequest, MakeUser
+from tests.conftest import DATA_KEYS, SIGNING_SECRET, MakeRequest, MakeUser
 from tests.notifications.inbox import BASE_URL
 from tests.notifications.mailbox import Mailbox, free_port
 from tests.workflow_helpers import submittable_content, today
@@ -30,6 +30,7 @@ def smtp() -> SmtpSettings | None:
 def app(database_url: str, tmp_path: Path, smtp: SmtpSettings | None) -> Iterator[Flask]:
     config = Config(
         signing_secret=SIGNING_SECRET,
+        data_keys=DATA_KEYS,
         database_url=database_url,
         secret_key="test-" + secrets.token_hex(8),
         instance_path=tmp_path / "instance",
