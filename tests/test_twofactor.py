@@ -195,3 +195,26 @@ def test_admin_resets_a_lost_authenticator(
 
     other = app.test_client()
     assert _password_step(other, lost).location == "/login/enrol"  # sets up a new one
+
+
+def test_wrong_codes_while_setting_up_are_throttled_like_logins(
+    client: Client, make_user: MakeUser, login_as: LoginAs, db: Session
+) -> None:
+    """Guessing at the set-up step is guessing as anywhere else: each code takes a slot
+    from the login throttle, at first login and on the account page alike."""
+    user = make_user(Role.prosecutor)
+    _password_step(client, user)
+    secret = _secret_from(client.get("/login/enrol").text)
+    for _ in range(5):
+        assert "That code is not right" in _problems(
+            client.submit("/login/enrol", {"code": "000000"})
+        )
+    refused = client.submit("/login/enrol", {"code": pyotp.TOTP(secret).now()})
+    assert refused.status_code == 429 and "Too many failed attempts" in _problems(refused)
+    db.expire_all()
+    assert not db.get_one(User, user.id).has_authenticator
+    failures = select(AuditEntry.reason).where(
+        AuditEntry.action == "login", AuditEntry.outcome == "failure"
+    )
+    reasons = db.exec(failures).all()
+    assert reasons == ["two-factor code, to set it up"] * 5

@@ -161,7 +161,7 @@ def code() -> str | Response | tuple[str, int]:
 
 
 @bp.route("/login/enrol", methods=["GET", "POST"])
-def enrol() -> str | Response:
+def enrol() -> Response | tuple[str, int]:
     user = _pending_user()
     db = get_session()
     secret = twofactor.pending_secret(session=db, user=user, now=utcnow()) if user else None
@@ -169,24 +169,47 @@ def enrol() -> str | Response:
         flash(_("Log in again."), "info")
         return redirect(url_for("auth.login"))
     form = CodeForm()
+    status = 200
     if form.validate_on_submit():
-        with attempt(flash_error=False) as done:
-            twofactor.enable(session=db, user=user, code=form.code.data, now=utcnow())
-            audit(AuditAction.user_two_factor_enabled, user=user, object_type="user",
-                  object_id=user.id)  # fmt: skip
-            codes = recovery.issue(session=get_session(), user=user, now=utcnow(),
-                                   client_addr=request.remote_addr or "")  # fmt: skip
-        if done.error is None:
+        codes, status = _confirm_authenticator(user, form, during_login=True)
+        if codes is not None:
             return _finish_login(user, codes=codes)
-        form.code.errors.append(done.error.translated(_))
     uri = twofactor.provisioning_uri(secret, user.email)
-    return render_template(
+    page = render_template(
         "auth/enrol.html", form=form, secret=secret, qr=twofactor.qr_data_uri(uri)
     )
+    return page, status
+
+
+def _confirm_authenticator(
+    user: User, form: CodeForm, *, during_login: bool
+) -> tuple[list[str] | None, int]:
+    """Turn two-factor on with the code that proves the app holds the secret being set
+    up, and make the recovery codes; the code's check takes a slot from the login
+    throttle like any other. The codes, or None and the page's status."""
+    counters = take_slot(user.email)
+    if isinstance(counters, str):
+        form.code.errors.append(counters)
+        return None, 429
+    db = get_session()
+    with attempt(flash_error=False) as done:
+        twofactor.enable(session=db, user=user, code=form.code.data, now=utcnow())
+        audit(AuditAction.user_two_factor_enabled, user=user, object_type="user",
+              object_id=user.id)  # fmt: skip
+        codes = recovery.issue(session=db, user=user, now=utcnow(),
+                               client_addr=request.remote_addr or "")  # fmt: skip
+    if done.error is None:
+        give_back(counters)
+        if not during_login:
+            commit()
+        return codes, 200
+    failed(user.email, "two-factor code, to set it up")
+    form.code.errors.append(done.error.translated(_))
+    return None, 200
 
 
 @bp.route("/account/two-factor", methods=["GET", "POST"])
-def account_two_factor() -> str | Response:
+def account_two_factor() -> Response | tuple[str, int]:
     """Officers may turn two-factor authentication on for themselves."""
     user = the_user()
     if user.has_authenticator:
@@ -194,23 +217,20 @@ def account_two_factor() -> str | Response:
         return redirect(url_for("requests.index"))
     db = get_session()
     form = CodeForm()
+    status = 200
     if form.validate_on_submit():
-        with attempt(flash_error=False) as done:
-            twofactor.enable(session=db, user=user, code=form.code.data, now=utcnow())
-            audit(AuditAction.user_two_factor_enabled, object_type="user", object_id=user.id)
-            codes = recovery.issue(session=db, user=user, now=utcnow(),
-                                   client_addr=request.remote_addr or "")  # fmt: skip
-        if done.error is None:
+        codes, status = _confirm_authenticator(user, form, during_login=False)
+        if codes is not None:
             flash(_("Two-factor authentication is on."), "success")
             return _codes_page(codes, url_for("requests.index"))
-        form.code.errors.append(done.error.translated(_))
     # The secret being set up, kept on the server until a code confirms it.
     secret = twofactor.begin_enrolment(session=db, user=user, now=utcnow())
     commit()
     uri = twofactor.provisioning_uri(secret, user.email)
-    return render_template(
+    page = render_template(
         "auth/enrol.html", form=form, secret=secret, qr=twofactor.qr_data_uri(uri), optional=True
     )
+    return page, status
 
 
 @bp.route("/account/recovery-codes", methods=["GET", "POST"])
