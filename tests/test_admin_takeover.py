@@ -91,10 +91,26 @@ def test_the_lagos_administrator_cannot_take_over_a_doha_account(
     assert doha.secret(db) == secret
     # 4. Reading the Doha unit's requests
     assert client.get(f"/requests/{doha.request.id}").status_code == 404
-    assert doha.request.title not in client.get("/requests").text
+    listed = client.get("/")  # the list of the unit's requests
+    assert listed.status_code == 200 and doha.request.title not in listed.text
     # ...nor even seeing the reviewer in the lists
     assert client.get(f"/admin/users/{reviewer.id}").status_code == 404
     assert reviewer.email not in client.get("/admin/users").text
+    # Every attempt is in the audit trail once: a refused change as that change, denied;
+    # a page opened as an access refused.
+    db.expire_all()
+    denied = db.exec(
+        select(AuditEntry.action, AuditEntry.object_id)
+        .where(AuditEntry.user_id == intruder.id, AuditEntry.outcome == "denied")
+        .order_by(AuditEntry.seq)  # type: ignore[arg-type]
+    ).all()
+    assert [tuple(row) for row in denied] == [
+        ("user.update", str(intruder.id)),
+        ("user.password_reset", str(reviewer.id)),
+        ("user.two_factor_reset", str(reviewer.id)),
+        ("access.refused", str(doha.request.id)),
+        ("access.refused", str(reviewer.id)),
+    ]
 
     # 5. So they cannot log in as the reviewer and enrol an authenticator of their own
     theirs = cast(Client, app.test_client())

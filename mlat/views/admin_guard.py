@@ -19,6 +19,7 @@ from mlat.services.administration import (
     visible_user,
 )
 from mlat.views.attempts import reauthenticate
+from mlat.views.refusals import already_recorded
 from mlat.views.transaction import commit
 
 ANOTHER_UNIT = "another unit's, or not the administrator's to manage"
@@ -36,6 +37,7 @@ def refused(
     audit(action, object_type=object_type, object_id=object_id, outcome=Outcome.denied,
           reason=reason, details=details or None)  # fmt: skip
     commit()
+    already_recorded()  # not again as an access.refused, when the answer is 403 or 404
 
 
 def user_to_change(user_id: int, action: AuditAction) -> User:
