@@ -34,7 +34,12 @@ from mlat.services import packet_jobs as svc
 from mlat.services.lost_jobs import GAVE_UP, Outcome
 from tests.conftest import SIGNING_SECRET, MakeRequest, MakeUser, check_page, text_of, texts
 from tests.packet_jobs import KEYS, manual_queue, sign
-from tests.test_jobs import REDIS_URL, engine_of, redis_queue_name  # noqa: F401  (a fixture)
+from tests.test_jobs import (  # noqa: F401  (redis_queue_name is a fixture)
+    REDIS_URL,
+    engine_of,
+    redis_queue_name,
+    wait_for,
+)
 
 PROJECT = Path(__file__).resolve().parent.parent
 SAMPLE = PROJECT / "docs" / "examples" / "qa-to-us-stored-content.json"
@@ -86,15 +91,6 @@ def claimed_by_a_dead_worker(db: Session, job_id: int, seconds_ago: float = 3600
     db.commit()
     assert claim is not None
     return claim
-
-
-def wait_for(condition: Callable[[], bool], seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
 
 
 def test_the_waiting_worker_keeps_its_job_alive_and_only_the_current_run_may(
