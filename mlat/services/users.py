@@ -327,14 +327,16 @@ def change_password(
 
 
 def get_user(*, session: Session, user_id: int) -> User:
-    user = session.get(User, user_id)
+    user = session.get(User, user_id) if 0 < user_id < 2**63 else None
     if user is None:
         raise NotFound(N_("No such user."))
     return user
 
 
 def get_unit(*, session: Session, unit_id: int) -> Unit:
-    unit = session.get(Unit, unit_id)
+    # An id beyond what the database holds (a tampered form) names no unit; asking the
+    # database for it would fail instead.
+    unit = session.get(Unit, unit_id) if 0 < unit_id < 2**63 else None
     if unit is None:
         raise NotFound(N_("No such unit."))
     return unit

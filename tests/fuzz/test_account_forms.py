@@ -229,3 +229,19 @@ def test_the_next_page_after_login_is_on_this_site(client: Client, someone: User
         )  # fmt: skip
         assert response.status_code == 302
         assert lands_on_this_site(response.headers["Location"]), target
+
+
+@pytest.mark.parametrize("unit_id", ["99999999999999999999999999", str(2**63), str(-(2**63) - 1)])
+def test_a_unit_beyond_what_the_database_holds_is_refused(
+    client: Client, db: Session, admin: User, target: User, unit_id: str
+) -> None:
+    """A tampered unit id too large for the database once answered 500, on the user's
+    page and on the new-user form alike."""
+    before = (count(db, User), _snapshot(db, target))
+    page = f"/admin/users/{target.id}"
+    fields = [("name", "Renamed"), ("unit_id", unit_id), ("roles", "officer"), ("active", "y")]
+    edit = post(client, page, fields, "page", token_of(client, page))
+    new = post(client, "/admin/users/new", [*NEW_USER, ("unit_id", unit_id)], "page",
+               token_of(client, "/admin/users/new"))  # fmt: skip
+    assert (edit.status_code, new.status_code) == (403, 403)
+    assert (count(db, User), _snapshot(db, target)) == before
