@@ -52,7 +52,7 @@ STAMP_HEIGHT = 14 * 72 / 25.4
 T = TypeVar("T")
 
 
-def _outside_loop(call: Callable[[], T]) -> T:
+def outside_loop(call: Callable[[], T]) -> T:
     """Call one of pyHanko's synchronous entry points, which start an event loop of
     their own: in this thread, or in a worker thread when this one already runs a loop
     (an async server, a browser driver), where that loop could not start."""
@@ -177,7 +177,7 @@ def token_certificate(
                 raise SignatureError("the key on the token does not belong to the certificate")
             return bytes(der)
 
-    return _outside_loop(read)
+    return outside_loop(read)
 
 
 def _verifies(certificate: bytes, signature: bytes, message: bytes) -> bool:
@@ -316,7 +316,7 @@ def sign_pdf(
             except PKCS11Error as exc:
                 raise SignatureError(f"the token could not sign: {_why(exc)}") from exc
 
-    return _outside_loop(sign)
+    return outside_loop(sign)
 
 
 def _sign(
@@ -365,7 +365,7 @@ def check_pdf(pdf: bytes, trust_roots: tuple[bytes, ...]) -> Check:
         trust_roots=[x509.Certificate.load(der) for der in trust_roots], allow_fetching=False
     )
     embedded = found[-1]
-    status = _outside_loop(lambda: validate_pdf_signature(embedded, context))
+    status = outside_loop(lambda: validate_pdf_signature(embedded, context))
     cert = status.signing_cert
     return Check(
         signed=True,

@@ -15,6 +15,8 @@ from logging.handlers import SysLogHandler
 from asn1crypto import cms, tsp
 from pyhanko.sign.timestamps import HTTPTimeStamper
 
+from mlat.packets.signature import outside_loop
+
 SYSLOG_PORT = 514
 
 
@@ -22,7 +24,9 @@ def timestamp_token(url: str, data: bytes) -> str:
     """The authority's timestamp token (DER, in base64) over the SHA-256 of ``data``."""
     stamper = HTTPTimeStamper(url, timeout=10)
     digest = hashlib.sha256(data).digest()
-    token = asyncio.run(stamper.async_timestamp(digest, "sha256"))
+    # In a worker thread when this one already runs an event loop (an async server, a
+    # browser driver), where asyncio.run could not start one.
+    token = outside_loop(lambda: asyncio.run(stamper.async_timestamp(digest, "sha256")))
     return base64.b64encode(token.dump()).decode()
 
 

@@ -93,12 +93,14 @@ def code_pages(app: Flask, client: Client, make_user: MakeUser) -> dict[str, Any
     enrolled = make_user(Role.reviewer)
     assert client.login(enrolled.email).status_code == 302  # sets up the authenticator
     pages: dict[str, tuple[Client, User]] = {}
-    for url, user in (
+    for n, (url, user) in enumerate((
         ("/login/code", enrolled),
         ("/login/enrol", make_user(Role.prosecutor)),
         ("/account/two-factor", make_user(Role.officer)),
-    ):
+    )):  # fmt: skip
         other: Client = app.test_client()  # type: ignore[assignment]
+        # Each from an address of its own: wrong codes count against the address.
+        other.environ_base["REMOTE_ADDR"] = f"192.0.2.{n + 10}"
         step = other.submit("/login", {"email": user.email, "password": PASSWORD})
         assert step.status_code == 302
         pages[url] = (other, user)
