@@ -19,6 +19,7 @@ from sqlmodel import col
 from werkzeug.wrappers import Response as BaseResponse
 
 from mlat.audit_actions import AuditAction, Outcome
+from mlat.dates import utc
 from mlat.db import get_session
 from mlat.models import LoginSession, Role, User, utcnow
 from mlat.services import throttle
@@ -163,19 +164,15 @@ def session_expired() -> bool:
     row = db.get(LoginSession, token_key(cast(SessionUser, current_user).token))
     now = utcnow()
     if row is None or (
-        now - _aware(row.seen_at) > IDLE_TIMEOUT or now - _aware(row.started_at) > ABSOLUTE_TIMEOUT
+        now - utc(row.seen_at) > IDLE_TIMEOUT or now - utc(row.started_at) > ABSOLUTE_TIMEOUT
     ):
         end_session()
         db.commit()
         return True
-    if now - _aware(row.seen_at) >= SEEN_EVERY:
+    if now - utc(row.seen_at) >= SEEN_EVERY:
         db.execute(update(LoginSession).where(col(LoginSession.id) == row.id).values(seen_at=now))
         db.commit()  # on its own: a page that reads only commits nothing
     return False
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def the_user() -> User:

@@ -19,6 +19,11 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def utc(moment: dt.datetime) -> dt.datetime:
+    """``moment`` as an aware time: a naive one (as SQLite gives them back) is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def local_date(moment: dt.datetime, timezone: str) -> dt.date:
     """The calendar day of ``moment`` (UTC when naive) in the time zone; an unknown zone
     counts as UTC."""
@@ -26,8 +31,7 @@ def local_date(moment: dt.datetime, timezone: str) -> dt.date:
         zone = ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
         zone = ZoneInfo("UTC")
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-    return aware.astimezone(zone).date()
+    return utc(moment).astimezone(zone).date()
 
 
 def local_today(unit: Unit) -> dt.date:

@@ -10,7 +10,7 @@ from sqlmodel import Session, col, select
 
 import mlat.views.refusals
 from mlat.models import AuditEntry, Role
-from mlat.views.refusals import LOGGED_PER_WINDOW
+from mlat.services.refusals import LOGGED_PER_WINDOW
 from tests.conftest import Client, LoginAs, MakeRequest, MakeUnit, MakeUser
 
 

@@ -24,7 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from mlat.config import JobSettings
-from mlat.dates import local_date
+from mlat.dates import local_date, utc
 from mlat.dispatch import enqueue_after_commit
 from mlat.messages import N_
 from mlat.models import (
@@ -121,11 +121,7 @@ def is_stuck(job: PacketJob, *, now: dt.datetime, after: dt.timedelta) -> bool:
         since = job.queued_at
     else:
         return False
-    return since is None or now - _aware(since) > after
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+    return since is None or now - utc(since) > after
 
 
 def request_render(

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from sqlmodel import Session, col, select
 
 from mlat.config import Config
+from mlat.dates import utc
 from mlat.messages import N_
 from mlat.models import (
     MlaRequest,
@@ -127,16 +128,12 @@ def signing_refusal(*, session: Session, user: User, now: dt.datetime) -> Servic
     found = credential_of(session=session, user_id=user.id)
     if found is None:
         return ServiceError(NO_CREDENTIAL)
-    if _aware(found.not_after) <= now:
+    if utc(found.not_after) <= now:
         return ServiceError(
             N_("Your signing certificate expired on %(date)s. Ask an administrator for a new one."),
             date=found.not_after.date().isoformat(),
         )
     return None
-
-
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def _store(
@@ -300,7 +297,7 @@ def sign_packet(
     ) if found.chain else ()  # fmt: skip
     signer = session.get(User, request.signed_by_id)
     assert signer is not None
-    when = _aware(request.signed_at or utcnow())
+    when = utc(request.signed_at or utcnow())
     lines = [f"Digitally signed by {signer.name}", f"{when:%Y-%m-%d %H:%M} UTC"]
     if found.demo:
         lines.append("Demonstration certificate: not for use abroad")

@@ -40,6 +40,7 @@ from sqlalchemy import delete, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from mlat.dates import utc
 from mlat.models import KnownDevice, ThrottleCounter, User
 
 if TYPE_CHECKING:
@@ -106,10 +107,6 @@ class Store(Protocol):
         outlasted every try), and what it gave."""
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
 def address_key(client_addr: str) -> str:
     """An IPv6 client counts by its /64 network, which one subscriber usually has whole."""
     try:
@@ -131,7 +128,7 @@ def counters(*, email: str, client_addr: str, device: str | None) -> list[Counte
 
 
 def _current(state: State | None, now: dt.datetime) -> int:
-    if state is None or now - _aware(state.last_at) >= FORGET:
+    if state is None or now - utc(state.last_at) >= FORGET:
         return 0
     return state.failures
 
@@ -141,7 +138,7 @@ def _taken(
 ) -> State | Refusal:
     failures = _current(state, now)
     if state is not None and failures and not (known_device and counter.policy.passable):
-        wait = _aware(state.wait_until) - now
+        wait = utc(state.wait_until) - now
         if wait > dt.timedelta(0):
             return Refusal(counter.policy, wait)
     failures += 1
@@ -153,7 +150,7 @@ def _given_back(counter: Counter, state: State | None, now: dt.datetime) -> Stat
     if state is None or not failures:
         return None
     failures -= 1
-    wait_until = _aware(state.last_at) + counter.policy.wait_after(failures)
+    wait_until = utc(state.last_at) + counter.policy.wait_after(failures)
     return State(failures, state.last_at, wait_until)
 
 
@@ -301,7 +298,7 @@ def is_known_device(*, session: Session, email: str, token: str | None, now: dt.
         .join(User, col(User.id) == KnownDevice.user_id)
         .where(User.email == email, KnownDevice.token_hash == device_hash(token))
     ).first()
-    return found is not None and now - _aware(found) < DEVICE_LIFETIME
+    return found is not None and now - utc(found) < DEVICE_LIFETIME
 
 
 def remember_device(*, session: Session, user: User, token: str, now: dt.datetime) -> None:
