@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 export FLASK_APP := app
 
-.PHONY: setup system-packages run serve test lint typecheck unit bench bench-tools lock clean
+.PHONY: setup system-packages translations messages run serve test lint typecheck unit bench bench-tools lock clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,7 +14,23 @@ $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-*
 	touch $@
 
-setup: system-packages $(STAMP)
+setup: system-packages $(STAMP) translations
+
+# The interface's gettext catalogues (mlat/translations/<language>/LC_MESSAGES/messages.po)
+# are compiled here, never committed as binaries: a .mo is rebuilt when its .po changes.
+CATALOGUES := $(wildcard mlat/translations/*/LC_MESSAGES/messages.po)
+translations: $(CATALOGUES:.po=.mo)
+
+mlat/translations/%/LC_MESSAGES/messages.mo: mlat/translations/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --statistics -d mlat/translations -l $* 2>&1 | grep -v '^compiling' || true
+	@test -f $@
+
+# After changing user-facing strings: extract them and merge them into every catalogue,
+# then translate the new or changed entries (marked fuzzy or empty) in each language.
+messages: $(STAMP)
+	$(BIN)/pybabel extract --sort-by-file -F babel.cfg -k _l -k lazy_ngettext:1,2 -k N_ -k Np_:1,2 \
+		--project mlat --copyright-holder "mlat" -o mlat/translations/messages.pot .
+	$(BIN)/pybabel update --ignore-obsolete -i mlat/translations/messages.pot -d mlat/translations
 
 # Debian packages for the PDF packets (fonts, HarfBuzz's subsetter) and the browser tests
 # (Chromium, pdftoppm); apt-get runs only when one of them is missing.

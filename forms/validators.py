@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from wtforms import Field
 from wtforms.validators import Length, ValidationError
 
@@ -15,7 +16,11 @@ from mlat.services.users import MAX_PASSWORD, MIN_PASSWORD
 def at_most(n: int, message: Any = None) -> Length:
     """A length limit the server checks and states, with the input kept. It sets no
     ``maxlength`` on the box: a browser cuts what is pasted beyond it without a word."""
-    limit = Length(max=n, message=message or _l("Use at most %(max)d characters."))
+    limit = Length(
+        max=n,
+        message=message
+        or lazy_ngettext("Use at most %(num)d character.", "Use at most %(num)d characters.", n),
+    )
     limit.field_flags = {}
     return limit
 
@@ -33,6 +38,14 @@ def iana_timezone(_form: Any, field: Field) -> None:
 def new_password(_form: Any, field: Field) -> None:
     value = field.data or ""
     if len(value) < MIN_PASSWORD:
-        raise ValidationError(_l("Use at least %(n)d characters.", n=MIN_PASSWORD))
+        raise ValidationError(
+            lazy_ngettext(
+                "Use at least %(num)d character.", "Use at least %(num)d characters.", MIN_PASSWORD
+            )
+        )
     if len(value) > MAX_PASSWORD:
-        raise ValidationError(_l("Use at most %(n)d characters.", n=MAX_PASSWORD))
+        raise ValidationError(
+            lazy_ngettext(
+                "Use at most %(num)d character.", "Use at most %(num)d characters.", MAX_PASSWORD
+            )
+        )

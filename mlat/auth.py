@@ -31,9 +31,11 @@ login_manager.login_message_category = "info"
 login_manager.session_protection = "strong"
 
 # Endpoints anyone may reach without logging in.
-PUBLIC_ENDPOINTS = frozenset({"auth.login", "auth.code", "auth.enrol", "static", "health"})
+PUBLIC_ENDPOINTS = frozenset(
+    {"auth.login", "auth.code", "auth.enrol", "language.choose", "static", "health"}
+)
 # All a user whose password an administrator set may do until they choose their own.
-MAY_CHANGE_PASSWORD = frozenset({"auth.account_password", "auth.logout"})
+MAY_CHANGE_PASSWORD = frozenset({"auth.account_password", "auth.logout", "language.choose"})
 
 
 def init_app(app: Flask) -> None:

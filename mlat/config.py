@@ -137,6 +137,7 @@ class Config:
             "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
             "BABEL_DEFAULT_LOCALE": "en",
             "BABEL_DEFAULT_TIMEZONE": "UTC",
+            "BABEL_TRANSLATION_DIRECTORIES": str(Path(__file__).parent / "translations"),
             **self.extra,
         }
 

@@ -3,10 +3,13 @@ data), and IANA time zone names."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
 from zoneinfo import available_timezones
 
 from babel import Locale
+from pypinyin import lazy_pinyin
+from pyuca import Collator
 
 # Codes CLDR lists that are groupings or placeholders rather than states.
 _NOT_STATES = frozenset({"EU", "EZ", "UN", "QO", "XA", "XB", "ZZ"})
@@ -31,10 +34,33 @@ def state_name(code: str, locale: str = "en") -> str:
 
 
 @cache
+def _collator() -> Collator:
+    return Collator()  # reads the Unicode Collation Algorithm's table: once per process
+
+
+SortKey = tuple[tuple[int, ...], str]
+
+
+def collation_key(locale: str) -> Callable[[str], SortKey]:
+    """How the language orders names: the Unicode Collation Algorithm (accents after the
+    bare letter, "Émirats" beside "Espagne"; Arabic and Cyrillic in alphabetical order);
+    Chinese by the pinyin of each character, as CLDR's default Chinese collation does."""
+    collator = _collator()
+    if Locale.parse(locale).language == "zh":
+        return lambda name: (tuple(collator.sort_key(" ".join(lazy_pinyin(name)))), name)
+    return lambda name: (tuple(collator.sort_key(name)), name)
+
+
+def sort_names(names: list[str], locale: str) -> list[str]:
+    return sorted(names, key=collation_key(locale))
+
+
+@cache
 def state_choices(locale: str = "en") -> tuple[tuple[str, str], ...]:
-    """(code, name) of every state, by name."""
+    """(code, name) of every state, in the order the language sorts their names."""
     names = state_names(locale)
-    return tuple(sorted(names.items(), key=lambda item: item[1]))
+    key = collation_key(locale)
+    return tuple(sorted(names.items(), key=lambda item: key(item[1])))
 
 
 @cache

@@ -10,23 +10,71 @@ from typing import Literal
 from babel import Locale
 from babel.dates import get_date_format, get_datetime_format, get_time_format
 from flask import Flask, request
-from flask_babel import Babel, get_locale, get_timezone, gettext, ngettext
+from flask_babel import Babel, force_locale, get_locale, get_timezone, gettext, ngettext
 from flask_login import current_user
+from markupsafe import Markup
 
 from mlat.countries import state_name
 from mlat.labels import LABELS
 from mlat.rules.words import Speaker, WordKind, language_names
 from mlat.services.format_errors import ContentProblem, path_parts, where
 
-SUPPORTED_LOCALES = ("en",)
+# The interface's languages, each named in itself as the language switcher shows it: the
+# six official languages of the United Nations. Catalogues: mlat/translations/<code>/.
+LANGUAGES: dict[str, str] = {
+    "ar": "العربية",
+    "zh": "中文（简体）",  # noqa: RUF001 (Chinese punctuation)
+    "en": "English",
+    "fr": "Français",
+    "ru": "Русский",
+    "es": "Español",
+}
+SUPPORTED_LOCALES = tuple(LANGUAGES)
+DEFAULT_LOCALE = "en"
+RIGHT_TO_LEFT = frozenset({"ar"})
+# The language tag of each interface language for HTML's lang attribute (BCP 47).
+LANGUAGE_TAGS = {"zh": "zh-Hans"}
+# A visitor's choice before logging in (and a user's, on this browser): one year.
+LANGUAGE_COOKIE = "mlat_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
 
 babel = Babel()
 
 
 def select_locale() -> str | None:
+    """The account's preference; else this browser's choice from the switcher; else the
+    best match for the browser's Accept-Language; else English."""
     if current_user.is_authenticated and current_user.locale in SUPPORTED_LOCALES:
         return str(current_user.locale)
-    return request.accept_languages.best_match(SUPPORTED_LOCALES) or "en"
+    chosen = request.cookies.get(LANGUAGE_COOKIE, "")
+    if chosen in SUPPORTED_LOCALES:
+        return chosen
+    return request.accept_languages.best_match(SUPPORTED_LOCALES) or DEFAULT_LOCALE
+
+
+def current_language() -> str:
+    return str(get_locale() or DEFAULT_LOCALE)
+
+
+def text_direction(language: str | None = None) -> str:
+    return "rtl" if (language or current_language()) in RIGHT_TO_LEFT else "ltr"
+
+
+def language_tag(language: str | None = None) -> str:
+    code = language or current_language()
+    return LANGUAGE_TAGS.get(code, code)
+
+
+def gettext_in(language: str) -> Callable[..., str]:
+    """gettext in another language than the page's: e-mails go out in the recipient's
+    language (their preference, else the installation's default), not the sender's."""
+    chosen = language if language in SUPPORTED_LOCALES else DEFAULT_LOCALE
+
+    def translate(text: str, **params: object) -> str:
+        with force_locale(chosen):
+            return str(gettext(text, **params))
+
+    return translate
 
 
 def select_timezone() -> str | None:
@@ -147,6 +195,53 @@ def stored_instant(value: object) -> str:
     return f"{shown} (UTC{sign}{hours:02d}:{rest:02d})"
 
 
+# A colon after a label, as each language sets it: French puts a no-break space before
+# it, Chinese uses the full-width colon.
+COLONS = {"fr": "\u00a0:", "zh": "\uff1a"}
+
+
+def colon() -> str:
+    return COLONS.get(current_language(), ":")
+
+
+def isolated(value: object) -> Markup:
+    """A value isolated from the text around it, in its own direction (``<bdi>``): a
+    phone number or an e-mail address stays left to right in an Arabic page, an Arabic
+    name does not reorder the English words beside it, and an override character in it
+    cannot reach beyond it."""
+    if value is None or value == "":
+        return Markup("")
+    return Markup("<bdi>%s</bdi>") % value
+
+
+def rule_text(value: object) -> Markup:
+    """Legal text of the rule tables and the catalogue (guidance, notes, declarations),
+    written in English and never machine-translated: marked ``lang="en"`` and, in another
+    interface language, followed by "(in English)"."""
+    if value is None or value == "":
+        return Markup("")
+    text = Markup('<span lang="en">%s</span>') % value
+    if current_language() == "en":
+        return text
+    marker = Markup(' <small class="in-english">%s</small>') % gettext("(in English)")
+    return Markup(text + marker)
+
+
+FIRST_STRONG_ISOLATE, POP_DIRECTIONAL_ISOLATE = "\u2068", "\u2069"
+
+
+def isolated_params(params: dict[str, object]) -> dict[str, object]:
+    """Text put into a right-to-left message, each piece isolated in its own direction
+    (Unicode's first-strong isolate): an English treaty name ending in a parenthesis
+    keeps it at its end inside an Arabic sentence."""
+    return {
+        key: f"{FIRST_STRONG_ISOLATE}{value}{POP_DIRECTIONAL_ISOLATE}"
+        if isinstance(value, str) and value
+        else value
+        for key, value in params.items()
+    }
+
+
 def language_name(code: str) -> str:
     return language_names(str(get_locale() or "en")).get(code, code) if code else ""
 
@@ -155,6 +250,14 @@ def speaker() -> Speaker:
     """Words messages of the rule layer in the user's language: states and languages by
     their names in it, channels and measures by their labels."""
     locale = str(get_locale() or "en")
+    isolate = locale in RIGHT_TO_LEFT
+
+    def say(text: str, **params: object) -> str:
+        return str(gettext(text, **(isolated_params(params) if isolate else params)))
+
+    def say_n(singular: str, plural: str, n: int, **params: object) -> str:
+        worded = isolated_params(params) if isolate else params
+        return str(ngettext(singular, plural, n, **worded))
 
     def word(kind: WordKind, code: str) -> str:
         if kind == "state":
@@ -163,7 +266,7 @@ def speaker() -> Speaker:
             return language_names(locale).get(code, code)
         return label(kind, code)
 
-    return Speaker(gettext=gettext, ngettext=ngettext, word=word, locale=locale)
+    return Speaker(gettext=say, ngettext=say_n, word=word, locale=locale)
 
 
 def field_words(path: str) -> str:
@@ -210,12 +313,18 @@ def install_template_helpers(app: Flask) -> None:
         finding_message=lambda finding: finding.translated(speaker()),
         field_words=field_words,
         say=lambda template, params: speaker().say(template, params),
-        current_locale=lambda: str(get_locale() or "en"),
+        current_locale=current_language,
+        text_direction=text_direction,
+        colon=colon,
+        language_tag=language_tag,
+        interface_languages=LANGUAGES,
         language_name=language_name,
         instrument_name=instrument_name,
         action_label=action_label,
     )
     app.jinja_env.filters["stored_date"] = stored_date
+    app.jinja_env.filters["bdi"] = isolated
+    app.jinja_env.filters["rule_text"] = rule_text
     app.jinja_env.filters["stored_instant"] = stored_instant
     app.jinja_env.filters["years"] = lambda value: f"{float(value):g}"
     app.jinja_env.filters["datetime_local"] = datetime_local

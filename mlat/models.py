@@ -117,7 +117,9 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=256)
     unit_id: int | None = Field(default=None, foreign_key="unit.id", index=True, nullable=False)
     active: bool = Field(default=True)
-    locale: str = Field(default="en", max_length=8)
+    locale: str = Field(
+        default="", max_length=8, description="the interface language chosen; empty: none yet"
+    )
     session_epoch: int = Field(
         default=0, description="raised to end every session of the user (password change)"
     )

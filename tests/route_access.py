@@ -53,6 +53,7 @@ ACCESS: dict[str, Access] = {
     "auth.code": PUBLIC,  # only with a password accepted in this session; else to /login
     "auth.enrol": PUBLIC,  # likewise
     "auth.logout": Access(ANYONE),
+    "language.choose": PUBLIC,  # sets a cookie; on the account too when logged in
     "auth.account_two_factor": Access(ANYONE),
     "auth.account_password": Access(ANYONE),
     "auth.account_recovery_codes": Access(ANYONE),

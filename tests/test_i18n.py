@@ -123,15 +123,27 @@ def test_two_units_see_the_same_moment_in_their_own_time(
     assert shown_time(last_changed(client), "12:00 PM")  # GMT in March before the 29th
 
 
-@pytest.mark.parametrize("accept_language", [None, "en-GB", "fr-FR,fr;q=0.9", "ar"])
-def test_login_page_is_marked_english(client: Client, accept_language: str | None) -> None:
+@pytest.mark.parametrize(
+    ("accept_language", "lang", "direction"),
+    [
+        (None, "en", "ltr"),
+        ("en-GB", "en", "ltr"),
+        ("fr-FR,fr;q=0.9", "fr", "ltr"),
+        ("ar", "ar", "rtl"),
+        ("zh-CN,zh;q=0.9", "zh-Hans", "ltr"),
+        ("de-DE,de;q=0.9", "en", "ltr"),  # no German interface: English
+    ],
+)
+def test_login_page_follows_the_browsers_language(
+    client: Client, accept_language: str | None, lang: str, direction: str
+) -> None:
     headers = {"Accept-Language": accept_language} if accept_language else {}
     page = check_page(client.get("/login", headers=headers))
     assert page.html is not None
-    assert (page.html["lang"], page.html["dir"]) == ("en", "ltr")
+    assert (page.html["lang"], page.html["dir"]) == (lang, direction)
 
 
-def test_pages_after_login_are_marked_english(client: Client, login_as: LoginAs) -> None:
+def test_pages_after_login_are_marked_english_by_default(client: Client, login_as: LoginAs) -> None:
     login_as(Role.officer)
     for url in ("/", "/requests/new", "/rules/"):
         page = check_page(client.get(url))

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_ngettext
 from wtforms import (
     EmailField,
     Form,
@@ -257,9 +258,21 @@ class RouteForm(StepForm):
     def validate_related_requests(self, field: Any) -> None:
         lines = self.related_lines()
         if len(lines) > MAX_RELATED:
-            raise ValidationError(_l("List at most %(n)d earlier requests.", n=MAX_RELATED))
+            raise ValidationError(
+                lazy_ngettext(
+                    "List at most %(num)d earlier request.",
+                    "List at most %(num)d earlier requests.",
+                    MAX_RELATED,
+                )
+            )
         if any(len(line) > LINE for line in lines):
-            raise ValidationError(_l("Keep each line to %(n)d characters.", n=LINE))
+            raise ValidationError(
+                lazy_ngettext(
+                    "Keep each line to %(num)d character.",
+                    "Keep each line to %(num)d characters.",
+                    LINE,
+                )
+            )
 
     def translation_codes(self) -> list[str]:
         return language_codes(self.translations.data)

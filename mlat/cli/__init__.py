@@ -177,13 +177,12 @@ def grant_role_command(email: str, role: str) -> None:
 
 def _send_emails() -> None:
     """E-mail the notifications just committed, as the pages do after their commit."""
-    from flask_babel import gettext
-
+    from mlat.i18n import gettext_in
     from mlat.services.notifications import send_notification_emails
 
     config = current_app.config["MLAT"]
     send_notification_emails(session=get_session(), smtp=config.smtp, base_url=config.base_url,
-                             gettext=gettext, logger=current_app.logger)  # fmt: skip
+                             gettext_in=gettext_in, logger=current_app.logger)  # fmt: skip
 
 
 @click.group("notify")

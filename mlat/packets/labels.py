@@ -110,8 +110,9 @@ class Labels:
 
     @property
     def colon(self) -> str:
-        """A colon as the language sets it: French puts a narrow no-break space before it."""
-        return "\u202f:" if self.language == "fr" else ":"
+        """A colon as the language sets it: French puts a narrow no-break space before it,
+        Chinese uses the full-width colon."""
+        return {"fr": "\u202f:", "zh": "\uff1a"}.get(self.language, ":")
 
     def enum(self, context: str, value: str) -> str:
         return self.lookup(value, context)

@@ -17,12 +17,23 @@ if TYPE_CHECKING:
 class ServiceError(Exception):
     """An operation refused for a reason the user can act on."""
 
-    def __init__(self, message: str, **params: Any) -> None:
-        super().__init__(message % params if params else message)
-        self.message = message
+    def __init__(self, message: str | tuple[str, str], **params: Any) -> None:
+        """``message`` is marked with ``N_``, or with ``Np_`` when its wording depends on
+        the number ``params["n"]``."""
+        singular, plural = message if isinstance(message, tuple) else (message, "")
+        english = plural if plural and params.get("n") != 1 else singular
+        super().__init__(english % params if params else english)
+        self.message = singular
+        self.plural = plural
         self.params = params
 
-    def translated(self, gettext: Callable[..., str]) -> str:
+    def translated(
+        self, gettext: Callable[..., str], ngettext: Callable[..., str] | None = None
+    ) -> str:
+        """The message in the page's language: through ``ngettext`` and the language's
+        plural rules when its wording depends on a number."""
+        if self.plural and ngettext is not None:
+            return ngettext(self.message, self.plural, self.params["n"], **self.params)
         return gettext(self.message, **self.params)
 
 

@@ -298,12 +298,13 @@ def send_pending(
     session: Session,
     smtp: SmtpSettings,
     base_url: str,
-    gettext: Callable[..., str],
+    gettext_in: Callable[[str], Callable[..., str]],
 ) -> int:
-    """E-mail the notifications not yet e-mailed; commit after each batch."""
+    """E-mail the notifications not yet e-mailed, each in its recipient's language
+    (``gettext_in(user.locale)``); commit after each batch."""
     rows = list(
         session.exec(
-            select(Notification, User.email, MlaRequest.reference, RuleReport)
+            select(Notification, User, MlaRequest.reference, RuleReport)
             .join(User, col(User.id) == col(Notification.user_id))
             .outerjoin(MlaRequest, col(MlaRequest.id) == col(Notification.request_id))
             .outerjoin(RuleReport, col(RuleReport.id) == col(Notification.rule_report_id))
@@ -319,7 +320,9 @@ def send_pending(
             server.starttls()
         if smtp.username:
             server.login(smtp.username, smtp.password)
-        for notification, email, reference, report in rows:
+        for notification, recipient, reference, report in rows:
+            email = recipient.email
+            gettext = gettext_in(recipient.locale)
             message = EmailMessage()
             actor = session.get(User, notification.actor_id) if notification.actor_id else None
             text = gettext(
@@ -393,7 +396,7 @@ def send_notification_emails(
     session: Session,
     smtp: SmtpSettings | None,
     base_url: str,
-    gettext: Callable[..., str],
+    gettext_in: Callable[[str], Callable[..., str]],
     logger: logging.Logger,
 ) -> None:
     """E-mail pending notifications when an SMTP server is configured. Called after the
@@ -403,7 +406,7 @@ def send_notification_emails(
     if smtp is None:
         return
     try:
-        send_pending(session=session, smtp=smtp, base_url=base_url, gettext=gettext)
+        send_pending(session=session, smtp=smtp, base_url=base_url, gettext_in=gettext_in)
     except (OSError, smtplib.SMTPException):
         session.rollback()
         logger.warning("Could not send notification e-mails", exc_info=True)

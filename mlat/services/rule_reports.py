@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlmodel import Session, col, select
 
 from mlat.audit_actions import AuditAction
-from mlat.messages import N_
+from mlat.messages import N_, Np_
 from mlat.models import RuleReport, RuleReportStatus, User, utcnow
 from mlat.rules.loader import RuleBook, rulebook
 from mlat.rules.refs import RuleAt, rule_at
@@ -37,7 +37,13 @@ def report_rule(
     if not comment:
         raise ServiceError(N_("Say what is wrong with the rule."))
     if len(comment) > COMMENT_MAX:
-        raise ServiceError(N_("Keep the comment under %(n)d characters."), n=COMMENT_MAX)
+        raise ServiceError(
+            Np_(
+                "Keep the comment under %(n)d character.",
+                "Keep the comment under %(n)d characters.",
+            ),
+            n=COMMENT_MAX,
+        )
     assert reporter.id is not None and reporter.unit_id is not None
     report = RuleReport(
         rule_ref=rule.ref,

@@ -20,7 +20,7 @@ from sqlmodel import Session, col, select
 
 from mlat.audit_actions import AuditAction
 from mlat.countries import is_state, is_timezone
-from mlat.messages import N_
+from mlat.messages import N_, Np_
 from mlat.models import NotificationKind, Role, Unit, User, UserRole
 from mlat.services import Forbidden, NotFound, ServiceError, audit, notifications
 from mlat.services.administration import (
@@ -48,9 +48,21 @@ def check_new_password(password: str) -> None:
     against the 30,000 most common passwords of zxcvbn's lists.
     """
     if len(password) < MIN_PASSWORD:
-        raise ServiceError(N_("The password must have at least %(n)d characters."), n=MIN_PASSWORD)
+        raise ServiceError(
+            Np_(
+                "The password must have at least %(n)d character.",
+                "The password must have at least %(n)d characters.",
+            ),
+            n=MIN_PASSWORD,
+        )
     if len(password) > MAX_PASSWORD:
-        raise ServiceError(N_("The password must have at most %(n)d characters."), n=MAX_PASSWORD)
+        raise ServiceError(
+            Np_(
+                "The password must have at most %(n)d character.",
+                "The password must have at most %(n)d characters.",
+            ),
+            n=MAX_PASSWORD,
+        )
     if is_common_password(password):
         raise ServiceError(
             N_("This password is one of the most commonly used. Choose another one.")

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 
 from mlat.content import Change, changes
 from mlat.dates import local_date, local_today
-from mlat.messages import N_
+from mlat.messages import N_, Np_
 from mlat.models import (
     MlaRequest,
     RequestAnnex,
@@ -151,7 +151,13 @@ def _check_inputs(step: Transition, inputs: Inputs, today: dt.date) -> None:
     if len(inputs.comment) > MAX_COMMENT or any(
         len(body) > MAX_COMMENT for _, body in inputs.field_comments
     ):
-        raise ServiceError(N_("Comments are limited to %(num)d characters."), num=MAX_COMMENT)
+        raise ServiceError(
+            Np_(
+                "Comments are limited to %(n)d character.",
+                "Comments are limited to %(n)d characters.",
+            ),
+            n=MAX_COMMENT,
+        )
     if ("date" in step.needs or "transmission" in step.needs) and inputs.on is None:
         raise ServiceError(N_("Give the date."))
     if inputs.on is not None and inputs.on > today + dt.timedelta(days=1):
@@ -283,7 +289,7 @@ def transition(
         errors = [f for f in findings if f.severity == "error"]
         if errors:
             raise ServiceError(
-                N_("Fix the %(num)d problems shown before submitting."), num=len(errors)
+                N_("Fix the problems shown before submitting (%(num)d)."), num=len(errors)
             )
     details: dict[str, Any] = dict(inputs.details)
     if inputs.on is not None:

@@ -13,6 +13,7 @@ from mlat.views import (
     audit_log,
     auth,
     dashboard,
+    language,
     packets,
     refusals,
     requests,
@@ -25,7 +26,7 @@ from mlat.views import (
 
 def register(app: Flask) -> None:
     blueprints = (auth, requests, admin, audit_log, rules, rule_reports, workflow, dashboard,
-                  packets, wizard)  # fmt: skip
+                  packets, wizard, language)  # fmt: skip
     for module in blueprints:
         app.register_blueprint(module.bp)
 

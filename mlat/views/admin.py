@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from forms.admin import (
@@ -18,6 +19,7 @@ from mlat.audit_actions import AuditAction
 from mlat.auth import role_required, the_user
 from mlat.countries import state_choices
 from mlat.db import get_session
+from mlat.i18n import current_language
 from mlat.models import Role, RuleReportStatus, User
 from mlat.services import Forbidden, NotFound, rule_reports, twofactor
 from mlat.services import administration as scope
@@ -209,7 +211,7 @@ def set_password(user_id: int) -> str | Response | tuple[str, int]:
                              must_change=True, actor=the_user(),
                              client_addr=request.remote_addr or "")  # fmt: skip
         if done.error is not None:
-            password_form.password.errors.append(done.error.translated(_))
+            password_form.password.errors.append(done.error.translated(_, ngettext))
         else:
             flash(
                 _("A new password for %(email)s is set; they must choose their own when they "
@@ -228,7 +230,7 @@ def new_unit() -> str | Response:
             refused(AuditAction.unit_create, "unit", "", "not an installation administrator")
         abort(403)
     form = UnitForm()
-    form.state.choices = [("", _("Choose a state")), *state_choices()]
+    form.state.choices = [("", _("Choose a state")), *state_choices(current_language())]
     if form.validate_on_submit():
         with attempt() as done:
             unit = svc.create_unit(

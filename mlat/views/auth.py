@@ -204,7 +204,7 @@ def _confirm_authenticator(
             commit()
         return codes, 200
     failed(user.email, "two-factor code, to set it up")
-    form.code.errors.append(done.error.translated(_))
+    form.code.errors.append(done.error.translated(_, ngettext))
     return None, 200
 
 
@@ -276,11 +276,11 @@ def account_password() -> str | Response | tuple[str, int]:
         if isinstance(done.error, WrongPassword):
             # Counted with failed logins: guessing here is guessing the password.
             failed(user.email, "current password, to change it")
-            form.current.errors.append(done.error.translated(_))
+            form.current.errors.append(done.error.translated(_, ngettext))
         elif done.error is not None:  # the current password was right
             give_back(counters)
             commit()
-            form.new.errors.append(done.error.translated(_))
+            form.new.errors.append(done.error.translated(_, ngettext))
         else:
             give_back(counters)
             commit()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from forms.filters import RequestFilterForm, choices
@@ -11,6 +12,7 @@ from mlat.auth import audit, role_required, the_user
 from mlat.countries import state_choices
 from mlat.dates import local_today
 from mlat.db import get_session
+from mlat.i18n import current_language
 from mlat.models import RequestStatus, Role, WorkflowAction
 from mlat.services import Conflict, ServiceError, listing, workflow
 from mlat.services import requests as svc
@@ -29,7 +31,7 @@ bp = Blueprint("requests", __name__)
 
 def _request_form() -> RequestForm:
     form = RequestForm()
-    form.requested_state.choices = [("", _("Choose a state")), *state_choices()]
+    form.requested_state.choices = [("", _("Choose a state")), *state_choices(current_language())]
     return form
 
 
@@ -51,7 +53,7 @@ def index() -> str:
         try:
             cursor = listing.Cursor.decode(token)
         except listing.InvalidCursor as exc:
-            problems.append(exc.translated(_))
+            problems.append(exc.translated(_, ngettext))
     page = listing.list_requests(
         session=db,
         user=user,
@@ -97,7 +99,7 @@ def show(request_id: int) -> str:
         )
     except ServiceError as exc:
         findings = []
-        flash(exc.translated(_), "error")
+        flash(exc.translated(_, ngettext), "error")
     page = render_template(
         "requests/show.html",
         mla_request=mla_request,

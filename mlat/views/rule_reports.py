@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from forms.rules import RuleReportForm
@@ -52,6 +53,6 @@ def new(ref: str) -> str | Response | tuple[str, int]:
         if done.error is None:
             flash(_("Thank you: your unit's administrators have your report."), "success")
             return redirect(back)
-        form.comment.errors.append(done.error.translated(_))
+        form.comment.errors.append(done.error.translated(_, ngettext))
     page = render_template("rules/report.html", form=form, rule=rule, back=back)
     return (page, 400) if form.errors else page

@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 
 from forms.rules import RouteForm
 from mlat.auth import the_user
-from mlat.countries import state_choices
+from mlat.countries import collation_key, state_choices, state_name
 from mlat.dates import local_today
-from mlat.i18n import label
+from mlat.i18n import current_language, label
 from mlat.request_format import MeasureKind
 from mlat.rules.citations import (
     party_citations,
@@ -29,7 +29,9 @@ def index() -> str:
     today = local_today(the_user().unit)
     book = rulebook()
     summaries = []
-    for table in sorted(book.states.values(), key=lambda t: t.name):
+    language = current_language()
+    by_name = collation_key(language)
+    for table in sorted(book.states.values(), key=lambda t: by_name(state_name(t.state, language))):
         statuses = list(rule_statuses(table, today).values())
         summaries.append(
             {
@@ -81,9 +83,9 @@ def measure(kind: str) -> str:
 def routes() -> str:
     """The route advisor: which ways lead to the evidence, fastest first."""
     form = RouteForm(request.args)
-    choices = [("", _("Choose a state")), *state_choices()]
+    choices = [("", _("Choose a state")), *state_choices(current_language())]
     form.requesting.choices = form.requested.choices = choices
-    form.provider_state.choices = [("", _("Not known")), *state_choices()]
+    form.provider_state.choices = [("", _("Not known")), *state_choices(current_language())]
     form.measure.choices = [(m.value, label("measure", m)) for m in MeasureKind]
     found = None
     if request.args and form.validate():

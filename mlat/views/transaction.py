@@ -18,9 +18,11 @@ from dataclasses import dataclass
 
 from flask import current_app, flash
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from mlat.config import Config
 from mlat.db import get_session
+from mlat.i18n import gettext_in
 from mlat.services import ServiceError
 from mlat.services.notifications import WRITTEN, send_notification_emails
 
@@ -42,7 +44,7 @@ def commit() -> None:
     if db.info.get(WRITTEN):
         config: Config = current_app.config["MLAT"]
         send_notification_emails(session=db, smtp=config.smtp, base_url=config.base_url,
-                                 gettext=_, logger=current_app.logger)  # fmt: skip
+                                 gettext_in=gettext_in, logger=current_app.logger)  # fmt: skip
 
 
 @contextmanager
@@ -63,7 +65,7 @@ def attempt(*, refresh: object | None = None, flash_error: bool = True) -> Itera
         if refresh is not None:
             db.refresh(refresh)
         if flash_error:
-            flash(exc.translated(_), "error")
+            flash(exc.translated(_, ngettext), "error")
         outcome.error = exc
         return
     commit()

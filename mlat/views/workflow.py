@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from forms.workflow import COMMENT_TARGETS, TransitionForm, comment_field_name
@@ -183,7 +184,7 @@ def workflow_context(mla_request: MlaRequest) -> dict[str, object]:
     if mla_request.status == RequestStatus.approved and user.has_role(Role.prosecutor):
         refused = svc.refusal(session=db, request=mla_request, user=user, step=BY_ACTION["sign"])
         if refused is not None:  # say why Sign is not offered: another prosecutor signs
-            sign_refused = refused.translated(_)
+            sign_refused = refused.translated(_, ngettext)
     form = transition_form()
     form.version.data = str(mla_request.version)
     form.on.data = local_today(user.unit)

@@ -185,10 +185,7 @@ def either_visit(request: pytest.FixtureRequest) -> Visit:
     return visit
 
 
-@pytest.fixture
-def approved_request(live_server: LiveServer) -> Callable[[str], MlaRequest]:
-    """Make a complete request to the United States that a reviewer has approved, as the
-    demo data does for its first request, so each test has its own to sign."""
+def _request_maker(live_server: LiveServer, *, approve: bool) -> Callable[[str], MlaRequest]:
     content = json.loads((EXAMPLES / "qa-to-us-stored-content.json").read_text())
     for known in ("reference", "requesting_state", "requested_state"):
         content.pop(known, None)
@@ -202,11 +199,27 @@ def approved_request(live_server: LiveServer) -> Callable[[str], MlaRequest]:
             )
             transition(session=session, request=request, actor=officer, action="submit",
                        expected_version=request.version)  # fmt: skip
-            transition(session=session, request=request, actor=reviewer, action="approve",
-                       expected_version=request.version,
-                       inputs=Inputs(seen_digest=request.content_digest))  # fmt: skip
+            if approve:
+                transition(session=session, request=request, actor=reviewer, action="approve",
+                           expected_version=request.version,
+                           inputs=Inputs(seen_digest=request.content_digest))  # fmt: skip
             session.commit()
-            assert request.status == RequestStatus.approved
+            assert request.status == (
+                RequestStatus.approved if approve else RequestStatus.in_review
+            )
             return request
 
     return make
+
+
+@pytest.fixture
+def approved_request(live_server: LiveServer) -> Callable[[str], MlaRequest]:
+    """Make a complete request to the United States that a reviewer has approved, as the
+    demo data does for its first request, so each test has its own to sign."""
+    return _request_maker(live_server, approve=True)
+
+
+@pytest.fixture
+def submitted_request(live_server: LiveServer) -> Callable[[str], MlaRequest]:
+    """Make a complete request to the United States waiting for review."""
+    return _request_maker(live_server, approve=False)

@@ -9,11 +9,13 @@ import shutil
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from axe_playwright_python.sync_playwright import Axe
+from babel.support import Translations
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response, Route, expect
 from sqlalchemy import Engine
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
@@ -33,6 +35,17 @@ FAILING_IMPACTS = frozenset({"serious", "critical"})
 AXE = Axe()
 # Browsers ask for an icon that no page links to; its absence is no fault of a page.
 IGNORED_MISSING = frozenset({"/favicon.ico"})
+TRANSLATIONS = PROJECT_ROOT / "mlat" / "translations"
+
+
+@cache
+def _translations(language: str) -> Translations:
+    return Translations.load(str(TRANSLATIONS), [language])
+
+
+def interface_text(language: str, text: str) -> str:
+    """An interface message as the app shows it in ``language`` (its compiled catalogue)."""
+    return text if language == "en" else str(_translations(language).gettext(text))
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -116,6 +129,13 @@ class Visit:
     javascript: bool = True
     axe_copies: AxeCopies | None = None
     """Where axe-core runs when this page has JavaScript turned off."""
+    language: str = "en"
+    """The interface language the test reads the page in: labels are found by their
+    translation in it."""
+
+    def t(self, text: str) -> str:
+        """``text`` as the page shows it in the test's language."""
+        return interface_text(self.language, text)
 
     def __post_init__(self) -> None:
         self.page.on("console", self._on_console)
@@ -138,9 +158,12 @@ class Visit:
 
     def login(self, email: str, password: str | None = None) -> None:
         self.goto("/login")
-        self.page.get_by_label("E-mail address").fill(email)
-        self.page.get_by_label("Password").fill(password or self.server.passwords[email])
-        self.page.get_by_role("button", name="Log in").click()
+        t = self.t
+        self.page.get_by_label(t("E-mail address")).fill(email)
+        self.page.get_by_label(t("Password"), exact=True).fill(
+            password or self.server.passwords[email]
+        )
+        self.page.locator("main").get_by_role("button", name=t("Log in")).click()
         self.page.wait_for_load_state("load")
         phone = self.server.phone
         if self.page.url.endswith("/login/enrol"):
@@ -151,12 +174,12 @@ class Visit:
             assert qr.evaluate("image => image.complete && image.naturalWidth") > 0
             phone.secrets[email] = self.page.locator("#totp-secret").inner_text()
         if self.page.url.endswith(("/login/enrol", "/login/code")):
-            self.page.get_by_label("Code from your authenticator app").fill(phone.code(email))
+            self.page.get_by_label(t("Code from your authenticator app")).fill(phone.code(email))
             self.page.locator("main button[type=submit]").click()
             self.page.wait_for_load_state("load")
         if self.page.locator("#recovery-codes").count():  # shown once, after setting up
-            self.page.get_by_role("link", name="I have kept them: continue").click()
-        expect(self.page.get_by_role("button", name="Log out")).to_be_visible()
+            self.page.get_by_role("link", name=t("I have kept them: continue")).click()
+        expect(self.page.get_by_role("button", name=t("Log out"))).to_be_visible()
 
     def sign(self, email: str) -> None:
         """Sign the request shown, as the prosecutor does: confirm, then prove it is them
@@ -168,8 +191,8 @@ class Visit:
         actions.get_by_role("button", name="Sign", exact=True).click()
 
     def logout(self) -> None:
-        self.page.get_by_role("button", name="Log out").click()
-        expect(self.page.get_by_role("heading", name="Log in", level=1)).to_be_visible()
+        self.page.get_by_role("button", name=self.t("Log out")).click()
+        expect(self.page.get_by_role("heading", name=self.t("Log in"), level=1)).to_be_visible()
 
     def status(self) -> str:
         return self.page.locator(".summary .tag").first.inner_text()

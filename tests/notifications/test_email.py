@@ -3,9 +3,12 @@ server refuses holds up nobody else, and a server that is down holds up no step.
 
 from __future__ import annotations
 
+import re
 import smtplib
+from pathlib import Path
 
 import pytest
+from babel.support import Translations
 from sqlmodel import Session, select
 from werkzeug.test import TestResponse
 
@@ -16,6 +19,8 @@ from tests.notifications.inbox import BASE_URL, clear, inbox
 from tests.notifications.mailbox import Mailbox, free_port
 from tests.wizard_helpers import step_data, wizard_url
 from tests.workflow_helpers import step
+
+TRANSLATIONS = Path(__file__).resolve().parents[2] / "mlat" / "translations"
 
 # E-mail ------------------------------------------------------------------------------------
 
@@ -52,6 +57,32 @@ class TestWithAnSmtpServer:
             assert f"{BASE_URL}/requests/{draft.id}" in message.get_content()
         db.expire_all()
         assert all(n.emailed_at is not None for n in db.exec(select(Notification)))
+
+    def test_each_reviewer_reads_the_email_in_their_own_language(
+        self,
+        db: Session,
+        client: Client,
+        mailbox: Mailbox,
+        draft: MlaRequest,
+        officer: User,
+        make_user: MakeUser,
+    ) -> None:
+        """A French-speaking officer submits: the reviewer who chose Arabic gets Arabic,
+        the one who chose nothing gets the installation's default, English."""
+        officer.locale = "fr"
+        arabic, undecided = make_user(Role.reviewer), make_user(Role.reviewer)
+        arabic.locale = "ar"
+        db.add_all([officer, arabic])
+        db.commit()
+        assert submit_in_browser(client, officer, draft).status_code == 303
+
+        subjects = {m["To"]: m["Subject"] for m in mailbox.messages}
+        arabic_subject = Translations.load(str(TRANSLATIONS), ["ar"]).gettext(
+            "%(reference)s is waiting for your review."
+        ) % {"reference": draft.reference}
+        assert subjects[arabic.email] == arabic_subject
+        assert re.search("[\u0600-\u06ff]", arabic_subject) and draft.reference in arabic_subject
+        assert subjects[undecided.email] == f"{draft.reference} is waiting for your review."
 
     def test_changing_an_approved_request_emails_the_reviewers(
         self,

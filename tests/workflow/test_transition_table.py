@@ -190,7 +190,7 @@ def test_a_request_with_errors_cannot_be_submitted(
     db: Session, officer: User, make_request: MakeRequest
 ) -> None:
     empty = make_request(officer)
-    with pytest.raises(ServiceError, match=r"Fix the \d+ problems shown before submitting"):
+    with pytest.raises(ServiceError, match=r"Fix the problems shown before submitting \(\d+\)"):
         take(db, empty, officer, "submit")
     db.rollback()
     db.refresh(empty)

@@ -6,6 +6,7 @@ import io
 
 from flask import abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from forms.wizard.annexes import ANNEX_KINDS, AnnexRemoveForm, AnnexUploadForm
@@ -62,11 +63,11 @@ def annexes(request_id: int) -> str | Response | tuple[str, int]:
             )
         if isinstance(done.error, Conflict):
             form.version.data = str(mla_request.version)
-            flash(done.error.translated(_), "error")
+            flash(done.error.translated(_, ngettext), "error")
             flash(_("Choose the file again: browsers do not keep a chosen file."), "info")
             return _page(mla_request, form, 409)
         if done.error is not None:
-            form.file.errors = [done.error.translated(_)]
+            form.file.errors = [done.error.translated(_, ngettext)]
             return _page(mla_request, form, 400)
         flash(_("Annex uploaded."), "success")
         return redirect(url_for("wizard.step", request_id=mla_request.id, step="annexes"))

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from forms.wizard.base import StepContext
 from mlat.auth import the_user
@@ -60,7 +61,7 @@ def document_of(
         return request_document(request=mla_request, unit=unit, content=content,
                                 requested_state=requested_state)  # fmt: skip
     except ServiceError as exc:
-        flash(exc.translated(_), "error")
+        flash(exc.translated(_, ngettext), "error")
         return RequestDocument(requesting_state=unit.state)
 
 

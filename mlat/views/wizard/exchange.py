@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Response, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response as BaseResponse
 
 from forms.wizard.annexes import ImportForm
@@ -49,7 +50,7 @@ def import_json() -> str | BaseResponse | tuple[str, int]:
                 client_addr=client_addr(),
             )
         if done.error is not None:
-            form.file.errors = [done.error.translated(_)]
+            form.file.errors = [done.error.translated(_, ngettext)]
             if isinstance(done.error, InvalidContent):
                 problems = [problem_text(found) for found in done.error.errors]
         else:

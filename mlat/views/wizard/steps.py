@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
 from forms.wizard import STEP_FORMS, StepContext, StepForm
@@ -163,7 +164,7 @@ def _save(ctx: StepContext, form: StepForm, slug: str) -> Response | tuple[str, 
         form.version.data = str(mla_request.version)  # saving again applies the input
         fresh = step_context(mla_request)
         form.prepare(fresh)  # choices, such as the identifiers, as they are now
-        flash(saved.error.translated(_), "error")
+        flash(saved.error.translated(_, ngettext), "error")
         for note in form.conflict_notes(mla_request.content):
             flash(note, "error")
         return _render(fresh, form, slug, status=409)
@@ -173,7 +174,7 @@ def _save(ctx: StepContext, form: StepForm, slug: str) -> Response | tuple[str, 
             if not add_error(form, found.path.replace(".", "-"), what):
                 flash(problem_text(found), "error")
     if saved.error is not None:
-        flash(saved.error.translated(_), "error")
+        flash(saved.error.translated(_, ngettext), "error")
         return _render(ctx, form, slug, status=400)
     if status_before == RequestStatus.approved and mla_request.status == RequestStatus.in_review:
         flash(_(BY_ACTION[WorkflowAction.edit_after_approval].done), "warning")
