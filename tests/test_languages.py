@@ -13,7 +13,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
-from babel.support import Translations
+from babel.support import NullTranslations, Translations
 from sqlmodel import Session
 
 from mlat.countries import state_choices
@@ -21,7 +21,7 @@ from mlat.i18n import LANGUAGE_COOKIE, LANGUAGES, SUPPORTED_LOCALES
 from mlat.models import Role, User
 from mlat.packets.labels import catalogue_path, label_languages
 from mlat.packets.labels import messages as packet_messages
-from tests.conftest import Client, LoginAs, check_page
+from tests.conftest import Client, LoginAs, MakeRequest, check_page
 
 ROOT = Path(__file__).resolve().parents[1]
 TRANSLATIONS = ROOT / "mlat" / "translations"
@@ -44,7 +44,7 @@ TAG = re.compile(r"</?[a-zA-Z][^>]*>")
 def source_messages() -> dict[str, str | None]:
     """Every message of the code and the templates: its English id, and the plural."""
     with (ROOT / "babel.cfg").open() as cfg:
-        method_map, options_map = parse_mapping_cfg(cfg)
+        method_map, options_map = parse_mapping_cfg(cfg)  # type: ignore[no-untyped-call]
     found: dict[str, str | None] = {}
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(ROOT), method_map, options_map, keywords=KEYWORDS
@@ -62,7 +62,7 @@ def catalogue(language: str) -> Catalog:
         return read_po(fh, locale=language)
 
 
-def translations(language: str) -> Translations:
+def translations(language: str) -> NullTranslations:
     return Translations.load(str(TRANSLATIONS), [language])
 
 
@@ -98,7 +98,7 @@ def test_translations_keep_the_placeholders_and_tags_of_the_english(language: st
     for message in catalogue(language):
         if not message.id:
             continue
-        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        ids = tuple(message.id) if isinstance(message.id, tuple) else (str(message.id),)
         english = {p for i in ids for p in PLACEHOLDER.findall(i)}
         tags = sorted(t.split()[0] for t in TAG.findall(ids[0]))
         for text in forms(message):
@@ -160,7 +160,9 @@ def test_a_visitor_switches_to_arabic_and_the_login_page_is_arabic_and_mirrored(
     page = check_page(client.get("/login"))
     assert html_lang(page) == ("ar", "rtl")
     log_in = translations("ar").gettext("Log in")
-    assert log_in != "Log in" and page.find("h1").get_text(strip=True) == log_in
+    heading = page.find("h1")
+    assert heading is not None and log_in != "Log in"
+    assert heading.get_text(strip=True) == log_in
 
 
 def test_the_choice_is_saved_on_the_account_and_beats_the_browsers_language(
@@ -224,3 +226,42 @@ def test_chinese_states_sort_by_pinyin() -> None:
     names = [name for _code, name in state_choices("zh")]
     # 阿富汗 (Afuhan) before 德国 (Deguo) before 中国 (Zhongguo)
     assert names.index("阿富汗") < names.index("德国") < names.index("中国")
+
+
+def test_user_text_is_isolated_so_an_override_cannot_reorder_the_page(
+    client: Client, login_as: LoginAs, make_request: MakeRequest
+) -> None:
+    """A title holding a right-to-left override, and an Arabic title in an English
+    page, stay inside their own <bdi>: the cells and words around them keep their order."""
+    officer = login_as(Role.officer)
+    tricky = make_request(officer, "Invoice \u202etxt.exe fraud")
+    arabic = make_request(officer, "احتيال عبر البريد الإلكتروني")
+    page = check_page(client.get("/"))
+    titles = {
+        cell.get_text(): cell.parent.name if cell.parent else "" for cell in page.select("td > bdi")
+    }
+    assert titles["Invoice \u202etxt.exe fraud"] == "td"
+    assert titles["احتيال عبر البريد الإلكتروني"] == "td"
+    heading = check_page(client.get(f"/requests/{tricky.id}")).find("h1")
+    assert heading is not None
+    assert [b.get_text() for b in heading.find_all("bdi")] == [
+        tricky.reference,
+        "Invoice \u202etxt.exe fraud",
+    ]
+    assert arabic.reference in {b.get_text() for b in page.select("td a bdi")}
+
+
+def test_messages_in_arabic_isolate_the_names_put_into_them(
+    client: Client, login_as: LoginAs, make_request: MakeRequest
+) -> None:
+    """An English treaty name inside an Arabic finding is wrapped in Unicode isolates, so
+    its closing parenthesis stays at its end; English pages get the plain text."""
+    officer = login_as(Role.officer)
+    draft = make_request(officer)
+    client.submit("/language", {"language": "ar", "next": "/"}, form_url="/")
+    page = check_page(client.get(f"/requests/{draft.id}"))
+    findings = " ".join(p.get_text() for p in page.select(".finding p"))
+    assert "\u2068" in findings and "\u2069" in findings
+    client.submit("/language", {"language": "en", "next": "/"}, form_url="/")
+    page = check_page(client.get(f"/requests/{draft.id}"))
+    assert "\u2068" not in " ".join(p.get_text() for p in page.select(".finding p"))

@@ -283,6 +283,28 @@ def test_arabic_labels_are_shaped_with_an_embedded_arabic_font() -> None:
     assert any(count > 1 and "\u0621" <= char <= "\u064a" for char, count in uses.items())
 
 
+@pytest.mark.parametrize(
+    ("language", "title", "font"),
+    [
+        ("ru", "Просьба о взаимной правовой помощи по уголовным делам", "Noto-Serif"),  # noqa: RUF001
+        ("zh", "刑事事项司法协助请求", "Noto-Serif-CJK-SC"),
+    ],
+)
+def test_russian_and_chinese_packets_carry_their_labels_in_an_embedded_font(
+    language: str, title: str, font: str
+) -> None:
+    pdf = render_packet(dataclasses.replace(values(), label_language=language), internal=False)
+    reader = PdfReader(io.BytesIO(pdf))
+    assert pdf_text(pdf_dict(reader.trailer["/Root"])["/Lang"]) == language
+    assert squeezed(title) in squeezed(pages_text(pdf)[1])
+    fonts = {
+        str(f.get_object()["/BaseFont"])
+        for page in reader.pages
+        for f in pdf_dict(pdf_dict(page["/Resources"])["/Font"]).values()
+    }
+    assert any(font in name for name in fonts), fonts
+
+
 def test_the_signature_block_never_stands_alone_on_a_page() -> None:
     """However long the request, the page of the signature block also carries the end of
     the request: a page with a signature alone could be put behind any text."""

@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from axe_playwright_python.sync_playwright import Axe
-from babel.support import Translations
+from babel.support import NullTranslations, Translations
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response, Route, expect
 from sqlalchemy import Engine
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
@@ -39,7 +39,7 @@ TRANSLATIONS = PROJECT_ROOT / "mlat" / "translations"
 
 
 @cache
-def _translations(language: str) -> Translations:
+def _translations(language: str) -> NullTranslations:
     return Translations.load(str(TRANSLATIONS), [language])
 
 
