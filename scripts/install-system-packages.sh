@@ -5,13 +5,14 @@
 #   fonts-noto-core  fonts for the PDF packets (Noto Serif, and Noto Naskh Arabic, which
 #                    shapes Arabic) and for the pages in the browser
 #   fonts-noto-cjk   Noto Sans and Serif CJK, for Chinese in the pages and the packets
+#   fonts-dejavu-core  DejaVu Sans, for a signature stamp naming the signer in Arabic or Cyrillic
 #   libharfbuzz-subset0  HarfBuzz's font subsetter: WeasyPrint embeds fonts much faster with it
 #   qpdf             `qpdf --check`, which the tests run on every packet to prove it is a valid PDF
 #   softhsm2         a software PKCS#11 token, for the tests of signing with a key on a token
 # Quick and silent when everything is there; runs `apt-get update` only before an install.
 set -euo pipefail
 
-PACKAGES=(chromium poppler-utils fonts-noto-core fonts-noto-cjk libharfbuzz-subset0 qpdf softhsm2)
+PACKAGES=(chromium poppler-utils fonts-noto-core fonts-noto-cjk fonts-dejavu-core libharfbuzz-subset0 qpdf softhsm2)
 
 installed() {
     dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null | grep -qx installed

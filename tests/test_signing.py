@@ -12,6 +12,7 @@ import re
 import secrets
 import shutil
 import subprocess
+import unicodedata
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -228,6 +229,87 @@ def test_signing_and_checking_work_where_an_event_loop_already_runs(
         fresh, stored = pool.submit(asyncio.run, inside_a_loop()).result()
     assert fresh.valid and fresh.signer.startswith("Common Name: Khalid Al-Sulaiti")
     assert stored.intact and stored.whole and not stored.trusted
+
+
+def to_unicode_targets(cmap: str) -> list[str]:
+    """The characters a ToUnicode CMap maps glyphs to (its bfchar and bfrange entries)."""
+    found: list[str] = []
+    section = ""
+    for line in cmap.splitlines():
+        if line.strip().endswith(("beginbfchar", "beginbfrange")):
+            section = line.split()[-1]
+            continue
+        codes = re.findall(r"<([0-9A-Fa-f]+)>", line)
+        if section == "beginbfchar" and len(codes) == 2:
+            found.append(bytes.fromhex(codes[1]).decode("utf-16-be"))
+        elif section == "beginbfrange" and "[" in line:
+            found += [bytes.fromhex(code).decode("utf-16-be") for code in codes[2:]]
+        elif section == "beginbfrange" and len(codes) == 3:
+            low, high, start = (int(code, 16) for code in codes)
+            found += [chr(start + i) for i in range(high - low + 1)]
+    return found
+
+
+def stamp_fonts(pdf: bytes) -> list[tuple[str, set[int], str]]:
+    """Each font of the signature's visible stamp: its name, the glyph ids the stamp
+    draws with it, and the characters its ToUnicode map gives for them."""
+    found = []
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for annotation in page.get("/Annots") or []:
+            widget = annotation.get_object()
+            if widget.get("/FT") != "/Sig":
+                continue
+            forms = [widget["/AP"]["/N"].get_object()]
+            while forms:
+                form = forms.pop()
+                resources = form.get("/Resources") or {}
+                forms += [x.get_object() for x in (resources.get("/XObject") or {}).values()]
+                drawn = {
+                    int(gid, 16)
+                    for run in re.findall(rb"<([0-9A-Fa-f]+)>", form.get_data())
+                    for gid in re.findall(rb"[0-9A-Fa-f]{4}", run)
+                }
+                for font in (resources.get("/Font") or {}).values():
+                    font = font.get_object()
+                    cmap = font["/ToUnicode"].get_object().get_data().decode("latin-1")
+                    chars = "".join(to_unicode_targets(cmap))
+                    found.append((str(font["/BaseFont"]), drawn, chars))
+    return found
+
+
+@pytest.mark.parametrize(
+    ("name", "font"),
+    [
+        ("Khalid Al-Sulaiti", "NotoSans-Regular"),
+        ("خالد السليطي", "DejaVuSans"),
+        ("Ирина Петрова", "DejaVuSans"),
+        ("王小明", "NotoSansCJKsc"),
+    ],
+)
+def test_the_stamp_draws_the_signers_name_in_any_script(
+    db: Session, mla_request: MlaRequest, name: str, font: str
+) -> None:
+    """A prosecutor's name in Arabic, Cyrillic or Chinese is drawn on the stamp with a font
+    that has its letters (never the empty box of a missing glyph), Arabic joined."""
+    authority = demo_authority("Public Prosecution", "QA", utcnow())
+    data = demo_signing_pkcs12(authority, name=name, email="p@pp.qa",
+                               organisation="Public Prosecution", country="QA",
+                               passphrase=b"pin", now=utcnow())  # fmt: skip
+    pdf = render_packet(
+        packet_values_for(session=db, request=mla_request, internal=False), internal=False
+    )
+    signed = sign_pdf(pdf, Credential(data, b"pin"),
+                      stamp_lines=(f"Digitally signed by {name}", "2026-12-05 09:00 UTC"),
+                      reason="r", location="Doha")  # fmt: skip
+    assert check_pdf(signed, (authority.certificate,)).valid
+    [(base_font, drawn, chars)] = stamp_fonts(signed)
+    assert font in base_font
+    assert 0 not in drawn, "a character of the stamp has no glyph in its font"
+    # Arabic is drawn in its joined (presentation) forms, which fold back to the letters.
+    letters = set(unicodedata.normalize("NFKC", chars))
+    assert set(name.replace(" ", "")) <= letters, (name, chars)
+    if name == "خالد السليطي":
+        assert any("\ufe70" <= c <= "\ufeff" for c in chars)  # joined forms
 
 
 # ------------------------------------------------ a key on a PKCS#11 token (SoftHSM2)

@@ -8,9 +8,11 @@ import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, ClassVar
 
 from babel import Locale
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -27,6 +29,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
+from mlat.countries import collation_key
 from mlat.models import MlaRequest
 from mlat.request_format import MAX_LINE, MAX_TEXT, RequestDocument
 from mlat.rules.schema import StateTable
@@ -115,10 +118,17 @@ def choice_in(choices: Iterable[tuple[str, Any]], message: Any) -> Any:
     return check
 
 
-def language_choices(locale: str = "en") -> list[tuple[str, str]]:
+def language_choices(locale: str | None = None) -> list[tuple[str, str]]:
+    """(code, name) of every language, named and sorted in the interface's language."""
+    return list(_language_choices(locale or str(get_locale() or "en")))
+
+
+@cache
+def _language_choices(locale: str) -> tuple[tuple[str, str], ...]:
     names = Locale.parse(locale).languages
     pairs = [(code, name) for code, name in names.items() if len(code) == 2 and code.isalpha()]
-    return sorted(pairs, key=lambda pair: pair[1])
+    key = collation_key(locale)
+    return tuple(sorted(pairs, key=lambda pair: key(pair[1])))
 
 
 def typed(f: Any) -> bool:
