@@ -252,12 +252,12 @@ def speaker() -> Speaker:
     locale = str(get_locale() or "en")
     isolate = locale in RIGHT_TO_LEFT
 
-    def say(text: str, **params: object) -> str:
+    def say(text: str, /, **params: object) -> str:
         return str(gettext(text, **(isolated_params(params) if isolate else params)))
 
-    def say_n(singular: str, plural: str, n: int, **params: object) -> str:
+    def say_n(singular: str, plural: str, number: int, /, **params: object) -> str:
         worded = isolated_params(params) if isolate else params
-        return str(ngettext(singular, plural, n, **worded))
+        return str(ngettext(singular, plural, number, **worded))
 
     def word(kind: WordKind, code: str) -> str:
         if kind == "state":
