@@ -37,6 +37,8 @@ from mlat.models import (
 )
 from mlat.request_format import MeasureKind
 from mlat.rules.loader import rulebook
+from mlat.search_text import document, fields_of
+from mlat.services.search_index import write_many
 from mlat.services.users import hash_password
 
 UNITS = [  # code, name, state, time zone, share of the requests
@@ -276,6 +278,12 @@ def seed(
                     (RequestEditor, [e for _r, _t, es in batch for e in es]),
                 ):
                     conn.execute(insert(table), rows)  # fmt: skip
+                documents = {
+                    r["id"]: document(fields_of(title=r["title"], reference=r["reference"],
+                                                content=r["content"]))
+                    for r, _t, _e in batch
+                }  # fmt: skip
+                write_many(conn, documents, postgres=conn.dialect.name == "postgresql")
                 batch.clear()
         _save_counters(conn, staff, counters)
         bench_user = staff[UNITS[0][0]].all_roles

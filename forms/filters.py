@@ -188,8 +188,10 @@ class SearchForm(FlaskForm):  # type: ignore[misc]
     q = StringField(
         _l("Search"),
         description=_l(
-            "A reference, a case number, a person's name (or its beginning), or an "
-            "identifier such as an e-mail address, an IP address or a phone number."
+            "Any words you remember: part of a name, a reference or case number, words of "
+            "the facts, an offence, a provider, or an identifier such as an e-mail address, "
+            "a domain, an IP address or a phone number. Put words in quotes to find them "
+            "in that order."
         ),
         validators=[at_most(500)],
     )

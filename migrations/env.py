@@ -7,9 +7,15 @@ from sqlalchemy import Engine, create_engine
 from sqlmodel import SQLModel
 
 import mlat.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from mlat.services.search_index import is_index_table
 
 config = context.config
 target_metadata = SQLModel.metadata
+
+
+def not_the_search_index(name: str | None, type_: str, _parent: object) -> bool:
+    """The full-text index's tables are the migrations' alone (mlat.services.search_index)."""
+    return not (type_ == "table" and name is not None and is_index_table(name))
 
 
 def run_migrations_online() -> None:
@@ -22,6 +28,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
+            include_name=not_the_search_index,
         )
         with context.begin_transaction():
             context.run_migrations()

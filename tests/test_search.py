@@ -65,7 +65,7 @@ def test_search_by_reference_exact_and_beginning(
     user = make_user(Role.reviewer)
     exact = search(session=db, user=user, query=found.reference.lower())
     assert exact.hits[0].request.id == found.id
-    assert ("reference", found.reference) in exact.hits[0].matched
+    assert ("reference", f"<mark>{found.reference}</mark>") in exact.hits[0].matched
     beginning = search(session=db, user=user, query=found.reference[:-2])
     assert found.id in [hit.request.id for hit in beginning.hits]
 
@@ -122,10 +122,12 @@ def test_search_page_shows_what_matched(
 ) -> None:
     request = make_request(login_as(Role.officer), content=CONTENT)
     page = client_request.get("/search?q=Finance.AlWaha%40mailhost.example")
-    [hit] = rows(page)
-    assert hit[0] == request.reference
-    assert "Identifier: finance.alwaha@mailhost.example" in texts(page, "tbody td li")
-    assert texts(page, "tbody td li code") == ["finance.alwaha@mailhost.example"]
+    [hit] = page.select("ol.search-results > li")
+    assert hit.h3 is not None and hit.h3.a is not None
+    assert hit.h3.a.get_text() == request.reference
+    # The identifier as it was written, the match marked.
+    assert [m.get_text() for m in hit.select("dd mark")] == ["Finance.AlWaha@Mailhost.example"]
+    assert texts(page, ".snippets dt") == ["Identifier"]
     nothing = client_request.get("/search?q=nobody")
     assert texts(nothing, "main > p") == ["No request of your unit matches."]
     too_long = client_request.get("/search?q=" + "x" * 501)

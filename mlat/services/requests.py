@@ -37,6 +37,7 @@ from mlat.services import (
     steps,
 )
 from mlat.services.format_errors import in_words
+from mlat.services.search_index import reindex
 from mlat.workflow import EDITABLE, TRANSITIONS
 
 NOT_A_REQUEST = N_("The request content is not in the request format.")
@@ -96,6 +97,7 @@ def create_request(
     assert request.id is not None
     session.add(RequestEditor(request_id=request.id, user_id=owner.id))
     _write_terms(session, request.id, document)
+    reindex(session=session, request=request)
     audit.record(session=session, action=AuditAction.request_create, user=owner,
                  object_type="request", object_id=request.id, client_addr=client_addr)  # fmt: skip
     session.flush()
@@ -201,6 +203,7 @@ def save_content(
     if session.get(RequestEditor, (request.id, editor.id)) is None:
         session.add(RequestEditor(request_id=request.id, user_id=editor.id))
     _write_terms(session, request.id, document)
+    reindex(session=session, request=request)
     audit.record(session=session, action=AuditAction.request_edit, user=editor,
                  object_type="request", object_id=request.id, client_addr=client_addr)  # fmt: skip
     session.flush()

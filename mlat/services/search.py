@@ -1,34 +1,46 @@
-"""Finding requests by reference, case number, person name or identifier value, and the
-related requests that share an identifier. Every lookup is an indexed query limited to
-the user's unit; request terms are normalised on save (``mlat.content.terms``)."""
+"""Full-text search of the unit's requests (``mlat.services.search_index``, words made by
+``mlat.search_text``), and the related requests that share an identifier. Every lookup
+is an indexed query limited to the user's unit; request terms are normalised on save
+(``mlat.content.terms``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select
+from markupsafe import Markup
+from sqlalchemy import ColumnElement, select
 from sqlmodel import Session, col
+from sqlmodel import select as select_model
 
-from mlat.content import normalise_identifier, normalise_name
+from mlat.content import normalise_identifier
 from mlat.messages import N_
 from mlat.models import MlaRequest, RequestTerm, User
-from mlat.services.listing import ROW_COLUMNS, RequestRow, rows_of
+from mlat.search_text import fields_of, parse, snippet
+from mlat.services.listing import ROW_COLUMNS, ListFilters, RequestRow, rows_of
+from mlat.services.search_index import comments_of, matching_ids
 
 MAX_QUERY = 500
-MIN_PREFIX = 3
 SEARCH_LIMIT = 50
 RELATED_LIMIT = 10
 
-# What matched, in the order results are shown; labels marked for translation.
+# Where a match stands, in the order a request's snippets are shown; labels marked for
+# translation. The kinds are those of ``mlat.search_text.fields_of``.
 MATCH_LABELS = {
+    "title": N_("Title"),
     "reference": N_("Reference"),
     "case_number": N_("Case number"),
     "person": N_("Person"),
     "identifier": N_("Identifier"),
+    "provider": N_("Provider"),
+    "offence": N_("Offence"),
+    "facts": N_("Summary of facts"),
+    "nexus": N_("Why the evidence is needed (nexus)"),
+    "comment": N_("Comment"),
 }
+SNIPPETS_PER_HIT = 3
 
 
 def identifier_candidates(query: str) -> set[str]:
@@ -48,68 +60,12 @@ def identifier_candidates(query: str) -> set[str]:
     return found
 
 
-def prefix_range(column: Any, prefix: str) -> ColumnElement[bool]:
-    """``column`` starts with ``prefix``, as a range an ordinary B-tree index serves
-    (LIKE needs special collations for that on both engines)."""
-    upper = prefix[:-1] + chr(ord(prefix[-1]) + 1)
-    return and_(column >= prefix, column < upper, column.startswith(prefix, autoescape=True))
-
-
 @dataclass
 class Hit:
     request: RequestRow
-    matched: list[tuple[str, str]] = field(default_factory=list)
-    """(kind, value) pairs: what the query matched in this request."""
-
-
-def _in_unit(unit_id: int | None) -> ColumnElement[bool]:
-    return col(MlaRequest.unit_id) == unit_id
-
-
-def _by_columns(
-    session: Session, unit_id: int | None, query: str, limit: int
-) -> list[tuple[str, RequestRow]]:
-    found: list[tuple[str, RequestRow]] = []
-    reference = query.upper()
-    conditions: list[ColumnElement[bool]] = [col(MlaRequest.reference) == reference]
-    if len(reference) >= MIN_PREFIX:
-        conditions.append(prefix_range(col(MlaRequest.reference), reference))
-    rows = session.execute(
-        select(*ROW_COLUMNS).where(_in_unit(unit_id), or_(*conditions)).limit(limit)
-    )
-    found += [("reference", row) for row in rows_of(rows)]
-    spellings = sorted({query, query.upper()})
-    case: list[ColumnElement[bool]] = [col(MlaRequest.case_number).in_(spellings)]
-    if len(query) >= MIN_PREFIX:
-        case += [prefix_range(col(MlaRequest.case_number), s) for s in spellings]
-    rows = session.execute(select(*ROW_COLUMNS).where(_in_unit(unit_id), or_(*case)).limit(limit))
-    found += [("case_number", row) for row in rows_of(rows)]
-    return found
-
-
-def _by_terms(
-    session: Session, unit_id: int | None, query: str, limit: int
-) -> list[tuple[str, str, RequestRow]]:
-    name = normalise_name(query)
-    person = [and_(col(RequestTerm.kind) == "person", col(RequestTerm.value) == name)]
-    if len(name) >= MIN_PREFIX:
-        person.append(
-            and_(col(RequestTerm.kind) == "person", prefix_range(col(RequestTerm.value), name))
-        )
-    identifier = and_(
-        col(RequestTerm.kind) == "identifier",
-        col(RequestTerm.value).in_(sorted(identifier_candidates(query))),
-    )
-    # No ORDER BY: a common name prefix matches thousands of terms, and sorting them all
-    # by recency costs more than the search. The first ``limit`` are sorted in Python.
-    rows = session.execute(
-        select(col(RequestTerm.kind), col(RequestTerm.value), *ROW_COLUMNS)
-        .join(MlaRequest, col(MlaRequest.id) == col(RequestTerm.request_id))
-        .where(_in_unit(unit_id), or_(*person, identifier))
-        .limit(limit)
-    )
-    found = [(kind, value, RequestRow(*rest)) for kind, value, *rest in rows]
-    return sorted(found, key=lambda hit: (hit[2].updated_at, hit[2].id), reverse=True)
+    matched: list[tuple[str, Markup]] = field(default_factory=list)
+    """(kind, snippet) pairs: where the query matched in this request, as written, with
+    the matching words marked."""
 
 
 @dataclass(frozen=True)
@@ -119,27 +75,50 @@ class SearchResult:
     """More requests match than are shown: the query should be more precise."""
 
 
-def search(*, session: Session, user: User, query: str, limit: int = SEARCH_LIMIT) -> SearchResult:
-    """The requests of the user's unit matching the query, each with what matched:
-    references and case numbers first, then names and identifiers, most recent first."""
-    query = " ".join(query.split())[:MAX_QUERY]
-    if not query:
+def search(
+    *,
+    session: Session,
+    user: User,
+    query: str,
+    filters: ListFilters | None = None,
+    today: dt.date | None = None,
+    limit: int = SEARCH_LIMIT,
+) -> SearchResult:
+    """The requests of the user's unit that match every word of the query (and the list's
+    filters), best first, each with snippets of where it matched."""
+    terms = parse(" ".join(query.split())[:MAX_QUERY])
+    if not terms:
         return SearchResult([], more=False)
-    hits: dict[int, Hit] = {}
+    conditions = (filters or ListFilters()).conditions(
+        unit_id=user.unit_id, today=today or dt.date.today()
+    )
+    ids = matching_ids(session=session, terms=terms, conditions=conditions, limit=limit + 1)
+    more, ids = len(ids) > limit, ids[:limit]
+    if not ids:
+        return SearchResult([], more=False)
+    rows = {row.id: row for row in rows_of(session.execute(
+        select(*ROW_COLUMNS).where(col(MlaRequest.id).in_(ids))))}  # fmt: skip
+    hits = []
+    for request in session.exec(select_model(MlaRequest).where(col(MlaRequest.id).in_(ids))):
+        assert request.id is not None
+        fields = fields_of(
+            title=request.title,
+            reference=request.reference,
+            content=request.content,
+            comments=comments_of(session, request.id),
+        )
+        matched: list[tuple[str, Markup]] = []
+        for part in fields:
+            shown = snippet(part.text, terms)
+            if part.label in MATCH_LABELS and shown is not None and len(matched) < SNIPPETS_PER_HIT:
+                matched.append((part.label, shown))
+        hits.append(Hit(rows[request.id], matched))
+    order = {request_id: i for i, request_id in enumerate(ids)}
+    return SearchResult(sorted(hits, key=lambda hit: order[hit.request.id]), more)
 
-    def add(kind: str, value: str, row: RequestRow) -> None:
-        hit = hits.setdefault(row.id, Hit(row))
-        if (kind, value) not in hit.matched:
-            hit.matched.append((kind, value))
 
-    by_columns = _by_columns(session, user.unit_id, query, limit + 1)
-    for kind, row in by_columns:
-        add(kind, row.reference if kind == "reference" else query, row)
-    by_terms = _by_terms(session, user.unit_id, query, 2 * limit + 1)
-    for kind, value, row in by_terms:
-        add(kind, value, row)
-    more = len(hits) > limit or len(by_terms) > 2 * limit
-    return SearchResult(list(hits.values())[:limit], more)
+def _in_unit(unit_id: int | None) -> ColumnElement[bool]:
+    return col(MlaRequest.unit_id) == unit_id
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from mlat.audit_actions import AuditAction
 from mlat.messages import N_
 from mlat.models import MlaRequest, RequestEvent, RequestStatus, ReviewComment, User
 from mlat.services import Conflict, audit, notifications
+from mlat.services.search_index import reindex
 from mlat.workflow import REVIEW_ACTIONS, Transition
 
 CHANGED_MEANWHILE = N_(
@@ -85,6 +86,8 @@ def take(
                 ReviewComment(request_id=request.id, event_id=event.id, author_id=actor.id,
                               field=path[:100], body=body.strip())
             )  # fmt: skip
+    if event.comment or any(body.strip() for _path, body in field_comments):
+        reindex(session=session, request=request)  # comments are searched too
     notifications.after_transition(session=session, request=request, action=step.action,
                                    actor=actor)  # fmt: skip
     audit.record(session=session, action=AuditAction.of_step(step.action), user=actor,

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from forms.filters import SearchForm
+from forms.filters import RequestFilterForm, SearchForm, choices
 from forms.stats import StatisticsForm
 from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
@@ -23,6 +23,7 @@ from mlat.i18n import label, status_label
 from mlat.models import Role
 from mlat.services.dashboard import dashboard
 from mlat.services.deadlines import draft_extension
+from mlat.services.listing import unit_users
 from mlat.services.search import MATCH_LABELS, search
 from mlat.services.stats import Median, Period, statistics
 from mlat.views.common import visible_request
@@ -40,11 +41,23 @@ def index() -> str:
 
 @bp.get("/search")
 def search_page() -> str:
+    """Full-text search of the unit's requests, narrowed by the request list's filters."""
+    user, db = the_user(), get_session()
     form = SearchForm(request.args)
+    filters = RequestFilterForm(request.args)
+    filters.set_states(_("Any state"))
+    owners = unit_users(session=db, user=user)
+    filters.owner.choices = choices(("", _("Anyone")), *((str(i), name) for i, name in owners))
+    filters.validate()
+    problems = [
+        _("%(field)s: %(problem)s This filter was ignored.", field=field, problem=problem)
+        for field, problem in filters.problems()
+    ]
     found = None
     if form.q.data and form.validate():
-        db = get_session()
-        found = search(session=db, user=the_user(), query=form.q.data)
+        found = search(session=db, user=user, query=form.q.data,
+                       filters=filters.list_filters(timezone=user.unit.timezone),
+                       today=local_today(user.unit))  # fmt: skip
         # A search for a name or an identifier consults personal data across requests:
         # who searched for what is recorded, with the requests it showed.
         query = " ".join(form.q.data.split())[:200]
@@ -54,7 +67,9 @@ def search_page() -> str:
         commit()
     # Translated once here, not once per match.
     labels = {kind: _(text) for kind, text in MATCH_LABELS.items()}
-    return render_template("dashboard/search.html", form=form, found=found, labels=labels)
+    return render_template("dashboard/search.html", form=form, found=found, labels=labels,
+                           filters=filters, problems=problems,
+                           query_args=filters.query_args())  # fmt: skip
 
 
 def state_name(code: str) -> str:

@@ -1,0 +1,233 @@
+# ruff: noqa: RUF001, RUF002 (Arabic letters are meant)
+"""The words full-text search indexes and looks for, the same on both database engines.
+
+Text is folded before it is indexed and before it is looked for: case and accents go
+(``É`` is ``e``), and Arabic loses its diacritics and tatweel and folds its usual letter
+variants (أ إ آ ٱ to ا, ى to ي, ة to ه). It is then cut into words at anything that is
+not a letter or a digit, so that an e-mail address, a domain, a hyphenated name or a
+phone number is found by any of its parts; phone numbers are also kept as their digits
+alone, so that "4443 0000" and "+974-4443-0000" find each other. The engines index these
+words (SQLite's FTS5, PostgreSQL's ``tsvector``) and never tokenise themselves, so both
+find the same requests. A snippet of why a request matched is cut from the text as it
+was written, with the matching words marked, so names show as written."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from markupsafe import Markup, escape
+
+from mlat.content import normalise_identifier
+
+ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+ARABIC_LETTERS = str.maketrans(
+    {"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي"}
+)
+WORD = re.compile(r"[^\W_]+")
+PHONE = re.compile(r"\+?\d[\d\s().\-/]{4,}\d")
+QUOTED = re.compile(r'"([^"]*)"')
+MAX_TERMS = 12
+MIN_SUBSTRING = 3
+MIN_PREFIX = 3
+SNIPPET_WORDS = 24
+
+
+def fold(text: str) -> str:
+    """Text without case, accents or Arabic diacritics, Arabic letter variants folded."""
+    text = ARABIC_DIACRITICS.sub("", text).translate(ARABIC_LETTERS)
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return unicodedata.normalize(
+        "NFC", "".join(c for c in decomposed if not unicodedata.combining(c))
+    )
+
+
+def words(text: str) -> list[str]:
+    return WORD.findall(fold(text))
+
+
+def phone_digits(text: str) -> list[str]:
+    """The digits of each phone number written in the text, alone."""
+    return ["".join(c for c in found if c.isdigit()) for found in PHONE.findall(text)]
+
+
+@dataclass(frozen=True)
+class Field:
+    """A part of a request as written, and the label that says where it stands."""
+
+    label: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Document:
+    """What the index keeps of one request: its heading words (title, reference, case
+    number), which weigh most; the rest of its words; and its names and identifiers as
+    folded text, for substrings."""
+
+    heading: str
+    body: str
+    names: str
+
+
+def _texts(items: Any, *keys: str) -> Iterable[str]:
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, Mapping):
+            for key in keys:
+                value = item.get(key)
+                if isinstance(value, str) and value:
+                    yield value
+
+
+NORMALISED = "identifier_form"
+
+
+def _normalised_identifiers(items: Any) -> Iterable[str]:
+    """Identifiers as the app normalises them (an IPv6 address compressed, a phone number
+    as +digits), where that differs from how they were written."""
+    for item in items if isinstance(items, list) else []:
+        if isinstance(item, Mapping) and isinstance(item.get("value"), str) and item["value"]:
+            normalised = normalise_identifier(str(item.get("kind") or "account"), item["value"])
+            if fold(normalised) != fold(item["value"]):
+                yield normalised
+
+
+def fields_of(
+    *, title: str, reference: str, content: Mapping[str, Any], comments: Iterable[str] = ()
+) -> list[Field]:
+    """The searchable parts of a request, in the order a snippet prefers them. Labels
+    are message ids (``mlat.services.search.FIELD_LABELS``)."""
+    proceedings = content.get("proceedings") or {}
+    found = [
+        Field("title", title),
+        Field("reference", reference),
+        Field("case_number", str(proceedings.get("case_number") or "")),
+        *(Field("person", t) for t in _texts(content.get("persons"), "name")),
+        *(Field("identifier", t) for t in _texts(content.get("identifiers"), "value")),
+        *(Field(NORMALISED, t) for t in _normalised_identifiers(content.get("identifiers"))),
+        *(Field("provider", t) for t in _texts(content.get("identifiers"), "provider")),
+        *(
+            Field("offence", t)
+            for t in _texts(content.get("offences"), "name", "citation", "equivalent_offence")
+        ),
+        Field("facts", str(content.get("facts") or "")),
+        Field("nexus", str(content.get("nexus") or "")),
+        *(Field("comment", c) for c in comments),
+    ]
+    return [f for f in found if f.text.strip()]
+
+
+NAMED = frozenset(
+    {"person", "identifier", NORMALISED, "provider", "title", "reference", "case_number"}
+)
+
+
+def document(fields: list[Field]) -> Document:
+    heading = [f.text for f in fields if f.label in ("title", "reference", "case_number")]
+    body = [f.text for f in fields if f.label not in ("title", "reference", "case_number")]
+    named = [f.text for f in fields if f.label in NAMED]
+    digits = [
+        d for f in fields if f.label in ("identifier", "person") for d in phone_digits(f.text)
+    ]
+    return Document(
+        heading=" ".join(w for text in heading for w in words(text)),
+        body=" ".join([*(w for text in body for w in words(text)), *digits]),
+        names=" | ".join([*(fold(text) for text in named), *digits]),
+    )
+
+
+@dataclass(frozen=True)
+class Term:
+    """One thing looked for: a word, or words in a row (a phrase); the last word may be
+    the start of a longer one."""
+
+    words: tuple[str, ...]
+    prefix: bool
+    digits: str = ""
+    """For a phone number or another run of digits and punctuation: its digits alone,
+    found instead of the words ("+974-4443-0000" as 97444430000)."""
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.words)
+
+
+def parse(query: str) -> list[Term]:
+    """The terms of a query: "quoted words" are a phrase found as written; any other
+    word is found as the start of a word; "e-mail" or "al-marri" are their parts in a
+    row. Every term must be found (AND)."""
+    terms: list[Term] = []
+    for phrase in QUOTED.findall(query):
+        found = tuple(words(phrase))
+        if found:
+            terms.append(Term(found, prefix=False))
+    for token in QUOTED.sub(" ", query).split():
+        found = tuple(words(token))
+        if found:
+            # One or two letters alone are a word of their own, not the start of
+            # thousands; after other words ("cyb/2026/04") they may begin the last one.
+            terms.append(Term(found, prefix=len(found) > 1 or len(found[-1]) >= MIN_PREFIX))
+        digits = "".join(c for c in token if c.isdigit())
+        if len(found) > 1 and len(digits) >= 5 and PHONE.fullmatch(token):
+            terms[-1] = Term(found, prefix=True, digits=digits)
+    return terms[:MAX_TERMS]
+
+
+def fts5_query(terms: list[Term]) -> str:
+    """The terms as an SQLite FTS5 query: ``"al marri"* AND "fraud"*``."""
+    parts = []
+    for t in terms:
+        words = f'"{t.text}"' + ("*" if t.prefix else "")
+        parts.append(f'({words} OR "{t.digits}"*)' if t.digits else words)
+    return " AND ".join(parts)
+
+
+def tsquery(terms: list[Term]) -> str:
+    """The terms as a PostgreSQL tsquery: ``al <-> marri:* & fraud:*``."""
+    parts = []
+    for t in terms:
+        last = t.words[-1] + (":*" if t.prefix else "")
+        words = "(" + " <-> ".join([*t.words[:-1], last]) + ")"
+        parts.append(f"({words} | {t.digits}:*)" if t.digits else words)
+    return " & ".join(parts)
+
+
+def matches(word: str, terms: list[Term]) -> bool:
+    folded = fold(word)
+    return (
+        any(
+            folded == w or (t.prefix and i == len(t.words) - 1 and folded.startswith(w))
+            for t in terms
+            for i, w in enumerate(t.words)
+        )
+        or any(
+            len(t.text) >= MIN_SUBSTRING and t.text in folded for t in terms if len(t.words) == 1
+        )
+        or any(t.digits and t.digits in "".join(c for c in folded if c.isdigit()) for t in terms)
+    )
+
+
+def snippet(text: str, terms: list[Term]) -> Markup | None:
+    """Words of the text around its first match, matching words marked, as written;
+    None when nothing in it matches."""
+    spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    hits = [
+        i
+        for i, (start, end) in enumerate(spans)
+        if any(matches(w, terms) for w in WORD.findall(text[start:end]))
+    ]
+    if not hits:
+        return None
+    first = max(0, hits[0] - SNIPPET_WORDS // 3)
+    last = min(len(spans), first + SNIPPET_WORDS)
+    shown = set(hits)
+    out = Markup("… " if first else "")
+    for i in range(first, last):
+        start, end = spans[i]
+        piece = escape(text[start:end])
+        out += Markup("<mark>%s</mark>") % piece if i in shown else piece
+        out += Markup(" ")
+    return Markup(out.rstrip() + (Markup(" …") if last < len(spans) else Markup("")))

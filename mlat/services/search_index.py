@@ -1,0 +1,173 @@
+"""The full-text index of requests, on each engine, kept in step by the services in the
+same transaction as the change it follows.
+
+- SQLite: two FTS5 tables keyed by the request's id: ``request_fts`` (heading and body
+  words, ranked with BM25, the heading weighing ten times the body) and ``request_names``
+  (names and identifiers, with FTS5's trigram tokenizer, for any part of them).
+- PostgreSQL: ``request_search``, with a ``tsvector`` of the words (GIN index, the
+  heading weighted A, the body B, ranked with ``ts_rank_cd``) and the names and
+  identifiers as text with a ``pg_trgm`` GIN index, for any part of them.
+
+Both index the words ``mlat.search_text`` makes, never the engine's own tokens."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import ColumnElement, Connection, Select, column, select, table, text
+from sqlmodel import Session, col
+
+from mlat.models import MlaRequest, RequestEvent, ReviewComment
+from mlat.search_text import MIN_SUBSTRING, Document, Term, document, fields_of, fts5_query, tsquery
+
+# Tables of the index: made by the migrations, never by the models (FTS5 tables exist
+# only on SQLite, and each has shadow tables of its own named after it).
+INDEX_TABLES = ("request_fts", "request_names", "request_search")
+
+FTS = table("request_fts", column("rowid"))
+NAMES = table("request_names", column("rowid"))
+PG = table("request_search", column("request_id"), column("document"), column("names"))
+
+
+def is_index_table(name: str) -> bool:
+    return name.startswith(INDEX_TABLES)
+
+
+def _postgres(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def comments_of(session: Session, request_id: int) -> list[str]:
+    """What reviewers and others wrote about the request: step comments and the
+    reviewer's comments on its parts."""
+    said = session.execute(
+        select(col(RequestEvent.comment)).where(
+            col(RequestEvent.request_id) == request_id, col(RequestEvent.comment) != ""
+        )
+    ).scalars()
+    noted = session.execute(
+        select(col(ReviewComment.body)).where(col(ReviewComment.request_id) == request_id)
+    ).scalars()
+    return [str(c) for c in [*said, *noted]]
+
+
+def request_document(session: Session, request: MlaRequest) -> Document:
+    assert request.id is not None
+    return document(
+        fields_of(
+            title=request.title,
+            reference=request.reference,
+            content=request.content,
+            comments=comments_of(session, request.id),
+        )
+    )
+
+
+PG_WRITE = text(
+    "INSERT INTO request_search (request_id, heading, body, names, document) "
+    "VALUES (:id, :heading, :body, :names, "
+    "setweight(to_tsvector('simple', :heading), 'A') || "
+    "setweight(to_tsvector('simple', :body), 'B')) "
+    "ON CONFLICT (request_id) DO UPDATE SET heading = excluded.heading, "
+    "body = excluded.body, names = excluded.names, document = excluded.document"
+)
+SQLITE_WRITES = (
+    text("DELETE FROM request_fts WHERE rowid = :id"),
+    text("INSERT INTO request_fts (rowid, heading, body) VALUES (:id, :heading, :body)"),
+    text("DELETE FROM request_names WHERE rowid = :id"),
+    text("INSERT INTO request_names (rowid, names) VALUES (:id, :names)"),
+)
+
+
+def write_many(
+    session: Session | Connection, documents: dict[int, Document], *, postgres: bool
+) -> None:
+    """Put requests' documents in the index, in place of what was there."""
+    if not documents:
+        return
+    values = [
+        {"id": request_id, "heading": d.heading, "body": d.body, "names": d.names}
+        for request_id, d in documents.items()
+    ]
+    for statement in (PG_WRITE,) if postgres else SQLITE_WRITES:
+        session.execute(statement, values)
+
+
+def write(
+    session: Session | Connection, request_id: int, found: Document, *, postgres: bool
+) -> None:
+    write_many(session, {request_id: found}, postgres=postgres)
+
+
+def reindex(*, session: Session, request: MlaRequest) -> None:
+    """Bring the request's entry of the index up to date (after its content, title or
+    comments changed); the caller's transaction commits it with the change."""
+    session.flush()
+    assert request.id is not None
+    write(session, request.id, request_document(session, request), postgres=_postgres(session))
+
+
+def _like(value: str) -> str:
+    return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def matching_ids(
+    *,
+    session: Session,
+    terms: list[Term],
+    conditions: Sequence[ColumnElement[bool]],
+    limit: int,
+) -> list[int]:
+    """The ids of the requests that match every term and the conditions (the unit and
+    the list's filters), best first: by rank among those whose words match, then those
+    where each term is only part of a name or an identifier, most recent first."""
+    if not terms:
+        return []
+    ident = col(MlaRequest.id)
+    words: Select[int | None]
+    parts: Select[int | None] | None = None
+    pieces = [w for t in terms for w in t.words if len(w) >= MIN_SUBSTRING]
+    complete = all(len(w) >= MIN_SUBSTRING for t in terms for w in t.words)
+    if _postgres(session):
+        query = tsquery(terms)
+        words = (
+            select(ident)
+            .select_from(PG.join(MlaRequest, ident == PG.c.request_id))
+            .where(text("request_search.document @@ to_tsquery('simple', :q)"), *conditions)
+            .order_by(
+                text("ts_rank_cd(request_search.document, to_tsquery('simple', :q)) DESC"),
+                ident.desc(),
+            )
+            .params(q=query)
+        )
+        if pieces and complete:
+            likes = [PG.c.names.like(_like(p), escape="\\") for p in pieces]
+            parts = (
+                select(ident)
+                .select_from(PG.join(MlaRequest, ident == PG.c.request_id))
+                .where(*likes, *conditions)
+            )
+    else:
+        words = (
+            select(ident)
+            .select_from(FTS.join(MlaRequest, ident == FTS.c.rowid))
+            .where(text("request_fts MATCH :q"), *conditions)
+            .order_by(text("bm25(request_fts, 10.0, 1.0)"), ident.desc())
+            .params(q=fts5_query(terms))
+        )
+        if pieces and complete:
+            parts = (
+                select(ident)
+                .select_from(NAMES.join(MlaRequest, ident == NAMES.c.rowid))
+                .where(text("request_names MATCH :n"), *conditions)
+                .params(n=" AND ".join(f'"{p}"' for p in pieces))
+            )
+    found = [int(i) for i in session.execute(words.limit(limit)).scalars()]
+    if parts is not None and len(found) < limit:
+        more = session.execute(
+            parts.where(ident.not_in(found) if found else text("1 = 1"))
+            .order_by(col(MlaRequest.updated_at).desc(), ident.desc())
+            .limit(limit - len(found))
+        ).scalars()
+        found += [int(i) for i in more]
+    return found
