@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from html import unescape
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import psycopg
 import pyotp
@@ -105,6 +106,7 @@ def _samples(url: str) -> dict[str, str]:
             "case": one("SELECT case_number FROM mla_request ORDER BY id LIMIT 1"),
             "email": one("SELECT value FROM request_term WHERE value LIKE '%@%' LIMIT 1"),
             "ip": one("SELECT value FROM request_term WHERE value LIKE '198.51.%' LIMIT 1"),
+            "phone": one("SELECT value FROM request_term WHERE value LIKE '+9745%' LIMIT 1"),
             "owner": one("SELECT id FROM \"user\" WHERE email LIKE 'officer1@doh.%'"),
         }
     engine.dispose()
@@ -134,6 +136,12 @@ def pages(sample: dict[str, str], client: FlaskClient) -> dict[str, str]:
         "search, person name prefix": "/search?q=mariam+al",
         "search, e-mail": f"/search?q={sample['email'].upper()}",
         "search, IP address": f"/search?q={sample['ip']}",
+        # Full-text: words of titles and facts, part of a name, a phone number written
+        # otherwise than stored; common words match tens of thousands of requests.
+        "search, two common words": "/search?q=ransomware+hospital",
+        "search, part of a name": "/search?q=kuwari",
+        "search, phone number": "/search?q="
+        + quote(f"{sample['phone'][:4]}-{sample['phone'][4:8]}-{sample['phone'][8:]}"),
         "statistics": "/statistics",
     }
 

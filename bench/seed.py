@@ -280,7 +280,7 @@ def seed(
                     conn.execute(insert(table), rows)  # fmt: skip
                 documents = {
                     r["id"]: document(fields_of(title=r["title"], reference=r["reference"],
-                                                content=r["content"]))
+                                                content=r["content"]), unit_id=r["unit_id"])
                     for r, _t, _e in batch
                 }  # fmt: skip
                 write_many(conn, documents, postgres=conn.dialect.name == "postgresql")

@@ -38,6 +38,8 @@ SNIPPET_WORDS = 24
 
 def fold(text: str) -> str:
     """Text without case, accents or Arabic diacritics, Arabic letter variants folded."""
+    if text.isascii():
+        return text.lower()  # most text: nothing else to fold
     text = ARABIC_DIACRITICS.sub("", text).translate(ARABIC_LETTERS)
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return unicodedata.normalize(
@@ -71,6 +73,8 @@ class Document:
     heading: str
     body: str
     names: str
+    unit: str = ""
+    """The unit's token (``unit_token``): the index finds a unit's requests itself."""
 
 
 def _texts(items: Any, *keys: str) -> Iterable[str]:
@@ -125,7 +129,13 @@ NAMED = frozenset(
 )
 
 
-def document(fields: list[Field]) -> Document:
+def unit_token(unit_id: int | None) -> str:
+    """The word that stands for a unit in the index's own column, never searched by
+    the user's words (they go to the heading and body only)."""
+    return f"u{unit_id}"
+
+
+def document(fields: list[Field], *, unit_id: int | None = None) -> Document:
     heading = [f.text for f in fields if f.label in ("title", "reference", "case_number")]
     body = [f.text for f in fields if f.label not in ("title", "reference", "case_number")]
     named = [f.text for f in fields if f.label in NAMED]
@@ -136,6 +146,7 @@ def document(fields: list[Field]) -> Document:
         heading=" ".join(w for text in heading for w in words(text)),
         body=" ".join([*(w for text in body for w in words(text)), *digits]),
         names=" | ".join([*(fold(text) for text in named), *digits]),
+        unit=unit_token(unit_id),
     )
 
 
@@ -176,48 +187,58 @@ def parse(query: str) -> list[Term]:
     return terms[:MAX_TERMS]
 
 
-def fts5_query(terms: list[Term]) -> str:
-    """The terms as an SQLite FTS5 query: ``"al marri"* AND "fraud"*``."""
-    parts = []
+def fts5_query(terms: list[Term], unit_id: int | None) -> str:
+    """The terms as an SQLite FTS5 query, in the unit's requests:
+    ``unit : "u3" AND {heading body} : ("al marri"*) AND {heading body} : ("fraud"*)``."""
+    parts = [f'unit : "{unit_token(unit_id)}"']
     for t in terms:
         words = f'"{t.text}"' + ("*" if t.prefix else "")
-        parts.append(f'({words} OR "{t.digits}"*)' if t.digits else words)
+        either = f'{words} OR "{t.digits}"*' if t.digits else words
+        parts.append(f"{{heading body}} : ({either})")
     return " AND ".join(parts)
 
 
-def tsquery(terms: list[Term]) -> str:
-    """The terms as a PostgreSQL tsquery: ``al <-> marri:* & fraud:*``."""
-    parts = []
+def tsquery(terms: list[Term], unit_id: int | None) -> str:
+    """The terms as a PostgreSQL tsquery, in the unit's requests: the unit's lexeme has
+    weight D, the words are looked for in the heading (A) and body (B) only:
+    ``u3:D & (al:AB <-> marri:*AB) & (fraud:*AB)``."""
+    parts = [f"{unit_token(unit_id)}:D"]
     for t in terms:
-        last = t.words[-1] + (":*" if t.prefix else "")
-        words = "(" + " <-> ".join([*t.words[:-1], last]) + ")"
-        parts.append(f"({words} | {t.digits}:*)" if t.digits else words)
+        last = t.words[-1] + (":*AB" if t.prefix else ":AB")
+        words = "(" + " <-> ".join([*(w + ":AB" for w in t.words[:-1]), last]) + ")"
+        parts.append(f"({words} | {t.digits}:*AB)" if t.digits else words)
     return " & ".join(parts)
 
 
-def matches(word: str, terms: list[Term]) -> bool:
-    folded = fold(word)
-    return (
-        any(
-            folded == w or (t.prefix and i == len(t.words) - 1 and folded.startswith(w))
-            for t in terms
-            for i, w in enumerate(t.words)
-        )
-        or any(
-            len(t.text) >= MIN_SUBSTRING and t.text in folded for t in terms if len(t.words) == 1
-        )
-        or any(t.digits and t.digits in "".join(c for c in folded if c.isdigit()) for t in terms)
-    )
+def _matches(folded: str, terms: list[Term]) -> bool:
+    """Whether a folded word is one the terms look for: one of their words, the start of
+    a word they may begin, a part of it (for a term of one word), or its digits."""
+    for t in terms:
+        last = len(t.words) - 1
+        for i, w in enumerate(t.words):
+            if folded == w or (t.prefix and i == last and folded.startswith(w)):
+                return True
+        if last == 0 and len(t.words[0]) >= MIN_SUBSTRING and t.words[0] in folded:
+            return True
+        if t.digits and t.digits in "".join(c for c in folded if c.isdigit()):
+            return True
+    return False
 
 
 def snippet(text: str, terms: list[Term]) -> Markup | None:
     """Words of the text around its first match, matching words marked, as written;
     None when nothing in it matches."""
+    whole = fold(text)
+    digits = "".join(c for c in whole if c.isdigit())
+    if not any(w in whole for t in terms for w in t.words) and not any(
+        t.digits and t.digits in digits for t in terms
+    ):
+        return None  # most parts of a request match nothing: no word-by-word look
     spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
     hits = [
         i
         for i, (start, end) in enumerate(spans)
-        if any(matches(w, terms) for w in WORD.findall(text[start:end]))
+        if any(_matches(w, terms) for w in WORD.findall(fold(text[start:end])))
     ]
     if not hits:
         return None

@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session
 
 from mlat.models import MlaRequest, RequestStatus, Role, User
-from mlat.search_text import fold, parse
+from mlat.search_text import fold, parse, unit_token
 from mlat.services.listing import ListFilters
 from mlat.services.search import search
 from mlat.services.search_index import reindex
@@ -145,6 +145,9 @@ def test_search_never_returns_another_units_request(
     outsider = make_user(Role.officer, unit_=make_unit())
     for query in ("marri", "huacheng", "mailhost", "4443 0000", "kgdygjrsq", "CYB/2026"):
         assert found_ids(db, outsider, query) == [], query
+    # The unit's own token in the index is not something a user's words can reach.
+    token = unit_token(bec.unit_id)
+    assert found_ids(db, outsider, token) == [] and found_ids(db, outsider, f'"{token}"') == []
 
 
 def test_search_combines_with_the_lists_filters(

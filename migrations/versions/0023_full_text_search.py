@@ -42,10 +42,14 @@ def upgrade() -> None:
             "CREATE INDEX ix_request_search_names ON request_search USING gin (names gin_trgm_ops)"
         )
     else:
-        op.execute("CREATE VIRTUAL TABLE request_fts USING fts5(heading, body, tokenize='unicode61')")
+        op.execute(
+            "CREATE VIRTUAL TABLE request_fts USING fts5(unit, heading, body, tokenize='unicode61')"
+        )
         op.execute("CREATE VIRTUAL TABLE request_names USING fts5(names, tokenize='trigram')")
-    requests = bind.execute(sa.text("SELECT id, title, reference, content FROM mla_request"))
-    for request_id, title, reference, content in requests.fetchall():
+    requests = bind.execute(
+        sa.text("SELECT id, unit_id, title, reference, content FROM mla_request")
+    )
+    for request_id, unit_id, title, reference, content in requests.fetchall():
         said = bind.execute(
             sa.text("SELECT comment FROM request_event WHERE request_id = :id AND comment != ''"),
             {"id": request_id},
@@ -59,7 +63,7 @@ def upgrade() -> None:
             content=json.loads(content) if isinstance(content, str) else content,
             comments=[*said, *noted],
         )
-        write(bind, request_id, document(fields), postgres=postgres)
+        write(bind, request_id, document(fields, unit_id=unit_id), postgres=postgres)
 
 
 def downgrade() -> None:

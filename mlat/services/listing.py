@@ -147,6 +147,13 @@ class ListFilters:
     sort: Sort = "updated"
     descending: bool = True
 
+    def narrows(self) -> bool:
+        """Whether any filter is set (the order aside)."""
+        return any(
+            (self.status, self.requested_state, self.owner_id is not None, self.measure,
+             self.due, self.since, self.until)
+        )  # fmt: skip
+
     def conditions(self, *, unit_id: int | None, today: dt.date) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = [col(MlaRequest.unit_id) == unit_id]
         if self.status is not None:

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlmodel import Session, col
 from sqlmodel import select as select_model
 
@@ -20,7 +20,7 @@ from mlat.messages import N_
 from mlat.models import MlaRequest, RequestTerm, User
 from mlat.search_text import fields_of, parse, snippet
 from mlat.services.listing import ROW_COLUMNS, ListFilters, RequestRow, rows_of
-from mlat.services.search_index import comments_of, matching_ids
+from mlat.services.search_index import comments_by_request, matching_ids
 
 MAX_QUERY = 500
 SEARCH_LIMIT = 50
@@ -75,6 +75,26 @@ class SearchResult:
     """More requests match than are shown: the query should be more precise."""
 
 
+def exact_ids(
+    session: Session, query: str, conditions: list[ColumnElement[bool]], limit: int
+) -> list[int]:
+    """The requests whose reference or case number is the query as typed (in any case):
+    an officer who types a whole reference wants that request, found by its index."""
+    spellings = sorted({query, query.upper()})
+    found = session.execute(
+        select(col(MlaRequest.id))
+        .where(
+            or_(
+                col(MlaRequest.reference).in_(spellings), col(MlaRequest.case_number).in_(spellings)
+            ),
+            *conditions,
+        )
+        .order_by(col(MlaRequest.updated_at).desc(), col(MlaRequest.id).desc())
+        .limit(limit)
+    )
+    return [int(i) for i in found.scalars()]
+
+
 def search(
     *,
     session: Session,
@@ -92,25 +112,31 @@ def search(
     conditions = (filters or ListFilters()).conditions(
         unit_id=user.unit_id, today=today or dt.date.today()
     )
-    ids = matching_ids(session=session, terms=terms, conditions=conditions, limit=limit + 1)
+    ids = exact_ids(session, " ".join(query.split()), conditions, limit + 1) or matching_ids(
+        session=session, terms=terms, unit_id=user.unit_id, conditions=conditions,
+        narrowed=bool(filters and filters.narrows()), limit=limit + 1)  # fmt: skip
     more, ids = len(ids) > limit, ids[:limit]
     if not ids:
         return SearchResult([], more=False)
+    # The unit's condition again: the index's unit column is not the only guard.
     rows = {row.id: row for row in rows_of(session.execute(
-        select(*ROW_COLUMNS).where(col(MlaRequest.id).in_(ids))))}  # fmt: skip
+        select(*ROW_COLUMNS).where(col(MlaRequest.id).in_(ids), *conditions)))}  # fmt: skip
     hits = []
-    for request in session.exec(select_model(MlaRequest).where(col(MlaRequest.id).in_(ids))):
+    comments = comments_by_request(session, ids)
+    for request in session.exec(select_model(MlaRequest).where(col(MlaRequest.id).in_(rows))):
         assert request.id is not None
         fields = fields_of(
             title=request.title,
             reference=request.reference,
             content=request.content,
-            comments=comments_of(session, request.id),
+            comments=comments[request.id],
         )
         matched: list[tuple[str, Markup]] = []
         for part in fields:
-            shown = snippet(part.text, terms)
-            if part.label in MATCH_LABELS and shown is not None and len(matched) < SNIPPETS_PER_HIT:
+            if len(matched) == SNIPPETS_PER_HIT:
+                break
+            shown = snippet(part.text, terms) if part.label in MATCH_LABELS else None
+            if shown is not None:
                 matched.append((part.label, shown))
         hits.append(Hit(rows[request.id], matched))
     order = {request_id: i for i, request_id in enumerate(ids)}

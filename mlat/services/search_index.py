@@ -14,7 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import ColumnElement, Connection, Select, column, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+    text,
+)
 from sqlmodel import Session, col
 
 from mlat.models import MlaRequest, RequestEvent, ReviewComment
@@ -37,18 +48,27 @@ def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def comments_of(session: Session, request_id: int) -> list[str]:
-    """What reviewers and others wrote about the request: step comments and the
-    reviewer's comments on its parts."""
+def comments_by_request(session: Session, request_ids: Sequence[int]) -> dict[int, list[str]]:
+    """What reviewers and others wrote about each request: step comments and the
+    reviewer's comments on its parts, in two queries for all the requests."""
+    found: dict[int, list[str]] = {request_id: [] for request_id in request_ids}
     said = session.execute(
-        select(col(RequestEvent.comment)).where(
-            col(RequestEvent.request_id) == request_id, col(RequestEvent.comment) != ""
+        select(col(RequestEvent.request_id), col(RequestEvent.comment)).where(
+            col(RequestEvent.request_id).in_(request_ids), col(RequestEvent.comment) != ""
         )
-    ).scalars()
+    )
     noted = session.execute(
-        select(col(ReviewComment.body)).where(col(ReviewComment.request_id) == request_id)
-    ).scalars()
-    return [str(c) for c in [*said, *noted]]
+        select(col(ReviewComment.request_id), col(ReviewComment.body)).where(
+            col(ReviewComment.request_id).in_(request_ids)
+        )
+    )
+    for request_id, comment in [*said, *noted]:
+        found[request_id].append(str(comment))
+    return found
+
+
+def comments_of(session: Session, request_id: int) -> list[str]:
+    return comments_by_request(session, [request_id])[request_id]
 
 
 def request_document(session: Session, request: MlaRequest) -> Document:
@@ -59,13 +79,15 @@ def request_document(session: Session, request: MlaRequest) -> Document:
             reference=request.reference,
             content=request.content,
             comments=comments_of(session, request.id),
-        )
+        ),
+        unit_id=request.unit_id,
     )
 
 
 PG_WRITE = text(
     "INSERT INTO request_search (request_id, heading, body, names, document) "
     "VALUES (:id, :heading, :body, :names, "
+    "setweight(to_tsvector('simple', :unit), 'D') || "
     "setweight(to_tsvector('simple', :heading), 'A') || "
     "setweight(to_tsvector('simple', :body), 'B')) "
     "ON CONFLICT (request_id) DO UPDATE SET heading = excluded.heading, "
@@ -73,7 +95,9 @@ PG_WRITE = text(
 )
 SQLITE_WRITES = (
     text("DELETE FROM request_fts WHERE rowid = :id"),
-    text("INSERT INTO request_fts (rowid, heading, body) VALUES (:id, :heading, :body)"),
+    text(
+        "INSERT INTO request_fts (rowid, unit, heading, body) VALUES (:id, :unit, :heading, :body)"
+    ),
     text("DELETE FROM request_names WHERE rowid = :id"),
     text("INSERT INTO request_names (rowid, names) VALUES (:id, :names)"),
 )
@@ -86,7 +110,13 @@ def write_many(
     if not documents:
         return
     values = [
-        {"id": request_id, "heading": d.heading, "body": d.body, "names": d.names}
+        {
+            "id": request_id,
+            "unit": d.unit,
+            "heading": d.heading,
+            "body": d.body,
+            "names": d.names,
+        }
         for request_id, d in documents.items()
     ]
     for statement in (PG_WRITE,) if postgres else SQLITE_WRITES:
@@ -111,51 +141,75 @@ def _like(value: str) -> str:
     return "%" + value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
+# Words common to thousands of requests ("fraud") are ranked among the most recent
+# matches only, so that a search costs the same however many requests it matches.
+RANKED = 1000
+
+
 def matching_ids(
     *,
     session: Session,
     terms: list[Term],
+    unit_id: int | None,
     conditions: Sequence[ColumnElement[bool]],
+    narrowed: bool,
     limit: int,
 ) -> list[int]:
     """The ids of the requests that match every term and the conditions (the unit and
-    the list's filters), best first: by rank among those whose words match, then those
-    where each term is only part of a name or an identifier, most recent first."""
+    the list's filters, ``narrowed`` when any is set), best first: by rank among those
+    whose words match (among the ``RANKED`` most recent of them when no filter narrows
+    the search); when no word matches, those where each term is part of a name or an
+    identifier, most recent first."""
     if not terms:
         return []
     ident = col(MlaRequest.id)
+    postgres = _postgres(session)
+    index = PG if postgres else FTS
+    key = PG.c.request_id if postgres else FTS.c.rowid
+    score: ColumnElement[float]
+    if postgres:
+        query = tsquery(terms, unit_id)
+        match = "request_search.document @@ to_tsquery('simple', :q)"
+        score = func.ts_rank_cd(
+            PG.c.document, func.to_tsquery(literal_column("'simple'"), bindparam("q"))
+        )
+        best = score.desc()
+    else:
+        query = fts5_query(terms, unit_id)
+        match = "request_fts MATCH :q"
+        score = func.bm25(literal_column("request_fts"), 0.0, 10.0, 1.0)
+        best = score.asc()  # BM25 in SQLite: the lower, the better
     words: Select[int | None]
-    parts: Select[int | None] | None = None
-    pieces = [w for t in terms for w in t.words if len(w) >= MIN_SUBSTRING]
-    complete = all(len(w) >= MIN_SUBSTRING for t in terms for w in t.words)
-    if _postgres(session):
-        query = tsquery(terms)
+    if narrowed:  # the list's filters need the request's columns
         words = (
             select(ident)
-            .select_from(PG.join(MlaRequest, ident == PG.c.request_id))
-            .where(text("request_search.document @@ to_tsquery('simple', :q)"), *conditions)
-            .order_by(
-                text("ts_rank_cd(request_search.document, to_tsquery('simple', :q)) DESC"),
-                ident.desc(),
-            )
+            .select_from(index.join(MlaRequest, ident == key))
+            .where(text(match), *conditions)
+            .order_by(best, ident.desc())
             .params(q=query)
         )
-        if pieces and complete:
-            likes = [PG.c.names.like(_like(p), escape="\\") for p in pieces]
+    else:  # the unit's own token in the index finds its requests without a join
+        recent = (
+            select(key.label("id"), score.label("score"))
+            .where(text(match))
+            .order_by(key.desc())
+            .limit(RANKED)
+            .params(q=query)
+            .subquery()
+        )
+        order = recent.c.score.desc() if postgres else recent.c.score.asc()
+        words = select(recent.c.id).order_by(order, recent.c.id.desc())
+    parts: Select[int | None] | None = None
+    pieces = [w for t in terms for w in t.words if len(w) >= MIN_SUBSTRING]
+    if pieces and all(len(w) >= MIN_SUBSTRING for t in terms for w in t.words):
+        if postgres:
+            within = [PG.c.names.like(_like(p), escape="\\") for p in pieces]
             parts = (
                 select(ident)
                 .select_from(PG.join(MlaRequest, ident == PG.c.request_id))
-                .where(*likes, *conditions)
+                .where(*within, *conditions)
             )
-    else:
-        words = (
-            select(ident)
-            .select_from(FTS.join(MlaRequest, ident == FTS.c.rowid))
-            .where(text("request_fts MATCH :q"), *conditions)
-            .order_by(text("bm25(request_fts, 10.0, 1.0)"), ident.desc())
-            .params(q=fts5_query(terms))
-        )
-        if pieces and complete:
+        else:
             parts = (
                 select(ident)
                 .select_from(NAMES.join(MlaRequest, ident == NAMES.c.rowid))
@@ -163,11 +217,7 @@ def matching_ids(
                 .params(n=" AND ".join(f'"{p}"' for p in pieces))
             )
     found = [int(i) for i in session.execute(words.limit(limit)).scalars()]
-    if parts is not None and len(found) < limit:
-        more = session.execute(
-            parts.where(ident.not_in(found) if found else text("1 = 1"))
-            .order_by(col(MlaRequest.updated_at).desc(), ident.desc())
-            .limit(limit - len(found))
-        ).scalars()
-        found += [int(i) for i in more]
+    if parts is not None and not found:  # parts of names only when no word matches
+        recent_parts = parts.order_by(col(MlaRequest.updated_at).desc(), ident.desc())
+        found = [int(i) for i in session.execute(recent_parts.limit(limit)).scalars()]
     return found

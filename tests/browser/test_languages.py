@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 (officers' text in other scripts is meant)
 """The officer's and the reviewer's pages in each language (Arabic and French first), in
 a real browser:
 the language is chosen with the switcher on the login page and kept; every page says its
@@ -30,6 +31,22 @@ from tests.browser.support import (
 pytestmark = pytest.mark.browser
 
 WIDE, NARROW = 1280, 390
+# Facts as an officer writes them in each language (the user's text, not the interface's).
+FACTS = {
+    "ar": "أرسل شخص مجهول رسائل احتيالية من الحساب finance.alwaha@mailhost.example إلى محاسب "
+    "شركة في الدوحة في 9 مارس 2026، فحوّل 1,240,000 ريال قطري إلى حساب في هونغ كونغ.",
+    "fr": "Le 9 mars 2026, un inconnu a écrit depuis finance.alwaha@mailhost.example au "
+    "comptable d’une société de Doha, qui a viré 1 240 000 QAR vers un compte à Hong Kong.",
+    "zh": "2026年3月9日，一名身份不明者从 finance.alwaha@mailhost.example 向多哈一家公司的会计"
+    "发送欺诈邮件，该会计向香港的一个账户汇出1,240,000卡塔尔里亚尔。",
+    "ru": "9 марта 2026 года неизвестное лицо с адреса finance.alwaha@mailhost.example написало "
+    "бухгалтеру компании в Дохе, который перевёл 1 240 000 катарских риалов на счёт в Гонконге.",
+    "es": "El 9 de marzo de 2026, una persona desconocida escribió desde "
+    "finance.alwaha@mailhost.example al contador de una empresa de Doha, que transfirió "
+    "1.240.000 riales cataríes a una cuenta en Hong Kong.",
+    "en": "On 9 March 2026 an unknown person wrote from finance.alwaha@mailhost.example to the "
+    "accountant of a Doha company, who paid QAR 1,240,000 to an account in Hong Kong.",
+}
 # The page's chrome: what the interface itself writes around the user's data.
 CHROME = (
     "header nav a, header .who a, header .who button, main h1, main h2, main label, "
@@ -147,6 +164,12 @@ def test_officer_and_reviewer_work_in_their_language(
     page.goto(re.sub(r"/wizard/route$", "/wizard/facts", page.url))
     check_in_language(visit, "wizard facts")
     assert guidance_side(page) == ("left" if language == "ar" else "right")
+    # Writing the facts in the interface's language and saving goes on to the next step.
+    page.get_by_label(t("Summary of the facts")).fill(FACTS[language])
+    page.get_by_label(t("Why the evidence is needed (nexus)")).fill(FACTS[language])
+    page.locator(".button-row").get_by_role("button", name=t("Save and continue")).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(t("Persons and identifiers"))
+    check_in_language(visit, "wizard persons")
 
     waiting = submitted_request(f"Review in {language}")
     visit.logout()
