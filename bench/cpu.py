@@ -1,5 +1,7 @@
-"""CPU time per page of the request list, the dashboard and search, one at a time through
-the Flask test client, and optionally a pyinstrument profile of one of them.
+"""CPU time per page of the request list, the dashboard, search, a request and a wizard
+step, one at a time through the Flask test client, next to ``/health`` for the same
+logged-in user (the floor: the framework, the session and the user's row), and
+optionally a pyinstrument profile of one of them.
 
     python -m bench.cpu --database-url sqlite:////tmp/bench.sqlite3 --count 20000
     python -m bench.cpu --database-url ... --profile "list" > list.html
@@ -57,7 +59,20 @@ def prepare(url: str, count: int) -> None:
 
 def pages(url: str) -> dict[str, str]:
     sample = _samples(url)
+    engine = make_engine(url)
+    with Session(engine) as session:
+        request_id = session.execute(
+            select(col(MlaRequest.id)).where(col(MlaRequest.reference) == sample["reference"])
+        ).scalar_one()
+        draft_id = session.execute(
+            select(col(MlaRequest.id))
+            .join(User, col(User.id) == col(MlaRequest.owner_id))
+            .where(col(User.email) == EMAIL, col(MlaRequest.status) == "draft")
+            .limit(1)
+        ).scalar_one()
+    engine.dispose()
     return {
+        "health (the floor)": "/health",
         "list": "/",
         "list, US by state": "/?state=US&sort=state",
         "list, status in review": "/?status=in_review",
@@ -66,6 +81,10 @@ def pages(url: str) -> dict[str, str]:
         "dashboard": "/dashboard",
         "search, reference": f"/search?q={sample['reference']}",
         "search, person name prefix": "/search?q=mariam+al",
+        "search, two common words": "/search?q=ransomware+hospital",
+        "search, part of a name": "/search?q=kuwari",
+        "request page": f"/requests/{request_id}",
+        "wizard step (facts)": f"/requests/{draft_id}/wizard/facts",
     }
 
 
