@@ -7,15 +7,10 @@ from sqlalchemy import Engine, create_engine
 from sqlmodel import SQLModel
 
 import mlat.models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from mlat.services.search_index import is_index_table
+from mlat.services.search_index import outside_the_index
 
 config = context.config
 target_metadata = SQLModel.metadata
-
-
-def not_the_search_index(name: str | None, type_: str, _parent: object) -> bool:
-    """The full-text index's tables are the migrations' alone (mlat.services.search_index)."""
-    return not (type_ == "table" and name is not None and is_index_table(name))
 
 
 def run_migrations_online() -> None:
@@ -28,7 +23,7 @@ def run_migrations_online() -> None:
             target_metadata=target_metadata,
             render_as_batch=connection.dialect.name == "sqlite",
             compare_type=True,
-            include_name=not_the_search_index,
+            include_name=outside_the_index,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -21,7 +21,7 @@ from mlat.audit_actions import AuditAction, Outcome
 from mlat.db import make_engine
 from mlat.migrate import alembic_config, downgrade, upgrade
 from mlat.services import audit
-from mlat.services.search_index import is_index_table
+from mlat.services.search_index import outside_the_index
 from tests.audit_trail import write_legacy_chain
 from tests.conftest import BACKENDS, POSTGRES, _admin_dsn
 
@@ -51,14 +51,10 @@ def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Eng
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def not_the_search_index(name: str | None, type_: str, _parent: object) -> bool:
-    return not (type_ == "table" and name is not None and is_index_table(name))
-
-
 def schema_differences(engine: Engine) -> list[object]:
     with engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "include_name": not_the_search_index}
+            connection, opts={"compare_type": True, "include_name": outside_the_index}
         )
         return list(compare_metadata(context, SQLModel.metadata))
 

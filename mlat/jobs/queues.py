@@ -25,7 +25,7 @@ from mlat.db import make_engine
 from mlat.jobs.reaper import Liveness, Reaper
 from mlat.jobs.runner import run_packet_job
 from mlat.jobs.sandbox import Limits, start_fork_server
-from mlat.packets import signature
+from mlat.packets import stamp
 from mlat.services.signing import SigningKeys, signing_keys
 
 if TYPE_CHECKING:
@@ -55,7 +55,7 @@ class LocalQueue:
     ) -> None:  # fmt: skip
         self.engine, self.limits, self.keys = engine, limits, keys
         self.executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mlat-job")
-        self.executor.submit(signature.warm_up)  # before the first job, not in its time
+        self.executor.submit(stamp.warm_up)  # before the first job, not in its time
         self.reaper = Reaper(engine, self, liveness).start()
 
     def enqueue(self, job_id: int) -> None:
@@ -141,7 +141,7 @@ def configure_worker(engine: Engine, limits: Limits, keys: SigningKeys) -> None:
     global _worker
     with _worker_lock:
         _worker = (engine, limits, keys, os.getpid())
-    signature.warm_up()  # once, in the process each job's work horse is forked from
+    stamp.warm_up()  # once, in the process each job's work horse is forked from
     start_fork_server()  # and the renders' fork server, before the first job
 
 

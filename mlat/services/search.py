@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from markupsafe import Markup
 from sqlalchemy import ColumnElement, or_, select
 from sqlmodel import Session, col
-from sqlmodel import select as select_model
 
 from mlat.content import normalise_identifier
 from mlat.messages import N_
@@ -121,16 +120,18 @@ def search(
     # The unit's condition again: the index's unit column is not the only guard.
     rows = {row.id: row for row in rows_of(session.execute(
         select(*ROW_COLUMNS).where(col(MlaRequest.id).in_(ids), *conditions)))}  # fmt: skip
-    hits = []
-    comments = comments_by_request(session, ids)
-    for request in session.exec(select_model(MlaRequest).where(col(MlaRequest.id).in_(rows))):
-        assert request.id is not None
-        fields = fields_of(
-            title=request.title,
-            reference=request.reference,
-            content=request.content,
-            comments=comments[request.id],
+    contents = {
+        request_id: content
+        for request_id, content in session.execute(
+            select(col(MlaRequest.id), col(MlaRequest.content)).where(col(MlaRequest.id).in_(rows))
         )
+    }
+    comments = comments_by_request(session, list(rows))
+    hits = []
+    for request_id in (i for i in ids if i in rows):  # best first
+        row = rows[request_id]
+        fields = fields_of(title=row.title, reference=row.reference,
+                           content=contents[request_id], comments=comments[request_id])  # fmt: skip
         matched: list[tuple[str, Markup]] = []
         for part in fields:
             if len(matched) == SNIPPETS_PER_HIT:
@@ -138,9 +139,8 @@ def search(
             shown = snippet(part.text, terms) if part.label in MATCH_LABELS else None
             if shown is not None:
                 matched.append((part.label, shown))
-        hits.append(Hit(rows[request.id], matched))
-    order = {request_id: i for i, request_id in enumerate(ids)}
-    return SearchResult(sorted(hits, key=lambda hit: order[hit.request.id]), more)
+        hits.append(Hit(row, matched))
+    return SearchResult(hits, more)
 
 
 def _in_unit(unit_id: int | None) -> ColumnElement[bool]:

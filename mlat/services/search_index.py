@@ -44,6 +44,12 @@ def is_index_table(name: str) -> bool:
     return name.startswith(INDEX_TABLES)
 
 
+def outside_the_index(name: str | None, type_: str, _parent: object) -> bool:
+    """Alembic's ``include_name``: the index's tables are the migrations' alone, so
+    comparing the models with the database leaves them out."""
+    return not (type_ == "table" and name is not None and is_index_table(name))
+
+
 def _postgres(session: Session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import abort, url_for
+from flask import abort, request, url_for
+from flask_babel import gettext as _
+from sqlmodel import Session
 
+from forms.filters import RequestFilterForm, choices
 from mlat.audit_actions import AuditAction, Outcome
 from mlat.auth import audit, the_user
 from mlat.db import get_session
-from mlat.models import MlaRequest
+from mlat.models import MlaRequest, User
 from mlat.services import NotFound
+from mlat.services.listing import unit_users
 from mlat.services.requests import get_visible_request
 from mlat.services.workflow import may_download
 from mlat.views.refusals import already_recorded
@@ -58,3 +62,20 @@ def safe_next(target: str | None, fallback: str | None = None) -> str:
         if not parts.scheme and not parts.netloc:
             return target
     return fallback or url_for("requests.index")
+
+
+def list_filter_form(
+    db: Session, user: User
+) -> tuple[RequestFilterForm, list[tuple[int, str]], list[str]]:
+    """The request list's filters from the GET parameters (the list and search share
+    them): the form, the unit's people it offers as owners, and what was ignored, in words."""
+    form = RequestFilterForm(request.args)
+    form.set_states(_("Any state"))
+    owners = unit_users(session=db, user=user)
+    form.owner.choices = choices(("", _("Anyone")), *((str(id_), name) for id_, name in owners))
+    form.validate()
+    problems = [
+        _("%(field)s: %(problem)s This filter was ignored.", field=field, problem=problem)
+        for field, problem in form.problems()
+    ]
+    return form, owners, problems

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 from werkzeug.wrappers import Response
 
-from forms.filters import RequestFilterForm, SearchForm, choices
+from forms.filters import SearchForm
 from forms.stats import StatisticsForm
 from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
@@ -23,10 +23,9 @@ from mlat.i18n import label, status_label
 from mlat.models import Role
 from mlat.services.dashboard import dashboard
 from mlat.services.deadlines import draft_extension
-from mlat.services.listing import unit_users
 from mlat.services.search import MATCH_LABELS, search
 from mlat.services.stats import Median, Period, statistics
-from mlat.views.common import visible_request
+from mlat.views.common import list_filter_form, visible_request
 from mlat.views.transaction import attempt, commit
 
 bp = Blueprint("dashboard", __name__)
@@ -44,15 +43,7 @@ def search_page() -> str:
     """Full-text search of the unit's requests, narrowed by the request list's filters."""
     user, db = the_user(), get_session()
     form = SearchForm(request.args)
-    filters = RequestFilterForm(request.args)
-    filters.set_states(_("Any state"))
-    owners = unit_users(session=db, user=user)
-    filters.owner.choices = choices(("", _("Anyone")), *((str(i), name) for i, name in owners))
-    filters.validate()
-    problems = [
-        _("%(field)s: %(problem)s This filter was ignored.", field=field, problem=problem)
-        for field, problem in filters.problems()
-    ]
+    filters, _owners, problems = list_filter_form(db, user)
     found = None
     if form.q.data and form.validate():
         found = search(session=db, user=user, query=form.q.data,

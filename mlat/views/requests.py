@@ -5,7 +5,6 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from werkzeug.wrappers import Response
 
-from forms.filters import RequestFilterForm, choices
 from forms.requests import RequestForm
 from mlat.audit_actions import AuditAction
 from mlat.auth import audit, role_required, the_user
@@ -19,7 +18,7 @@ from mlat.services import requests as svc
 from mlat.services.deadlines import request_clocks
 from mlat.services.search import related_requests
 from mlat.services.validation import validate_request
-from mlat.views.common import visible_request
+from mlat.views.common import list_filter_form, visible_request
 from mlat.views.packets import packet_context
 from mlat.views.transaction import attempt, commit
 from mlat.views.workflow import workflow_context
@@ -39,15 +38,7 @@ def _request_form() -> RequestForm:
 def index() -> str:
     """The unit's requests, filtered, sorted and paged by the GET parameters."""
     user, db = the_user(), get_session()
-    form = RequestFilterForm(request.args)
-    form.set_states(_("Any state"))
-    owners = listing.unit_users(session=db, user=user)
-    form.owner.choices = choices(("", _("Anyone")), *((str(id_), name) for id_, name in owners))
-    form.validate()
-    problems = [
-        _("%(field)s: %(problem)s This filter was ignored.", field=field, problem=problem)
-        for field, problem in form.problems()
-    ]
+    form, owners, problems = list_filter_form(db, user)
     cursor = None
     if token := request.args.get("cursor"):
         try:
