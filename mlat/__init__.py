@@ -24,6 +24,7 @@ def create_app(config: Config | None = None) -> Flask:
     from mlat import auth, cli, crypto, db, i18n, security, views
     from mlat.jobs import queues
     from mlat.services import audit_checkpoints
+    from mlat.services.stats import StatisticsCache
 
     config = config or config_from_env()
     app = Flask(
@@ -39,6 +40,7 @@ def create_app(config: Config | None = None) -> Flask:
     # the keys that seal stored files and TOTP secrets in that database
     crypto.use_keyring(app.extensions["mlat_engine"], crypto.keyring_of(config))
     queues.init_app(app)  # where packet jobs go once their transaction commits
+    app.extensions["mlat_statistics"] = StatisticsCache()  # each unit's, for two minutes
     if config.proxy_fix:  # behind that many reverse proxies (docs/deploy.md)
         hops = config.proxy_fix
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -11,7 +11,14 @@ from sqlmodel import Session
 
 from mlat.charts import Bar, bar_chart
 from mlat.models import MlaRequest, RequestStatus, Role, User
-from mlat.services.stats import Median, Period, Timing, percentile, statistics
+from mlat.services.stats import (
+    Median,
+    Period,
+    StatisticsCache,
+    Timing,
+    percentile,
+    statistics,
+)
 from tests.conftest import LoginAs, MakeRequest, MakeUnit, MakeUser, PageClient, rows, texts
 
 START = dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC)
@@ -82,6 +89,29 @@ def test_bar_chart_has_a_bar_and_a_title_per_value_and_escapes_labels() -> None:
     assert bar_chart(chart_id="c2", title="empty", bars=[]) == ""
 
 
+def test_a_units_statistics_are_kept_two_minutes_then_worked_out_again(
+    db: Session, make_user: MakeUser, make_unit: MakeUnit, make_request: MakeRequest
+) -> None:
+    officer = make_user(Role.officer)
+    colleague = make_user(Role.officer, unit_=officer.unit)
+    stranger = make_user(Role.officer, unit_=make_unit())
+    arranged(db, make_request, officer, "US")
+    now = [0.0]
+    kept = StatisticsCache(clock=lambda: now[0])
+    first, worked_out = kept.get(session=db, user=officer)
+    assert first.total == 1
+    arranged(db, make_request, officer, "GB")
+    now[0] = 119.0
+    # the unit's figures as they were, for a colleague too; another unit's are its own
+    assert kept.get(session=db, user=colleague) == (first, worked_out)
+    assert kept.get(session=db, user=stranger)[0].total == 0
+    assert kept.get(session=db, user=officer, period=Period(dt.date(2026, 1, 1)))[0].total == 2
+    now[0] = 121.0
+    again, later = kept.get(session=db, user=officer)
+    assert again.total == 2 and later >= worked_out
+    assert again.by_state == [("GB", 1), ("US", 1)]
+
+
 def test_statistics_page_shows_charts_and_the_numbers(
     client_request: PageClient, login_as: LoginAs, make_request: MakeRequest, db: Session
 ) -> None:
@@ -106,6 +136,8 @@ def test_statistics_page_shows_charts_and_the_numbers(
         "No request has been executed yet."
     ]
     assert page.select("[style]") == [] and "style=" not in str(page)
+    (when,) = [t for t in texts(page, "p.muted") if t.startswith("Figures as of")]
+    assert when.endswith("They are worked out again every two minutes.")
 
 
 def test_the_90th_percentile_is_the_nearest_rank() -> None:

@@ -6,20 +6,27 @@ typical time the state's rule table gives.
 Medians of approval are computed in SQL on both engines, with window functions: the middle
 row (or the two middle rows) of each requested state's durations, ordered. The execution
 times per state are few per unit, and read whole to take their percentiles.
+
+With a unit's whole history (100,000 requests) the figures take the better part of a
+second to work out, so the page keeps each unit's figures for a period for
+``CACHE_SECONDS`` (``StatisticsCache``) and says when they were worked out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Sequence
+import threading
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from cachetools import TTLCache
 from sqlalchemy import ColumnElement, Float, and_, cast, func, select
 from sqlmodel import Session, col
 
-from mlat.models import MlaRequest, RequestEvent, RequestStatus, RequestTerm, User
+from mlat.models import MlaRequest, RequestEvent, RequestStatus, RequestTerm, User, utcnow
 from mlat.rules.loader import rulebook
 from mlat.services.listing import day_bounds
 
@@ -285,3 +292,39 @@ def statistics(*, session: Session, user: User, period: Period = Period()) -> St
         execution_by_measure=execution_by_measure(session=session, unit_id=unit_id, where=when),
         by_outcome=outcome_times(session=session, unit_id=unit_id, where=when),
     )
+
+
+CACHE_SECONDS = 120
+"""How long a unit's statistics are shown before they are worked out again."""
+
+
+class StatisticsCache:
+    """Each unit's statistics for a period, with the time they were worked out, kept for
+    ``seconds`` in this process (one per app). The figures describe months and years of
+    requests; at most ``seconds`` old, they spare the database a pass over all of a
+    unit's requests at every view."""
+
+    def __init__(
+        self,
+        seconds: float = CACHE_SECONDS,
+        size: int = 512,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._kept: TTLCache[tuple[object, ...], tuple[Statistics, dt.datetime]] = TTLCache(
+            maxsize=size, ttl=seconds, timer=clock
+        )
+        self._lock = threading.Lock()
+
+    def get(
+        self, *, session: Session, user: User, period: Period = Period()
+    ) -> tuple[Statistics, dt.datetime]:
+        """The statistics of the user's unit for the period, and when they were worked
+        out (UTC)."""
+        key = (user.unit_id, user.unit.timezone, period.start, period.end)
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is None:
+            kept = statistics(session=session, user=user, period=period), utcnow()
+            with self._lock:
+                self._kept[key] = kept
+        return kept

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -24,7 +25,7 @@ from mlat.models import Role
 from mlat.services.dashboard import dashboard
 from mlat.services.deadlines import draft_extension
 from mlat.services.search import MATCH_LABELS, search
-from mlat.services.stats import Median, Period, statistics
+from mlat.services.stats import Median, Period, Statistics, StatisticsCache
 from mlat.views.common import list_filter_form, visible_request
 from mlat.views.transaction import attempt, commit
 
@@ -81,12 +82,18 @@ def _period_form() -> StatisticsForm:
     return form
 
 
+def _statistics(period: Period) -> tuple[Statistics, dt.datetime]:
+    """The unit's statistics for the period, as worked out at most two minutes ago."""
+    kept: StatisticsCache = current_app.extensions["mlat_statistics"]
+    return kept.get(session=get_session(), user=the_user(), period=period)
+
+
 @bp.get("/statistics")
 def statistics_page() -> str | tuple[str, int]:
     form = _period_form()
     valid = not request.args or form.validate()
     period = form.period() if valid else Period()
-    stats = statistics(session=get_session(), user=the_user(), period=period)
+    stats, worked_out = _statistics(period)
     status_title = _("Requests per status")
     state_title = _("Requests per requested state")
     measure_title = _("Requests per measure")
@@ -126,7 +133,12 @@ def statistics_page() -> str | tuple[str, int]:
         "execution": execution_title,
     }
     page = render_template(
-        "dashboard/statistics.html", stats=stats, charts=charts, titles=titles, form=form
+        "dashboard/statistics.html",
+        stats=stats,
+        worked_out=worked_out,
+        charts=charts,
+        titles=titles,
+        form=form,
     )
     return page if valid else (page, 400)
 
@@ -138,7 +150,7 @@ def statistics_csv() -> Response | str | tuple[str, int]:
     form = _period_form()
     if request.args and not form.validate():
         return statistics_page()
-    stats = statistics(session=get_session(), user=the_user(), period=form.period())
+    stats, _worked_out = _statistics(form.period())
     timings = {t.requested_state: t for t in stats.transmission_to_execution}
     out = io.StringIO()
     writer = csv.writer(out)
