@@ -200,6 +200,28 @@ def test_an_unknown_language_or_a_foreign_next_changes_nothing(
     assert response.headers["Location"] == "/"
 
 
+def test_the_persons_step_names_the_states_in_the_pages_language_with_the_saved_one_chosen(
+    client: Client, login_as: LoginAs, make_request: MakeRequest
+) -> None:
+    officer = login_as(Role.officer)
+    content = dict(make_request(officer).content)
+    person = {"role": "suspect", "name": "Li Wei", "date_of_birth": None, "nationality": "DE"}
+    content["persons"] = [person, {**person, "name": "Omar", "nationality": None}]
+    draft = make_request(officer, content=content)
+    client.submit("/language", {"language": "fr", "next": "/"}, form_url="/")
+    page = check_page(client.get(f"/requests/{draft.id}/wizard/persons"))
+    (first,) = page.select("select#persons-0-nationality[name=persons-0-nationality]")
+    (second,) = page.select("select#persons-1-nationality")
+    not_known = translations("fr").gettext("Not known")
+    assert not_known != "Not known"
+    assert [o.get_text() for o in first.select("option")] == [
+        not_known,
+        *(name for _code, name in state_choices("fr")),
+    ]
+    assert [o.get_text() for o in first.select("option[selected]")] == ["Allemagne"]
+    assert [o["value"] for o in second.select("option[selected]")] == [""]
+
+
 def test_pages_in_french_keep_its_typography_and_sort_states_by_french_names(
     client: Client, login_as: LoginAs
 ) -> None:

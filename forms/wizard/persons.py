@@ -16,6 +16,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import FieldList, Form, FormField, HiddenField, SelectField, StringField
 from wtforms.validators import ValidationError
 
+from forms.states import StateSelect
 from forms.validators import at_most, iso_state
 from forms.wizard.base import (
     LINE,
@@ -29,6 +30,7 @@ from forms.wizard.base import (
 )
 from mlat.content import identifier_key, identifier_keys, identifier_positions
 from mlat.countries import is_timezone, state_choices
+from mlat.i18n import current_language
 from mlat.labels import IDENTIFIER_LABELS, PERSON_ROLE_LABELS
 from mlat.request_format import EARLIEST_USE, LATEST_USE, MAX_IDENTIFIERS, MAX_PERSONS
 from mlat.rules.checks.common import DOMAIN_NAME
@@ -72,7 +74,9 @@ class PersonRow(Form):  # type: ignore[misc]
     )
     name = StringField(_l("Full name or company name"), validators=[at_most(LINE)])
     date_of_birth = DateInput(_l("Date of birth"))
-    nationality = SelectField(_l("Nationality"), validators=[iso_state], validate_choice=False)
+    nationality = SelectField(
+        _l("Nationality"), validators=[iso_state], validate_choice=False, widget=StateSelect()
+    )
     address = StringField(_l("Last known address"), validators=[at_most(LINE)])
     identity_documents = StringField(
         _l("Identity documents"),
@@ -120,6 +124,7 @@ class IdentifierRow(Form):  # type: ignore[misc]
         description=_l("The route advisor offers orders to providers only where they are."),
         validators=[iso_state],
         validate_choice=False,
+        widget=StateSelect(),
     )
 
     def is_blank(self) -> bool:
@@ -220,7 +225,7 @@ class PersonsForm(StepForm):
         return {"persons": persons, "identifiers": identifiers}
 
     def prepare(self, ctx: StepContext) -> None:
-        states = [("", _l("Not known")), *state_choices()]
+        states = [("", _l("Not known")), *state_choices(current_language())]
         for row in self.persons:
             row.form.nationality.choices = states
             row.form.today = ctx.today

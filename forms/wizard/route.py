@@ -19,6 +19,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Optional, ValidationError
 
+from forms.states import StateSelect
 from forms.validators import at_most, iana_timezone, iso_state
 from forms.wizard.base import (
     LINE,
@@ -28,7 +29,7 @@ from forms.wizard.base import (
     language_choices,
     options,
 )
-from mlat.i18n import label
+from mlat.i18n import current_language, label
 from mlat.labels import PROCEEDINGS_LABELS, RESPONSE_LABELS
 from mlat.request_format import MAX_RELATED, Channel
 from mlat.rules.instruments import BasisChoices, basis_choices
@@ -151,6 +152,7 @@ class RouteForm(StepForm):
         description=_l("The state that holds the evidence."),
         validators=[DataRequired(_l("Choose the requested state.")), iso_state],
         validate_choice=False,
+        widget=StateSelect(),
     )
     status = SelectField(_l("This is"), choices=options(STATUSES), validate_choice=False)
     related_requests = TextAreaField(
@@ -207,7 +209,8 @@ class RouteForm(StepForm):
         route is pre-selected as a suggestion, which only saving the step applies."""
         from mlat.countries import state_choices
 
-        self.requested_state.choices = [("", _l("Choose a state")), *state_choices()]
+        states = state_choices(current_language())
+        self.requested_state.choices = [("", _l("Choose a state")), *states]
         case = replace(
             Case.of(ctx.document, ctx.unit_state), requested=ctx.request.requested_state or ""
         )

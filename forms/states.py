@@ -1,0 +1,39 @@
+"""Selects of every state: about 250 options, made once per language rather than for
+every select on every page (a wizard step with six such selects spent most of its time
+escaping them)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Any
+
+from markupsafe import Markup
+from wtforms import Field
+from wtforms.widgets import html_params
+
+from forms.filters import choices, mark_selected, options_html
+from mlat.countries import state_choices
+from mlat.i18n import current_language
+
+
+@lru_cache(maxsize=64)
+def state_options(first_label: str, locale: str) -> Markup:
+    """The ``<option>``s of an empty choice labelled ``first_label``, then every state
+    by its name in ``locale``, in that language's order; none selected."""
+    return options_html(choices(("", first_label), *state_choices(locale)))
+
+
+class StateSelect:
+    """The widget of a select of every state after an empty choice (the field's first
+    choice gives its label): the field's value is marked selected in the options made for
+    the page's language."""
+
+    def __call__(self, field: Field, **kwargs: Any) -> Markup:
+        kwargs.setdefault("id", field.id)
+        if "required" not in kwargs and "required" in getattr(field, "flags", []):
+            kwargs["required"] = True
+        first = str(field.choices[0][1]) if field.choices else ""
+        options = state_options(first, current_language())
+        return Markup("<select {}>{}</select>").format(
+            Markup(html_params(name=field.name, **kwargs)), mark_selected(options, field.data)
+        )
