@@ -17,7 +17,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from markupsafe import Markup, escape
 
@@ -56,9 +56,9 @@ def phone_digits(text: str) -> list[str]:
     return ["".join(c for c in found if c.isdigit()) for found in PHONE.findall(text)]
 
 
-@dataclass(frozen=True)
-class Field:
-    """A part of a request as written, and the label that says where it stands."""
+class Field(NamedTuple):
+    """A part of a request as written, and the label that says where it stands (a
+    tuple: a search makes a dozen for each request it lists)."""
 
     label: str
     text: str
@@ -100,19 +100,28 @@ def _normalised_identifiers(items: Any) -> Iterable[str]:
 
 
 def fields_of(
-    *, title: str, reference: str, content: Mapping[str, Any], comments: Iterable[str] = ()
+    *,
+    title: str,
+    reference: str,
+    content: Mapping[str, Any],
+    comments: Iterable[str] = (),
+    normalised: bool = True,
 ) -> list[Field]:
     """The searchable parts of a request, in the order a snippet prefers them. Labels
-    are message ids (``mlat.services.search.FIELD_LABELS``)."""
+    are message ids (``mlat.services.search.FIELD_LABELS``). ``normalised``: with the
+    identifiers as the app normalises them, which the index holds but snippets never
+    show."""
     proceedings = content.get("proceedings") or {}
+    identifiers = content.get("identifiers")
+    spelled = _normalised_identifiers(identifiers) if normalised else ()
     found = [
         Field("title", title),
         Field("reference", reference),
         Field("case_number", str(proceedings.get("case_number") or "")),
         *(Field("person", t) for t in _texts(content.get("persons"), "name")),
-        *(Field("identifier", t) for t in _texts(content.get("identifiers"), "value")),
-        *(Field(NORMALISED, t) for t in _normalised_identifiers(content.get("identifiers"))),
-        *(Field("provider", t) for t in _texts(content.get("identifiers"), "provider")),
+        *(Field("identifier", t) for t in _texts(identifiers, "value")),
+        *(Field(NORMALISED, t) for t in spelled),
+        *(Field("provider", t) for t in _texts(identifiers, "provider")),
         *(
             Field("offence", t)
             for t in _texts(content.get("offences"), "name", "citation", "equivalent_offence")
@@ -225,30 +234,39 @@ def _matches(folded: str, terms: list[Term]) -> bool:
     return False
 
 
+def _mentions(folded: str, terms: list[Term]) -> bool:
+    """Whether folded text holds any word of the terms, or the digits of one, somewhere:
+    most parts of a request do not, and need no word-by-word look."""
+    if any(w in folded for t in terms for w in t.words):
+        return True
+    if not any(t.digits for t in terms):
+        return False
+    digits = "".join(c for c in folded if c.isdigit())
+    return any(t.digits and t.digits in digits for t in terms)
+
+
 def snippet(text: str, terms: list[Term]) -> Markup | None:
     """Words of the text around its first match, matching words marked, as written;
     None when nothing in it matches."""
-    whole = fold(text)
-    digits = "".join(c for c in whole if c.isdigit())
-    if not any(w in whole for t in terms for w in t.words) and not any(
-        t.digits and t.digits in digits for t in terms
-    ):
-        return None  # most parts of a request match nothing: no word-by-word look
-    spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
-    hits = [
-        i
-        for i, (start, end) in enumerate(spans)
-        if any(_matches(w, terms) for w in WORD.findall(fold(text[start:end])))
-    ]
-    if not hits:
+    if not _mentions(fold(text), terms):
         return None
-    first = max(0, hits[0] - SNIPPET_WORDS // 3)
+    spans = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+
+    def matches(i: int) -> bool:
+        start, end = spans[i]
+        return any(_matches(w, terms) for w in WORD.findall(fold(text[start:end])))
+
+    # Only the words shown are looked at: up to the first match, then the window after.
+    found = next((i for i in range(len(spans)) if matches(i)), None)
+    if found is None:
+        return None
+    first = max(0, found - SNIPPET_WORDS // 3)
     last = min(len(spans), first + SNIPPET_WORDS)
-    shown = set(hits)
-    out = Markup("… " if first else "")
+    shown = []
     for i in range(first, last):
         start, end = spans[i]
-        piece = escape(text[start:end])
-        out += Markup("<mark>%s</mark>") % piece if i in shown else piece
-        out += Markup(" ")
-    return Markup(out.rstrip() + (Markup(" …") if last < len(spans) else Markup("")))
+        piece = str(escape(text[start:end]))
+        shown.append(f"<mark>{piece}</mark>" if i == found or (i > found and matches(i)) else piece)
+    before = "… " if first else ""
+    after = " …" if last < len(spans) else ""
+    return Markup(before + " ".join(shown) + after)

@@ -14,7 +14,7 @@ import pytest
 from sqlmodel import Session
 
 from mlat.models import MlaRequest, RequestStatus, Role, User
-from mlat.search_text import fold, parse, unit_token
+from mlat.search_text import fold, parse, snippet, unit_token
 from mlat.services.listing import ListFilters
 from mlat.services.search import search
 from mlat.services.search_index import reindex
@@ -183,6 +183,28 @@ def test_folding_and_query_terms() -> None:
     assert [t.words for t in parse("+974 4443 0000")] == [("974",), ("4443",), ("0000",)]
     [phone] = parse("+974-4443-0000")
     assert phone.words == ("974", "4443", "0000") and phone.digits == "97444430000"
+
+
+def test_a_snippet_shows_the_words_around_the_first_match_as_written() -> None:
+    words = [f"w{i}" for i in range(40)]
+    words[10], words[14], words[36] = "<Wire>", "wired", "wire"
+    text = " ".join(words)
+    shown = str(snippet(text, parse("wire")))
+    # Eight words before the first match, 24 in all; matches after it marked, escaped.
+    assert shown == (
+        "… w2 w3 w4 w5 w6 w7 w8 w9 <mark>&lt;Wire&gt;</mark> w11 w12 w13 <mark>wired</mark> "
+        + " ".join(f"w{i}" for i in range(15, 26))
+        + " …"
+    )
+    assert snippet("Wire   fraud\nof QAR", parse('"wire fraud"')) == (
+        "<mark>Wire</mark> <mark>fraud</mark> of QAR"
+    )
+    assert snippet("Call +974 4443-0000 today", parse("+974-4443-0000")) == (
+        "Call <mark>+974</mark> <mark>4443-0000</mark> today"
+    )
+    assert snippet("nothing here", parse("wire")) is None
+    assert snippet("a wirehouse", parse("house")) == "a <mark>wirehouse</mark>"  # a part
+    assert snippet("a wirehouse", parse("wi")) is None  # two letters: a word of their own
 
 
 def test_the_search_page_lists_ranked_results_with_snippets_and_filters(

@@ -9,6 +9,7 @@ import datetime as dt
 import ipaddress
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from markupsafe import Markup
 from sqlalchemy import ColumnElement, or_, select
@@ -18,7 +19,7 @@ from mlat.content import normalise_identifier
 from mlat.messages import N_
 from mlat.models import MlaRequest, RequestTerm, User
 from mlat.search_text import fields_of, parse, snippet
-from mlat.services.listing import ROW_COLUMNS, ListFilters, RequestRow, rows_of
+from mlat.services.listing import ROW_COLUMNS, ListFilters, RequestRow
 from mlat.services.search_index import comments_by_request, matching_ids
 
 MAX_QUERY = 500
@@ -118,19 +119,19 @@ def search(
     if not ids:
         return SearchResult([], more=False)
     # The unit's condition again: the index's unit column is not the only guard.
-    rows = {row.id: row for row in rows_of(session.execute(
-        select(*ROW_COLUMNS).where(col(MlaRequest.id).in_(ids), *conditions)))}  # fmt: skip
-    contents = {
-        request_id: content
-        for request_id, content in session.execute(
-            select(col(MlaRequest.id), col(MlaRequest.content)).where(col(MlaRequest.id).in_(rows))
-        )
-    }
+    rows: dict[int, RequestRow] = {}
+    contents: dict[int, dict[str, Any]] = {}
+    listed = select(*ROW_COLUMNS, col(MlaRequest.content)).where(
+        col(MlaRequest.id).in_(ids), *conditions
+    )
+    for *columns, content in session.execute(listed):
+        row = RequestRow(*columns)
+        rows[row.id], contents[row.id] = row, content
     comments = comments_by_request(session, list(rows))
     hits = []
     for request_id in (i for i in ids if i in rows):  # best first
         row = rows[request_id]
-        fields = fields_of(title=row.title, reference=row.reference,
+        fields = fields_of(title=row.title, reference=row.reference, normalised=False,
                            content=contents[request_id], comments=comments[request_id])  # fmt: skip
         matched: list[tuple[str, Markup]] = []
         for part in fields:
