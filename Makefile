@@ -68,10 +68,13 @@ test: lint typecheck unit
 bench: setup bench-tools
 	$(BIN)/python -m bench
 
-# wrk, the HTTP load generator the page benchmarks use (Debian's package), when missing.
+# wrk, the HTTP load generator the page benchmarks use, and nginx, in front of two
+# instances in the open-loop load (Debian's packages), when missing.
 bench-tools:
 	@command -v wrk >/dev/null || { [ "$$(id -u)" -eq 0 ] && apt-get update -qq && apt-get install -y -qq wrk; } \
 		|| echo "wrk is missing (apt-get install wrk): the page benchmarks use a slower client" >&2
+	@[ -x /usr/sbin/nginx ] || { [ "$$(id -u)" -eq 0 ] && apt-get install -y -qq nginx-light; } \
+		|| echo "nginx is missing (apt-get install nginx-light): the two-instance run is left out" >&2
 
 # Re-pin every dependency after changing pyproject.toml.
 lock:

@@ -6,9 +6,11 @@
 
 Each engine (SQLite, and PostgreSQL when it answers) gets a fresh database seeded with
 ``--count`` requests (bench.seed); the page timings through the test client (bench.pages),
-the pages under gunicorn with 20 concurrent clients (bench.http) and the concurrent
-writers (bench.writers) then run on it, in that order. Every figure is stored with the
-machine and its load average: the machines here are shared.
+the pages under gunicorn with 20 concurrent clients (bench.http), the concurrent
+writers (bench.writers) and the open-loop load of officers at work (bench.load) then run
+on it, in that order; on PostgreSQL the load runs again on two instances behind nginx.
+Every figure is stored with the machine and its load average: the machines here are
+shared.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from bench import http, machine, packets, pages, report, validation, writers
+from bench import http, load, machine, packets, pages, report, validation, writers
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SUITES = ("validation", "packets", "pages", "http", "writers")
-ENGINE_SUITES = ("pages", "http", "writers")
+SUITES = ("validation", "packets", "pages", "http", "writers", "load", "instances")
+ENGINE_SUITES = ("pages", "http", "writers", "load", "instances")
 
 
 def options() -> argparse.Namespace:
@@ -44,6 +46,8 @@ def options() -> argparse.Namespace:
     parser.add_argument("--sqlite-only", action="store_true")
     args = parser.parse_args()
     defaults = (5_000, 4, 10, 10, 3) if args.quick else (100_000, 15, 60, 30, 7)
+    # the open-loop load: the rates stepped through, and the seconds measured at each
+    args.rates, args.load_seconds = (load.QUICK_RATES, 10) if args.quick else (load.RATES, 30)
     args.count = args.count or defaults[0]
     args.seconds = args.seconds or defaults[1]
     args.writer_seconds = args.writer_seconds or defaults[2]
@@ -99,6 +103,20 @@ def main() -> None:
                 if "writers" in args.only:
                     by_engine["writers"][engine] = writers.run(
                         url, password=pages.PASSWORD, seconds=args.writer_seconds
+                    )
+                for suite, instances in (("load", 1), ("instances", 2)):
+                    if suite not in args.only or (instances > 1 and engine != "postgresql"):
+                        continue
+                    if instances > 1 and not load.nginx_available():
+                        print("nginx is missing: the two-instance run is left out", flush=True)
+                        continue
+                    print(f"{engine}: open-loop load on {instances} instance(s)", flush=True)
+                    by_engine[suite][engine] = load.run(
+                        url,
+                        password=pages.PASSWORD,
+                        rates=args.rates,
+                        seconds=args.load_seconds,
+                        instances=instances,
                     )
         for suite, data in by_engine.items():
             if data:

@@ -93,13 +93,14 @@ def _login(client: FlaskClient, email: str, totp_secret: str) -> None:
         raise RuntimeError(f"could not log in as {email}: {status}")
 
 
-def _samples(url: str) -> dict[str, str]:
-    """Values to search for and filter by, taken from the seeded data."""
+def _samples(url: str, email: str = "all-roles@doh.bench.example") -> dict[str, str]:
+    """Values to search for and filter by, taken from the seeded data, and a request and
+    a draft of the user ``email`` to open."""
     engine = make_engine(url)
     with engine.connect() as conn:
 
-        def one(sql: str) -> str:
-            return str(conn.execute(text(sql)).scalar())
+        def one(sql: str, **values: str) -> str:
+            return str(conn.execute(text(sql), values).scalar())
 
         found = {
             "reference": one("SELECT reference FROM mla_request ORDER BY id DESC LIMIT 1"),
@@ -108,7 +109,15 @@ def _samples(url: str) -> dict[str, str]:
             "ip": one("SELECT value FROM request_term WHERE value LIKE '198.51.%' LIMIT 1"),
             "phone": one("SELECT value FROM request_term WHERE value LIKE '+9745%' LIMIT 1"),
             "owner": one("SELECT id FROM \"user\" WHERE email LIKE 'officer1@doh.%'"),
+            "draft": one(
+                'SELECT min(r.id) FROM mla_request r JOIN "user" u ON u.id = r.owner_id '
+                "WHERE u.email = :email AND r.status = 'draft'",
+                email=email,
+            ),
         }
+        found["request"] = one(
+            "SELECT id FROM mla_request WHERE reference = :ref", ref=found["reference"]
+        )
     engine.dispose()
     return found
 
@@ -118,6 +127,7 @@ def pages(sample: dict[str, str], client: FlaskClient) -> dict[str, str]:
     first = client.get("/")
     after = re.search(r'href="([^"]+)" rel="next"', first.text)
     return {
+        "health (the floor)": "/health",
         "list": "/",
         "list, next page": unescape(after.group(1)) if after else "/",
         "list, status in review": "/?status=in_review",
@@ -143,6 +153,9 @@ def pages(sample: dict[str, str], client: FlaskClient) -> dict[str, str]:
         "search, phone number": "/search?q="
         + quote(f"{sample['phone'][:4]}-{sample['phone'][4:8]}-{sample['phone'][8:]}"),
         "statistics": "/statistics",
+        "request page": f"/requests/{sample['request']}",
+        "wizard step (facts)": f"/requests/{sample['draft']}/wizard/facts",
+        "wizard step (persons)": f"/requests/{sample['draft']}/wizard/persons",
     }
 
 
@@ -188,7 +201,13 @@ def measure_pages(url: str, *, email: str, repeats: int) -> dict[str, Any]:
         client = app.test_client()
         _login(client, email, with_authenticator(url, email))
         timed = {name: measure(client, page, repeats)
-                 for name, page in pages(_samples(url), client).items()}  # fmt: skip
+                 for name, page in pages(_samples(url, email), client).items()}  # fmt: skip
+        # The page keeps a unit's statistics for two minutes; what working them out costs,
+        # once per two minutes and worker:
+        from mlat.services.stats import StatisticsCache
+
+        app.extensions["mlat_statistics"] = StatisticsCache(seconds=0)
+        timed["statistics, worked out afresh"] = measure(client, "/statistics", 5)
         app.extensions["mlat_engine"].dispose()
     return timed
 
