@@ -160,11 +160,20 @@ def related_requests(
 ) -> list[Related]:
     """Other requests of the same unit that name one of this request's identifiers,
     most recently changed first, with the values they share."""
+    # The request's own identifiers first, as values: with a subquery in their place,
+    # PostgreSQL walked every request of the unit, newest first, to find the few that
+    # share one (0.3 s at 100,000 requests, against under a millisecond).
     mine = (
-        select(col(RequestTerm.value))
-        .where(col(RequestTerm.request_id) == request.id, col(RequestTerm.kind) == "identifier")
-        .scalar_subquery()
+        session.execute(
+            select(col(RequestTerm.value))
+            .where(col(RequestTerm.request_id) == request.id, col(RequestTerm.kind) == "identifier")
+            .distinct()
+        )
+        .scalars()
+        .all()
     )
+    if not mine:
+        return []
     rows = session.execute(
         select(col(RequestTerm.value), *ROW_COLUMNS)
         .join(MlaRequest, col(MlaRequest.id) == col(RequestTerm.request_id))
