@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from mlat.request_format import MeasureKind, RequestDocument
-from mlat.rules.checks.breadth import dates_in
+from mlat.rules.checks.breadth import dates_in, trie_pattern
 from mlat.rules.engine import validate
 from mlat.rules.findings import Finding
 from mlat.rules.loader import RuleBook, rulebook
@@ -522,6 +522,20 @@ def test_the_days_named_in_the_facts_are_read_in_the_usual_forms(
     text: str, days: list[str]
 ) -> None:
     assert sorted(d.isoformat() for d in dates_in(text)) == sorted(days)
+
+
+def test_month_names_match_whole_in_any_case_and_language() -> None:
+    pattern = re.compile(trie_pattern(["march", "mar", "mars", "may", "mai"]))
+    assert [w for w in ("march", "mar", "mars", "may", "mai") if pattern.fullmatch(w)] == [
+        "march", "mar", "mars", "may", "mai",
+    ]  # fmt: skip
+    assert not any(pattern.fullmatch(w) for w in ("ma", "marc", "m", "maya"))
+    longest = pattern.match("marchés")  # the longest name first; \b is the caller's
+    assert longest is not None and longest.group() == "march"
+    text = "3 MARCH 2025, Sept. 2024, le 1er Mars 2026, 12 февраля 2026, 4 أبريل 2026"
+    assert sorted(d.isoformat() for d in dates_in(text)) == [
+        "2024-09-01", "2024-09-30", "2025-03-03", "2026-02-12", "2026-03-01", "2026-04-04",
+    ]  # fmt: skip
 
 
 def test_a_refused_channel_names_the_accepted_ones_in_words() -> None:
