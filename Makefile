@@ -64,7 +64,7 @@ unit: setup
 
 test: lint typecheck unit
 
-# The full run takes 10–20 minutes; BENCH_QUICK=1 make bench, or `python -m bench --help`.
+# The full run takes 20–30 minutes; BENCH_QUICK=1 make bench, or `python -m bench --help`.
 bench: setup bench-tools
 	$(BIN)/python -m bench
 

@@ -1,6 +1,6 @@
 """Run the benchmarks, write bench/results/<name>.json and the summary in BENCHMARKS.md.
 
-    python -m bench                 the full run (100,000 requests, 10 to 20 minutes)
+    python -m bench                 the full run (100,000 requests, 20 to 30 minutes)
     BENCH_QUICK=1 python -m bench   a smaller, shorter run (5,000 requests, a few minutes)
     python -m bench --only packets --only validation
 
