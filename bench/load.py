@@ -33,6 +33,7 @@ from sqlalchemy import text
 
 from bench import machine
 from bench.server import free_port, gunicorn
+from bench.writers import officers_drafts
 from mlat.db import make_engine
 
 THINK_SECONDS = 5.0
@@ -48,15 +49,9 @@ hash, about 140 ms of CPU)"""
 def _plan(database_url: str, *, users: int) -> dict[str, Any]:
     """The accounts (each simulated officer with a draft of their own), and the requests
     and searches they open, from the seeded data of the unit DOH."""
+    drafts = officers_drafts(database_url, unit="DOH")
     engine = make_engine(database_url)
     with engine.connect() as conn:
-        drafts = conn.execute(
-            text(
-                'SELECT u.email, r.id FROM mla_request r JOIN "user" u ON u.id = r.owner_id '
-                "JOIN unit ON unit.id = r.unit_id WHERE unit.code = 'DOH' "
-                "AND r.status = 'draft' AND u.email LIKE 'officer%' ORDER BY r.id"
-            )
-        ).all()
         requests = conn.execute(
             text(
                 "SELECT r.id FROM mla_request r JOIN unit ON unit.id = r.unit_id "
@@ -85,7 +80,7 @@ def _plan(database_url: str, *, users: int) -> dict[str, Any]:
         "investment fraud",
     ]
     return {
-        "accounts": [{"email": str(e), "draft": int(d)} for e, d in drafts[:users]],
+        "accounts": [{"email": e, "draft": d} for e, d in drafts[:users]],
         "requests": request_ids,
         "searches": [quote_plus(s) for s in searches],
     }

@@ -16,21 +16,31 @@ from bench.server import Browser, gunicorn
 from mlat.db import make_engine
 
 
-def _drafts(database_url: str, writers: int) -> list[tuple[str, int]]:
-    """(officer's e-mail, one of their drafts) for each writer, each a different officer."""
+def officers_drafts(database_url: str, *, unit: str | None = None) -> list[tuple[str, int]]:
+    """(e-mail, draft) of every draft the seeded officers own, of one unit (by its code)
+    or all, oldest first."""
     engine = make_engine(database_url)
     with engine.connect() as conn:
         rows = conn.execute(
             text(
-                'SELECT u.email, min(r.id) FROM mla_request r JOIN "user" u ON u.id = r.owner_id '
-                "WHERE r.status = 'draft' AND u.email LIKE 'officer%' GROUP BY u.email "
-                "ORDER BY u.email"
-            )
+                'SELECT u.email, r.id FROM mla_request r JOIN "user" u ON u.id = r.owner_id '
+                "JOIN unit ON unit.id = r.unit_id WHERE r.status = 'draft' "
+                "AND u.email LIKE 'officer%' AND unit.code LIKE :unit ORDER BY r.id"
+            ),
+            {"unit": unit or "%"},
         ).all()
     engine.dispose()
-    if len(rows) < writers:
-        raise RuntimeError(f"only {len(rows)} officers with drafts for {writers} writers")
-    return [(str(email), int(rid)) for email, rid in rows[:writers]]
+    return [(str(email), int(draft)) for email, draft in rows]
+
+
+def _drafts(database_url: str, writers: int) -> list[tuple[str, int]]:
+    """(officer's e-mail, one of their drafts) for each writer, each a different officer."""
+    first: dict[str, int] = {}
+    for email, draft in officers_drafts(database_url):
+        first.setdefault(email, draft)
+    if len(first) < writers:
+        raise RuntimeError(f"only {len(first)} officers with drafts for {writers} writers")
+    return sorted(first.items())[:writers]
 
 
 def run(
