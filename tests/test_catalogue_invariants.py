@@ -192,7 +192,7 @@ def test_every_route_offered_today_between_any_two_states_passes_the_checks(
 
 
 def binds(inst: Instrument, state: str, today: dt.date = TODAY) -> bool:
-    if inst.applies_from and today < inst.applies_from:
+    if inst.applies_from and today < inst.applies_from.date:
         return False
     party = next((p for p in inst.parties if p.state == state), None)
     if party is None:

@@ -139,6 +139,32 @@ def test_the_report_counts_entries_and_names_the_weak_ones() -> None:
     assert report.weak_error_rules == ["budapest: the instrument; 1 of 3 parties (GB)"]
 
 
+def test_a_date_of_application_read_in_a_copy_is_counted_and_named() -> None:
+    applies = {"date": "2026-08-18", "cite": "copy", "locator": "Key dates",
+               "verified_on": "2026-12-05"}  # fmt: skip
+    report = catalogue_reliability(catalogue(applies_from=applies), TODAY)
+    assert report.statuses == {"unverified": 1, "verified": 2, "secondary": 2}
+    assert report.weak_error_rules == [
+        "budapest: the instrument; the date it applies from; 1 of 3 parties (GB)"
+    ]
+
+
+def test_no_state_is_linked_before_the_instrument_applies() -> None:
+    book = catalogue(applies_from={"date": "2026-08-18", "cite": "chart", "locator": "Art. 34"})
+    before = link(book, "budapest", "AL", "AL", dt.date(2026, 8, 17))
+    on_the_day = link(book, "budapest", "AL", "AL", dt.date(2026, 8, 18))
+    assert before is not None and on_the_day is not None
+    assert not before.linked and on_the_day.linked
+    assert before.reason % before.reason_params == (
+        "Convention on Cybercrime applies only from 2026-08-18."
+    )
+
+
+def test_a_date_of_application_cites_a_known_source() -> None:
+    with pytest.raises(ValidationError, match="'nowhere' is not in"):
+        catalogue(applies_from={"date": "2026-08-18", "cite": "nowhere"})
+
+
 def test_files_of_the_catalogue_may_not_define_a_key_twice(tmp_path: Path) -> None:
     entry = '[sources.chart]\ntitle = "Chart"\nurl = "https://www.coe.int/"\nkind = "primary"\n'
     (tmp_path / "a.toml").write_text(entry)

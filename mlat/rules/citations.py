@@ -36,6 +36,21 @@ def scope_citations(catalogue: InstrumentCatalogue, today: dt.date) -> dict[str,
     }
 
 
+def applies_citations(catalogue: InstrumentCatalogue, today: dt.date) -> dict[str, Citation]:
+    """The citation of each instrument's date of application, keyed by the instrument's slug."""
+    return {
+        slug: citation(
+            catalogue.sources,
+            inst.applies_from.cite,
+            inst.applies_from,
+            today,
+            ref=catalogue_ref(slug),
+        )
+        for slug, inst in catalogue.instruments.items()
+        if inst.applies_from
+    }
+
+
 def party_citations(
     catalogue: InstrumentCatalogue, state: str, today: dt.date
 ) -> tuple[dict[str, Citation], dict[str, list[Citation]]]:

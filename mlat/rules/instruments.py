@@ -72,12 +72,12 @@ def link(
         verified = bool(parties) and all(c.status == "verified" for c in parties)
         return Link(slug, inst, linked, reason, params, verified, cite, uncertain, parties)
 
-    if inst.applies_from and today < inst.applies_from:
+    if inst.applies_from and today < inst.applies_from.date:
         return result(
             False,
             N_("%(name)s applies only from %(date)s."),
             name=inst.name,
-            date=inst.applies_from.isoformat(),
+            date=inst.applies_from.date.isoformat(),
         )
     if inst.kind in ONE_SIDED:
         party = inst.party(requested)

@@ -51,15 +51,20 @@ def table_reliability(table: StateTable, today: dt.date) -> Reliability:
 
 
 def catalogue_reliability(catalogue: InstrumentCatalogue, today: dt.date) -> Reliability:
-    """Every instrument and every party entry counts as a rule: each can make the engine
-    say that a legal basis does not link two states, which is an error."""
+    """Every instrument, its date of application and every party entry counts as a rule:
+    each can make the engine say that a legal basis does not link two states, an error."""
     result = Reliability(name="instruments catalogue", one_per_line=True)
     for slug, inst in catalogue.instruments.items():
         own = citation(catalogue.sources, inst.cite, inst, today, ref=slug).status
+        start = None
+        if (applies := inst.applies_from) is not None:
+            start = citation(catalogue.sources, applies.cite, applies, today, ref=slug).status
         parties = {p.state: party_citation(catalogue, slug, p, today).status for p in inst.parties}
-        result.statuses.update([own, *parties.values()])
+        result.statuses.update([own, *([start] if start else []), *parties.values()])
         weak = [state for state, status in parties.items() if status != "verified"]
         parts = [] if own == "verified" else ["the instrument"]
+        if start and start != "verified":
+            parts.append("the date it applies from")
         if weak:
             parts.append(f"{len(weak)} of {len(parties)} parties ({', '.join(weak)})")
         if parts:

@@ -328,6 +328,13 @@ class Scope(Provenance):
     between: str = ""
 
 
+class Applies(Provenance):
+    """The first day an instrument applies at all (a regulation's date of application, a
+    treaty's provisional application), with where that date stands."""
+
+    date: dt.date
+
+
 class Emergency(Provenance):
     """An instrument's own provision for emergencies: a significant and imminent risk to
     the life or safety of a person, and the channel it opens."""
@@ -350,8 +357,8 @@ class Instrument(Ruled):
         "providers answer a foreign authority directly; like reciprocity, it binds only the "
         "requested state"
     )
-    applies_from: dt.date | None = Field(
-        default=None, description="first day the instrument applies at all"
+    applies_from: Applies | None = Field(
+        default=None, description="first day the instrument applies at all, with its source"
     )
     channels: list[Channel] = Field(default_factory=list)
     parties: list[Party] = Field(default_factory=list)
@@ -385,6 +392,7 @@ class InstrumentCatalogue(Strict):
             cites += [d.cite for p in inst.parties for d in p.declarations]
             cites += [inst.scope.cite] if inst.scope else []
             cites += [inst.emergency.cite] if inst.emergency else []
+            cites += [inst.applies_from.cite] if inst.applies_from else []
             for cite in cites:
                 if cite not in self.sources:
                     raise ValueError(f"instruments.{slug}: cite {cite!r} is not in [sources]")

@@ -12,6 +12,7 @@ from mlat.dates import local_today
 from mlat.i18n import current_language, label
 from mlat.request_format import MeasureKind
 from mlat.rules.citations import (
+    applies_citations,
     party_citations,
     rule_citation,
     scope_citations,
@@ -61,6 +62,7 @@ def state(code: str) -> str:
         party_cites=party_cites,
         declaration_cites=declaration_cites,
         scope_cites=scope_citations(catalogue, today),
+        applies_cites=applies_citations(catalogue, today),
     )
 
 
