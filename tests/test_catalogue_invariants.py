@@ -360,8 +360,6 @@ NO_24_7_CONTACT_YET = frozenset(
         "SE",
         "SL",
         "SN",
-        "TO",
-        "TR",
     ]
 )
 

@@ -195,3 +195,22 @@ def test_route_advisor_page_weighs_an_emergency_and_where_the_provider_is(
     assert calm.select_one(".emergency") is None
     bad = client_request.get(ask + "&provider_state=XX")
     assert "Choose a state from the list." in form_errors(bad)
+
+
+def test_state_page_shows_when_an_instrument_applies_from_and_where_that_date_stands(
+    client_request: PageClient, login_as: LoginAs
+) -> None:
+    login_as(Role.officer)
+    page = client_request.get("/rules/FR")
+    orders = page.select_one("#instrument-e-evidence")
+    assert orders is not None
+    assert text_of(orders.select_one(".applies-from")) == "Applies from: Aug 18, 2026"
+    # the date was read only in a summary of the Regulation, which the page says
+    source = orders.select_one(".applies-from + .source")
+    assert source is not None
+    assert "secondary source" in text_of(source.select_one("p"))
+    assert "Application See Art 34.2" in text_of(source.select_one(".source-quote"))
+    # France's own entry rests on the official list of Member States, with no date of its own
+    entry = orders.select_one(".source")
+    assert entry is not None and "Verified against a primary source on" in text_of(entry)
+    assert "a party; the date it took effect is not in the catalogue" in text_of(orders)
