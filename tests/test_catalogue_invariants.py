@@ -329,8 +329,9 @@ def test_each_known_gap_is_still_there() -> None:
 
 BUDAPEST = CATALOGUE.instruments["budapest"]
 BUDAPEST_PARTIES = sorted(p.state for p in BUDAPEST.parties if p.in_force_on(TODAY))
-# Parties whose Art. 35 point of contact is in neither the catalogue nor a state table: their
-# declarations were not read yet (the Treaty Office's declarations pages are the source).
+# Parties whose Art. 35 point of contact is in neither the catalogue nor a state table: no
+# declaration naming it, and no listing of the party as a member of the 24/7 Network, could be
+# read (the Council of Europe's directory of contact points is shared with members only).
 NO_24_7_CONTACT_YET = frozenset(
     [
         "AR",
@@ -339,18 +340,13 @@ NO_24_7_CONTACT_YET = frozenset(
         "CL",
         "CM",
         "CO",
-        "CR",
-        "DO",
         "FJ",
-        "GB",
         "GD",
         "GH",
         "HR",
         "IL",
-        "LK",
         "LU",
         "ME",
-        "MK",
         "MU",
         "NZ",
         "PA",
