@@ -35,6 +35,24 @@ def test_preservation_through_the_24_7_network_comes_first_between_budapest_part
     assert any("Art. 29(2)(f)" in item for item in first.contents)
 
 
+def test_without_a_rule_table_the_24_7_route_gives_the_contact_the_state_declared() -> None:
+    # Tonga has no rule table; its Art. 35 designation is in the Convention's records
+    first = advice("GB", "TO", measures=STORED, urgent=True).routes[0]
+    assert first.kind == RouteKind.preservation_24_7 and first.authority is None
+    [(text, cite)] = first.declared_contacts
+    assert "Tonga Police" in text
+    assert cite.status == "verified" and cite.ref == "catalogue:budapest:parties:TO"
+    # a state whose table names its contact gets that contact, not the records
+    assert advice("GB", "US", measures=STORED).routes[0].declared_contacts == ()
+
+
+def test_a_party_whose_designation_was_not_read_is_reached_through_the_directory() -> None:
+    first = advice("GB", "SE", measures=STORED).routes[0]
+    [(text, cite)] = first.declared_contacts
+    assert "ask your own 24/7 point of contact" in text
+    assert "Art. 35" in cite.locator or "Article 35" in cite.locator
+
+
 def test_a_request_to_the_officers_own_state_gets_no_route() -> None:
     found = advice("QA", "QA", measures=STORED)
     assert found.same_state

@@ -214,3 +214,15 @@ def test_state_page_shows_when_an_instrument_applies_from_and_where_that_date_st
     entry = orders.select_one(".source")
     assert entry is not None and "Verified against a primary source on" in text_of(entry)
     assert "a party; the date it took effect is not in the catalogue" in text_of(orders)
+
+
+def test_route_advisor_shows_the_declared_24_7_contact_with_its_source(
+    client_request: PageClient, login_as: LoginAs
+) -> None:
+    login_as(Role.officer)
+    page = client_request.get("/rules/routes?requesting=GB&requested=TO&measure=stored_content")
+    contact = page.select_one("[data-route=preservation_24_7] .declared-contact")
+    assert contact is not None
+    assert "24/7 point of contact, as the Convention's records give it:" in text_of(contact)
+    assert "Serious Organized Transnational Crime Unit" in text_of(contact)
+    assert "Verified against a primary source on" in text_of(contact.select_one(".source"))

@@ -151,6 +151,9 @@ class Route:
     verified: bool
     citation: Citation
     to_confirm: bool = False  # the request does not show that the scope covers the case
+    # the 24/7 points of contact the requested state declared under the instrument, each with
+    # its source, where its rule table names none
+    declared_contacts: tuple[tuple[str, Citation], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -334,6 +337,9 @@ def advise(book: RuleBook, case: Case, today: dt.date) -> Advice:
                 Channel.network_24_7,
                 article="Art. 29, Art. 35",
                 authority=table.contact_24_7 if table else None,
+                declared_contacts=()
+                if table and table.contact_24_7
+                else _declared_contacts(book, "budapest", case.requested, today),
                 typical_days=None,
                 typical_citation=None,
                 explanation=N_(
@@ -610,6 +616,22 @@ def _accepts(table: StateTable | None, channel: Channel) -> bool:
     """Whether the requested state takes requests through the channel (unknown without
     a table, which the checks do not refuse)."""
     return table is None or any(c.kind == channel for c in table.channels)
+
+
+def _declared_contacts(
+    book: RuleBook, slug: str, state: str, today: dt.date
+) -> tuple[tuple[str, Citation], ...]:
+    """What the state declared as its 24/7 point of contact under the instrument, with where
+    each declaration stands."""
+    party = book.instruments.instruments[slug].party(state)
+    if party is None:
+        return ()
+    ref = catalogue_ref(slug, state)
+    return tuple(
+        (d.text, citation(book.instruments.sources, d.cite, d, today, ref=ref))
+        for d in party.declarations
+        if d.kind == "contact_24_7"
+    )
 
 
 def _route_citation(lk: Link) -> Citation:
