@@ -5,7 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired
 
-from forms.validators import at_most, iso_state
+from forms.states import RequestedStateSelect
+from forms.validators import at_most, requested_state
 
 
 class RequestForm(FlaskForm):  # type: ignore[misc]
@@ -17,7 +18,9 @@ class RequestForm(FlaskForm):  # type: ignore[misc]
     requested_state = SelectField(
         _l("Requested state"),
         description=_l("The state that holds the evidence."),
-        validators=[DataRequired(_l("Choose the requested state.")), iso_state],
+        validators=[DataRequired(_l("Choose the requested state.")), requested_state],
         validate_choice=False,
+        widget=RequestedStateSelect(),
     )
+    own_state = ""  # the unit's state, which is never the requested state
     version = HiddenField()

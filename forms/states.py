@@ -7,13 +7,15 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
+from flask_babel import gettext as _
 from markupsafe import Markup
 from wtforms import Field
 from wtforms.widgets import html_params
 
 from forms.filters import choices, mark_selected, options_html
-from mlat.countries import state_choices
+from mlat.countries import may_be_requested, state_choices
 from mlat.i18n import current_language
+from mlat.rules.loader import rulebook
 
 
 @lru_cache(maxsize=64)
@@ -34,6 +36,46 @@ class StateSelect:
             kwargs["required"] = True
         first = str(field.choices[0][1]) if field.choices else ""
         options = state_options(first, current_language())
+        return Markup("<select {}>{}</select>").format(
+            Markup(html_params(name=field.name, **kwargs)), mark_selected(options, field.data)
+        )
+
+
+@lru_cache(maxsize=64)
+def requested_state_options(
+    first_label: str, with_table: str, without_table: str, locale: str, own: str
+) -> Markup:
+    """The ``<option>``s of the states a request can go to, but ``own``: an empty choice,
+    then the states with a rule table and those without, each group in the language's order."""
+    tabled = set(rulebook().states)
+    states = [(code, name) for code, name in state_choices(locale)
+              if may_be_requested(code) and code != own]  # fmt: skip
+    groups = (
+        (with_table, [s for s in states if s[0] in tabled]),
+        (without_table, [s for s in states if s[0] not in tabled]),
+    )
+    return options_html(choices(("", first_label))) + Markup("").join(
+        Markup('<optgroup label="{}">{}</optgroup>').format(label, options_html(choices(*group)))
+        for label, group in groups
+    )
+
+
+class RequestedStateSelect:
+    """The widget of the requested state: the states a request can go to, those with a rule
+    table first, never the unit's own state (the field's ``own_state``, set by the form)."""
+
+    def __call__(self, field: Field, **kwargs: Any) -> Markup:
+        kwargs.setdefault("id", field.id)
+        if "required" not in kwargs and "required" in getattr(field, "flags", []):
+            kwargs["required"] = True
+        first = str(field.choices[0][1]) if field.choices else ""
+        options = requested_state_options(
+            first,
+            _("States with a rule table"),
+            _("No rule table: checks limited to the treaty and the format"),
+            current_language(),
+            getattr(field, "own_state", ""),
+        )
         return Markup("<select {}>{}</select>").format(
             Markup(html_params(name=field.name, **kwargs)), mark_selected(options, field.data)
         )

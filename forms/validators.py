@@ -9,7 +9,7 @@ from flask_babel import lazy_ngettext
 from wtforms import Field
 from wtforms.validators import Length, ValidationError
 
-from mlat.countries import is_state, is_timezone
+from mlat.countries import is_state, is_timezone, may_be_requested
 from mlat.services.users import MAX_PASSWORD, MIN_PASSWORD
 
 
@@ -28,6 +28,21 @@ def at_most(n: int, message: Any = None) -> Length:
 def iso_state(_form: Any, field: Field) -> None:
     if field.data and not is_state(str(field.data)):
         raise ValidationError(_l("Choose a state from the list."))
+
+
+def requested_state(form: Any, field: Field) -> None:
+    """A state a request can go to, other than the unit's own (``form.own_state``)."""
+    if not field.data:
+        return
+    if not may_be_requested(str(field.data)):
+        raise ValidationError(_l("Choose a state from the list."))
+    if str(field.data).upper() == getattr(form, "own_state", ""):
+        raise ValidationError(
+            _l(
+                "Choose the state that holds the evidence: a request to your own state is not "
+                "mutual legal assistance."
+            )
+        )
 
 
 def iana_timezone(_form: Any, field: Field) -> None:

@@ -25,6 +25,19 @@ def state_names(locale: str = "en") -> dict[str, str]:
     }
 
 
+# Codes of places no request is addressed to: uninhabited territories, and parts of a state
+# whose own authorities receive the requests for them (Ascension and Tristan da Cunha through
+# St Helena, the Canary Islands, Ceuta and Melilla through Spain).
+NOT_REQUESTED = frozenset(
+    {"AC", "AQ", "BV", "CP", "DG", "EA", "GS", "HM", "IC", "IO", "TA", "TF", "UM"}
+)
+
+
+def may_be_requested(code: str) -> bool:
+    """Whether a request for mutual legal assistance can be addressed to ``code``."""
+    return is_state(code) and code.upper() not in NOT_REQUESTED
+
+
 def is_state(code: str) -> bool:
     return code.upper() in state_names()
 

@@ -81,9 +81,19 @@ def test_lower_case_state_code_is_accepted(
         ("   ", "US", "Enter a title."),
         ("Phishing of bank customers", "XX", "Choose a state from the list."),
         ("Phishing of bank customers", "", "Choose the requested state."),
+        ("Phishing of bank customers", "AQ", "Choose a state from the list."),
+        ("Phishing of bank customers", "QA", "a request to your own state is not mutual"),
         ("T" * 201, "US", "200 characters"),
     ],
-    ids=["empty-title", "blank-title", "unknown-state", "no-state", "title-too-long"],
+    ids=[
+        "empty-title",
+        "blank-title",
+        "unknown-state",
+        "no-state",
+        "antarctica",
+        "own-state",
+        "title-too-long",
+    ],
 )
 def test_invalid_input_reshows_the_form_with_a_message(
     client_request: PageClient,
@@ -104,6 +114,25 @@ def test_invalid_input_reshows_the_form_with_a_message(
         assert field_value(page, "requested_state") == "US"
     assert db.exec(select(MlaRequest)).all() == []
     assert "Your unit has no requests yet." in texts(client_request.get("/"), "main p")
+
+
+def test_the_requested_state_list_offers_states_with_a_rule_table_first_and_never_the_units(
+    client_request: PageClient, login_as: LoginAs
+) -> None:
+    login_as(Role.officer)  # a Doha unit
+    page = client_request.get("/requests/new")
+    select = page.select_one("select#requested_state")
+    assert select is not None
+    groups = select.select("optgroup")
+    assert [str(g["label"]) for g in groups] == [
+        "States with a rule table",
+        "No rule table: checks limited to the treaty and the format",
+    ]
+    tabled = [str(o["value"]) for o in groups[0].select("option")]
+    others = [str(o["value"]) for o in groups[1].select("option")]
+    assert {"GB", "US", "FR", "AE"} <= set(tabled) and "SA" in others
+    assert "QA" not in tabled + others  # the unit's own state
+    assert not {"AQ", "BV", "HM", "UM"} & set(tabled + others)  # nobody to receive a request
 
 
 def test_other_units_requests_are_invisible(

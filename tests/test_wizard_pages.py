@@ -207,6 +207,18 @@ def test_changing_the_requested_state_shows_the_route_again(
     assert page.select(".wizard-aside li[data-route]")
 
 
+def test_the_route_step_refuses_the_units_own_state_and_keeps_the_input(
+    client_request: PageClient, login_as: LoginAs, make_request: MakeRequest
+) -> None:
+    request = make_request(login_as(Role.officer), content=example_content())
+    data = {**step_data("route"), "title": "Kept title", "requested_state": "QA", "version": "1"}
+    page = client_request.post(wizard_url(request.id, "route"), data)
+    [error] = form_errors(page)
+    assert "a request to your own state is not mutual legal assistance" in error
+    assert field_value(page, "title") == "Kept title"
+    assert page.select('select#requested_state option[value="QA"]') == []
+
+
 def test_opening_a_step_or_the_check_page_is_audited_as_a_consultation(
     client: Client,
     login_as: LoginAs,

@@ -19,8 +19,8 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, Optional, ValidationError
 
-from forms.states import StateSelect
-from forms.validators import at_most, iana_timezone, iso_state
+from forms.states import RequestedStateSelect
+from forms.validators import at_most, iana_timezone, requested_state
 from forms.wizard.base import (
     LINE,
     StepContext,
@@ -150,9 +150,9 @@ class RouteForm(StepForm):
     requested_state = SelectField(
         _l("Requested state"),
         description=_l("The state that holds the evidence."),
-        validators=[DataRequired(_l("Choose the requested state.")), iso_state],
+        validators=[DataRequired(_l("Choose the requested state.")), requested_state],
         validate_choice=False,
-        widget=StateSelect(),
+        widget=RequestedStateSelect(),
     )
     status = SelectField(_l("This is"), choices=options(STATUSES), validate_choice=False)
     related_requests = TextAreaField(
@@ -211,6 +211,7 @@ class RouteForm(StepForm):
 
         states = state_choices(current_language())
         self.requested_state.choices = [("", _l("Choose a state")), *states]
+        self.own_state = self.requested_state.own_state = ctx.unit_state
         case = replace(
             Case.of(ctx.document, ctx.unit_state), requested=ctx.request.requested_state or ""
         )

@@ -31,6 +31,7 @@ bp = Blueprint("requests", __name__)
 def _request_form() -> RequestForm:
     form = RequestForm()
     form.requested_state.choices = [("", _("Choose a state")), *state_choices(current_language())]
+    form.own_state = form.requested_state.own_state = the_user().unit.state
     return form
 
 
