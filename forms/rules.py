@@ -10,7 +10,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, NumberRange, Optional
+from wtforms.validators import DataRequired, NumberRange, Optional, ValidationError
 
 from forms.validators import at_most, iso_state
 
@@ -53,6 +53,37 @@ class RouteForm(FlaskForm):  # type: ignore[misc]
         ],
     )
     organised_group = BooleanField(_l("An organised criminal group is involved"))
+
+
+class CompareForm(FlaskForm):  # type: ignore[misc]
+    """Which states to put side by side, and on what; a GET form, so no CSRF token. The view
+    sets the choices."""
+
+    class Meta:
+        csrf = False
+
+    states = SelectMultipleField(_l("States"), validate_choice=False)
+    region = SelectField(_l("Or every state of a region"), validate_choice=False)
+    dimension = SelectField(
+        _l("What to compare"),
+        validators=[DataRequired(_l("Choose what to compare."))],
+        validate_choice=False,
+    )
+
+    def validate_states(self, field: SelectMultipleField) -> None:
+        known = {value for value, _label in field.choices}
+        if set(field.data or []) - known:
+            raise ValidationError(_l("Choose states from the list."))
+        if len(field.data or []) == 1 or (not field.data and not self.region.data):
+            raise ValidationError(_l("Choose two states or more, or a region."))
+
+    def validate_region(self, field: SelectField) -> None:
+        if field.data and field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose a region from the list."))
+
+    def validate_dimension(self, field: SelectField) -> None:
+        if field.data and field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose what to compare from the list."))
 
 
 class RuleReportForm(FlaskForm):  # type: ignore[misc]

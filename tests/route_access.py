@@ -87,6 +87,7 @@ ACCESS: dict[str, Access] = {
     "rules.state": Access(ANYONE),
     "rules.measure": Access(ANYONE),
     "rules.routes": Access(ANYONE),
+    "rules.compare": Access(ANYONE),
     "rule_reports.new": Access(ANYONE),
     # An administrator of a unit manages its users and settings (another unit's are 404);
     # an installation administrator manages every unit's, and alone creates units.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from mlat.models import Role
 from tests.conftest import (
     Client,
@@ -226,3 +228,47 @@ def test_route_advisor_shows_the_declared_24_7_contact_with_its_source(
     assert "24/7 point of contact, as the Convention's records give it:" in text_of(contact)
     assert "Serious Organized Transnational Crime Unit" in text_of(contact)
     assert "Verified against a primary source on" in text_of(contact.select_one(".source"))
+
+
+def test_compare_puts_the_chosen_states_side_by_side_with_their_sources(
+    client_request: PageClient, login_as: LoginAs
+) -> None:
+    login_as(Role.officer)
+    page = client_request.get("/rules/compare?states=AE&states=QA&dimension=preservation")
+    assert texts(page, ".compare-table thead th") == ["Qatar", "United Arab Emirates"]
+    cells = {str(td["data-state"]): td for td in page.select(".compare-table td")}
+    assert set(cells) == {"AE", "QA"}
+    for cell in cells.values():
+        assert cell.select(".source .tag")  # each state's rule with how far it can be trusted
+    assert text_of(page.select_one("main h2")) == "Preservation"
+
+
+def test_compare_a_measure_across_a_region(client_request: PageClient, login_as: LoginAs) -> None:
+    login_as(Role.officer)
+    page = client_request.get("/rules/compare?region=Europe&dimension=measures.stored_content")
+    states = texts(page, ".compare-table thead th")
+    assert {"Germany", "France", "Netherlands", "Ireland", "United Kingdom"} <= set(states)
+    assert "Qatar" not in states
+    assert all(td.select("dl.summary") for td in page.select(".compare-table td"))
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("states=QA&dimension=languages", "Choose two states or more, or a region."),
+        ("dimension=languages", "Choose two states or more, or a region."),
+        ("states=QA&states=XX&dimension=languages", "Choose states from the list."),
+        ("states=QA&states=AE&dimension=telepathy", "Choose what to compare from the list."),
+        ("region=Atlantis&dimension=languages", "Choose a region from the list."),
+    ],
+)
+def test_compare_says_what_is_wrong_and_keeps_the_choice(
+    client_request: PageClient, login_as: LoginAs, query: str, message: str
+) -> None:
+    login_as(Role.officer)
+    page = client_request.get(f"/rules/compare?{query}")
+    assert any(message in e for e in form_errors(page))
+    assert page.select(".compare-table") == []
+    if "states=QA" in query:
+        box = page.select_one("#states-QA")
+        assert box is not None and box.has_attr("checked")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, render_template, request
 from flask_babel import gettext as _
 
-from forms.rules import RouteForm
+from forms.rules import CompareForm, RouteForm
 from mlat.auth import the_user
 from mlat.countries import collation_key, state_choices, state_name
 from mlat.dates import local_today
@@ -105,3 +105,35 @@ def routes() -> str:
         )
         found = advise(rulebook(), case, local_today(the_user().unit))
     return render_template("rules/routes.html", form=form, advice=found)
+
+
+# What the comparison can put side by side, in the order of a state's page; the measures follow.
+DIMENSIONS = ("central_authority", "contact_24_7", "provider_authority", "channels", "languages",
+              "dual_criminality", "preservation", "urgency", "confidentiality", "assurances",
+              "formalities", "execution", "de_minimis")  # fmt: skip
+
+
+@bp.get("/compare")
+def compare() -> str:
+    """Two or more states side by side on one dimension of their rule tables."""
+    book = rulebook()
+    language = current_language()
+    by_name = collation_key(language)
+    tables = sorted(book.states.values(), key=lambda t: by_name(state_name(t.state, language)))
+    form = CompareForm(request.args)
+    form.states.choices = [(t.state, state_name(t.state, language)) for t in tables]
+    form.region.choices = [("", _("Any")), *((r, r) for r in sorted({t.region for t in tables}))]
+    form.dimension.choices = [
+        *((key, key) for key in DIMENSIONS),
+        *((f"measures.{m.value}", label("measure", m)) for m in MeasureKind),
+    ]
+    rows = []
+    if request.args and form.validate():
+        chosen = set(form.states.data or [])
+        today = local_today(the_user().unit)
+        rows = [
+            (table, table_citations(table, today))
+            for table in tables
+            if table.state in chosen or (not chosen and table.region == form.region.data)
+        ]
+    return render_template("rules/compare.html", form=form, rows=rows, dimensions=DIMENSIONS)
