@@ -578,3 +578,12 @@ def test_a_provider_in_the_requested_state_raises_nothing() -> None:
                 if f.code == "provider_elsewhere"]  # fmt: skip
     assert found.field == "identifiers[0].provider_state"
     assert found.message.startswith("Mailhost Inc. is established in Ireland, not in United States")
+
+
+def test_without_a_rule_table_the_finding_names_the_checks_that_could_not_run() -> None:
+    (found,) = [f for f in run(changed(requested_state="ZA")(BASE)) if f.code == "no_rule_table"]
+    assert found.severity == "warning"
+    assert "There is no rule table for South Africa yet" in found.message
+    assert "only the legal basis and the request's own content were checked" in found.message
+    for check in ("channels and languages", "dual criminality", "preservation periods"):
+        assert check in found.message

@@ -272,3 +272,14 @@ def test_compare_says_what_is_wrong_and_keeps_the_choice(
     if "states=QA" in query:
         box = page.select_one("#states-QA")
         assert box is not None and box.has_attr("checked")
+
+
+def test_a_contact_field_no_source_gives_says_it_is_unknown(
+    client_request: PageClient, login_as: LoginAs
+) -> None:
+    login_as(Role.officer)
+    page = client_request.get("/rules/AE")
+    central = summary(page)
+    # the UAE's central authority: the law names it, no official page gives its address
+    assert central["Address"] == "Unknown: not found in any official source read"
+    assert "Ministry of Justice" in central["Name"]

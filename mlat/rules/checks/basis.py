@@ -33,8 +33,11 @@ def check_state(ctx: Context) -> Iterator[Finding]:
             "warning",
             "requested_state",
             N_(
-                "There is no rule table for %(state)s yet: only general checks were made. "
-                "Check the state's requirements with its central authority."
+                "There is no rule table for %(state)s yet: only the legal basis and the "
+                "request's own content were checked. These checks could not run: the channels "
+                "and languages it accepts, the thresholds and required content of each measure, "
+                "dual criminality, preservation periods, assurances and formalities. Check them "
+                "with its central authority."
             ),
             state=Words("state", (req.requested_state,)),
         )
