@@ -249,7 +249,11 @@ def test_compare_a_measure_across_a_region(client_request: PageClient, login_as:
     states = texts(page, ".compare-table thead th")
     assert {"Germany", "France", "Netherlands", "Ireland", "United Kingdom"} <= set(states)
     assert "Qatar" not in states
-    assert all(td.select("dl.summary") for td in page.select(".compare-table td"))
+    cells = {str(td["data-state"]): td for td in page.select(".compare-table td")}
+    assert cells["DE"].select("dl.summary")
+    # a state whose table has no rule for the measure says so
+    empty = [td for td in cells.values() if not td.select("dl.summary")]
+    assert all("No rule recorded for this measure." in text_of(td) for td in empty)
 
 
 @pytest.mark.parametrize(
