@@ -31,14 +31,7 @@ class StateSelect:
     the page's language."""
 
     def __call__(self, field: Field, **kwargs: Any) -> Markup:
-        kwargs.setdefault("id", field.id)
-        if "required" not in kwargs and "required" in getattr(field, "flags", []):
-            kwargs["required"] = True
-        first = str(field.choices[0][1]) if field.choices else ""
-        options = state_options(first, current_language())
-        return Markup("<select {}>{}</select>").format(
-            Markup(html_params(name=field.name, **kwargs)), mark_selected(options, field.data)
-        )
+        return _select(field, state_options(_first(field), current_language()), **kwargs)
 
 
 @lru_cache(maxsize=64)
@@ -65,17 +58,26 @@ class RequestedStateSelect:
     table first, never the unit's own state (the field's ``own_state``, set by the form)."""
 
     def __call__(self, field: Field, **kwargs: Any) -> Markup:
-        kwargs.setdefault("id", field.id)
-        if "required" not in kwargs and "required" in getattr(field, "flags", []):
-            kwargs["required"] = True
-        first = str(field.choices[0][1]) if field.choices else ""
         options = requested_state_options(
-            first,
+            _first(field),
             _("States with a rule table"),
             _("No rule table: checks limited to the treaty and the format"),
             current_language(),
             getattr(field, "own_state", ""),
         )
-        return Markup("<select {}>{}</select>").format(
-            Markup(html_params(name=field.name, **kwargs)), mark_selected(options, field.data)
-        )
+        return _select(field, options, **kwargs)
+
+
+def _first(field: Field) -> str:
+    """The label of the field's first, empty choice ("Choose a state")."""
+    return str(field.choices[0][1]) if field.choices else ""
+
+
+def _select(field: Field, options: Markup, **kwargs: Any) -> Markup:
+    """The ``<select>`` of ``options``, with the field's value selected."""
+    kwargs.setdefault("id", field.id)
+    if "required" not in kwargs and "required" in getattr(field, "flags", []):
+        kwargs["required"] = True
+    return Markup("<select {}>{}</select>").format(
+        Markup(html_params(name=field.name, **kwargs)), mark_selected(options, field.data)
+    )
