@@ -587,3 +587,26 @@ def test_without_a_rule_table_the_finding_names_the_checks_that_could_not_run() 
     assert "only the legal basis and the request's own content were checked" in found.message
     for check in ("channels and languages", "dual criminality", "preservation periods"):
         assert check in found.message
+
+
+def test_an_order_straight_to_a_provider_is_not_judged_by_the_states_rules_for_requests() -> None:
+    # A French European Preservation Order to a provider in Ireland: Ireland's table says its
+    # authorities preserve nothing for a foreign state, and asks an assurance for evidence, but
+    # no Irish authority receives or executes the order.
+    order = changed(
+        requesting_state="FR",
+        requested_state="IE",
+        legal_basis="e-evidence",
+        channel="direct_provider",
+        measures__0__kind="preservation",
+    )(BASE)
+    found = run(order)
+    codes = {f.code: f for f in found}
+    assert "measure_not_possible" not in codes and "assurance_missing" not in codes
+    note = codes["direct_order_table_not_applied"]
+    assert note.severity == "info"
+    assert "goes straight to the provider under Regulation (EU) 2023/1543" in note.message
+    assert "the rules Ireland applies when its own authorities execute a request" in note.message
+    # the same measure asked of the Irish authorities is still refused by their rules
+    asked = changed(requested_state="IE", measures__0__kind="preservation")(BASE)
+    assert "measure_not_possible" in {f.code for f in run(asked)}

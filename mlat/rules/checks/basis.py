@@ -7,10 +7,11 @@ from collections.abc import Iterator
 from mlat.messages import N_
 from mlat.request_format import Channel, MeasureKind
 from mlat.rules.checks.common import (
+    direct_order,
     finding,
 )
 from mlat.rules.findings import Context, Finding
-from mlat.rules.instruments import Link, link, opens_directly
+from mlat.rules.instruments import Link, link
 from mlat.rules.words import Phrase, Words
 
 
@@ -165,7 +166,7 @@ def check_channel(ctx: Context) -> Iterator[Finding]:
     # request goes through if any of its rules allows it.
     rules = [c for c in table.channels if c.kind == req.channel]
     rule = next((c for c in rules if not c.urgent_only), rules[0] if rules else None)
-    if rule is None and (_direct_under_basis(ctx) or _preservation_by_24_7(ctx)):
+    if rule is None and (direct_order(ctx) is not None or _preservation_by_24_7(ctx)):
         return
     if rule is None:
         yield finding(
@@ -188,18 +189,6 @@ def check_channel(ctx: Context) -> Iterator[Finding]:
             rule,
             state=table.name,
         )
-
-
-def _direct_under_basis(ctx: Context) -> bool:
-    """An order sent straight to a provider under an instrument that provides for it and
-    binds both states: the requested state's table lists the channels its own authorities
-    take requests through, which such an order does not use."""
-    req = ctx.request
-    if not (req.channel and req.legal_basis and req.requesting_state and req.requested_state):
-        return False
-    lk = link(ctx.book.instruments, req.legal_basis, req.requesting_state, req.requested_state,
-              ctx.today)  # fmt: skip
-    return lk is not None and lk.linked and opens_directly(lk.instrument, req.channel)
 
 
 def _preservation_by_24_7(ctx: Context) -> bool:

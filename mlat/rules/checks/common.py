@@ -7,6 +7,7 @@ import re
 
 from mlat.request_format import MeasureKind
 from mlat.rules.findings import Context, Finding, Severity
+from mlat.rules.instruments import Link, link, opens_directly
 from mlat.rules.schema import Ruled
 
 # Measures that obtain stored or live data: they need a bounded date range, and
@@ -59,3 +60,18 @@ def finding(
 
 def words(text: str) -> int:
     return len(text.split())
+
+
+def direct_order(ctx: Context) -> Link | None:
+    """The instrument, when the request is an order sent straight to a provider under an
+    instrument that provides for it and binds both states (the e-Evidence Regulation, a CLOUD
+    Act agreement): no authority of the requested state receives or executes it, so the
+    channels, measures and assurances its table lists for requests do not decide."""
+    req = ctx.request
+    if not (req.channel and req.legal_basis and req.requesting_state and req.requested_state):
+        return None
+    lk = link(ctx.book.instruments, req.legal_basis, req.requesting_state, req.requested_state,
+              ctx.today)  # fmt: skip
+    if lk is None or not lk.linked or not opens_directly(lk.instrument, req.channel):
+        return None
+    return lk

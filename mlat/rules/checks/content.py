@@ -15,6 +15,7 @@ from mlat.rules.checks.common import (
     MIN_FACTS_WORDS,
     MIN_NEXUS_WORDS,
     NEXUS_FLOOR_WORDS,
+    direct_order,
     finding,
     words,
 )
@@ -189,8 +190,8 @@ def _identifier_findings(i: int, ident: Identifier) -> Iterator[Finding]:
 
 def check_assurances(ctx: Context) -> Iterator[Finding]:
     table, req = ctx.table, ctx.request
-    if table is None:
-        return
+    if table is None or direct_order(ctx) is not None:
+        return  # an order straight to a provider gives no assurance to the requested state
     death_penalty = any(o.death_penalty_possible for o in req.offences)
     for assurance in table.assurances:
         needed = assurance.required_when == "always" or death_penalty

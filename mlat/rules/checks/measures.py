@@ -10,6 +10,7 @@ from mlat.rules.checks.common import (
     DATA_MEASURES,
     MIN_FACTS_WORDS,
     MIN_NEXUS_WORDS,
+    direct_order,
     finding,
     words,
 )
@@ -27,7 +28,23 @@ def check_measures(ctx: Context) -> Iterator[Finding]:
             "measures",
             N_("Say what the requested state should do: add at least one measure."),
         )
-    for i, rule in ctx.measure_rules():
+    order = direct_order(ctx)
+    if order is not None and req.measures and ctx.table is not None:
+        yield finding(
+            "direct_order_table_not_applied",
+            "info",
+            "measures",
+            N_(
+                "This order goes straight to the provider under %(name)s: the rules %(state)s "
+                "applies when its own authorities execute a request do not decide it; the "
+                "instrument's own conditions do."
+            ),
+            name=order.instrument.name,
+            state=ctx.table.name,
+        )
+    for i, table_rule in ctx.measure_rules():
+        # an order straight to a provider: the state's rules for executing requests do not apply
+        rule = table_rule if order is None else None
         measure = req.measures[i]
         path = f"measures[{i}]"
         for ref in measure.identifiers:
@@ -53,7 +70,7 @@ def check_measures(ctx: Context) -> Iterator[Finding]:
                 N_("Give a bounded date range: requests for 'all data' are refused as overbroad."),
             )
         if rule is None:
-            if ctx.table is not None:
+            if ctx.table is not None and order is None:
                 yield finding(
                     "measure_no_rule",
                     "warning",
@@ -205,6 +222,8 @@ def check_dual_criminality(ctx: Context) -> Iterator[Finding]:
     table, req = ctx.table, ctx.request
     if table is None or not req.offences or table.dual_criminality.policy == "never":
         return
+    if direct_order(ctx) is not None:
+        return  # no authority of the requested state executes the order
     coercive = [
         i
         for i, rule in ctx.measure_rules()
