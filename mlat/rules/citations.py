@@ -8,7 +8,7 @@ import datetime as dt
 from mlat.rules.instruments import party_citation
 from mlat.rules.provenance import Citation, citation
 from mlat.rules.refs import catalogue_ref, path_of, state_ref
-from mlat.rules.schema import InstrumentCatalogue, Ruled, StateTable
+from mlat.rules.schema import Declaration, InstrumentCatalogue, Ruled, StateTable
 
 
 def rule_citation(table: StateTable, rule: Ruled, today: dt.date) -> Citation:
@@ -63,8 +63,16 @@ def party_citations(
         if party is None:
             continue
         parties[slug] = party_citation(catalogue, slug, party, today)
-        ref = catalogue_ref(slug, state)
-        declarations[slug] = [
-            citation(catalogue.sources, d.cite, d, today, ref=ref) for d in party.declarations
-        ]
+        declarations[slug] = [c for _d, c in declaration_citations(catalogue, slug, state, today)]
     return parties, declarations
+
+
+def declaration_citations(
+    catalogue: InstrumentCatalogue, slug: str, state: str, today: dt.date
+) -> list[tuple[Declaration, Citation]]:
+    """The state's declarations under the instrument ``slug``, each with its citation."""
+    party = catalogue.instruments[slug].party(state)
+    if party is None:
+        return []
+    ref = catalogue_ref(slug, state)
+    return [(d, citation(catalogue.sources, d.cite, d, today, ref=ref)) for d in party.declarations]

@@ -36,7 +36,7 @@ from enum import StrEnum
 
 from mlat.messages import N_
 from mlat.request_format import Channel, MeasureKind, RequestDocument
-from mlat.rules.citations import rule_citation
+from mlat.rules.citations import declaration_citations, rule_citation
 from mlat.rules.fit import CaseFacts, Fit, read_scope
 from mlat.rules.instruments import Link, link, linking_instruments
 from mlat.rules.loader import RuleBook
@@ -623,15 +623,8 @@ def _declared_contacts(
 ) -> tuple[tuple[str, Citation], ...]:
     """What the state declared as its 24/7 point of contact under the instrument, with where
     each declaration stands."""
-    party = book.instruments.instruments[slug].party(state)
-    if party is None:
-        return ()
-    ref = catalogue_ref(slug, state)
-    return tuple(
-        (d.text, citation(book.instruments.sources, d.cite, d, today, ref=ref))
-        for d in party.declarations
-        if d.kind == "contact_24_7"
-    )
+    found = declaration_citations(book.instruments, slug, state, today)
+    return tuple((d.text, c) for d, c in found if d.kind == "contact_24_7")
 
 
 def _route_citation(lk: Link) -> Citation:

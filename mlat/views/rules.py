@@ -21,6 +21,7 @@ from mlat.rules.citations import (
 from mlat.rules.loader import rulebook
 from mlat.rules.provenance import rule_statuses
 from mlat.rules.routes import Case, advise
+from mlat.rules.schema import StateTable
 
 bp = Blueprint("rules", __name__, url_prefix="/rules")
 
@@ -28,11 +29,8 @@ bp = Blueprint("rules", __name__, url_prefix="/rules")
 @bp.get("/")
 def index() -> str:
     today = local_today(the_user().unit)
-    book = rulebook()
     summaries = []
-    language = current_language()
-    by_name = collation_key(language)
-    for table in sorted(book.states.values(), key=lambda t: by_name(state_name(t.state, language))):
+    for table in _tables_by_name(current_language()):
         statuses = list(rule_statuses(table, today).values())
         summaries.append(
             {
@@ -116,10 +114,8 @@ DIMENSIONS = ("central_authority", "contact_24_7", "provider_authority", "channe
 @bp.get("/compare")
 def compare() -> str:
     """Two or more states side by side on one dimension of their rule tables."""
-    book = rulebook()
     language = current_language()
-    by_name = collation_key(language)
-    tables = sorted(book.states.values(), key=lambda t: by_name(state_name(t.state, language)))
+    tables = _tables_by_name(language)
     form = CompareForm(request.args)
     form.states.choices = [(t.state, state_name(t.state, language)) for t in tables]
     form.region.choices = [("", _("Any")), *((r, r) for r in sorted({t.region for t in tables}))]
@@ -137,3 +133,9 @@ def compare() -> str:
             if table.state in chosen or (not chosen and table.region == form.region.data)
         ]
     return render_template("rules/compare.html", form=form, rows=rows, dimensions=DIMENSIONS)
+
+
+def _tables_by_name(language: str) -> list[StateTable]:
+    """The rule tables, in the order the language sorts the states' names."""
+    by_name = collation_key(language)
+    return sorted(rulebook().states.values(), key=lambda t: by_name(state_name(t.state, language)))
