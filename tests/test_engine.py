@@ -290,6 +290,35 @@ def test_stale_rule_is_flagged_as_such() -> None:
     assert fresh.citation is not None and fresh.citation.status == "verified"
 
 
+def test_an_error_resting_on_an_unconfirmed_rule_is_a_warning() -> None:
+    """A channel the table does not list blocks the request only when the table's channel
+    rules were read in a primary source this year; otherwise it is a warning."""
+    request = changed(channel="interpol")(BASE)
+    read = {"cite": "doj-oia", "locator": "Contact", "verified_on": dt.date(2026, 11, 1)}
+
+    def finding_for(table: StateTable, today: dt.date = TODAY) -> Finding:
+        (found,) = [
+            f for f in run(request, book_with(table), today) if f.code == "channel_not_accepted"
+        ]
+        return found
+
+    primary = us_table(channels=[ChannelRule(kind="central_authority", electronic=True, **read)])
+    confirmed = finding_for(primary)
+    assert (confirmed.severity, confirmed.unconfirmed) == ("error", False)
+
+    never_read = us_table(
+        channels=[ChannelRule(kind="central_authority", electronic=True, cite="doj-oia")]
+    )
+    for table, today in [(never_read, TODAY), (primary, dt.date(2028, 1, 1))]:
+        softened = finding_for(table, today)
+        assert (softened.severity, softened.unconfirmed) == ("warning", True)
+        assert softened.as_dict()["unconfirmed"] is True
+
+    # An error that rests on no rule (the format itself) stays an error.
+    (missing,) = [f for f in run(changed(channel=None)(BASE)) if f.code == "channel_missing"]
+    assert (missing.severity, missing.unconfirmed) == ("error", False)
+
+
 def test_errors_come_first() -> None:
     findings = run(changed(facts="Short.", channel=None)(BASE))
     severities = [f.severity for f in findings]

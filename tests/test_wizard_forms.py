@@ -481,3 +481,21 @@ def test_an_unknown_language_of_correspondence_is_refused_at_its_field(
         page.select_one("#requesting_authority-languages-error")
     )
     assert field_value(page, "requesting_authority-languages") == "arabic"
+
+
+def test_an_error_resting_on_an_unverified_rule_shows_as_a_warning_that_says_why(
+    client_request: PageClient, draft: MlaRequest, db: Session
+) -> None:
+    # The United States' table lists its channels from sources not yet read against a
+    # primary text: a channel it does not list is a likely problem, not a blocking one.
+    draft.content = {**draft.content, "channel": "interpol"}
+    db.add(draft)
+    db.commit()
+    check = client_request.get(f"/requests/{draft.id}/wizard/check")
+    (item,) = [
+        f for f in check.select(".finding") if "does not accept requests through this" in text_of(f)
+    ]
+    assert "finding-warning" in item["class"]
+    assert "Shown as a warning, not an error: the rule behind it has not been verified" in (
+        text_of(item)
+    )

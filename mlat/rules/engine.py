@@ -7,6 +7,7 @@ pages translate them while the CLI prints them as they are.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from typing import Any
@@ -22,8 +23,18 @@ def validate(
 ) -> list[Finding]:
     """Every finding for the request, errors first, then in the order of the request."""
     context = Context(request=request, book=book, today=today)
-    findings = [f for check in (checks or ALL_CHECKS) for f in check(context)]
+    findings = [soften(f) for check in (checks or ALL_CHECKS) for f in check(context)]
     return sorted(findings, key=lambda f: SEVERITY_ORDER[f.severity])
+
+
+def soften(finding: Finding) -> Finding:
+    """An error that rests on a rule not verified against a primary source (read in a copy,
+    never read, or read more than 12 months ago) is a warning: it names a likely problem,
+    but a request is not blocked by a rule nobody has confirmed."""
+    cited = finding.citation
+    if finding.severity != "error" or cited is None or cited.status == "verified":
+        return finding
+    return dataclasses.replace(finding, severity="warning", unconfirmed=True)
 
 
 def summary(findings: list[Finding]) -> dict[str, Any]:

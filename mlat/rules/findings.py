@@ -31,6 +31,9 @@ class Finding:
     params: dict[str, Any] = dataclass_field(default_factory=dict)
     citation: Citation | None = None
     plural: str = ""  # the plural form of an Np_-marked message, chosen by params["n"]
+    # An error that rests on a rule not verified against a primary source, shown as a
+    # warning (``mlat.rules.engine.soften``).
+    unconfirmed: bool = False
 
     @property
     def message(self) -> str:
@@ -47,6 +50,7 @@ class Finding:
             "field": self.field,
             "message": self.message,
             "citation": self.citation.as_dict() if self.citation else None,
+            "unconfirmed": self.unconfirmed,
         }
 
 
