@@ -257,12 +257,28 @@ TAKES_RECIPROCITY = re.compile(
 )
 
 
+# States whose tables name reciprocity as a basis for some requests only, so that listing them
+# for reciprocity in general would offer a route that does not exist, with the reason.
+RECIPROCITY_LIMITED = {
+    "SA": "The Anti-Money Laundering Law, Art. 39, allows assistance on the basis of "
+    "reciprocity in money-laundering and predicate-offence cases only.",
+}
+
+
 def test_a_state_whose_table_takes_requests_on_reciprocity_is_listed_for_it() -> None:
     listed = {p.state for p in CATALOGUE.instruments["reciprocity"].parties}
     for code, table in BOOK.states.items():
         # What the languages rule accepts "on reciprocity" is a language, not a legal basis.
         if any(TAKES_RECIPROCITY.search(t) for t in rule_texts(table, skip=("languages",))):
-            assert code in listed, code
+            assert code in listed or code in RECIPROCITY_LIMITED, code
+
+
+def test_each_state_limited_to_reciprocity_in_some_cases_is_not_listed_for_all() -> None:
+    listed = {p.state for p in CATALOGUE.instruments["reciprocity"].parties}
+    for code in RECIPROCITY_LIMITED:
+        table = BOOK.states[code]
+        assert code not in listed
+        assert any(TAKES_RECIPROCITY.search(t) for t in rule_texts(table, skip=("languages",)))
 
 
 # Names of instruments as the state tables write them, and the catalogue id each means.
@@ -335,7 +351,6 @@ BUDAPEST_PARTIES = sorted(p.state for p in BUDAPEST.parties if p.in_force_on(TOD
 # Art. 35(1) obligation and tells the officer to ask their own 24/7 point of contact.
 CONTACT_NOT_NAMED = frozenset(
     [
-        "AR",
         "BJ",
         "CI",
         "CL",
