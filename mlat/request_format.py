@@ -118,6 +118,17 @@ class ValidatingAuthority(Part):
     email: Line = ""
 
 
+class Addressee(Part):
+    """The receiving authority's contact details as the officer confirmed them, for what the
+    requested state's rule table does not give (or gives out of date): each field given here
+    is printed in the packet instead of the table's."""
+
+    name: Line = ""
+    address: Line = ""
+    email: Line = ""
+    phone: Line = ""
+
+
 class Proceedings(Part):
     type: ProceedingsType | None = None
     case_number: Line = ""
@@ -262,6 +273,10 @@ class RequestDocument(Part):
         "state (EIO Annex A, section J)",
     )
     validating_authority: ValidatingAuthority = Field(default_factory=ValidatingAuthority)
+    addressee: Addressee = Field(
+        default_factory=Addressee,
+        description="the receiving authority's contact details where the rule table has none",
+    )
     annexes: list[Annex] = Field(default_factory=list, max_length=MAX_ANNEXES)
     signatory: Signatory = Field(default_factory=Signatory)
 

@@ -85,6 +85,7 @@ STEPS: tuple[Step, ...] = (
             "requesting_authority",
             "proceedings",
             "validating_authority",
+            "addressee",
             "status",
             "related_requests",
             "reference",

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from mlat.request_format import MeasureKind, RequestDocument
+from mlat.rules.addressee import addressee
 from mlat.rules.checks.breadth import dates_in, trie_pattern
 from mlat.rules.engine import validate
 from mlat.rules.findings import Finding
@@ -218,6 +219,8 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]], StateTable | 
         ),
     ),
     ("contact_missing", changed(requesting_authority__phone=""), None),
+    # The United States' table gives its central authority no address or e-mail.
+    ("addressee_unknown", changed(addressee={}), None),
     ("contact_malformed", changed(requesting_authority__email="prosecutor at pp.qa"), None),
     ("contact_timezone_missing", changed(requesting_authority__timezone=""), None),
     ("contact_timezone_unknown", changed(requesting_authority__timezone="Doha/Time"), None),
@@ -317,6 +320,34 @@ def test_an_error_resting_on_an_unconfirmed_rule_is_a_warning() -> None:
     # An error that rests on no rule (the format itself) stays an error.
     (missing,) = [f for f in run(changed(channel=None)(BASE)) if f.code == "channel_missing"]
     assert (missing.severity, missing.unconfirmed) == ("error", False)
+
+
+def test_the_addressee_is_the_24_7_contact_through_the_network_with_the_details_given() -> None:
+    """Through the 24/7 network a request goes to the 24/7 point of contact, never to the
+    central authority in its place; the officer gives what the rule table lacks."""
+    through_network = changed(channel="network_24_7", addressee={})(BASE)
+    (missing,) = [f for f in run(through_network) if f.code == "addressee_unknown"]
+    assert missing.severity == "error" and missing.field == "addressee"
+    assert "no phone number or e-mail address for the 24/7 point of contact of United " \
+        "States" in missing.message  # fmt: skip
+    document = RequestDocument.model_validate(through_network)
+    found = addressee(document, rulebook().states["US"])
+    assert found.role == "contact_24_7" and found.name.startswith("Computer Crime")
+    assert found.missing() == ("phone_or_email",)
+
+    given = changed(channel="network_24_7", addressee={"phone": "+1 202 555 0100"})(BASE)
+    assert "addressee_unknown" not in codes(run(given))
+    confirmed = addressee(RequestDocument.model_validate(given), rulebook().states["US"])
+    assert (confirmed.name, confirmed.phone) == (found.name, "+1 202 555 0100")
+
+    # Sweden names no 24/7 point of contact: the officer names it, the packet does not fall
+    # back on the central authority.
+    to_sweden = changed(requested_state="SE", channel="network_24_7", addressee={})(BASE)
+    sweden = addressee(RequestDocument.model_validate(to_sweden), rulebook().states["SE"])
+    assert (sweden.name, sweden.missing()) == ("", ("name", "phone_or_email"))
+    # Without a rule table, everything about the addressee is the officer's to give.
+    to_oman = RequestDocument.model_validate(changed(requested_state="OM", addressee={})(BASE))
+    assert addressee(to_oman, None).missing() == ("name", "address_or_email")
 
 
 def test_errors_come_first() -> None:

@@ -602,6 +602,24 @@ def test_a_request_through_the_24_7_network_is_addressed_to_the_24_7_point_of_co
     assert to_central.receiving.name.startswith("Office of International Affairs")
 
 
+def test_the_addressee_details_the_officer_gave_are_printed_and_unknown_ones_left_out() -> None:
+    """The rule table gives the United States' central authority no address, phone or
+    e-mail: the packet prints the e-mail the officer confirmed, and no dash in place of
+    the others."""
+    document = sample(
+        addressee=sample().addressee.model_copy(update={"email": "oia.requests@example.org"})
+    )
+    packet = values(document)
+    assert packet.receiving.email == "oia.requests@example.org"
+    assert (packet.receiving.address, packet.receiving.phone) == ("", "")
+    html_text = packet_html(packet, internal=False, annex_pages={}).replace("\u200b", "")
+    start = html_text.index("Requested authority and channel")
+    section = html_text[start : html_text.index("Legal basis", start)]
+    assert "oia.requests@example.org" in section
+    assert "Telephone" not in section and "Address" not in section
+    assert "\u2014" not in section  # no dash for an unknown detail
+
+
 def test_an_extension_names_the_preservation_it_extends() -> None:
     extension = preservation_request().model_copy(
         update={"status": "extension", "related_requests": ["DOH-2026-0001"]}

@@ -637,6 +637,19 @@ def test_approval_renders_the_packet_and_a_failed_render_blocks_signing(
     assert mla_request.status == RequestStatus.signed
 
 
+def test_a_request_whose_addressee_cannot_be_reached_is_not_signed(
+    db: Session, make_user: MakeUser, make_request: MakeRequest, prosecutor: User
+) -> None:
+    """Approved before the officer gave the addressee's e-mail (the United States' table
+    has none), the request cannot be signed: the packet would print a blank there."""
+    content = json.loads(SAMPLE.read_text())
+    content["addressee"] = {}
+    request = approved(db, make_request(make_user(Role.officer), content=content))
+    message = refused_signing(db, request, prosecutor)
+    assert "The packet cannot name the authority it goes to" in message
+    assert "enters them under Addressee on the Route step" in message
+
+
 # ------------------------------------------------ rendered while the prosecutor reads
 
 

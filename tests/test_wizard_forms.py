@@ -486,8 +486,9 @@ def test_an_unknown_language_of_correspondence_is_refused_at_its_field(
 def test_an_error_resting_on_an_unverified_rule_shows_as_a_warning_that_says_why(
     client_request: PageClient, draft: MlaRequest, db: Session
 ) -> None:
-    # The United States' table lists its channels from sources not yet read against a
-    # primary text: a channel it does not list is a likely problem, not a blocking one.
+    # Singapore's table lists its channels from sources not yet read against a primary
+    # text: a channel it does not list is a likely problem, not a blocking one.
+    draft.requested_state = "SG"
     draft.content = {**draft.content, "channel": "interpol"}
     db.add(draft)
     db.commit()
@@ -499,3 +500,29 @@ def test_an_error_resting_on_an_unverified_rule_shows_as_a_warning_that_says_why
     assert "Shown as a warning, not an error: the rule behind it has not been verified" in (
         text_of(item)
     )
+
+
+def test_the_addressee_details_are_saved_shown_and_clear_the_finding(
+    client: Client, client_request: PageClient, draft: MlaRequest, db: Session
+) -> None:
+    # The United States' table gives its central authority no postal or e-mail address.
+    blank = {f"addressee-{k}": "" for k in ("name", "address", "email", "phone")}
+    assert _post(client, draft, "route", blank).status_code == 302
+    page = client_request.get(f"/requests/{draft.id}/wizard/route")
+    notes = text_of(page.select_one("#addressee"))
+    assert "The request goes to the central authority of United States." in notes
+    assert "The packet names: Office of International Affairs" in notes
+    assert "no postal or e-mail address for the authority the request is addressed to" in notes
+
+    db.expire_all()
+    draft = db.get_one(MlaRequest, draft.id)
+    given = {**blank, "addressee-address": "950 Pennsylvania Avenue NW, Washington, DC"}
+    assert _post(client, draft, "route", given).status_code == 302
+    db.expire_all()
+    saved = db.get_one(MlaRequest, draft.id).content["addressee"]
+    assert saved["address"] == "950 Pennsylvania Avenue NW, Washington, DC"
+    page = client_request.get(f"/requests/{draft.id}/wizard/route")
+    assert field_value(page, "addressee-address") == saved["address"]
+    assert "no postal or e-mail address" not in text_of(page.select_one("#addressee"))
+    check = client_request.get(f"/requests/{draft.id}/wizard/check")
+    assert "950 Pennsylvania Avenue NW, Washington, DC" in text_of(check.select_one("main"))

@@ -69,6 +69,7 @@ def step_data(step: str) -> dict[str, Any]:
             "translations": "",
             **{f"requesting_authority-{k}": v for k, v in auth.items()},
             **{f"proceedings-{k}": v for k, v in proc.items()},
+            **{f"addressee-{k}": v for k, v in doc["addressee"].items()},
         }
     if step == "offences":
         offence = doc["offences"][0]

@@ -32,6 +32,7 @@ from forms.wizard.base import (
 from mlat.i18n import current_language, label
 from mlat.labels import PROCEEDINGS_LABELS, RESPONSE_LABELS
 from mlat.request_format import MAX_RELATED, Channel
+from mlat.rules.addressee import addressee
 from mlat.rules.instruments import BasisChoices, basis_choices
 from mlat.rules.loader import rulebook
 from mlat.rules.routes import Case, advise
@@ -131,6 +132,16 @@ class ValidationForm(Form):  # type: ignore[misc]
     email = _email(_l("E-mail address"))
 
 
+class AddresseeForm(Form):  # type: ignore[misc]
+    """The receiving authority's contact details the rule table lacks, as the officer
+    confirmed them; each one given replaces the table's in the packet."""
+
+    name = StringField(_l("Authority the request goes to"), validators=[at_most(LINE)])
+    address = StringField(_l("Postal address"), validators=[at_most(LINE)])
+    email = _email(_l("E-mail address"))
+    phone = StringField(_l("Phone"), validators=[at_most(LINE)])
+
+
 def _instrument_choices() -> list[tuple[str, str]]:
     return [(slug, inst.name) for slug, inst in rulebook().instruments.instruments.items()]
 
@@ -174,6 +185,7 @@ class RouteForm(StepForm):
     requesting_authority = FormField(AuthorityForm, label=_l("Requesting authority"))
     proceedings = FormField(ProceedingsForm, label=_l("Proceedings"))
     validating_authority = FormField(ValidationForm, label=_l("Validation by a judicial authority"))
+    addressee = FormField(AddresseeForm, label=_l("Addressee"))
 
     @classmethod
     def initial(cls, ctx: StepContext) -> dict[str, Any]:
@@ -201,6 +213,7 @@ class RouteForm(StepForm):
             "requesting_authority": authority,
             "proceedings": {**doc.proceedings.model_dump(), "type": doc.proceedings.type or ""},
             "validating_authority": doc.validating_authority.model_dump(),
+            "addressee": doc.addressee.model_dump(),
         }
 
     def prepare(self, ctx: StepContext) -> None:
@@ -238,7 +251,7 @@ class RouteForm(StepForm):
             self.legal_basis.data = suggestion.legal_basis
             self.channel.data = self.channel.data or suggestion.channel.value
             ctx.extra["suggested"] = suggestion
-        ctx.extra.update(bases=bases, advice=advice)
+        ctx.extra.update(bases=bases, advice=advice, addressee=addressee(ctx.document, ctx.table))
 
     def validate_legal_basis(self, field: Any) -> None:
         if field.data and field.data not in dict(_instrument_choices()):
@@ -299,6 +312,7 @@ class RouteForm(StepForm):
             },
         }
         validation = {k: (v or "").strip() for k, v in self.validating_authority.data.items()}
+        confirmed = {k: (v or "").strip() for k, v in self.addressee.data.items()}
         proceedings = dict(self.proceedings.data)
         out.update(
             status=self.status.data,
@@ -314,6 +328,7 @@ class RouteForm(StepForm):
                 "authority": (proceedings["authority"] or "").strip(),
             },
             validating_authority=validation,
+            addressee=confirmed,
         )
         return out
 

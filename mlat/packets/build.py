@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from mlat import request_format as rf
 from mlat.dates import local_date
 from mlat.packets import values as v
 from mlat.packets.labels import label_language
 from mlat.request_format import RequestDocument
+from mlat.rules.addressee import addressee
 from mlat.rules.findings import Finding
 from mlat.rules.loader import RuleBook
 from mlat.rules.schema import StateTable
@@ -94,7 +95,7 @@ def packet_values(
         request_status=document.status,
         related_requests=tuple(document.related_requests),
         requesting=requesting_authority(document, issuer),
-        receiving=receiving_authority(record_state(document), table, document.channel),
+        receiving=receiving_authority(document, table),
         channel=document.channel.value if document.channel else "",
         legal_basis=legal_basis(document.legal_basis, book),
         document=document_kind(document),
@@ -190,27 +191,10 @@ def requesting_authority(document: RequestDocument, issuer: Issuer) -> v.Request
 
 
 def receiving_authority(
-    state: str, table: StateTable | None, channel: rf.Channel | None = None
+    document: RequestDocument, table: StateTable | None
 ) -> v.ReceivingAuthority:
-    """The 24/7 point of contact for a request through the 24/7 network, where the rule
-    table names one; the central authority otherwise."""
-    if table is None:
-        return v.ReceivingAuthority(state, "", "", "", "", "", "", "")
-    role = "central_authority"
-    authority = table.central_authority
-    if channel == rf.Channel.network_24_7 and table.contact_24_7 is not None:
-        role, authority = "contact_24_7", table.contact_24_7
-    return v.ReceivingAuthority(
-        role=role,
-        state=state,
-        name=authority.name,
-        address=authority.address,
-        email=authority.email,
-        phone=authority.phone,
-        url=authority.url,
-        timezone=authority.timezone,
-        office_hours=authority.office_hours,
-    )
+    """Who receives the request (``mlat.rules.addressee``)."""
+    return v.ReceivingAuthority(**asdict(addressee(document, table)))
 
 
 def legal_basis(slug: str, book: RuleBook) -> str:

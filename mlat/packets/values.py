@@ -41,9 +41,9 @@ class ValidatingAuthority:
 
 @dataclass(frozen=True)
 class ReceivingAuthority:
-    """Who receives the request, as the requested state's rule table gives it: its 24/7
-    point of contact for a request through the 24/7 network, its central authority
-    otherwise."""
+    """Who receives the request: its 24/7 point of contact for a request through the 24/7
+    network, its central authority otherwise, as the requested state's rule table gives it
+    and the officer confirmed it (``mlat.rules.addressee``)."""
 
     state: str
     name: str

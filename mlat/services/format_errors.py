@@ -58,6 +58,7 @@ FIELD_WORDS = {
     "languages": N_("languages of correspondence"),
     "backup_contact": N_("second contact"),
     "validating_authority": N_("validating judicial authority"),
+    "addressee": N_("addressee"),
     "person": N_("who validated"),
     "legal_remedies": N_("legal remedies"),
     "identity_documents": N_("identity documents"),

@@ -33,6 +33,7 @@ from mlat.models import (
     utcnow,
 )
 from mlat.request_format import Channel
+from mlat.rules.addressee import addressee
 from mlat.rules.loader import rulebook
 from mlat.rules.words import Words
 from mlat.services import (
@@ -45,7 +46,7 @@ from mlat.services import (
 )
 from mlat.services.signing import signing_refusal
 from mlat.services.steps import CHANGED_MEANWHILE, reviewable
-from mlat.services.validation import validate_request
+from mlat.services.validation import request_document, validate_request
 from mlat.workflow import BY_ACTION, REVIEW_ACTIONS, Transition
 from mlat.workflow import may_download as table_may_download
 
@@ -212,6 +213,24 @@ def _check_translation(session: Session, request: MlaRequest) -> None:
     )
 
 
+def _check_addressee(session: Session, request: MlaRequest) -> None:
+    """A request is signed only when its packet can name whom it goes to and how to reach
+    them: the rule table may have changed since the request was approved."""
+    unit = session.get(Unit, request.unit_id)
+    assert unit is not None
+    document = request_document(request=request, unit=unit)
+    found = addressee(document, rulebook().state(request.requested_state))
+    if found.missing():
+        raise ServiceError(
+            N_(
+                "The packet cannot name the authority it goes to in %(state)s, or how to reach "
+                "it: the rule table does not give them. Return the request so that the officer "
+                "enters them under Addressee on the Route step, then sign."
+            ),
+            state=Words("state", (request.requested_state,)),
+        )
+
+
 def _check_renderable(session: Session, request: MlaRequest) -> None:
     """A request whose packet failed to render, as approved, is not signed: the signed
     packet would fail the same way, and the request would be left without one."""
@@ -278,6 +297,7 @@ def transition(
     _check_order(step, request, inputs.on, actor.unit.timezone)
     if step.action == "sign":
         _check_translation(session, request)
+        _check_addressee(session, request)
         _check_renderable(session, request)
         no_certificate = signing_refusal(session=session, user=actor, now=utcnow())
         if no_certificate is not None:

@@ -13,6 +13,7 @@ from mlat.rules.checks.basis import (
 )
 from mlat.rules.checks.breadth import check_breadth, check_impossible_dates
 from mlat.rules.checks.content import (
+    check_addressee,
     check_assurances,
     check_contacts,
     check_de_minimis,
@@ -43,6 +44,7 @@ ALL_CHECKS: list[Check] = [
     check_preservation,
     check_assurances,
     check_contacts,
+    check_addressee,
     check_formalities,
     check_de_minimis,
     check_faster_routes,

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from mlat.countries import is_timezone
 from mlat.messages import N_, Np_
 from mlat.request_format import Identifier
+from mlat.rules.addressee import addressee
 from mlat.rules.checks.common import (
     DOMAIN_NAME,
     EMAIL,
@@ -358,4 +359,38 @@ def check_de_minimis(ctx: Context) -> Iterator[Finding]:
             ctx,
             rule,
             state=table.name,
+        )
+
+
+# What the packet cannot go without, by what is missing of the addressee.
+ADDRESSEE_GAPS = {
+    "name": N_(
+        "Give the name of the authority the request is addressed to in %(state)s: the rule "
+        "table names none for this channel. Enter it under Addressee."
+    ),
+    "address_or_email": N_(
+        "The rule table gives no postal or e-mail address for the authority the request is "
+        "addressed to in %(state)s. Enter one under Addressee, from your central authority "
+        "or the state's own publications: the packet cannot be sent without it."
+    ),
+    "phone_or_email": N_(
+        "The rule table gives no phone number or e-mail address for the 24/7 point of contact "
+        "of %(state)s. Ask your own 24/7 point of contact and enter it under Addressee: the "
+        "request cannot be sent without it."
+    ),
+}
+
+
+def check_addressee(ctx: Context) -> Iterator[Finding]:
+    """The packet names whom it goes to, and how to reach them: never a blank or a dash."""
+    req = ctx.request
+    if not req.requested_state:
+        return
+    for gap in addressee(req, ctx.table).missing():
+        yield finding(
+            "addressee_unknown",
+            "error",
+            "addressee",
+            ADDRESSEE_GAPS[gap],
+            state=Words("state", (req.requested_state,)),
         )
