@@ -526,3 +526,26 @@ def test_the_addressee_details_are_saved_shown_and_clear_the_finding(
     assert "no postal or e-mail address" not in text_of(page.select_one("#addressee"))
     check = client_request.get(f"/requests/{draft.id}/wizard/check")
     assert "950 Pennsylvania Avenue NW, Washington, DC" in text_of(check.select_one("main"))
+
+
+def test_the_check_page_says_which_document_the_request_becomes(
+    client_request: PageClient, draft: MlaRequest, db: Session
+) -> None:
+    def produced() -> str:
+        check = client_request.get(f"/requests/{draft.id}/wizard/check")
+        (term,) = [t for t in check.select("dt") if text_of(t) == "Document produced"]
+        return text_of(term.find_next_sibling("dd"))
+
+    assert produced() == "A request for mutual legal assistance in criminal matters"
+    draft.content = {
+        **draft.content,
+        "legal_basis": "budapest",
+        "channel": "network_24_7",
+        "measures": [{"kind": "preservation", "identifiers": [0]}],
+    }
+    db.add(draft)
+    db.commit()
+    assert produced().startswith(
+        "A request for expedited preservation of stored computer data under Article 29 of the "
+        "Convention on Cybercrime"
+    )

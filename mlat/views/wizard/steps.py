@@ -17,6 +17,7 @@ from mlat.auth import audit, role_required, the_user
 from mlat.db import get_session
 from mlat.i18n import problem_text, speaker
 from mlat.models import RequestStatus, Role, WorkflowAction
+from mlat.packets.build import document_kind
 from mlat.rules.loader import rulebook
 from mlat.services import Conflict, InvalidContent
 from mlat.services.annexes import annex_rows
@@ -260,6 +261,7 @@ def review(request_id: int) -> str | Response | tuple[str, int]:
         states=step_states(ctx.document, findings),
         annexes=annex_rows(session=get_session(), request=mla_request),
         doc=ctx.document,
+        document_kind=document_kind(ctx.document),
         errors=errors_in(findings),
         submittable=submittable(mla_request.status, errors=errors_in(findings)),
         submit_url=url_for("workflow.act", request_id=mla_request.id, action="submit"),
