@@ -100,6 +100,9 @@ def officer_drafts(visit: Visit) -> tuple[str, str]:
     proceedings.get_by_label("Court or prosecutor in charge").fill(
         "Cybercrime Prosecution Office, Public Prosecution of Qatar"
     )
+    # The United States' table gives its central authority no postal or e-mail address.
+    addressee = page.get_by_role("group", name="Addressee")
+    addressee.get_by_label("E-mail address").fill("central.authority@example.org")
     visit.check("step 1 route filled in")
     save_and_continue(page)
 
