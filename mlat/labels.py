@@ -128,6 +128,21 @@ ASSURANCE_LABELS = {
     "life_imprisonment": N_("Life imprisonment without review will not be imposed"),
 }
 
+# What each field a rule table can require of a request is, in words (``RequiredField``).
+REQUIRED_FIELD_LABELS = {
+    "facts": N_("a summary of the facts"),
+    "nexus": N_("the link between the evidence and the offence"),
+    "offences": N_("each offence with its statutory provision"),
+    "identifiers": N_("the identifiers concerned"),
+    "identifier_timestamps": N_("the exact time and time zone of each IP address"),
+    "provider": N_("the service provider holding the data"),
+    "date_range": N_("a bounded date range"),
+    "persons": N_("the persons concerned"),
+    "details": N_("the details of the measure"),
+    "procedures": N_("the procedures to follow"),
+    "judicial_order": N_("a court order or warrant of your state, as an annex"),
+}
+
 ROLE_LABELS = {
     "officer": N_("Officer"),
     "reviewer": N_("Reviewer"),
@@ -153,4 +168,5 @@ LABELS = {
     "annex": ANNEX_LABELS,
     "assurance": ASSURANCE_LABELS,
     "response": RESPONSE_LABELS,
+    "required_field": REQUIRED_FIELD_LABELS,
 }

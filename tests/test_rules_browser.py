@@ -287,3 +287,25 @@ def test_a_contact_field_no_source_gives_says_it_is_unknown(
     # the UAE's central authority: the law names it, no official page gives its address
     assert central["Address"] == "Unknown: not found in any official source read"
     assert "Ministry of Justice" in central["Name"]
+
+
+def test_what_a_measure_requires_of_the_request_is_said_in_words(
+    client_request: PageClient, login_as: LoginAs
+) -> None:
+    login_as(Role.officer)
+    page = client_request.get("/rules/LU")
+    required = summary(page, "#measure-stored_content dl")["The request must give"]
+    assert required == (
+        "a summary of the facts; the link between the evidence and the offence; each offence "
+        "with its statutory provision; the identifiers concerned; the service provider holding "
+        "the data; a bounded date range"
+    )
+
+
+def test_every_field_a_rule_table_can_require_has_words() -> None:
+    from typing import get_args
+
+    from mlat.labels import REQUIRED_FIELD_LABELS
+    from mlat.rules.schema import RequiredField
+
+    assert set(REQUIRED_FIELD_LABELS) == set(get_args(RequiredField))
