@@ -324,6 +324,7 @@ def install_template_helpers(app: Flask) -> None:
     )
     app.jinja_env.filters["stored_date"] = stored_date
     app.jinja_env.filters["bdi"] = isolated
+    app.jinja_env.filters["language_names"] = lambda codes: ", ".join(map(language_name, codes))
     app.jinja_env.filters["rule_text"] = rule_text
     app.jinja_env.filters["stored_instant"] = stored_instant
     app.jinja_env.filters["years"] = lambda value: f"{float(value):g}"

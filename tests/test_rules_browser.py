@@ -309,3 +309,13 @@ def test_every_field_a_rule_table_can_require_has_words() -> None:
     from mlat.rules.schema import RequiredField
 
     assert set(REQUIRED_FIELD_LABELS) == set(get_args(RequiredField))
+
+
+def test_languages_accepted_are_named_not_coded(
+    client_request: PageClient, login_as: LoginAs
+) -> None:
+    login_as(Role.officer)
+    page = client_request.get("/rules/MA")
+    assert "Accepted: Arabic, French." in text_of(page.select_one("main"))
+    index = text_of(client_request.get("/rules/").select_one("main"))
+    assert "Arabic, French" in index and "ar, fr" not in index
