@@ -319,3 +319,21 @@ def test_languages_accepted_are_named_not_coded(
     assert "Accepted: Arabic, French." in text_of(page.select_one("main"))
     index = text_of(client_request.get("/rules/").select_one("main"))
     assert "Arabic, French" in index and "ar, fr" not in index
+
+
+def test_each_measure_says_whom_to_send_it_to_and_in_which_languages(
+    client_request: PageClient, login_as: LoginAs
+) -> None:
+    """Like an EJN fiche, each measure is read on its own: where it goes, in which language."""
+    login_as(Role.officer)
+    page = client_request.get("/rules/CH")
+    preservation = summary(page, "#measure-preservation dl")
+    assert preservation["Send the request to"].startswith("Federal Office of Justice (FOJ)")
+    assert preservation["Languages accepted"] == "German, French, Italian"
+    stored = summary(page, "#measure-stored_content dl")
+    assert stored["Send the request to"].startswith("Federal Office of Justice (FOJ / Bundesamt")
+    # Sweden is in the 24/7 Network, but the sources read do not name its point of contact.
+    sweden = summary(client_request.get("/rules/SE"), "#measure-preservation dl")
+    assert sweden["Send the request to"].startswith("The 24/7 point of contact, not named")
+    compared = client_request.get("/rules/measure/preservation")
+    assert "Send the request to" in text_of(compared.select_one("main"))
