@@ -80,6 +80,7 @@ STEPS: tuple[Step, ...] = (
             "requested_state",
             "legal_basis",
             "channel",
+            "document",
             "language",
             "translations",
             "requesting_authority",

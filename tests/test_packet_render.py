@@ -590,6 +590,16 @@ def test_a_request_for_evidence_stays_a_request_for_mutual_legal_assistance() ->
     assert values(under_untoc).document == "mla"  # Art. 29 is the Budapest Convention's
 
 
+def test_the_officer_may_send_a_preservation_as_a_letter_of_request() -> None:
+    chosen = preservation_request().model_copy(update={"document": "mla"})
+    assert values(chosen).document == "mla"
+    text = squeezed(" ".join(pages_text(render_packet(values(chosen), internal=False))))
+    assert squeezed("Request for mutual legal assistance in criminal matters") in text
+    # a request that cannot be one is never produced as an Article 29 request
+    forced = sample().model_copy(update={"document": "preservation"})
+    assert values(forced).document == "mla"
+
+
 def test_a_request_through_the_24_7_network_is_addressed_to_the_24_7_point_of_contact() -> None:
     """The addressee was always the central authority, whatever the channel."""
     through_network = values(preservation_request())

@@ -27,6 +27,7 @@ CHOICES = {
     "requested_state",
     "legal_basis",
     "channel",
+    "document",
     "language",
     "kind",
     "nationality",
@@ -72,6 +73,7 @@ def test_valid_input_is_saved_and_leads_to_the_next_step(
             "Choose a legal basis from the list.",
         ),
         ("route", {"channel": "pigeon"}, "channel", "Choose a channel from the list."),
+        ("route", {"document": "fax"}, "document", "Choose one of the options."),
         (
             "persons",
             {"identifiers-0-provider_state": "XX"},
@@ -549,3 +551,21 @@ def test_the_check_page_says_which_document_the_request_becomes(
         "A request for expedited preservation of stored computer data under Article 29 of the "
         "Convention on Cybercrime"
     )
+
+
+def test_the_officer_chooses_the_document_and_a_wrong_choice_is_named(
+    client: Client, client_request: PageClient, draft: MlaRequest, db: Session
+) -> None:
+    assert _post(client, draft, "route", {"document": "preservation"}).status_code == 302
+    db.expire_all()
+    draft = db.get_one(MlaRequest, draft.id)
+    assert draft.content["document"] == "preservation"
+    page = client_request.get(f"/requests/{draft.id}/wizard/route")
+    assert field_value(page, "document") == "preservation"
+    assert any(
+        "asks only for data to be preserved, under the Convention on Cybercrime" in t
+        for t in texts(page, ".finding")
+    )
+    assert _post(client, draft, "route", {"document": "mla"}).status_code == 302
+    db.expire_all()
+    assert db.get_one(MlaRequest, draft.id).content["document"] == "mla"

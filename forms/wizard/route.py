@@ -147,6 +147,14 @@ def _instrument_choices() -> list[tuple[str, str]]:
 
 
 CHANNELS = [(c.value, label("channel", c)) for c in Channel]
+DOCUMENTS = [
+    ("", _l("As the measures and the legal basis decide")),
+    ("mla", _l("A letter of request for mutual legal assistance")),
+    (
+        "preservation",
+        _l("A request for expedited preservation (Convention on Cybercrime, Art. 29)"),
+    ),
+]
 
 
 class RouteForm(StepForm):
@@ -176,6 +184,17 @@ class RouteForm(StepForm):
         validate_choice=False,
     )
     channel = SelectField(_l("Channel"), validate_choice=False)
+    document = SelectField(
+        _l("Document to produce"),
+        description=_l(
+            "A request that only asks for data to be preserved under the Convention on "
+            "Cybercrime becomes a request for expedited preservation (Article 29); every other "
+            "request a letter of request."
+        ),
+        choices=options(DOCUMENTS),
+        validators=[choice_in(DOCUMENTS, _l("Choose one of the options."))],
+        validate_choice=False,
+    )
     language = SelectField(_l("Language of the request"), validate_choice=False)
     translations = StringField(
         _l("Translations attached"),
@@ -209,6 +228,7 @@ class RouteForm(StepForm):
             "legal_basis": doc.legal_basis,
             "channel": doc.channel.value if doc.channel else "",
             "language": doc.language or "",
+            "document": doc.document or "",
             "translations": ", ".join(doc.translations),
             "requesting_authority": authority,
             "proceedings": {**doc.proceedings.model_dump(), "type": doc.proceedings.type or ""},
@@ -319,6 +339,7 @@ class RouteForm(StepForm):
             related_requests=self.related_lines(),
             legal_basis=self.legal_basis.data or "",
             channel=self.channel.data or None,
+            document=self.document.data or None,
             language=self.language.data or None,
             translations=self.translation_codes(),
             requesting_authority=authority,

@@ -12,6 +12,7 @@ from mlat.packets import values as v
 from mlat.packets.labels import label_language
 from mlat.request_format import RequestDocument
 from mlat.rules.addressee import addressee
+from mlat.rules.documents import document_kind
 from mlat.rules.findings import Finding
 from mlat.rules.loader import RuleBook
 from mlat.rules.schema import StateTable
@@ -148,20 +149,6 @@ def signature(document: RequestDocument, record: Record, issuer: Issuer) -> v.Si
     same = typed.name.casefold().split() == record.signer.casefold().split()
     return v.Signature(name=record.signer, title=typed.title if same else "", signed_on=signed_on,
                        demo=record.demo_signature)  # fmt: skip
-
-
-# The instruments under which a request to preserve data is its own document, not a
-# request for mutual assistance: Art. 29 of the Budapest Convention.
-PRESERVATION_BASES = frozenset({"budapest", "budapest-2ap"})
-
-
-def document_kind(document: RequestDocument) -> str:
-    """ "preservation" for a request that asks only for data to be preserved, under the
-    Budapest Convention (Art. 29): the mutual assistance request follows it."""
-    measures = {m.kind for m in document.measures}
-    if measures == {rf.MeasureKind.preservation} and document.legal_basis in PRESERVATION_BASES:
-        return "preservation"
-    return "mla"
 
 
 def record_state(document: RequestDocument) -> str:

@@ -59,6 +59,7 @@ FIELD_WORDS = {
     "backup_contact": N_("second contact"),
     "validating_authority": N_("validating judicial authority"),
     "addressee": N_("addressee"),
+    "document": N_("document to produce"),
     "person": N_("who validated"),
     "legal_remedies": N_("legal remedies"),
     "identity_documents": N_("identity documents"),

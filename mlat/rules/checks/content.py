@@ -20,6 +20,7 @@ from mlat.rules.checks.common import (
     finding,
     words,
 )
+from mlat.rules.documents import may_be_preservation
 from mlat.rules.findings import Context, Finding
 from mlat.rules.words import Words
 
@@ -393,4 +394,20 @@ def check_addressee(ctx: Context) -> Iterator[Finding]:
             "addressee",
             ADDRESSEE_GAPS[gap],
             state=Words("state", (req.requested_state,)),
+        )
+
+
+def check_document(ctx: Context) -> Iterator[Finding]:
+    """A request for expedited preservation under Article 29 is that and nothing more."""
+    req = ctx.request
+    if req.document == "preservation" and not may_be_preservation(req):
+        yield finding(
+            "document_not_preservation",
+            "error",
+            "document",
+            N_(
+                "A request for expedited preservation under Article 29 asks only for data to be "
+                "preserved, under the Convention on Cybercrime. Remove the other measures, choose "
+                "the Convention as the legal basis, or produce a letter of request."
+            ),
         )

@@ -17,7 +17,7 @@ from mlat.auth import audit, role_required, the_user
 from mlat.db import get_session
 from mlat.i18n import problem_text, speaker
 from mlat.models import RequestStatus, Role, WorkflowAction
-from mlat.packets.build import document_kind
+from mlat.rules.documents import document_kind
 from mlat.rules.loader import rulebook
 from mlat.services import Conflict, InvalidContent
 from mlat.services.annexes import annex_rows
