@@ -569,3 +569,16 @@ def test_the_officer_chooses_the_document_and_a_wrong_choice_is_named(
     assert _post(client, draft, "route", {"document": "mla"}).status_code == 302
     db.expire_all()
     assert db.get_one(MlaRequest, draft.id).content["document"] == "mla"
+
+
+def test_the_route_step_shows_the_24_7_contact_as_receiving_authority_through_the_network(
+    client_request: PageClient, draft: MlaRequest, db: Session
+) -> None:
+    draft.content = {**draft.content, "channel": "network_24_7"}
+    db.add(draft)
+    db.commit()
+    aside = text_of(
+        client_request.get(f"/requests/{draft.id}/wizard/route").select_one("aside.wizard-aside")
+    )
+    assert "Receiving authority: 24/7 point of contact" in aside
+    assert "Computer Crime and Intellectual Property Section (CCIPS)" in aside
