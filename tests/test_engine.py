@@ -348,8 +348,13 @@ def test_the_addressee_is_the_24_7_contact_through_the_network_with_the_details_
     sweden = addressee(RequestDocument.model_validate(to_sweden), rulebook().states["SE"])
     assert (sweden.name, sweden.missing()) == ("", ("name", "phone_or_email"))
     # Without a rule table, everything about the addressee is the officer's to give.
-    to_oman = RequestDocument.model_validate(changed(requested_state="OM", addressee={})(BASE))
-    assert addressee(to_oman, None).missing() == ("name", "address_or_email")
+    to_oman = changed(requested_state="OM", addressee={})(BASE)
+    assert addressee(RequestDocument.model_validate(to_oman), None).missing() == (
+        "name",
+        "address_or_email",
+    )
+    (oman,) = [f for f in run(to_oman) if f.code == "addressee_unknown"]
+    assert oman.message.startswith("There is no rule table for Oman: enter under Addressee")
 
 
 def test_errors_come_first() -> None:

@@ -382,19 +382,25 @@ ADDRESSEE_GAPS = {
 }
 
 
+NO_TABLE_ADDRESSEE = N_(
+    "There is no rule table for %(state)s: enter under Addressee the authority the request goes "
+    "to and a way to reach it, from your central authority or the state's own publications. "
+    "The packet cannot be sent without them."
+)
+
+
 def check_addressee(ctx: Context) -> Iterator[Finding]:
     """The packet names whom it goes to, and how to reach them: never a blank or a dash."""
     req = ctx.request
     if not req.requested_state:
         return
-    for gap in addressee(req, ctx.table).missing():
-        yield finding(
-            "addressee_unknown",
-            "error",
-            "addressee",
-            ADDRESSEE_GAPS[gap],
-            state=Words("state", (req.requested_state,)),
-        )
+    gaps = addressee(req, ctx.table).missing()
+    state = Words("state", (req.requested_state,))
+    if ctx.table is None and gaps:
+        yield finding("addressee_unknown", "error", "addressee", NO_TABLE_ADDRESSEE, state=state)
+        return
+    for gap in gaps:
+        yield finding("addressee_unknown", "error", "addressee", ADDRESSEE_GAPS[gap], state=state)
 
 
 def check_document(ctx: Context) -> Iterator[Finding]:
