@@ -168,8 +168,14 @@ class Office:
         with Session(self.engine, expire_on_commit=False) as session:
             owner = session.get(User, self.officer.id)
             assert owner is not None
+            # The United States' table gives no address or e-mail for its central authority:
+            # the officer gives one, so that an approved request can be signed.
             request = create_request(
-                session=session, owner=owner, title=title, requested_state="US"
+                session=session,
+                owner=owner,
+                title=title,
+                requested_state="US",
+                content={"addressee": {"email": "central.authority@example.org"}},
             )
             request.status = status
             if status == RequestStatus.approved:
