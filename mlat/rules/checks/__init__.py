@@ -13,16 +13,15 @@ from mlat.rules.checks.basis import (
 )
 from mlat.rules.checks.breadth import check_breadth, check_impossible_dates
 from mlat.rules.checks.content import (
-    check_addressee,
     check_assurances,
     check_contacts,
     check_de_minimis,
-    check_document,
     check_facts_and_nexus,
     check_formalities,
     check_identifiers,
     check_offences,
 )
+from mlat.rules.checks.document import check_addressee, check_document
 from mlat.rules.checks.measures import check_dual_criminality, check_measures
 from mlat.rules.checks.scope import check_scope
 from mlat.rules.checks.timing import check_preservation, check_urgency

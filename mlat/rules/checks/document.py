@@ -1,0 +1,68 @@
+"""Checks of the document the request becomes: whom it is addressed to and how to reach
+them, and which kind of document it is (``mlat.rules.addressee``, ``mlat.rules.documents``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mlat.messages import N_
+from mlat.rules.addressee import addressee
+from mlat.rules.checks.common import finding
+from mlat.rules.documents import may_be_preservation
+from mlat.rules.findings import Context, Finding
+from mlat.rules.words import Words
+
+# What the packet cannot go without, by what is missing of the addressee.
+ADDRESSEE_GAPS = {
+    "name": N_(
+        "Give the name of the authority the request is addressed to in %(state)s: the rule "
+        "table names none for this channel. Enter it under Addressee."
+    ),
+    "address_or_email": N_(
+        "The rule table gives no postal or e-mail address for the authority the request is "
+        "addressed to in %(state)s. Enter one under Addressee, from your central authority "
+        "or the state's own publications: the packet cannot be sent without it."
+    ),
+    "phone_or_email": N_(
+        "The rule table gives no phone number or e-mail address for the 24/7 point of contact "
+        "of %(state)s. Ask your own 24/7 point of contact and enter it under Addressee: the "
+        "request cannot be sent without it."
+    ),
+}
+
+
+NO_TABLE_ADDRESSEE = N_(
+    "There is no rule table for %(state)s: enter under Addressee the authority the request goes "
+    "to and a way to reach it, from your central authority or the state's own publications. "
+    "The packet cannot be sent without them."
+)
+
+
+def check_addressee(ctx: Context) -> Iterator[Finding]:
+    """The packet names whom it goes to, and how to reach them: never a blank or a dash."""
+    req = ctx.request
+    if not req.requested_state:
+        return
+    gaps = addressee(req, ctx.table).missing()
+    state = Words("state", (req.requested_state,))
+    if ctx.table is None and gaps:
+        yield finding("addressee_unknown", "error", "addressee", NO_TABLE_ADDRESSEE, state=state)
+        return
+    for gap in gaps:
+        yield finding("addressee_unknown", "error", "addressee", ADDRESSEE_GAPS[gap], state=state)
+
+
+def check_document(ctx: Context) -> Iterator[Finding]:
+    """A request for expedited preservation under Article 29 is that and nothing more."""
+    req = ctx.request
+    if req.document == "preservation" and not may_be_preservation(req):
+        yield finding(
+            "document_not_preservation",
+            "error",
+            "document",
+            N_(
+                "A request for expedited preservation under Article 29 asks only for data to be "
+                "preserved, under the Convention on Cybercrime. Remove the other measures, choose "
+                "the Convention as the legal basis, or produce a letter of request."
+            ),
+        )
