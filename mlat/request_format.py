@@ -254,11 +254,12 @@ class RequestDocument(Part):
     requesting_authority: RequestingAuthority = Field(default_factory=RequestingAuthority)
     legal_basis: Line = Field(default="", description="instrument id from the catalogue")
     channel: Channel | None = None
-    document: Literal["preservation", "mla"] | None = Field(
+    document: Literal["preservation", "subscriber", "mla"] | None = Field(
         default=None,
         description="the document to produce: a request for expedited preservation (Convention "
-        "on Cybercrime, Art. 29) or a letter of request for mutual legal assistance; none: as "
-        "the measures and the legal basis decide",
+        "on Cybercrime, Art. 29), a request for subscriber information (Art. 31, on the "
+        "T-CY(2018)10 model) or a letter of request for mutual legal assistance; none: as the "
+        "measures and the legal basis decide",
     )
     proceedings: Proceedings = Field(default_factory=Proceedings)
     offences: list[Offence] = Field(default_factory=list, max_length=MAX_OFFENCES)

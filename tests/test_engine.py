@@ -221,6 +221,7 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], dict[str, Any]], StateTable | 
     ("contact_missing", changed(requesting_authority__phone=""), None),
     # Stored content and traffic data under UNTOC cannot be an Article 29 request.
     ("document_not_preservation", changed(document="preservation"), None),
+    ("document_not_subscriber", changed(document="subscriber"), None),
     # The United States' table gives its central authority no address or e-mail.
     ("addressee_unknown", changed(addressee={}), None),
     ("contact_malformed", changed(requesting_authority__email="prosecutor at pp.qa"), None),

@@ -34,7 +34,7 @@ from mlat.packets.render import (
     render_packet,
 )
 from mlat.packets.values import AnnexFile, PacketValues
-from mlat.request_format import Channel, MeasureKind, RequestDocument
+from mlat.request_format import Channel, MeasureKind, Preservation, RequestDocument
 from mlat.rules.loader import rulebook
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
@@ -89,6 +89,11 @@ def pdf_text(obj: PdfObject) -> str:
 
 def fonts(page: PageObject) -> DictionaryObject:
     return pdf_dict(pdf_dict(page["/Resources"])["/Font"])
+
+
+def title_of(pdf: bytes) -> str | None:
+    metadata = PdfReader(io.BytesIO(pdf)).metadata
+    return metadata.title if metadata else None
 
 
 def squeezed(text: str) -> str:
@@ -546,6 +551,9 @@ def test_a_preservation_request_is_its_own_document_under_article_29() -> None:
         assert squeezed(item) in text, item
     assert squeezed("Request for mutual legal assistance in criminal matters") not in text
     assert squeezed("Preservation requested") not in text
+    assert title_of(render_packet(packet, internal=False)) == (
+        "Request for expedited preservation of stored computer data \u2013 DOH-2026-0001"
+    )
 
 
 def test_a_preservation_request_gives_every_item_of_article_29_paragraph_2() -> None:
@@ -575,6 +583,128 @@ def test_a_preservation_request_gives_every_item_of_article_29_paragraph_2() -> 
         assert expected, item
         for value in expected:
             assert squeezed(value) in text, f"Art. 29(2)({item}): {value!r} is missing"
+
+
+def subscriber_request() -> RequestDocument:
+    """The sample, asking only for the account holder's subscriber information under the
+    Budapest Convention, after a preservation of the account's data."""
+    base = sample()
+    measure = base.measures[0].model_copy(update={"kind": MeasureKind.subscriber_info})
+    authority = base.requesting_authority.model_copy(
+        update={
+            "mobile": "+44 7700 900123",
+            "fax": "+44 20 7946 0018",
+            "preferred_response": "email",
+            "backup_contact": base.requesting_authority.backup_contact.model_copy(
+                update={"name": "Sam Patel", "phone": "+44 20 7946 0019", "email": "sp@nca.example"}
+            ),
+        }
+    )
+    return base.model_copy(
+        update={
+            "requesting_state": "GB",
+            "legal_basis": "budapest",
+            "channel": Channel.central_authority,
+            "measures": [measure],
+            "requesting_authority": authority,
+            "related_requests": ["DOH-2025-0417 of 3 October 2025"],
+            "preservation": base.preservation.model_copy(
+                update={
+                    "requested": True,
+                    "reference": "US-PRES-2026-118",
+                    "requested_on": dt.date(2026, 3, 2),
+                }
+            ),
+        }
+    )
+
+
+def test_a_request_for_subscriber_information_is_its_own_document_under_article_31() -> None:
+    packet = values(subscriber_request(), status="approved")
+    assert packet.document == "subscriber"
+    text = squeezed(" ".join(pages_text(render_packet(packet, internal=False))))
+    for item in (
+        "Subject: Mutual legal assistance request for subscriber information",
+        "under Article 31 of the Convention on Cybercrime",
+        "Subscriber information requested",
+    ):
+        assert squeezed(item) in text, item
+    assert squeezed("Request for mutual legal assistance in criminal matters") not in text
+    assert title_of(render_packet(packet, internal=False)) == (
+        "Mutual legal assistance request for subscriber information \u2013 DOH-2026-0001"
+    )
+
+
+def test_an_article_31_request_gives_every_item_of_the_t_cy_model() -> None:
+    """The Cybercrime Convention Committee's model, "Mutual Legal Assistance Request for
+    subscriber information under Article 31 Budapest Convention on Cybercrime"
+    (T-CY(2018)10, adopted 9 July 2018), items 1 to 11: "1 date; 2 reference / case number;
+    3 request status: New request, Follow up to previous MLA request, Follow up to previous
+    preservation request; 4 requested authority; 5 requesting authority: organisation,
+    person in charge of the request, address, telephone number, cell phone number, e-mail
+    address, fax number, office hours, time zone, response preferred by means of; 6 should
+    additional confirmation from the requesting authority be needed, please contact: name,
+    telephone number, e-mail address; 8 prosecution office or court in charge: prosecution
+    office in charge and case number; 9 information on previous MLA request; 10 information
+    on previous preservation request: date, ticket/reference number; 11 domestic legal basis
+    for request". Item 7 (an investigative authority other than the requesting one) has no
+    field in the request format. Each item is found in the packet's text, with the
+    request's own values, in the model's order."""
+    document = subscriber_request()
+    text = " ".join(pages_text(render_packet(values(document), internal=False)))
+    authority = document.requesting_authority
+    model = {
+        "1": ["Date", "November 22, 2026"],
+        "2": ["Reference", "DOH-2026-0001", document.proceedings.case_number],
+        "3": ["Type of request", "Follow-up to an earlier request for mutual legal assistance; "
+              "Follow-up to an earlier preservation request"],
+        "4": ["Central authority"],
+        "5": [authority.name, authority.contact_person, authority.address, authority.phone,
+              authority.mobile, authority.fax, authority.email, "By e-mail",
+              authority.timezone, authority.office_hours],
+        "6": ["Second contact", "Sam Patel", "+44 20 7946 0019", "sp@nca.example"],
+        "8": [document.proceedings.authority, document.proceedings.case_number],
+        "9": ["Earlier request for mutual legal assistance", "DOH-2025-0417 of 3 October 2025"],
+        "10": ["Earlier preservation request", "US-PRES-2026-118", "March 2, 2026"],
+        "11": ["Legal basis relied on", "Convention on Cybercrime"],
+    }  # fmt: skip
+    for item, expected in model.items():
+        for value in expected:
+            assert value, item
+            assert squeezed(value) in squeezed(text), f"T-CY(2018)10 item {item}: {value!r}"
+    assert_in_order(
+        text,
+        ["Reference and status", "Requested authority and channel", "Requesting authority",
+         "Proceedings", "Earlier request for mutual legal assistance",
+         "Earlier preservation request", "Legal basis"],
+    )  # fmt: skip
+
+
+def test_a_new_article_31_request_says_it_is_new() -> None:
+    document = subscriber_request().model_copy(
+        update={"status": "new", "related_requests": [], "preservation": Preservation()}
+    )
+    text = squeezed(" ".join(pages_text(render_packet(values(document), internal=False))))
+    assert squeezed("Type of request New request") in text
+    assert squeezed("Earlier preservation request") not in text
+
+
+def test_a_request_for_subscriber_information_in_french_reads_as_such() -> None:
+    document = subscriber_request().model_copy(update={"requested_state": "FR"})
+    text = squeezed(" ".join(pages_text(render_packet(values(document), internal=False))))
+    assert (
+        squeezed("Demande d'entraide judiciaire relative aux données relatives aux abonnés") in text
+    )
+    assert squeezed("au titre de l'article 31 de la Convention sur la cybercriminalité") in text
+
+
+def test_subscriber_information_among_other_measures_stays_a_letter_of_request() -> None:
+    document = subscriber_request()
+    both = document.model_copy(update={"measures": [*document.measures, sample().measures[0]]})
+    assert values(both).document == "mla"
+    assert values(document.model_copy(update={"legal_basis": "untoc"})).document == "mla"
+    assert values(document.model_copy(update={"document": "mla"})).document == "mla"
+    assert values(both.model_copy(update={"document": "subscriber"})).document == "mla"
 
 
 def test_a_preservation_request_in_french_reads_as_such() -> None:

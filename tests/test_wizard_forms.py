@@ -551,6 +551,17 @@ def test_the_check_page_says_which_document_the_request_becomes(
         "A request for expedited preservation of stored computer data under Article 29 of the "
         "Convention on Cybercrime"
     )
+    draft.content = {
+        **draft.content,
+        "channel": "central_authority",
+        "measures": [{"kind": "subscriber_info", "identifiers": [0]}],
+    }
+    db.add(draft)
+    db.commit()
+    assert produced() == (
+        "A request for mutual legal assistance for subscriber information under Article 31 of "
+        "the Convention on Cybercrime"
+    )
 
 
 def test_the_officer_chooses_the_document_and_a_wrong_choice_is_named(
@@ -566,7 +577,24 @@ def test_the_officer_chooses_the_document_and_a_wrong_choice_is_named(
         "asks only for data to be preserved, under the Convention on Cybercrime" in t
         for t in texts(page, ".finding")
     )
-    assert _post(client, draft, "route", {"document": "mla"}).status_code == 302
+    db.expire_all()
+    assert (
+        _post(
+            client, db.get_one(MlaRequest, draft.id), "route", {"document": "subscriber"}
+        ).status_code
+        == 302
+    )
+    page = client_request.get(f"/requests/{draft.id}/wizard/route")
+    assert field_value(page, "document") == "subscriber"
+    assert any(
+        "asks only for subscriber information, under the Convention on Cybercrime" in t
+        for t in texts(page, ".finding")
+    )
+    db.expire_all()
+    assert (
+        _post(client, db.get_one(MlaRequest, draft.id), "route", {"document": "mla"}).status_code
+        == 302
+    )
     db.expire_all()
     assert db.get_one(MlaRequest, draft.id).content["document"] == "mla"
 

@@ -154,6 +154,10 @@ DOCUMENTS = [
         "preservation",
         _l("A request for expedited preservation (Convention on Cybercrime, Art. 29)"),
     ),
+    (
+        "subscriber",
+        _l("A request for subscriber information (Convention on Cybercrime, Art. 31)"),
+    ),
 ]
 
 
@@ -187,9 +191,10 @@ class RouteForm(StepForm):
     document = SelectField(
         _l("Document to produce"),
         description=_l(
-            "A request that only asks for data to be preserved under the Convention on "
-            "Cybercrime becomes a request for expedited preservation (Article 29); every other "
-            "request a letter of request."
+            "Under the Convention on Cybercrime, a request that only asks for data to be "
+            "preserved becomes a request for expedited preservation (Article 29), and one that "
+            "only asks for subscriber information a request under Article 31; every other "
+            "request becomes a letter of request."
         ),
         choices=options(DOCUMENTS),
         validators=[choice_in(DOCUMENTS, _l("Choose one of the options."))],

@@ -193,7 +193,7 @@ class PacketValues:
     receiving: ReceivingAuthority
     channel: str
     legal_basis: str
-    document: str  # "mla", or "preservation": an expedited preservation request (Budapest Art. 29)
+    document: str  # "mla"; "preservation" (Budapest Art. 29); "subscriber" (Budapest Art. 31)
     proceedings: Proceedings
     offences: tuple[Offence, ...]
     facts: str

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from mlat.messages import N_
 from mlat.rules.addressee import addressee
 from mlat.rules.checks.common import finding
-from mlat.rules.documents import may_be_preservation
+from mlat.rules.documents import may_be
 from mlat.rules.findings import Context, Finding
 from mlat.rules.words import Words
 
@@ -52,17 +52,30 @@ def check_addressee(ctx: Context) -> Iterator[Finding]:
         yield finding("addressee_unknown", "error", "addressee", ADDRESSEE_GAPS[gap], state=state)
 
 
+# Why a document of its own cannot be produced for the request.
+NOT_THAT_DOCUMENT = {
+    "preservation": (
+        "document_not_preservation",
+        N_(
+            "A request for expedited preservation under Article 29 asks only for data to be "
+            "preserved, under the Convention on Cybercrime. Remove the other measures, choose "
+            "the Convention as the legal basis, or produce a letter of request."
+        ),
+    ),
+    "subscriber": (
+        "document_not_subscriber",
+        N_(
+            "A request for subscriber information under Article 31 asks only for subscriber "
+            "information, under the Convention on Cybercrime. Remove the other measures, choose "
+            "the Convention as the legal basis, or produce a letter of request."
+        ),
+    ),
+}
+
+
 def check_document(ctx: Context) -> Iterator[Finding]:
-    """A request for expedited preservation under Article 29 is that and nothing more."""
-    req = ctx.request
-    if req.document == "preservation" and not may_be_preservation(req):
-        yield finding(
-            "document_not_preservation",
-            "error",
-            "document",
-            N_(
-                "A request for expedited preservation under Article 29 asks only for data to be "
-                "preserved, under the Convention on Cybercrime. Remove the other measures, choose "
-                "the Convention as the legal basis, or produce a letter of request."
-            ),
-        )
+    """A request under Article 29 or Article 31 is that and nothing more."""
+    chosen = ctx.request.document
+    if chosen is not None and chosen != "mla" and not may_be(chosen, ctx.request):
+        code, message = NOT_THAT_DOCUMENT[chosen]
+        yield finding(code, "error", "document", message)
