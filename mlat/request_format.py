@@ -118,6 +118,19 @@ class ValidatingAuthority(Part):
     email: Line = ""
 
 
+class InvestigatingAuthority(Part):
+    """The investigative or operational authority in charge of the case, where it is not the
+    requesting authority (item 7 of the T-CY(2018)10 and T-CY(2018)11 models)."""
+
+    name: Line = Field(default="", description="the organisation, e.g. the police unit")
+    person: Line = Field(default="", description="the person in charge of the case")
+    address: Line = ""
+    phone: Line = ""
+    mobile: Line = ""
+    email: Line = ""
+    fax: Line = ""
+
+
 class Addressee(Part):
     """The receiving authority's contact details as the officer confirmed them, for what the
     requested state's rule table does not give (or gives out of date): each field given here
@@ -278,6 +291,11 @@ class RequestDocument(Part):
         default="",
         description="remedies sought or available against the measures in the requesting "
         "state (EIO Annex A, section J)",
+    )
+    investigating_authority: InvestigatingAuthority = Field(
+        default_factory=InvestigatingAuthority,
+        description="the investigative or operational authority in charge of the case, if not "
+        "the requesting authority",
     )
     validating_authority: ValidatingAuthority = Field(default_factory=ValidatingAuthority)
     addressee: Addressee = Field(

@@ -85,6 +85,7 @@ STEPS: tuple[Step, ...] = (
             "translations",
             "requesting_authority",
             "proceedings",
+            "investigating_authority",
             "validating_authority",
             "addressee",
             "status",

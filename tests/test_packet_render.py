@@ -34,7 +34,13 @@ from mlat.packets.render import (
     render_packet,
 )
 from mlat.packets.values import AnnexFile, PacketValues
-from mlat.request_format import Channel, MeasureKind, Preservation, RequestDocument
+from mlat.request_format import (
+    Channel,
+    InvestigatingAuthority,
+    MeasureKind,
+    Preservation,
+    RequestDocument,
+)
 from mlat.rules.loader import rulebook
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
@@ -585,28 +591,67 @@ def test_a_preservation_request_gives_every_item_of_article_29_paragraph_2() -> 
             assert squeezed(value) in text, f"Art. 29(2)({item}): {value!r} is missing"
 
 
-def subscriber_request() -> RequestDocument:
-    """The sample, asking only for the account holder's subscriber information under the
-    Budapest Convention, after a preservation of the account's data."""
-    base = sample()
-    measure = base.measures[0].model_copy(update={"kind": MeasureKind.subscriber_info})
-    authority = base.requesting_authority.model_copy(
+def with_every_t_cy_contact(document: RequestDocument) -> RequestDocument:
+    """The document with every contact the T-CY models ask for: the requesting authority's
+    mobile, fax and preferred means of response (item 5), a second contact (item 6) and an
+    investigating authority other than the requesting one (item 7)."""
+    authority = document.requesting_authority.model_copy(
         update={
             "mobile": "+44 7700 900123",
             "fax": "+44 20 7946 0018",
             "preferred_response": "email",
-            "backup_contact": base.requesting_authority.backup_contact.model_copy(
+            "backup_contact": document.requesting_authority.backup_contact.model_copy(
                 update={"name": "Sam Patel", "phone": "+44 20 7946 0019", "email": "sp@nca.example"}
             ),
         }
     )
+    investigating = InvestigatingAuthority(
+        name="National Cyber Crime Unit", person="DS Jo Reid", mobile="+44 7700 900456"
+    )
+    return document.model_copy(
+        update={"requesting_authority": authority, "investigating_authority": investigating}
+    )
+
+
+T_CY_CONTACTS = {
+    "5": ["+44 7700 900123", "+44 20 7946 0018", "By e-mail"],
+    "6": ["Second contact", "Sam Patel", "+44 20 7946 0019", "sp@nca.example"],
+    "7": ["Investigating authority", "National Cyber Crime Unit", "DS Jo Reid", "+44 7700 900456"],
+}
+
+
+def t_cy_common_items(document: RequestDocument) -> dict[str, list[str]]:
+    """Items 1, 2 and 5 to 7, the same in both T-CY models, with the document's values."""
+    authority = document.requesting_authority
+    return {
+        "1": ["Date", "November 22, 2026"],
+        "2": ["Reference", "DOH-2026-0001", document.proceedings.case_number],
+        "5": [authority.name, authority.contact_person, authority.address, authority.phone,
+              authority.email, authority.timezone, authority.office_hours,
+              *T_CY_CONTACTS["5"]],
+        "6": T_CY_CONTACTS["6"],
+        "7": T_CY_CONTACTS["7"],
+    }  # fmt: skip
+
+
+def assert_items(text: str, model: dict[str, list[str]], name: str) -> None:
+    for item, expected in model.items():
+        assert expected, item
+        for value in expected:
+            assert squeezed(value) in squeezed(text), f"{name} item {item}: {value!r}"
+
+
+def subscriber_request() -> RequestDocument:
+    """The sample, asking only for the account holder's subscriber information under the
+    Budapest Convention, after a preservation of the account's data."""
+    base = with_every_t_cy_contact(sample())
+    measure = base.measures[0].model_copy(update={"kind": MeasureKind.subscriber_info})
     return base.model_copy(
         update={
             "requesting_state": "GB",
             "legal_basis": "budapest",
             "channel": Channel.central_authority,
             "measures": [measure],
-            "requesting_authority": authority,
             "related_requests": ["DOH-2025-0417 of 3 October 2025"],
             "preservation": base.preservation.model_copy(
                 update={
@@ -644,39 +689,66 @@ def test_an_article_31_request_gives_every_item_of_the_t_cy_model() -> None:
     person in charge of the request, address, telephone number, cell phone number, e-mail
     address, fax number, office hours, time zone, response preferred by means of; 6 should
     additional confirmation from the requesting authority be needed, please contact: name,
-    telephone number, e-mail address; 8 prosecution office or court in charge: prosecution
-    office in charge and case number; 9 information on previous MLA request; 10 information
-    on previous preservation request: date, ticket/reference number; 11 domestic legal basis
-    for request". Item 7 (an investigative authority other than the requesting one) has no
-    field in the request format. Each item is found in the packet's text, with the
-    request's own values, in the model's order."""
+    telephone number, e-mail address; 7 investigative/operational authority in charge of
+    the case (if different from requesting authority): organisation, person in charge of
+    the case, address, telephone number, cell phone number, e-mail address, fax number;
+    8 prosecution office or court in charge: prosecution office in charge and case number;
+    9 information on previous MLA request; 10 information on previous preservation request:
+    date, ticket/reference number; 11 domestic legal basis for request". Each item is found
+    in the packet's text, with the request's own values, in the model's order."""
     document = subscriber_request()
     text = " ".join(pages_text(render_packet(values(document), internal=False)))
-    authority = document.requesting_authority
-    model = {
-        "1": ["Date", "November 22, 2026"],
-        "2": ["Reference", "DOH-2026-0001", document.proceedings.case_number],
-        "3": ["Type of request", "Follow-up to an earlier request for mutual legal assistance; "
-              "Follow-up to an earlier preservation request"],
-        "4": ["Central authority"],
-        "5": [authority.name, authority.contact_person, authority.address, authority.phone,
-              authority.mobile, authority.fax, authority.email, "By e-mail",
-              authority.timezone, authority.office_hours],
-        "6": ["Second contact", "Sam Patel", "+44 20 7946 0019", "sp@nca.example"],
-        "8": [document.proceedings.authority, document.proceedings.case_number],
-        "9": ["Earlier request for mutual legal assistance", "DOH-2025-0417 of 3 October 2025"],
-        "10": ["Earlier preservation request", "US-PRES-2026-118", "March 2, 2026"],
-        "11": ["Legal basis relied on", "Convention on Cybercrime"],
-    }  # fmt: skip
-    for item, expected in model.items():
-        for value in expected:
-            assert value, item
-            assert squeezed(value) in squeezed(text), f"T-CY(2018)10 item {item}: {value!r}"
+    assert_items(
+        text,
+        {
+            **t_cy_common_items(document),
+            "3": ["Type of request", "Follow-up to an earlier request for mutual legal "
+                  "assistance; Follow-up to an earlier preservation request"],
+            "4": ["Central authority"],
+            "8": [document.proceedings.authority, document.proceedings.case_number],
+            "9": ["Earlier request for mutual legal assistance",
+                  "DOH-2025-0417 of 3 October 2025"],
+            "10": ["Earlier preservation request", "US-PRES-2026-118", "March 2, 2026"],
+            "11": ["Legal basis relied on", "Convention on Cybercrime"],
+        },
+        "T-CY(2018)10",
+    )  # fmt: skip
     assert_in_order(
         text,
         ["Reference and status", "Requested authority and channel", "Requesting authority",
-         "Proceedings", "Earlier request for mutual legal assistance",
+         "Second contact", "Proceedings", "Investigating authority",
+         "Court or prosecutor in charge", "Earlier request for mutual legal assistance",
          "Earlier preservation request", "Legal basis"],
+    )  # fmt: skip
+
+
+def test_a_preservation_request_gives_every_item_of_the_t_cy_model() -> None:
+    """The Cybercrime Convention Committee's "Data Preservation Request under Articles 29
+    and 30 Budapest Convention on Cybercrime" (T-CY(2018)11, adopted 9 July 2018), items 1
+    to 7: "1 date; 2 reference / case number; 3 request status: New request, Extension of
+    previous request, ticket/reference number of previous request; 4 requested authority;
+    5 requesting authority: organisation, person in charge of the request, address,
+    telephone number, cell phone number, e-mail address, fax number, office hours, time
+    zone, response preferred by means of; 6 should additional confirmation from the
+    requesting authority be needed, please contact: name, telephone number, e-mail address;
+    7 investigative/operational authority in charge of the case". An extension names the
+    request it extends."""
+    base = with_every_t_cy_contact(preservation_request())
+    document = base.model_copy(
+        update={
+            "status": "extension",
+            "preservation": base.preservation.model_copy(update={"reference": "US-PRES-2026-118"}),
+        }
+    )
+    text = " ".join(pages_text(render_packet(values(document), internal=False)))
+    assert_items(
+        text,
+        {
+            **t_cy_common_items(document),
+            "3": ["Type of request", "Extension of an earlier request", "US-PRES-2026-118"],
+            "4": ["24/7 point of contact"],
+        },
+        "T-CY(2018)11",
     )  # fmt: skip
 
 

@@ -436,6 +436,9 @@ def test_the_contact_validation_and_remedy_fields_are_saved_and_shown(
         "requesting_authority-backup_email": "aisha@pp.qa",
         "validating_authority-name": "Court of First Instance, Doha",
         "validating_authority-person": "Judge H. Al-Naimi",
+        "investigating_authority-name": "Cybercrime Unit, Ministry of Interior",
+        "investigating_authority-person": "Captain S. Al-Thani",
+        "investigating_authority-mobile": "+974 5550 0009",
     }
     assert _post(client, draft, "route", route).status_code == 302
     db.expire_all()
@@ -455,6 +458,10 @@ def test_the_contact_validation_and_remedy_fields_are_saved_and_shown(
         "name": "Aisha Al-Marri", "phone": "", "email": "aisha@pp.qa"
     }  # fmt: skip
     assert content["validating_authority"]["person"] == "Judge H. Al-Naimi"
+    assert content["investigating_authority"] == {
+        "name": "Cybercrime Unit, Ministry of Interior", "person": "Captain S. Al-Thani",
+        "address": "", "phone": "", "mobile": "+974 5550 0009", "email": "", "fax": "",
+    }  # fmt: skip
     assert content["persons"][1]["identity_documents"] == "Passport P1234567"
     assert content["legal_remedies"] == "No remedy has been sought in Qatar."
     page = client_request.get(f"/requests/{draft.id}/wizard/route")
@@ -466,6 +473,7 @@ def test_the_contact_validation_and_remedy_fields_are_saved_and_shown(
         "Preferred means of response By e-mail",
         "Second contact Aisha Al-Marri · aisha@pp.qa",
         "Validated by Court of First Instance, Doha · Judge H. Al-Naimi",
+        "Investigating authority Cybercrime Unit, Ministry of Interior · Captain S. Al-Thani",
         "Passport P1234567",
         "Legal remedies No remedy has been sought in Qatar.",
     ):

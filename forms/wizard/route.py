@@ -132,6 +132,19 @@ class ValidationForm(Form):  # type: ignore[misc]
     email = _email(_l("E-mail address"))
 
 
+class InvestigationForm(Form):  # type: ignore[misc]
+    """Item 7 of the T-CY models: only where an authority other than the requesting one
+    runs the investigation."""
+
+    name = StringField(_l("Investigating or operational authority"), validators=[at_most(LINE)])
+    person = StringField(_l("Person in charge of the case"), validators=[at_most(LINE)])
+    address = StringField(_l("Address"), validators=[at_most(LINE)])
+    phone = StringField(_l("Phone"), validators=[at_most(LINE)])
+    mobile = StringField(_l("Mobile phone"), validators=[at_most(LINE)])
+    email = _email(_l("E-mail address"))
+    fax = StringField(_l("Fax"), validators=[at_most(LINE)])
+
+
 class AddresseeForm(Form):  # type: ignore[misc]
     """The receiving authority's contact details the rule table lacks, as the officer
     confirmed them; each one given replaces the table's in the packet."""
@@ -208,6 +221,7 @@ class RouteForm(StepForm):
     )
     requesting_authority = FormField(AuthorityForm, label=_l("Requesting authority"))
     proceedings = FormField(ProceedingsForm, label=_l("Proceedings"))
+    investigating_authority = FormField(InvestigationForm, label=_l("Investigating authority"))
     validating_authority = FormField(ValidationForm, label=_l("Validation by a judicial authority"))
     addressee = FormField(AddresseeForm, label=_l("Addressee"))
 
@@ -237,6 +251,7 @@ class RouteForm(StepForm):
             "translations": ", ".join(doc.translations),
             "requesting_authority": authority,
             "proceedings": {**doc.proceedings.model_dump(), "type": doc.proceedings.type or ""},
+            "investigating_authority": doc.investigating_authority.model_dump(),
             "validating_authority": doc.validating_authority.model_dump(),
             "addressee": doc.addressee.model_dump(),
         }
@@ -336,6 +351,9 @@ class RouteForm(StepForm):
                 "email": given["backup_email"],
             },
         }
+        investigation = {
+            k: (v or "").strip() for k, v in self.investigating_authority.data.items()
+        }
         validation = {k: (v or "").strip() for k, v in self.validating_authority.data.items()}
         confirmed = {k: (v or "").strip() for k, v in self.addressee.data.items()}
         proceedings = dict(self.proceedings.data)
@@ -353,6 +371,7 @@ class RouteForm(StepForm):
                 "case_number": (proceedings["case_number"] or "").strip(),
                 "authority": (proceedings["authority"] or "").strip(),
             },
+            investigating_authority=investigation,
             validating_authority=validation,
             addressee=confirmed,
         )

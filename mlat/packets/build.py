@@ -135,6 +135,7 @@ def packet_values(
         checked_on=local_date(now, issuer.timezone),
         legal_remedies=document.legal_remedies,
         validating=v.ValidatingAuthority(**document.validating_authority.model_dump()),
+        investigating=v.InvestigatingAuthority(**document.investigating_authority.model_dump()),
     )
 
 

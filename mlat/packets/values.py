@@ -40,6 +40,17 @@ class ValidatingAuthority:
 
 
 @dataclass(frozen=True)
+class InvestigatingAuthority:
+    name: str = ""
+    person: str = ""
+    address: str = ""
+    phone: str = ""
+    mobile: str = ""
+    email: str = ""
+    fax: str = ""
+
+
+@dataclass(frozen=True)
 class ReceivingAuthority:
     """Who receives the request: its 24/7 point of contact for a request through the 24/7
     network, its central authority otherwise, as the requested state's rule table gives it
@@ -212,6 +223,7 @@ class PacketValues:
     checked_on: dt.date
     legal_remedies: str = ""
     validating: ValidatingAuthority = ValidatingAuthority()
+    investigating: InvestigatingAuthority = InvestigatingAuthority()
 
     @property
     def translation_annexes(self) -> tuple[Annex, ...]:

@@ -58,6 +58,7 @@ FIELD_WORDS = {
     "languages": N_("languages of correspondence"),
     "backup_contact": N_("second contact"),
     "validating_authority": N_("validating judicial authority"),
+    "investigating_authority": N_("investigating authority"),
     "addressee": N_("addressee"),
     "document": N_("document to produce"),
     "person": N_("who validated"),
