@@ -98,7 +98,10 @@ def test_rules_check_summarises_every_state(runner: Any) -> None:
     assert "  can cause an error, not primary-verified:" in lines
     assert any(line.strip().startswith("untoc: ") for line in lines)
     tables = len(list((ROOT / "mlat" / "rules" / "data" / "states").glob("*.toml")))
-    assert lines[-1] == f"{tables} state tables and the catalogue match the schema."
+    providers = len(list((ROOT / "mlat" / "rules" / "data" / "providers").glob("*.toml")))
+    assert lines[-1] == (
+        f"{tables} state tables, the catalogue and {providers} providers match the schema."
+    )
 
 
 def test_published_json_schema_is_in_step_with_the_code() -> None:

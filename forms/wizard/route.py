@@ -351,9 +351,7 @@ class RouteForm(StepForm):
                 "email": given["backup_email"],
             },
         }
-        investigation = {
-            k: (v or "").strip() for k, v in self.investigating_authority.data.items()
-        }
+        investigation = {k: (v or "").strip() for k, v in self.investigating_authority.data.items()}
         validation = {k: (v or "").strip() for k, v in self.validating_authority.data.items()}
         confirmed = {k: (v or "").strip() for k, v in self.addressee.data.items()}
         proceedings = dict(self.proceedings.data)

@@ -15,7 +15,13 @@ from mlat.request_format import RequestDocument
 from mlat.rules.engine import summary, validate
 from mlat.rules.loader import RuleTableError, load_rulebook, rulebook
 from mlat.rules.provenance import rule_statuses
-from mlat.rules.report import Reliability, catalogue_reliability, table_reliability
+from mlat.rules.providers import ProviderFileError, load_providers
+from mlat.rules.report import (
+    Reliability,
+    catalogue_reliability,
+    provider_reliability,
+    table_reliability,
+)
 
 
 def parse_request(raw: str | bytes) -> RequestDocument:
@@ -69,7 +75,8 @@ def rules_check(show_all: bool) -> None:
     and the rules that can make the engine report an error without being primary-verified."""
     try:
         book = load_rulebook()
-    except RuleTableError as exc:
+        providers = load_providers()
+    except (RuleTableError, ProviderFileError) as exc:
         raise SystemExit(_fail(str(exc))) from None
     today = dt.date.today()
     for _code, table in sorted(book.states.items()):
@@ -79,7 +86,16 @@ def rules_check(show_all: bool) -> None:
                 if status != "verified":
                     click.echo(f"  {status}: {path}")
     _report(catalogue_reliability(book.instruments, today))
-    click.echo(f"{len(book.states)} state tables and the catalogue match the schema.")
+    for _slug, provider in sorted(providers.items()):
+        _report(provider_reliability(provider, today))
+        if show_all:
+            for path, status in provider.statuses(today).items():
+                if status != "verified":
+                    click.echo(f"  {status}: {path}")
+    click.echo(
+        f"{len(book.states)} state tables, the catalogue and {len(providers)} providers "
+        "match the schema."
+    )
 
 
 def _report(r: Reliability) -> None:

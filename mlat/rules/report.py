@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from mlat.rules.instruments import party_citation
 from mlat.rules.provenance import Status, citation, rule_statuses
+from mlat.rules.providers import Provider
 from mlat.rules.schema import InstrumentCatalogue, StateTable
 
 # The parts of a state table that the checks cite in an error finding (channel or language
@@ -70,3 +71,19 @@ def catalogue_reliability(catalogue: InstrumentCatalogue, today: dt.date) -> Rel
         if parts:
             result.weak_error_rules.append(f"{slug}: {'; '.join(parts)}")
     return result
+
+
+# The parts of a provider's file the checks rely on to advise against a request (stored
+# content it does not hold, data older than it keeps, an identifier it cannot search).
+PROVIDER_ERROR_PATHS = ("disclosure", "preservation", "retention[", "identifiers[")
+
+
+def provider_reliability(provider: Provider, today: dt.date) -> Reliability:
+    statuses = provider.statuses(today)
+    return Reliability(
+        name=f"provider {provider.slug} ({provider.name})",
+        statuses=Counter(statuses.values()),
+        weak_error_rules=[
+            p for p, s in statuses.items() if p.startswith(PROVIDER_ERROR_PATHS) and s != "verified"
+        ],
+    )

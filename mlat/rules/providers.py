@@ -1,0 +1,200 @@
+"""The directory of online service providers: which legal entity answers for each service
+and user region, how to ask it, what it discloses to a foreign authority without a
+request for mutual legal assistance, how long it preserves and keeps data, and what
+identifiers it can search.
+
+One TOML file per provider under ``rules/data/providers``, checked against this schema and
+carrying the same provenance as the rule tables (``mlat.rules.schema``): every fact cites
+a source of the file's ``[sources]``, says where in it the fact stands and quotes it, and
+is verified only when a person read it in a primary source (the provider's own
+law-enforcement guidelines or transparency report, or a law or official page). Unknown is
+left empty, never guessed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, model_validator
+
+from mlat.request_format import IdentifierKind
+from mlat.rules.provenance import Status, status_of
+from mlat.rules.schema import ISO_STATE, Ruled, Source, Strict
+
+PROVIDERS_DIR = Path(__file__).parent / "data" / "providers"
+SLUG = r"^[a-z0-9][a-z0-9-]*$"
+DOMAIN = r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$"
+
+# What a provider gives a foreign authority that asks it directly, without a request for
+# mutual legal assistance: nothing, subscriber information only, or non-content data
+# (subscriber information and traffic data such as IP logs).
+ForeignDisclosure = Literal["none", "subscriber", "non_content"]
+DataCategory = Literal["subscriber", "ip_logs", "content", "deleted_content", "other"]
+
+
+class Entity(Ruled):
+    """The legal entity that answers for some services to some users, and the state whose
+    law governs its disclosure."""
+
+    name: str = Field(min_length=2)
+    services: list[str] = Field(default_factory=list, description="empty: all the services")
+    users: str = Field(default="", description="the users it serves, e.g. 'EU and EEA users'")
+    state: str = Field(pattern=ISO_STATE)
+
+
+class LawEnforcementContact(Ruled):
+    portal: str = Field(default="", description="the law-enforcement request portal's URL")
+    email: str = ""
+    address: str = ""
+    guidelines: str = Field(default="", description="URL of its law-enforcement guidelines")
+
+
+class Disclosure(Ruled):
+    foreign_without_mla: ForeignDisclosure | None = Field(default=None, description="none: unknown")
+    conditions: str = ""
+    content_needs_mla: bool | None = None
+
+
+class Emergency(Ruled):
+    available: bool | None = None
+    criteria: str = ""
+    channel: str = ""
+
+
+class Preservation(Ruled):
+    available: bool | None = None
+    days: int | None = Field(default=None, ge=1)
+    extendable: bool | None = None
+    how_to_extend: str = ""
+
+
+class Retention(Ruled):
+    category: DataCategory
+    period: str = Field(min_length=1, description="as the provider puts it")
+    days: int | None = Field(default=None, ge=0, description="the period in days, where fixed")
+
+
+class IdentifierRule(Ruled):
+    """An identifier the provider can search, in the form it needs."""
+
+    kind: IdentifierKind
+    format: str = Field(min_length=3, description="e.g. 'the numeric user ID'")
+
+
+class Languages(Ruled):
+    accepted: list[str] = Field(default_factory=list, description="ISO 639-1 codes")
+
+
+class Notification(Ruled):
+    notifies_users: bool | None = None
+    how_to_delay: str = ""
+
+
+class Transparency(Ruled):
+    period: str = Field(min_length=2, description="the reporting period, e.g. 'H2 2024'")
+    figures: str = Field(min_length=2, description="the figures as the report gives them")
+    url: str = ""
+
+
+class Provider(Strict):
+    slug: str = Field(pattern=SLUG)
+    name: str = Field(min_length=2)
+    services: list[str] = Field(min_length=1)
+    domains: list[str] = Field(
+        default_factory=list, description="domains that point to the provider, e.g. gmail.com"
+    )
+    sources: dict[str, Source] = Field(min_length=1)
+    entities: list[Entity] = Field(min_length=1)
+    law_enforcement: LawEnforcementContact
+    disclosure: Disclosure
+    emergency: Emergency
+    preservation: Preservation
+    retention: list[Retention] = Field(default_factory=list)
+    identifiers: list[IdentifierRule] = Field(default_factory=list)
+    languages: Languages | None = None
+    notification: Notification | None = None
+    transparency: Transparency | None = None
+
+    @model_validator(mode="after")
+    def _checked(self) -> Provider:
+        for path, rule in self.rules():
+            if rule.cite not in self.sources:
+                raise ValueError(f"{path}: cite {rule.cite!r} is not in [sources]")
+        for domain in self.domains:
+            if not _is_domain(domain):
+                raise ValueError(f"domains: {domain!r} is not a domain name")
+        return self
+
+    def rules(self) -> list[tuple[str, Ruled]]:
+        """Every fact of the file with its path, for provenance checks."""
+        found: list[tuple[str, Ruled]] = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, Ruled):
+                found.append((name, value))
+            elif isinstance(value, list):
+                found += [(f"{name}[{i}]", v) for i, v in enumerate(value) if isinstance(v, Ruled)]
+        return found
+
+    def statuses(self, today: dt.date) -> dict[str, Status]:
+        return {
+            path: status_of(rule.verified_on, self.sources[rule.cite].kind, today)
+            for path, rule in self.rules()
+        }
+
+
+def _is_domain(value: str) -> bool:
+    return re.fullmatch(DOMAIN, value) is not None
+
+
+class ProviderFileError(ValueError):
+    """A provider file that does not parse or does not match the schema."""
+
+
+def load_provider_file(path: Path) -> Provider:
+    try:
+        with path.open("rb") as fh:
+            provider = Provider.model_validate(tomllib.load(fh))
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise ProviderFileError(f"{path.name}: {exc}") from exc
+    if path.stem != provider.slug:
+        raise ProviderFileError(f"{path.name}: file name does not match slug {provider.slug}")
+    return provider
+
+
+def load_providers(directory: Path = PROVIDERS_DIR) -> dict[str, Provider]:
+    providers = {}
+    for path in sorted(directory.glob("*.toml")):
+        provider = load_provider_file(path)
+        providers[provider.slug] = provider
+    domains: dict[str, str] = {}
+    for provider in providers.values():
+        for domain in provider.domains:
+            if domain in domains:
+                raise ProviderFileError(
+                    f"{provider.slug}.toml: domain {domain} is also {domains[domain]}'s"
+                )
+            domains[domain] = provider.slug
+    return providers
+
+
+@cache
+def provider_directory() -> dict[str, Provider]:
+    """The packaged provider directory, read once."""
+    return load_providers()
+
+
+def provider_for_domain(domain: str, providers: dict[str, Provider]) -> Provider | None:
+    """The provider a domain, or any domain it is a subdomain of, points to."""
+    labels = domain.lower().strip(".").split(".")
+    for i in range(len(labels) - 1):
+        candidate = ".".join(labels[i:])
+        for provider in providers.values():
+            if candidate in provider.domains:
+                return provider
+    return None
