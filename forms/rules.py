@@ -110,3 +110,29 @@ class ResolveReportForm(FlaskForm):  # type: ignore[misc]
             at_most(5000, _l("Keep the note under 5000 characters.")),
         ],
     )
+
+
+class CompareProvidersForm(FlaskForm):  # type: ignore[misc]
+    """Which providers to put side by side (none: all of them), and on what; a GET form, so
+    no CSRF token. The view sets the choices."""
+
+    class Meta:
+        csrf = False
+
+    providers = SelectMultipleField(_l("Providers"), validate_choice=False)
+    dimension = SelectField(
+        _l("What to compare"),
+        validators=[DataRequired(_l("Choose what to compare."))],
+        validate_choice=False,
+    )
+
+    def validate_providers(self, field: SelectMultipleField) -> None:
+        known = {value for value, _label in field.choices}
+        if set(field.data or []) - known:
+            raise ValidationError(_l("Choose providers from the list."))
+        if len(field.data or []) == 1:
+            raise ValidationError(_l("Choose two providers or more, or none to see them all."))
+
+    def validate_dimension(self, field: SelectField) -> None:
+        if field.data and field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose what to compare from the list."))

@@ -143,6 +143,18 @@ REQUIRED_FIELD_LABELS = {
     "judicial_order": N_("a court order or warrant of your state, as an annex"),
 }
 
+FOREIGN_DISCLOSURE_LABELS = {
+    "none": N_("Nothing: only through mutual legal assistance or an order its law recognises"),
+    "subscriber": N_("Subscriber information"),
+    "non_content": N_("Data other than content: subscriber information and logs"),
+}
+DATA_CATEGORY_LABELS = {
+    "subscriber": N_("Subscriber information"),
+    "ip_logs": N_("IP logs"),
+    "content": N_("Content"),
+    "deleted_content": N_("Deleted content"),
+    "other": N_("Other data"),
+}
 ROLE_LABELS = {
     "officer": N_("Officer"),
     "reviewer": N_("Reviewer"),
@@ -169,4 +181,6 @@ LABELS = {
     "assurance": ASSURANCE_LABELS,
     "response": RESPONSE_LABELS,
     "required_field": REQUIRED_FIELD_LABELS,
+    "foreign_disclosure": FOREIGN_DISCLOSURE_LABELS,
+    "data_category": DATA_CATEGORY_LABELS,
 }

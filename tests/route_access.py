@@ -89,6 +89,9 @@ ACCESS: dict[str, Access] = {
     "rules.routes": Access(ANYONE),
     "rules.compare": Access(ANYONE),
     "rule_reports.new": Access(ANYONE),
+    "providers.index": Access(ANYONE),
+    "providers.provider": Access(ANYONE),
+    "providers.compare": Access(ANYONE),
     # An administrator of a unit manages its users and settings (another unit's are 404);
     # an installation administrator manages every unit's, and alone creates units.
     "admin.users": Access(ADMINS),
@@ -113,7 +116,8 @@ VALUES: dict[str, list[str]] = {
     "code": sorted(rulebook().states),
     "kind": [m.value for m in MeasureKind],
     "filename": ["app.css"],
-    "ref": ["GB:measures.stored_content", "catalogue:budapest"],
+    "ref": ["GB:measures.stored_content", "catalogue:budapest", "provider:meta:preservation"],
+    "slug": sorted(rulebook().providers),
 }
 ENDPOINT_VALUES: dict[tuple[str, str], list[str]] = {
     ("wizard.check", "step"): list(STEP_FORMS),  # the live check is for the form steps

@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from forms.wizard.persons import parse_zone
 from mlat.models import MlaRequest, Role
+from mlat.rules.loader import rulebook
 from tests.conftest import (
     Client,
     LoginAs,
@@ -618,3 +619,26 @@ def test_the_route_step_shows_the_24_7_contact_as_receiving_authority_through_th
     )
     assert "Receiving authority: 24/7 point of contact" in aside
     assert "Computer Crime and Intellectual Property Section (CCIPS)" in aside
+
+
+def test_an_identifiers_provider_is_offered_from_the_directory_and_suggested_by_its_domain(
+    client: Client, client_request: PageClient, draft: MlaRequest, db: Session
+) -> None:
+    page = client_request.get(f"/requests/{draft.id}/wizard/persons")
+    box = page.select_one('[name="identifiers-0-provider"]')
+    assert box is not None and box["list"] == "directory-providers"
+    offered = [str(o["value"]) for o in page.select("datalist#directory-providers option")]
+    assert "Meta Platforms" in offered and len(offered) == len(rulebook().providers)
+    changes = {"identifiers-0-value": "finance.alwaha@facebook.com", "identifiers-0-provider": ""}
+    assert _post(client, draft, "persons", changes).status_code == 302
+    page = client_request.get(f"/requests/{draft.id}/wizard/persons")
+    notes = text_of(page.select_one("#identifiers-0-provider-notes"))
+    assert "facebook.com is a domain of Meta Platforms" in notes
+    db.expire_all()
+    draft = db.get_one(MlaRequest, draft.id)
+    assert (
+        _post(client, draft, "persons", {"identifiers-0-provider": "Meta Platforms"}).status_code
+        == 302
+    )
+    page = client_request.get(f"/requests/{draft.id}/wizard/persons")
+    assert page.select_one("#identifiers-0-provider-notes") is None

@@ -118,7 +118,12 @@ class IdentifierRow(Form):  # type: ignore[misc]
         description=_l("An IANA name such as Asia/Qatar, or an offset such as +03:00."),
         validators=[at_most(64)],
     )
-    provider = StringField(_l("Service provider holding the data"), validators=[at_most(LINE)])
+    provider = StringField(
+        _l("Service provider holding the data"),
+        description=_l("Choose it from the provider directory, or type another."),
+        validators=[at_most(LINE)],
+        render_kw={"list": "directory-providers", "autocomplete": "off"},
+    )
     provider_state = SelectField(
         _l("Country where that provider is established"),
         description=_l("The route advisor offers orders to providers only where they are."),

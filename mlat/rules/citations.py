@@ -7,7 +7,8 @@ import datetime as dt
 
 from mlat.rules.instruments import party_citation
 from mlat.rules.provenance import Citation, citation
-from mlat.rules.refs import catalogue_ref, path_of, state_ref
+from mlat.rules.providers import Provider
+from mlat.rules.refs import catalogue_ref, path_of, provider_ref, state_ref
 from mlat.rules.schema import Declaration, InstrumentCatalogue, Ruled, StateTable
 
 
@@ -76,3 +77,14 @@ def declaration_citations(
         return []
     ref = catalogue_ref(slug, state)
     return [(d, citation(catalogue.sources, d.cite, d, today, ref=ref)) for d in party.declarations]
+
+
+def provider_citations(provider: Provider, today: dt.date) -> dict[str, Citation]:
+    """Every fact's citation in a provider's file, keyed by its path (e.g. ``preservation``,
+    ``retention[0]``)."""
+    return {
+        path: citation(
+            provider.sources, rule.cite, rule, today, ref=provider_ref(provider.slug, path)
+        )
+        for path, rule in provider.rules()
+    }

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
 from pydantic import ValidationError
 
+from mlat.rules.providers import Provider, load_providers
 from mlat.rules.schema import InstrumentCatalogue, StateTable
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -25,6 +26,7 @@ class RuleTableError(ValueError):
 class RuleBook:
     states: dict[str, StateTable]
     instruments: InstrumentCatalogue
+    providers: dict[str, Provider] = field(default_factory=dict)
 
     def state(self, code: str) -> StateTable | None:
         return self.states.get(code.upper())
@@ -71,7 +73,11 @@ def load_rulebook(data_dir: Path = DATA_DIR) -> RuleBook:
     for path in sorted((data_dir / "states").glob("*.toml")):
         table = load_state_file(path)
         states[table.state] = table
-    return RuleBook(states=states, instruments=load_instruments(data_dir / "instruments"))
+    return RuleBook(
+        states=states,
+        instruments=load_instruments(data_dir / "instruments"),
+        providers=load_providers(data_dir / "providers"),
+    )
 
 
 @cache

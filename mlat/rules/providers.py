@@ -16,11 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
-from functools import cache
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from mlat.request_format import IdentifierKind
 from mlat.rules.provenance import Status, status_of
@@ -44,7 +44,9 @@ class Entity(Ruled):
     name: str = Field(min_length=2)
     services: list[str] = Field(default_factory=list, description="empty: all the services")
     users: str = Field(default="", description="the users it serves, e.g. 'EU and EEA users'")
-    state: str = Field(pattern=ISO_STATE)
+    state: str | None = Field(
+        default=None, pattern=ISO_STATE, description="none: no source read says where"
+    )
 
 
 class LawEnforcementContact(Ruled):
@@ -56,8 +58,20 @@ class LawEnforcementContact(Ruled):
 
 class Disclosure(Ruled):
     foreign_without_mla: ForeignDisclosure | None = Field(default=None, description="none: unknown")
+    from_states: list[str] = Field(
+        default_factory=list,
+        description="the states whose authorities it answers this way (ISO codes); empty: any",
+    )
     conditions: str = ""
     content_needs_mla: bool | None = None
+
+    @field_validator("from_states")
+    @classmethod
+    def _codes(cls, value: list[str]) -> list[str]:
+        wrong = [code for code in value if re.fullmatch(ISO_STATE, code) is None]
+        if wrong:
+            raise ValueError(f"not ISO state codes: {wrong}")
+        return value
 
 
 class Emergency(Ruled):
@@ -183,12 +197,6 @@ def load_providers(directory: Path = PROVIDERS_DIR) -> dict[str, Provider]:
     return providers
 
 
-@cache
-def provider_directory() -> dict[str, Provider]:
-    """The packaged provider directory, read once."""
-    return load_providers()
-
-
 def provider_for_domain(domain: str, providers: dict[str, Provider]) -> Provider | None:
     """The provider a domain, or any domain it is a subdomain of, points to."""
     labels = domain.lower().strip(".").split(".")
@@ -197,4 +205,35 @@ def provider_for_domain(domain: str, providers: dict[str, Provider]) -> Provider
         for provider in providers.values():
             if candidate in provider.domains:
                 return provider
+    return None
+
+
+def provider_named(name: str, providers: dict[str, Provider]) -> Provider | None:
+    """The provider an officer named: by its name, one of its services or legal entities,
+    or its slug, whatever the case."""
+    wanted = " ".join(name.split()).casefold()
+    if not wanted:
+        return None
+    for provider in providers.values():
+        names = {
+            provider.slug,
+            provider.name,
+            *provider.services,
+            *(e.name for e in provider.entities),
+        }
+        if wanted in {n.casefold() for n in names}:
+            return provider
+    return None
+
+
+def identifier_domain(kind: str, value: str) -> str | None:
+    """The domain an e-mail address, a URL or a domain name points to."""
+    value = value.strip()
+    if kind == "email" and "@" in value:
+        return value.rpartition("@")[2].lower() or None
+    if kind == "url":
+        host = urlsplit(value if "://" in value else f"https://{value}").hostname
+        return host.lower() if host else None
+    if kind == "domain":
+        return value.lower().strip(".") or None
     return None

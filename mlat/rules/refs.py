@@ -3,7 +3,8 @@
 A state table's rule is ``<state>:<path>``, its path as ``StateTable.rules()`` gives it
 (``GB:measures.stored_content``, ``GB:channels[0]``). An instrument of the catalogue is
 ``catalogue:<slug>`` and one party's entry ``catalogue:<slug>:parties:<state>``. The
-address is carried by each citation, so that a person can report the rule they see.
+address is carried by each citation, so that a person can report the rule they see. A
+fact of the provider directory is ``provider:<slug>:<path>`` (``provider:meta:preservation``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from mlat.rules.loader import RuleBook
 from mlat.rules.schema import Instrument, Party, Ruled, Source, StateTable
 
 CATALOGUE = "catalogue"
+PROVIDER = "provider"
 HIDDEN_FIELDS = {"cite", "verified_on", "entered_on", "locator", "quote", "note", "parties"}
 
 
@@ -23,7 +25,7 @@ class RuleAt:
     """A rule found from its address: where it is, what it says and its source."""
 
     ref: str
-    table: str  # the state's code, or "catalogue"
+    table: str  # the state's code, "catalogue", or "provider:<slug>"
     path: str
     says: dict[str, str | bool]  # the rule's facts, field by field
     note: str
@@ -42,6 +44,10 @@ def path_of(table: StateTable, rule: Ruled) -> str:
 
 def catalogue_ref(slug: str, party: str | None = None) -> str:
     return f"{CATALOGUE}:{slug}" + (f":parties:{party}" if party else "")
+
+
+def provider_ref(slug: str, path: str) -> str:
+    return f"{PROVIDER}:{slug}:{path}"
 
 
 def _facts(rule: Ruled | Party) -> dict[str, str | bool]:
@@ -83,6 +89,14 @@ def rule_at(book: RuleBook, ref: str) -> RuleAt | None:
         return None
     if table_name == CATALOGUE:
         return _in_catalogue(book, ref, rest)
+    if table_name == PROVIDER:
+        slug, _sep, path = rest.partition(":")
+        provider = book.providers.get(slug)
+        fact = dict(provider.rules()).get(path) if provider else None
+        if provider is None or fact is None:
+            return None
+        return RuleAt(ref, f"{PROVIDER}:{slug}", path, _facts(fact), fact.note,
+                      provider.sources[fact.cite], fact.verified_on)  # fmt: skip
     table = book.states.get(table_name)  # exact: "gb:…" is not an address
     rule = dict(table.rules()).get(rest) if table else None
     if table is None or rule is None:

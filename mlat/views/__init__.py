@@ -15,6 +15,7 @@ from mlat.views import (
     dashboard,
     language,
     packets,
+    providers,
     refusals,
     requests,
     rule_reports,
@@ -25,8 +26,8 @@ from mlat.views import (
 
 
 def register(app: Flask) -> None:
-    blueprints = (auth, requests, admin, audit_log, rules, rule_reports, workflow, dashboard,
-                  packets, wizard, language)  # fmt: skip
+    blueprints = (auth, requests, admin, audit_log, rules, providers, rule_reports, workflow,
+                  dashboard, packets, wizard, language)  # fmt: skip
     for module in blueprints:
         app.register_blueprint(module.bp)
 

@@ -73,3 +73,27 @@ def test_an_officer_tours_the_requests_and_the_rules(either_visit: Visit) -> Non
     either_visit.check("logged out")
     either_visit.goto("/")
     expect(page).to_have_url(re.compile(r"/login"))
+
+
+def test_an_officer_reads_the_provider_directory(either_visit: Visit) -> None:
+    page = either_visit.page
+    either_visit.login(OFFICER)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Providers").click()
+    expect(page.get_by_role("heading", name="Service providers", level=1)).to_be_visible()
+    either_visit.check("providers")
+    either_visit.check_focus_visible()
+
+    page.get_by_role("link", name="Meta Platforms", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/providers/meta$"))
+    expect(page.get_by_role("heading", name="Who answers for the data")).to_be_visible()
+    expect(page.locator("#entities")).to_contain_text("Meta Platforms Ireland Limited")
+    either_visit.check("provider meta")
+
+    page.get_by_role("link", name="Compare with other providers").click()
+    expect(page.get_by_role("heading", name="Compare providers", level=1)).to_be_visible()
+    expect(page.locator(".compare-table td[data-provider=meta]")).to_contain_text("90 days")
+    page.get_by_label("Dropbox").check()
+    page.get_by_label("Meta Platforms").check()
+    page.get_by_role("button", name="Compare").click()
+    expect(page.locator(".compare-table thead th")).to_have_text(["Dropbox", "Meta Platforms"])
+    either_visit.check("providers compared")

@@ -23,6 +23,13 @@ from mlat.rules.checks.content import (
 )
 from mlat.rules.checks.document import check_addressee, check_document
 from mlat.rules.checks.measures import check_dual_criminality, check_measures
+from mlat.rules.checks.providers import (
+    check_provider_disclosure,
+    check_provider_identifiers,
+    check_provider_preservation,
+    check_provider_retention,
+    check_provider_suggested,
+)
 from mlat.rules.checks.scope import check_scope
 from mlat.rules.checks.timing import check_preservation, check_urgency
 from mlat.rules.findings import Check
@@ -49,4 +56,9 @@ ALL_CHECKS: list[Check] = [
     check_formalities,
     check_de_minimis,
     check_faster_routes,
+    check_provider_suggested,
+    check_provider_preservation,
+    check_provider_identifiers,
+    check_provider_retention,
+    check_provider_disclosure,
 ]
