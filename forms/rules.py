@@ -40,6 +40,11 @@ class RouteForm(FlaskForm):  # type: ignore[misc]
         validators=[Optional(), iso_state],
         validate_choice=False,
     )
+    provider = SelectField(
+        _l("Provider holding the data"),
+        description=_l("From the provider directory; leave it empty if it is not there."),
+        validate_choice=False,
+    )
     offence = StringField(
         _l("Offence"),
         description=_l("As the law names it, e.g. 'Fraud' or 'Bribery of a public official'."),
@@ -53,6 +58,10 @@ class RouteForm(FlaskForm):  # type: ignore[misc]
         ],
     )
     organised_group = BooleanField(_l("An organised criminal group is involved"))
+
+    def validate_provider(self, field: SelectField) -> None:
+        if field.data and field.data not in {value for value, _label in field.choices}:
+            raise ValidationError(_l("Choose a provider from the list."))
 
 
 class CompareForm(FlaskForm):  # type: ignore[misc]

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from mlat.models import Role
-from mlat.request_format import RequestDocument
+from mlat.request_format import MeasureKind, RequestDocument
 from mlat.rules.citations import provider_citations
 from mlat.rules.engine import validate
 from mlat.rules.loader import RuleBook, rulebook
@@ -26,6 +26,7 @@ from mlat.rules.providers import (
     provider_named,
 )
 from mlat.rules.refs import rule_at
+from mlat.rules.routes import Case, advise
 from tests.conftest import Client, LoginAs, PageClient, form_errors, rows, text_of, texts
 
 TODAY = dt.date(2026, 12, 6)
@@ -338,3 +339,58 @@ def test_a_finding_on_an_unverified_provider_fact_says_so() -> None:
         "provider_preservation", request_with(preservation={"requested": False}), unread
     )
     assert advice.citation is not None and advice.citation.status == "unverified"
+
+
+# ---------------------------------------------------------------- the route advisor
+
+
+def advice_for(provider: Provider, **case: Any) -> Any:
+    book = rulebook()
+    with_it = RuleBook(states=book.states, instruments=book.instruments,
+                       providers={**book.providers, provider.slug: provider})  # fmt: skip
+    values: dict[str, Any] = {"requesting": "GB", "requested": "US",
+                              "measures": frozenset({MeasureKind.subscriber_info}),
+                              "providers": frozenset({"Mailhost Inc."}), **case}  # fmt: skip
+    (found,) = advise(with_it, Case(**values), CHECKED_ON).providers
+    return found
+
+
+def test_the_advisor_says_when_the_provider_answers_the_requesting_state_directly() -> None:
+    direct = example_provider(
+        disclosure=fact(foreign_without_mla="subscriber", from_states=["GB"]),
+        emergency=fact(available=True, criteria="a risk of death or serious injury"),
+    )
+    found = advice_for(direct)
+    assert found.provider.slug == "mailhost"
+    assert found.direct is not None and found.direct[0] == "subscriber"
+    assert found.direct[1].ref == "provider:mailhost:disclosure"
+    assert found.emergency is None  # not an emergency
+    assert [(e.name, e.state) for e, _cite in found.entities] == [("Mailhost Inc.", "US")]
+    assert advice_for(direct, requesting="NG").direct is None  # not from that state
+    assert advice_for(direct, measures=frozenset({MeasureKind.stored_content})).direct is None
+    urgent = advice_for(direct, emergency=True, urgent=True)
+    assert urgent.emergency is not None and urgent.emergency.ref == "provider:mailhost:emergency"
+
+
+def test_the_advisor_knows_nothing_of_a_provider_not_in_the_directory() -> None:
+    book = rulebook()
+    case = Case(requesting="GB", requested="US", providers=frozenset({"Nobody Ltd"}),
+                measures=frozenset({MeasureKind.subscriber_info}))  # fmt: skip
+    assert advise(book, case, CHECKED_ON).providers == ()
+
+
+def test_the_route_advisor_page_names_the_providers_entities_and_a_direct_request(
+    client_request: PageClient, login_as: LoginAs
+) -> None:
+    login_as(Role.officer)
+    viber = rulebook().providers["viber"]
+    assert viber.disclosure.from_states  # it answers the authorities of some states only
+    inside = sorted(viber.disclosure.from_states)[0]
+    query = "requested=LU&measure=traffic_data&provider=viber&requesting="
+    page = client_request.get(f"/rules/routes?{query}{inside}")
+    section = text_of(page.select_one(".provider-advice"))
+    assert "Ask it directly" in section
+    assert viber.entities[0].name in section
+    outside = next(code for code in ("QA", "NG", "IN") if code not in viber.disclosure.from_states)
+    page = client_request.get(f"/rules/routes?{query}{outside}")
+    assert "Ask it directly" not in text_of(page.select_one(".provider-advice"))

@@ -642,3 +642,6 @@ def test_an_identifiers_provider_is_offered_from_the_directory_and_suggested_by_
     )
     page = client_request.get(f"/requests/{draft.id}/wizard/persons")
     assert page.select_one("#identifiers-0-provider-notes") is None
+    # the route step says whom a formal request for the provider's data concerns
+    route = client_request.get(f"/requests/{draft.id}/wizard/route")
+    assert "Meta Platforms Ireland Limited" in text_of(route.select_one(".provider-advice"))

@@ -36,11 +36,12 @@ from enum import StrEnum
 
 from mlat.messages import N_
 from mlat.request_format import Channel, MeasureKind, RequestDocument
-from mlat.rules.citations import declaration_citations, rule_citation
+from mlat.rules.citations import declaration_citations, provider_citations, rule_citation
 from mlat.rules.fit import CaseFacts, Fit, read_scope
 from mlat.rules.instruments import Link, link, linking_instruments
 from mlat.rules.loader import RuleBook
 from mlat.rules.provenance import Citation, citation
+from mlat.rules.providers import Entity, Provider, provider_named
 from mlat.rules.refs import catalogue_ref
 from mlat.rules.schema import Authority, StateTable
 from mlat.rules.schema import Urgency as UrgencyRule
@@ -88,6 +89,7 @@ class Case:
     organised_group: bool = False
     emergency: bool = False  # a risk to a person's life or physical safety
     provider_states: frozenset[str] = frozenset()  # empty: not known
+    providers: frozenset[str] = frozenset()  # the directory's providers holding the data
 
     @classmethod
     def of(cls, doc: RequestDocument, requesting: str) -> Case:
@@ -107,6 +109,7 @@ class Case:
             provider_states=frozenset(
                 i.provider_state for i in doc.identifiers if i.provider_state
             ),
+            providers=frozenset(i.provider for i in doc.identifiers if i.provider.strip()),
         )
 
     @property
@@ -178,12 +181,26 @@ class EmergencyPractice:
 
 
 @dataclass(frozen=True)
+class ProviderAdvice:
+    """What the provider directory says of a provider holding the case's data: whether it
+    gives the requesting state's authorities the data asked for without mutual legal
+    assistance, its emergency disclosure in an emergency, and the entities a formal request
+    for its data concerns, with the state whose law governs each."""
+
+    provider: Provider
+    direct: tuple[str, Citation] | None  # what it gives directly, and where that is said
+    emergency: Citation | None  # its emergency disclosure, when the case is an emergency
+    entities: tuple[tuple[Entity, Citation], ...]
+
+
+@dataclass(frozen=True)
 class Advice:
     routes: list[Route]
     not_available: list[NotAvailable]
     same_state: bool = False
     emergency: bool = False  # the case is an emergency
     emergency_practice: EmergencyPractice | None = None
+    providers: tuple[ProviderAdvice, ...] = ()
 
     @property
     def emergency_blocked(self) -> list[NotAvailable]:
@@ -554,7 +571,46 @@ def advise(book: RuleBook, case: Case, today: dt.date) -> Advice:
         practice = EmergencyPractice(
             table.name, table.urgency, rule_citation(table, table.urgency, today)
         )
-    return Advice(ranked, not_available, emergency=case.emergency, emergency_practice=practice)
+    return Advice(
+        ranked,
+        not_available,
+        emergency=case.emergency,
+        emergency_practice=practice,
+        providers=provider_advice(book, case, today),
+    )
+
+
+# The data a provider gives foreign authorities directly, by the measure that asks for it.
+GIVEN_DIRECTLY = {
+    MeasureKind.subscriber_info: frozenset({"subscriber", "non_content"}),
+    MeasureKind.traffic_data: frozenset({"non_content"}),
+}
+
+
+def provider_advice(book: RuleBook, case: Case, today: dt.date) -> tuple[ProviderAdvice, ...]:
+    """For each provider of the directory that holds the case's data: whether a request to
+    it directly may serve, its emergency disclosure, and whom a formal request concerns."""
+    found: dict[str, ProviderAdvice] = {}
+    for name in sorted(case.providers):
+        provider = book.providers.get(name) or provider_named(name, book.providers)
+        if provider is None or provider.slug in found:
+            continue
+        cites = provider_citations(provider, today)
+        rule = provider.disclosure
+        gives = rule.foreign_without_mla
+        asked = any(gives in GIVEN_DIRECTLY.get(m, frozenset()) for m in case.measures)
+        from_here = not rule.from_states or case.requesting in rule.from_states
+        found[provider.slug] = ProviderAdvice(
+            provider=provider,
+            direct=(gives, cites["disclosure"]) if gives and asked and from_here else None,
+            emergency=cites["emergency"]
+            if case.emergency and provider.emergency.available
+            else None,
+            entities=tuple(
+                (entity, cites[f"entities[{i}]"]) for i, entity in enumerate(provider.entities)
+            ),
+        )
+    return tuple(found.values())
 
 
 def advise_routes(

@@ -86,6 +86,10 @@ def routes() -> str:
     choices = [("", _("Choose a state")), *state_choices(current_language())]
     form.requesting.choices = form.requested.choices = choices
     form.provider_state.choices = [("", _("Not known")), *state_choices(current_language())]
+    form.provider.choices = [
+        ("", _("Not known")),
+        *sorted(((p.slug, p.name) for p in rulebook().providers.values()), key=lambda c: c[1]),
+    ]
     form.measure.choices = [(m.value, label("measure", m)) for m in MeasureKind]
     found = None
     if request.args and form.validate():
@@ -97,6 +101,7 @@ def routes() -> str:
             urgent=bool(form.urgent.data or form.danger_to_life.data),
             emergency=bool(form.danger_to_life.data),
             provider_states=frozenset({form.provider_state.data} - {"", None}),
+            providers=frozenset({form.provider.data} - {"", None}),
             max_penalty_years=float(penalty) if penalty is not None else None,
             offence_text=form.offence.data or "",
             organised_group=bool(form.organised_group.data),
