@@ -12,7 +12,10 @@ from typing import Any
 import pytest
 
 from mlat.models import Role
+from mlat.packets.build import Issuer, Record, packet_values
+from mlat.packets.render import packet_html
 from mlat.request_format import MeasureKind, RequestDocument
+from mlat.rules.addressee import addressee
 from mlat.rules.citations import provider_citations
 from mlat.rules.engine import validate
 from mlat.rules.loader import RuleBook, rulebook
@@ -394,3 +397,54 @@ def test_the_route_advisor_page_names_the_providers_entities_and_a_direct_reques
     outside = next(code for code in ("QA", "NG", "IN") if code not in viber.disclosure.from_states)
     page = client_request.get(f"/rules/routes?{query}{outside}")
     assert "Ask it directly" not in text_of(page.select_one(".provider-advice"))
+
+
+# ---------------------------------------------------------------- a request sent to a provider
+
+
+def test_a_request_sent_straight_to_a_provider_is_addressed_to_its_entity_and_portal() -> None:
+    to_mailhost = RequestDocument.model_validate(
+        request_with(channel="direct_provider", addressee={})
+    )
+    found = addressee(to_mailhost, rulebook().state("US"), {"mailhost": example_provider()})
+    assert (found.role, found.name, found.url) == (
+        "provider", "Mailhost Inc.", "https://mailhost.example/le"
+    )  # fmt: skip
+    assert found.missing() == ()
+    # sent another way, it goes to the central authority as before
+    by_mla = RequestDocument.model_validate(request_with(addressee={}))
+    assert addressee(by_mla, rulebook().state("US"), {"mailhost": example_provider()}).role == (
+        "central_authority"
+    )
+
+
+def test_a_provider_the_directory_gives_no_way_to_reach_must_be_given_under_addressee() -> None:
+    unreachable = example_provider(law_enforcement=fact())
+    request = request_with(channel="direct_provider", addressee={})
+    (gap,) = found("addressee_unknown", request, unreachable)
+    assert "no law-enforcement portal, e-mail or postal address" in gap.message
+    given = request_with(channel="direct_provider", addressee={"email": "le@mailhost.example"})
+    assert found("addressee_unknown", given, unreachable) == []
+
+
+def test_a_packet_sent_to_a_provider_names_it_and_its_portal() -> None:
+    meta = rulebook().providers["meta"]
+    request = request_with(
+        channel="direct_provider",
+        requested_state="IE",
+        addressee={},
+        identifiers=identifiers(provider="Meta Platforms"),
+    )
+    packet = packet_values(
+        RequestDocument.model_validate(request),
+        record=Record("DOH-2026-0001", "Phishing", "draft", None, None),
+        issuer=Issuer("Cybercrime Unit, Doha", "QA", "Asia/Qatar"),
+        book=rulebook(),
+        now=dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC),
+    )
+    entity = next(e for e in meta.entities if e.state == "IE")
+    assert packet.receiving.role == "provider" and packet.receiving.name == entity.name
+    html = packet_html(packet, internal=False, annex_pages={}).replace("\u200b", "")
+    assert "Service provider" in html and entity.name in html
+    if meta.law_enforcement.portal:
+        assert meta.law_enforcement.portal in html

@@ -291,7 +291,11 @@ class RouteForm(StepForm):
             self.legal_basis.data = suggestion.legal_basis
             self.channel.data = self.channel.data or suggestion.channel.value
             ctx.extra["suggested"] = suggestion
-        ctx.extra.update(bases=bases, advice=advice, addressee=addressee(ctx.document, ctx.table))
+        ctx.extra.update(
+            bases=bases,
+            advice=advice,
+            addressee=addressee(ctx.document, ctx.table, rulebook().providers),
+        )
 
     def validate_legal_basis(self, field: Any) -> None:
         if field.data and field.data not in dict(_instrument_choices()):

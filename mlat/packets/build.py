@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
 from mlat import request_format as rf
@@ -15,6 +15,7 @@ from mlat.rules.addressee import addressee
 from mlat.rules.documents import document_kind
 from mlat.rules.findings import Finding
 from mlat.rules.loader import RuleBook
+from mlat.rules.providers import Provider
 from mlat.rules.schema import StateTable
 
 # Workflow states in which the packet is final: no DRAFT watermark.
@@ -96,7 +97,7 @@ def packet_values(
         request_status=document.status,
         related_requests=tuple(document.related_requests),
         requesting=requesting_authority(document, issuer),
-        receiving=receiving_authority(document, table),
+        receiving=receiving_authority(document, table, book.providers),
         channel=document.channel.value if document.channel else "",
         legal_basis=legal_basis(document.legal_basis, book),
         document=document_kind(document),
@@ -179,10 +180,10 @@ def requesting_authority(document: RequestDocument, issuer: Issuer) -> v.Request
 
 
 def receiving_authority(
-    document: RequestDocument, table: StateTable | None
+    document: RequestDocument, table: StateTable | None, providers: Mapping[str, Provider]
 ) -> v.ReceivingAuthority:
     """Who receives the request (``mlat.rules.addressee``)."""
-    return v.ReceivingAuthority(**asdict(addressee(document, table)))
+    return v.ReceivingAuthority(**asdict(addressee(document, table, providers)))
 
 
 def legal_basis(slug: str, book: RuleBook) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import tomllib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 from urllib.parse import urlsplit
@@ -197,7 +198,7 @@ def load_providers(directory: Path = PROVIDERS_DIR) -> dict[str, Provider]:
     return providers
 
 
-def provider_for_domain(domain: str, providers: dict[str, Provider]) -> Provider | None:
+def provider_for_domain(domain: str, providers: Mapping[str, Provider]) -> Provider | None:
     """The provider a domain, or any domain it is a subdomain of, points to."""
     labels = domain.lower().strip(".").split(".")
     for i in range(len(labels) - 1):
@@ -208,7 +209,7 @@ def provider_for_domain(domain: str, providers: dict[str, Provider]) -> Provider
     return None
 
 
-def provider_named(name: str, providers: dict[str, Provider]) -> Provider | None:
+def provider_named(name: str, providers: Mapping[str, Provider]) -> Provider | None:
     """The provider an officer named: by its name, one of its services or legal entities,
     or its slug, whatever the case."""
     wanted = " ".join(name.split()).casefold()

@@ -219,7 +219,8 @@ def _check_addressee(session: Session, request: MlaRequest) -> None:
     unit = session.get(Unit, request.unit_id)
     assert unit is not None
     document = request_document(request=request, unit=unit)
-    found = addressee(document, rulebook().state(request.requested_state))
+    book = rulebook()
+    found = addressee(document, book.state(request.requested_state), book.providers)
     if found.missing():
         raise ServiceError(
             N_(

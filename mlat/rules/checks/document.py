@@ -23,6 +23,11 @@ ADDRESSEE_GAPS = {
         "addressed to in %(state)s. Enter one under Addressee, from your central authority "
         "or the state's own publications: the packet cannot be sent without it."
     ),
+    "portal_or_address": N_(
+        "The provider directory gives no law-enforcement portal, e-mail or postal address for "
+        "the provider this request goes to in %(state)s. Enter one under Addressee, from the "
+        "provider's own guidelines: the packet cannot be sent without it."
+    ),
     "phone_or_email": N_(
         "The rule table gives no phone number or e-mail address for the 24/7 point of contact "
         "of %(state)s. Ask your own 24/7 point of contact and enter it under Addressee: the "
@@ -43,7 +48,7 @@ def check_addressee(ctx: Context) -> Iterator[Finding]:
     req = ctx.request
     if not req.requested_state:
         return
-    gaps = addressee(req, ctx.table).missing()
+    gaps = addressee(req, ctx.table, ctx.book.providers).missing()
     state = Words("state", (req.requested_state,))
     if ctx.table is None and gaps:
         yield finding("addressee_unknown", "error", "addressee", NO_TABLE_ADDRESSEE, state=state)
