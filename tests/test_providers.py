@@ -15,7 +15,7 @@ from mlat.models import Role
 from mlat.packets.build import Issuer, Record, packet_values
 from mlat.packets.render import packet_html
 from mlat.request_format import MeasureKind, RequestDocument
-from mlat.rules.addressee import addressee
+from mlat.rules.addressee import addressee, entity_address
 from mlat.rules.citations import provider_citations
 from mlat.rules.engine import validate
 from mlat.rules.loader import RuleBook, rulebook
@@ -427,6 +427,16 @@ def test_a_provider_the_directory_gives_no_way_to_reach_must_be_given_under_addr
     assert found("addressee_unknown", given, unreachable) == []
 
 
+def packet_of(request: dict[str, Any]) -> Any:
+    return packet_values(
+        RequestDocument.model_validate(request),
+        record=Record("DOH-2026-0001", "Phishing", "draft", None, None),
+        issuer=Issuer("Cybercrime Unit, Doha", "QA", "Asia/Qatar"),
+        book=rulebook(),
+        now=dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC),
+    )
+
+
 def test_a_packet_sent_to_a_provider_names_it_and_its_portal() -> None:
     meta = rulebook().providers["meta"]
     request = request_with(
@@ -435,16 +445,49 @@ def test_a_packet_sent_to_a_provider_names_it_and_its_portal() -> None:
         addressee={},
         identifiers=identifiers(provider="Meta Platforms"),
     )
-    packet = packet_values(
-        RequestDocument.model_validate(request),
-        record=Record("DOH-2026-0001", "Phishing", "draft", None, None),
-        issuer=Issuer("Cybercrime Unit, Doha", "QA", "Asia/Qatar"),
-        book=rulebook(),
-        now=dt.datetime(2026, 11, 22, 9, 30, tzinfo=dt.UTC),
-    )
+    packet = packet_of(request)
     entity = next(e for e in meta.entities if e.state == "IE")
     assert packet.receiving.role == "provider" and packet.receiving.name == entity.name
     html = packet_html(packet, internal=False, annex_pages={}).replace("\u200b", "")
     assert "Service provider" in html and entity.name in html
     if meta.law_enforcement.portal:
         assert meta.law_enforcement.portal in html
+
+
+def test_the_internal_copy_lists_the_providers_own_requirements_with_their_sources() -> None:
+    meta = rulebook().providers["meta"]
+    request = request_with(
+        channel="direct_provider",
+        requested_state="IE",
+        addressee={},
+        identifiers=identifiers(provider="Meta Platforms"),
+    )
+    packet = packet_of(request)
+    assert packet.handling_provider == "Meta Platforms"
+    assert [i.text for i in packet.handling if i.topic == "identifiers"] == [
+        s.format for s in meta.identifiers
+    ]
+    internal = packet_html(packet, internal=True, annex_pages={})
+    assert "Handling instructions: what Meta Platforms asks for" in internal
+    assert meta.identifiers[0].format.replace("&", "&amp;") in internal.replace("\u200b", "")
+    external = packet_html(packet, internal=False, annex_pages={})
+    assert "Handling instructions" not in external
+    # a request through the central authority has none
+    by_mla = request_with(identifiers=identifiers(provider="Meta Platforms"))
+    assert packet_of(by_mla).handling == ()
+
+
+@pytest.mark.parametrize(
+    ("entity", "address"),
+    [
+        ("Mailhost Europe Limited", "Mailhost Europe Ltd., 1 Quay Street, Dublin 2, Ireland"),
+        ("Mailhost Inc.", "Mailhost Inc., Attn: Legal, 1 Main Street, Austin, TX 78701, USA"),
+        ("Mailhost Asia Pte", "EU requests: Mailhost Europe Ltd., 1 Quay Street, Dublin 2, Ireland "
+         "(EU users); Mailhost Inc., Attn: Legal, 1 Main Street, Austin, TX 78701, USA"),
+    ],
+)  # fmt: skip
+def test_each_entity_is_sent_its_own_address_for_legal_process(entity: str, address: str) -> None:
+    both = ("EU requests: Mailhost Europe Ltd., 1 Quay Street, Dublin 2, Ireland (EU users); "
+            "Mailhost Inc., Attn: Legal, 1 Main Street, Austin, TX 78701, USA")  # fmt: skip
+    assert entity_address(entity, both) == address
+    assert entity_address(entity, "1 Main Street, Austin") == "1 Main Street, Austin"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from mlat import request_format as rf
 from mlat.dates import local_date
@@ -12,10 +13,11 @@ from mlat.packets import values as v
 from mlat.packets.labels import label_language
 from mlat.request_format import RequestDocument
 from mlat.rules.addressee import addressee
+from mlat.rules.citations import provider_citations
 from mlat.rules.documents import document_kind
 from mlat.rules.findings import Finding
 from mlat.rules.loader import RuleBook
-from mlat.rules.providers import Provider
+from mlat.rules.providers import Provider, provider_named
 from mlat.rules.schema import StateTable
 
 # Workflow states in which the packet is final: no DRAFT watermark.
@@ -137,7 +139,40 @@ def packet_values(
         legal_remedies=document.legal_remedies,
         validating=v.ValidatingAuthority(**document.validating_authority.model_dump()),
         investigating=v.InvestigatingAuthority(**document.investigating_authority.model_dump()),
+        **handling(document, book, local_date(now, issuer.timezone)),
     )
+
+
+def handling(document: RequestDocument, book: RuleBook, today: dt.date) -> dict[str, Any]:
+    """For a request sent straight to a provider of the directory, the provider's own
+    requirements with their sources: the handling instructions of the internal copy."""
+    if document.channel != rf.Channel.direct_provider:
+        return {}
+    provider = next(
+        (p for i in document.identifiers if (p := provider_named(i.provider, book.providers))),
+        None,
+    )
+    if provider is None:
+        return {}
+    cites = provider_citations(provider, today)
+    found: list[v.Instruction] = []
+
+    def add(topic: str, text: str, path: str, days: int | None = None) -> None:
+        if text or days:
+            c = cites[path]
+            cited = v.Citation(c.title, c.url, c.verified_on, c.status, c.locator)
+            found.append(v.Instruction(topic, text, cited, days))
+
+    for i, searchable in enumerate(provider.identifiers):
+        add("identifiers", searchable.format, f"identifiers[{i}]")
+    if provider.languages and provider.languages.accepted:
+        add("languages", ", ".join(provider.languages.accepted), "languages")
+    kept = provider.preservation
+    add("preservation", kept.how_to_extend, "preservation", kept.days)
+    if provider.notification:
+        add("notification", provider.notification.how_to_delay, "notification")
+    add("emergency", provider.emergency.criteria, "emergency")
+    return {"handling_provider": provider.name, "handling": tuple(found)}
 
 
 def signature(document: RequestDocument, record: Record, issuer: Issuer) -> v.Signature:

@@ -179,6 +179,18 @@ class Citation:
 
 
 @dataclass(frozen=True)
+class Instruction:
+    """One of a provider's requirements, in its own words, for the internal copy's handling
+    instructions: ``topic`` is one of identifiers, languages, preservation, notification,
+    emergency."""
+
+    topic: str
+    text: str
+    citation: Citation
+    days: int | None = None  # the preservation period, for the topic preservation
+
+
+@dataclass(frozen=True)
 class Finding:
     severity: str
     field: str
@@ -224,6 +236,8 @@ class PacketValues:
     legal_remedies: str = ""
     validating: ValidatingAuthority = ValidatingAuthority()
     investigating: InvestigatingAuthority = InvestigatingAuthority()
+    handling_provider: str = ""  # the provider a request sent straight to it goes to
+    handling: tuple[Instruction, ...] = ()  # its requirements, for the internal copy
 
     @property
     def translation_annexes(self) -> tuple[Annex, ...]:

@@ -7,6 +7,7 @@ The packet prints it and the engine checks it, so both read it here."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Literal
@@ -48,6 +49,28 @@ class Addressee:
         return tuple(gaps)
 
 
+def entity_address(entity: str, address: str) -> str:
+    """The part of a provider's address for legal process that belongs to one entity, where
+    the directory gives one address per entity, separated by semicolons (``Meta Platforms
+    Ireland Ltd., Merrion Road, ... (European-region users); Meta Platforms, Inc., ...``):
+    the part naming the entity, without its leading label or trailing remark. The whole
+    address when no one part names it."""
+    parts = [part.strip() for part in address.split(";") if part.strip()]
+    if len(parts) < 2:
+        return address
+    words = entity.split()
+    for n in range(len(words), 1, -1):
+        name = " ".join(words[:n]).rstrip(".,").casefold()
+        named = [part for part in parts if name in part.casefold()]
+        if len(named) == 1:
+            part = named[0]
+            label, colon, rest = part.partition(": ")
+            if colon and name in rest.casefold() and not any(c.isdigit() for c in label):
+                part = rest
+            return re.sub(r"\s*\([^()]*\)$", "", part)
+    return address
+
+
 def _provider_addressee(
     document: RequestDocument, providers: Mapping[str, Provider]
 ) -> Addressee | None:
@@ -64,8 +87,8 @@ def _provider_addressee(
         entity = next((e for e in provider.entities if e.state == state), provider.entities[0])
         contact = provider.law_enforcement
         return Addressee(role="provider", state=state, name=entity.name,
-                         address=contact.address, email=contact.email,
-                         url=contact.portal)  # fmt: skip
+                         address=entity_address(entity.name, contact.address),
+                         email=contact.email, url=contact.portal)  # fmt: skip
     return None
 
 
