@@ -491,3 +491,21 @@ def test_each_entity_is_sent_its_own_address_for_legal_process(entity: str, addr
             "Mailhost Inc., Attn: Legal, 1 Main Street, Austin, TX 78701, USA")  # fmt: skip
     assert entity_address(entity, both) == address
     assert entity_address(entity, "1 Main Street, Austin") == "1 Main Street, Austin"
+
+
+def test_stored_content_asked_of_a_provider_that_produces_none_is_an_error() -> None:
+    sealed = example_provider(disclosure=fact(produces_content=False))
+    (error,) = found("provider_no_content", request_with(), sealed)  # the mailbox's content
+    assert error.severity == "error" and error.field == "measures[0]"
+    assert error.message.startswith("Mailhost says it does not produce the content")
+    assert found("provider_no_content", request_with()) == []  # it does not say so
+    logs_only = request_with(measures=[EXAMPLE["measures"][1]])
+    assert found("provider_no_content", logs_only, sealed) == []
+    # read in a copy only, it is a warning to confirm, not an error
+    copied = example_provider(
+        sources={"guide": {"title": "A guide to Mailhost", "url": "https://guides.example/m",
+                           "kind": "secondary"}},
+        disclosure=fact(produces_content=False),
+    )  # fmt: skip
+    (warning,) = found("provider_no_content", request_with(), copied)
+    assert warning.severity == "warning" and warning.unconfirmed

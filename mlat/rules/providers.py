@@ -65,6 +65,11 @@ class Disclosure(Ruled):
     )
     conditions: str = ""
     content_needs_mla: bool | None = None
+    produces_content: bool | None = Field(
+        default=None,
+        description="false: the provider says it does not produce the content of "
+        "communications, by any channel (end-to-end encryption, no records kept)",
+    )
 
     @field_validator("from_states")
     @classmethod

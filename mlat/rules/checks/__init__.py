@@ -24,6 +24,7 @@ from mlat.rules.checks.content import (
 from mlat.rules.checks.document import check_addressee, check_document
 from mlat.rules.checks.measures import check_dual_criminality, check_measures
 from mlat.rules.checks.providers import (
+    check_provider_content,
     check_provider_disclosure,
     check_provider_identifiers,
     check_provider_preservation,
@@ -60,5 +61,6 @@ ALL_CHECKS: list[Check] = [
     check_provider_preservation,
     check_provider_identifiers,
     check_provider_retention,
+    check_provider_content,
     check_provider_disclosure,
 ]

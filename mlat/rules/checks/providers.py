@@ -211,3 +211,29 @@ def check_provider_disclosure(ctx: Context) -> Iterator[Finding]:
             rule,
             conditions=rule.conditions,
         )
+
+
+def check_provider_content(ctx: Context) -> Iterator[Finding]:
+    """Stored content asked of a provider that says it does not produce the content of
+    communications by any channel: the measure cannot be executed against it."""
+    told: set[tuple[int, str]] = set()
+    for m, kind, _ref, _ident, provider in _measured(ctx):
+        rule = provider.disclosure
+        if kind != MeasureKind.stored_content or rule.produces_content is not False:
+            continue
+        if (m, provider.slug) in told:
+            continue
+        told.add((m, provider.slug))
+        yield _finding(
+            ctx,
+            "provider_no_content",
+            "error",
+            f"measures[{m}]",
+            N_(
+                "%(provider)s says it does not produce the content of its users' "
+                "communications: stored content cannot be obtained from it. Ask for the data "
+                "it keeps instead."
+            ),
+            provider,
+            rule,
+        )
