@@ -83,7 +83,7 @@ class CompareForm(FlaskForm):  # type: ignore[misc]
         known = {value for value, _label in field.choices}
         if set(field.data or []) - known:
             raise ValidationError(_l("Choose states from the list."))
-        if len(field.data or []) == 1 or (not field.data and not self.region.data):
+        if len(set(field.data or [])) == 1 or (not field.data and not self.region.data):
             raise ValidationError(_l("Choose two states or more, or a region."))
 
     def validate_region(self, field: SelectField) -> None:
@@ -139,7 +139,7 @@ class CompareProvidersForm(FlaskForm):  # type: ignore[misc]
         known = {value for value, _label in field.choices}
         if set(field.data or []) - known:
             raise ValidationError(_l("Choose providers from the list."))
-        if len(field.data or []) == 1:
+        if len(set(field.data or [])) == 1:
             raise ValidationError(_l("Choose two providers or more, or none to see them all."))
 
     def validate_dimension(self, field: SelectField) -> None:

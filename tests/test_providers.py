@@ -166,6 +166,8 @@ def test_compare_puts_every_provider_side_by_side_when_none_is_chosen(
     [
         ("providers=meta&dimension=preservation",
          "Choose two providers or more, or none to see them all."),
+        ("providers=meta&providers=meta&dimension=preservation",
+         "Choose two providers or more, or none to see them all."),
         ("providers=meta&providers=nobody&dimension=preservation",
          "Choose providers from the list."),
         ("dimension=telepathy", "Choose what to compare from the list."),

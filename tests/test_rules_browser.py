@@ -260,6 +260,7 @@ def test_compare_a_measure_across_a_region(client_request: PageClient, login_as:
     ("query", "message"),
     [
         ("states=QA&dimension=languages", "Choose two states or more, or a region."),
+        ("states=QA&states=QA&dimension=languages", "Choose two states or more, or a region."),
         ("dimension=languages", "Choose two states or more, or a region."),
         ("states=QA&states=XX&dimension=languages", "Choose states from the list."),
         ("states=QA&states=AE&dimension=telepathy", "Choose what to compare from the list."),
