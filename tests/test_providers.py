@@ -439,15 +439,19 @@ def packet_of(request: dict[str, Any]) -> Any:
     )
 
 
-def test_a_packet_sent_to_a_provider_names_it_and_its_portal() -> None:
-    meta = rulebook().providers["meta"]
-    request = request_with(
+def straight_to_meta() -> dict[str, Any]:
+    """The example, sent straight to Meta in Ireland."""
+    return request_with(
         channel="direct_provider",
         requested_state="IE",
         addressee={},
         identifiers=identifiers(provider="Meta Platforms"),
     )
-    packet = packet_of(request)
+
+
+def test_a_packet_sent_to_a_provider_names_it_and_its_portal() -> None:
+    meta = rulebook().providers["meta"]
+    packet = packet_of(straight_to_meta())
     entity = next(e for e in meta.entities if e.state == "IE")
     assert packet.receiving.role == "provider" and packet.receiving.name == entity.name
     html = packet_html(packet, internal=False, annex_pages={}).replace("\u200b", "")
@@ -458,13 +462,7 @@ def test_a_packet_sent_to_a_provider_names_it_and_its_portal() -> None:
 
 def test_the_internal_copy_lists_the_providers_own_requirements_with_their_sources() -> None:
     meta = rulebook().providers["meta"]
-    request = request_with(
-        channel="direct_provider",
-        requested_state="IE",
-        addressee={},
-        identifiers=identifiers(provider="Meta Platforms"),
-    )
-    packet = packet_of(request)
+    packet = packet_of(straight_to_meta())
     assert packet.handling_provider == "Meta Platforms"
     assert [i.text for i in packet.handling if i.topic == "identifiers"] == [
         s.format for s in meta.identifiers

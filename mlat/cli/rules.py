@@ -89,7 +89,7 @@ def rules_check(show_all: bool) -> None:
     for _slug, provider in sorted(providers.items()):
         _report(provider_reliability(provider, today))
         if show_all:
-            for path, status in provider.statuses(today).items():
+            for path, status in rule_statuses(provider, today).items():
                 if status != "verified":
                     click.echo(f"  {status}: {path}")
     click.echo(

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from mlat.rules.schema import Source, SourceKind, StateTable
+from mlat.rules.schema import RuleFile, Source, SourceKind
 
 STALE_AFTER = dt.timedelta(days=365)
 
@@ -85,8 +85,8 @@ def citation(
     )
 
 
-def rule_statuses(table: StateTable, today: dt.date) -> dict[str, Status]:
-    """Every rule of the table with how far it can be relied on."""
+def rule_statuses(table: RuleFile, today: dt.date) -> dict[str, Status]:
+    """Every rule of the table (or provider's file) with how far it can be relied on."""
     return {
         path: status_of(rule.verified_on, table.sources[rule.cite].kind, today)
         for path, rule in table.rules()

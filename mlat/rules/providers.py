@@ -13,7 +13,6 @@ left empty, never guessed.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 import tomllib
 from collections.abc import Mapping
@@ -24,8 +23,7 @@ from urllib.parse import urlsplit
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from mlat.request_format import IdentifierKind
-from mlat.rules.provenance import Status, status_of
-from mlat.rules.schema import ISO_STATE, Ruled, Source, Strict
+from mlat.rules.schema import ISO_STATE, Ruled, RuleFile
 
 PROVIDERS_DIR = Path(__file__).parent / "data" / "providers"
 SLUG = r"^[a-z0-9][a-z0-9-]*$"
@@ -121,14 +119,13 @@ class Transparency(Ruled):
     url: str = ""
 
 
-class Provider(Strict):
+class Provider(RuleFile):
     slug: str = Field(pattern=SLUG)
     name: str = Field(min_length=2)
     services: list[str] = Field(min_length=1)
     domains: list[str] = Field(
         default_factory=list, description="domains that point to the provider, e.g. gmail.com"
     )
-    sources: dict[str, Source] = Field(min_length=1)
     entities: list[Entity] = Field(min_length=1)
     law_enforcement: LawEnforcementContact
     disclosure: Disclosure
@@ -141,31 +138,11 @@ class Provider(Strict):
     transparency: Transparency | None = None
 
     @model_validator(mode="after")
-    def _checked(self) -> Provider:
-        for path, rule in self.rules():
-            if rule.cite not in self.sources:
-                raise ValueError(f"{path}: cite {rule.cite!r} is not in [sources]")
+    def _domains(self) -> Provider:
         for domain in self.domains:
             if not _is_domain(domain):
                 raise ValueError(f"domains: {domain!r} is not a domain name")
         return self
-
-    def rules(self) -> list[tuple[str, Ruled]]:
-        """Every fact of the file with its path, for provenance checks."""
-        found: list[tuple[str, Ruled]] = []
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            if isinstance(value, Ruled):
-                found.append((name, value))
-            elif isinstance(value, list):
-                found += [(f"{name}[{i}]", v) for i, v in enumerate(value) if isinstance(v, Ruled)]
-        return found
-
-    def statuses(self, today: dt.date) -> dict[str, Status]:
-        return {
-            path: status_of(rule.verified_on, self.sources[rule.cite].kind, today)
-            for path, rule in self.rules()
-        }
 
 
 def _is_domain(value: str) -> bool:

@@ -79,7 +79,7 @@ PROVIDER_ERROR_PATHS = ("disclosure", "preservation", "retention[", "identifiers
 
 
 def provider_reliability(provider: Provider, today: dt.date) -> Reliability:
-    statuses = provider.statuses(today)
+    statuses = rule_statuses(provider, today)
     return Reliability(
         name=f"provider {provider.slug} ({provider.name})",
         statuses=Counter(statuses.values()),

@@ -201,12 +201,37 @@ class DeMinimis(Ruled):
     min_penalty_years: float | None = Field(default=None, ge=0)
 
 
-class StateTable(Strict):
+class RuleFile(Strict):
+    """A file of rules that cite the sources it lists: a state's table, a provider's file."""
+
+    sources: dict[str, Source] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _citations_resolve(self) -> RuleFile:
+        for path, rule in self.rules():
+            if rule.cite not in self.sources:
+                raise ValueError(f"{path}: cite {rule.cite!r} is not in [sources]")
+        return self
+
+    def rules(self) -> list[tuple[str, Ruled]]:
+        """Every rule of the file with its path, for provenance checks."""
+        found: list[tuple[str, Ruled]] = []
+        for name in type(self).model_fields:
+            value = getattr(self, name)
+            if isinstance(value, Ruled):
+                found.append((name, value))
+            elif isinstance(value, list):
+                found += [(f"{name}[{i}]", v) for i, v in enumerate(value) if isinstance(v, Ruled)]
+            elif isinstance(value, dict):
+                found += [(f"{name}.{k}", v) for k, v in value.items() if isinstance(v, Ruled)]
+        return found
+
+
+class StateTable(RuleFile):
     state: str = Field(pattern=ISO_STATE)
     name: str
     region: Literal["Africa", "Americas", "Asia", "Europe", "Middle East", "Oceania"]
     legal_tradition: Literal["common_law", "civil_law", "mixed", "islamic_law"]
-    sources: dict[str, Source] = Field(min_length=1)
     central_authority: Authority
     contact_24_7: Authority | None = None
     provider_authority: Authority | None = None
@@ -221,26 +246,6 @@ class StateTable(Strict):
     formalities: Formalities
     execution: Execution
     de_minimis: DeMinimis | None = None
-
-    @model_validator(mode="after")
-    def _citations_resolve(self) -> StateTable:
-        for path, rule in self.rules():
-            if rule.cite not in self.sources:
-                raise ValueError(f"{path}: cite {rule.cite!r} is not in [sources]")
-        return self
-
-    def rules(self) -> list[tuple[str, Ruled]]:
-        """Every rule in the table with its path, for provenance checks."""
-        found: list[tuple[str, Ruled]] = []
-        for name in type(self).model_fields:
-            value = getattr(self, name)
-            if isinstance(value, Ruled):
-                found.append((name, value))
-            elif isinstance(value, list):
-                found += [(f"{name}[{i}]", v) for i, v in enumerate(value) if isinstance(v, Ruled)]
-            elif isinstance(value, dict):
-                found += [(f"{name}.{k}", v) for k, v in value.items() if isinstance(v, Ruled)]
-        return found
 
 
 class Declaration(Provenance):

@@ -10,6 +10,7 @@ from mlat.auth import the_user
 from mlat.dates import local_today
 from mlat.rules.citations import provider_citations
 from mlat.rules.loader import rulebook
+from mlat.rules.provenance import rule_statuses
 from mlat.rules.providers import Provider
 
 bp = Blueprint("providers", __name__, url_prefix="/providers")
@@ -40,7 +41,7 @@ def index() -> str:
     today = local_today(the_user().unit)
     summaries = []
     for provider in _by_name():
-        statuses = list(provider.statuses(today).values())
+        statuses = list(rule_statuses(provider, today).values())
         summaries.append(
             {
                 "provider": provider,
