@@ -45,8 +45,16 @@ def scanned(page: BeautifulSoup) -> str:
     assert image is not None
     header, data = str(image["src"]).split(",", 1)
     assert header == "data:image/png;base64"
-    (code,) = zxingcpp.read_barcodes(Image.open(io.BytesIO(base64.b64decode(data))))
-    return str(code.text)
+    image_read = Image.open(io.BytesIO(base64.b64decode(data)))
+    # Only QR codes: a reader looking for every format now and then also finds a spurious
+    # linear barcode in the modules' pattern.
+    (text,) = {
+        str(code.text)
+        for code in zxingcpp.read_barcodes(
+            image_read, formats=zxingcpp.BarcodeFormats(zxingcpp.BarcodeFormat.QRCode)
+        )
+    }
+    return text
 
 
 def _problems(response: Any) -> str:
