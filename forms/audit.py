@@ -11,6 +11,7 @@ from wtforms import DateField, Field, IntegerField, StringField
 from wtforms.validators import Email, NumberRange, Optional, ValidationError
 
 from forms.validators import at_most
+from mlat.models import MAX_ID
 
 
 class AuditFilterForm(FlaskForm):  # type: ignore[misc]
@@ -34,7 +35,7 @@ class AuditFilterForm(FlaskForm):  # type: ignore[misc]
     object_id = StringField(_l("Object"), validators=[Optional(), at_most(64)])
     date_from = DateField(_l("From"), validators=[Optional()])
     date_to = DateField(_l("To"), validators=[Optional()])
-    before_seq = IntegerField(validators=[Optional(), NumberRange(min=1, max=2**63 - 1)])
+    before_seq = IntegerField(validators=[Optional(), NumberRange(min=1, max=MAX_ID)])
 
     def validate_date_to(self, field: Field) -> None:
         if field.data and self.date_from.data and field.data < self.date_from.data:

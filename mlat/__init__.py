@@ -9,6 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from mlat.config import PROJECT_ROOT, Config, config_from_env
+from mlat.models import MAX_ID
 
 
 class DatabaseId(IntegerConverter):
@@ -16,7 +17,7 @@ class DatabaseId(IntegerConverter):
     instead of reaching the database, which refuses it with an error."""
 
     def __init__(self, map: Map, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", MAX_ID)
         super().__init__(map, *args, **kwargs)
 
 

@@ -7,6 +7,10 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
+MAX_ID = 2**31 - 1
+"""The largest id both engines hold in an integer column (PostgreSQL's ``integer``): a
+larger one in a URL, form or API call finds nothing, and never reaches the database."""
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.UTC)

@@ -393,3 +393,15 @@ def test_request_with_content_that_is_not_a_request_is_still_shown(
     page = client_request.get(f"/requests/{created.id}")
     assert flashes(page) == ["The stored request content is not in the request format."]
     assert text_of(page.h1) == f"{created.reference}: {created.title}"
+
+
+@pytest.mark.parametrize("request_id", [2**31, 5_066_515_870, 2**63 - 1])
+def test_an_id_larger_than_the_database_holds_is_not_found(
+    client: Client, login_as: LoginAs, request_id: int
+) -> None:
+    """PostgreSQL's integer ends at 2**31 - 1: a larger id is 404, never a database error."""
+    login_as(Role.officer)
+    for path in (f"/requests/{request_id}", f"/requests/{request_id}/edit"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert "There is nothing here" in response.text

@@ -20,7 +20,7 @@ from sqlalchemy import ColumnElement, and_, exists, literal, or_, select, tuple_
 from sqlmodel import Session, col
 
 from mlat.messages import N_
-from mlat.models import MlaRequest, RequestStatus, RequestTerm, User
+from mlat.models import MAX_ID, MlaRequest, RequestStatus, RequestTerm, User
 from mlat.rules.loader import RuleBook, rulebook
 from mlat.services import ServiceError
 from mlat.services.deadlines import AWAITING_EXECUTION, FINISHED, WARNING_DAYS
@@ -199,7 +199,7 @@ class Cursor:
         try:
             padded = token + "=" * (-len(token) % 4)
             sort, descending, key, id_, backwards = json.loads(base64.urlsafe_b64decode(padded))
-            valid_id = isinstance(id_, int) and 0 <= id_ < 2**63  # what the database holds
+            valid_id = isinstance(id_, int) and 0 <= id_ <= MAX_ID  # what the database holds
             if sort not in SORT_COLUMNS or not valid_id or not isinstance(key, str):
                 raise ValueError(sort)
             if sort in DATETIME_SORTS:

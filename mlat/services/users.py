@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from mlat.audit_actions import AuditAction
 from mlat.countries import is_state, is_timezone
 from mlat.messages import N_, Np_
-from mlat.models import NotificationKind, Role, Unit, User, UserRole
+from mlat.models import MAX_ID, NotificationKind, Role, Unit, User, UserRole
 from mlat.services import Forbidden, NotFound, ServiceError, audit, notifications
 from mlat.services.administration import (
     check_access,
@@ -339,7 +339,7 @@ def change_password(
 
 
 def get_user(*, session: Session, user_id: int) -> User:
-    user = session.get(User, user_id) if 0 < user_id < 2**63 else None
+    user = session.get(User, user_id) if 0 < user_id <= MAX_ID else None
     if user is None:
         raise NotFound(N_("No such user."))
     return user
@@ -348,7 +348,7 @@ def get_user(*, session: Session, user_id: int) -> User:
 def get_unit(*, session: Session, unit_id: int) -> Unit:
     # An id beyond what the database holds (a tampered form) names no unit; asking the
     # database for it would fail instead.
-    unit = session.get(Unit, unit_id) if 0 < unit_id < 2**63 else None
+    unit = session.get(Unit, unit_id) if 0 < unit_id <= MAX_ID else None
     if unit is None:
         raise NotFound(N_("No such unit."))
     return unit
