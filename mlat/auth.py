@@ -52,6 +52,8 @@ def require_login() -> BaseResponse | None:
     """The login gate, in front of every page but the public ones."""
     if request.endpoint in PUBLIC_ENDPOINTS or request.endpoint is None:
         return None
+    if request.blueprint == "api":  # a token authenticates each call (mlat.views.api)
+        return None
     expired = current_user.is_authenticated and session_expired()
     if expired:
         flash(_("Your session has ended. Please log in again."), "info")

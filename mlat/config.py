@@ -118,6 +118,11 @@ class Config:
     """the keys that encrypt stored files and TOTP secrets (``mlat.crypto``): entries
     ``id:base64key``, the first current; empty: a key generated once into the instance
     folder (``data_keys_of``)"""
+    api_rate_per_minute: int = 120
+    """calls each API token may make per minute; more are answered 429"""
+    webhook_allow_networks: str = ""
+    """space-separated networks (CIDR) of private addresses that webhooks may still reach,
+    for an installation whose receivers are on its internal network; empty: none"""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def flask_settings(self) -> dict[str, Any]:
@@ -271,6 +276,8 @@ def config_from_env() -> Config:
         token_pin=os.environ.get("MLAT_PKCS11_PIN", ""),
         audit=_audit_settings(instance_path),
         data_keys=_data_keys_from_env(),
+        api_rate_per_minute=int(os.environ.get("MLAT_API_RATE_PER_MINUTE", "120")),
+        webhook_allow_networks=os.environ.get("MLAT_WEBHOOK_ALLOW_NETWORKS", ""),
     )
 
 

@@ -162,9 +162,18 @@ ROLE_LABELS = {
     "admin": N_("Administrator of the unit"),
     "install_admin": N_("Installation administrator"),
 }
+# The states of a webhook delivery (``mlat.services.webhook_events.DeliveryStatus``).
+DELIVERY_STATUS_LABELS = {
+    "queued": N_("Queued"),
+    "delivering": N_("Being sent"),
+    "pending": N_("Failed, to be tried again"),
+    "delivered": N_("Delivered"),
+    "failed": N_("Failed"),
+}
 
 LABELS = {
     "status": STATUS_LABELS,
+    "delivery_status": DELIVERY_STATUS_LABELS,
     "role": ROLE_LABELS,
     "measure": MEASURE_LABELS,
     "channel": CHANNEL_LABELS,

@@ -599,3 +599,75 @@ class PacketJob(SQLModel, table=True):
         default=0, description="runs whose worker stopped without a word, since last asked for"
     )
     finished_at: dt.datetime | None = Field(default=None)
+
+
+class ApiToken(SQLModel, table=True):
+    """A user's token for the HTTP API (``mlat.services.api_tokens``). Only the token's
+    SHA-256 is kept; it acts with its user's roles and unit, within its scopes, until it
+    expires or is revoked."""
+
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True, ondelete="CASCADE")
+    name: str = Field(max_length=100)
+    prefix: str = Field(max_length=16, description="the token's first characters, to tell it")
+    token_hash: str = Field(max_length=64, unique=True)
+    scopes: str = Field(max_length=64, description="space-separated: read, write, workflow")
+    allowed_addrs: str = Field(
+        default="", sa_type=Text, description="space-separated networks; empty: any address"
+    )
+    expires_at: dt.datetime
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    last_used_at: dt.datetime | None = Field(default=None)
+    last_used_addr: str = Field(default="", max_length=64)
+    revoked_at: dt.datetime | None = Field(default=None)
+    rate_window: int = Field(default=0, description="the minute (since the epoch) counted")
+    rate_count: int = Field(default=0, description="calls in that minute")
+
+
+class WebhookEndpoint(SQLModel, table=True):
+    """Where a unit's events are sent (``mlat.services.webhooks``), signed with a secret
+    of its own; the previous secret keeps signing too for a day after a rotation."""
+
+    __tablename__ = "webhook_endpoint"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    url: str = Field(max_length=2000)
+    description: str = Field(default="", max_length=200)
+    events: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    include_content: bool = Field(
+        default=False, description="deliveries carry the request document"
+    )
+    active: bool = Field(default=True)
+    secret_sealed: str = Field(max_length=255, description="the signing secret, sealed")
+    previous_secret_sealed: str | None = Field(default=None, max_length=255)
+    previous_until: dt.datetime | None = Field(
+        default=None, description="until when the previous secret signs too"
+    )
+    created_by: int = Field(foreign_key="user.id")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class WebhookDelivery(SQLModel, table=True):
+    """One event for one endpoint, sent until it is accepted or a day has passed; the
+    row is the delivery log that administrators read and replay."""
+
+    __tablename__ = "webhook_delivery"
+    __table_args__ = (Index("ix_webhook_delivery_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    endpoint_id: int = Field(foreign_key="webhook_endpoint.id", index=True, ondelete="CASCADE")
+    event_id: str = Field(max_length=64, description="the message id, the same on every retry")
+    event_type: str = Field(max_length=48)
+    request_id: int | None = Field(default=None, index=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="pending", max_length=16)
+    token: str = Field(default="", max_length=32, description="the current attempt's claim")
+    attempts: int = Field(default=0)
+    next_attempt_at: dt.datetime = Field(default_factory=utcnow)
+    last_status_code: int | None = Field(default=None)
+    last_error: str = Field(default="", max_length=500)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    delivered_at: dt.datetime | None = Field(default=None)

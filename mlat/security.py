@@ -16,6 +16,9 @@ ANONYMOUS_MAX_FIELDS = 50
 # After it, far more fields than the longest wizard step has.
 MAX_FIELDS = 5000
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+# The HTTP API authenticates each call by its token before it reads a body, and sets the
+# limits of each operation itself (``mlat.views.api``).
+API_PREFIX = "/api/"
 
 
 def init_app(app: Flask) -> None:
@@ -32,7 +35,7 @@ def limit_input() -> None:
     log-in forms before logging in, or with more fields than a form has. A URL-encoded
     body's fields are counted in its bytes (parsing millions of empty fields took
     seconds of CPU); a multipart body's by Werkzeug's part limit as it parses."""
-    if request.mimetype not in FORM_TYPES:
+    if request.mimetype not in FORM_TYPES or request.path.startswith(API_PREFIX):
         return
     anonymous = not current_user.is_authenticated
     fields = ANONYMOUS_MAX_FIELDS if anonymous else MAX_FIELDS
@@ -48,7 +51,10 @@ def limit_input() -> None:
 def refuse_unusable_input() -> None:
     """400 for what no browser form sends and the app cannot take: a multipart part
     without a name, which the CSRF check (registered next, so run after this) cannot
-    read, and the NUL character, which PostgreSQL cannot store in text."""
+    read, and the NUL character, which PostgreSQL cannot store in text. (The API's
+    operations check what they read, once the caller is known.)"""
+    if request.path.startswith(API_PREFIX):
+        return
     fields = [*request.args.items(multi=True), *request.form.items(multi=True)]
     if None in request.files or any(
         name is None or "\x00" in name or "\x00" in value for name, value in fields

@@ -57,6 +57,8 @@ ACCESS: dict[str, Access] = {
     "auth.account_two_factor": Access(ANYONE),
     "auth.account_password": Access(ANYONE),
     "auth.account_recovery_codes": Access(ANYONE),
+    "auth.account_tokens": Access(ANYONE),  # one's own API tokens
+    "auth.account_token_revoke": Access(ANYONE),
     "requests.index": Access(ANYONE),
     "requests.new": Access(OFFICERS),
     "requests.show": Access(ANYONE),
@@ -107,6 +109,46 @@ ACCESS: dict[str, Access] = {
     # The log of the administrator's unit; every unit's for an installation administrator.
     "audit_log.index": Access(ADMINS),
     "audit_log.export": Access(ADMINS),
+    # The webhook endpoints of the administrator's own unit (another's is 404).
+    "webhooks.index": Access(UNIT_ADMINS),
+    "webhooks.new": Access(UNIT_ADMINS),
+    "webhooks.edit": Access(UNIT_ADMINS),
+    "webhooks.rotate": Access(UNIT_ADMINS),
+    "webhooks.delete": Access(UNIT_ADMINS),
+    "webhooks.deliveries": Access(UNIT_ADMINS),
+    "webhooks.replay": Access(UNIT_ADMINS),
+}
+
+# The HTTP API (``mlat.views.api``): who may call each operation with a token that has the
+# operation's scope. Its own matrix is tests/test_api_access.py.
+API_ANYONE = Access(ANYONE)
+API_ACCESS: dict[str, Access] = {
+    "api.openapi_json": PUBLIC,
+    "api.docs": PUBLIC,
+    "api.list_requests": API_ANYONE,
+    "api.create_request": Access(OFFICERS),
+    "api.get_request": API_ANYONE,
+    "api.get_document": API_ANYONE,
+    "api.put_document": Access(OFFICERS),
+    "api.get_findings": API_ANYONE,
+    "api.get_routes": API_ANYONE,
+    "api.get_actions": API_ANYONE,
+    # Any role reaches the action; transition() refuses what the table does not give it.
+    "api.take_action": API_ANYONE,
+    "api.get_packet": Access(PACKET_ROLES, owner=True),
+    "api.prepare_packet": Access(PACKET_ROLES, owner=True),
+    "api.download_packet": Access(PACKET_ROLES, owner=True),
+    "api.list_annexes": API_ANYONE,
+    "api.upload_annex": Access(OFFICERS),
+    "api.download_annex": Access(PACKET_ROLES, owner=True),
+    "api.get_history": API_ANYONE,
+    "api.get_audit": Access(PACKET_ROLES | UNIT_ADMINS, owner=True),
+    "api.list_states": API_ANYONE,
+    "api.get_state": API_ANYONE,
+    "api.list_instruments": API_ANYONE,
+    "api.get_instrument": API_ANYONE,
+    "api.list_providers": API_ANYONE,
+    "api.get_provider": API_ANYONE,
 }
 
 # Valid values of the URLs' string converters, per argument (or per endpoint and argument).
@@ -119,11 +161,17 @@ VALUES: dict[str, list[str]] = {
     "ref": ["GB:measures.stored_content", "catalogue:budapest", "provider:meta:preservation"],
     "slug": sorted(rulebook().providers),
 }
+API_VALUES: dict[str | tuple[str, str], list[str]] = {
+    "code": ["US", "GB"],
+    "slug": ["meta", "google"],
+    ("api.get_instrument", "slug"): ["budapest", "untoc"],
+}
 ENDPOINT_VALUES: dict[tuple[str, str], list[str]] = {
     ("wizard.check", "step"): list(STEP_FORMS),  # the live check is for the form steps
 }
 MISSING = 987_654
 METHODS = {"GET", "POST"}
+API_METHODS = {"GET", "POST", "PUT"}
 
 
 @dataclass(frozen=True)
@@ -139,6 +187,10 @@ class World:
     other_annex: int
     rule_report: int  # a report of the unit's
     other_rule_report: int  # a report of the other unit's
+    webhook: int = MISSING  # a webhook endpoint of the unit's, and a delivery to it
+    delivery: int = MISSING
+    other_webhook: int = MISSING  # the other unit's
+    other_delivery: int = MISSING
 
 
 @dataclass(frozen=True)
@@ -157,15 +209,17 @@ def _ids(world: World, whose: str) -> dict[str, int]:
     assert own is not None and other is not None and colleague is not None  # all saved
     if whose == "own":
         return {"request_id": own, "annex_id": world.own_annex, "user_id": colleague,
-                "report_id": world.rule_report, "unit_id": world.unit.id or 0}  # fmt: skip
+                "report_id": world.rule_report, "unit_id": world.unit.id or 0,
+                "webhook_id": world.webhook, "delivery_id": world.delivery}  # fmt: skip
     if whose == "other":
         return {"request_id": other, "annex_id": world.other_annex,
                 "user_id": world.stranger.id or 0, "report_id": world.other_rule_report,
-                "unit_id": world.other_unit.id or 0}  # fmt: skip
+                "unit_id": world.other_unit.id or 0, "webhook_id": world.other_webhook,
+                "delivery_id": world.other_delivery}  # fmt: skip
     if whose == "crossed":  # the own request with another unit's annex
         return {"request_id": own, "annex_id": world.other_annex}
     return {"request_id": MISSING, "annex_id": MISSING, "user_id": MISSING, "report_id": MISSING,
-            "unit_id": MISSING}  # fmt: skip
+            "unit_id": MISSING, "webhook_id": MISSING, "delivery_id": MISSING}  # fmt: skip
 
 
 def _int_args(rule: Rule) -> set[str]:
@@ -174,15 +228,34 @@ def _int_args(rule: Rule) -> set[str]:
 
 def cases(app: Flask, world: World) -> Iterator[Case]:
     """Every rule, with every method, on every value of its converters."""
+    yield from _cases(app, world, api=False)
+
+
+def api_cases(app: Flask, world: World) -> Iterator[Case]:
+    """Every rule of the API, with every method, on every value of its converters: the
+    reads first, so that what the calls that change the request do (an officer who uploads
+    an annex becomes one who changed it) does not decide what the reads may see."""
+    changes = ("api.upload_annex", "api.put_document")  # which make the caller an editor
+    yield from sorted(
+        _cases(app, world, api=True),
+        key=lambda case: (case.method != "GET", case.endpoint in changes),
+    )
+
+
+def _cases(app: Flask, world: World, *, api: bool) -> Iterator[Case]:
     adapter = app.url_map.bind("localhost")
     rules = sorted(app.url_map.iter_rules(), key=lambda r: (r.endpoint == "auth.logout", r.rule))
     for rule in rules:
+        if rule.endpoint.startswith("api.") != api:
+            continue
         assert rule.methods is not None  # Flask gives every rule its methods
         ints = _int_args(rule)
         strings = sorted(rule.arguments - ints)
         choices: list[dict[str, str]] = [{}]
         for name in strings:
             options = ENDPOINT_VALUES.get((rule.endpoint, name), VALUES.get(name))
+            if api:
+                options = API_VALUES.get((rule.endpoint, name), API_VALUES.get(name, options))
             assert options, f"no test values for <{name}> of {rule.rule}: add them to VALUES"
             choices = [{**c, name: v} for c in choices for v in options]
         if not ints:
@@ -196,7 +269,7 @@ def cases(app: Flask, world: World) -> Iterator[Case]:
             assert ints <= set(ids), f"no {whose} test id for {rule.rule}: add one to _ids"
             for values in choices:
                 url = adapter.build(rule.endpoint, {**values, **{k: ids[k] for k in ints}})
-                for method in sorted(rule.methods & METHODS):
+                for method in sorted(rule.methods & (API_METHODS if api else METHODS)):
                     yield Case(rule.endpoint, method, url, "other" if whose == "crossed" else whose)
 
 

@@ -24,10 +24,13 @@ from mlat.auth import PUBLIC_ENDPOINTS
 from mlat.models import AuditEntry, MlaRequest, RequestStatus, Role, Unit, User
 from mlat.services.annexes import add_annex
 from mlat.services.rule_reports import report_rule
+from mlat.views.api.core import PUBLIC as API_PUBLIC
 from mlat.workflow import TRANSITIONS
 from tests.conftest import PASSWORD, Client, LoginAs, MakeRequest, MakeUnit, MakeUser
 from tests.route_access import (
     ACCESS,
+    API_ACCESS,
+    API_METHODS,
     METHODS,
     Access,
     Case,
@@ -38,6 +41,7 @@ from tests.route_access import (
     page_problems,
     token_of,
 )
+from tests.webhook_helpers import failed_delivery, register
 from tests.wizard_helpers import PDF
 
 
@@ -50,6 +54,14 @@ def _annexed(db: Session, request: MlaRequest, editor: User) -> int:
     db.commit()
     assert annex.id is not None
     return annex.id
+
+
+def _webhook(db: Session, creator: User) -> tuple[int, int]:
+    """An endpoint of the creator's unit, and a delivery to it."""
+    endpoint, _secret = register(db, creator)
+    delivery = failed_delivery(db, endpoint)
+    assert endpoint.id is not None and delivery.id is not None
+    return endpoint.id, delivery.id
 
 
 def _reported(db: Session, reporter: User) -> int:
@@ -73,6 +85,8 @@ def world(
     stranger = make_user(Role.officer, unit_=other_unit)
     own = make_request(owner, title="Ransomware at the port authority")
     other = make_request(stranger, title="Romance fraud ring", requested_state="GB")
+    webhook, delivery = _webhook(db, owner)
+    other_webhook, other_delivery = _webhook(db, stranger)
     return World(
         unit=unit,
         other_unit=other_unit,
@@ -85,6 +99,10 @@ def world(
         other_annex=_annexed(db, other, stranger),
         rule_report=_reported(db, owner),
         other_rule_report=_reported(db, stranger),
+        webhook=webhook,
+        delivery=delivery,
+        other_webhook=other_webhook,
+        other_delivery=other_delivery,
     )
 
 
@@ -93,20 +111,25 @@ def world(
 
 def test_the_table_names_exactly_the_apps_endpoints(app: Flask) -> None:
     endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
-    assert set(ACCESS) == endpoints, (
-        f"missing from ACCESS: {sorted(endpoints - set(ACCESS))}; "
-        f"no longer routes: {sorted(set(ACCESS) - endpoints)}"
+    tables = set(ACCESS) | set(API_ACCESS)
+    assert tables == endpoints, (
+        f"missing from ACCESS or API_ACCESS: {sorted(endpoints - tables)}; "
+        f"no longer routes: {sorted(tables - endpoints)}"
     )
 
 
 def test_public_endpoints_are_the_apps_public_endpoints() -> None:
     assert {e for e, a in ACCESS.items() if a.roles is None} == PUBLIC_ENDPOINTS
+    assert {e for e, a in API_ACCESS.items() if a.roles is None} == {
+        f"api.{name}" for name in API_PUBLIC
+    }
 
 
 def test_every_route_takes_only_get_and_post(app: Flask) -> None:
     for rule in app.url_map.iter_rules():
         assert rule.methods is not None
-        assert rule.methods - {"HEAD", "OPTIONS"} <= METHODS, rule.rule
+        allowed = API_METHODS if rule.endpoint.startswith("api.") else METHODS
+        assert rule.methods - {"HEAD", "OPTIONS"} <= allowed, rule.rule
 
 
 # ------------------------------------------------------------------ callers

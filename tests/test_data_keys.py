@@ -22,9 +22,10 @@ from mlat.config import Config, config_from_env, data_keys_of
 from mlat.crypto import DataKeyError, KeyNotConfigured, Keyring, NotSealed
 from mlat.db import make_engine
 from mlat.migrate import downgrade, upgrade
-from mlat.models import Role, User, utcnow
-from mlat.services import twofactor
+from mlat.models import Role, User, WebhookEndpoint, utcnow
+from mlat.services import twofactor, webhooks
 from mlat.services.files import file_bytes, keep_file
+from mlat.services.webhook_deliveries import signing_secrets
 from tests.conftest import (
     BACKENDS,
     DATA_KEYS,
@@ -35,6 +36,7 @@ from tests.conftest import (
     _admin_dsn,
 )
 from tests.flask_cli import flask
+from tests.webhook_helpers import register
 
 NEW_KEY = "k2026:" + base64.b64encode(b"\x07" * 32).decode()
 STATEMENT = b"Statement of the victim, Mr Ahmed Al-Thani, about the account takeover\n"
@@ -243,3 +245,21 @@ def test_files_and_secrets_kept_before_are_sealed_by_init_db(
         downgrade(engine, "0015")  # which would read the ciphertext as the file
     app.extensions["mlat_engine"].dispose()
     engine.dispose()
+
+
+def test_keys_rotate_moves_webhook_secrets_too(
+    db: Session, database_url: str, tmp_path: Path, make_user: MakeUser
+) -> None:
+    endpoint, first = register(db, make_user(Role.admin))
+    second = webhooks.rotate_secret(session=db, endpoint=endpoint, actor=make_user(Role.admin))
+    db.commit()
+    both = other_app(database_url, tmp_path, f"{NEW_KEY},{DATA_KEYS}")
+    rotated = flask(both.test_cli_runner(), "keys", "rotate")
+    assert "Webhook secrets: 2 moved to key k2026." in rotated.output, rotated.output
+    new = other_app(database_url, tmp_path, NEW_KEY)
+    with session_of(new) as session:
+        moved = session.get_one(WebhookEndpoint, endpoint.id)
+        assert signing_secrets(session=session, endpoint=moved) == [second, first]
+    assert "Webhook secrets: k2026: 2" in flask(new.test_cli_runner(), "keys", "status").output
+    for instance in (both, new):
+        instance.extensions["mlat_engine"].dispose()

@@ -12,7 +12,13 @@ from sqlmodel import Session
 
 from mlat.crypto import keyring_for
 from mlat.db import get_session
-from mlat.services.data_keys import Batch, key_use, rotate_files, rotate_secrets
+from mlat.services.data_keys import (
+    Batch,
+    key_use,
+    rotate_files,
+    rotate_secrets,
+    rotate_webhook_secrets,
+)
 
 REFUSALS_SHOWN = 10
 
@@ -61,13 +67,16 @@ def keys_group() -> None:
 @click.option("--batch", "size", default=100, show_default=True, type=click.IntRange(1, 10000),
               help="rows read and committed at a time")  # fmt: skip
 def rotate_command(size: int) -> None:
-    """Seal every stored file and two-factor secret with the current (first) key."""
+    """Seal every stored file, two-factor secret and webhook secret with the current
+    (first) key."""
     session = get_session()
     current = keyring_for(session).current
     files, secrets = reseal(session, size=size, only_plain=False)
+    webhooks = _in_batches(session, rotate_webhook_secrets, size, False)
     click.echo(f"Stored files: {files.moved} moved to key {current}.")
     click.echo(f"Two-factor secrets: {secrets.moved} moved to key {current}.")
-    refused = _refusals((files, secrets))
+    click.echo(f"Webhook secrets: {webhooks.moved} moved to key {current}.")
+    refused = _refusals((files, secrets, webhooks))
     if refused:
         click.echo(
             f"{refused} could not be opened and still need their old key: keep every "
@@ -94,13 +103,15 @@ def status_command() -> None:
     click.echo(f"Current key: {keyring.current} (configured: {', '.join(keyring.keys)})")
     click.echo(f"Stored files: {_counts(use.files)}")
     click.echo(f"Two-factor secrets: {_counts(use.secrets)}")
-    unusable = sorted(k for k in {*use.files, *use.secrets} if k not in keyring.keys)
+    click.echo(f"Webhook secrets: {_counts(use.webhook_secrets)}")
+    everything = use.files + use.secrets + use.webhook_secrets
+    unusable = sorted(k for k in everything if k not in keyring.keys)
     if unusable:
         names = ", ".join(k or "not encrypted" for k in unusable)
         click.echo(f"Values no configured key opens: {names}. Run `keys rotate`, with the "
                    "old keys configured, to seal them with the current key.", err=True)  # fmt: skip
         raise SystemExit(1)
-    old = [k for k in keyring.keys if k != keyring.current and (use.files[k] or use.secrets[k])]
+    old = [k for k in keyring.keys if k != keyring.current and everything[k]]
     if old:
         click.echo(f"Keys still in use besides the current one: {', '.join(old)}. "
                    "Run `keys rotate` before removing them.")  # fmt: skip

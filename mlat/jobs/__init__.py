@@ -10,4 +10,8 @@ memory (``sandbox``), and keeps the result only while its claim holds, so that a
 queued twice, or by two instances, is rendered once. While it renders it marks the row
 alive; the ``reaper`` of every app process and RQ worker queues again a job whose worker
 died, or fails it once that happened too often.
+
+Webhook deliveries (``deliveries``) go through the same queues and workers: recorded by
+``mlat.services.webhook_events``, queued after the commit, retried with backoff and found
+again by the same reaper threads when due or lost (docs/webhooks.md).
 """

@@ -6,7 +6,9 @@ in a Redis that lost it, stays pending. ``reap_lost`` queues either again, or fa
 job whose worker stopped on it too often (``mlat.services.lost_jobs``). A ``Reaper``
 thread calls it every ``heartbeat_seconds``: in each app process with the local queue,
 and in each ``flask worker`` (which also calls it once when it starts). They may all
-look at once: the conditional update of each row decides which one queues it.
+look at once: the conditional update of each row decides which one queues it. The same
+thread queues the webhook deliveries whose time has come (``deliveries.reap_deliveries``):
+retries due, and deliveries their queue or worker lost.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from sqlmodel import Session
 
 from mlat.config import Config
 from mlat.dispatch import JobQueue
+from mlat.jobs.deliveries import reap_deliveries
 from mlat.models import PacketJobStatus, utcnow
 from mlat.services.lost_jobs import Outcome, lost_jobs, recover
 
@@ -104,6 +107,10 @@ class Reaper:
                 reap_lost(self.engine, self.queue, self.liveness)
             except Exception:  # the database is away: look again next time
                 log.exception("Could not look for lost packet jobs")
+            try:
+                reap_deliveries(self.engine, self.queue)
+            except Exception:
+                log.exception("Could not look for webhook deliveries due")
 
     def stop(self) -> None:
         self._stopped.set()

@@ -1,7 +1,7 @@
 """Moving sealed data to the current data key, and counting what each key seals.
 
-``flask --app app keys rotate`` moves, in batches, every stored file and TOTP secret
-that another key (or none) seals to the current key; ``init-db`` seals those stored
+``flask --app app keys rotate`` moves, in batches, every stored file, TOTP secret and
+webhook secret that another key (or none) seals to the current key; ``init-db`` seals those stored
 before encryption at rest (``only_plain``). A file moves by re-wrapping its own key
 only: its ciphertext stays as it is. Running either again changes nothing.
 """
@@ -15,9 +15,11 @@ from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from mlat.crypto import DataKeyError, Keyring, Sealed, keyring_for, text_key_id
-from mlat.models import FileContent, User
+from mlat.models import FileContent, User, WebhookEndpoint
 from mlat.services.files import file_context
 from mlat.services.twofactor import pending_context, secret_context
+from mlat.services.webhook_signing import previous_context
+from mlat.services.webhook_signing import secret_context as webhook_context
 
 PLAIN = "plain:"
 """how migration 0017 marks a TOTP secret it could not seal"""
@@ -115,12 +117,46 @@ def rotate_secrets(
     return Batch(moved, refused, users[-1].id if users else None)
 
 
+def rotate_webhook_secrets(
+    *, session: Session, after: int = 0, limit: int = 500, only_plain: bool = False
+) -> Batch:
+    """Seal with the current key the secrets (current and previous) of the next ``limit``
+    webhook endpoints after id ``after``; flushed."""
+    keyring = keyring_for(session)
+    endpoints = session.exec(
+        select(WebhookEndpoint)
+        .where(col(WebhookEndpoint.id) > after)
+        .order_by(col(WebhookEndpoint.id))
+        .limit(limit)
+    ).all()
+    moved, refused = 0, []
+    for endpoint in endpoints:
+        assert endpoint.id is not None
+        try:
+            sealed = _resealed(keyring, endpoint.secret_sealed, webhook_context(endpoint.id),
+                               only_plain)  # fmt: skip
+            previous = _resealed(keyring, endpoint.previous_secret_sealed,
+                                 previous_context(endpoint.id), only_plain)  # fmt: skip
+        except DataKeyError as exc:
+            refused.append(str(exc))
+            continue
+        if sealed is not None:
+            endpoint.secret_sealed = sealed
+        if previous is not None:
+            endpoint.previous_secret_sealed = previous
+        moved += (sealed is not None) + (previous is not None)
+        session.add(endpoint)
+    session.flush()
+    return Batch(moved, refused, endpoints[-1].id if endpoints else None)
+
+
 @dataclass(frozen=True)
 class KeyUse:
     """How many values each key id seals; "" counts those not sealed yet."""
 
     files: Counter[str]
     secrets: Counter[str]
+    webhook_secrets: Counter[str] = field(default_factory=Counter)
 
 
 def key_use(*, session: Session) -> KeyUse:
@@ -135,4 +171,10 @@ def key_use(*, session: Session) -> KeyUse:
     secrets: Counter[str] = Counter()
     for sealed, pending in session.exec(select(User.totp_sealed, User.totp_pending)):
         secrets.update(text_key_id(v) for v in (sealed, pending) if v is not None)
-    return KeyUse(files, secrets)
+    webhook: Counter[str] = Counter()
+    rows = session.exec(
+        select(WebhookEndpoint.secret_sealed, WebhookEndpoint.previous_secret_sealed)
+    )
+    for sealed, previous in rows:
+        webhook.update(text_key_id(v) for v in (sealed, previous) if v is not None)
+    return KeyUse(files, secrets, webhook)

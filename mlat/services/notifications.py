@@ -36,6 +36,7 @@ from mlat.models import (
     WorkflowAction,
     utcnow,
 )
+from mlat.services import webhook_events
 
 # What each kind of notification says; %(reference)s is the request's reference, or the
 # address of the rule a report is about; %(actor)s the administrator who changed the
@@ -219,7 +220,8 @@ def account_changed(
 
 
 def preservation_warnings(*, session: Session, today: dt.date | None = None) -> int:
-    """Tell owners whose preservation lapses within 14 and again within 7 days, once each.
+    """Tell owners whose preservation lapses within 14 and again within 7 days, once each
+    (and the unit's webhook endpoints that asked for it).
 
     Each request's days are counted from its unit's calendar day (``today`` overrides it
     for every unit), so a unit ahead of the server is warned on its own day."""
@@ -242,7 +244,10 @@ def _warn_unit(session: Session, unit: Unit, today: dt.date) -> int:
                 col(MlaRequest.status).not_in(("executed", "refused", "withdrawn", "closed")),
             )
         )
-        for request in lapsing:
+        for request in lapsing.all():
+            # The unit's webhooks are told too, once at each level (``webhook_events``).
+            webhook_events.preservation_lapsing(session=session, request=request, days=days,
+                                                today=today)  # fmt: skip
             already = session.exec(
                 select(Notification.id).where(
                     Notification.request_id == request.id, col(Notification.kind).in_(given)

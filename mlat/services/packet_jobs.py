@@ -39,7 +39,7 @@ from mlat.models import (
     utcnow,
 )
 from mlat.packets.values import PacketValues
-from mlat.services import Conflict, ServiceError
+from mlat.services import Conflict, ServiceError, webhook_events
 from mlat.services.files import content_bytes, file_bytes
 from mlat.services.packets import (
     packet_values_for,
@@ -353,11 +353,13 @@ def finish_job(
             store_signed_packet(session=session, request=request, pdf=pdf, keys=keys,
                                 signed=True)  # fmt: skip
         _drop_ready(session, request)
-        return True
-    stored = store_file(session=session, pdf=pdf)
-    session.execute(
-        update(PacketJob).where(col(PacketJob.id) == claim.job_id).values(file_id=stored.id)
-    )
+    else:
+        stored = store_file(session=session, pdf=pdf)
+        session.execute(
+            update(PacketJob).where(col(PacketJob.id) == claim.job_id).values(file_id=stored.id)
+        )
+    if claim.kind in KINDS:  # a copy someone asked for, not one made ready for signing
+        webhook_events.packet_ready(session=session, request=request, kind=str(claim.kind))
     return True
 
 

@@ -1,6 +1,6 @@
 """Taking one step of the workflow table (``mlat.workflow.TRANSITIONS``): the state change,
 guarded by the version the user saw, and what every step writes (the history entry, the
-reviewer's comments, the notifications and the audit entry).
+reviewer's comments, the notifications, the webhook events and the audit entry).
 
 Two callers take steps, each after its own checks: ``mlat.services.workflow.transition``
 the actions users choose, and ``mlat.services.requests.save_content`` the table's
@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 from mlat.audit_actions import AuditAction
 from mlat.messages import N_
 from mlat.models import MlaRequest, RequestEvent, RequestStatus, ReviewComment, User
-from mlat.services import Conflict, audit, notifications
+from mlat.services import Conflict, audit, notifications, webhook_events
 from mlat.services.search_index import reindex
 from mlat.workflow import REVIEW_ACTIONS, Transition
 
@@ -90,6 +90,8 @@ def take(
         reindex(session=session, request=request)  # comments are searched too
     notifications.after_transition(session=session, request=request, action=step.action,
                                    actor=actor)  # fmt: skip
+    webhook_events.after_step(session=session, request=request, action=step.action,
+                              from_status=from_status)  # fmt: skip
     audit.record(session=session, action=AuditAction.of_step(step.action), user=actor,
                  object_type="request", object_id=request.id, client_addr=client_addr)  # fmt: skip
     session.flush()

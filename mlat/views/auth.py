@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import (
     Blueprint,
     flash,
@@ -21,11 +23,13 @@ from forms.auth import (
     PasswordChangeForm,
     ReauthenticationForm,
 )
+from forms.tokens import RevokeTokenForm, TokenForm
 from mlat.audit_actions import AuditAction
 from mlat.auth import audit, end_session, start_session, the_user
+from mlat.dates import local_today
 from mlat.db import get_session
 from mlat.models import User, utcnow
-from mlat.services import recovery, twofactor
+from mlat.services import api_tokens, recovery, twofactor
 from mlat.services.users import WrongPassword, authenticate, change_password, normalise_email
 from mlat.views.attempts import failed, give_back, reauthenticate, remember_device, take_slot
 from mlat.views.common import safe_next
@@ -299,3 +303,82 @@ def logout() -> Response:
     commit()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+def account_tokens() -> str | tuple[str, int]:
+    """The user's API tokens; a new one, after the password (and a code, with two-factor
+    on), shown on this page once."""
+    user, db = the_user(), get_session()
+    form = TokenForm()
+    if request.method == "GET":
+        form.expires_on.data = local_today(user.unit) + dt.timedelta(days=90)
+        form.scopes.data = ["read"]
+    issued = None
+    status = 200
+    if form.validate_on_submit():
+        if user.has_authenticator and not (form.code.data or "").strip():
+            form.code.errors.append(_("Enter the code."))
+            status = 400
+        else:
+            error = reauthenticate(user, password=form.password.data, code=form.code.data or "",
+                                   purpose="to make an API token")  # fmt: skip
+            if error is not None:
+                (form.code if error.factor == "code" else form.password).errors.append(
+                    error.message
+                )
+                commit()
+                status = 429 if error.factor == "throttle" else 400
+            else:
+                with attempt(flash_error=False) as done:
+                    issued = api_tokens.create_token(
+                        session=db,
+                        user=user,
+                        name=form.name.data,
+                        scopes=form.scopes.data,
+                        expires_on=form.expires_on.data,
+                        allowed_addrs=form.allowed_addrs.data or "",
+                        now=utcnow(),
+                        client_addr=request.remote_addr or "",
+                    )
+                if done.error is not None:
+                    issued = None
+                    form.name.errors.append(done.error.translated(_, ngettext))
+                    status = 400
+    elif request.method == "POST":
+        status = 400
+    if issued is not None:  # a fresh form for the next one
+        form = TokenForm(formdata=None)
+        form.expires_on.data = local_today(user.unit) + dt.timedelta(days=90)
+        form.scopes.data = ["read"]
+    now = utcnow()
+    rows = [
+        (token, api_tokens.state_of(token, now), api_tokens.last_day(token))
+        for token in api_tokens.user_tokens(session=db, user=user)
+    ]
+    page = render_template(
+        "auth/tokens.html",
+        form=form,
+        issued=issued,
+        tokens=rows,
+        scopes_of=lambda token: [s for s in api_tokens.SCOPES if s in api_tokens.scopes_of(token)],
+        needs_two_factor=api_tokens.needs_two_factor(user) and not user.has_authenticator,
+    )
+    return page, status
+
+
+@bp.post("/account/tokens/revoke")
+def account_token_revoke() -> Response:
+    """Revoke one of the user's own tokens (any other is "No such token")."""
+    form = RevokeTokenForm()
+    if form.validate_on_submit():
+        with attempt() as done:
+            row = api_tokens.revoke_token(session=get_session(), user=the_user(),
+                                          token_id=form.token_id.data or 0, now=utcnow(),
+                                          client_addr=request.remote_addr or "")  # fmt: skip
+        if done:
+            flash(_("The token %(name)s is revoked: it no longer works.", name=row.name),
+                  "success")  # fmt: skip
+    else:
+        flash(_("No such token."), "error")
+    return redirect(url_for("auth.account_tokens"), 303)
