@@ -64,6 +64,11 @@ class AuditAction(StrEnum):
     webhook_rotate = "webhook.rotate"
     webhook_delete = "webhook.delete"
     webhook_replay = "webhook.replay"
+    case_create = "case.create"
+    case_update = "case.update"
+    case_view = "case.view"
+    case_attach = "case.attach"
+    case_detach = "case.detach"
     access_refused = "access.refused"
     """A 403 or 404 answered to a logged-in user (``mlat.views.refusals``)."""
 

@@ -217,6 +217,11 @@ class MlaRequest(SQLModel, table=True):
     # Copied out of the content on every save, so that lists, search and clocks are
     # indexed queries rather than scans of JSON.
     case_number: str = Field(default="", max_length=500, index=True)
+    case_id: int | None = Field(
+        default=None, index=True,
+        description="the case_file.id of the investigation the request belongs to (no "
+        "foreign key: see migration 0025)",
+    )  # fmt: skip
     deadline: dt.date | None = Field(default=None)
     preservation_expires_on: dt.date | None = Field(default=None, index=True)
     # Set by the workflow as the request moves on.
@@ -671,3 +676,20 @@ class WebhookDelivery(SQLModel, table=True):
     last_error: str = Field(default="", max_length=500)
     created_at: dt.datetime = Field(default_factory=utcnow)
     delivered_at: dt.datetime | None = Field(default=None)
+
+
+class CaseFile(SQLModel, table=True):
+    """An investigation: one case of the unit, whose requests go to any number of states
+    (``mlat.services.cases``). Its lead unit is the unit that opened it."""
+
+    __tablename__ = "case_file"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", index=True, description="the lead unit")
+    title: str = Field(max_length=200)
+    case_number: str = Field(default="", max_length=100, description="the unit's case number")
+    offences: str = Field(default="", sa_type=Text, description="the offences, as written")
+    lead_officer_id: int | None = Field(default=None, foreign_key="user.id")
+    created_by: int = Field(foreign_key="user.id")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)

@@ -94,6 +94,14 @@ ACCESS: dict[str, Access] = {
     "providers.index": Access(ANYONE),
     "providers.provider": Access(ANYONE),
     "providers.compare": Access(ANYONE),
+    # The unit's cases (another unit's is 404); officers open them and change what they hold.
+    "cases.index": Access(ANYONE),
+    "cases.new": Access(OFFICERS),
+    "cases.show": Access(ANYONE),
+    "cases.edit": Access(OFFICERS),
+    "cases.attach": Access(OFFICERS),
+    "cases.detach": Access(OFFICERS),
+    "cases.draft": Access(OFFICERS),
     # An administrator of a unit manages its users and settings (another unit's are 404);
     # an installation administrator manages every unit's, and alone creates units.
     "admin.users": Access(ADMINS),
@@ -191,6 +199,8 @@ class World:
     delivery: int = MISSING
     other_webhook: int = MISSING  # the other unit's
     other_delivery: int = MISSING
+    case: int = MISSING  # a case of the unit's, and one of the other unit's
+    other_case: int = MISSING
 
 
 @dataclass(frozen=True)
@@ -210,16 +220,18 @@ def _ids(world: World, whose: str) -> dict[str, int]:
     if whose == "own":
         return {"request_id": own, "annex_id": world.own_annex, "user_id": colleague,
                 "report_id": world.rule_report, "unit_id": world.unit.id or 0,
-                "webhook_id": world.webhook, "delivery_id": world.delivery}  # fmt: skip
+                "webhook_id": world.webhook, "delivery_id": world.delivery,
+                "case_id": world.case}  # fmt: skip
     if whose == "other":
         return {"request_id": other, "annex_id": world.other_annex,
                 "user_id": world.stranger.id or 0, "report_id": world.other_rule_report,
                 "unit_id": world.other_unit.id or 0, "webhook_id": world.other_webhook,
-                "delivery_id": world.other_delivery}  # fmt: skip
+                "delivery_id": world.other_delivery, "case_id": world.other_case}  # fmt: skip
     if whose == "crossed":  # the own request with another unit's annex
         return {"request_id": own, "annex_id": world.other_annex}
     return {"request_id": MISSING, "annex_id": MISSING, "user_id": MISSING, "report_id": MISSING,
-            "unit_id": MISSING, "webhook_id": MISSING, "delivery_id": MISSING}  # fmt: skip
+            "unit_id": MISSING, "webhook_id": MISSING, "delivery_id": MISSING,
+            "case_id": MISSING}  # fmt: skip
 
 
 def _int_args(rule: Rule) -> set[str]:

@@ -23,6 +23,7 @@ from mlat.audit_actions import AuditAction
 from mlat.auth import PUBLIC_ENDPOINTS
 from mlat.models import AuditEntry, MlaRequest, RequestStatus, Role, Unit, User
 from mlat.services.annexes import add_annex
+from mlat.services.cases import attach, create_case
 from mlat.services.rule_reports import report_rule
 from mlat.views.api.core import PUBLIC as API_PUBLIC
 from mlat.workflow import TRANSITIONS
@@ -64,6 +65,15 @@ def _webhook(db: Session, creator: User) -> tuple[int, int]:
     return endpoint.id, delivery.id
 
 
+def _case(db: Session, officer: User, request: MlaRequest) -> int:
+    """A case of the officer's unit holding the request."""
+    case = create_case(session=db, user=officer, title="Operation Harbour", case_number="C-1")
+    attach(session=db, case=case, user=officer, request_id=request.id or 0)
+    db.commit()
+    assert case.id is not None
+    return case.id
+
+
 def _reported(db: Session, reporter: User) -> int:
     report = report_rule(session=db, ref="GB:languages", reporter=reporter,
                          comment="Welsh is accepted too.")  # fmt: skip
@@ -101,6 +111,8 @@ def world(
         other_rule_report=_reported(db, stranger),
         webhook=webhook,
         delivery=delivery,
+        case=_case(db, owner, own),
+        other_case=_case(db, stranger, other),
         other_webhook=other_webhook,
         other_delivery=other_delivery,
     )

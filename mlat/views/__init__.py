@@ -14,6 +14,7 @@ from mlat.views import (
     api,
     audit_log,
     auth,
+    cases,
     dashboard,
     language,
     packets,
@@ -30,7 +31,7 @@ from mlat.views import (
 
 def register(app: Flask) -> None:
     blueprints = (auth, requests, admin, audit_log, rules, providers, rule_reports, workflow,
-                  dashboard, packets, wizard, language, api, webhooks)  # fmt: skip
+                  dashboard, packets, wizard, language, api, cases, webhooks)  # fmt: skip
     for module in blueprints:
         app.register_blueprint(module.bp)
     security.csrf.exempt(api.bp)  # a token authenticates each call, never a cookie

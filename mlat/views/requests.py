@@ -12,7 +12,7 @@ from mlat.countries import state_choices
 from mlat.dates import local_today
 from mlat.db import get_session
 from mlat.i18n import current_language
-from mlat.models import RequestStatus, Role, WorkflowAction
+from mlat.models import CaseFile, RequestStatus, Role, WorkflowAction
 from mlat.services import Conflict, ServiceError, listing, workflow
 from mlat.services import requests as svc
 from mlat.services.deadlines import request_clocks
@@ -98,6 +98,7 @@ def show(request_id: int) -> str:
         findings=findings,
         clocks=request_clocks(mla_request, today=local_today(the_user().unit)),
         related=related_requests(session=get_session(), request=mla_request),
+        case=get_session().get(CaseFile, mla_request.case_id) if mla_request.case_id else None,
         step_for=step_for,
         anchor=anchor,
         **workflow_context(mla_request),

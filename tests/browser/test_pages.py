@@ -97,3 +97,42 @@ def test_an_officer_reads_the_provider_directory(either_visit: Visit) -> None:
     page.get_by_role("button", name="Compare").click()
     expect(page.locator(".compare-table thead th")).to_have_text(["Dropbox", "Meta Platforms"])
     either_visit.check("providers compared")
+
+
+def test_an_officer_gathers_a_cases_requests_and_drafts_another_from_them(visit: Visit) -> None:
+    """A case opened, two of the demo requests to two states put in it, a third drafted from
+    the first with its account carried over: the case's page shows the three. (Once: the
+    demo requests it puts in the case are in no other case only the first time.)"""
+    page = visit.page
+    visit.login(OFFICER)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Cases").click()
+    expect(page.get_by_role("heading", name="Cases", level=1)).to_be_visible()
+    visit.check("cases")
+    page.get_by_role("link", name="Open a case").click()
+    page.get_by_label("Title").fill("Business e-mail compromise ring")
+    page.get_by_label("Case number").fill("CYB/2026/0412")
+    visit.check("open a case")
+    page.get_by_role("button", name="Open the case").click()
+    expect(page.locator(".flash-success")).to_contain_text("The case is opened.")
+    for title in ("Business e-mail compromise", "Sextortion of a minor"):
+        choice = page.get_by_label("Put an existing request in the case")
+        value = choice.locator("option", has_text=title).first.get_attribute("value")
+        choice.select_option(value=value)
+        page.get_by_role("button", name="Put it in the case").click()
+        expect(page.locator(".flash-success")).to_contain_text("is now in the case.")
+    expect(page.locator("#case-states tbody tr")).to_have_count(2)
+    visit.check("case with two requests")
+
+    page.get_by_role("link", name="Draft a request in this case").click()
+    page.get_by_label("Start from one of the case's requests").select_option(index=1)
+    page.get_by_role("button", name="Show what it holds").click()
+    page.get_by_label("Title", exact=True).fill("The same account, in Ireland")
+    page.get_by_label("Requested state").select_option(value="IE")
+    visit.check("draft from the case")
+    page.get_by_role("button", name="Draft the request").click()
+    expect(page.locator(".flash-success")).to_contain_text("is drafted in the case.")
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Cases").click()
+    page.get_by_role("link", name=re.compile(r"Business e-mail compromise ring")).first.click()
+    expect(page.locator("#case-states tbody tr")).to_have_count(3)
+    expect(page.locator("#case-shared")).to_contain_text("finance.alwaha@mailhost.example")
+    visit.check("case with three requests")

@@ -130,6 +130,7 @@ def request_out(mla_request: MlaRequest) -> RequestOut:
         content_digest=mla_request.content_digest,
         approved_digest=mla_request.approved_digest,
         owner_id=mla_request.owner_id,
+        case_id=mla_request.case_id,
         case_number=mla_request.case_number,
         deadline=mla_request.deadline,
         preservation_expires_on=mla_request.preservation_expires_on,

@@ -112,6 +112,7 @@ class RequestOut(Model):
     content_digest: str = Field(description="SHA-256 of the content, title and state")
     approved_digest: str | None
     owner_id: int
+    case_id: int | None = Field(description="the unit's case (investigation) it belongs to")
     case_number: str
     deadline: dt.date | None
     preservation_expires_on: dt.date | None
