@@ -41,6 +41,7 @@ from mlat.services import (
     api_tokens,
 )
 from mlat.services.format_errors import PROBLEM_WORDS, in_words
+from mlat.views.api.schemas import NoQuery
 from mlat.views.transaction import commit
 
 PREFIX = "/api/v1"
@@ -387,6 +388,8 @@ def operation(
                     "insufficient-scope",
                     _("This needs a token with the scope %(scope)s.", scope=scope),
                 )
+            if query is None:  # an operation without parameters refuses any given
+                query_of(NoQuery)
             return view(*args, **kwargs)
 
         bp.add_url_rule(rule, endpoint=name, view_func=wrapped, methods=[method])

@@ -12,11 +12,10 @@ from mlat.messages import N_
 from mlat.rules.loader import rulebook
 from mlat.rules.providers import Provider
 from mlat.rules.schema import Instrument, StateTable
-from mlat.views.api.core import Answer, ProblemError, link, operation, query_of, respond
+from mlat.views.api.core import Answer, ProblemError, link, operation, respond
 from mlat.views.api.schemas import (
     InstrumentList,
     InstrumentSummary,
-    NoQuery,
     ProviderList,
     ProviderSummary,
     StateList,
@@ -33,7 +32,6 @@ from mlat.views.api.schemas import (
     answers=[Answer(200, "The states", StateList)],
 )
 def list_states() -> Response:
-    query_of(NoQuery)
     language = current_language()
     tables = sorted(rulebook().states.values(), key=lambda t: t.state)
     return respond(
@@ -61,7 +59,6 @@ def list_states() -> Response:
     answers=[Answer(200, "The rule table", StateTable)],
 )
 def get_state(code: str) -> Response:
-    query_of(NoQuery)
     table = rulebook().state(code) if len(code) == 2 else None
     if table is None:
         raise ProblemError("not-found", _("There is no rule table for this state."))
@@ -77,7 +74,6 @@ def get_state(code: str) -> Response:
     answers=[Answer(200, "The instruments", InstrumentList)],
 )
 def list_instruments() -> Response:
-    query_of(NoQuery)
     catalogue = rulebook().instruments.instruments
     return respond(
         InstrumentList(
@@ -99,7 +95,6 @@ def list_instruments() -> Response:
     answers=[Answer(200, "The instrument", Instrument)],
 )
 def get_instrument(slug: str) -> Response:
-    query_of(NoQuery)
     found = rulebook().instruments.instruments.get(slug)
     if found is None:
         raise ProblemError("not-found", _("There is no such instrument in the catalogue."))
@@ -115,7 +110,6 @@ def get_instrument(slug: str) -> Response:
     answers=[Answer(200, "The providers", ProviderList)],
 )
 def list_providers() -> Response:
-    query_of(NoQuery)
     providers = sorted(rulebook().providers.values(), key=lambda p: p.name.casefold())
     return respond(
         ProviderList(
@@ -145,7 +139,6 @@ def list_providers() -> Response:
     answers=[Answer(200, "The provider", Provider)],
 )
 def get_provider(slug: str) -> Response:
-    query_of(NoQuery)
     found = rulebook().providers.get(slug)
     if found is None:
         raise ProblemError("not-found", _("There is no such provider in the directory."))

@@ -4,13 +4,7 @@ annexes, history and audit. Each calls the services the pages call, as the token
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import io
-import re
-from typing import get_args
-
-from flask import current_app, request, send_file
+from flask import request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from sqlmodel import col, select
@@ -25,12 +19,12 @@ from mlat.db import get_session
 from mlat.i18n import speaker
 from mlat.messages import N_
 from mlat.models import AuditEntry, MlaRequest, Role, User
-from mlat.request_format import MAX_LINE, AnnexKind, RequestDocument
+from mlat.request_format import RequestDocument
 from mlat.rules.loader import rulebook
 from mlat.rules.provenance import Citation
 from mlat.rules.routes import Case, Route, advise
 from mlat.rules.schema import Authority
-from mlat.services import ServiceError, annexes, exchange, listing, packet_jobs, workflow
+from mlat.services import ServiceError, exchange, listing, workflow
 from mlat.services import requests as svc
 from mlat.services.listing import ListFilters, day_bounds
 from mlat.services.search import search
@@ -53,8 +47,6 @@ from mlat.views.api.schemas import (
     ActionInput,
     ActionOut,
     Actions,
-    AnnexList,
-    AnnexOut,
     AuditLog,
     AuditOut,
     AuthorityOut,
@@ -65,12 +57,7 @@ from mlat.views.api.schemas import (
     Findings,
     History,
     Links,
-    NoQuery,
     NotAvailableOut,
-    PacketCopy,
-    PacketOut,
-    PacketQuery,
-    PrepareInput,
     ProviderAdviceOut,
     RequestOut,
     RequestPage,
@@ -85,12 +72,7 @@ from mlat.views.transaction import commit
 from mlat.workflow import BY_ACTION, available, submittable
 
 REQUEST = "/requests/<int:request_id>"
-ANNEX_KINDS: tuple[str, ...] = get_args(AnnexKind)
 VERSIONED = ("ETag",)
-
-
-def _no_query() -> None:
-    query_of(NoQuery)
 
 
 def links_of(mla_request: MlaRequest) -> Links:
@@ -285,7 +267,6 @@ def create_request() -> Response:
     ],
 )
 def get_request(request_id: int) -> Response:
-    _no_query()
     mla_request = visible_request(request_id)
     audit(AuditAction.request_view, object_type="request", object_id=mla_request.id)
     commit()
@@ -305,7 +286,6 @@ def get_request(request_id: int) -> Response:
     ],
 )
 def get_document(request_id: int) -> Response:
-    _no_query()
     mla_request = visible_request(request_id)
     document = request_document(request=mla_request, unit=caller().unit)
     audit(AuditAction.request_export, object_type="request", object_id=mla_request.id)
@@ -329,7 +309,6 @@ def get_document(request_id: int) -> Response:
     answers=[Answer(200, "The request as saved", RequestOut, headers=VERSIONED)],
 )
 def put_document(request_id: int) -> Response:
-    _no_query()
     mla_request = visible_request(request_id)
     # The body first: one that does not fit is refused as such, whatever its version.
     raw = exchange.read_document(json_body())
@@ -370,7 +349,6 @@ def put_document(request_id: int) -> Response:
     answers=[Answer(200, "The findings", Findings)],
 )
 def get_findings(request_id: int) -> Response:
-    _no_query()
     mla_request = visible_request(request_id)
     user = caller()
     found = validate_request(request=mla_request, unit=user.unit, today=local_today(user.unit))
@@ -461,7 +439,6 @@ def _route(route: Route) -> RouteOut:
     answers=[Answer(200, "The advice", RouteAdvice)],
 )
 def get_routes(request_id: int) -> Response:
-    _no_query()
     mla_request = visible_request(request_id)
     user = caller()
     document = request_document(request=mla_request, unit=user.unit)
@@ -510,7 +487,6 @@ def get_routes(request_id: int) -> Response:
     answers=[Answer(200, "The actions", Actions)],
 )
 def get_actions(request_id: int) -> Response:
-    _no_query()
     mla_request = visible_request(request_id)
     db, user = get_session(), caller()
     rows = []
@@ -548,7 +524,6 @@ def get_actions(request_id: int) -> Response:
     answers=[Answer(200, "The request after the action", RequestOut, headers=VERSIONED)],
 )
 def take_action(request_id: int, action: str) -> Response:
-    _no_query()
     mla_request = visible_request(request_id)
     step = BY_ACTION.get(action)
     if step is None or step.by_editing:
@@ -595,268 +570,6 @@ def take_action(request_id: int, action: str) -> Response:
     return _request_answer(mla_request)
 
 
-def _packet_copies(mla_request: MlaRequest) -> list[PacketCopy]:
-    db = get_session()
-    copies = []
-    for kind in (packet_jobs.external_kind(mla_request), packet_jobs.INTERNAL):
-        state = packet_jobs.packet_state(session=db, request=mla_request, kind=kind)
-        which = "internal" if kind == packet_jobs.INTERNAL else "external"
-        copies.append(
-            PacketCopy(
-                kind=str(kind),
-                status=state.status,
-                error=_(state.error) if state.error else "",
-                stuck=state.stuck,
-                sha256=state.sha256,
-                download=link("download_packet", request_id=mla_request.id, copy=which)
-                if state.status == "ready"
-                else None,
-            )
-        )
-    return copies
-
-
-@operation(
-    REQUEST + "/packet",
-    "GET",
-    tag="packet",
-    scope="read",
-    summary=N_("The state of a request's packet"),
-    description=N_(
-        "The external copy (the signed packet once signed, a draft before) and the "
-        "internal copy: ready, pending, failed (with why) or none. For those who may take the "
-        "request's files: its prosecutors and reviewers, and the officers who drafted it."
-    ),
-    answers=[Answer(200, "The packet's copies", PacketOut)],
-)
-def get_packet(request_id: int) -> Response:
-    _no_query()
-    mla_request = downloadable_request(request_id, AuditAction.packet_status)
-    return respond(PacketOut(request_id=request_id, copies=_packet_copies(mla_request)))
-
-
-@operation(
-    REQUEST + "/packet",
-    "POST",
-    tag="packet",
-    scope="write",
-    body=PrepareInput,
-    summary=N_("Prepare a copy of the packet"),
-    description=N_(
-        "Queues a render of the copy (external by default); its state is then read "
-        "from GET .../packet until it is ready."
-    ),
-    answers=[Answer(202, "The render is queued", PacketOut)],
-)
-def prepare_packet(request_id: int) -> Response:
-    _no_query()
-    mla_request = downloadable_request(request_id, AuditAction.packet_prepare)
-    given = body_of(PrepareInput) if request.content_length else PrepareInput()
-    internal = given.copy_ == "internal"
-    kind = packet_jobs.INTERNAL if internal else packet_jobs.external_kind(mla_request)
-    packet_jobs.request_render(session=get_session(), request=mla_request, kind=kind, user=caller())
-    commit()
-    body = PacketOut(request_id=request_id, copies=_packet_copies(mla_request))
-    return respond(body, status=202)
-
-
-@operation(
-    REQUEST + "/packet.pdf",
-    "GET",
-    tag="packet",
-    scope="read",
-    query=PacketQuery,
-    summary=N_("Download the packet"),
-    description=N_(
-        "The PDF of a copy that is ready (409 not-ready otherwise). The ETag and "
-        "Repr-Digest carry its SHA-256."
-    ),
-    answers=[Answer(200, "The PDF", None, "application/pdf", ("ETag", "Repr-Digest"))],
-)
-def download_packet(request_id: int) -> Response:
-    query = query_of(PacketQuery)
-    mla_request = downloadable_request(request_id, AuditAction.packet_download)
-    internal = query.copy_ == "internal"
-    kind = packet_jobs.INTERNAL if internal else packet_jobs.external_kind(mla_request)
-    data = packet_jobs.ready_bytes(session=get_session(), request=mla_request, kind=kind)
-    if data is None:
-        raise ProblemError(
-            "not-ready", _("This copy of the packet is not ready: prepare it, then wait.")
-        )
-    digest = hashlib.sha256(data).digest()
-    names = {
-        packet_jobs.SIGNED: "stored packet",
-        packet_jobs.DRAFT: "draft render",
-        packet_jobs.INTERNAL: "internal copy",
-    }
-    audit(
-        AuditAction.packet_download,
-        object_type="request",
-        object_id=request_id,
-        details={"copy": names.get(kind, str(kind)), "sha256": digest.hex()},
-    )
-    commit()
-    suffix = "-internal" if internal else ""
-    return _file(data, "application/pdf", f"{mla_request.reference}{suffix}.pdf", digest)
-
-
-def _file(data: bytes, media_type: str, name: str, digest: bytes) -> Response:
-    response = send_file(
-        io.BytesIO(data), mimetype=media_type, as_attachment=True, download_name=name, etag=False
-    )
-    response.headers["ETag"] = f'"{digest.hex()}"'
-    response.headers["Repr-Digest"] = f"sha-256=:{base64.b64encode(digest).decode()}:"
-    if "If-None-Match" in request.headers:
-        response.make_conditional(request)
-    return response
-
-
-def _annex_out(request_id: int, row: annexes.AnnexRow) -> AnnexOut | None:
-    if row.annex is None or row.file is None or row.annex.id is None:
-        return None
-    return AnnexOut(
-        id=row.annex.id,
-        kind=row.kind,
-        title=row.title,
-        language=row.language,
-        filename=row.annex.filename,
-        media_type=row.file.media_type,
-        size=row.file.size,
-        sha256=row.file.sha256,
-        uploaded_at=row.annex.uploaded_at,
-        download=link("download_annex", request_id=request_id, annex_id=row.annex.id),
-    )
-
-
-@operation(
-    REQUEST + "/annexes",
-    "GET",
-    tag="annexes",
-    scope="read",
-    summary=N_("List a request's uploaded annexes"),
-    description=N_("Each uploaded file with its SHA-256, size and media type."),
-    answers=[Answer(200, "The annexes", AnnexList)],
-)
-def list_annexes(request_id: int) -> Response:
-    _no_query()
-    mla_request = visible_request(request_id)
-    rows = annexes.annex_rows(session=get_session(), request=mla_request)
-    found = [out for row in rows if (out := _annex_out(request_id, row)) is not None]
-    return respond(AnnexList(request_id=request_id, annexes=found))
-
-
-def _max_bytes() -> int:
-    return int(current_app.config.get("ANNEX_MAX_BYTES", annexes.DEFAULT_MAX_BYTES))
-
-
-@operation(
-    REQUEST + "/annexes",
-    "POST",
-    tag="annexes",
-    scope="write",
-    body="multipart",
-    conditional=True,
-    summary=N_("Upload an annex"),
-    description=N_(
-        "multipart/form-data with file, kind (offence_text, judicial_order, "
-        "translation, evidence, other), title and language (ISO 639-1). If-Match must hold the "
-        "request's ETag. The request's version rises, as with an upload on the wizard's page."
-    ),
-    answers=[Answer(201, "The annex as kept", AnnexOut, headers=("ETag", "Location"))],
-)
-def upload_annex(request_id: int) -> Response:
-    _no_query()
-    mla_request = visible_request(request_id)
-    if not caller().has_role(Role.officer):  # as the wizard's annex step
-        raise ProblemError("forbidden", _("Only officers edit requests."))
-    if request.mimetype != "multipart/form-data":
-        raise ProblemError(
-            "unsupported-media-type",
-            _("Send the annex as multipart/form-data, with a part named file."),
-        )
-    limit = _max_bytes()
-    if (request.content_length or 0) > limit + 1024 * 1024:
-        raise ProblemError("too-large", _("The file is larger than the limit for annexes."))
-    request.max_content_length = limit + 1024 * 1024
-    request.max_form_parts = 20
-    upload = request.files.get("file")
-    fields = {name: request.form.get(name, "") for name in ("kind", "title", "language")}
-    problems = []
-    if upload is None:
-        problems.append({"path": "file", "message": _("this is required")})
-    if not fields["title"].strip():
-        problems.append({"path": "title", "message": _("this is required")})
-    elif len(fields["title"]) > MAX_LINE:
-        problems.append({"path": "title", "message": _("use at most %(max_length)s characters",
-                                                       max_length=MAX_LINE)})  # fmt: skip
-    if fields["language"] and not re.fullmatch(r"[a-z]{2}", fields["language"]):
-        problems.append({"path": "language", "message": _("give a two-letter code such as en")})
-    names = [upload.filename or ""] if upload is not None else []
-    if any("\x00" in value for value in [*fields.values(), *names]):
-        problems.append({"path": "", "message": _("a NUL character cannot be stored")})
-    if fields["kind"] and fields["kind"] not in ANNEX_KINDS:
-        allowed = _(
-            "use one of the values the format allows: %(expected)s", expected=", ".join(ANNEX_KINDS)
-        )
-        problems.append({"path": "kind", "message": allowed})
-    if problems or upload is None:
-        raise ProblemError(
-            "invalid-content", _("The upload is not complete; see errors."), errors=problems
-        )
-    version = expected_version(mla_request)
-    annex = annexes.add_annex(
-        session=get_session(),
-        request=mla_request,
-        editor=caller(),
-        expected_version=version,
-        data=upload.stream.read(limit + 1),
-        filename=upload.filename or "",
-        kind=fields["kind"] or "other",
-        title=fields["title"],
-        language=fields["language"] or None,
-        max_bytes=limit,
-        client_addr=client_addr(),
-    )
-    commit()
-    rows = annexes.annex_rows(session=get_session(), request=mla_request)
-    out = next(
-        o
-        for r in rows
-        if r.annex is not None
-        and r.annex.id == annex.id
-        and (o := _annex_out(request_id, r)) is not None
-    )
-    return respond(
-        out, status=201, etag=version_tag(mla_request), headers={"Location": out.download}
-    )
-
-
-@operation(
-    REQUEST + "/annexes/<int:annex_id>",
-    "GET",
-    tag="annexes",
-    scope="read",
-    summary=N_("Download an annex"),
-    description=N_("The file as uploaded; the ETag and Repr-Digest carry its SHA-256."),
-    answers=[Answer(200, "The file, of its own media type", None, "*/*", ("ETag", "Repr-Digest"))],
-)
-def download_annex(request_id: int, annex_id: int) -> Response:
-    _no_query()
-    mla_request = downloadable_request(request_id, AuditAction.annex_download)
-    annex, stored, data = annexes.annex_file(
-        session=get_session(), request=mla_request, annex_id=annex_id
-    )
-    audit(
-        AuditAction.annex_download,
-        object_type="request",
-        object_id=request_id,
-        details={"annex": annex_id, "sha256": stored.sha256},
-    )
-    commit()
-    name = annexes.download_name(annex.filename, stored.media_type)
-    return _file(data, stored.media_type, name, bytes.fromhex(stored.sha256))
-
-
 @operation(
     REQUEST + "/history",
     "GET",
@@ -867,7 +580,6 @@ def download_annex(request_id: int, annex_id: int) -> Response:
     answers=[Answer(200, "The history", History)],
 )
 def get_history(request_id: int) -> Response:
-    _no_query()
     mla_request = visible_request(request_id)
     db = get_session()
     events = workflow.history(session=db, request=mla_request)
@@ -906,7 +618,6 @@ def get_history(request_id: int) -> Response:
     answers=[Answer(200, "The entries", AuditLog)],
 )
 def get_audit(request_id: int) -> Response:
-    _no_query()
     user, db = caller(), get_session()
     if user.has_role(Role.admin):
         mla_request = visible_request(request_id)

@@ -30,7 +30,7 @@ from mlat.views.api.core import (
     problem_type,
     respond,
 )
-from mlat.views.api.schemas import NoQuery, Problem
+from mlat.views.api.schemas import Problem
 from mlat.workflow import TRANSITIONS
 
 API_VERSION = "1.0.0"
@@ -85,7 +85,7 @@ def _path_parameters(op: Operation) -> list[dict[str, Any]]:
 def _models() -> list[tuple[type[BaseModel], Mode]]:
     wanted: dict[tuple[type[BaseModel], Mode], None] = {(Problem, "serialization"): None}
     for op in OPERATIONS:
-        if op.query is not None and op.query is not NoQuery:
+        if op.query is not None:
             wanted[op.query, "validation"] = None
         if isinstance(op.body, type):
             wanted[op.body, "validation"] = None
@@ -96,7 +96,7 @@ def _models() -> list[tuple[type[BaseModel], Mode]]:
 
 
 def _query_parameters(op: Operation, refs: Refs, defs: dict[str, Any]) -> list[dict[str, Any]]:
-    if op.query is None or op.query is NoQuery:
+    if op.query is None:
         return []
     name = refs[op.query, "validation"]["$ref"].rsplit("/", 1)[-1]
     model = defs[name]
