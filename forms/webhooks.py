@@ -25,6 +25,9 @@ EVENT_LABELS = {
     WebhookEvent.preservation_lapsing_14: _l("A preservation lapses within 14 days"),
     WebhookEvent.preservation_lapsing_7: _l("A preservation lapses within 7 days"),
     WebhookEvent.packet_ready: _l("A packet is ready to download"),
+    WebhookEvent.case_request_changed: _l(
+        "A request of a case the unit leads or shares takes a step, whichever unit's it is"
+    ),
 }
 
 

@@ -69,6 +69,12 @@ class AuditAction(StrEnum):
     case_view = "case.view"
     case_attach = "case.attach"
     case_detach = "case.detach"
+    case_share = "case.share"
+    case_grant = "case.grant"
+    case_unshare = "case.unshare"
+    case_request_view = "case.request_view"
+    case_jit = "case.jit"
+    case_jit_agreement = "case.jit_agreement"
     access_refused = "access.refused"
     """A 403 or 404 answered to a logged-in user (``mlat.views.refusals``)."""
 

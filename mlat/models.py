@@ -65,6 +65,8 @@ class WorkflowAction(StrEnum):
 
 class NotificationKind(StrEnum):
     review_needed = "review_needed"
+    case_changed = "case_changed"
+    """a request of a case the user works on moved on (``case_id`` names the case)"""
     changed_in_review = "changed_in_review"
     returned = "returned"
     approved = "approved"
@@ -340,6 +342,7 @@ class Notification(SQLModel, table=True):
     rule_report_id: int | None = Field(
         default=None, foreign_key="rule_report.id", ondelete="CASCADE"
     )
+    case_id: int | None = Field(default=None, foreign_key="case_file.id", ondelete="CASCADE")
     kind: NotificationKind = Field(sa_type=String(32))
     actor_id: int | None = Field(
         default=None,
@@ -692,4 +695,50 @@ class CaseFile(SQLModel, table=True):
     lead_officer_id: int | None = Field(default=None, foreign_key="user.id")
     created_by: int = Field(foreign_key="user.id")
     created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class CasePartner(SQLModel, table=True):
+    """Another unit of the installation that the lead unit shares a case with: its
+    members read the case and its requests; with ``may_draft``, its officers draft their
+    own requests in it, which their own unit reviews and signs."""
+
+    __tablename__ = "case_partner"
+    __table_args__ = (UniqueConstraint("case_id", "unit_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id", index=True, ondelete="CASCADE")
+    unit_id: int = Field(foreign_key="unit.id", index=True)
+    may_draft: bool = Field(default=False)
+    invited_by: int = Field(foreign_key="user.id")
+    invited_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class CaseJit(SQLModel, table=True):
+    """The joint investigation team a case is run in: its member states, the period and
+    scope of its agreement, the framework the agreement rests on, and the agreement."""
+
+    __tablename__ = "case_jit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: int = Field(foreign_key="case_file.id", unique=True, ondelete="CASCADE")
+    name: str = Field(max_length=200, description="the team's name, as in its agreement")
+    framework: str = Field(max_length=40, description="a key of the joint-team frameworks")
+    members: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False),
+        description="the member states besides the unit's own, ISO 3166 alpha-2",
+    )
+    signed_on: dt.date | None = Field(default=None)
+    starts_on: dt.date
+    ends_on: dt.date
+    scope: str = Field(default="", sa_type=Text, description="the agreement's purpose, as written")
+    measures: list[str] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False),
+        description="the measures the team may take; empty: any",
+    )
+    agreement_file_id: int | None = Field(default=None, foreign_key="stored_file.id")
+    agreement_name: str = Field(default="", max_length=200)
+    updated_by: int = Field(foreign_key="user.id")
     updated_at: dt.datetime = Field(default_factory=utcnow)

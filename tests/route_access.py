@@ -94,14 +94,22 @@ ACCESS: dict[str, Access] = {
     "providers.index": Access(ANYONE),
     "providers.provider": Access(ANYONE),
     "providers.compare": Access(ANYONE),
-    # The unit's cases (another unit's is 404); officers open them and change what they hold.
+    # The unit's cases (another unit's is 404 unless shared with the unit: PARTNER_ACCESS);
+    # officers open them, change what they hold, share them and record their team.
     "cases.index": Access(ANYONE),
     "cases.new": Access(OFFICERS),
     "cases.show": Access(ANYONE),
+    "cases.live": Access(ANYONE),
+    "cases.shared_request": Access(ANYONE),
     "cases.edit": Access(OFFICERS),
     "cases.attach": Access(OFFICERS),
     "cases.detach": Access(OFFICERS),
     "cases.draft": Access(OFFICERS),
+    "cases.invite": Access(OFFICERS),
+    "cases.change_partner": Access(OFFICERS),
+    "cases.remove_partner": Access(OFFICERS),
+    "cases.team": Access(OFFICERS),
+    "cases.team_agreement": Access(ANYONE),
     # An administrator of a unit manages its users and settings (another unit's are 404);
     # an installation administrator manages every unit's, and alone creates units.
     "admin.users": Access(ADMINS),
@@ -177,6 +185,24 @@ API_VALUES: dict[str | tuple[str, str], list[str]] = {
 ENDPOINT_VALUES: dict[tuple[str, str], list[str]] = {
     ("wizard.check", "step"): list(STEP_FORMS),  # the live check is for the form steps
 }
+# What the members of a partner unit get on the routes of a case shared with it (on every
+# other URL of the lead unit's: 403 or 404): "read" any role reads; "draft" only its
+# officers, and only when the lead allowed the unit to draft; "lead" no one (403).
+PARTNER_ACCESS: dict[str, str] = {
+    "cases.show": "read",
+    "cases.live": "read",
+    "cases.shared_request": "read",
+    "cases.team_agreement": "read",
+    "cases.attach": "draft",
+    "cases.detach": "draft",
+    "cases.draft": "draft",
+    "cases.edit": "lead",
+    "cases.invite": "lead",
+    "cases.change_partner": "lead",
+    "cases.remove_partner": "lead",
+    "cases.team": "lead",
+}
+
 MISSING = 987_654
 METHODS = {"GET", "POST"}
 API_METHODS = {"GET", "POST", "PUT"}

@@ -11,6 +11,8 @@ unit, are tried at the end.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -21,9 +23,9 @@ from werkzeug.test import TestResponse
 
 from mlat.audit_actions import AuditAction
 from mlat.auth import PUBLIC_ENDPOINTS
-from mlat.models import AuditEntry, MlaRequest, RequestStatus, Role, Unit, User
+from mlat.models import AuditEntry, CaseFile, MlaRequest, RequestStatus, Role, Unit, User
 from mlat.services.annexes import add_annex
-from mlat.services.cases import attach, create_case
+from mlat.services.cases import CaseAccess, attach, create_case, invite, save_team
 from mlat.services.rule_reports import report_rule
 from mlat.views.api.core import PUBLIC as API_PUBLIC
 from mlat.workflow import TRANSITIONS
@@ -33,6 +35,7 @@ from tests.route_access import (
     API_ACCESS,
     API_METHODS,
     METHODS,
+    PARTNER_ACCESS,
     Access,
     Case,
     World,
@@ -66,9 +69,15 @@ def _webhook(db: Session, creator: User) -> tuple[int, int]:
 
 
 def _case(db: Session, officer: User, request: MlaRequest) -> int:
-    """A case of the officer's unit holding the request."""
+    """A case of the officer's unit holding the request, run in a joint investigation
+    team whose agreement is on file."""
     case = create_case(session=db, user=officer, title="Operation Harbour", case_number="C-1")
-    attach(session=db, case=case, user=officer, request_id=request.id or 0)
+    access = CaseAccess(case, None)
+    attach(session=db, access=access, user=officer, request_id=request.id or 0)
+    save_team(session=db, access=access, user=officer, name="JIT Harbour",
+              framework="eu-fd-2002-465", members=["NL"], starts_on=dt.date(2026, 1, 1),
+              ends_on=dt.date(2027, 12, 31),
+              agreement=("jit.pdf", b"%PDF-1.4 agreement"))  # fmt: skip
     db.commit()
     assert case.id is not None
     return case.id
@@ -219,6 +228,44 @@ def test_another_units_user_with_every_role_gets_404_for_every_request_url(
             wrong.append(f"{case}: not no-store")
         if world.own.title in response.text or world.own.reference in response.text:
             wrong.append(f"{case}: shows the request")
+    assert not wrong, "\n".join(wrong)
+
+
+@pytest.mark.parametrize(("role", "may_draft"), [*((r, False) for r in Role), (Role.officer, True)])
+def test_a_partner_unit_reaches_the_shared_case_and_nothing_else_of_the_lead(
+    app: Flask, client: Client, db: Session, login_as: LoginAs, make_unit: MakeUnit,
+    world: World, role: Role, may_draft: bool,
+) -> None:  # fmt: skip
+    """Every route, on the lead unit's objects, for a member of a unit the lead shares
+    its case with: the case's routes as ``PARTNER_ACCESS`` says, 403 or 404 elsewhere."""
+    partner_unit = make_unit(name="Fraud Unit, Lagos 2", code="LO2", state="NG")
+    case = db.get_one(CaseFile, world.case)
+    invite(session=db, access=CaseAccess(case, None), user=world.owner,
+           unit_id=partner_unit.id or 0, may_draft=may_draft)  # fmt: skip
+    db.commit()
+    assert {e for e in ACCESS if e.startswith("cases.") and "<int:case_id>" in _rule(app, e)} == (
+        set(PARTNER_ACCESS)
+    )
+    login_as(role, unit_=partner_unit)
+    token = token_of(client.get("/").text)
+    wrong = []
+    for found in cases(app, world):
+        if found.whose != "own" or found.endpoint == "auth.logout":
+            continue
+        rights = PARTNER_ACCESS.get(found.endpoint)
+        allowed = rights == "read" or (rights == "draft" and may_draft and role == Role.officer)
+        names_nothing = not re.search(r"<int:\w+_id>", _rule(app, found.endpoint))
+        if rights is None and (names_nothing or role in ACCESS[found.endpoint].everywhere):
+            continue  # nothing of the lead unit's, or reached everywhere: the role tests
+        response = call(client, found, token)
+        if allowed:
+            ok = _meets("ok" if found.method == "GET" else "ok or 4xx with a message", response)
+        else:
+            ok = response.status_code in ((403,) if rights is not None else (403, 404))
+        if not ok:
+            wrong.append(f"{found}: {response.status_code} (partner rights: {rights})")
+        if not allowed and world.own.reference in response.text:
+            wrong.append(f"{found}: shows the lead's request")
     assert not wrong, "\n".join(wrong)
 
 

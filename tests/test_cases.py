@@ -63,7 +63,8 @@ def ransomware(db: Session, officer: User, make_request: MakeRequest) -> CaseFil
     fr = make_request(officer, "Domain in France", "FR", content={"urgency": urgency})
     de = make_request(officer, "Server in Germany", "DE")
     for request in (us, gb, fr, de):
-        cases.attach(session=db, case=case, user=officer, request_id=request.id or 0)
+        cases.attach(session=db, access=cases.case_access(session=db, user=officer,
+                     case_id=case.id or 0), user=officer, request_id=request.id or 0)  # fmt: skip
     db.commit()
     _state(db, us, RequestStatus.transmitted, transmitted_on=TODAY - dt.timedelta(days=400))
     _state(db, gb, RequestStatus.signed)
@@ -141,7 +142,8 @@ def test_requests_are_put_in_and_taken_out_of_a_case_by_officers(
     other = cases.create_case(session=db, user=user, title="Another case")
     db.commit()
     with pytest.raises(ServiceError) as refused:
-        cases.attach(session=db, case=other, user=user, request_id=loose.id or 0)
+        cases.attach(session=db, access=cases.CaseAccess(other, None), user=user,
+                     request_id=loose.id or 0)  # fmt: skip
     db.rollback()
     assert "already in another case" in refused.value.message
     stranger = make_user(Role.officer, unit_=make_unit(state="NG"))

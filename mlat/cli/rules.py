@@ -19,6 +19,7 @@ from mlat.rules.providers import ProviderFileError, load_providers
 from mlat.rules.report import (
     Reliability,
     catalogue_reliability,
+    joint_teams_reliability,
     provider_reliability,
     table_reliability,
 )
@@ -86,6 +87,8 @@ def rules_check(show_all: bool) -> None:
                 if status != "verified":
                     click.echo(f"  {status}: {path}")
     _report(catalogue_reliability(book.instruments, today))
+    if book.joint_teams is not None:
+        _report(joint_teams_reliability(book.joint_teams, today))
     for _slug, provider in sorted(providers.items()):
         _report(provider_reliability(provider, today))
         if show_all:

@@ -11,11 +11,12 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from mlat.rules.providers import Provider, load_providers
-from mlat.rules.schema import InstrumentCatalogue, StateTable
+from mlat.rules.schema import InstrumentCatalogue, JointTeamFile, StateTable
 
 DATA_DIR = Path(__file__).parent / "data"
 STATES_DIR = DATA_DIR / "states"
 INSTRUMENTS_DIR = DATA_DIR / "instruments"
+JOINT_TEAMS_FILE = DATA_DIR / "joint_teams.toml"
 
 
 class RuleTableError(ValueError):
@@ -27,6 +28,8 @@ class RuleBook:
     states: dict[str, StateTable]
     instruments: InstrumentCatalogue
     providers: dict[str, Provider] = field(default_factory=dict)
+    joint_teams: JointTeamFile | None = None
+    """the frameworks a joint investigation team may rest on"""
 
     def state(self, code: str) -> StateTable | None:
         return self.states.get(code.upper())
@@ -41,6 +44,14 @@ def load_state_file(path: Path) -> StateTable:
     if path.stem.upper() != table.state:
         raise RuleTableError(f"{path.name}: file name does not match state {table.state}")
     return table
+
+
+def load_joint_teams(path: Path = JOINT_TEAMS_FILE) -> JointTeamFile:
+    try:
+        with path.open("rb") as fh:
+            return JointTeamFile.model_validate(tomllib.load(fh))
+    except (tomllib.TOMLDecodeError, ValidationError) as exc:
+        raise RuleTableError(f"{path.name}: {exc}") from exc
 
 
 def load_instruments(directory: Path = INSTRUMENTS_DIR) -> InstrumentCatalogue:
@@ -77,6 +88,7 @@ def load_rulebook(data_dir: Path = DATA_DIR) -> RuleBook:
         states=states,
         instruments=load_instruments(data_dir / "instruments"),
         providers=load_providers(data_dir / "providers"),
+        joint_teams=load_joint_teams(data_dir / JOINT_TEAMS_FILE.name),
     )
 
 

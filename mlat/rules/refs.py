@@ -4,7 +4,8 @@ A state table's rule is ``<state>:<path>``, its path as ``StateTable.rules()`` g
 (``GB:measures.stored_content``, ``GB:channels[0]``). An instrument of the catalogue is
 ``catalogue:<slug>`` and one party's entry ``catalogue:<slug>:parties:<state>``. The
 address is carried by each citation, so that a person can report the rule they see. A
-fact of the provider directory is ``provider:<slug>:<path>`` (``provider:meta:preservation``).
+fact of the provider directory is ``provider:<slug>:<path>`` (``provider:meta:preservation``),
+and a framework of joint investigation teams ``joint_teams:frameworks.<key>``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from mlat.rules.schema import Instrument, Party, Ruled, Source, StateTable
 
 CATALOGUE = "catalogue"
 PROVIDER = "provider"
+JOINT_TEAMS = "joint_teams"
 HIDDEN_FIELDS = {"cite", "verified_on", "entered_on", "locator", "quote", "note", "parties"}
 
 
@@ -97,6 +99,13 @@ def rule_at(book: RuleBook, ref: str) -> RuleAt | None:
             return None
         return RuleAt(ref, f"{PROVIDER}:{slug}", path, _facts(fact), fact.note,
                       provider.sources[fact.cite], fact.verified_on)  # fmt: skip
+    if table_name == JOINT_TEAMS:
+        frameworks = book.joint_teams
+        found = dict(frameworks.rules()).get(rest) if frameworks else None
+        if frameworks is None or found is None:
+            return None
+        return RuleAt(ref, JOINT_TEAMS, rest, _facts(found), found.note,
+                      frameworks.sources[found.cite], found.verified_on)  # fmt: skip
     table = book.states.get(table_name)  # exact: "gb:…" is not an address
     rule = dict(table.rules()).get(rest) if table else None
     if table is None or rule is None:

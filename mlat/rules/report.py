@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from mlat.rules.instruments import party_citation
 from mlat.rules.provenance import Status, citation, rule_statuses
 from mlat.rules.providers import Provider
-from mlat.rules.schema import InstrumentCatalogue, StateTable
+from mlat.rules.schema import InstrumentCatalogue, JointTeamFile, StateTable
 
 # The parts of a state table that the checks cite in an error finding (channel or language
 # not accepted, measure not possible or short of its threshold or fields, a missing
@@ -76,6 +76,17 @@ def catalogue_reliability(catalogue: InstrumentCatalogue, today: dt.date) -> Rel
 # The parts of a provider's file the checks rely on to advise against a request (stored
 # content it does not hold, data older than it keeps, an identifier it cannot search).
 PROVIDER_ERROR_PATHS = ("disclosure", "preservation", "retention[", "identifiers[")
+
+
+def joint_teams_reliability(frameworks: JointTeamFile, today: dt.date) -> Reliability:
+    """The frameworks a case's joint team may rest on: the advisor cites them, so every
+    one not primary-verified is listed."""
+    statuses = rule_statuses(frameworks, today)
+    return Reliability(
+        name="joint investigation team frameworks",
+        statuses=Counter(statuses.values()),
+        weak_error_rules=[p for p, s in statuses.items() if s != "verified"],
+    )
 
 
 def provider_reliability(provider: Provider, today: dt.date) -> Reliability:

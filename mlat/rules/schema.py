@@ -410,3 +410,36 @@ class InstrumentCatalogue(Strict):
                         f"instruments.{slug}: a bilateral slug ends with its parties, -<a>-<b>"
                     )
         return self
+
+
+class TeamSharing(Ruled):
+    """What a framework says of the information a joint investigation team's members
+    obtain: that it may be used within the team, and on what terms."""
+
+    article: str = Field(min_length=3, description="the paragraph, e.g. Art. 1(10)")
+    summary: str = Field(min_length=3)
+
+
+class JointTeamFramework(Ruled):
+    """A legal framework under which states set up a joint investigation team by
+    agreement, with the article that provides for it."""
+
+    name: str = Field(min_length=3)
+    article: str = Field(min_length=3, description="the article on joint teams")
+    summary: str = Field(min_length=3)
+    sharing: TeamSharing | None = None
+
+
+class JointTeamFile(RuleFile):
+    """The frameworks a case's joint investigation team may rest on (``joint_teams.toml``)."""
+
+    frameworks: dict[str, JointTeamFramework] = Field(min_length=1)
+
+    def rules(self) -> list[tuple[str, Ruled]]:
+        found = super().rules()
+        found += [
+            (f"frameworks.{key}.sharing", f.sharing)
+            for key, f in self.frameworks.items()
+            if f.sharing is not None
+        ]
+        return found

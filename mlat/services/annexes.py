@@ -75,6 +75,17 @@ def size_text(size: int) -> str:
     return f"{size / 1024:g} KB"
 
 
+def check_size(data: bytes, max_bytes: int) -> None:
+    """Refuse an empty upload, or one larger than the limit, saying which."""
+    if not data:
+        raise ServiceError(N_("The file is empty."))
+    if len(data) > max_bytes:
+        raise ServiceError(
+            N_("The file is larger than %(limit)s. Split it or reduce its size."),
+            limit=size_text(max_bytes),
+        )
+
+
 def clean_filename(name: str) -> str:
     """The last part of the name the browser sent, without control or format characters
     (a right-to-left override among them, which makes 'report\u202etxt.exe' read as
@@ -175,13 +186,7 @@ def add_annex(
     client_addr: str = "",
 ) -> RequestAnnex:
     """Keep an uploaded document and list it among the request's annexes."""
-    if not data:
-        raise ServiceError(N_("The file is empty."))
-    if len(data) > max_bytes:
-        raise ServiceError(
-            N_("The file is larger than %(limit)s. Split it or reduce its size."),
-            limit=size_text(max_bytes),
-        )
+    check_size(data, max_bytes)
     media_type = sniff(data)
     if media_type is None:
         raise ServiceError(

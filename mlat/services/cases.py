@@ -1,7 +1,11 @@
 """Cases: one investigation's requests, to any number of states, under one record.
 
-A case belongs to the unit that opened it (its lead unit); its requests are requests of
-that unit. It gathers what the officer needs to see across them: where each requested
+A case belongs to the unit that opened it (its lead unit). The lead unit may share it
+with other units of the installation (its partners): their members read the case and
+its requests; a partner given the right drafts its own requests in the case, which its
+own unit reviews and signs. A case's requests are those of the lead unit and of its
+current partners that name it; nothing of a request outside the case is shown to a
+partner. The case gathers what the officer needs to see across them: where each requested
 state stands, the preservations that lapse soonest, the identifiers that appear in more
 than one request, and one timeline of every request's history and clocks. A new request
 can be drafted from the case, carrying over what the officer chooses of an earlier one.
@@ -10,6 +14,7 @@ can be drafted from the case, carrying over what the officer chooses of an earli
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -19,19 +24,35 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from mlat.audit_actions import AuditAction
+from mlat.countries import is_state
 from mlat.messages import N_
 from mlat.models import (
     CaseFile,
+    CaseJit,
+    CasePartner,
     MlaRequest,
     RequestEvent,
     RequestTerm,
     Role,
+    Unit,
     User,
     utcnow,
 )
+from mlat.request_format import MeasureKind
 from mlat.rules.loader import RuleBook, rulebook
+from mlat.rules.schema import JointTeamFile
+from mlat.rules.teams import Team, TeamAdvice, team_advice
 from mlat.services import Forbidden, NotFound, ServiceError, audit
+from mlat.services.annexes import (
+    DEFAULT_MAX_BYTES,
+    check_size,
+    clean_filename,
+    download_name,
+    sniff,
+)
+from mlat.services.case_news import case_units
 from mlat.services.deadlines import FINISHED, Clocks, request_clocks
+from mlat.services.files import file_bytes, keep_file
 from mlat.services.requests import create_request
 
 MAX_TITLE = 200
@@ -44,6 +65,56 @@ CARRIED = ("offences", "facts", "nexus", "persons", "identifiers")
 def _may_manage(user: User) -> None:
     if not user.has_role(Role.officer):
         raise Forbidden(N_("Only officers open cases and change which requests they hold."))
+
+
+@dataclass(frozen=True)
+class CaseAccess:
+    """A case as one user reaches it: through the lead unit, or as a partner."""
+
+    case: CaseFile
+    partner: CasePartner | None
+    """the user's unit's partnership; None when the user's unit leads the case"""
+
+    @property
+    def leads(self) -> bool:
+        return self.partner is None
+
+    def may_draft(self, user: User) -> bool:
+        """Whether the user may draft requests in the case and put the unit's in it."""
+        shared = self.partner is None or self.partner.may_draft
+        return shared and user.has_role(Role.officer)
+
+
+def case_access(*, session: Session, user: User, case_id: int) -> CaseAccess:
+    """The case as the user's unit reaches it; NotFound when it does not exist, or is
+    another unit's and not shared with the user's."""
+    case = session.get(CaseFile, case_id)
+    if case is not None and case.unit_id == user.unit_id:
+        return CaseAccess(case, None)
+    if case is not None:
+        partner = session.exec(
+            select(CasePartner).where(
+                CasePartner.case_id == case.id, CasePartner.unit_id == user.unit_id
+            )
+        ).first()
+        if partner is not None:
+            return CaseAccess(case, partner)
+    raise NotFound(N_("No such case."))
+
+
+def _leading(access: CaseAccess, user: User) -> None:
+    """Only the lead unit's officers change the case, its partners and its team."""
+    _may_manage(user)
+    if not access.leads:
+        raise Forbidden(N_("Only the unit that leads the case can change it or share it."))
+
+
+def _drafting(access: CaseAccess, user: User) -> None:
+    _may_manage(user)
+    if not access.may_draft(user):
+        raise Forbidden(
+            N_("Your unit reads this case but may not draft in it: the lead unit can allow it.")
+        )
 
 
 def _clean(title: str, case_number: str, offences: str) -> tuple[str, str, str]:
@@ -111,7 +182,7 @@ def create_case(
 def update_case(
     *,
     session: Session,
-    case: CaseFile,
+    access: CaseAccess,
     user: User,
     title: str,
     case_number: str,
@@ -119,7 +190,8 @@ def update_case(
     lead_officer_id: int | None,
     client_addr: str = "",
 ) -> CaseFile:
-    _may_manage(user)
+    _leading(access, user)
+    case = access.case
     case.title, case.case_number, case.offences = _clean(title, case_number, offences)
     case.lead_officer_id = _lead_officer(session, user, lead_officer_id)
     case.updated_at = utcnow()
@@ -137,11 +209,8 @@ def update_case(
 
 
 def visible_case(*, session: Session, user: User, case_id: int) -> CaseFile:
-    """The case, or NotFound when it does not exist or is another unit's."""
-    case = session.get(CaseFile, case_id)
-    if case is None or case.unit_id != user.unit_id:
-        raise NotFound(N_("No such case."))
-    return case
+    """The case, or NotFound when the user's unit neither leads it nor is its partner."""
+    return case_access(session=session, user=user, case_id=case_id).case
 
 
 @dataclass(frozen=True)
@@ -149,45 +218,83 @@ class CaseRow:
     case: CaseFile
     requests: int
     states: tuple[str, ...]
+    lead_unit: str = ""
+    """the lead unit's name, for a case shared with the user's unit"""
 
 
 def unit_cases(*, session: Session, user: User) -> list[CaseRow]:
-    """The unit's cases, most recently changed first, with their requests' states."""
-    cases = session.exec(
-        select(CaseFile)
-        .where(CaseFile.unit_id == user.unit_id)
+    """The cases the user's unit leads or is a partner of, most recently changed first,
+    with their requests' states."""
+    shared = select(CasePartner.case_id).where(CasePartner.unit_id == user.unit_id)
+    found = session.exec(
+        select(CaseFile, Unit.name)
+        .join(Unit, col(Unit.id) == col(CaseFile.unit_id))
+        .where((col(CaseFile.unit_id) == user.unit_id) | col(CaseFile.id).in_(shared))
         .order_by(col(CaseFile.updated_at).desc(), col(CaseFile.id).desc())
     ).all()
     held: dict[int, list[str]] = defaultdict(list)
-    rows = session.exec(
+    for case_id, state in session.exec(
         select(MlaRequest.case_id, MlaRequest.requested_state).where(
-            col(MlaRequest.case_id).in_([c.id for c in cases]),
-            MlaRequest.unit_id == user.unit_id,
+            col(MlaRequest.case_id).in_([c.id for c, _name in found]), _of_the_case()
         )
-    )
-    for case_id, state in rows:
+    ):
         if case_id is not None:
             held[case_id].append(state)
-    return [CaseRow(c, len(held[c.id or 0]), tuple(sorted(set(held[c.id or 0])))) for c in cases]
+    return [
+        CaseRow(
+            c,
+            len(held[c.id or 0]),
+            tuple(sorted(set(held[c.id or 0]))),
+            "" if c.unit_id == user.unit_id else name,
+        )
+        for c, name in found
+    ]
+
+
+def _of_the_case() -> Any:
+    """Of a request that names a case: that it is the case's lead unit's or a current
+    partner's (a removed partner's requests have left the case; this holds even so)."""
+    lead = select(CaseFile.unit_id).where(col(CaseFile.id) == col(MlaRequest.case_id))
+    partners = select(CasePartner.unit_id).where(
+        col(CasePartner.case_id) == col(MlaRequest.case_id)
+    )
+    return col(MlaRequest.unit_id).in_(lead.scalar_subquery()) | col(MlaRequest.unit_id).in_(
+        partners.scalar_subquery()
+    )
 
 
 def case_requests(*, session: Session, case: CaseFile) -> list[MlaRequest]:
-    """The case's requests, oldest first (only its lead unit's: a case holds no other)."""
+    """The case's requests, of the lead unit and of its partners, oldest first."""
     return list(
         session.exec(
             select(MlaRequest)
-            .where(MlaRequest.case_id == case.id, MlaRequest.unit_id == case.unit_id)
+            .where(
+                MlaRequest.case_id == case.id,
+                col(MlaRequest.unit_id).in_(case_units(session=session, case=case)),
+            )
             .order_by(col(MlaRequest.created_at), col(MlaRequest.id))
         )
     )
 
 
-def attachable(*, session: Session, case: CaseFile) -> list[MlaRequest]:
-    """The unit's requests in no case, newest first, that can be put in this one."""
+def case_request(*, session: Session, case: CaseFile, request_id: int) -> MlaRequest:
+    """One of the case's requests; NotFound for any other, whoever's it is."""
+    request = session.get(MlaRequest, request_id)
+    if (
+        request is None
+        or request.case_id != case.id
+        or request.unit_id not in case_units(session=session, case=case)
+    ):
+        raise NotFound(N_("No such request in this case."))
+    return request
+
+
+def attachable(*, session: Session, user: User) -> list[MlaRequest]:
+    """The user's unit's requests in no case, newest first, that can be put in one."""
     return list(
         session.exec(
             select(MlaRequest)
-            .where(MlaRequest.unit_id == case.unit_id, col(MlaRequest.case_id).is_(None))
+            .where(MlaRequest.unit_id == user.unit_id, col(MlaRequest.case_id).is_(None))
             .order_by(col(MlaRequest.updated_at).desc(), col(MlaRequest.id).desc())
             .limit(500)
         )
@@ -195,12 +302,13 @@ def attachable(*, session: Session, case: CaseFile) -> list[MlaRequest]:
 
 
 def attach(
-    *, session: Session, case: CaseFile, user: User, request_id: int, client_addr: str = ""
+    *, session: Session, access: CaseAccess, user: User, request_id: int, client_addr: str = ""
 ) -> MlaRequest:
-    """Put a request of the unit, in no other case, in this one."""
-    _may_manage(user)
+    """Put a request of the user's unit, in no other case, in this one."""
+    _drafting(access, user)
+    case = access.case
     request = session.get(MlaRequest, request_id)
-    if request is None or request.unit_id != case.unit_id:
+    if request is None or request.unit_id != user.unit_id:
         raise NotFound(N_("No such request."))
     if request.case_id == case.id:
         return request
@@ -213,11 +321,13 @@ def attach(
 
 
 def detach(
-    *, session: Session, case: CaseFile, user: User, request_id: int, client_addr: str = ""
+    *, session: Session, access: CaseAccess, user: User, request_id: int, client_addr: str = ""
 ) -> MlaRequest:
-    _may_manage(user)
+    """Take a request of the user's unit out of the case."""
+    _drafting(access, user)
+    case = access.case
     request = session.get(MlaRequest, request_id)
-    if request is None or request.unit_id != case.unit_id or request.case_id != case.id:
+    if request is None or request.unit_id != user.unit_id or request.case_id != case.id:
         raise NotFound(N_("No such request in this case."))
     return _move(session, case, request, user, into=False, client_addr=client_addr)
 
@@ -259,7 +369,7 @@ def carried_content(
 def draft_from_case(
     *,
     session: Session,
-    case: CaseFile,
+    access: CaseAccess,
     user: User,
     title: str,
     requested_state: str,
@@ -269,14 +379,13 @@ def draft_from_case(
     identifiers: Sequence[int] = (),
     client_addr: str = "",
 ) -> MlaRequest:
-    """A new draft in the case, to ``requested_state``, with the case's number and what
-    the officer chose of one of the case's requests."""
-    _may_manage(user)
+    """A new draft of the user's unit in the case, to ``requested_state``, with the case's
+    number and what the officer chose of one of the case's requests."""
+    _drafting(access, user)
+    case = access.case
     content: dict[str, Any] = {}
     if source_id is not None:
-        source = session.get(MlaRequest, source_id)
-        if source is None or source.unit_id != case.unit_id or source.case_id != case.id:
-            raise NotFound(N_("No such request in this case."))
+        source = case_request(session=session, case=case, request_id=source_id)
         content = carried_content(source, parts, persons, identifiers)
     if case.case_number:
         content["proceedings"] = {"case_number": case.case_number}
@@ -288,10 +397,293 @@ def draft_from_case(
         content=content,
         client_addr=client_addr,
     )
-    attach(
-        session=session, case=case, user=user, request_id=created.id or 0, client_addr=client_addr
-    )
+    attach(session=session, access=access, user=user, request_id=created.id or 0,
+           client_addr=client_addr)  # fmt: skip
     return created
+
+
+# Sharing with partner units.
+
+
+@dataclass(frozen=True)
+class PartnerRow:
+    partner: CasePartner
+    unit: Unit
+    requests: int
+    """how many of the case's requests are that unit's"""
+
+
+def partners(*, session: Session, case: CaseFile) -> list[PartnerRow]:
+    """The units the case is shared with, by name, with how many requests each has in it."""
+    rows = session.exec(
+        select(CasePartner, Unit)
+        .join(Unit, col(Unit.id) == col(CasePartner.unit_id))
+        .where(CasePartner.case_id == case.id)
+        .order_by(col(Unit.name))
+    ).all()
+    counts: dict[int, int] = {
+        unit_id: count
+        for unit_id, count in session.execute(
+            select(MlaRequest.unit_id, func.count())
+            .where(MlaRequest.case_id == case.id)
+            .group_by(col(MlaRequest.unit_id))
+        )
+    }
+    return [PartnerRow(p, u, counts.get(u.id or 0, 0)) for p, u in rows]
+
+
+def invitable_units(*, session: Session, case: CaseFile) -> list[Unit]:
+    """The installation's other units, not yet partners of the case, by name."""
+    taken = select(CasePartner.unit_id).where(CasePartner.case_id == case.id)
+    return list(
+        session.exec(
+            select(Unit)
+            .where(Unit.id != case.unit_id, col(Unit.id).not_in(taken))
+            .order_by(col(Unit.name))
+        )
+    )
+
+
+def _partner(session: Session, case: CaseFile, unit_id: int) -> tuple[CasePartner, Unit]:
+    found = session.exec(
+        select(CasePartner, Unit)
+        .join(Unit, col(Unit.id) == col(CasePartner.unit_id))
+        .where(CasePartner.case_id == case.id, CasePartner.unit_id == unit_id)
+    ).first()
+    if found is None:
+        raise NotFound(N_("That unit is not a partner of this case."))
+    return found
+
+
+def invite(
+    *,
+    session: Session,
+    access: CaseAccess,
+    user: User,
+    unit_id: int,
+    may_draft: bool = False,
+    client_addr: str = "",
+) -> CasePartner:
+    """Share the case with another unit of the installation: its members read the case
+    and its requests; with ``may_draft`` its officers draft their own requests in it."""
+    _leading(access, user)
+    case = access.case
+    unit = session.get(Unit, unit_id)
+    if unit is None or unit.id == case.unit_id:
+        raise ServiceError(N_("Choose one of the installation's other units."))
+    if session.exec(
+        select(CasePartner.id).where(CasePartner.case_id == case.id, CasePartner.unit_id == unit_id)
+    ).first():
+        raise ServiceError(N_("The case is already shared with %(unit)s."), unit=unit.name)
+    assert user.id is not None
+    partner = CasePartner(case_id=case.id or 0, unit_id=unit_id, may_draft=may_draft,
+                          invited_by=user.id)  # fmt: skip
+    case.updated_at = utcnow()
+    session.add_all([partner, case])
+    session.flush()
+    audit.record(session=session, action=AuditAction.case_share, user=user, object_type="case",
+                 object_id=case.id, client_addr=client_addr,
+                 details={"unit": unit.name, "may_draft": may_draft})  # fmt: skip
+    return partner
+
+
+def change_partner(
+    *,
+    session: Session,
+    access: CaseAccess,
+    user: User,
+    unit_id: int,
+    may_draft: bool,
+    client_addr: str = "",
+) -> CasePartner:
+    """Give a partner unit the right to draft in the case, or take it back. Requests it
+    has already drafted stay in the case."""
+    _leading(access, user)
+    partner, unit = _partner(session, access.case, unit_id)
+    if partner.may_draft != may_draft:
+        partner.may_draft = may_draft
+        session.add(partner)
+        audit.record(session=session, action=AuditAction.case_grant, user=user,
+                     object_type="case", object_id=access.case.id, client_addr=client_addr,
+                     details={"unit": unit.name, "may_draft": may_draft})  # fmt: skip
+        session.flush()
+    return partner
+
+
+def remove_partner(
+    *, session: Session, access: CaseAccess, user: User, unit_id: int, client_addr: str = ""
+) -> list[str]:
+    """Stop sharing the case with a unit. The requests that unit drafted in it leave the
+    case with it (they stay that unit's): the references of those that left."""
+    _leading(access, user)
+    case = access.case
+    partner, unit = _partner(session, case, unit_id)
+    theirs = session.exec(
+        select(MlaRequest).where(MlaRequest.case_id == case.id, MlaRequest.unit_id == unit_id)
+    ).all()
+    for request in theirs:
+        request.case_id = None
+        session.add(request)
+    case.updated_at = utcnow()
+    session.add(case)
+    session.delete(partner)
+    references = sorted(r.reference for r in theirs)
+    audit.record(session=session, action=AuditAction.case_unshare, user=user, object_type="case",
+                 object_id=case.id, client_addr=client_addr,
+                 details={"unit": unit.name, "requests": references})  # fmt: skip
+    session.flush()
+    return references
+
+
+# The case's joint investigation team.
+
+MAX_TEAM_NAME = 200
+MEASURES = frozenset(m.value for m in MeasureKind)
+MAX_SCOPE = 5000
+
+
+def case_team(*, session: Session, case: CaseFile) -> CaseJit | None:
+    return session.exec(select(CaseJit).where(CaseJit.case_id == case.id)).first()
+
+
+def _clean_team(
+    name: str, framework: str, members: Sequence[str], own_state: str,
+    starts_on: dt.date | None, ends_on: dt.date | None, scope: str, measures: Sequence[str],
+    frameworks: JointTeamFile | None,
+) -> tuple[str, list[str], dt.date, dt.date, list[str]]:  # fmt: skip
+    name = " ".join(name.split())
+    if not name or len(name) > MAX_TEAM_NAME:
+        raise ServiceError(
+            N_("Give the team's name, as in its agreement, in at most %(num)d characters."),
+            num=MAX_TEAM_NAME,
+        )
+    if frameworks is None or framework not in frameworks.frameworks:
+        raise ServiceError(N_("Choose the framework the team's agreement rests on."))
+    states = sorted({m.strip().upper() for m in members} - {own_state})
+    if not states or not all(is_state(m) for m in states):
+        raise ServiceError(N_("Choose the team's other member states."))
+    if starts_on is None or ends_on is None or ends_on < starts_on:
+        raise ServiceError(N_("Give the agreement's period: a first day, and a last day after it."))
+    if len(scope) > MAX_SCOPE:
+        raise ServiceError(
+            N_("Describe the team's purpose in at most %(num)d characters."), num=MAX_SCOPE
+        )
+    if any(m not in MEASURES for m in measures):
+        raise ServiceError(N_("Choose the measures from the list."))
+    return name, states, starts_on, ends_on, sorted(set(measures))
+
+
+def save_team(
+    *,
+    session: Session,
+    access: CaseAccess,
+    user: User,
+    name: str,
+    framework: str,
+    members: Sequence[str],
+    starts_on: dt.date | None,
+    ends_on: dt.date | None,
+    signed_on: dt.date | None = None,
+    scope: str = "",
+    measures: Sequence[str] = (),
+    agreement: tuple[str, bytes] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    book: RuleBook | None = None,
+    client_addr: str = "",
+) -> CaseJit:
+    """Record the case's joint investigation team, or change it; ``agreement`` is the
+    signed agreement (its file name and a PDF's bytes), kept encrypted as the annexes are."""
+    _leading(access, user)
+    case = access.case
+    book = book or rulebook()
+    name, states, starts_on, ends_on, measures = _clean_team(
+        name, framework, members, case_unit_state(session, case), starts_on, ends_on,
+        scope, measures, book.joint_teams,
+    )  # fmt: skip
+    assert user.id is not None
+    team = case_team(session=session, case=case) or CaseJit(
+        case_id=case.id or 0, name=name, framework=framework, starts_on=starts_on,
+        ends_on=ends_on, updated_by=user.id,
+    )  # fmt: skip
+    team.name, team.framework, team.members = name, framework, states
+    team.starts_on, team.ends_on, team.signed_on = starts_on, ends_on, signed_on
+    team.scope, team.measures = scope.strip(), measures
+    team.updated_by, team.updated_at = user.id, utcnow()
+    period = f"{starts_on.isoformat()}/{ends_on.isoformat()}"
+    details: dict[str, Any] = {"name": name, "members": states, "framework": framework,
+                               "period": period}  # fmt: skip
+    if agreement is not None:
+        filename, data = agreement
+        check_size(data, max_bytes)
+        if sniff(data) != "application/pdf":
+            raise ServiceError(N_("Upload the signed agreement as a PDF."))
+        stored = keep_file(session=session, data=data, media_type="application/pdf")
+        team.agreement_file_id = stored.id
+        team.agreement_name = clean_filename(filename)[:200]
+        details["agreement_sha256"] = stored.sha256
+    case.updated_at = utcnow()
+    session.add_all([team, case])
+    session.flush()
+    audit.record(session=session, action=AuditAction.case_jit, user=user, object_type="case",
+                 object_id=case.id, client_addr=client_addr, details=details)  # fmt: skip
+    return team
+
+
+def case_unit_state(session: Session, case: CaseFile) -> str:
+    return session.get_one(Unit, case.unit_id).state
+
+
+def team_of(record: CaseJit) -> Team:
+    """The team as the advisor weighs it."""
+    return Team(
+        name=record.name,
+        framework=record.framework,
+        members=frozenset(record.members),
+        starts_on=record.starts_on,
+        ends_on=record.ends_on,
+        scope=record.scope,
+        measures=frozenset(MeasureKind(m) for m in record.measures if m in MEASURES),
+    )
+
+
+def request_team_advice(
+    *, session: Session, request: MlaRequest, today: dt.date, book: RuleBook | None = None
+) -> TeamAdvice | None:
+    """What the team of the request's case says of it: None when the request is in no
+    case, the case has no team, or the requested state is not a member."""
+    if request.case_id is None:
+        return None
+    case = session.get(CaseFile, request.case_id)
+    if case is None or request.unit_id not in case_units(session=session, case=case):
+        return None
+    record = case_team(session=session, case=case)
+    if record is None:
+        return None
+    content = request.content if isinstance(request.content, dict) else {}
+    measures = frozenset(
+        MeasureKind(m["kind"])
+        for m in content.get("measures") or []
+        if isinstance(m, dict) and m.get("kind") in MEASURES
+    )
+    book = book or rulebook()
+    return team_advice(book.joint_teams, team_of(record), request.requested_state, measures,
+                       today)  # fmt: skip
+
+
+def agreement(
+    *, session: Session, access: CaseAccess, user: User, client_addr: str = ""
+) -> tuple[str, bytes]:
+    """The team's agreement, its name and bytes; every download is recorded."""
+    record = case_team(session=session, case=access.case)
+    if record is None or record.agreement_file_id is None:
+        raise NotFound(N_("The case's team has no agreement on file."))
+    data = file_bytes(session=session, file_id=record.agreement_file_id)
+    if data is None:
+        raise NotFound(N_("The case's team has no agreement on file."))
+    audit.record(session=session, action=AuditAction.case_jit_agreement, user=user,
+                 object_type="case", object_id=access.case.id, client_addr=client_addr,
+                 details={"sha256": hashlib.sha256(data).hexdigest()})  # fmt: skip
+    return download_name(record.agreement_name, "application/pdf"), data
 
 
 # The case as a whole: where each state stands, what lapses next, what recurs.

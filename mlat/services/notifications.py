@@ -43,6 +43,9 @@ from mlat.services import webhook_events
 # user's account.
 MESSAGES: dict[str, str] = {
     NotificationKind.review_needed: N_("%(reference)s is waiting for your review."),
+    NotificationKind.case_changed: N_(
+        "%(reference)s, a request of one of your cases, took a step: see the case."
+    ),
     NotificationKind.changed_in_review: N_(
         "%(reference)s was changed while in review: look at it again before you decide."
     ),
@@ -123,12 +126,19 @@ def _reviewers(session: Session, request: MlaRequest) -> list[User]:
 
 
 def notify(
-    *, session: Session, users: Iterable[User], request: MlaRequest, kind: NotificationKind
+    *,
+    session: Session,
+    users: Iterable[User],
+    request: MlaRequest,
+    kind: NotificationKind,
+    case_id: int | None = None,
 ) -> int:
     count = 0
     for user in {u.id: u for u in users}.values():
         assert user.id is not None
-        session.add(Notification(user_id=user.id, request_id=request.id, kind=kind))
+        session.add(
+            Notification(user_id=user.id, request_id=request.id, kind=kind, case_id=case_id)
+        )
         count += 1
     if count:
         session.info[WRITTEN] = True
@@ -154,9 +164,10 @@ SETTLED: dict[WorkflowAction, tuple[NotificationKind, ...]] = {
 
 def after_transition(
     *, session: Session, request: MlaRequest, action: WorkflowAction, actor: User
-) -> None:
+) -> set[int]:
     """Notify whoever must act after ``action``; never the person who just acted. What the
-    action settles is no longer anyone's to do: those notifications are marked read."""
+    action settles is no longer anyone's to do: those notifications are marked read.
+    Returns the ids of the users notified."""
     settled = SETTLED.get(action, ())
     if settled:
         session.execute(
@@ -185,9 +196,11 @@ def after_transition(
         WorkflowAction.approve: NotificationKind.approved,
         WorkflowAction.sign: NotificationKind.signed,
     }
-    if action in kinds:
-        users = [u for u in recipients[action] if u.id != actor.id and u.active]
-        notify(session=session, users=users, request=request, kind=kinds[action])
+    if action not in kinds:
+        return set()
+    users = [u for u in recipients[action] if u.id != actor.id and u.active]
+    notify(session=session, users=users, request=request, kind=kinds[action])
+    return {u.id for u in users if u.id is not None}
 
 
 def after_rule_report(*, session: Session, report: RuleReport) -> int:
@@ -342,6 +355,8 @@ def send_pending(
                 body = _report_body(session, report, base_url, gettext)
             elif notification.kind in ACCOUNT_KINDS:
                 body = _account_body(session, notification, actor, base_url, gettext)
+            elif notification.case_id is not None:
+                body = f"{base_url}/cases/{notification.case_id}\n"
             else:
                 body = f"{base_url}/requests/{notification.request_id}\n"
             message.set_content(f"{text}\n\n{body}")

@@ -19,7 +19,7 @@ from sqlmodel import Session, col
 from mlat.audit_actions import AuditAction
 from mlat.messages import N_
 from mlat.models import MlaRequest, RequestEvent, RequestStatus, ReviewComment, User
-from mlat.services import Conflict, audit, notifications, webhook_events
+from mlat.services import Conflict, audit, case_news, notifications, webhook_events
 from mlat.services.search_index import reindex
 from mlat.workflow import REVIEW_ACTIONS, Transition
 
@@ -88,8 +88,10 @@ def take(
             )  # fmt: skip
     if event.comment or any(body.strip() for _path, body in field_comments):
         reindex(session=session, request=request)  # comments are searched too
-    notifications.after_transition(session=session, request=request, action=step.action,
-                                   actor=actor)  # fmt: skip
+    told = notifications.after_transition(session=session, request=request,
+                                          action=step.action, actor=actor)  # fmt: skip
+    case_news.after_step(session=session, request=request, action=step.action, actor=actor,
+                         told=told)  # fmt: skip
     webhook_events.after_step(session=session, request=request, action=step.action,
                               from_status=from_status)  # fmt: skip
     audit.record(session=session, action=AuditAction.of_step(step.action), user=actor,

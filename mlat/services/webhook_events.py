@@ -11,6 +11,7 @@ URL); it carries the request document only to an endpoint allowed content.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
@@ -33,6 +34,8 @@ class WebhookEvent(StrEnum):
     preservation_lapsing_14 = "preservation.lapsing_14"
     preservation_lapsing_7 = "preservation.lapsing_7"
     packet_ready = "packet.ready"
+    case_request_changed = "case.request_changed"
+    """a request of a case the unit leads or is a partner of took a workflow step"""
 
 
 class DeliveryStatus(StrEnum):
@@ -94,12 +97,17 @@ def emit(
     data: dict[str, Any] | None = None,
     unless_sent: tuple[WebhookEvent, ...] = (),
     now: dt.datetime | None = None,
+    unit_ids: Sequence[int] = (),
 ) -> list[WebhookDelivery]:
-    """Record the event for each endpoint of the request's unit that asked for it,
-    queued once the caller commits; ``unless_sent``: not to an endpoint that was already
-    sent one of these events about the request."""
+    """Record the event for each endpoint of the request's unit (or of ``unit_ids``)
+    that asked for it, queued once the caller commits; ``unless_sent``: not to an
+    endpoint that was already sent one of these events about the request."""
     now = now or utcnow()
-    endpoints = subscribed(session=session, unit_id=request.unit_id, event=event)
+    endpoints = [
+        endpoint
+        for unit_id in unit_ids or (request.unit_id,)
+        for endpoint in subscribed(session=session, unit_id=unit_id, event=event)
+    ]
     if unless_sent:
         endpoints = [e for e in endpoints if not _sent(session, e, request, unless_sent)]
     if not endpoints:

@@ -22,7 +22,7 @@ from mlat.rules.findings import Finding
 from mlat.rules.loader import rulebook
 from mlat.rules.provenance import Citation
 from mlat.rules.schema import Ruled, StateTable
-from mlat.services import ServiceError
+from mlat.services import ServiceError, cases
 from mlat.services.validation import request_document
 from mlat.services.workflow import open_comments
 from mlat.views.common import visible_request
@@ -66,15 +66,20 @@ def document_of(
 
 
 def step_context(mla_request: MlaRequest) -> StepContext:
+    """What the steps need; ``extra["team"]`` is what the case's joint investigation
+    team says of the request, if it says anything."""
     unit = the_user().unit
     document = document_of(mla_request)
+    today = local_today(unit)
+    team = cases.request_team_advice(session=get_session(), request=mla_request, today=today)
     return StepContext(
         request=mla_request,
         unit_state=unit.state,
         unit_timezone=unit.timezone,
         document=document,
         table=rulebook().state(mla_request.requested_state),
-        today=local_today(unit),
+        today=today,
+        extra={"team": team} if team is not None else {},
     )
 
 
