@@ -6,9 +6,9 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Browser, expect
 
-from tests.browser.support import OFFICER, Visit
+from tests.browser.support import OFFICER, LiveServer, Visit, screenshot_folder
 
 pytestmark = pytest.mark.browser
 
@@ -144,3 +144,66 @@ def test_an_officer_gathers_a_cases_requests_and_drafts_another_from_them(visit:
     expect(page.locator("#case-states tbody tr")).to_have_count(3)
     expect(page.locator("#case-shared")).to_contain_text("finance.alwaha@mailhost.example")
     visit.check("case with three requests")
+
+
+def test_a_case_shared_with_a_partner_unit_is_read_there_and_follows_each_change(
+    visit: Visit, browser: Browser, live_server: LiveServer
+) -> None:
+    """A case opened, two requests to two states drafted in it, shared read-only with the
+    Lagos unit: its officer finds it, reads a request of it, and sees the case change on
+    their open page when the lead takes a request out, without reloading."""
+    page = visit.page
+    visit.login(OFFICER)
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Cases").click()
+    page.get_by_role("link", name="Open a case").click()
+    page.get_by_label("Title").fill("Crypto exchange intrusion")
+    page.get_by_role("button", name="Open the case").click()
+    case_url = page.url
+    drafted = []
+    for title, state in (("Exchange's logs in Malta", "MT"), ("Wallet host in Lithuania", "LT")):
+        page.get_by_role("link", name="Draft a request in this case").click()
+        page.get_by_label("Title", exact=True).fill(title)
+        page.get_by_label("Requested state").select_option(value=state)
+        page.get_by_role("button", name="Draft the request").click()
+        message = page.locator(".flash-success").inner_text()
+        found = re.search(r"Request (\S+) is drafted", message)
+        assert found is not None, message
+        drafted.append(found.group(1))
+        page.goto(case_url)
+    expect(page.locator("#case-states tbody tr")).to_have_count(2)
+    page.get_by_label("Share the case with").select_option(label="Economic Crime Unit, Lagos")
+    page.get_by_role("button", name="Share the case").click()
+    expect(page.locator(".flash-success")).to_contain_text("shared with Economic Crime Unit")
+    expect(page.locator("#case-partners")).to_contain_text("No, reads only")
+    visit.check("case shared with a partner unit")
+
+    context = browser.new_context(locale="en-GB", timezone_id="Africa/Lagos",
+                                  viewport={"width": 1280, "height": 900})  # fmt: skip
+    context.set_default_timeout(10_000)
+    partner = Visit(page=context.new_page(), server=live_server,
+                    folder=screenshot_folder("partner-unit-reads-a-shared-case"))  # fmt: skip
+    try:
+        partner.login("officer@lagos.example")
+        seen = partner.page
+        seen.get_by_role("navigation", name="Main").get_by_role("link", name="Cases").click()
+        expect(seen.locator("main")).to_contain_text("shared with your unit")
+        seen.get_by_role("link", name="Crypto exchange intrusion").click()
+        expect(seen.locator("#case-shared-notice")).to_contain_text(
+            "shares this case with your unit"
+        )
+        expect(seen.get_by_role("link", name="Draft a request in this case")).to_have_count(0)
+        partner.check("the partner's view of the case")
+        seen.locator("#case-requests").get_by_role("link", name=drafted[0]).click()
+        expect(seen.locator("main")).to_contain_text("shown read-only")
+        partner.check("a request of the case, read-only")
+        seen.go_back()
+        expect(seen.locator("#case-requests tbody tr")).to_have_count(2)
+
+        row = page.locator("#case-requests tr", has_text=drafted[1])
+        row.get_by_role("button", name=re.compile("Take .* out of the case")).click()
+        expect(page.locator(".flash-success")).to_contain_text("is no longer in the case")
+        expect(seen.locator("#case-requests tbody tr")).to_have_count(1, timeout=25_000)
+        expect(seen.locator("#case-live-status")).to_contain_text("The case changed")
+        partner.check("the partner's page after the lead's change")
+    finally:
+        context.close()
