@@ -6,6 +6,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectMultipleField,
@@ -65,6 +66,8 @@ class TokenForm(FlaskForm):  # type: ignore[misc]
         validators=[Optional(), at_most(10)],
         render_kw={"autocomplete": "one-time-code", "inputmode": "numeric"},
     )
+    once = HiddenField(validators=[Optional(), at_most(64)])
+    """names this copy of the form, so that sending it again (a reload) makes no second token"""
 
 
 class RevokeTokenForm(FlaskForm):  # type: ignore[misc]

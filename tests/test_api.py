@@ -8,6 +8,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from sqlmodel import Session, select
 from mlat.audit_actions import AuditAction
 from mlat.models import ApiToken, AuditEntry, RequestStatus, Role, User, utcnow
 from mlat.services import ServiceError, api_tokens
+from mlat.services.webhook_events import WebhookEvent
 from mlat.views.api.core import OPERATIONS, PROBLEMS
 from mlat.views.api.spec import openapi_document
 from tests.api_helpers import Api, give_authenticator, make_token, problem
@@ -73,6 +75,27 @@ def test_a_token_is_made_on_the_account_page_shown_once_and_kept_hashed(
         select(AuditEntry).where(AuditEntry.action == AuditAction.api_token_create)
     ).one()
     assert created.details["name"] == "Case system"
+
+
+def test_sending_the_token_form_again_makes_no_second_token(
+    client: Client, db: Session, login_as: Any
+) -> None:
+    """A reload of the page that showed the new token sends the same form again."""
+    user = login_as(Role.officer)
+    form = client.get("/account/tokens").text
+    once = re.search(r'name="once" type="hidden" value="([^"]+)"', form)
+    assert once is not None, form
+    expires = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    sent = {"name": "Case system", "scopes": ["read"], "expires_on": expires,
+            "password": PASSWORD, "once": once.group(1)}  # fmt: skip
+    first = client.submit("/account/tokens", sent)
+    assert first.status_code == 200 and "token-secret" in first.text
+    again = client.submit("/account/tokens", sent)
+    assert again.status_code == 200 and "token-secret" not in again.text
+    assert "already sent and made its token" in again.text
+    assert len(db.exec(select(ApiToken).where(ApiToken.user_id == user.id)).all()) == 1
+    fresh = re.search(r'name="once" type="hidden" value="([^"]+)"', again.text)
+    assert fresh is not None and fresh.group(1) != once.group(1)  # the next one may be made
 
 
 def test_a_token_form_with_mistakes_keeps_what_was_typed_and_says_why(
@@ -453,6 +476,11 @@ def test_the_documentation_page_lists_every_operation_and_problem(client: Client
         assert page.select_one(f"#op-{op.endpoint}") is not None, op.endpoint
     for slug in PROBLEMS:
         assert page.select_one(f"#problem-{slug}") is not None, slug
+    events = page.select_one("#webhook-events")
+    assert events is not None
+    for event in WebhookEvent:  # and how to check a webhook's signature
+        assert event.value in events.text
+    assert "HMAC-SHA256" in page.text and "def verify(" in page.text
 
 
 def test_problems_come_in_the_callers_language(api: Api) -> None:

@@ -510,6 +510,8 @@ def test_an_administrator_adds_an_endpoint_and_sees_its_secret_once(
     assert secret.get_text() not in client_request.client.get(f"/admin/webhooks/{endpoint.id}").text
     listed = client_request.get("/admin/webhooks")
     assert rows(listed)[0][0] == HOOKS
+    how = listed.find("a", string="How to check the signature")
+    assert how is not None and how["href"] == "/api/v1/docs#webhooks"
     assert audited(db, AuditAction.webhook_create) == [str(endpoint.id)]
 
 

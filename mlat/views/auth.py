@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 
 from flask import (
     Blueprint,
@@ -305,6 +306,17 @@ def logout() -> Response:
     return redirect(url_for("auth.login"))
 
 
+TOKENS_MADE = "tokens_made"
+"""the session's list of the token forms that made a token (their ``once``)"""
+
+
+def _fresh_token_form(form: TokenForm, user: User) -> TokenForm:
+    form.expires_on.data = local_today(user.unit) + dt.timedelta(days=90)
+    form.scopes.data = ["read"]
+    form.once.data = secrets.token_urlsafe(16)
+    return form
+
+
 @bp.route("/account/tokens", methods=["GET", "POST"])
 def account_tokens() -> str | tuple[str, int]:
     """The user's API tokens; a new one, after the password (and a code, with two-factor
@@ -312,11 +324,17 @@ def account_tokens() -> str | tuple[str, int]:
     user, db = the_user(), get_session()
     form = TokenForm()
     if request.method == "GET":
-        form.expires_on.data = local_today(user.unit) + dt.timedelta(days=90)
-        form.scopes.data = ["read"]
+        _fresh_token_form(form, user)
     issued = None
     status = 200
-    if form.validate_on_submit():
+    made = session.get(TOKENS_MADE, [])
+    valid = form.validate_on_submit()
+    if valid and form.once.data and form.once.data in made:
+        flash(_("This form was already sent and made its token, listed below. A token's secret "
+                "is shown only once: if you did not keep it, revoke the token and make "
+                "another."), "info")  # fmt: skip
+        form = _fresh_token_form(TokenForm(formdata=None), user)
+    elif valid:
         if user.has_authenticator and not (form.code.data or "").strip():
             form.code.errors.append(_("Enter the code."))
             status = 400
@@ -348,9 +366,9 @@ def account_tokens() -> str | tuple[str, int]:
     elif request.method == "POST":
         status = 400
     if issued is not None:  # a fresh form for the next one
-        form = TokenForm(formdata=None)
-        form.expires_on.data = local_today(user.unit) + dt.timedelta(days=90)
-        form.scopes.data = ["read"]
+        if form.once.data:
+            session[TOKENS_MADE] = [*made, form.once.data][-20:]
+        form = _fresh_token_form(TokenForm(formdata=None), user)
     now = utcnow()
     rows = [
         (token, api_tokens.state_of(token, now), api_tokens.last_day(token))

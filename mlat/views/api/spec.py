@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from werkzeug.wrappers import Response
 
+from forms.webhooks import EVENT_LABELS
 from mlat.messages import N_
 from mlat.models import MAX_ID
 from mlat.views.api.core import (
@@ -270,4 +271,5 @@ def docs() -> str:
         problem_type=problem_type,
         prefix=PREFIX,
         base=request.host_url.rstrip("/"),
+        events={str(event): str(text) for event, text in EVENT_LABELS.items()},
     )
