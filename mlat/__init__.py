@@ -23,6 +23,7 @@ class DatabaseId(IntegerConverter):
 
 def create_app(config: Config | None = None) -> Flask:
     from mlat import auth, cli, crypto, db, i18n, security, views
+    from mlat.evidence_store import store_of
     from mlat.jobs import queues
     from mlat.services import audit_checkpoints
     from mlat.services.stats import StatisticsCache
@@ -42,6 +43,8 @@ def create_app(config: Config | None = None) -> Flask:
     crypto.use_keyring(app.extensions["mlat_engine"], crypto.keyring_of(config))
     queues.init_app(app)  # where packet jobs go once their transaction commits
     app.extensions["mlat_statistics"] = StatisticsCache()  # each unit's, for two minutes
+    # where evidence files are kept: a folder, or an S3-compatible bucket
+    app.extensions["mlat_evidence"] = store_of(config.evidence, config.instance_path)
     if config.proxy_fix:  # behind that many reverse proxies (docs/deploy.md)
         hops = config.proxy_fix
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]

@@ -75,6 +75,10 @@ class AuditAction(StrEnum):
     case_request_view = "case.request_view"
     case_jit = "case.jit"
     case_jit_agreement = "case.jit_agreement"
+    evidence_receive = "evidence.receive"
+    """A receipt of evidence recorded, with its files (``mlat.services.evidence``)."""
+    evidence_custody = "evidence.custody"
+    """An action on an evidence item: its chain of custody."""
     access_refused = "access.refused"
     """A 403 or 404 answered to a logged-in user (``mlat.views.refusals``)."""
 

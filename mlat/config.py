@@ -87,6 +87,21 @@ class AuditSettings:
 
 
 @dataclass(frozen=True)
+class EvidenceSettings:
+    """Where evidence files are kept (``mlat.evidence_store``): a folder by default, an
+    S3-compatible bucket when one is named."""
+
+    folder: str = ""
+    """empty: ``evidence`` in the instance folder"""
+    s3_bucket: str = ""
+    s3_endpoint: str = ""
+    """the store's address, for a store other than AWS; empty: AWS's, by region"""
+    s3_prefix: str = "evidence/"
+    max_bytes: int = 4 * 1024**3
+    """the largest file accepted"""
+
+
+@dataclass(frozen=True)
 class Config:
     database_url: str
     secret_key: str
@@ -123,6 +138,7 @@ class Config:
     webhook_allow_networks: str = ""
     """space-separated networks (CIDR) of private addresses that webhooks may still reach,
     for an installation whose receivers are on its internal network; empty: none"""
+    evidence: EvidenceSettings = field(default_factory=lambda: EvidenceSettings())
     extra: dict[str, Any] = field(default_factory=dict)
 
     def flask_settings(self) -> dict[str, Any]:
@@ -278,6 +294,13 @@ def config_from_env() -> Config:
         data_keys=_data_keys_from_env(),
         api_rate_per_minute=int(os.environ.get("MLAT_API_RATE_PER_MINUTE", "120")),
         webhook_allow_networks=os.environ.get("MLAT_WEBHOOK_ALLOW_NETWORKS", ""),
+        evidence=EvidenceSettings(
+            folder=os.environ.get("MLAT_EVIDENCE_DIR", ""),
+            s3_bucket=os.environ.get("MLAT_EVIDENCE_S3_BUCKET", ""),
+            s3_endpoint=os.environ.get("MLAT_EVIDENCE_S3_ENDPOINT", ""),
+            s3_prefix=os.environ.get("MLAT_EVIDENCE_S3_PREFIX", "evidence/"),
+            max_bytes=int(os.environ.get("MLAT_EVIDENCE_MAX_BYTES", str(4 * 1024**3))),
+        ),
     )
 
 

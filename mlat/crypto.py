@@ -136,6 +136,16 @@ class Keyring:
                 "value was changed or belongs to another row."
             ) from None
 
+    def wrap(self, data_key: bytes, *, context: str) -> tuple[str, bytes]:
+        """A data key the caller encrypts with itself (a stream too large to seal at
+        once), wrapped by the current key: the key's id and the wrapped key."""
+        return self.current, self._wrap(data_key, context)
+
+    def unwrap(self, sealed: Sealed, *, context: str) -> bytes:
+        """The data key of ``sealed`` (its ``key_id`` and ``data_key``), or
+        ``DataKeyError`` when it does not open."""
+        return self._unwrap(sealed, context)
+
     def seal(self, plaintext: bytes, *, context: str) -> Sealed:
         """Encrypt ``plaintext`` with a new data key, wrapped by the current key."""
         data_key = AESGCM.generate_key(bit_length=KEY_BYTES * 8)

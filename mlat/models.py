@@ -4,7 +4,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, LargeBinary, String, Text, UniqueConstraint
 from sqlmodel import Field, Relationship, SQLModel
 
 MAX_ID = 2**31 - 1
@@ -742,3 +742,78 @@ class CaseJit(SQLModel, table=True):
     agreement_name: str = Field(default="", max_length=200)
     updated_by: int = Field(foreign_key="user.id")
     updated_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class EvidenceBlob(SQLModel, table=True):
+    """The content of an evidence file, kept once, encrypted, under its SHA-256 in the
+    evidence store (``mlat.evidence_store``), with what opens it."""
+
+    __tablename__ = "evidence_blob"
+
+    id: int | None = Field(default=None, primary_key=True)
+    sha256: str = Field(max_length=64, unique=True)
+    size: int = Field(sa_type=BigInteger)
+    backend: str = Field(max_length=16, description="folder or s3")
+    key_id: str = Field(max_length=32)
+    data_key: bytes = Field(sa_type=LargeBinary, description="the file's data key, wrapped")
+    nonce_prefix: bytes = Field(sa_type=LargeBinary)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class EvidenceReceipt(SQLModel, table=True):
+    """Evidence received for a request: when, from whom, by which channel, under which
+    reference of the sender's, and which of the request's measures it answers."""
+
+    __tablename__ = "evidence_receipt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="mla_request.id", index=True)
+    received_on: dt.date
+    sender: str = Field(max_length=300, description="the authority or the provider")
+    sender_kind: str = Field(max_length=16, description="authority or provider")
+    channel: str = Field(max_length=24)
+    sender_reference: str = Field(default="", max_length=200)
+    answers: list[dict[str, Any]] = Field(
+        default_factory=list,
+        sa_column=Column(JSON, nullable=False),
+        description="per measure answered: its position in the request, and whether in full",
+    )
+    certificate: str = Field(
+        default="", sa_type=Text, description="the certificate of authenticity that came with it"
+    )
+    recorded_by: int = Field(foreign_key="user.id")
+    recorded_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class EvidenceItem(SQLModel, table=True):
+    """One file received: its name as sent, and its content (a blob). Never opened or
+    rendered by the app; listed, downloaded and accounted for."""
+
+    __tablename__ = "evidence_item"
+
+    id: int | None = Field(default=None, primary_key=True)
+    receipt_id: int = Field(foreign_key="evidence_receipt.id", index=True)
+    request_id: int = Field(foreign_key="mla_request.id", index=True)
+    blob_id: int = Field(foreign_key="evidence_blob.id")
+    filename: str = Field(max_length=255)
+    sender_sha256: str = Field(
+        default="", max_length=64, description="the digest the sender gave, if any"
+    )
+    created_by: int = Field(foreign_key="user.id")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
+class CustodyEvent(SQLModel, table=True):
+    """One link of an evidence item's chain of custody: who did what, when, why, and the
+    item's digest at that moment. Each is also an entry of the audit trail."""
+
+    __tablename__ = "custody_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="evidence_item.id", index=True)
+    action: str = Field(max_length=24)
+    actor_id: int = Field(foreign_key="user.id")
+    at: dt.datetime = Field(default_factory=utcnow)
+    reason: str = Field(default="", sa_type=Text)
+    recipient: str = Field(default="", max_length=300)
+    sha256: str = Field(max_length=64)
