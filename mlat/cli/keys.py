@@ -15,6 +15,7 @@ from mlat.db import get_session
 from mlat.services.data_keys import (
     Batch,
     key_use,
+    rotate_evidence,
     rotate_files,
     rotate_secrets,
     rotate_webhook_secrets,
@@ -67,16 +68,18 @@ def keys_group() -> None:
 @click.option("--batch", "size", default=100, show_default=True, type=click.IntRange(1, 10000),
               help="rows read and committed at a time")  # fmt: skip
 def rotate_command(size: int) -> None:
-    """Seal every stored file, two-factor secret and webhook secret with the current
-    (first) key."""
+    """Seal every stored file, evidence file, two-factor secret and webhook secret with
+    the current (first) key."""
     session = get_session()
     current = keyring_for(session).current
     files, secrets = reseal(session, size=size, only_plain=False)
     webhooks = _in_batches(session, rotate_webhook_secrets, size, False)
+    evidence = _in_batches(session, rotate_evidence, size, False)
     click.echo(f"Stored files: {files.moved} moved to key {current}.")
+    click.echo(f"Evidence files: {evidence.moved} moved to key {current}.")
     click.echo(f"Two-factor secrets: {secrets.moved} moved to key {current}.")
     click.echo(f"Webhook secrets: {webhooks.moved} moved to key {current}.")
-    refused = _refusals((files, secrets, webhooks))
+    refused = _refusals((files, secrets, webhooks, evidence))
     if refused:
         click.echo(
             f"{refused} could not be opened and still need their old key: keep every "
@@ -104,7 +107,8 @@ def status_command() -> None:
     click.echo(f"Stored files: {_counts(use.files)}")
     click.echo(f"Two-factor secrets: {_counts(use.secrets)}")
     click.echo(f"Webhook secrets: {_counts(use.webhook_secrets)}")
-    everything = use.files + use.secrets + use.webhook_secrets
+    click.echo(f"Evidence files: {_counts(use.evidence)}")
+    everything = use.files + use.secrets + use.webhook_secrets + use.evidence
     unusable = sorted(k for k in everything if k not in keyring.keys)
     if unusable:
         names = ", ".join(k or "not encrypted" for k in unusable)

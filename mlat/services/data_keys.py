@@ -1,9 +1,10 @@
 """Moving sealed data to the current data key, and counting what each key seals.
 
-``flask --app app keys rotate`` moves, in batches, every stored file, TOTP secret and
-webhook secret that another key (or none) seals to the current key; ``init-db`` seals those stored
-before encryption at rest (``only_plain``). A file moves by re-wrapping its own key
-only: its ciphertext stays as it is. Running either again changes nothing.
+``flask --app app keys rotate`` moves, in batches, every stored file, evidence file, TOTP
+secret and webhook secret that another key (or none) seals to the current key;
+``init-db`` seals those stored before encryption at rest (``only_plain``). A file moves
+by re-wrapping its own key only: its ciphertext stays as it is. Running either again
+changes nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from sqlalchemy import func, or_, update
 from sqlmodel import Session, col, select
 
 from mlat.crypto import DataKeyError, Keyring, Sealed, keyring_for, text_key_id
-from mlat.models import FileContent, User, WebhookEndpoint
+from mlat.evidence_store import blob_context
+from mlat.models import EvidenceBlob, FileContent, User, WebhookEndpoint
 from mlat.services.files import file_context
 from mlat.services.twofactor import pending_context, secret_context
 from mlat.services.webhook_signing import previous_context
@@ -71,6 +73,36 @@ def rotate_files(
         moved += 1
     session.flush()
     return Batch(moved, refused, rows[-1][0] if rows else None)
+
+
+def rotate_evidence(
+    *, session: Session, after: int = 0, limit: int = 100, only_plain: bool = False
+) -> Batch:
+    """Re-wrap with the current key the data keys of the next ``limit`` evidence files
+    after id ``after`` that another key wraps; the files in the store stay as they are.
+    (Evidence is never kept unencrypted: ``only_plain`` finds nothing.)"""
+    keyring = keyring_for(session)
+    if only_plain:
+        return Batch(0)
+    rows = session.exec(
+        select(EvidenceBlob)
+        .where(col(EvidenceBlob.id) > after, EvidenceBlob.key_id != keyring.current)
+        .order_by(col(EvidenceBlob.id))
+        .limit(limit)
+    ).all()
+    moved, refused = 0, []
+    for blob in rows:
+        try:
+            sealed = keyring.rewrap(Sealed(blob.key_id, blob.data_key, b"", b""),
+                                    context=blob_context(blob.sha256))  # fmt: skip
+        except DataKeyError as exc:
+            refused.append(str(exc))
+            continue
+        blob.key_id, blob.data_key = sealed.key_id, sealed.data_key
+        session.add(blob)
+        moved += 1
+    session.flush()
+    return Batch(moved, refused, rows[-1].id if rows else None)
 
 
 def _resealed(keyring: Keyring, value: str | None, context: str, only_plain: bool) -> str | None:
@@ -157,6 +189,7 @@ class KeyUse:
     files: Counter[str]
     secrets: Counter[str]
     webhook_secrets: Counter[str] = field(default_factory=Counter)
+    evidence: Counter[str] = field(default_factory=Counter)
 
 
 def key_use(*, session: Session) -> KeyUse:
@@ -177,4 +210,12 @@ def key_use(*, session: Session) -> KeyUse:
     )
     for sealed, previous in rows:
         webhook.update(text_key_id(v) for v in (sealed, previous) if v is not None)
-    return KeyUse(files, secrets, webhook)
+    evidence = Counter(
+        {
+            key_id: count
+            for key_id, count in session.exec(
+                select(EvidenceBlob.key_id, func.count()).group_by(col(EvidenceBlob.key_id))
+            )
+        }
+    )
+    return KeyUse(files, secrets, webhook, evidence)
