@@ -27,7 +27,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import IO, Any, BinaryIO, Protocol
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -239,7 +239,7 @@ def _read_exactly(source: BinaryIO, size: int) -> bytes:
     return b"".join(parts)
 
 
-def file_chunks(stream: BinaryIO, limit: int | None = None) -> Iterator[bytes]:
+def file_chunks(stream: IO[bytes], limit: int | None = None) -> Iterator[bytes]:
     """A readable stream, ``READ`` bytes at a time; ``StoreError`` past ``limit`` bytes."""
     seen = 0
     while True:

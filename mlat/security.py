@@ -19,6 +19,8 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # The HTTP API authenticates each call by its token before it reads a body, and sets the
 # limits of each operation itself (``mlat.views.api``).
 API_PREFIX = "/api/"
+LARGE_UPLOADS = frozenset({"evidence.receive"})
+"""the pages whose forms carry files larger than the app's general limit"""
 
 
 def init_app(app: Flask) -> None:
@@ -41,6 +43,8 @@ def limit_input() -> None:
     fields = ANONYMOUS_MAX_FIELDS if anonymous else MAX_FIELDS
     if anonymous:
         request.max_content_length = ANONYMOUS_MAX_BYTES
+    elif request.endpoint in LARGE_UPLOADS:  # evidence, up to its own limit (and the form)
+        request.max_content_length = current_app.config["MLAT"].evidence.max_bytes + 2**20
     request.max_form_parts = fields
     if request.mimetype == FORM_TYPES[0]:
         data = request.get_data(cache=True)  # 413 past max_content_length, unread

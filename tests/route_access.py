@@ -110,6 +110,12 @@ ACCESS: dict[str, Access] = {
     "cases.remove_partner": Access(OFFICERS),
     "cases.team": Access(OFFICERS),
     "cases.team_agreement": Access(ANYONE),
+    # Evidence received, of the unit's requests (another unit's is 404): officers record it
+    # and hand it over; the case team downloads it, with a reason; anyone reads its record.
+    "evidence.receive": Access(OFFICERS),
+    "evidence.item": Access(ANYONE),
+    "evidence.download": Access(frozenset({Role.officer, Role.reviewer, Role.prosecutor})),
+    "evidence.hand_over": Access(OFFICERS),
     # An administrator of a unit manages its users and settings (another unit's are 404);
     # an installation administrator manages every unit's, and alone creates units.
     "admin.users": Access(ADMINS),
@@ -227,6 +233,8 @@ class World:
     other_delivery: int = MISSING
     case: int = MISSING  # a case of the unit's, and one of the other unit's
     other_case: int = MISSING
+    evidence: int = MISSING  # an evidence item of the unit's, and one of the other unit's
+    other_evidence: int = MISSING
 
 
 @dataclass(frozen=True)
@@ -247,17 +255,18 @@ def _ids(world: World, whose: str) -> dict[str, int]:
         return {"request_id": own, "annex_id": world.own_annex, "user_id": colleague,
                 "report_id": world.rule_report, "unit_id": world.unit.id or 0,
                 "webhook_id": world.webhook, "delivery_id": world.delivery,
-                "case_id": world.case}  # fmt: skip
+                "case_id": world.case, "item_id": world.evidence}  # fmt: skip
     if whose == "other":
         return {"request_id": other, "annex_id": world.other_annex,
                 "user_id": world.stranger.id or 0, "report_id": world.other_rule_report,
                 "unit_id": world.other_unit.id or 0, "webhook_id": world.other_webhook,
-                "delivery_id": world.other_delivery, "case_id": world.other_case}  # fmt: skip
+                "delivery_id": world.other_delivery, "case_id": world.other_case,
+                "item_id": world.other_evidence}  # fmt: skip
     if whose == "crossed":  # the own request with another unit's annex
         return {"request_id": own, "annex_id": world.other_annex}
     return {"request_id": MISSING, "annex_id": MISSING, "user_id": MISSING, "report_id": MISSING,
             "unit_id": MISSING, "webhook_id": MISSING, "delivery_id": MISSING,
-            "case_id": MISSING}  # fmt: skip
+            "case_id": MISSING, "item_id": MISSING}  # fmt: skip
 
 
 def _int_args(rule: Rule) -> set[str]:

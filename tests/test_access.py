@@ -26,6 +26,7 @@ from mlat.auth import PUBLIC_ENDPOINTS
 from mlat.models import AuditEntry, CaseFile, MlaRequest, RequestStatus, Role, Unit, User
 from mlat.services.annexes import add_annex
 from mlat.services.cases import CaseAccess, attach, create_case, invite, save_team
+from mlat.services.evidence import Incoming, record_receipt
 from mlat.services.rule_reports import report_rule
 from mlat.views.api.core import PUBLIC as API_PUBLIC
 from mlat.workflow import TRANSITIONS
@@ -47,6 +48,7 @@ from tests.route_access import (
 )
 from tests.webhook_helpers import failed_delivery, register
 from tests.wizard_helpers import PDF
+from tests.workflow_helpers import put_in_state
 
 
 def _annexed(db: Session, request: MlaRequest, editor: User) -> int:
@@ -91,8 +93,23 @@ def _reported(db: Session, reporter: User) -> int:
     return report.id
 
 
+def _evidence(db: Session, app: Flask, officer: User, make_request: MakeRequest) -> int:
+    """An item of evidence received for a transmitted request of the officer's."""
+    request = make_request(officer, title="Mailbox of the extortionist", requested_state="US",
+                           content={"measures": [{"kind": "stored_content"}]})  # fmt: skip
+    request.transmitted_on = dt.date.today()
+    put_in_state(db, request, RequestStatus.transmitted)
+    received = record_receipt(session=db, store=app.extensions["mlat_evidence"], request=request,
+                              user=officer, received_on=dt.date.today(), sender="Google LLC",
+                              sender_kind="provider", channel="portal", today=dt.date.today(),
+                              files=[Incoming("mailbox.mbox", [b"From: a@b.example"])])  # fmt: skip
+    db.commit()
+    return received.items[0].id or 0
+
+
 @pytest.fixture
 def world(
+    app: Flask,
     db: Session,
     unit: Unit,
     make_unit: MakeUnit,
@@ -124,6 +141,8 @@ def world(
         other_case=_case(db, stranger, other),
         other_webhook=other_webhook,
         other_delivery=other_delivery,
+        evidence=_evidence(db, app, owner, make_request),
+        other_evidence=_evidence(db, app, stranger, make_request),
     )
 
 

@@ -258,3 +258,19 @@ def test_a_download_needs_a_reason_names_the_digest_and_is_in_the_custody_log(
     with pytest.raises(ServiceError):
         evidence.download(session=db, store=store, user=stranger, item_id=item.id or 0,
                           reason="curious")  # fmt: skip
+
+
+def test_a_file_past_the_limit_is_refused_in_words_and_leaves_nothing(
+    db: Session, store: EvidenceStore, officer: User, transmitted: MlaRequest
+) -> None:
+    with pytest.raises(ServiceError) as refused:
+        evidence.record_receipt(
+            session=db, store=store, request=transmitted, user=officer, received_on=TODAY,
+            sender="Google LLC", sender_kind="provider", channel="portal", today=TODAY,
+            files=[evidence.Incoming("big.bin", generated(3 * MB))], max_bytes=2 * MB,
+        )  # fmt: skip
+    db.rollback()
+    assert refused.value.message.startswith("The file is larger than %(limit)s")
+    assert refused.value.params == {"limit": "2 MB"}
+    assert not list(store.scratch.iterdir())
+    assert db.exec(select(EvidenceBlob)).first() is None

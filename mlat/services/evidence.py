@@ -15,7 +15,9 @@ at that moment, and an entry of the hash-chained audit trail.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -41,6 +43,7 @@ from mlat.services import Forbidden, NotFound, ServiceError, audit
 from mlat.services.annexes import clean_filename, size_text
 from mlat.services.workflow import Inputs, transition
 
+logger = logging.getLogger(__name__)
 CHANNELS = ("portal", "courier", "email", "network_24_7", "diplomatic", "other")
 SENDER_KINDS = ("authority", "provider")
 RECEIVING = frozenset(
@@ -172,9 +175,7 @@ def record_receipt(
         session.flush()
         if given and given != blob.sha256:
             mismatched.append(item.filename)
-        differs = "the digest the sender gave differs" if item.filename in mismatched else ""
-        _custody(session, item, blob, user, CustodyAction.received, reason=differs,
-                 client_addr=client_addr)  # fmt: skip
+        _custody(session, item, blob, user, CustodyAction.received, client_addr=client_addr)
         items.append(item)
     audit.record(session=session, action=AuditAction.evidence_receive, user=user,
                  object_type="request", object_id=request.id, client_addr=client_addr,
@@ -213,8 +214,19 @@ def keep_blob(
     or found (the same content kept twice, or by two officers at once, is kept once)."""
     try:
         kept = store.keep(keyring_for(session), _limited(chunks, max_bytes))
+    except TooLarge as exc:
+        raise ServiceError(
+            N_("The file is larger than %(limit)s. Split it or reduce its size."),
+            limit=size_text(max_bytes),
+        ) from exc
     except StoreError as exc:
-        raise ServiceError(N_("The file could not be kept: %(why)s"), why=str(exc)) from exc
+        logger.error("Evidence store refused a file: %s", exc)
+        raise ServiceError(
+            N_(
+                "The evidence store did not take the file. Try again; if it fails again, "
+                "tell the unit's administrator."
+            )
+        ) from exc
     found = session.exec(select(EvidenceBlob).where(EvidenceBlob.sha256 == kept.sha256)).first()
     if found is not None:
         return found
@@ -229,12 +241,16 @@ def keep_blob(
     return blob
 
 
+class TooLarge(StoreError):
+    """A file past the evidence limit, found while it streams in."""
+
+
 def _limited(chunks: Iterable[bytes], max_bytes: int) -> Iterator[bytes]:
     seen = 0
     for piece in chunks:
         seen += len(piece)
         if seen > max_bytes:
-            raise StoreError(f"it is larger than the limit of {size_text(max_bytes)}")
+            raise TooLarge(f"larger than {max_bytes} bytes")
         yield piece
 
 
@@ -354,6 +370,19 @@ def hand_over(
         raise ServiceError(N_("Name who received it, in at most 300 characters."))
     return _custody(session, item, blob, user, CustodyAction.handed_over, recipient=recipient,
                     reason=reason.strip()[:2000], client_addr=client_addr)  # fmt: skip
+
+
+def viewed(
+    *, session: Session, user: User, item: EvidenceItem, blob: EvidenceBlob,
+    client_addr: str = "",
+) -> CustodyEvent:  # fmt: skip
+    """Record that the user looked at the item's record (its page)."""
+    return _custody(session, item, blob, user, CustodyAction.viewed, client_addr=client_addr)
+
+
+def digest_b64(sha256: str) -> str:
+    """A hex digest as HTTP's Repr-Digest writes it (RFC 9530): base64."""
+    return base64.b64encode(bytes.fromhex(sha256)).decode()
 
 
 def custody_log(*, session: Session, item: EvidenceItem) -> list[CustodyEvent]:

@@ -16,6 +16,7 @@ from mlat.views import (
     auth,
     cases,
     dashboard,
+    evidence,
     language,
     packets,
     providers,
@@ -31,7 +32,8 @@ from mlat.views import (
 
 def register(app: Flask) -> None:
     blueprints = (auth, requests, admin, audit_log, rules, providers, rule_reports, workflow,
-                  dashboard, packets, wizard, language, api, cases, webhooks)  # fmt: skip
+                  dashboard, packets, wizard, language, api, cases, webhooks,
+                  evidence)  # fmt: skip
     for module in blueprints:
         app.register_blueprint(module.bp)
     security.csrf.exempt(api.bp)  # a token authenticates each call, never a cookie

@@ -13,7 +13,7 @@ from mlat.dates import local_today
 from mlat.db import get_session
 from mlat.i18n import current_language
 from mlat.models import CaseFile, RequestStatus, Role, WorkflowAction
-from mlat.services import Conflict, ServiceError, cases, listing, workflow
+from mlat.services import Conflict, ServiceError, cases, evidence, listing, workflow
 from mlat.services import requests as svc
 from mlat.services.deadlines import request_clocks
 from mlat.services.search import related_requests
@@ -99,6 +99,11 @@ def show(request_id: int) -> str:
         clocks=request_clocks(mla_request, today=local_today(the_user().unit)),
         related=related_requests(session=get_session(), request=mla_request),
         case=get_session().get(CaseFile, mla_request.case_id) if mla_request.case_id else None,
+        evidence_rows=evidence.request_evidence(session=get_session(), request=mla_request),
+        answered=evidence.answered(
+            mla_request, evidence.receipts(session=get_session(), request=mla_request)
+        ),
+        may_receive=the_user().has_role(Role.officer) and mla_request.status in evidence.RECEIVING,
         team_advice=cases.request_team_advice(
             session=get_session(), request=mla_request, today=local_today(the_user().unit)
         ),
