@@ -24,7 +24,7 @@ import os
 import secrets
 import struct
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Protocol
@@ -47,6 +47,10 @@ class StoreError(Exception):
     """The store could not keep or give back a file; the message says why, in words."""
 
 
+def _never(sha256: str) -> bool:
+    return False
+
+
 def blob_context(sha256: str) -> str:
     return f"evidence {sha256}"
 
@@ -57,14 +61,18 @@ def _nonce(prefix: bytes, index: int, last: bool) -> bytes:
 
 @dataclass(frozen=True)
 class Kept:
-    """A file as the store keeps it: its digest and size (of the plain bytes), and what
-    opens it: the wrapped data key and the nonce prefix."""
+    """A file as the store keeps it: its digest and size (of the plain bytes), what opens
+    it (the wrapped data key and the nonce prefix), and its name in the store: the digest
+    and a random suffix, so that two copies of the same content kept at the same moment,
+    each encrypted with its own key, never overwrite each other. Empty: not stored,
+    because the caller already keeps that content."""
 
     sha256: str
     size: int
     key_id: str
     data_key: bytes
     nonce_prefix: bytes
+    name: str
 
 
 class Backend(Protocol):
@@ -151,10 +159,13 @@ class EvidenceStore:
     def __init__(self, backend: Backend, scratch: Path) -> None:
         self.backend, self.scratch = backend, scratch
 
-    def keep(self, keyring: Keyring, chunks: Iterable[bytes]) -> Kept:
-        """Hash and encrypt the file as it comes, then keep it under its digest. The
-        same content kept twice is kept once: the second copy's staging file is removed,
-        and the first copy's keys are the ones to use (the caller finds them by digest)."""
+    def keep(
+        self, keyring: Keyring, chunks: Iterable[bytes], known: Callable[[str], bool] = _never
+    ) -> Kept:
+        """Hash and encrypt the file as it comes, then keep it under its digest (and a
+        random suffix). Content the caller already keeps (``known`` says so of its
+        digest) is not stored again: its staging file is removed and the ``Kept`` has no
+        name; the caller uses the copy it has."""
         self.scratch.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(prefix="incoming-", dir=self.scratch)
         staging = Path(name)
@@ -178,12 +189,11 @@ class EvidenceStore:
                 context = blob_context(sha256).encode()
                 out.write(cipher.encrypt(_nonce(prefix, index, True), pending, context))
             key_id, wrapped = keyring.wrap(data_key, context=blob_context(sha256))
-            kept = Kept(sha256, size, key_id, wrapped, prefix)
-            if self.backend.exists(sha256):
-                staging.unlink(missing_ok=True)
-            else:
-                self.backend.put(sha256, staging)
-            return kept
+            if known(sha256):
+                return Kept(sha256, size, key_id, wrapped, prefix, "")
+            name = f"{sha256}.{secrets.token_hex(4)}"
+            self.backend.put(name, staging)
+            return Kept(sha256, size, key_id, wrapped, prefix, name)
         finally:
             staging.unlink(missing_ok=True)
 
@@ -193,7 +203,7 @@ class EvidenceStore:
         sealed = Sealed(kept.key_id, kept.data_key, b"", b"")
         data_key = keyring.unwrap(sealed, context=blob_context(kept.sha256))
         cipher, context = AESGCM(data_key), blob_context(kept.sha256).encode()
-        with self.backend.open(kept.sha256) as source:
+        with self.backend.open(kept.name) as source:
             index, current = 0, _read_exactly(source, CHUNK + TAG)
             while True:
                 following = (

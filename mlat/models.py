@@ -754,6 +754,7 @@ class EvidenceBlob(SQLModel, table=True):
     sha256: str = Field(max_length=64, unique=True)
     size: int = Field(sa_type=BigInteger)
     backend: str = Field(max_length=16, description="folder or s3")
+    object_name: str = Field(max_length=80, description="its name in the store")
     key_id: str = Field(max_length=32)
     data_key: bytes = Field(sa_type=LargeBinary, description="the file's data key, wrapped")
     nonce_prefix: bytes = Field(sa_type=LargeBinary)

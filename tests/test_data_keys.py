@@ -21,11 +21,11 @@ from mlat import create_app
 from mlat.config import Config, config_from_env, data_keys_of
 from mlat.crypto import DataKeyError, KeyNotConfigured, Keyring, NotSealed, keyring_for
 from mlat.db import make_engine
-from mlat.evidence_store import EvidenceStore, FolderBackend, Kept
+from mlat.evidence_store import EvidenceStore, FolderBackend
 from mlat.migrate import downgrade, upgrade
 from mlat.models import EvidenceBlob, Role, User, WebhookEndpoint, utcnow
 from mlat.services import twofactor, webhooks
-from mlat.services.evidence import keep_blob
+from mlat.services.evidence import keep_blob, kept_of
 from mlat.services.files import file_bytes, keep_file
 from mlat.services.webhook_deliveries import signing_secrets
 from tests.conftest import (
@@ -273,16 +273,15 @@ def test_keys_rotate_rewraps_evidence_files_and_leaves_them_in_the_store(
     store = EvidenceStore(FolderBackend(tmp_path / "evidence"), tmp_path / "incoming")
     blob = keep_blob(session=db, store=store, chunks=[STATEMENT * 1000], max_bytes=10**7)
     db.commit()
-    stored = next((tmp_path / "evidence").rglob(blob.sha256)).read_bytes()
+    stored = next((tmp_path / "evidence").rglob(blob.object_name)).read_bytes()
     both = other_app(database_url, tmp_path, f"{NEW_KEY},{DATA_KEYS}")
     rotated = flask(both.test_cli_runner(), "keys", "rotate")
     assert "Evidence files: 1 moved to key k2026." in rotated.output, rotated.output
-    assert next((tmp_path / "evidence").rglob(blob.sha256)).read_bytes() == stored
+    assert next((tmp_path / "evidence").rglob(blob.object_name)).read_bytes() == stored
     new = other_app(database_url, tmp_path, NEW_KEY)
     with session_of(new) as session:
         moved = session.get_one(EvidenceBlob, blob.id)
-        kept = Kept(moved.sha256, moved.size, moved.key_id, moved.data_key, moved.nonce_prefix)
-        assert b"".join(store.read(keyring_for(session), kept)) == STATEMENT * 1000
+        assert b"".join(store.read(keyring_for(session), kept_of(moved))) == STATEMENT * 1000
     assert "Evidence files: k2026: 1" in flask(new.test_cli_runner(), "keys", "status").output
     for instance in (both, new):
         instance.extensions["mlat_engine"].dispose()

@@ -9,6 +9,7 @@ import hashlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session, select
@@ -19,6 +20,7 @@ from mlat.evidence_store import (
     CHUNK,
     EvidenceStore,
     FolderBackend,
+    Kept,
     S3Backend,
     bytes_chunks,
 )
@@ -108,8 +110,8 @@ def test_a_file_is_kept_encrypted_under_its_digest_and_read_back_whole(
     keyring = keyring_for(db)
     kept = store.keep(keyring, generated(size))
     assert (kept.sha256, kept.size) == (digest_of(size), size)
-    assert store.backend.exists(kept.sha256)
-    with store.backend.open(kept.sha256) as stored:
+    assert kept.name.startswith(kept.sha256) and store.backend.exists(kept.name)
+    with store.backend.open(kept.name) as stored:
         head = stored.read(64 * 1024)
     assert size < 1024 or head[:1024] not in b"".join(generated(64 * 1024))  # not in clear
     back = hashlib.sha256()
@@ -124,7 +126,7 @@ def test_a_changed_or_shortened_file_does_not_open(db: Session, tmp_path: Path) 
     keyring = keyring_for(db)
     store = EvidenceStore(FolderBackend(tmp_path / "files"), tmp_path / "incoming")
     kept = store.keep(keyring, generated(3 * CHUNK + 10))
-    path = tmp_path / "files" / kept.sha256[:2] / kept.sha256[2:4] / kept.sha256
+    path = tmp_path / "files" / kept.name[:2] / kept.name[2:4] / kept.name
     original = path.read_bytes()
     for changed in (
         original[:100] + bytes([original[100] ^ 1]) + original[101:],  # one byte
@@ -274,3 +276,57 @@ def test_a_file_past_the_limit_is_refused_in_words_and_leaves_nothing(
     assert refused.value.params == {"limit": "2 MB"}
     assert not list(store.scratch.iterdir())
     assert db.exec(select(EvidenceBlob)).first() is None
+
+
+def test_the_same_content_kept_at_the_same_moment_is_kept_once_and_reads_back(
+    db: Session, store: EvidenceStore
+) -> None:
+    """Two officers keep the same file at once: each copy is stored under its own name
+    with its own key, the first row written wins, and the other copy is removed."""
+    keyring = keyring_for(db)
+    first = store.keep(keyring, generated(2 * MB))
+    second = store.keep(keyring, generated(2 * MB))
+    assert first.sha256 == second.sha256 and first.name != second.name
+    db.add(EvidenceBlob(sha256=first.sha256, size=first.size, backend=store.backend.name,
+                        object_name=first.name, key_id=first.key_id, data_key=first.data_key,
+                        nonce_prefix=first.nonce_prefix))  # fmt: skip
+    db.commit()
+    blob = evidence.keep_blob(session=db, store=store, chunks=generated(2 * MB), max_bytes=10 * MB)
+    assert blob.object_name == first.name  # known content is not stored again
+    assert b"".join(store.read(keyring, evidence.kept_of(blob))) == b"".join(generated(2 * MB))
+
+
+def test_a_copy_stored_while_another_officer_kept_the_same_content_is_removed(
+    app: Any, db: Session, store: EvidenceStore
+) -> None:
+    """The other officer's row is written while this copy is being stored: theirs
+    stands, this copy's object is removed from the store."""
+    keyring = keyring_for(db)
+    keep = store.keep
+
+    def racing(*args: Any, **kwargs: Any) -> Kept:
+        mine = keep(*args, **kwargs)
+        theirs = keep(keyring, generated(MB))
+        with Session(app.extensions["mlat_engine"]) as other:
+            other.add(EvidenceBlob(sha256=theirs.sha256, size=theirs.size, backend="x",
+                                   object_name=theirs.name, key_id=theirs.key_id,
+                                   data_key=theirs.data_key,
+                                   nonce_prefix=theirs.nonce_prefix))  # fmt: skip
+            other.commit()
+        return mine
+
+    store.keep = racing  # type: ignore[method-assign]
+    blob = evidence.keep_blob(session=db, store=store, chunks=generated(MB), max_bytes=10 * MB)
+    store.keep = keep  # type: ignore[method-assign]
+    assert store.backend.exists(blob.object_name)
+    stored = [n for n in _names(store) if n.startswith(blob.sha256)]
+    assert stored == [blob.object_name]  # the losing copy is gone
+
+
+def _names(store: EvidenceStore) -> list[str]:
+    backend = store.backend
+    if isinstance(backend, FolderBackend):
+        return [p.name for p in backend.root.rglob("*") if p.is_file()]
+    assert isinstance(backend, S3Backend)
+    listed = backend.client.list_objects_v2(Bucket=backend.bucket, Prefix=backend.prefix)
+    return [o["Key"].removeprefix(backend.prefix) for o in listed.get("Contents", [])]

@@ -24,6 +24,7 @@ def upgrade() -> None:
     sa.Column('sha256', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
     sa.Column('size', sa.BigInteger(), nullable=False),
     sa.Column('backend', sqlmodel.sql.sqltypes.AutoString(length=16), nullable=False),
+    sa.Column('object_name', sqlmodel.sql.sqltypes.AutoString(length=80), nullable=False),
     sa.Column('key_id', sqlmodel.sql.sqltypes.AutoString(length=32), nullable=False),
     sa.Column('data_key', sa.LargeBinary(), nullable=False),
     sa.Column('nonce_prefix', sa.LargeBinary(), nullable=False),

@@ -211,9 +211,15 @@ def keep_blob(
     *, session: Session, store: EvidenceStore, chunks: Iterable[bytes], max_bytes: int
 ) -> EvidenceBlob:
     """Keep the file in the store and name its content: the row of that content, made now
-    or found (the same content kept twice, or by two officers at once, is kept once)."""
+    or found (content already kept is not stored again; kept by two officers at the same
+    moment, the copy whose row is written first is the one kept)."""
+
+    def row_of(sha256: str) -> EvidenceBlob | None:
+        return session.exec(select(EvidenceBlob).where(EvidenceBlob.sha256 == sha256)).first()
+
     try:
-        kept = store.keep(keyring_for(session), _limited(chunks, max_bytes))
+        kept = store.keep(keyring_for(session), _limited(chunks, max_bytes),
+                          known=lambda sha256: row_of(sha256) is not None)  # fmt: skip
     except TooLarge as exc:
         raise ServiceError(
             N_("The file is larger than %(limit)s. Split it or reduce its size."),
@@ -227,18 +233,27 @@ def keep_blob(
                 "tell the unit's administrator."
             )
         ) from exc
-    found = session.exec(select(EvidenceBlob).where(EvidenceBlob.sha256 == kept.sha256)).first()
+    found = row_of(kept.sha256)
     if found is not None:
+        if kept.name:  # stored meanwhile by someone else: theirs stands
+            store.backend.delete(kept.name)
         return found
     blob = EvidenceBlob(sha256=kept.sha256, size=kept.size, backend=store.backend.name,
-                        key_id=kept.key_id, data_key=kept.data_key,
+                        object_name=kept.name, key_id=kept.key_id, data_key=kept.data_key,
                         nonce_prefix=kept.nonce_prefix)  # fmt: skip
     try:
         with session.begin_nested():
             session.add(blob)
-    except IntegrityError:  # kept at the same moment by someone else: theirs names it
+    except IntegrityError:  # written at the same moment by someone else: theirs stands
+        store.backend.delete(kept.name)
         return session.exec(select(EvidenceBlob).where(EvidenceBlob.sha256 == kept.sha256)).one()
     return blob
+
+
+def kept_of(blob: EvidenceBlob) -> Kept:
+    """What the store needs to read the blob back."""
+    return Kept(blob.sha256, blob.size, blob.key_id, blob.data_key, blob.nonce_prefix,
+                blob.object_name)  # fmt: skip
 
 
 class TooLarge(StoreError):
@@ -346,7 +361,7 @@ def download(
         )
     _custody(session, item, blob, user, CustodyAction.downloaded, reason=reason[:2000],
              client_addr=client_addr)  # fmt: skip
-    kept = Kept(blob.sha256, blob.size, blob.key_id, blob.data_key, blob.nonce_prefix)
+    kept = kept_of(blob)
     return download_name(item.filename, blob.sha256), kept, store.read(keyring_for(session), kept)
 
 
