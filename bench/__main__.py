@@ -23,10 +23,10 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
-from bench import http, load, machine, packets, pages, report, validation, writers
+from bench import evidence, http, load, machine, packets, pages, report, validation, writers
 
 RESULTS = Path(__file__).resolve().parent / "results"
-SUITES = ("validation", "packets", "pages", "http", "writers", "load", "instances")
+SUITES = ("validation", "packets", "evidence", "pages", "http", "writers", "load", "instances")
 ENGINE_SUITES = ("pages", "http", "writers", "load", "instances")
 
 
@@ -77,6 +77,8 @@ def main() -> None:
         save("validation", validation.run(), args)
     if "packets" in args.only:
         save("packets", packets.run(args.rounds), args)
+    if "evidence" in args.only:
+        save("evidence", evidence.run(args.quick), args)
     by_engine: dict[str, dict[str, Any]] = {suite: {} for suite in ENGINE_SUITES}
     if any(suite in args.only for suite in ENGINE_SUITES):
         for engine, database in databases(args.sqlite_only):

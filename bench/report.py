@@ -351,6 +351,24 @@ def generated(results: Path) -> str:
                 f"{row['per_second']:,} |"
             )
         lines.append("")
+    evidence = _load(results, "evidence")
+    if evidence:
+        lines += [
+            "### Evidence intake, one process per file",
+            "",
+            f"Run {_stamp(evidence)}. A file streamed through the store (hashed, encrypted, "
+            "kept in a folder), then read back and hashed; the peak memory of the process "
+            "that did it, which must not grow with the file.",
+            "",
+            "| file | kept in | kept at | read in | read at | peak memory |",
+            "|---|---|---|---|---|---|",
+        ]
+        for name, row in evidence["results"].items():
+            lines.append(
+                f"| {name} | {row['keep_s']} s | {row['keep_mb_per_s']} MB/s | "
+                f"{row['read_s']} s | {row['read_mb_per_s']} MB/s | {row['peak_rss_mb']} MB |"
+            )
+        lines.append("")
     if writers:
         lines += [
             "### Concurrent writers",
