@@ -30,6 +30,7 @@ from mlat.models import (
     EvidenceBlob,
     EvidenceItem,
     MlaRequest,
+    RequestEvent,
     RequestStatus,
     Role,
     User,
@@ -163,6 +164,8 @@ def test_a_receipt_keeps_its_files_and_the_request_follows(
     db.commit()
     assert received.mismatched == ["headers.txt"]  # kept, and shown as not what was sent
     assert transmitted.status == RequestStatus.partially_executed  # one of two measures
+    (step,) = db.exec(select(RequestEvent).where(RequestEvent.request_id == transmitted.id)).all()
+    assert (step.action, step.comment) == ("execute_partly", "Google LLC, LRS-2026-1234")
     rows = evidence.request_evidence(session=db, request=transmitted)
     assert [(r.item.filename, r.blob.size, r.mismatch) for r in rows] == [
         ("subscriber.csv", 1024, False), ("headers.txt", 2048, True)

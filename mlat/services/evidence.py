@@ -181,16 +181,19 @@ def record_receipt(
                  object_type="request", object_id=request.id, client_addr=client_addr,
                  details={"receipt": receipt.id, "files": len(items),
                           "sender": sender})  # fmt: skip
-    _follow(session, request, user, received_on, client_addr)
+    said = ", ".join(part for part in (sender, receipt.sender_reference) if part)
+    _follow(session, request, user, received_on, said, client_addr)
     return Received(receipt, items, mismatched)
 
 
 def _follow(
-    session: Session, request: MlaRequest, user: User, on: dt.date, client_addr: str
-) -> None:
+    session: Session, request: MlaRequest, user: User, on: dt.date, said: str,
+    client_addr: str,
+) -> None:  # fmt: skip
     """The request's state follows what arrived: executed once every measure is answered
-    in full, partially executed before. An officer corrects it with the workflow's own
-    actions, which ask for the date and take a comment."""
+    in full, partially executed before; the step's comment names the sender and its
+    reference. An officer corrects it with the workflow's own actions, which ask for the
+    date and take a comment."""
     measures = request.content.get("measures") if isinstance(request.content, dict) else None
     count = len(measures) if isinstance(measures, list) else 0
     state = answered(request, receipts(session=session, request=request))
@@ -204,7 +207,7 @@ def _follow(
         return
     transition(session=session, request=request, actor=user, action=action,
                expected_version=request.version, client_addr=client_addr,
-               inputs=Inputs(on=on, comment="evidence received"))  # fmt: skip
+               inputs=Inputs(on=on, comment=said))  # fmt: skip
 
 
 def keep_blob(
