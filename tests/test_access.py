@@ -25,7 +25,8 @@ from mlat.audit_actions import AuditAction
 from mlat.auth import PUBLIC_ENDPOINTS
 from mlat.models import AuditEntry, CaseFile, MlaRequest, RequestStatus, Role, Unit, User
 from mlat.services.annexes import add_annex
-from mlat.services.cases import CaseAccess, attach, create_case, invite, save_team
+from mlat.services.case_teams import save_team
+from mlat.services.cases import CaseAccess, attach, create_case, invite
 from mlat.services.evidence import Incoming, record_receipt
 from mlat.services.rule_reports import report_rule
 from mlat.views.api.core import PUBLIC as API_PUBLIC

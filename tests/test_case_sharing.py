@@ -28,7 +28,7 @@ from mlat.models import (
 from mlat.request_format import MeasureKind
 from mlat.rules.loader import rulebook
 from mlat.rules.teams import Team, team_advice
-from mlat.services import ServiceError, cases
+from mlat.services import ServiceError, case_teams, cases
 from tests.api_helpers import Api, make_token
 from tests.conftest import (
     Client,
@@ -380,9 +380,9 @@ def test_a_team_needs_a_known_framework_members_and_a_period(db: Session, shared
     ]
     for framework, members, ends_on, measures in wrong:
         with pytest.raises(ServiceError):
-            cases.save_team(session=db, access=access, user=shared.lead, name="JIT",
+            case_teams.save_team(session=db, access=access, user=shared.lead, name="JIT",
                             framework=framework, members=members, starts_on=TODAY,
                             ends_on=ends_on, measures=measures)  # fmt: skip
         db.rollback()
-    assert cases.case_team(session=db, case=access.case) is None
+    assert case_teams.case_team(session=db, case=access.case) is None
     assert not _audited(db, AuditAction.case_jit)

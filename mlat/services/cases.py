@@ -24,11 +24,9 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from mlat.audit_actions import AuditAction
-from mlat.countries import is_state
 from mlat.messages import N_
 from mlat.models import (
     CaseFile,
-    CaseJit,
     CasePartner,
     MlaRequest,
     RequestEvent,
@@ -38,21 +36,10 @@ from mlat.models import (
     User,
     utcnow,
 )
-from mlat.request_format import MeasureKind
 from mlat.rules.loader import RuleBook, rulebook
-from mlat.rules.schema import JointTeamFile
-from mlat.rules.teams import Team, TeamAdvice, team_advice
 from mlat.services import Forbidden, NotFound, ServiceError, audit
-from mlat.services.annexes import (
-    DEFAULT_MAX_BYTES,
-    check_size,
-    clean_filename,
-    download_name,
-    sniff,
-)
 from mlat.services.case_news import case_units
 from mlat.services.deadlines import FINISHED, Clocks, request_clocks
-from mlat.services.files import file_bytes, keep_file
 from mlat.services.requests import create_request
 
 MAX_TITLE = 200
@@ -102,7 +89,7 @@ def case_access(*, session: Session, user: User, case_id: int) -> CaseAccess:
     raise NotFound(N_("No such case."))
 
 
-def _leading(access: CaseAccess, user: User) -> None:
+def leading(access: CaseAccess, user: User) -> None:
     """Only the lead unit's officers change the case, its partners and its team."""
     _may_manage(user)
     if not access.leads:
@@ -190,7 +177,7 @@ def update_case(
     lead_officer_id: int | None,
     client_addr: str = "",
 ) -> CaseFile:
-    _leading(access, user)
+    leading(access, user)
     case = access.case
     case.title, case.case_number, case.offences = _clean(title, case_number, offences)
     case.lead_officer_id = _lead_officer(session, user, lead_officer_id)
@@ -466,7 +453,7 @@ def invite(
 ) -> CasePartner:
     """Share the case with another unit of the installation: its members read the case
     and its requests; with ``may_draft`` its officers draft their own requests in it."""
-    _leading(access, user)
+    leading(access, user)
     case = access.case
     unit = session.get(Unit, unit_id)
     if unit is None or unit.id == case.unit_id:
@@ -498,7 +485,7 @@ def change_partner(
 ) -> CasePartner:
     """Give a partner unit the right to draft in the case, or take it back. Requests it
     has already drafted stay in the case."""
-    _leading(access, user)
+    leading(access, user)
     partner, unit = _partner(session, access.case, unit_id)
     if partner.may_draft != may_draft:
         partner.may_draft = may_draft
@@ -515,7 +502,7 @@ def remove_partner(
 ) -> list[str]:
     """Stop sharing the case with a unit. The requests that unit drafted in it leave the
     case with it (they stay that unit's): the references of those that left."""
-    _leading(access, user)
+    leading(access, user)
     case = access.case
     partner, unit = _partner(session, case, unit_id)
     theirs = session.exec(
@@ -535,155 +522,31 @@ def remove_partner(
     return references
 
 
-# The case's joint investigation team.
-
-MAX_TEAM_NAME = 200
-MEASURES = frozenset(m.value for m in MeasureKind)
-MAX_SCOPE = 5000
-
-
-def case_team(*, session: Session, case: CaseFile) -> CaseJit | None:
-    return session.exec(select(CaseJit).where(CaseJit.case_id == case.id)).first()
-
-
-def _clean_team(
-    name: str, framework: str, members: Sequence[str], own_state: str,
-    starts_on: dt.date | None, ends_on: dt.date | None, scope: str, measures: Sequence[str],
-    frameworks: JointTeamFile | None,
-) -> tuple[str, list[str], dt.date, dt.date, list[str]]:  # fmt: skip
-    name = " ".join(name.split())
-    if not name or len(name) > MAX_TEAM_NAME:
-        raise ServiceError(
-            N_("Give the team's name, as in its agreement, in at most %(num)d characters."),
-            num=MAX_TEAM_NAME,
-        )
-    if frameworks is None or framework not in frameworks.frameworks:
-        raise ServiceError(N_("Choose the framework the team's agreement rests on."))
-    states = sorted({m.strip().upper() for m in members} - {own_state})
-    if not states or not all(is_state(m) for m in states):
-        raise ServiceError(N_("Choose the team's other member states."))
-    if starts_on is None or ends_on is None or ends_on < starts_on:
-        raise ServiceError(N_("Give the agreement's period: a first day, and a last day after it."))
-    if len(scope) > MAX_SCOPE:
-        raise ServiceError(
-            N_("Describe the team's purpose in at most %(num)d characters."), num=MAX_SCOPE
-        )
-    if any(m not in MEASURES for m in measures):
-        raise ServiceError(N_("Choose the measures from the list."))
-    return name, states, starts_on, ends_on, sorted(set(measures))
-
-
-def save_team(
-    *,
-    session: Session,
-    access: CaseAccess,
-    user: User,
-    name: str,
-    framework: str,
-    members: Sequence[str],
-    starts_on: dt.date | None,
-    ends_on: dt.date | None,
-    signed_on: dt.date | None = None,
-    scope: str = "",
-    measures: Sequence[str] = (),
-    agreement: tuple[str, bytes] | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    book: RuleBook | None = None,
-    client_addr: str = "",
-) -> CaseJit:
-    """Record the case's joint investigation team, or change it; ``agreement`` is the
-    signed agreement (its file name and a PDF's bytes), kept encrypted as the annexes are."""
-    _leading(access, user)
-    case = access.case
-    book = book or rulebook()
-    name, states, starts_on, ends_on, measures = _clean_team(
-        name, framework, members, case_unit_state(session, case), starts_on, ends_on,
-        scope, measures, book.joint_teams,
-    )  # fmt: skip
-    assert user.id is not None
-    team = case_team(session=session, case=case) or CaseJit(
-        case_id=case.id or 0, name=name, framework=framework, starts_on=starts_on,
-        ends_on=ends_on, updated_by=user.id,
-    )  # fmt: skip
-    team.name, team.framework, team.members = name, framework, states
-    team.starts_on, team.ends_on, team.signed_on = starts_on, ends_on, signed_on
-    team.scope, team.measures = scope.strip(), measures
-    team.updated_by, team.updated_at = user.id, utcnow()
-    period = f"{starts_on.isoformat()}/{ends_on.isoformat()}"
-    details: dict[str, Any] = {"name": name, "members": states, "framework": framework,
-                               "period": period}  # fmt: skip
-    if agreement is not None:
-        filename, data = agreement
-        check_size(data, max_bytes)
-        if sniff(data) != "application/pdf":
-            raise ServiceError(N_("Upload the signed agreement as a PDF."))
-        stored = keep_file(session=session, data=data, media_type="application/pdf")
-        team.agreement_file_id = stored.id
-        team.agreement_name = clean_filename(filename)[:200]
-        details["agreement_sha256"] = stored.sha256
-    case.updated_at = utcnow()
-    session.add_all([team, case])
-    session.flush()
-    audit.record(session=session, action=AuditAction.case_jit, user=user, object_type="case",
-                 object_id=case.id, client_addr=client_addr, details=details)  # fmt: skip
-    return team
-
-
-def case_unit_state(session: Session, case: CaseFile) -> str:
-    return session.get_one(Unit, case.unit_id).state
-
-
-def team_of(record: CaseJit) -> Team:
-    """The team as the advisor weighs it."""
-    return Team(
-        name=record.name,
-        framework=record.framework,
-        members=frozenset(record.members),
-        starts_on=record.starts_on,
-        ends_on=record.ends_on,
-        scope=record.scope,
-        measures=frozenset(MeasureKind(m) for m in record.measures if m in MEASURES),
+def people(*, session: Session, case: CaseFile, reader: User) -> dict[int, str]:
+    """Who may appear on the case's pages, by id: the users of its units, those of
+    another unit than the reader's named with their unit."""
+    rows = session.execute(
+        select(User.id, User.name, User.unit_id, Unit.name)
+        .join(Unit, col(Unit.id) == col(User.unit_id))
+        .where(col(User.unit_id).in_(case_units(session=session, case=case)))
     )
+    return {
+        int(uid): name if unit_id == reader.unit_id else f"{name} ({unit})"
+        for uid, name, unit_id, unit in rows
+    }
 
 
-def request_team_advice(
-    *, session: Session, request: MlaRequest, today: dt.date, book: RuleBook | None = None
-) -> TeamAdvice | None:
-    """What the team of the request's case says of it: None when the request is in no
-    case, the case has no team, or the requested state is not a member."""
-    if request.case_id is None:
-        return None
-    case = session.get(CaseFile, request.case_id)
-    if case is None or request.unit_id not in case_units(session=session, case=case):
-        return None
-    record = case_team(session=session, case=case)
-    if record is None:
-        return None
-    content = request.content if isinstance(request.content, dict) else {}
-    measures = frozenset(
-        MeasureKind(m["kind"])
-        for m in content.get("measures") or []
-        if isinstance(m, dict) and m.get("kind") in MEASURES
-    )
-    book = book or rulebook()
-    return team_advice(book.joint_teams, team_of(record), request.requested_state, measures,
-                       today)  # fmt: skip
-
-
-def agreement(
-    *, session: Session, access: CaseAccess, user: User, client_addr: str = ""
-) -> tuple[str, bytes]:
-    """The team's agreement, its name and bytes; every download is recorded."""
-    record = case_team(session=session, case=access.case)
-    if record is None or record.agreement_file_id is None:
-        raise NotFound(N_("The case's team has no agreement on file."))
-    data = file_bytes(session=session, file_id=record.agreement_file_id)
-    if data is None:
-        raise NotFound(N_("The case's team has no agreement on file."))
-    audit.record(session=session, action=AuditAction.case_jit_agreement, user=user,
-                 object_type="case", object_id=access.case.id, client_addr=client_addr,
-                 details={"sha256": hashlib.sha256(data).hexdigest()})  # fmt: skip
-    return download_name(record.agreement_name, "application/pdf"), data
+def stamp(*, session: Session, case: CaseFile, team_changed: dt.datetime | None) -> str:
+    """What changes whenever anything the case's page shows changes: its record, its
+    requests (each step changes a request's version), its partners and its team."""
+    units = case_units(session=session, case=case)
+    versions = session.execute(
+        select(func.count(), func.coalesce(func.sum(MlaRequest.version), 0),
+               func.max(MlaRequest.updated_at))
+        .where(MlaRequest.case_id == case.id, col(MlaRequest.unit_id).in_(units))
+    ).one()  # fmt: skip
+    seen = (case.updated_at, tuple(versions), tuple(units), team_changed)
+    return hashlib.sha256(repr(seen).encode()).hexdigest()[:20]
 
 
 # The case as a whole: where each state stands, what lapses next, what recurs.

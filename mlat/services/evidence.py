@@ -19,7 +19,7 @@ import base64
 import datetime as dt
 import logging
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
@@ -100,6 +100,38 @@ def _check_receiver(request: MlaRequest, user: User) -> None:
             N_("Evidence is recorded once the request is transmitted; this one is “%(status)s”."),
             status=request.status,
         )
+
+
+# sha256sum's lines ("<digest>  <name>", "<digest> *<name>"), and BSD's
+# ("SHA256 (<name>) = <digest>")
+GNU_LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *](.+)$")
+BSD_LINE = re.compile(r"^SHA256 \((.+)\) = ([0-9a-fA-F]{64})$")
+
+
+def sender_digests(text: str, *, sent: Collection[str]) -> dict[str, str]:
+    """File name to the digest the sender gave, from sha256sum's or BSD's lines;
+    ``ServiceError`` naming the first line that is neither, or a file not ``sent``."""
+    found: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line:
+            continue
+        gnu, bsd = GNU_LINE.match(line), BSD_LINE.match(line)
+        if gnu:
+            found[gnu.group(2).strip()] = gnu.group(1).lower()
+        elif bsd:
+            found[bsd.group(1).strip()] = bsd.group(2).lower()
+        else:
+            raise ServiceError(
+                N_("Line %(num)d of the digests is not a SHA-256 followed by a file name."),
+                num=number,
+            )
+    unknown = sorted(set(found) - set(sent))
+    if unknown:
+        raise ServiceError(
+            N_("The digests name a file that was not sent: %(name)s."), name=unknown[0]
+        )
+    return found
 
 
 def _answers(request: MlaRequest, answers: Sequence[tuple[int, bool]]) -> list[dict[str, object]]:

@@ -6,7 +6,6 @@ pages of the lead unit."""
 
 from __future__ import annotations
 
-import hashlib
 import io
 
 from flask import (
@@ -22,8 +21,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from sqlalchemy import func
-from sqlmodel import col, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.wrappers import Response
 
@@ -35,12 +32,11 @@ from mlat.dates import local_today
 from mlat.db import get_session
 from mlat.i18n import current_language, label
 from mlat.labels import MEASURE_LABELS
-from mlat.models import CaseFile, MlaRequest, Role, Unit, User
+from mlat.models import CaseFile, MlaRequest, Role, Unit
 from mlat.rules.loader import rulebook
 from mlat.rules.teams import framework_citation
-from mlat.services import NotFound, cases, workflow
+from mlat.services import NotFound, case_teams, cases, workflow
 from mlat.services.annexes import DEFAULT_MAX_BYTES
-from mlat.services.case_news import case_units
 from mlat.services.listing import unit_users
 from mlat.views.transaction import attempt, commit
 
@@ -139,34 +135,10 @@ def edit(case_id: int) -> str | Response | tuple[str, int]:
     return render_template("cases/edit.html", form=form, case=case), status
 
 
-def _names(case: CaseFile) -> dict[int, str]:
-    """Who may appear on the case's page: the users of its units, those of another unit
-    than the reader's named with their unit."""
-    own = the_user().unit_id
-    rows = get_session().execute(
-        select(User.id, User.name, User.unit_id, Unit.name)
-        .join(Unit, col(Unit.id) == col(User.unit_id))
-        .where(col(User.unit_id).in_(case_units(session=get_session(), case=case)))
-    )
-    return {
-        int(uid): name if unit_id == own else f"{name} ({unit})"
-        for uid, name, unit_id, unit in rows
-    }
-
-
 def stamp(case: CaseFile) -> str:
-    """What changes whenever anything the case's page shows changes: its record, its
-    requests (each step changes a request's version), its partners and its team."""
-    db = get_session()
-    units = case_units(session=db, case=case)
-    versions = db.execute(
-        select(func.count(), func.coalesce(func.sum(MlaRequest.version), 0),
-               func.max(MlaRequest.updated_at))
-        .where(MlaRequest.case_id == case.id, col(MlaRequest.unit_id).in_(units))
-    ).one()  # fmt: skip
-    team = cases.case_team(session=db, case=case)
-    seen = (case.updated_at, tuple(versions), tuple(units), team.updated_at if team else None)
-    return hashlib.sha256(repr(seen).encode()).hexdigest()[:20]
+    team = case_teams.case_team(session=get_session(), case=case)
+    return cases.stamp(session=get_session(), case=case,
+                       team_changed=team.updated_at if team else None)  # fmt: skip
 
 
 @bp.get("/<int:case_id>")
@@ -177,7 +149,7 @@ def show(case_id: int) -> str:
     today = local_today(user.unit)
     held = cases.case_requests(session=db, case=case)
     ahead, past = cases.timeline(session=db, case=case, today=today, requests=held)
-    team = cases.case_team(session=db, case=case)
+    team = case_teams.case_team(session=db, case=case)
     frameworks = rulebook().joint_teams
     page = render_template(
         "cases/show.html",
@@ -188,7 +160,7 @@ def show(case_id: int) -> str:
         board=cases.dashboard(session=db, case=case, today=today, requests=held),
         ahead=ahead,
         past=past[:200],
-        names=_names(case),
+        names=cases.people(session=db, case=case, reader=user),
         attach_form=RequestChoiceForm(),
         attachable=cases.attachable(session=db, user=user) if access.may_draft(user) else [],
         partners=cases.partners(session=db, case=case),
@@ -200,7 +172,7 @@ def show(case_id: int) -> str:
         if team
         else None,
         team_advice={
-            r.id: cases.request_team_advice(session=db, request=r, today=today) for r in held
+            r.id: case_teams.request_team_advice(session=db, request=r, today=today) for r in held
         }
         if team
         else {},
@@ -236,7 +208,7 @@ def shared_request(case_id: int, request_id: int) -> str:
         mla_request=found,
         unit=db.get_one(Unit, found.unit_id),
         history=workflow.history(session=db, request=found),
-        people=_names(access.case),
+        people=cases.people(session=db, case=access.case, reader=the_user()),
     )
     audit(AuditAction.case_request_view, object_type="case", object_id=access.case.id,
           details={"request": found.reference})  # fmt: skip
@@ -409,7 +381,7 @@ def team(case_id: int) -> str | Response | tuple[str, int]:
     """Record the case's joint investigation team, or change it (the lead unit)."""
     access = _leading(case_id)
     db = get_session()
-    record = cases.case_team(session=db, case=access.case)
+    record = case_teams.case_team(session=db, case=access.case)
     saved = None
     if request.method == "GET" and record is not None:
         saved = {"name": record.name, "framework": record.framework, "scope": record.scope,
@@ -425,7 +397,7 @@ def team(case_id: int) -> str | Response | tuple[str, int]:
         if isinstance(upload, FileStorage) and upload.filename:
             agreement = (upload.filename or "", upload.stream.read(_max_bytes() + 1))
         with attempt(flash_error=False) as done:
-            cases.save_team(
+            case_teams.save_team(
                 session=db,
                 access=access,
                 user=the_user(),
@@ -455,7 +427,7 @@ def team_agreement(case_id: int) -> Response:
     """The team's signed agreement, to every unit of the case; each download recorded."""
     access = _access(case_id)
     try:
-        name, data = cases.agreement(session=get_session(), access=access, user=the_user(),
+        name, data = case_teams.agreement(session=get_session(), access=access, user=the_user(),
                                      client_addr=request.remote_addr or "")  # fmt: skip
     except NotFound:
         abort(404)

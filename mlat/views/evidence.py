@@ -4,7 +4,6 @@ with its chain of custody, downloading it (with a reason) and handing it over.""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import cast
@@ -36,19 +35,14 @@ from mlat.auth import role_required, the_user
 from mlat.dates import local_today
 from mlat.db import get_session
 from mlat.evidence_store import EvidenceStore, file_chunks
-from mlat.messages import N_
 from mlat.models import EvidenceReceipt, MlaRequest, Role
-from mlat.services import NotFound, ServiceError, evidence
+from mlat.services import NotFound, evidence
 from mlat.services.annexes import size_text
 from mlat.services.listing import unit_users
 from mlat.views.common import visible_request
 from mlat.views.transaction import attempt, commit
 
 bp = Blueprint("evidence", __name__)
-# sha256sum's lines ("<digest>  <name>", "<digest> *<name>"), and BSD's
-# ("SHA256 (<name>) = <digest>")
-GNU_LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *](.+)$")
-BSD_LINE = re.compile(r"^SHA256 \((.+)\) = ([0-9a-fA-F]{64})$")
 # who may download evidence: the unit's case team, not its administrators alone
 READERS = (Role.officer, Role.reviewer, Role.prosecutor)
 
@@ -60,27 +54,6 @@ def _store() -> EvidenceStore:
 
 def _max_bytes() -> int:
     return int(current_app.config["MLAT"].evidence.max_bytes)
-
-
-def parse_digests(text: str) -> dict[str, str]:
-    """File name to the digest the sender gave, from sha256sum's or BSD's lines;
-    ``ServiceError`` naming the first line that is neither."""
-    found: dict[str, str] = {}
-    for number, line in enumerate(text.splitlines(), start=1):
-        line = line.strip()
-        if not line:
-            continue
-        gnu, bsd = GNU_LINE.match(line), BSD_LINE.match(line)
-        if gnu:
-            found[gnu.group(2).strip()] = gnu.group(1).lower()
-        elif bsd:
-            found[bsd.group(1).strip()] = bsd.group(2).lower()
-        else:
-            raise ServiceError(
-                N_("Line %(num)d of the digests is not a SHA-256 followed by a file name."),
-                num=number,
-            )
-    return found
 
 
 @contextmanager
@@ -118,12 +91,9 @@ def receive(request_id: int) -> str | Response | tuple[str, int]:
             f for f in request.files.getlist("files") if isinstance(f, FileStorage) and f.filename
         ]
         with attempt(flash_error=False) as done, _closing(uploads):
-            given = parse_digests(form.digests.data or "")
-            unknown = sorted(set(given) - {u.filename for u in uploads})
-            if unknown:
-                raise ServiceError(
-                    N_("The digests name a file that was not sent: %(name)s."), name=unknown[0]
-                )
+            given = evidence.sender_digests(
+                form.digests.data or "", sent=[u.filename or "" for u in uploads]
+            )
             received = evidence.record_receipt(
                 session=get_session(),
                 store=_store(),

@@ -13,7 +13,7 @@ from mlat.dates import local_today
 from mlat.db import get_session
 from mlat.i18n import current_language
 from mlat.models import CaseFile, RequestStatus, Role, WorkflowAction
-from mlat.services import Conflict, ServiceError, cases, evidence, listing, workflow
+from mlat.services import Conflict, ServiceError, case_teams, evidence, listing, workflow
 from mlat.services import requests as svc
 from mlat.services.deadlines import request_clocks
 from mlat.services.search import related_requests
@@ -104,7 +104,7 @@ def show(request_id: int) -> str:
             mla_request, evidence.receipts(session=get_session(), request=mla_request)
         ),
         may_receive=the_user().has_role(Role.officer) and mla_request.status in evidence.RECEIVING,
-        team_advice=cases.request_team_advice(
+        team_advice=case_teams.request_team_advice(
             session=get_session(), request=mla_request, today=local_today(the_user().unit)
         ),
         step_for=step_for,

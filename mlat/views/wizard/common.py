@@ -22,7 +22,7 @@ from mlat.rules.findings import Finding
 from mlat.rules.loader import rulebook
 from mlat.rules.provenance import Citation
 from mlat.rules.schema import Ruled, StateTable
-from mlat.services import ServiceError, cases
+from mlat.services import ServiceError, case_teams
 from mlat.services.validation import request_document
 from mlat.services.workflow import open_comments
 from mlat.views.common import visible_request
@@ -71,7 +71,7 @@ def step_context(mla_request: MlaRequest) -> StepContext:
     unit = the_user().unit
     document = document_of(mla_request)
     today = local_today(unit)
-    team = cases.request_team_advice(session=get_session(), request=mla_request, today=today)
+    team = case_teams.request_team_advice(session=get_session(), request=mla_request, today=today)
     return StepContext(
         request=mla_request,
         unit_state=unit.state,
