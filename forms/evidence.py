@@ -32,6 +32,7 @@ CUSTODY_LABELS = {
     "handed_over": _l("Handed over"),
     "access": _l("Access changed"),
     "retention": _l("Retention decided"),
+    "destroyed": _l("Destroyed"),
 }
 ANSWER_LABELS = {
     "": _l("Not answered by this"),

@@ -79,6 +79,12 @@ class AuditAction(StrEnum):
     """A receipt of evidence recorded, with its files (``mlat.services.evidence``)."""
     evidence_custody = "evidence.custody"
     """An action on an evidence item: its chain of custody."""
+    evidence_export = "evidence.export"
+    """An evidence bundle exported: its files, recipient and signed manifest's digest."""
+    evidence_verify = "evidence.verify"
+    """An evidence bundle checked on the verification page."""
+    evidence_destroy = "evidence.destroy"
+    """An evidence item's content destroyed, with a second person's approval."""
     access_refused = "access.refused"
     """A 403 or 404 answered to a logged-in user (``mlat.views.refusals``)."""
 

@@ -14,7 +14,7 @@ from mlat.config import PROJECT_ROOT
 from mlat.models import MlaRequest, Role, Unit, User
 from mlat.services import ServiceError
 from mlat.services.requests import create_request
-from mlat.services.signing import SigningKeys, issue_demo_credential
+from mlat.services.signing import SigningKeys, issue_demo_credential, issue_demo_seal
 from mlat.services.users import create_unit, create_user
 from mlat.services.workflow import Inputs, transition
 
@@ -70,6 +70,8 @@ def seed_demo(*, session: Session, keys: SigningKeys) -> list[DemoLogin]:
         code: create_unit(session=session, name=name, code=code, state=state, timezone=tz)
         for name, code, state, tz in DEMO_UNITS
     }
+    for unit in units.values():  # each unit seals the evidence bundles it exports
+        issue_demo_seal(session=session, unit=unit, keys=keys)
     logins, users = [], {}
     for email, name, unit_code, roles in DEMO_USERS:
         password = secrets.token_urlsafe(12)

@@ -18,6 +18,7 @@ so; the plain bytes of a chunk are handed on only once that chunk has verified.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import os
@@ -84,6 +85,9 @@ class Backend(Protocol):
     def exists(self, key: str) -> bool: ...
     def open(self, key: str) -> BinaryIO: ...
     def delete(self, key: str) -> None: ...
+    def objects(self) -> Iterator[tuple[str, dt.datetime]]:
+        """Every name kept, with when it was last written."""
+        ...
 
 
 class FolderBackend:
@@ -113,6 +117,11 @@ class FolderBackend:
 
     def delete(self, key: str) -> None:
         self._path(key).unlink(missing_ok=True)
+
+    def objects(self) -> Iterator[tuple[str, dt.datetime]]:
+        for path in self.root.glob("*/*/*"):
+            if path.is_file():
+                yield path.name, dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
 
 
 class S3Backend:
@@ -151,6 +160,12 @@ class S3Backend:
 
     def delete(self, key: str) -> None:
         self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def objects(self) -> Iterator[tuple[str, dt.datetime]]:
+        pages = self.client.get_paginator("list_objects_v2")
+        for page in pages.paginate(Bucket=self.bucket, Prefix=self.prefix):
+            for found in page.get("Contents", []):
+                yield str(found["Key"])[len(self.prefix) :], found["LastModified"]
 
 
 class EvidenceStore:

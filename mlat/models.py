@@ -459,6 +459,31 @@ class SigningCredential(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
 
 
+class UnitSeal(SQLModel, table=True):
+    """A unit's seal: the key and certificate that sign, in the unit's name rather than
+    a person's, the manifest of every evidence bundle it exports; a PKCS#12 file
+    encrypted with the installation's signing secret, with the certificate's digest,
+    subject and expiry to show without opening it."""
+
+    __tablename__ = "unit_seal"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(foreign_key="unit.id", unique=True)
+    pkcs12: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    certificate: bytes = Field(
+        sa_column=Column(LargeBinary, nullable=False), description="the seal's certificate, DER"
+    )
+    chain: bytes = Field(
+        default=b"", sa_column=Column(LargeBinary, nullable=False),
+        description="the issuing authorities' certificates, PEM",
+    )  # fmt: skip
+    certificate_sha256: str = Field(max_length=64)
+    subject: str = Field(max_length=500)
+    not_after: dt.datetime
+    demo: bool = Field(default=False)
+    created_at: dt.datetime = Field(default_factory=utcnow)
+
+
 class LoginSession(SQLModel, table=True):
     """An open log-in session. The browser's signed cookie carries a random token; this
     row holds only its SHA-256, and a session whose row is gone (logout, expiry) no
@@ -802,6 +827,30 @@ class EvidenceItem(SQLModel, table=True):
     )
     created_by: int = Field(foreign_key="user.id")
     created_at: dt.datetime = Field(default_factory=utcnow)
+    retain_until: dt.date | None = Field(
+        default=None, description="kept at least until then; destroyed only after"
+    )
+    destruction_asked_by: int | None = Field(default=None, foreign_key="user.id")
+    destruction_asked_at: dt.datetime | None = None
+    destruction_reason: str = Field(default="", sa_type=Text)
+    destroyed_by: int | None = Field(
+        default=None, foreign_key="user.id", description="who approved the destruction"
+    )
+    destroyed_at: dt.datetime | None = None
+
+
+class EvidenceGrant(SQLModel, table=True):
+    """A partner unit of the request's case allowed to download an evidence item (its
+    members read the item's record anyway)."""
+
+    __tablename__ = "evidence_grant"
+    __table_args__ = (UniqueConstraint("item_id", "unit_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    item_id: int = Field(foreign_key="evidence_item.id", index=True)
+    unit_id: int = Field(foreign_key="unit.id")
+    granted_by: int = Field(foreign_key="user.id")
+    granted_at: dt.datetime = Field(default_factory=utcnow)
 
 
 class CustodyEvent(SQLModel, table=True):
@@ -818,3 +867,24 @@ class CustodyEvent(SQLModel, table=True):
     reason: str = Field(default="", sa_type=Text)
     recipient: str = Field(default="", max_length=300)
     sha256: str = Field(max_length=64)
+
+
+class EvidenceUpload(SQLModel, table=True):
+    """An evidence file arriving in chunks, to be named by a receipt once whole
+    (``mlat.services.evidence_uploads``): what was declared, how much has arrived, and
+    what opens its staging file, encrypted in the store's scratch folder."""
+
+    __tablename__ = "evidence_upload"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: int = Field(foreign_key="mla_request.id", index=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    filename: str = Field(max_length=255, description="as the browser named it")
+    size: int = Field(sa_type=BigInteger, description="the size declared when it began")
+    chunk_size: int = Field(description="bytes per chunk sent, the last one shorter")
+    received: int = Field(default=0, sa_type=BigInteger, description="bytes received so far")
+    key_id: str = Field(max_length=32)
+    data_key: bytes = Field(sa_type=LargeBinary, description="the staging file's key, wrapped")
+    staging: str = Field(max_length=80, description="the staging file's name in the scratch folder")
+    created_at: dt.datetime = Field(default_factory=utcnow)
+    updated_at: dt.datetime = Field(default_factory=utcnow, index=True)

@@ -7,6 +7,8 @@ from flask import Flask, Response, abort, current_app, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFProtect
 
+from mlat.services import evidence_uploads
+
 csrf = CSRFProtect()
 
 
@@ -19,8 +21,10 @@ FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 # The HTTP API authenticates each call by its token before it reads a body, and sets the
 # limits of each operation itself (``mlat.views.api``).
 API_PREFIX = "/api/"
-LARGE_UPLOADS = frozenset({"evidence.receive"})
+LARGE_UPLOADS = frozenset({"evidence.receive", "evidence_bundles.verify"})
 """the pages whose forms carry files larger than the app's general limit"""
+CHUNK_UPLOADS = frozenset({"evidence_uploads.put_chunk"})
+"""the calls that carry one chunk of an evidence file as raw bytes, and no more"""
 
 
 def init_app(app: Flask) -> None:
@@ -37,6 +41,13 @@ def limit_input() -> None:
     log-in forms before logging in, or with more fields than a form has. A URL-encoded
     body's fields are counted in its bytes (parsing millions of empty fields took
     seconds of CPU); a multipart body's by Werkzeug's part limit as it parses."""
+    if request.endpoint in CHUNK_UPLOADS:  # a chunk, and a little more (it is refused)
+        request.max_content_length = (
+            evidence_uploads.CHUNK_SIZE + 2**16
+            if current_user.is_authenticated
+            else ANONYMOUS_MAX_BYTES
+        )
+        return
     if request.mimetype not in FORM_TYPES or request.path.startswith(API_PREFIX):
         return
     anonymous = not current_user.is_authenticated

@@ -12,7 +12,7 @@ import re
 import secrets
 import shutil
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Protocol, cast
 
@@ -152,6 +152,22 @@ def db(app: Flask) -> Iterator[Session]:
     """A session on the test database, for arranging data and checking results."""
     with Session(app.extensions["mlat_engine"], expire_on_commit=False) as session:
         yield session
+
+
+@pytest.fixture
+def fresh(app: Flask) -> Iterator[Callable[[], Session]]:
+    """Sessions of their own, as a second process (the CLI, another worker) or a second
+    request served at the same moment would have."""
+    opened: list[Session] = []
+
+    def open_() -> Session:
+        session = Session(app.extensions["mlat_engine"], expire_on_commit=False)
+        opened.append(session)
+        return session
+
+    yield open_
+    for session in opened:
+        session.close()
 
 
 class Client(FlaskClient):

@@ -36,11 +36,13 @@ class Access:
     """Who may use an endpoint. ``roles`` None: anyone, logged in or not. ``owner``: the
     request's owner may too, whatever their roles. Every URL that names a request, a
     user, a unit or a report is also limited to the user's own unit (another unit's
-    gets 404), except for the roles in ``everywhere``, which reach every unit's."""
+    gets 404), except for the roles in ``everywhere``, which reach every unit's. ``mine``:
+    only the user who made the object (an upload) uses it; anyone else gets 404."""
 
     roles: frozenset[Role] | None
     owner: bool = False
     everywhere: frozenset[Role] = frozenset()
+    mine: bool = False
 
 
 PUBLIC = Access(None)
@@ -116,6 +118,24 @@ ACCESS: dict[str, Access] = {
     "evidence.item": Access(ANYONE),
     "evidence.download": Access(frozenset({Role.officer, Role.reviewer, Role.prosecutor})),
     "evidence.hand_over": Access(OFFICERS),
+    # Files sent ahead of a receipt in chunks, by the officer who sends them (anyone else,
+    # of the unit too, gets 404); the JSON calls of the receipt form's script.
+    "evidence_uploads.start": Access(OFFICERS),
+    "evidence_uploads.show": Access(OFFICERS, mine=True),
+    "evidence_uploads.put_chunk": Access(OFFICERS, mine=True),
+    "evidence_uploads.remove": Access(OFFICERS, mine=True),
+    # The case team exports a request's evidence as a signed bundle; anyone checks a
+    # bundle, and takes the unit's seal certificate to give to its recipients.
+    "evidence_bundles.export": Access(frozenset({Role.officer, Role.reviewer, Role.prosecutor})),
+    "evidence_bundles.verify": Access(ANYONE),
+    "evidence_bundles.seal_certificate": Access(ANYONE),
+    # Officers allow a partner unit of the case to download an item; the unit's
+    # administrators decide its retention and, two of them, its destruction.
+    "evidence_keeping.access": Access(OFFICERS),
+    "evidence_keeping.retention": Access(UNIT_ADMINS),
+    "evidence_keeping.ask_destruction": Access(UNIT_ADMINS),
+    "evidence_keeping.cancel_destruction": Access(UNIT_ADMINS),
+    "evidence_keeping.approve_destruction": Access(UNIT_ADMINS),
     # An administrator of a unit manages its users and settings (another unit's are 404);
     # an installation administrator manages every unit's, and alone creates units.
     "admin.users": Access(ADMINS),
@@ -210,7 +230,7 @@ PARTNER_ACCESS: dict[str, str] = {
 }
 
 MISSING = 987_654
-METHODS = {"GET", "POST"}
+METHODS = {"GET", "POST", "PUT", "DELETE"}  # PUT and DELETE: the uploads' JSON calls
 API_METHODS = {"GET", "POST", "PUT"}
 
 
@@ -235,6 +255,8 @@ class World:
     other_case: int = MISSING
     evidence: int = MISSING  # an evidence item of the unit's, and one of the other unit's
     other_evidence: int = MISSING
+    upload: int = MISSING  # an upload by the owner, and one by the stranger
+    other_upload: int = MISSING
 
 
 @dataclass(frozen=True)
@@ -255,18 +277,20 @@ def _ids(world: World, whose: str) -> dict[str, int]:
         return {"request_id": own, "annex_id": world.own_annex, "user_id": colleague,
                 "report_id": world.rule_report, "unit_id": world.unit.id or 0,
                 "webhook_id": world.webhook, "delivery_id": world.delivery,
-                "case_id": world.case, "item_id": world.evidence}  # fmt: skip
+                "case_id": world.case, "item_id": world.evidence, "upload_id": world.upload,
+                "n": 0}  # fmt: skip
     if whose == "other":
         return {"request_id": other, "annex_id": world.other_annex,
                 "user_id": world.stranger.id or 0, "report_id": world.other_rule_report,
                 "unit_id": world.other_unit.id or 0, "webhook_id": world.other_webhook,
                 "delivery_id": world.other_delivery, "case_id": world.other_case,
-                "item_id": world.other_evidence}  # fmt: skip
+                "item_id": world.other_evidence, "upload_id": world.other_upload,
+                "n": 0}  # fmt: skip
     if whose == "crossed":  # the own request with another unit's annex
         return {"request_id": own, "annex_id": world.other_annex}
     return {"request_id": MISSING, "annex_id": MISSING, "user_id": MISSING, "report_id": MISSING,
             "unit_id": MISSING, "webhook_id": MISSING, "delivery_id": MISSING,
-            "case_id": MISSING, "item_id": MISSING}  # fmt: skip
+            "case_id": MISSING, "item_id": MISSING, "upload_id": MISSING, "n": 0}  # fmt: skip
 
 
 def _int_args(rule: Rule) -> set[str]:
@@ -329,6 +353,8 @@ def token_of(page: str) -> str:
 def call(client: Client, case: Case, token: str) -> TestResponse:
     if case.method == "POST":
         response = client.post(case.url, data={"csrf_token": token})
+    elif case.method in ("PUT", "DELETE"):  # as fetch() sends them, the token in a header
+        response = client.open(case.url, method=case.method, headers={"X-CSRFToken": token})
     else:
         response = client.get(case.url)
     response.get_data()  # read it all, so that a file being sent is closed

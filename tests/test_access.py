@@ -23,12 +23,23 @@ from werkzeug.test import TestResponse
 
 from mlat.audit_actions import AuditAction
 from mlat.auth import PUBLIC_ENDPOINTS
-from mlat.models import AuditEntry, CaseFile, MlaRequest, RequestStatus, Role, Unit, User
+from mlat.models import (
+    AuditEntry,
+    CaseFile,
+    EvidenceItem,
+    MlaRequest,
+    RequestStatus,
+    Role,
+    Unit,
+    User,
+)
 from mlat.services.annexes import add_annex
 from mlat.services.case_teams import save_team
 from mlat.services.cases import CaseAccess, attach, create_case, invite
 from mlat.services.evidence import Incoming, record_receipt
+from mlat.services.evidence_uploads import start_upload
 from mlat.services.rule_reports import report_rule
+from mlat.services.signing import issue_demo_seal, signing_keys
 from mlat.views.api.core import PUBLIC as API_PUBLIC
 from mlat.workflow import TRANSITIONS
 from tests.conftest import PASSWORD, Client, LoginAs, MakeRequest, MakeUnit, MakeUser
@@ -108,6 +119,16 @@ def _evidence(db: Session, app: Flask, officer: User, make_request: MakeRequest)
     return received.items[0].id or 0
 
 
+def _upload(db: Session, app: Flask, officer: User, item_id: int) -> int:
+    """A file the officer is sending in chunks, for the request of their evidence item."""
+    request = db.get_one(MlaRequest, db.get_one(EvidenceItem, item_id).request_id)
+    upload = start_upload(session=db, store=app.extensions["mlat_evidence"], request=request,
+                          user=officer, filename="disk.img", size=3 * 2**20,
+                          max_bytes=2**32)  # fmt: skip
+    db.commit()
+    return upload.id or 0
+
+
 @pytest.fixture
 def world(
     app: Flask,
@@ -124,6 +145,11 @@ def world(
     other = make_request(stranger, title="Romance fraud ring", requested_state="GB")
     webhook, delivery = _webhook(db, owner)
     other_webhook, other_delivery = _webhook(db, stranger)
+    evidence = _evidence(db, app, owner, make_request)
+    other_evidence = _evidence(db, app, stranger, make_request)
+    for sealed in (unit, other_unit):  # each unit seals the evidence bundles it exports
+        issue_demo_seal(session=db, unit=sealed, keys=signing_keys(app.config["MLAT"]))
+    db.commit()
     return World(
         unit=unit,
         other_unit=other_unit,
@@ -142,8 +168,10 @@ def world(
         other_case=_case(db, stranger, other),
         other_webhook=other_webhook,
         other_delivery=other_delivery,
-        evidence=_evidence(db, app, owner, make_request),
-        other_evidence=_evidence(db, app, stranger, make_request),
+        evidence=evidence,
+        other_evidence=other_evidence,
+        upload=_upload(db, app, owner, evidence),
+        other_upload=_upload(db, app, stranger, other_evidence),
     )
 
 
@@ -166,7 +194,7 @@ def test_public_endpoints_are_the_apps_public_endpoints() -> None:
     }
 
 
-def test_every_route_takes_only_get_and_post(app: Flask) -> None:
+def test_every_route_takes_only_the_methods_the_checks_call(app: Flask) -> None:
     for rule in app.url_map.iter_rules():
         assert rule.methods is not None
         allowed = API_METHODS if rule.endpoint.startswith("api.") else METHODS
@@ -199,6 +227,8 @@ def _expected(access: Access, role: Role, case: Case) -> str:
         return "404" if allowed else "403/404"
     if not allowed:
         return "403/404"
+    if access.mine:  # the world's objects of that kind are the owner's or the stranger's
+        return "404"
     return "ok" if case.method == "GET" else "ok or 4xx with a message"
 
 

@@ -8,7 +8,6 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import insert, text
 from sqlmodel import Session, select
@@ -24,21 +23,6 @@ from tests.flask_cli import flask
 from tests.workflow_helpers import submittable_content
 
 ENTRIES = 5
-
-
-@pytest.fixture
-def fresh(app: Flask) -> Iterator[Callable[[], Session]]:
-    """Sessions of their own, as a second process (the CLI, another worker) would have."""
-    opened: list[Session] = []
-
-    def open_() -> Session:
-        session = Session(app.extensions["mlat_engine"], expire_on_commit=False)
-        opened.append(session)
-        return session
-
-    yield open_
-    for session in opened:
-        session.close()
 
 
 def verify(fresh: Callable[[], Session]) -> audit.Verification:

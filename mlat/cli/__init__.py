@@ -1,7 +1,7 @@
 """Command-line interface: ``flask --app app <command>``.
 
-The commands of the whole app are here; `audit`, `keys`, `packet`, `rules`, `signing`, `validate`
-and `worker` have modules of their own beside this one."""
+The commands of the whole app are here; `audit`, `evidence`, `keys`, `packet`, `rules`,
+`signing`, `validate` and `worker` have modules of their own beside this one."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app
 
 from mlat.cli.audit import audit_group, report_written
+from mlat.cli.evidence import evidence_group
 from mlat.cli.keys import keys_group, reseal
 from mlat.cli.packet import packet_group
 from mlat.cli.rules import rules_group, validate_command
@@ -38,6 +39,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(validate_command)
     app.cli.add_command(rules_group)
     app.cli.add_command(packet_group)
+    app.cli.add_command(evidence_group)
     app.cli.add_command(signing_group)
     app.cli.add_command(keys_group)
     app.cli.add_command(audit_group)

@@ -1,7 +1,8 @@
 """``flask --app app signing import EMAIL FILE.p12``: load a prosecutor's signing key and
 certificate; ``flask --app app signing token EMAIL LABEL``: sign for them with their key
 on the installation's PKCS#11 token; ``flask --app app signing demo EMAIL``: give them a
-demonstration one."""
+demonstration one. ``signing seal CODE FILE.p12``, ``signing demo-seal CODE`` and
+``signing seal-certificate CODE``: the unit's seal, which signs its evidence bundles."""
 
 from __future__ import annotations
 
@@ -16,12 +17,15 @@ from flask.cli import with_appcontext
 from sqlmodel import select
 
 from mlat.db import get_session
-from mlat.models import User
+from mlat.models import Unit, User
 from mlat.services import ServiceError
+from mlat.services.evidence_bundles import seal_chain_pem
 from mlat.services.signing import (
     import_credential,
+    import_seal,
     import_token_credential,
     issue_demo_credential,
+    issue_demo_seal,
     signing_keys,
 )
 from mlat.services.users import normalise_email
@@ -48,10 +52,7 @@ def import_command(email: str, file: Path) -> None:
     credential of the user EMAIL; its passphrase is read from MLAT_PKCS12_PASSPHRASE or
     asked for."""
     user = _user(email)
-    passphrase = os.environ.get("MLAT_PKCS12_PASSPHRASE")
-    if passphrase is None:
-        passphrase = click.prompt("Passphrase of the PKCS#12 file", hide_input=True, default="",
-                                  show_default=False)  # fmt: skip
+    passphrase = _passphrase()
     session = get_session()
     try:
         found = import_credential(session=session, user=user, data=file.read_bytes(),
@@ -63,6 +64,15 @@ def import_command(email: str, file: Path) -> None:
     click.echo(
         f"{user.email} now signs as {found.subject} (valid until {found.not_after:%Y-%m-%d})."
     )
+
+
+def _passphrase() -> str:
+    """The PKCS#12 file's passphrase: from MLAT_PKCS12_PASSPHRASE, or asked for."""
+    found = os.environ.get("MLAT_PKCS12_PASSPHRASE")
+    if found is None:
+        found = click.prompt("Passphrase of the PKCS#12 file", hide_input=True, default="",
+                             show_default=False)  # fmt: skip
+    return str(found)
 
 
 def _refused(exc: ServiceError) -> click.ClickException:
@@ -121,3 +131,60 @@ def demo_command(email: str) -> None:
                                   keys=signing_keys(current_app.config["MLAT"]))  # fmt: skip
     session.commit()
     click.echo(f"{user.email} now signs as {found.subject} (a demonstration certificate).")
+
+
+def _unit(code: str) -> Unit:
+    unit = get_session().exec(select(Unit).where(Unit.code == code.strip().upper())).first()
+    if unit is None:
+        raise click.ClickException(f"No unit with the code {code}.")
+    return unit
+
+
+@signing_group.command("seal")
+@click.argument("code")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def seal_command(code: str, file: Path) -> None:
+    """Load the PKCS#12 FILE (key, certificate and issuing authorities) as the seal of
+    the unit CODE, which signs its evidence bundles; its passphrase is read from
+    MLAT_PKCS12_PASSPHRASE or asked for."""
+    unit = _unit(code)
+    passphrase = _passphrase()
+    session = get_session()
+    try:
+        found = import_seal(session=session, unit=unit, data=file.read_bytes(),
+                            passphrase=passphrase.encode(),
+                            keys=signing_keys(current_app.config["MLAT"]))  # fmt: skip
+    except ServiceError as exc:
+        raise _refused(exc) from exc
+    session.commit()
+    click.echo(
+        f"{unit.name} now seals as {found.subject} (valid until {found.not_after:%Y-%m-%d})."
+    )
+
+
+@signing_group.command("demo-seal")
+@click.argument("code")
+@with_appcontext
+def demo_seal_command(code: str) -> None:
+    """Give the unit CODE a demonstration seal from its own authority."""
+    unit = _unit(code)
+    session = get_session()
+    found = issue_demo_seal(session=session, unit=unit,
+                            keys=signing_keys(current_app.config["MLAT"]))  # fmt: skip
+    session.commit()
+    click.echo(f"{unit.name} now seals as {found.subject} (a demonstration certificate).")
+
+
+@signing_group.command("seal-certificate")
+@click.argument("code")
+@with_appcontext
+def seal_certificate_command(code: str) -> None:
+    """Print the seal certificate of the unit CODE and its issuers (PEM), to give to
+    the recipients of its bundles."""
+    unit = _unit(code)
+    try:
+        pem = seal_chain_pem(session=get_session(), unit_id=unit.id or 0)
+    except ServiceError as exc:
+        raise _refused(exc) from exc
+    click.echo(pem.decode(), nl=False)

@@ -95,7 +95,7 @@ def demo_signing_certificate(
     issuer = x509.load_der_x509_certificate(authority.certificate)
     issuer_key = serialization.load_der_private_key(authority.key, password=None)
     assert isinstance(issuer_key, ec.EllipticCurvePrivateKey)
-    return (
+    builder = (
         x509.CertificateBuilder()
         .subject_name(_name(name, organisation, country))
         .issuer_name(issuer.subject)
@@ -108,12 +108,15 @@ def demo_signing_certificate(
         .add_extension(
             x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), critical=False
         )
-        .add_extension(x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(issuer_key.public_key()), False
         )
-        .sign(issuer_key, hashes.SHA256())
     )
+    if email:  # a person's certificate names their address; a unit's seal has none
+        builder = builder.add_extension(
+            x509.SubjectAlternativeName([x509.RFC822Name(email)]), critical=False
+        )
+    return builder.sign(issuer_key, hashes.SHA256())
 
 
 def demo_signing_pkcs12(

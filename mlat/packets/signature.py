@@ -106,7 +106,7 @@ def _why(exc: Exception) -> str:
 
 
 @contextmanager
-def _signer(credential: Credential | TokenKey) -> Iterator[signers.Signer]:
+def signer_of(credential: Credential | TokenKey) -> Iterator[signers.Signer]:
     """pyHanko's signer for the credential; a token's session stays open while it signs."""
     if isinstance(credential, Credential):
         chain = [x509.Certificate.load(der) for der in credential.chain]
@@ -157,7 +157,7 @@ def token_certificate(
 
     def read() -> bytes:
         found = TokenKey(module, token, pin, key_label, certificate or b"")
-        with _signer(found) as signer:
+        with signer_of(found) as signer:
             assert isinstance(signer, PKCS11Signer)
             try:
                 cert = signer.signing_cert
@@ -238,7 +238,7 @@ def sign_pdf(
     the signature line, and an RFC 3161 timestamp when a timestamp authority is given."""
 
     def sign() -> bytes:
-        with _signer(credential) as signer:
+        with signer_of(credential) as signer:
             try:
                 return _sign(pdf, signer, stamp_lines=stamp_lines, reason=reason,
                              location=location, timestamp_url=timestamp_url)  # fmt: skip

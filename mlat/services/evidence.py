@@ -22,7 +22,8 @@ import re
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from mlat.audit_actions import AuditAction
@@ -30,14 +31,19 @@ from mlat.crypto import keyring_for
 from mlat.evidence_store import EvidenceStore, Kept, StoreError
 from mlat.messages import N_
 from mlat.models import (
+    CaseFile,
+    CasePartner,
     CustodyEvent,
     EvidenceBlob,
+    EvidenceGrant,
     EvidenceItem,
     EvidenceReceipt,
     MlaRequest,
     RequestStatus,
     Role,
+    Unit,
     User,
+    utcnow,
 )
 from mlat.services import Forbidden, NotFound, ServiceError, audit
 from mlat.services.annexes import clean_filename, size_text
@@ -60,6 +66,8 @@ MAX_SENDER = 300
 MAX_REFERENCE = 200
 MAX_CERTIFICATE = 5000
 DEFAULT_MAX_BYTES = 4 * 1024**3
+DOWNLOADERS = (Role.officer, Role.reviewer, Role.prosecutor)
+"""who may download evidence: a unit's case team, not its administrators alone"""
 
 
 class CustodyAction:
@@ -70,6 +78,7 @@ class CustodyAction:
     handed_over = "handed_over"
     access = "access"
     retention = "retention"
+    destroyed = "destroyed"
 
 
 @dataclass(frozen=True)
@@ -90,7 +99,8 @@ class Received:
     """the names of the files whose digest is not the one the sender gave"""
 
 
-def _check_receiver(request: MlaRequest, user: User) -> None:
+def check_receiver(request: MlaRequest, user: User) -> None:
+    """Evidence is recorded by the request's unit's officers, once it is transmitted."""
     if request.unit_id != user.unit_id:
         raise NotFound(N_("No such request."))
     if not user.has_role(Role.officer):
@@ -171,7 +181,7 @@ def record_receipt(
     client_addr: str = "",
 ) -> Received:
     """Record what arrived, keep its files, and start each file's chain of custody."""
-    _check_receiver(request, user)
+    check_receiver(request, user)
     sender = " ".join(sender.split())
     if not sender or len(sender) > MAX_SENDER:
         raise ServiceError(N_("Name the sender in at most %(num)d characters."), num=MAX_SENDER)
@@ -188,6 +198,21 @@ def record_receipt(
         raise ServiceError(N_("The sender's reference or the certificate is too long."))
     digests = [_sender_digest(f.sender_sha256) for f in files]
     assert user.id is not None and request.id is not None
+    # The files first, however long they take, with no lock held; then the request is
+    # read again and held until the commit, so that two receipts recorded at the same
+    # moment both stand and the request's state follows both.
+    blobs = [
+        keep_blob(session=session, store=store, chunks=f.chunks, max_bytes=max_bytes) for f in files
+    ]
+    # A write that changes nothing takes the request's row (PostgreSQL) or the database
+    # (SQLite) until the commit; read after it, the request is as the last commit left it.
+    session.execute(
+        update(MlaRequest)
+        .where(col(MlaRequest.id) == request.id)
+        .values(version=MlaRequest.version)
+    )
+    session.refresh(request)
+    check_receiver(request, user)
     receipt = EvidenceReceipt(
         request_id=request.id, received_on=received_on, sender=sender, sender_kind=sender_kind,
         channel=channel, sender_reference=sender_reference.strip(),
@@ -198,8 +223,7 @@ def record_receipt(
     session.flush()
     assert receipt.id is not None
     items, mismatched = [], []
-    for incoming, given in zip(files, digests, strict=True):
-        blob = keep_blob(session=session, store=store, chunks=incoming.chunks, max_bytes=max_bytes)
+    for incoming, given, blob in zip(files, digests, blobs, strict=True):
         item = EvidenceItem(receipt_id=receipt.id, request_id=request.id, blob_id=blob.id or 0,
                             filename=clean_filename(incoming.filename), sender_sha256=given,
                             created_by=user.id)  # fmt: skip
@@ -207,7 +231,7 @@ def record_receipt(
         session.flush()
         if given and given != blob.sha256:
             mismatched.append(item.filename)
-        _custody(session, item, blob, user, CustodyAction.received, client_addr=client_addr)
+        add_custody(session, item, blob, user, CustodyAction.received, client_addr=client_addr)
         items.append(item)
     audit.record(session=session, action=AuditAction.evidence_receive, user=user,
                  object_type="request", object_id=request.id, client_addr=client_addr,
@@ -252,9 +276,12 @@ def keep_blob(
     def row_of(sha256: str) -> EvidenceBlob | None:
         return session.exec(select(EvidenceBlob).where(EvidenceBlob.sha256 == sha256)).first()
 
+    def held(sha256: str) -> bool:  # kept, and its content not destroyed since
+        row = row_of(sha256)
+        return row is not None and bool(row.object_name)
+
     try:
-        kept = store.keep(keyring_for(session), _limited(chunks, max_bytes),
-                          known=lambda sha256: row_of(sha256) is not None)  # fmt: skip
+        kept = store.keep(keyring_for(session), _limited(chunks, max_bytes), known=held)
     except TooLarge as exc:
         raise ServiceError(
             N_("The file is larger than %(limit)s. Split it or reduce its size."),
@@ -269,19 +296,27 @@ def keep_blob(
             )
         ) from exc
     found = row_of(kept.sha256)
+    if found is not None and not found.object_name and kept.name:
+        # content destroyed earlier, received again: the row holds this copy now
+        found.object_name, found.key_id = kept.name, kept.key_id
+        found.data_key, found.nonce_prefix = kept.data_key, kept.nonce_prefix
+        found.backend = store.backend.name
+        session.add(found)
+        return found
     if found is not None:
         if kept.name:  # stored meanwhile by someone else: theirs stands
             store.backend.delete(kept.name)
         return found
-    blob = EvidenceBlob(sha256=kept.sha256, size=kept.size, backend=store.backend.name,
-                        object_name=kept.name, key_id=kept.key_id, data_key=kept.data_key,
-                        nonce_prefix=kept.nonce_prefix)  # fmt: skip
-    try:
-        with session.begin_nested():
-            session.add(blob)
-    except IntegrityError:  # written at the same moment by someone else: theirs stands
+    # Written unless someone else wrote the same content at the same moment (then
+    # theirs stands). Not a savepoint: SQLite's driver would commit it on its own.
+    values = {"sha256": kept.sha256, "size": kept.size, "backend": store.backend.name,
+              "object_name": kept.name, "key_id": kept.key_id, "data_key": kept.data_key,
+              "nonce_prefix": kept.nonce_prefix, "created_at": utcnow()}  # fmt: skip
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(EvidenceBlob).values(values).on_conflict_do_nothing())
+    blob = session.exec(select(EvidenceBlob).where(EvidenceBlob.sha256 == kept.sha256)).one()
+    if blob.object_name != kept.name:
         store.backend.delete(kept.name)
-        return session.exec(select(EvidenceBlob).where(EvidenceBlob.sha256 == kept.sha256)).one()
     return blob
 
 
@@ -304,7 +339,7 @@ def _limited(chunks: Iterable[bytes], max_bytes: int) -> Iterator[bytes]:
         yield piece
 
 
-def _custody(
+def add_custody(
     session: Session, item: EvidenceItem, blob: EvidenceBlob, user: User, action: str, *,
     reason: str = "", recipient: str = "", client_addr: str = "",
 ) -> CustodyEvent:  # fmt: skip
@@ -370,11 +405,56 @@ def answered(request: MlaRequest, found: Sequence[EvidenceReceipt]) -> dict[int,
 def visible_item(
     *, session: Session, user: User, item_id: int
 ) -> tuple[EvidenceItem, EvidenceBlob, MlaRequest]:
+    """The item, for a user of the request's unit, or of a partner unit of the case the
+    request is in (who reads its record; ``may_download`` says whether they may take
+    it); NotFound for anyone else."""
     item = session.get(EvidenceItem, item_id)
     request = session.get(MlaRequest, item.request_id) if item else None
-    if item is None or request is None or request.unit_id != user.unit_id:
+    if item is None or request is None or not _reaches(session, user, request):
         raise NotFound(N_("No such evidence."))
     return item, session.get_one(EvidenceBlob, item.blob_id), request
+
+
+def _reaches(session: Session, user: User, request: MlaRequest) -> bool:
+    if request.unit_id == user.unit_id:
+        return True
+    return request.case_id is not None and user.unit_id in case_unit_ids(
+        session=session, case_id=request.case_id
+    )
+
+
+def case_unit_ids(*, session: Session, case_id: int) -> set[int]:
+    """The units of a case: the one that leads it and those it is shared with."""
+    lead = session.get(CaseFile, case_id)
+    partners = session.exec(select(CasePartner.unit_id).where(CasePartner.case_id == case_id))
+    return {*partners, *([lead.unit_id] if lead else [])}
+
+
+def granted(*, session: Session, item: EvidenceItem, unit_id: int | None) -> bool:
+    """Whether the lead unit allowed this partner unit to download the item."""
+    return (
+        session.exec(
+            select(EvidenceGrant).where(
+                EvidenceGrant.item_id == item.id, EvidenceGrant.unit_id == unit_id
+            )
+        ).first()
+        is not None
+    )
+
+
+def may_download(*, session: Session, user: User, item: EvidenceItem, request: MlaRequest) -> bool:
+    """The case team of the request's unit, or of a partner unit allowed to; never a
+    destroyed file."""
+    if item.destroyed_at is not None or not user.has_role(*DOWNLOADERS):
+        return False
+    return request.unit_id == user.unit_id or granted(
+        session=session, item=item, unit_id=user.unit_id
+    )
+
+
+def _leading(user: User, request: MlaRequest) -> None:
+    if request.unit_id != user.unit_id:
+        raise Forbidden(N_("Only the unit that received the evidence can do this."))
 
 
 def download(
@@ -388,14 +468,21 @@ def download(
 ) -> tuple[str, Kept, Iterator[bytes]]:
     """The item's download name (its name, with its digest), and its bytes as a stream;
     the download and its reason are a custody event."""
-    item, blob, _request = visible_item(session=session, user=user, item_id=item_id)
+    item, blob, request = visible_item(session=session, user=user, item_id=item_id)
+    if item.destroyed_at is not None:
+        raise ServiceError(
+            N_("This file was destroyed on %(date)s: only its record remains."),
+            date=item.destroyed_at.date().isoformat(),
+        )
+    if not may_download(session=session, user=user, item=item, request=request):
+        raise Forbidden(N_("Your unit may read this record but not download the file."))
     reason = reason.strip()
     if not reason:
         raise ServiceError(
             N_("Say why you download it: the reason goes into its chain of custody.")
         )
-    _custody(session, item, blob, user, CustodyAction.downloaded, reason=reason[:2000],
-             client_addr=client_addr)  # fmt: skip
+    add_custody(session, item, blob, user, CustodyAction.downloaded, reason=reason[:2000],
+                client_addr=client_addr)  # fmt: skip
     kept = kept_of(blob)
     return download_name(item.filename, blob.sha256), kept, store.read(keyring_for(session), kept)
 
@@ -414,12 +501,14 @@ def hand_over(
     client_addr: str = "",
 ) -> CustodyEvent:  # fmt: skip
     """Record that the item (a copy of it) was handed to a person or a lab."""
-    item, blob, _request = visible_item(session=session, user=user, item_id=item_id)
+    item, blob, request = visible_item(session=session, user=user, item_id=item_id)
+    _leading(user, request)
     recipient = " ".join(recipient.split())
     if not recipient or len(recipient) > 300:
         raise ServiceError(N_("Name who received it, in at most 300 characters."))
-    return _custody(session, item, blob, user, CustodyAction.handed_over, recipient=recipient,
-                    reason=reason.strip()[:2000], client_addr=client_addr)  # fmt: skip
+    return add_custody(session, item, blob, user, CustodyAction.handed_over,
+                       recipient=recipient, reason=reason.strip()[:2000],
+                       client_addr=client_addr)  # fmt: skip
 
 
 def viewed(
@@ -427,7 +516,7 @@ def viewed(
     client_addr: str = "",
 ) -> CustodyEvent:  # fmt: skip
     """Record that the user looked at the item's record (its page)."""
-    return _custody(session, item, blob, user, CustodyAction.viewed, client_addr=client_addr)
+    return add_custody(session, item, blob, user, CustodyAction.viewed, client_addr=client_addr)
 
 
 def digest_b64(sha256: str) -> str:
@@ -443,3 +532,22 @@ def custody_log(*, session: Session, item: EvidenceItem) -> list[CustodyEvent]:
             .order_by(col(CustodyEvent.at), col(CustodyEvent.id))
         )
     )
+
+
+def actor_names(
+    *, session: Session, ids: Iterable[int], reader_unit_id: int | None = None
+) -> dict[int, str]:
+    """The names of the users who acted on an item, whatever their unit; those of
+    another unit than the reader's are named with their unit."""
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(User.id, User.name, User.unit_id, Unit.name)
+        .join(Unit, col(Unit.id) == col(User.unit_id))
+        .where(col(User.id).in_(wanted))
+    )
+    return {
+        int(uid): name if unit_id == reader_unit_id else f"{name} ({unit})"
+        for uid, name, unit_id, unit in rows
+    }

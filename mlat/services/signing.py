@@ -30,6 +30,7 @@ from mlat.models import (
     SigningCredential,
     StoredFile,
     Unit,
+    UnitSeal,
     User,
     utcnow,
 )
@@ -221,6 +222,15 @@ def import_credential(
 ) -> SigningCredential:
     """Keep a prosecutor's PKCS#12 file (key, certificate and issuing authorities),
     encrypted anew with the installation's signing secret."""
+    cert, others, stored = _reencrypted(data, passphrase, user.name, keys)
+    return _store(session, user, cert, others, pkcs12=stored)
+
+
+def _reencrypted(
+    data: bytes, passphrase: bytes, name: str, keys: SigningKeys
+) -> tuple[x509.Certificate, list[x509.Certificate], bytes]:
+    """A PKCS#12 file's certificate and issuing authorities, and the file encrypted anew
+    with the installation's signing secret."""
     try:
         key, cert, others = pkcs12.load_key_and_certificates(data, passphrase)
     except ValueError as exc:
@@ -230,10 +240,10 @@ def import_credential(
     if key is None or cert is None:
         raise ServiceError(N_("The file holds no key and certificate to sign with."))
     stored = pkcs12.serialize_key_and_certificates(
-        name=user.name.encode(), key=key, cert=cert, cas=others,  # type: ignore[arg-type]
+        name=name.encode(), key=key, cert=cert, cas=others,  # type: ignore[arg-type]
         encryption_algorithm=serialization.BestAvailableEncryption(keys.passphrase),
     )  # fmt: skip
-    return _store(session, user, cert, list(others), pkcs12=stored)
+    return cert, list(others), stored
 
 
 def import_token_credential(
@@ -357,3 +367,77 @@ def verify_packet(*, session: Session, data: bytes, keys: SigningKeys) -> Verifi
         ).first()
         signer = session.get(User, found.user_id) if found else None
     return Verification(check, request, signer)
+
+
+NO_SEAL = N_(
+    "The unit has no seal to sign evidence bundles with. Ask an administrator to load it "
+    "(flask signing seal)."
+)
+
+
+def unit_seal(*, session: Session, unit_id: int) -> UnitSeal | None:
+    return session.exec(select(UnitSeal).where(UnitSeal.unit_id == unit_id)).first()
+
+
+def _keep_seal(
+    session: Session, unit: Unit, cert: x509.Certificate, chain: list[x509.Certificate],
+    data: bytes,
+) -> UnitSeal:  # fmt: skip
+    existing = unit_seal(session=session, unit_id=unit.id or 0)
+    if existing is not None:
+        session.delete(existing)
+        session.flush()
+    assert unit.id is not None
+    row = UnitSeal(
+        unit_id=unit.id, pkcs12=data,
+        certificate=cert.public_bytes(serialization.Encoding.DER),
+        chain=b"".join(c.public_bytes(serialization.Encoding.PEM) for c in chain),
+        certificate_sha256=cert.fingerprint(hashes.SHA256()).hex(),
+        subject=cert.subject.rfc4514_string()[:500], not_after=cert.not_valid_after_utc,
+        demo=is_demo(cert),
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return row
+
+
+def issue_demo_seal(
+    *, session: Session, unit: Unit, keys: SigningKeys, now: dt.datetime | None = None
+) -> UnitSeal:
+    """A demonstration seal for the unit, issued by its demonstration authority."""
+    now = now or utcnow()
+    authority = unit_authority(session=session, unit=unit, keys=keys, now=now)
+    data = demo_signing_pkcs12(
+        authority, name=f"{unit.name} evidence seal", email="", organisation=unit.name,
+        country=unit.state, passphrase=keys.passphrase, now=now,
+    )  # fmt: skip
+    issuer = x509.load_der_x509_certificate(authority.certificate)
+    return _keep_seal(session, unit, pkcs12_certificate(data, keys.passphrase), [issuer], data)
+
+
+def import_seal(
+    *, session: Session, unit: Unit, data: bytes, passphrase: bytes, keys: SigningKeys
+) -> UnitSeal:
+    """Keep the unit's seal from a PKCS#12 file (key, certificate and issuing
+    authorities), encrypted anew with the installation's signing secret."""
+    cert, others, stored = _reencrypted(data, passphrase, unit.name, keys)
+    return _keep_seal(session, unit, cert, others, stored)
+
+
+def seal_credential(
+    *, session: Session, unit_id: int, keys: SigningKeys, now: dt.datetime
+) -> tuple[UnitSeal, Credential]:
+    """The unit's seal, ready to sign; ``ServiceError`` when it has none or it expired."""
+    seal = unit_seal(session=session, unit_id=unit_id)
+    if seal is None:
+        raise ServiceError(NO_SEAL)
+    if utc(seal.not_after) <= now:
+        raise ServiceError(
+            N_("The unit's seal expired on %(date)s. Ask an administrator for a new one."),
+            date=seal.not_after.date().isoformat(),
+        )
+    chain = tuple(
+        c.public_bytes(serialization.Encoding.DER)
+        for c in x509.load_pem_x509_certificates(seal.chain)
+    ) if seal.chain else ()  # fmt: skip
+    return seal, Credential(seal.pkcs12, keys.passphrase, chain)

@@ -17,6 +17,9 @@ from mlat.views import (
     cases,
     dashboard,
     evidence,
+    evidence_bundles,
+    evidence_keeping,
+    evidence_uploads,
     language,
     packets,
     providers,
@@ -33,7 +36,7 @@ from mlat.views import (
 def register(app: Flask) -> None:
     blueprints = (auth, requests, admin, audit_log, rules, providers, rule_reports, workflow,
                   dashboard, packets, wizard, language, api, cases, webhooks,
-                  evidence)  # fmt: skip
+                  evidence, evidence_bundles, evidence_keeping, evidence_uploads)  # fmt: skip
     for module in blueprints:
         app.register_blueprint(module.bp)
     security.csrf.exempt(api.bp)  # a token authenticates each call, never a cookie

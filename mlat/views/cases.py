@@ -35,7 +35,7 @@ from mlat.labels import MEASURE_LABELS
 from mlat.models import CaseFile, MlaRequest, Role, Unit
 from mlat.rules.loader import rulebook
 from mlat.rules.teams import framework_citation
-from mlat.services import NotFound, case_teams, cases, workflow
+from mlat.services import NotFound, case_teams, cases, evidence, evidence_keeping, workflow
 from mlat.services.annexes import DEFAULT_MAX_BYTES
 from mlat.services.listing import unit_users
 from mlat.views.transaction import attempt, commit
@@ -209,6 +209,10 @@ def shared_request(case_id: int, request_id: int) -> str:
         unit=db.get_one(Unit, found.unit_id),
         history=workflow.history(session=db, request=found),
         people=cases.people(session=db, case=access.case, reader=the_user()),
+        evidence_rows=evidence.request_evidence(session=db, request=found),
+        answered=evidence.answered(found, evidence.receipts(session=db, request=found)),
+        may_receive=False,
+        may_export=False,
     )
     audit(AuditAction.case_request_view, object_type="case", object_id=access.case.id,
           details={"request": found.reference})  # fmt: skip
@@ -323,6 +327,9 @@ def _partner_change(case_id: int, change: str) -> Response:
             cases.change_partner(session=db, access=access, user=user, unit_id=unit_id,
                                  may_draft=may_draft, client_addr=addr)  # fmt: skip
         else:
+            # its downloads of the case's evidence end first, while the case still has it
+            evidence_keeping.end_partner_access(session=db, user=user, case_id=case_id,
+                                                unit_id=unit_id, client_addr=addr)  # fmt: skip
             left = cases.remove_partner(session=db, access=access, user=user, unit_id=unit_id,
                                         client_addr=addr)  # fmt: skip
     if done:

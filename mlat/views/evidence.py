@@ -4,6 +4,7 @@ with its chain of custody, downloading it (with a reason) and handing it over.""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import cast
@@ -31,14 +32,15 @@ from forms.evidence import (
     HandOverForm,
     ReceiptForm,
 )
+from forms.evidence_keeping import RetentionForm
 from mlat.auth import role_required, the_user
 from mlat.dates import local_today
 from mlat.db import get_session
 from mlat.evidence_store import EvidenceStore, file_chunks
 from mlat.models import EvidenceReceipt, MlaRequest, Role
-from mlat.services import NotFound, evidence
+from mlat.services import NotFound, evidence, evidence_uploads
+from mlat.services import evidence_keeping as keeping
 from mlat.services.annexes import size_text
-from mlat.services.listing import unit_users
 from mlat.views.common import visible_request
 from mlat.views.transaction import attempt, commit
 
@@ -86,13 +88,19 @@ def receive(request_id: int) -> str | Response | tuple[str, int]:
     today = local_today(user.unit)
     form = ReceiptForm(data={"received_on": today} if request.method == "GET" else None)
     measures = mla_request.content.get("measures") or []
+    upload_ids = [int(v) for v in request.form.getlist("upload") if re.fullmatch(r"[0-9]{1,9}", v)]
     if form.validate_on_submit():
         uploads = [
             f for f in request.files.getlist("files") if isinstance(f, FileStorage) and f.filename
         ]
         with attempt(flash_error=False) as done, _closing(uploads):
+            # files sent ahead in chunks by the form's script, then the form's own
+            staged = evidence_uploads.staged(
+                session=get_session(), request=mla_request, user=user, upload_ids=upload_ids
+            )
             given = evidence.sender_digests(
-                form.digests.data or "", sent=[u.filename or "" for u in uploads]
+                form.digests.data or "",
+                sent=[*(s.filename for s in staged), *(u.filename or "" for u in uploads)],
             )
             received = evidence.record_receipt(
                 session=get_session(),
@@ -107,18 +115,27 @@ def receive(request_id: int) -> str | Response | tuple[str, int]:
                 certificate=form.certificate.data or "",
                 answers=_answers(len(measures)),
                 files=[
-                    evidence.Incoming(
-                        u.filename or "",
-                        file_chunks(u.stream),
-                        given.get(u.filename or "", ""),
-                    )
-                    for u in uploads
+                    *evidence_uploads.incoming(
+                        session=get_session(), store=_store(), uploads=staged, digests=given
+                    ),
+                    *(
+                        evidence.Incoming(
+                            u.filename or "",
+                            file_chunks(u.stream),
+                            given.get(u.filename or "", ""),
+                        )
+                        for u in uploads
+                    ),
                 ],
                 today=today,
                 max_bytes=_max_bytes(),
                 client_addr=request.remote_addr or "",
             )
+            sent_ahead = evidence_uploads.discard(
+                session=get_session(), store=_store(), uploads=staged
+            )
         if done:
+            evidence_uploads.remove_staging(sent_ahead)
             flash(
                 ngettext(
                     "The evidence received is recorded, with %(num)d file.",
@@ -148,6 +165,9 @@ def receive(request_id: int) -> str | Response | tuple[str, int]:
         answer_labels=ANSWER_LABELS,
         chosen={str(i): request.form.get(f"answer-{i}", "") for i in range(len(measures))},
         max_size=size_text(_max_bytes()),
+        sent_ahead=evidence_uploads.pending(
+            session=get_session(), request=mla_request, user=user, upload_ids=upload_ids
+        ),
     )
     return page, status
 
@@ -166,18 +186,33 @@ def _item(item_id: int) -> evidence.ItemRow:
 @bp.get("/evidence/<int:item_id>")
 def item(item_id: int) -> str:
     row = _item(item_id)
-    db = get_session()
-    evidence.viewed(session=db, user=the_user(), item=row.item, blob=row.blob,
+    db, user = get_session(), the_user()
+    evidence.viewed(session=db, user=user, item=row.item, blob=row.blob,
                     client_addr=request.remote_addr or "")  # fmt: skip
+    mla_request = db.get_one(MlaRequest, row.item.request_id)
+    log = evidence.custody_log(session=db, item=row.item)
+    lead = mla_request.unit_id == user.unit_id
     page = render_template(
         "evidence/item.html",
         row=row,
-        mla_request=db.get_one(MlaRequest, row.item.request_id),
-        log=evidence.custody_log(session=db, item=row.item),
-        people=dict(unit_users(session=db, user=the_user())),
+        mla_request=mla_request,
+        lead=lead,
+        log=log,
+        people=evidence.actor_names(
+            session=db,
+            ids=[e.actor_id for e in log] + [row.item.destruction_asked_by or 0],
+            reader_unit_id=user.unit_id,
+        ),
         download_form=DownloadForm(),
         hand_over_form=HandOverForm(),
-        may_download=the_user().has_role(*READERS),
+        retention_form=RetentionForm(),
+        may_download=evidence.may_download(
+            session=db, user=user, item=row.item, request=mla_request
+        ),
+        partners=keeping.partner_access(session=db, item=row.item, request=mla_request)
+        if lead
+        else [],
+        today=local_today(user.unit),
         channel_labels=CHANNEL_LABELS,
         custody_labels=CUSTODY_LABELS,
     )
@@ -194,11 +229,13 @@ def download(item_id: int) -> Response:
     if not form.validate_on_submit():
         flash(_("Say why you download it: the reason goes into its chain of custody."), "error")
         return redirect(back, 303)
-    name, kept, chunks = evidence.download(
-        session=get_session(), store=_store(), user=the_user(), item_id=item_id,
-        reason=form.reason.data, client_addr=request.remote_addr or "",
-    )  # fmt: skip
-    commit()  # the custody event stands before the first byte leaves
+    with attempt() as done:  # the custody event stands before the first byte leaves
+        name, kept, chunks = evidence.download(
+            session=get_session(), store=_store(), user=the_user(), item_id=item_id,
+            reason=form.reason.data, client_addr=request.remote_addr or "",
+        )  # fmt: skip
+    if not done:
+        return redirect(back, 303)
 
     def stream() -> Iterator[bytes]:
         yield from chunks

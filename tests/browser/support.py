@@ -3,6 +3,7 @@ page and checks each page of a journey as a user (and a screen reader) would mee
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
@@ -18,9 +19,12 @@ from axe_playwright_python.sync_playwright import Axe
 from babel.support import NullTranslations, Translations
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response, Route, expect
 from sqlalchemy import Engine
+from sqlmodel import Session, select
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler
 
 from mlat.config import PROJECT_ROOT
+from mlat.models import RequestStatus, User
+from mlat.services.requests import create_request
 from tests.totp import Authenticator
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
@@ -291,3 +295,19 @@ class AxeCopies:
 
     def close(self) -> None:
         self.context.close()
+
+
+def transmitted_request(live_server: LiveServer, title: str, measure: str) -> int:
+    """Arrange: a request of the demo officer's for one measure, transmitted three weeks
+    ago, so that evidence can be recorded for it."""
+    with Session(live_server.engine, expire_on_commit=False) as session:
+        officer = session.exec(select(User).where(User.email == OFFICER)).one()
+        request = create_request(session=session, owner=officer, title=title,
+                                 requested_state="US",
+                                 content={"measures": [{"kind": measure}]})  # fmt: skip
+        request.status = RequestStatus.transmitted
+        request.transmitted_on = dt.date.today() - dt.timedelta(days=21)
+        session.add(request)
+        session.commit()
+        assert request.id is not None
+        return request.id
