@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from flask import Flask
 from sqlmodel import Session, select
 
 from mlat.audit_actions import AuditAction
@@ -333,3 +334,82 @@ def _names(store: EvidenceStore) -> list[str]:
     assert isinstance(backend, S3Backend)
     listed = backend.client.list_objects_v2(Bucket=backend.bucket, Prefix=backend.prefix)
     return [o["Key"].removeprefix(backend.prefix) for o in listed.get("Contents", [])]
+
+
+def test_the_custody_log_of_a_full_life(
+    app: Flask, db: Session, store: EvidenceStore, officer: User, transmitted: MlaRequest,
+    make_user: MakeUser, make_unit: MakeUnit, tmp_path: Path,
+) -> None:  # fmt: skip
+    """A file of 50 MB received with one of 1 KB, viewed, downloaded, handed over,
+    shared with a partner unit and no longer, exported, kept, and destroyed: its log
+    holds each step in order with its digest, the audit trail one entry per step, the
+    bundle the log up to its export, and the store no longer the file."""
+    from mlat.services import evidence_keeping as keeping
+    from mlat.services.cases import CaseAccess, attach, create_case, invite
+    from mlat.services.evidence_bundles import export_bundle
+    from mlat.services.signing import issue_demo_seal, signing_keys
+
+    received = evidence.record_receipt(
+        session=db, store=store, request=transmitted, user=officer, received_on=TODAY,
+        sender="Meta Platforms Ireland", sender_kind="provider", channel="portal", today=TODAY,
+        files=[evidence.Incoming("small.csv", generated(1024)),
+               evidence.Incoming("mailbox.mbox", generated(50 * MB, b"mailbox"))],
+    )  # fmt: skip
+    item = received.items[1]
+    digest, item_id = digest_of(50 * MB, b"mailbox"), item.id or 0
+    first, second = make_user(Role.admin), make_user(Role.admin)
+    partner = make_unit(name="Fraud Unit, Lagos", code="LOS", state="NG")
+    case = create_case(session=db, user=officer, title="Operation Harbour", case_number="C-7")
+    attach(session=db, access=CaseAccess(case, None), user=officer,
+           request_id=transmitted.id or 0)  # fmt: skip
+    invite(session=db, access=CaseAccess(case, None), user=officer, unit_id=partner.id or 0)
+    keys = signing_keys(app.config["MLAT"])
+    issue_demo_seal(session=db, unit=officer.unit, keys=keys)
+
+    evidence.viewed(
+        session=db, user=officer, item=item, blob=db.get_one(EvidenceBlob, item.blob_id)
+    )
+    _name, _kept, chunks = evidence.download(session=db, store=store, user=officer,
+                                             item_id=item_id, reason="Analysis")  # fmt: skip
+    back = hashlib.sha256()
+    for piece in chunks:
+        back.update(piece)
+    assert back.hexdigest() == digest
+    evidence.hand_over(session=db, user=officer, item_id=item_id, recipient="Forensics lab",
+                       reason="Mailbox analysis")  # fmt: skip
+    for grant in (True, False):
+        keeping.change_access(session=db, user=officer, item_id=item_id,
+                              unit_id=partner.id or 0, grant=grant,
+                              reason="Joint analysis")  # fmt: skip
+    bundle = export_bundle(session=db, store=store, keys=keys, user=officer, request=transmitted,
+                           item_ids=[item_id], recipient="Criminal Court of Doha",
+                           reason="Trial", now=dt.datetime.now(dt.UTC))  # fmt: skip
+    bundle.path.unlink()
+    item.created_at -= dt.timedelta(days=400)
+    db.add(item)
+    keeping.set_retention(session=db, user=first, item_id=item_id,
+                          until=TODAY - dt.timedelta(days=1),
+                          reason="Appeal period over")  # fmt: skip
+    keeping.ask_destruction(session=db, user=first, item_id=item_id, reason="Kept long enough",
+                            today=TODAY)  # fmt: skip
+    destroyed = keeping.approve_destruction(session=db, user=second, item_id=item_id,
+                                            today=TODAY)  # fmt: skip
+    db.commit()
+    store.backend.delete(destroyed.object_name)
+
+    log = evidence.custody_log(session=db, item=item)
+    assert [e.action for e in log] == [
+        "received", "viewed", "downloaded", "handed_over", "access", "access", "exported",
+        "retention", "retention", "destroyed",
+    ]  # fmt: skip
+    assert {e.sha256 for e in log} == {digest}
+    assert [e.reason for e in log if e.action == "access"] == [
+        "granted: Joint analysis", "removed: Joint analysis"
+    ]  # fmt: skip
+    audited = db.exec(
+        select(AuditEntry).where(AuditEntry.object_type == "evidence",
+                                 AuditEntry.object_id == str(item_id))
+    ).all()  # fmt: skip
+    assert len([a for a in audited if a.action == AuditAction.evidence_custody]) == len(log)
+    assert not store.backend.exists(destroyed.object_name)
+    assert store.backend.exists(db.get_one(EvidenceBlob, received.items[0].blob_id).object_name)

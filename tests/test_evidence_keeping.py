@@ -276,10 +276,13 @@ def test_the_sweep_removes_only_old_objects_no_record_names(
     store = _store(app)
     assert isinstance(store.backend, FolderBackend)
     kept = store.keep(keyring_for(db), bytes_chunks(b"a file whose receipt was refused"))
+    store.scratch.mkdir(parents=True, exist_ok=True)
+    (store.scratch / "bundle-left.asice").write_bytes(b"a bundle whose sending stopped")
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=49)
     assert keeping.sweep_store(session=db, store=store, older_than=dt.timedelta(hours=48),
                                now=dt.datetime.now(dt.UTC)) == []  # fmt: skip
     removed = keeping.sweep_store(session=db, store=store, older_than=dt.timedelta(hours=48),
                                   now=later)  # fmt: skip
-    assert removed == [kept.name]
+    assert removed == [kept.name, "bundle-left.asice"]
+    assert not (store.scratch / "bundle-left.asice").exists()
     assert store.backend.exists(_object_of(db, item)) and not store.backend.exists(kept.name)

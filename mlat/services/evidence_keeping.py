@@ -253,12 +253,19 @@ def sweep_store(
     *, session: Session, store: EvidenceStore, older_than: dt.timedelta, now: dt.datetime
 ) -> list[str]:
     """Remove the store's objects that no record names (a receipt refused after a file
-    was stored, a destruction whose removal failed), if older than ``older_than`` so
-    that a file being recorded right now is left alone. The names removed."""
+    was stored, a destruction whose removal failed), and bundles left in the staging
+    folder, if older than ``older_than`` so that a file being recorded or a bundle
+    being sent right now is left alone. The names removed."""
     named = set(session.exec(select(EvidenceBlob.object_name)).all())
     removed = []
     for name, modified in store.backend.objects():
         if name not in named and now - modified > older_than:
             store.backend.delete(name)
             removed.append(name)
+    # bundles are written there while they are made and sent, and removed after; one
+    # left by a process that stopped meanwhile goes too
+    for path in store.scratch.glob("bundle-*.asice"):
+        if now - dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC) > older_than:
+            path.unlink(missing_ok=True)
+            removed.append(path.name)
     return removed
