@@ -16,6 +16,7 @@ from mlat.audit_actions import AuditAction, Outcome
 from mlat.auth import audit, role_required, the_user
 from mlat.db import get_session
 from mlat.evidence_store import EvidenceStore
+from mlat.i18n import speaker
 from mlat.models import utcnow
 from mlat.packets.bundle import BundleCheck, certificates_of, check_bundle
 from mlat.services import NotFound, evidence
@@ -109,7 +110,8 @@ def verify() -> tuple[str, int]:
             commit()
         form.bundle.data.close()
     status = 400 if form.errors else 200
-    problems = [p.words(_) for p in found.problems] if found else []
+    say = speaker().gettext  # a file's name kept in its own direction in Arabic
+    problems = [p.words(say) for p in found.problems] if found else []
     page = render_template("evidence/verify.html", form=form, found=found, problems=problems)
     return page, status
 
