@@ -11,7 +11,7 @@ from wtforms import (
     StringField,
     widgets,
 )
-from wtforms.validators import DataRequired, Email, Optional, Regexp
+from wtforms.validators import DataRequired, Email, InputRequired, Optional, Regexp
 
 from forms.validators import at_most, iana_timezone, iso_state, new_password
 from mlat.models import Role
@@ -42,7 +42,10 @@ class UserEditForm(FlaskForm):  # type: ignore[misc]
     )
     # The choices offered are the units the administrator manages; another unit's id is
     # refused by the service (``check_access``), which records the refusal.
-    unit_id = SelectField(_l("Unit"), coerce=int, validate_choice=False)
+    unit_id = SelectField(
+        _l("Unit"), coerce=int, validate_choice=False,
+        validators=[InputRequired(_l("Choose a unit."))],
+    )  # fmt: skip
     # Every role parses; the page offers those the administrator may give, and the
     # service refuses the others.
     roles = RolesField(_l("Roles"), choices=_role_choices)

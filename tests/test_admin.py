@@ -179,6 +179,20 @@ def test_unit_form_explains_mistakes(
     assert errors(duplicate) == ["A unit with this name or code already exists."]
 
 
+def test_a_new_user_form_without_its_unit_asks_for_one(
+    client_request: PageClient, login_as: LoginAs, db: Session
+) -> None:
+    """A form sent without its unit field (a tampered or truncated form) is answered
+    with a message, the input kept, and nobody created."""
+    login_as(Role.installation_admin)
+    before = len(db.exec(select(User)).all())
+    data = {k: v for k, v in user_form(None).items() if k != "unit_id"}
+    page = client_request.post("/admin/users/new", data)
+    assert form_errors(page) == ["Choose a unit."]
+    assert field_value(page, "email") == "new.officer@example.org"
+    assert len(db.exec(select(User)).all()) == before
+
+
 def test_admin_changes_a_users_roles(
     app: Flask,
     client: Client,
