@@ -5,6 +5,7 @@ and a byte changed anywhere fails with the file named."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -324,3 +325,51 @@ def test_an_administrator_loads_the_units_seal_and_prints_its_certificate(
     demo = runner.invoke(args=["signing", "demo-seal", "DOH"])
     assert demo.exit_code == 0 and "(a demonstration certificate)" in demo.output
     assert runner.invoke(args=["signing", "seal-certificate", "NOPE"]).exit_code == 1
+
+
+def test_a_bundle_that_unpacks_to_more_than_the_page_reads_is_refused_unread(
+    app: Flask, client: Client, officer: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few kilobytes that unpack to 40 MB (deflated zeros): the page says why it does
+    not check it, at once, and points to the command, which has no such limit."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb:
+        bomb.writestr(zipfile.ZipInfo("mimetype"), MIMETYPE, zipfile.ZIP_STORED)
+        bomb.writestr("evidence/zeros.bin", b"\0" * (40 * 1024 * 1024))
+    assert len(out.getvalue()) < 100_000
+    config = app.config["MLAT"]
+    small = dataclasses.replace(config.evidence, max_bytes=1024 * 1024)
+    monkeypatch.setitem(app.config, "MLAT", dataclasses.replace(config, evidence=small))
+    page = check_page(client.submit("/evidence/verify", {
+        "bundle": (io.BytesIO(out.getvalue()), "bundle.asice"),
+    }))  # fmt: skip
+    assert "too large to be checked on this page" in text_of(page.select_one("#problems"))
+    unlimited = check_bundle(io.BytesIO(out.getvalue()), ())
+    assert [p.kind for p in unlimited.problems] == ["unsigned"]
+
+
+def test_a_timestamp_authority_when_configured_timestamps_the_manifests_signature() -> None:
+    """CAdES-T: the signature carries the authority's token, and still checks."""
+    from asn1crypto import cms
+
+    from mlat.packets.bundle import SIGNATURE, Member, write_bundle
+    from mlat.packets.signature import Credential
+    from tests.tsa import timestamp_authority
+
+    now = dt.datetime.now(dt.UTC)
+    authority = demo_authority("Cybercrime Unit, Doha", "QA", now)
+    p12 = demo_signing_pkcs12(authority, name="Doha evidence seal", email="",
+                              organisation="Cybercrime Unit, Doha", country="QA",
+                              passphrase=b"pw", now=now)  # fmt: skip
+    credential = Credential(p12, b"pw", (authority.certificate,))
+    out = io.BytesIO()
+    with timestamp_authority() as (url, answered):
+        write_bundle(out, [Member("evidence/a.bin", [EXPORT])], credential, when=now,
+                     timestamp_url=url)  # fmt: skip
+    assert answered
+    signature = zipfile.ZipFile(io.BytesIO(out.getvalue())).read(SIGNATURE)
+    signer = cms.ContentInfo.load(signature)["content"]["signer_infos"][0]
+    unsigned = [a["type"].native for a in signer["unsigned_attrs"]]
+    assert "signature_time_stamp_token" in unsigned
+    checked = check_bundle(io.BytesIO(out.getvalue()), (authority.certificate,))
+    assert [p.kind for p in checked.problems] == ["missing"]  # no custody log: only that

@@ -173,6 +173,10 @@ def write_bundle(
 # What a check can find wrong, in words; ``file`` names the file concerned.
 PROBLEMS = {
     "not_bundle": N_("This is not an evidence bundle: it is not a ZIP container."),
+    "too_large": N_(
+        "Once unpacked, the bundle is too large to be checked on this page; check it with "
+        "the command line (flask evidence verify)."
+    ),
     "mimetype": N_("This is not an ASiC-E container: its first file is not “mimetype”."),
     "unsigned": N_("The bundle has no signed manifest (%(file)s is missing)."),
     "signature_damaged": N_("The signature %(file)s cannot be read."),
@@ -273,10 +277,14 @@ def _signature(manifest: bytes, signature: bytes, trust: tuple[bytes, ...]) -> A
     )
 
 
-def check_bundle(source: IO[bytes], trust: tuple[bytes, ...]) -> BundleCheck:
+def check_bundle(
+    source: IO[bytes], trust: tuple[bytes, ...], *, max_unpacked: int | None = None
+) -> BundleCheck:
     """Check a bundle: its manifest's signature (intact, by a certificate leading to one
     of ``trust``, DER), every file's SHA-256 against the manifest, no file outside it,
-    and that the custody log records each evidence file's digest."""
+    and that the custody log records each evidence file's digest. A bundle whose files
+    come to more than ``max_unpacked`` bytes is not read (a ZIP file can unpack to far
+    more than it weighs: a member is never read past the size the ZIP file states)."""
     try:
         container = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, EOFError):
@@ -284,6 +292,9 @@ def check_bundle(source: IO[bytes], trust: tuple[bytes, ...]) -> BundleCheck:
     with container:
         names = container.namelist()
         problems: list[Problem] = []
+        unpacked = sum(info.file_size for info in container.infolist())
+        if max_unpacked is not None and unpacked > max_unpacked:
+            return BundleCheck(problems=[Problem("too_large")])
         if (
             not names
             or names[0] != "mimetype"

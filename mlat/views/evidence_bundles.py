@@ -102,7 +102,9 @@ def verify() -> tuple[str, int]:
             trust = trust_roots(session=get_session(),
                                 keys=signing_keys(current_app.config["MLAT"]))  # fmt: skip
         if not form.certificate.errors:
-            found = check_bundle(form.bundle.data.stream, trust)
+            # what this page reads at most: the evidence an upload can carry, twice over
+            most = 2 * int(current_app.config["MLAT"].evidence.max_bytes) + 2**20
+            found = check_bundle(form.bundle.data.stream, trust, max_unpacked=most)
             audit(AuditAction.evidence_verify, object_type="bundle", object_id="",
                   outcome=Outcome.success if found.valid else Outcome.failure,
                   details={"signer": found.signer, "files": len(found.files),
