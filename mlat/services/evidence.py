@@ -48,6 +48,7 @@ from mlat.models import (
 from mlat.services import Forbidden, NotFound, ServiceError, audit
 from mlat.services.annexes import clean_filename, size_text
 from mlat.services.workflow import Inputs, transition
+from mlat.workflow import UNIT_STAFF
 
 logger = logging.getLogger(__name__)
 CHANNELS = ("portal", "courier", "email", "network_24_7", "diplomatic", "other")
@@ -66,8 +67,8 @@ MAX_SENDER = 300
 MAX_REFERENCE = 200
 MAX_CERTIFICATE = 5000
 DEFAULT_MAX_BYTES = 4 * 1024**3
-DOWNLOADERS = (Role.officer, Role.reviewer, Role.prosecutor)
-"""who may download evidence: a unit's case team, not its administrators alone"""
+DOWNLOADERS = UNIT_STAFF
+"""who may download and export evidence: a unit's case team, not its administrators alone"""
 
 
 class CustodyAction:

@@ -25,10 +25,11 @@ from mlat.audit_actions import AuditAction
 from mlat.crypto import DataKeyError, keyring_for
 from mlat.evidence_store import EvidenceStore, StoreError
 from mlat.messages import N_
-from mlat.models import EvidenceReceipt, MlaRequest, Role, User
+from mlat.models import EvidenceReceipt, MlaRequest, User
 from mlat.packets.bundle import CUSTODY, RECEIPTS, BundleError, Member, Written, write_bundle
 from mlat.services import Forbidden, NotFound, ServiceError, audit
 from mlat.services.evidence import (
+    DOWNLOADERS,
     CustodyAction,
     ItemRow,
     actor_names,
@@ -44,7 +45,6 @@ from mlat.services.evidence import (
 from mlat.services.packets import stored_bytes, stored_packet
 from mlat.services.signing import SigningKeys, seal_credential, unit_seal
 
-EXPORTERS = (Role.officer, Role.reviewer, Role.prosecutor)
 MAX_RECIPIENT = 300
 
 
@@ -109,9 +109,13 @@ def _chosen(rows: list[ItemRow], item_ids: Sequence[int]) -> list[ItemRow]:
     return chosen
 
 
+def _plain(reference: str) -> str:
+    """A request's reference as a file name takes it."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", reference).strip("-") or "request"
+
+
 def _filename(reference: str, now: dt.datetime) -> str:
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", reference).strip("-") or "request"
-    return f"{safe}-evidence-{now:%Y%m%d-%H%M%S}.asice"
+    return f"{_plain(reference)}-evidence-{now:%Y%m%d-%H%M%S}.asice"
 
 
 def export_bundle(
@@ -130,7 +134,7 @@ def export_bundle(
     """Record the export in each file's chain of custody, and write the bundle."""
     if request.unit_id != user.unit_id:
         raise NotFound(N_("No such request."))
-    if not user.has_role(*EXPORTERS):
+    if not user.has_role(*DOWNLOADERS):
         raise Forbidden(N_("Only the unit's officers, reviewers and prosecutors export evidence."))
     recipient, reason = " ".join(recipient.split()), reason.strip()
     if not recipient or len(recipient) > MAX_RECIPIENT:
@@ -200,9 +204,8 @@ def _packet(session: Session, request: MlaRequest) -> list[Member]:
     found = stored_packet(session=session, request=request)
     if found is None:
         return []
-    safe = re.sub(r"[^A-Za-z0-9._-]+", "-", request.reference).strip("-") or "request"
     data = stored_bytes(session=session, packet=found[0])
-    return [Member(f"packet/{safe}.pdf", [data], "application/pdf")]
+    return [Member(f"packet/{_plain(request.reference)}.pdf", [data], "application/pdf")]
 
 
 def seal_chain_pem(*, session: Session, unit_id: int) -> bytes:

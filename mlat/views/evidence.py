@@ -45,8 +45,6 @@ from mlat.views.common import visible_request
 from mlat.views.transaction import attempt, commit
 
 bp = Blueprint("evidence", __name__)
-# who may download evidence: the unit's case team, not its administrators alone
-READERS = (Role.officer, Role.reviewer, Role.prosecutor)
 
 
 def _store() -> EvidenceStore:
@@ -221,7 +219,7 @@ def item(item_id: int) -> str:
 
 
 @bp.post("/evidence/<int:item_id>/download")
-@role_required(*READERS)
+@role_required(*evidence.DOWNLOADERS)
 def download(item_id: int) -> Response:
     row = _item(item_id)
     form = DownloadForm()

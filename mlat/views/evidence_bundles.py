@@ -20,7 +20,7 @@ from mlat.i18n import speaker
 from mlat.models import utcnow
 from mlat.packets.bundle import BundleCheck, certificates_of, check_bundle
 from mlat.services import NotFound, evidence
-from mlat.services.evidence_bundles import EXPORTERS, export_bundle, seal_chain_pem
+from mlat.services.evidence_bundles import export_bundle, seal_chain_pem
 from mlat.services.signing import signing_keys, trust_roots, unit_seal
 from mlat.views.common import visible_request
 from mlat.views.transaction import attempt, commit
@@ -34,7 +34,7 @@ def _store() -> EvidenceStore:
 
 
 @bp.route("/requests/<int:request_id>/evidence/export", methods=["GET", "POST"])
-@role_required(*EXPORTERS)
+@role_required(*evidence.DOWNLOADERS)
 def export(request_id: int) -> Response | tuple[str, int]:
     """Choose the files and say for whom and why; the answer is the bundle itself."""
     mla_request = visible_request(request_id)

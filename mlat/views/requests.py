@@ -104,7 +104,7 @@ def show(request_id: int) -> str:
             mla_request, evidence.receipts(session=get_session(), request=mla_request)
         ),
         may_receive=the_user().has_role(Role.officer) and mla_request.status in evidence.RECEIVING,
-        may_export=the_user().has_role(Role.officer, Role.reviewer, Role.prosecutor),
+        may_export=the_user().has_role(*evidence.DOWNLOADERS),
         team_advice=case_teams.request_team_advice(
             session=get_session(), request=mla_request, today=local_today(the_user().unit)
         ),
